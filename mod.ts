@@ -1,0 +1,31 @@
+/**
+ * Interlock: typed concurrency for Deno. Locks, semaphores, events, conditions and barriers over
+ * `SharedArrayBuffer`, shared values and queues, processes and pools of Web Workers, with Python
+ * `multiprocessing` semantics, and an interleaving explorer (`@interlock/interlock/explore`) that
+ * proves race-freedom properties of code built on them.
+ *
+ * Every object lives in shared memory: send it to a worker with `postMessage` and revive it there
+ * with `X.from(data)` (or {@linkcode revive}); both sides then use the same lock, queue or value.
+ * Waiting methods come as a Promise (`acquire()`, any thread) and as a blocking form
+ * (`acquireSync()`, for workers), with `timeout` and `signal` options.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * {
+ *   using _ = await lock.acquire();
+ *   assert.ok(lock.locked());
+ * }
+ * assert.ok(!lock.locked());
+ * ```
+ *
+ * @module
+ */
+export { Lock } from "./src/sync/lock.ts";
+export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
+export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
+export { revive } from "./src/_region.ts";
+export { interlockTransferHandler } from "./src/comlink.ts";

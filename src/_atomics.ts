@@ -1,0 +1,245 @@
+/**
+ * The atomics seam: the one module of Interlock that calls `Atomics.*`.
+ *
+ * Every primitive's shared-memory algorithm (a *kernel*, in `src/kernel/`) is written as plain
+ * synchronous TypeScript whose first parameter is `A: Seam`, and it touches shared memory only through
+ * `A`. From that single source two forms exist:
+ *
+ * - the **plain form** (`src/kernel/*.ts`), called with {@linkcode REAL}: what `*Sync` methods and the
+ *   non-blocking fast paths run. `REAL`'s methods are one-line forwards to `Atomics` that V8 inlines;
+ *   `bench/seam_bench.ts` measures them against hand-written `Atomics` code in the same run.
+ * - the **generator form** (`src/kernel_gen/*.ts`), derived mechanically by `tools/derive_kernels.ts`
+ *   (every kernel function becomes `function*`, every call on `A` or to another kernel becomes
+ *   `yield*`), and checked to be up to date by `tests/tools/derive_kernels_test.ts`. It runs with a
+ *   {@linkcode GenSeam}: the production async driver ({@linkcode ASYNC}) suspends it only at
+ *   `wait` (turned into `Atomics.waitAsync`), while the interleaving explorer (`src/explore/`)
+ *   suspends it before *every* shared access and decides which virtual thread moves next.
+ *
+ * Why this split: generators in the hot synchronous path cost ~6× on a locked transfer on these
+ * machines, while real workers run in lock-step manage only ~16 k steps/s. Deriving one form from the
+ * other keeps production at the speed of hand-written Atomics code and lets the explorer search the
+ * very algorithm users run.
+ *
+ * Time: a wait takes an absolute `deadline` in `performance.now()` milliseconds of the calling agent
+ * (`Infinity`: no deadline), so kernels never read a clock; under the explorer a finite deadline makes
+ * "the timeout fires" one more scheduling choice.
+ *
+ * @module
+ */
+
+/** Integer typed arrays whose elements are numbers and that `Atomics` accepts. */
+export type AtomicNumberArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
+
+/** Integer typed arrays whose elements are bigints and that `Atomics` accepts. */
+export type AtomicBigIntArray = BigInt64Array | BigUint64Array;
+
+/** Any typed array that `Atomics` accepts. */
+export type AtomicArray = AtomicNumberArray | AtomicBigIntArray;
+
+/** The element type of an atomic typed array: `bigint` for 64-bit arrays, else `number`. */
+export type ElementOf<T extends AtomicArray> = T extends AtomicBigIntArray ? bigint : number;
+
+/** How a wait ended, exactly as `Atomics.wait` reports it. */
+export type WaitResult = "ok" | "not-equal" | "timed-out";
+
+/**
+ * The shared-memory operations a kernel may perform. All are sequentially consistent, as `Atomics` is.
+ */
+export interface Seam {
+  /** How many times a kernel spins (re-checking with {@linkcode Seam.pause}) before it sleeps. */
+  readonly spin: number;
+  /** `Atomics.load`. */
+  load<T extends AtomicArray>(a: T, i: number): ElementOf<T>;
+  /** `Atomics.store`; returns the stored value. */
+  store<T extends AtomicArray>(a: T, i: number, v: ElementOf<T>): ElementOf<T>;
+  /** `Atomics.add`; returns the previous value. */
+  add<T extends AtomicArray>(a: T, i: number, v: ElementOf<T>): ElementOf<T>;
+  /** `Atomics.sub`; returns the previous value. */
+  sub<T extends AtomicArray>(a: T, i: number, v: ElementOf<T>): ElementOf<T>;
+  /** `Atomics.exchange`; returns the previous value. */
+  exchange<T extends AtomicArray>(a: T, i: number, v: ElementOf<T>): ElementOf<T>;
+  /** `Atomics.compareExchange`; returns the previous value (equal to `expected` on success). */
+  compareExchange<T extends AtomicArray>(
+    a: T,
+    i: number,
+    expected: ElementOf<T>,
+    replacement: ElementOf<T>,
+  ): ElementOf<T>;
+  /**
+   * Sleeps while `a[i] === expected`, until notified or until `deadline` (`performance.now()` ms).
+   * Checking the value and joining the waiter queue is one atomic step, so a notify that follows a
+   * change of `a[i]` can never be missed.
+   */
+  wait(a: Int32Array, i: number, expected: number, deadline: number): WaitResult;
+  /** `Atomics.notify`: wakes up to `count` waiters of `a[i]` in arrival order; returns how many. */
+  notify(a: Int32Array, i: number, count: number): number;
+  /** A spin-wait hint (`Atomics.pause`); no shared access. */
+  pause(): void;
+}
+
+/**
+ * The generator form of {@linkcode Seam}, used by derived kernels (`src/kernel_gen/`). What the
+ * generators yield is private to whoever drives them (the async driver or the explorer).
+ */
+export interface GenSeam {
+  /** See {@linkcode Seam.spin}. */
+  readonly spin: number;
+  /** See {@linkcode Seam.load}. */
+  load<T extends AtomicArray>(a: T, i: number): Generator<unknown, ElementOf<T>, unknown>;
+  /** See {@linkcode Seam.store}. */
+  store<T extends AtomicArray>(
+    a: T,
+    i: number,
+    v: ElementOf<T>,
+  ): Generator<unknown, ElementOf<T>, unknown>;
+  /** See {@linkcode Seam.add}. */
+  add<T extends AtomicArray>(
+    a: T,
+    i: number,
+    v: ElementOf<T>,
+  ): Generator<unknown, ElementOf<T>, unknown>;
+  /** See {@linkcode Seam.sub}. */
+  sub<T extends AtomicArray>(
+    a: T,
+    i: number,
+    v: ElementOf<T>,
+  ): Generator<unknown, ElementOf<T>, unknown>;
+  /** See {@linkcode Seam.exchange}. */
+  exchange<T extends AtomicArray>(
+    a: T,
+    i: number,
+    v: ElementOf<T>,
+  ): Generator<unknown, ElementOf<T>, unknown>;
+  /** See {@linkcode Seam.compareExchange}. */
+  compareExchange<T extends AtomicArray>(
+    a: T,
+    i: number,
+    expected: ElementOf<T>,
+    replacement: ElementOf<T>,
+  ): Generator<unknown, ElementOf<T>, unknown>;
+  /** See {@linkcode Seam.wait}. */
+  wait(
+    a: Int32Array,
+    i: number,
+    expected: number,
+    deadline: number,
+  ): Generator<unknown, WaitResult, unknown>;
+  /** See {@linkcode Seam.notify}. */
+  notify(a: Int32Array, i: number, count: number): Generator<unknown, number, unknown>;
+  /** See {@linkcode Seam.pause}. */
+  pause(): Generator<unknown, void, unknown>;
+}
+
+/** The return type of a derived (generator-form) kernel function. */
+export type KernelGen<R> = Generator<unknown, R, unknown>;
+
+// Atomics' own signatures are overloaded per element type; the seam's generic signatures are
+// checked at the call sites, so the forwards below view Atomics through one loose signature.
+type Loose = (a: AtomicArray, i: number, ...v: (number | bigint)[]) => never;
+const atomics = Atomics as unknown as {
+  load: Loose;
+  store: Loose;
+  add: Loose;
+  sub: Loose;
+  exchange: Loose;
+  compareExchange: Loose;
+  pause?: () => void;
+};
+const atomicsPause: () => void = atomics.pause?.bind(Atomics) ?? (() => {});
+
+/** Milliseconds left until `deadline`, as `Atomics.wait` wants them. */
+export function remaining(deadline: number): number {
+  if (deadline === Infinity) return Infinity;
+  const left = deadline - performance.now();
+  return left > 0 ? left : 0;
+}
+
+/** The production seam: direct `Atomics` calls. */
+export const REAL: Seam = {
+  spin: 64,
+  load: (a, i) => atomics.load(a, i),
+  store: (a, i, v) => atomics.store(a, i, v),
+  add: (a, i, v) => atomics.add(a, i, v),
+  sub: (a, i, v) => atomics.sub(a, i, v),
+  exchange: (a, i, v) => atomics.exchange(a, i, v),
+  compareExchange: (a, i, e, r) => atomics.compareExchange(a, i, e, r),
+  wait: (a, i, expected, deadline) => Atomics.wait(a, i, expected, remaining(deadline)),
+  notify: (a, i, count) => Atomics.notify(a, i, count),
+  pause: atomicsPause,
+};
+
+/**
+ * `Atomics.waitAsync` with the same deadline convention as {@linkcode Seam.wait}. Returns the result
+ * directly when it is known at once ("not-equal", or "timed-out" for a passed deadline).
+ */
+export function waitAsync(
+  a: Int32Array,
+  i: number,
+  expected: number,
+  deadline: number,
+): WaitResult | Promise<WaitResult> {
+  return Atomics.waitAsync(a, i, expected, remaining(deadline)).value;
+}
+
+/** A wait that a derived kernel asks the {@linkcode ASYNC} driver to perform. */
+export interface WaitRequest {
+  /** The array waited on. */
+  readonly a: Int32Array;
+  /** The index waited on. */
+  readonly i: number;
+  /** The value that must still be there for the wait to sleep. */
+  readonly expected: number;
+  /** Absolute deadline in `performance.now()` ms. */
+  readonly deadline: number;
+}
+
+/**
+ * The production generator seam: every operation but `wait` completes at once through {@linkcode REAL};
+ * `wait` yields a {@linkcode WaitRequest} that `runAsync` (in `src/_async.ts`) turns into
+ * `Atomics.waitAsync`.
+ */
+export const ASYNC: GenSeam = {
+  spin: REAL.spin,
+  // deno-lint-ignore require-yield
+  *load(a, i) {
+    return REAL.load(a, i);
+  },
+  // deno-lint-ignore require-yield
+  *store(a, i, v) {
+    return REAL.store(a, i, v);
+  },
+  // deno-lint-ignore require-yield
+  *add(a, i, v) {
+    return REAL.add(a, i, v);
+  },
+  // deno-lint-ignore require-yield
+  *sub(a, i, v) {
+    return REAL.sub(a, i, v);
+  },
+  // deno-lint-ignore require-yield
+  *exchange(a, i, v) {
+    return REAL.exchange(a, i, v);
+  },
+  // deno-lint-ignore require-yield
+  *compareExchange(a, i, e, r) {
+    return REAL.compareExchange(a, i, e, r);
+  },
+  *wait(a, i, expected, deadline) {
+    const request: WaitRequest = { a, i, expected, deadline };
+    return (yield request) as WaitResult;
+  },
+  // deno-lint-ignore require-yield
+  *notify(a, i, count) {
+    return REAL.notify(a, i, count);
+  },
+  // deno-lint-ignore require-yield
+  *pause() {
+    REAL.pause();
+  },
+};

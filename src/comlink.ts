@@ -1,0 +1,33 @@
+/**
+ * A comlink transfer handler for Interlock objects.
+ *
+ * @module
+ */
+import type { TransferHandler } from "comlink";
+import { isInterlockObject, type Region, revive } from "./_region.ts";
+
+/**
+ * Lets Interlock objects pass through comlink proxies as arguments and results: the other side
+ * receives a working object over the same shared memory. Register it once per thread, under any
+ * name: `Comlink.transferHandlers.set("interlock", interlockTransferHandler)`.
+ *
+ * @example
+ * ```ts
+ * import * as Comlink from "comlink";
+ * import { interlockTransferHandler, Lock } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * Comlink.transferHandlers.set("interlock", interlockTransferHandler);
+ * const lock = new Lock();
+ * assert.ok(interlockTransferHandler.canHandle(lock));
+ * const [wire] = interlockTransferHandler.serialize(lock);
+ * const revived = interlockTransferHandler.deserialize(structuredClone(wire)) as Lock;
+ * assert.ok(revived.tryAcquire());
+ * assert.ok(lock.locked());
+ * ```
+ */
+export const interlockTransferHandler: TransferHandler<Region, unknown> = {
+  canHandle: (value: unknown): value is Region => isInterlockObject(value),
+  serialize: (value: Region): [unknown, Transferable[]] => [value, []],
+  deserialize: (wire: unknown): Region => revive(wire) as Region,
+};

@@ -1,0 +1,77 @@
+/**
+ * Lock kernel: the shared-memory algorithm of `Lock` (a futex mutex after Drepper, "Futexes Are
+ * Tricky", mutex #2), written against the atomics seam so that the same code runs in production and
+ * under the interleaving explorer (see `src/_atomics.ts`).
+ *
+ * Shared layout: Int32Array `s` over the lock's region, 8 bytes (padded to one cache line).
+ * | index | field | written by                   | meaning                                   |
+ * | 0     | tag   | constructor, once            | TAG.Lock                                  |
+ * | 1     | state | acquire / release (CAS, xchg)| UNLOCKED=0, LOCKED=1, CONTENDED=2         |
+ *
+ * Transitions:
+ * - acquire: 0->1 (CAS, fast path and spin) | any->2 (exchange), then sleep while state === 2;
+ *   the exchange that returns 0 takes the lock (leaving 2: a later release may wake a sleeper
+ *   needlessly, never too few).
+ * - release: 1->0 (CAS) | 2->0 (store) then notify 1. Releasing in state 0 changes nothing and fails.
+ * - a timed-out or aborted acquire leaves state as it found it or at 2 (harmless, see above).
+ *
+ * Invariant: a thread sleeps on `state` only while state === 2, and every release that finds 2
+ * notifies after storing 0, so a sleeper is always woken or finds the lock free: no lost wake-up.
+ * Synchronizes-with: release's store/CAS of 0 is read by the next acquire's CAS/exchange.
+ *
+ * @module
+ */
+import type { Seam } from "../_atomics.ts";
+
+/** Word index of the state. */
+export const STATE = 1;
+/** Bytes the lock's region needs. */
+export const BYTES = 8;
+
+/** Not held. */
+export const UNLOCKED = 0;
+/** Held, and no thread has announced that it sleeps. */
+export const LOCKED = 1;
+/** Held, and some thread may sleep waiting for it. */
+export const CONTENDED = 2;
+
+/** Takes the lock if it is free; never waits. */
+export function tryAcquire(A: Seam, s: Int32Array): boolean {
+  return A.compareExchange(s, STATE, UNLOCKED, LOCKED) === UNLOCKED;
+}
+
+/** Takes the lock, sleeping until `deadline`; returns false (state consistent) on timeout. */
+export function acquire(A: Seam, s: Int32Array, deadline: number): boolean {
+  if (A.compareExchange(s, STATE, UNLOCKED, LOCKED) === UNLOCKED) return true;
+  // Spin briefly: a cross-core wake-up costs ~40 µs here, a spinning hand-off well under 1 µs.
+  for (let n = A.spin; n > 0; n--) {
+    A.pause();
+    if (
+      A.load(s, STATE) === UNLOCKED &&
+      A.compareExchange(s, STATE, UNLOCKED, LOCKED) === UNLOCKED
+    ) return true;
+  }
+  // Announce a sleeper (state 2) before sleeping; the exchange that finds 0 owns the lock.
+  while (A.exchange(s, STATE, CONTENDED) !== UNLOCKED) {
+    // No lost wake-up: we sleep only if state is still 2, and release stores 0 before notifying.
+    if (A.wait(s, STATE, CONTENDED, deadline) === "timed-out") return false;
+  }
+  return true;
+}
+
+/** Releases the lock; returns false (and changes nothing) if it was not held. */
+export function release(A: Seam, s: Int32Array): boolean {
+  const c = A.compareExchange(s, STATE, LOCKED, UNLOCKED);
+  if (c === LOCKED) return true;
+  if (c === UNLOCKED) return false;
+  if (c !== CONTENDED) throw new Error(`Inconsistent lock state: ${c}`);
+  // Only the holder moves the state away from 2, so a plain store suffices.
+  A.store(s, STATE, UNLOCKED);
+  A.notify(s, STATE, 1);
+  return true;
+}
+
+/** Whether the lock is held by anyone. */
+export function locked(A: Seam, s: Int32Array): boolean {
+  return A.load(s, STATE) !== UNLOCKED;
+}

@@ -1,0 +1,153 @@
+/**
+ * Derives the generator form of every kernel (`src/kernel/*.ts` -> `src/kernel_gen/*.ts`).
+ *
+ * A kernel is a top-level function declaration whose first parameter is named `A` (the atomics seam,
+ * `src/_atomics.ts`). The derivation is purely syntactic, so that the derived code is the same
+ * algorithm, token for token, with suspension points made explicit:
+ *
+ * 1. `function name(A: Seam, ...): R` becomes `function* name(A: Seam, ...): KernelGen<R>`;
+ * 2. every call `A.op(...)`, and every call whose first argument is `A` (a call to another kernel),
+ *    becomes `(yield* A.op(...))` / `(yield* kernel(A, ...))`;
+ * 3. the seam type import becomes `import type { GenSeam as Seam, KernelGen }`.
+ *
+ * It refuses kernels it cannot derive faithfully: a kernel without a declared return type, or `A`
+ * used inside a nested function (a callback could not be suspended).
+ *
+ * Usage: `deno task derive` (writes), `deno task derive --check` (exits 1 if a derived file is stale).
+ * `tests/tools/derive_kernels_test.ts` runs the check in CI.
+ *
+ * @module
+ */
+import ts from "typescript";
+
+/** Where kernels live, and where their derived forms go (same depth, so relative imports hold). */
+export const KERNEL_DIR = new URL("../src/kernel/", import.meta.url);
+/** See {@linkcode KERNEL_DIR}. */
+export const DERIVED_DIR = new URL("../src/kernel_gen/", import.meta.url);
+
+interface Edit {
+  pos: number;
+  text: string;
+  /** Orders edits at one position: closers first, then openers of wider spans first. */
+  rank: number;
+}
+
+/** Returns the generator form of the kernel module `source` (from file `name`). */
+export function deriveKernel(source: string, name: string): string {
+  const file = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const edits: Edit[] = [];
+  const fail = (node: ts.Node, why: string): never => {
+    const { line, character } = file.getLineAndCharacterOfPosition(node.getStart());
+    throw new Error(`${name}:${line + 1}:${character + 1}: cannot derive kernel: ${why}`);
+  };
+  let seamImport = false;
+
+  for (const statement of file.statements) {
+    if (ts.isImportDeclaration(statement)) {
+      const spec = (statement.moduleSpecifier as ts.StringLiteral).text;
+      const named = statement.importClause?.namedBindings;
+      if (spec.endsWith("/_atomics.ts") && named && ts.isNamedImports(named)) {
+        for (const element of named.elements) {
+          if (element.name.text === "Seam" && !element.propertyName) {
+            edits.push({ pos: element.getStart(), text: "GenSeam as ", rank: 0 });
+            edits.push({ pos: element.end, text: ", KernelGen", rank: 0 });
+            seamImport = true;
+          }
+        }
+      }
+      continue;
+    }
+    if (!ts.isFunctionDeclaration(statement) || !isKernel(statement)) continue;
+    if (!statement.type) fail(statement, `kernel '${statement.name?.text}' needs a return type`);
+    const keyword = statement.getChildren().find((c) => c.kind === ts.SyntaxKind.FunctionKeyword);
+    if (!keyword) fail(statement, "no 'function' keyword");
+    edits.push({ pos: keyword!.end, text: "*", rank: 0 });
+    edits.push({ pos: statement.type!.getStart(), text: "KernelGen<", rank: 0 });
+    edits.push({ pos: statement.type!.end, text: ">", rank: 0 });
+    if (statement.body) visit(statement.body, false);
+  }
+  if (edits.length > 0 && !seamImport) {
+    throw new Error(`${name}: kernels must import the 'Seam' type from "../_atomics.ts"`);
+  }
+
+  function visit(node: ts.Node, nested: boolean): void {
+    if (ts.isFunctionLike(node)) nested = true;
+    if (nested && ts.isIdentifier(node) && node.text === "A") {
+      fail(node, "the seam 'A' is used inside a nested function");
+    }
+    if (ts.isCallExpression(node) && isSeamCall(node)) {
+      const span = node.end - node.getStart();
+      edits.push({ pos: node.getStart(), text: "(yield* ", rank: 1e9 - span });
+      edits.push({ pos: node.end, text: ")", rank: -1e9 + span });
+    }
+    ts.forEachChild(node, (child) => visit(child, nested));
+  }
+
+  edits.sort((a, b) => a.pos - b.pos || a.rank - b.rank);
+  let out = "";
+  let at = 0;
+  for (const edit of edits) {
+    out += source.slice(at, edit.pos) + edit.text;
+    at = edit.pos;
+  }
+  out += source.slice(at);
+  return `// Derived from src/kernel/${name} by tools/derive_kernels.ts: do not edit.\n` +
+    `// Regenerate with \`deno task derive\`; tests/tools/derive_kernels_test.ts checks it.\n` +
+    out;
+}
+
+function isKernel(fn: ts.FunctionDeclaration): boolean {
+  const first = fn.parameters[0];
+  return first !== undefined && ts.isIdentifier(first.name) && first.name.text === "A";
+}
+
+function isSeamCall(call: ts.CallExpression): boolean {
+  const callee = call.expression;
+  if (
+    ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) &&
+    callee.expression.text === "A"
+  ) return true;
+  const first = call.arguments[0];
+  return first !== undefined && ts.isIdentifier(first) && first.text === "A";
+}
+
+/** Derives every kernel; returns the names of derived files that differ from what is on disk. */
+export async function deriveAll(write: boolean): Promise<string[]> {
+  const stale: string[] = [];
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(KERNEL_DIR)) {
+    if (entry.isFile && entry.name.endsWith(".ts")) names.push(entry.name);
+  }
+  names.sort();
+  for (const name of names) {
+    const derived = deriveKernel(await Deno.readTextFile(new URL(name, KERNEL_DIR)), name);
+    const target = new URL(name, DERIVED_DIR);
+    let current: string | undefined;
+    try {
+      current = await Deno.readTextFile(target);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (current === derived) continue;
+    stale.push(name);
+    if (write) await Deno.writeTextFile(target, derived);
+  }
+  // A derived file whose kernel is gone is stale too.
+  for await (const entry of Deno.readDir(DERIVED_DIR)) {
+    if (entry.isFile && !names.includes(entry.name)) {
+      stale.push(entry.name);
+      if (write) await Deno.remove(new URL(entry.name, DERIVED_DIR));
+    }
+  }
+  return stale;
+}
+
+if (import.meta.main) {
+  const check = Deno.args.includes("--check");
+  const stale = await deriveAll(!check);
+  if (check && stale.length > 0) {
+    console.error(`Stale derived kernels (run \`deno task derive\`): ${stale.join(", ")}`);
+    Deno.exit(1);
+  }
+  console.log(check ? "Derived kernels are up to date" : `Derived: ${stale.join(", ") || "none"}`);
+}
