@@ -29,3 +29,5 @@ export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";
 export { interlockTransferHandler } from "./src/comlink.ts";
+export { Value } from "./src/shared/value.ts";
+export type { ElementType, NumberOf, SharedOptions, Typecode } from "./src/shared/_type.ts";
