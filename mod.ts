@@ -30,4 +30,5 @@ export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";
 export { interlockTransferHandler } from "./src/comlink.ts";
 export { Value } from "./src/shared/value.ts";
-export type { ElementType, NumberOf, SharedOptions, Typecode } from "./src/shared/_type.ts";
+export { SharedArray } from "./src/shared/array.ts";
+export type { ElementType, NumberOf, SharedOptions, Typecode, ViewOf } from "./src/shared/_type.ts";
