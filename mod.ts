@@ -25,6 +25,7 @@
  * @module
  */
 export { Lock } from "./src/sync/lock.ts";
+export { RLock } from "./src/sync/rlock.ts";
 export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";

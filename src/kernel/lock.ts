@@ -27,6 +27,8 @@ import type { Seam } from "../_atomics.ts";
 export const STATE = 1;
 /** Bytes the lock's region needs. */
 export const BYTES = 8;
+/** The name of each word, by index (for traces). */
+export const FIELDS: readonly string[] = ["tag", "state"];
 
 /** Not held. */
 export const UNLOCKED = 0;

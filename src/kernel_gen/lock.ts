@@ -29,6 +29,8 @@ import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 export const STATE = 1;
 /** Bytes the lock's region needs. */
 export const BYTES = 8;
+/** The name of each word, by index (for traces). */
+export const FIELDS: readonly string[] = ["tag", "state"];
 
 /** Not held. */
 export const UNLOCKED = 0;

@@ -1,0 +1,269 @@
+/**
+ * `RLock`: a reentrant lock over shared memory, as Python's `threading.RLock` /
+ * `multiprocessing.RLock`. The algorithm and its shared layout live in `src/kernel/rlock.ts`.
+ *
+ * @module
+ */
+import { agentId } from "../_agent.ts";
+import { ASYNC, REAL } from "../_atomics.ts";
+import { runAsync } from "../_async.ts";
+import { allocate, attach, registerClass, TAG } from "../_region.ts";
+import { RuntimeError } from "../errors.ts";
+import * as K from "../kernel/rlock.ts";
+import * as G from "../kernel_gen/rlock.ts";
+import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import { Guard } from "./_guard.ts";
+
+let reviving: Int32Array | undefined;
+
+/**
+ * A reentrant lock: the agent (main thread or worker) that holds it may acquire it again, and must
+ * release it as many times as it acquired it.
+ *
+ * - Ownership is per agent, as Python's is per thread: only the owner may release it (others get
+ *   {@linkcode RuntimeError}). On one thread, concurrent async functions are the same agent, so
+ *   they share the hold: use a {@linkcode Lock} to exclude async tasks of one thread from each other.
+ * - Not fair; waiters spin briefly, then sleep (the same algorithm as {@linkcode Lock}).
+ * - `acquire()` (Promise) never blocks the thread; `acquireSync()` blocks it (fine in workers).
+ *   Both return a `Disposable` that releases one level.
+ * - A timeout throws a `DOMException` named `TimeoutError`, an abort rejects with `signal.reason`;
+ *   either leaves the lock as if the caller had never waited.
+ * - Send it to a worker with `postMessage(rlock)` and call `RLock.from(data)` there.
+ *
+ * @example Nested acquisition by one agent
+ * ```ts
+ * import { RLock } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const rlock = new RLock();
+ * function transfer() {
+ *   using _ = rlock.acquireSync();
+ *   return audit(); // takes the lock again: no deadlock
+ * }
+ * function audit() {
+ *   using _ = rlock.acquireSync();
+ *   return rlock.recursionCount();
+ * }
+ * assert.equal(transfer(), 2);
+ * assert.equal(rlock.locked(), false);
+ * ```
+ */
+export class RLock {
+  /** The shared memory this lock lives in; shared, not copied, by `postMessage`. */
+  readonly buffer: SharedArrayBuffer;
+  /** Where the lock's region starts in {@linkcode RLock.buffer}. */
+  readonly byteOffset: number;
+  readonly #s: Int32Array;
+
+  /**
+   * Creates an unheld reentrant lock in fresh shared memory.
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * assert.equal(new RLock().locked(), false);
+   * ```
+   */
+  constructor() {
+    const s = reviving ?? allocate(TAG.RLock, K.BYTES);
+    reviving = undefined;
+    this.buffer = s.buffer as SharedArrayBuffer;
+    this.byteOffset = s.byteOffset;
+    this.#s = s;
+  }
+
+  /**
+   * Returns a working `RLock` over the memory of `value`, an `RLock` or its structured clone (what a
+   * worker receives from `postMessage(rlock)`).
+   *
+   * @param value An `RLock` or its structured clone.
+   * @returns An `RLock` over the same shared memory.
+   * @throws {TypeError} if `value` is not an `RLock` or a clone of one.
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * const twin = RLock.from(structuredClone(rlock));
+   * assert.ok(twin.tryAcquire());
+   * assert.ok(rlock.owned()); // same memory, same agent
+   * assert.throws(() => RLock.from({}), TypeError);
+   * ```
+   */
+  static from(value: unknown): RLock {
+    if (value instanceof RLock) return value;
+    reviving = attach("RLock", TAG.RLock, value, K.BYTES);
+    return new RLock();
+  }
+
+  /**
+   * Waits for the lock without blocking the thread, then holds it (one more level if the calling
+   * agent already holds it: that never waits).
+   *
+   * @param options `timeout` in ms and/or an abort `signal`.
+   * @returns A guard that releases one level when disposed.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   * @throws {RangeError} if the recursion count would exceed 2^31 - 1.
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * {
+   *   using _outer = await rlock.acquire();
+   *   using _inner = await rlock.acquire({ timeout: 10 }); // reentry: immediate
+   *   assert.equal(rlock.recursionCount(), 2);
+   * }
+   * assert.equal(rlock.locked(), false);
+   * ```
+   */
+  async acquire(options?: WaitOptions): Promise<Disposable> {
+    const deadline = deadlineOf("acquire the RLock", options);
+    const me = agentId();
+    if (
+      !K.tryAcquire(REAL, this.#s, me) &&
+      !await runAsync(G.acquire(ASYNC, this.#s, me, deadline), options?.signal)
+    ) {
+      throw waitFailure("acquire the RLock", options);
+    }
+    return new Guard(() => this.release());
+  }
+
+  /**
+   * Blocks the calling thread until it holds the lock (at once if it already does).
+   *
+   * @param options `timeout` in ms.
+   * @returns A guard that releases one level when disposed.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   * @throws {RangeError} if the recursion count would exceed 2^31 - 1.
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * using _ = rlock.acquireSync({ timeout: 100 });
+   * assert.ok(rlock.owned());
+   * ```
+   */
+  acquireSync(options?: SyncWaitOptions): Disposable {
+    if (!K.acquire(REAL, this.#s, agentId(), deadlineOf("acquire the RLock", options))) {
+      throw waitFailure("acquire the RLock", options);
+    }
+    return new Guard(() => this.release());
+  }
+
+  /**
+   * Takes the lock if it is free or already held by the calling agent, without waiting.
+   *
+   * @returns `true` if the caller now holds the lock (one more level).
+   * @throws {RangeError} if the recursion count would exceed 2^31 - 1.
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * assert.equal(rlock.tryAcquire(), true);
+   * assert.equal(rlock.tryAcquire(), true); // reentry
+   * rlock.release();
+   * rlock.release();
+   * ```
+   */
+  tryAcquire(): boolean {
+    return K.tryAcquire(REAL, this.#s, agentId());
+  }
+
+  /**
+   * Releases one level of the calling agent's hold; the last level frees the lock and wakes one
+   * waiter.
+   *
+   * @throws {RuntimeError} if the calling agent does not hold the lock (nothing changes).
+   *
+   * @example
+   * ```ts
+   * import { RLock, RuntimeError } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * rlock.acquireSync();
+   * rlock.acquireSync();
+   * rlock.release();
+   * assert.ok(rlock.locked()); // still held once
+   * rlock.release();
+   * assert.throws(() => rlock.release(), RuntimeError);
+   * ```
+   */
+  release(): void {
+    const status = K.release(REAL, this.#s, agentId());
+    if (status === K.NOT_HELD) throw new RuntimeError("Cannot release an unlocked RLock");
+    if (status === K.NOT_OWNER) {
+      throw new RuntimeError("Cannot release an RLock held by another agent");
+    }
+  }
+
+  /**
+   * Whether any agent holds the lock (a snapshot).
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * rlock.acquireSync();
+   * assert.equal(rlock.locked(), true);
+   * rlock.release();
+   * assert.equal(rlock.locked(), false);
+   * ```
+   */
+  locked(): boolean {
+    return K.locked(REAL, this.#s);
+  }
+
+  /**
+   * Whether the calling agent holds the lock (exact: only the owner can change the answer).
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * assert.equal(rlock.owned(), false);
+   * using _ = rlock.acquireSync();
+   * assert.equal(rlock.owned(), true);
+   * ```
+   */
+  owned(): boolean {
+    return K.owned(REAL, this.#s, agentId());
+  }
+
+  /**
+   * How many times the calling agent holds the lock: 0 if it does not hold it.
+   *
+   * @example
+   * ```ts
+   * import { RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock();
+   * using _a = rlock.acquireSync();
+   * using _b = rlock.acquireSync();
+   * assert.equal(rlock.recursionCount(), 2);
+   * ```
+   */
+  recursionCount(): number {
+    return K.recursionCount(REAL, this.#s, agentId());
+  }
+}
+
+registerClass(TAG.RLock, RLock, RLock.from);

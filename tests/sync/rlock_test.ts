@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Lock, RLock, RuntimeError } from "../../mod.ts";
+import { REAL } from "../../src/_atomics.ts";
+import * as K from "../../src/kernel/rlock.ts";
+import { inWorkers, times } from "../_helpers.ts";
+
+const FIXTURES = new URL("../_workers/rlock_fixtures.ts", import.meta.url);
+
+function counter(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}
+
+Deno.test("RLock gives mutual exclusion to 2 workers x 100,000 nested non-atomic increments", async () => {
+  const rlock = new RLock();
+  const c = counter();
+  await inWorkers(times(2, FIXTURES, "incrementNestedSync", [rlock, c, 100_000]));
+  assert.equal(c[0], 200_000);
+  assert.equal(rlock.locked(), false);
+});
+
+Deno.test("RLock excludes blocking and async holders on 4 workers and the main thread", async () => {
+  const rlock = new RLock();
+  const c = counter();
+  const work = inWorkers([
+    ...times(2, FIXTURES, "incrementNestedSync", [rlock, c, 20_000]),
+    ...times(2, FIXTURES, "incrementNestedAsync", [rlock, c, 5_000]),
+  ]);
+  for (let k = 0; k < 1_000; k++) {
+    using _ = await rlock.acquire();
+    c[0] = c[0]! + 1;
+  }
+  await work;
+  assert.equal(c[0], 51_000);
+  assert.equal(rlock.locked(), false);
+});
+
+Deno.test("RLock held by the main thread is not owned, not releasable and not acquirable by a worker", async () => {
+  const rlock = new RLock();
+  rlock.acquireSync();
+  rlock.acquireSync();
+  const [seen] = await inWorkers<Record<string, unknown>>(
+    times(1, FIXTURES, "probeForeign", [rlock]),
+  );
+  assert.deepEqual(seen, {
+    locked: true,
+    owned: false,
+    recursionCount: 0,
+    tryAcquire: false,
+    release: "RuntimeError: Cannot release an RLock held by another agent",
+    acquireSync: "TimeoutError",
+  });
+  assert.equal(rlock.recursionCount(), 2);
+  rlock.release();
+  rlock.release();
+  assert.equal(rlock.locked(), false);
+});
+
+Deno.test("RLock stays held by a worker until it releases as often as it acquired", async () => {
+  const rlock = new RLock();
+  const [seen] = await inWorkers<boolean[]>(times(1, FIXTURES, "nestAndUnwind", [rlock, 4]));
+  assert.deepEqual(seen, [true, true, true, false]);
+  assert.equal(rlock.locked(), false);
+});
+
+Deno.test("RLock.release() by a non-holder throws RuntimeError and changes nothing", () => {
+  const rlock = new RLock();
+  assert.throws(() => rlock.release(), {
+    name: "RuntimeError",
+    message: "Cannot release an unlocked RLock",
+  });
+  assert.equal(rlock.locked(), false);
+  // Another agent (simulated through the kernel with a different id) holds it.
+  assert.ok(K.tryAcquire(REAL, new Int32Array(rlock.buffer, rlock.byteOffset, 4), 12345));
+  assert.throws(() => rlock.release(), RuntimeError);
+  assert.ok(rlock.locked());
+  assert.equal(rlock.owned(), false);
+});
+
+Deno.test("RLock.acquire() times out or aborts without disturbing the holder or later waiters", async () => {
+  const rlock = new RLock();
+  const words = new Int32Array(rlock.buffer, rlock.byteOffset, 4);
+  const other = 777;
+  assert.ok(K.tryAcquire(REAL, words, other));
+  await assert.rejects(rlock.acquire({ timeout: 5 }), { name: "TimeoutError" });
+  assert.throws(() => rlock.acquireSync({ timeout: 0 }), { name: "TimeoutError" });
+  const controller = new AbortController();
+  const aborted = rlock.acquire({ signal: controller.signal });
+  const live = rlock.acquire({ timeout: 5000 });
+  controller.abort(new Error("stop"));
+  await assert.rejects(aborted, { message: "stop" });
+  assert.deepEqual([...words.slice(2)], [other, 1]);
+  assert.equal(K.release(REAL, words, other), K.RELEASED);
+  const guard = await live;
+  assert.ok(rlock.owned());
+  assert.equal(rlock.recursionCount(), 1);
+  guard[Symbol.dispose]();
+  guard[Symbol.dispose]();
+  assert.equal(rlock.locked(), false);
+});
+
+Deno.test("RLock rejects bad options with TypeError and RangeError", async () => {
+  const rlock = new RLock();
+  assert.throws(() => rlock.acquireSync({ timeout: -1 }), RangeError);
+  assert.throws(() => rlock.acquireSync({ timeout: "1" as unknown as number }), TypeError);
+  await assert.rejects(rlock.acquire({ signal: 1 as unknown as AbortSignal }), TypeError);
+  await assert.rejects(rlock.acquire({ signal: AbortSignal.abort("no") }), (e) => e === "no");
+  assert.equal(rlock.locked(), false);
+});
+
+Deno.test("RLock.from() revives clones and rejects everything else with TypeError", () => {
+  const rlock = new RLock();
+  const twin = RLock.from(structuredClone(rlock));
+  assert.ok(twin.tryAcquire());
+  assert.equal(rlock.recursionCount(), 1);
+  assert.equal(RLock.from(rlock), rlock);
+  for (const bad of [undefined, null, 3, {}, { buffer: new ArrayBuffer(64), byteOffset: 0 }]) {
+    assert.throws(() => RLock.from(bad), TypeError);
+  }
+  assert.throws(() => RLock.from(structuredClone(new Lock())), /holds a Lock/);
+});
+
+type Op = { agent: number; op: "try" | "release" | "timed" };
+
+Deno.test("RLock kernel follows an owner/count model for any interleaving of 3 agents' operations", () => {
+  const agents = [11, -22, 33];
+  const op: fc.Arbitrary<Op> = fc.record({
+    agent: fc.constantFrom(...agents),
+    op: fc.constantFrom("try", "release", "timed"),
+  });
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      const s = new RLock();
+      const w = new Int32Array(s.buffer, s.byteOffset, 4);
+      let owner = 0;
+      let count = 0;
+      for (const { agent, op } of ops) {
+        if (op === "try" || op === "timed") {
+          const ok = op === "try"
+            ? K.tryAcquire(REAL, w, agent)
+            : K.acquire(REAL, w, agent, performance.now());
+          assert.equal(ok, owner === 0 || owner === agent);
+          if (ok) [owner, count] = [agent, count + 1];
+        } else {
+          const expected = owner === agent ? K.RELEASED : owner === 0 ? K.NOT_HELD : K.NOT_OWNER;
+          assert.equal(K.release(REAL, w, agent), expected);
+          if (expected === K.RELEASED && --count === 0) owner = 0;
+        }
+        assert.equal(K.locked(REAL, w), owner !== 0);
+        for (const a of agents) {
+          assert.equal(K.recursionCount(REAL, w, a), a === owner ? count : 0);
+        }
+      }
+    }),
+  );
+});
+
+Deno.test("RLock.releaseAll and acquireRestore round-trip any recursion count", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 50 }), (depth) => {
+      const s = new RLock();
+      const w = new Int32Array(s.buffer, s.byteOffset, 4);
+      for (let k = 0; k < depth; k++) assert.ok(K.tryAcquire(REAL, w, 5));
+      assert.equal(K.releaseAll(REAL, w, 6), 0);
+      assert.equal(K.releaseAll(REAL, w, 5), depth);
+      assert.equal(K.locked(REAL, w), false);
+      K.acquireRestore(REAL, w, 5, depth);
+      assert.equal(K.recursionCount(REAL, w, 5), depth);
+    }),
+  );
+});
