@@ -31,6 +31,7 @@ export const TAG = {
   Array: 0x41525259, // "ARRY"
   Queue: 0x51554555, // "QUEU"
   Pipe: 0x50495045, // "PIPE"
+  Manager: 0x4d4e4752, // "MNGR": a manager's mailbox; every proxy's clone points at it
 } as const;
 
 /** The shared part of every Interlock object: the fields a structured clone carries. */
