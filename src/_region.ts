@@ -32,6 +32,8 @@ export const TAG = {
   Queue: 0x51554555, // "QUEU"
   Pipe: 0x50495045, // "PIPE"
   Manager: 0x4d4e4752, // "MNGR": a manager's mailbox; every proxy's clone points at it
+  PoolSlots: 0x504f4f4c, // "POOL": one pool worker's task slots (src/kernel/task_slot.ts)
+  ProcessLatch: 0x50524f43, // "PROC": a process's exit latch (src/kernel/exit_latch.ts)
 } as const;
 
 /** The shared part of every Interlock object: the fields a structured clone carries. */
