@@ -27,6 +27,7 @@
 export { Lock } from "./src/sync/lock.ts";
 export { RLock } from "./src/sync/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
+export { Event } from "./src/sync/event.ts";
 export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";
