@@ -11,7 +11,7 @@ import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/lock.ts";
 import * as G from "../kernel_gen/lock.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import { Guard } from "./_guard.ts";
+import { HoldGuard } from "./_guard.ts";
 
 let reviving: Int32Array | undefined;
 
@@ -124,7 +124,7 @@ export class Lock {
     ) {
       throw waitFailure("acquire the lock", options);
     }
-    return new Guard(() => this.release());
+    return new HoldGuard(this);
   }
 
   /**
@@ -151,7 +151,7 @@ export class Lock {
     if (!K.acquire(REAL, this.#s, deadlineOf("acquire the lock", options))) {
       throw waitFailure("acquire the lock", options);
     }
-    return new Guard(() => this.release());
+    return new HoldGuard(this);
   }
 
   /**
