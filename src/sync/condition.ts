@@ -1,0 +1,487 @@
+/**
+ * `Condition`: a condition variable over shared memory, as Python's `threading.Condition` /
+ * `multiprocessing.Condition`. The algorithm and its shared layout live in
+ * `src/kernel/condition.ts`.
+ *
+ * @module
+ */
+import { agentId } from "../_agent.ts";
+import { ASYNC, REAL } from "../_atomics.ts";
+import { runAsync } from "../_async.ts";
+import { allocate, attach, registerClass, TAG } from "../_region.ts";
+import { RuntimeError } from "../errors.ts";
+import * as K from "../kernel/condition.ts";
+import * as G from "../kernel_gen/condition.ts";
+import * as KL from "../kernel/lock.ts";
+import * as KR from "../kernel/rlock.ts";
+import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import { Lock } from "./lock.ts";
+import { RLock } from "./rlock.ts";
+
+let reviving: Int32Array | undefined;
+
+const WAIT = "wait on the condition";
+
+function wordsOf(lock: Lock | RLock): Int32Array {
+  const bytes = lock instanceof RLock ? KR.BYTES : KL.BYTES;
+  return new Int32Array(lock.buffer, lock.byteOffset, bytes / 4);
+}
+
+function checkPredicate(what: string, predicate: unknown): void {
+  if (typeof predicate !== "function") {
+    throw new TypeError(
+      `Cannot ${what}: 'predicate' must be a function, received ${typeof predicate}`,
+    );
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "TimeoutError";
+}
+
+/**
+ * A condition variable: threads holding its lock wait until another thread, holding the lock too,
+ * notifies them. Works across the main thread and any number of workers.
+ *
+ * - Bound to a {@linkcode Lock} or an {@linkcode RLock} (default: a new `RLock`, as Python). Every
+ *   method but the lock helpers requires the caller to hold that lock, else it throws
+ *   {@linkcode RuntimeError}. With an `RLock` this is exact (the owner is recorded); a plain `Lock`
+ *   has no owner, so only "nobody holds it" can be detected.
+ * - `wait` releases the lock completely (an `RLock` held several times too), sleeps until notified,
+ *   then takes the lock again and restores its recursion count. It also takes the lock again
+ *   before throwing on a timeout or abort, so `using` blocks and `finally` clauses stay correct.
+ * - No lost wake-up: `notify(n)` wakes up to `n` of the threads waiting when it runs, and exactly
+ *   that many waits return as notified; a waiter that times out or is aborted never eats a
+ *   notification meant for another. Which waiters are woken is not specified (not FIFO). No
+ *   spurious wake-ups: `wait` returns only when notified.
+ * - Ownership of an `RLock` is per agent (thread): async functions on one thread count as one
+ *   owner. To use a condition between async tasks of one thread, bind it to a `Lock`.
+ * - At most 65,535 threads and async waits can wait on one condition at a time.
+ * - Send it to a worker with `postMessage(cond)`: the clone carries its lock, and
+ *   `Condition.from(data)` revives both.
+ *
+ * @example A one-slot mailbox between two async tasks (a `Lock`: one thread, two tasks)
+ * ```ts
+ * import { Condition, Lock } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const cond = new Condition(new Lock());
+ * let mail: string | undefined;
+ * const reader = (async () => {
+ *   using _ = await cond.acquire();
+ *   return await cond.waitFor(() => mail);
+ * })();
+ * {
+ *   using _ = await cond.acquire();
+ *   mail = "hello";
+ *   cond.notify();
+ * }
+ * assert.equal(await reader, "hello");
+ * ```
+ */
+export class Condition {
+  /** The shared memory this condition lives in; shared, not copied, by `postMessage`. */
+  readonly buffer: SharedArrayBuffer;
+  /** Where the condition's region starts in {@linkcode Condition.buffer}. */
+  readonly byteOffset: number;
+  /** The lock this condition is bound to (cloned along with the condition). */
+  readonly lock: Lock | RLock;
+  readonly #c: Int32Array;
+  readonly #lk: Int32Array;
+  readonly #reentrant: boolean;
+
+  /**
+   * Creates a condition bound to `lock`, in fresh shared memory.
+   *
+   * @param lock The lock to bind to; a new `RLock` if omitted.
+   * @throws {TypeError} if `lock` is neither a `Lock` nor an `RLock`.
+   *
+   * @example
+   * ```ts
+   * import { Condition, Lock, RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * assert.ok(new Condition().lock instanceof RLock);
+   * const lock = new Lock();
+   * assert.equal(new Condition(lock).lock, lock);
+   * ```
+   */
+  constructor(lock?: Lock | RLock) {
+    const c = reviving;
+    reviving = undefined;
+    if (lock === undefined) lock = new RLock();
+    if (!(lock instanceof Lock) && !(lock instanceof RLock)) {
+      throw new TypeError(
+        `Cannot create condition: 'lock' must be a Lock or an RLock, received ${describe(lock)}`,
+      );
+    }
+    this.#c = c ?? allocate(TAG.Condition, K.BYTES);
+    this.buffer = this.#c.buffer as SharedArrayBuffer;
+    this.byteOffset = this.#c.byteOffset;
+    this.lock = lock;
+    this.#lk = wordsOf(lock);
+    this.#reentrant = lock instanceof RLock;
+  }
+
+  /**
+   * Returns a working `Condition` over the memory of `value`, a `Condition` or its structured clone
+   * (what a worker receives from `postMessage(cond)`), bound to (the revived clone of) its lock.
+   *
+   * @param value A `Condition` or its structured clone.
+   * @returns A `Condition` over the same shared memory, with the same lock.
+   * @throws {TypeError} if `value` is not a `Condition` or a clone of one.
+   *
+   * @example
+   * ```ts
+   * import { Condition, RLock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * const twin = Condition.from(structuredClone(cond));
+   * assert.ok(twin.lock instanceof RLock);
+   * using _ = twin.acquireSync();
+   * assert.ok(cond.lock.locked()); // the same lock
+   * assert.throws(() => Condition.from({}), TypeError);
+   * ```
+   */
+  static from(value: unknown): Condition {
+    if (value instanceof Condition) return value;
+    const c = attach("Condition", TAG.Condition, value, K.BYTES);
+    const clone = (value as { lock?: unknown }).lock;
+    let lock: Lock | RLock;
+    try {
+      lock = RLock.from(clone);
+    } catch {
+      try {
+        lock = Lock.from(clone);
+      } catch {
+        throw new TypeError(
+          "Cannot revive Condition: its 'lock' is not a Lock or an RLock or a clone of one",
+        );
+      }
+    }
+    reviving = c;
+    return new Condition(lock);
+  }
+
+  /**
+   * Acquires the condition's lock without blocking the thread (as `cond.lock.acquire()`).
+   *
+   * @param options `timeout` in ms and/or an abort `signal`.
+   * @returns A guard that releases the lock (one level) when disposed.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * {
+   *   using _ = await cond.acquire();
+   *   assert.ok(cond.lock.locked());
+   * }
+   * assert.equal(cond.lock.locked(), false);
+   * ```
+   */
+  acquire(options?: WaitOptions): Promise<Disposable> {
+    return this.lock.acquire(options);
+  }
+
+  /**
+   * Acquires the condition's lock, blocking the thread (as `cond.lock.acquireSync()`).
+   *
+   * @param options `timeout` in ms.
+   * @returns A guard that releases the lock (one level) when disposed.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * using _ = cond.acquireSync();
+   * assert.ok(cond.lock.locked());
+   * ```
+   */
+  acquireSync(options?: SyncWaitOptions): Disposable {
+    return this.lock.acquireSync(options);
+  }
+
+  /**
+   * Releases the condition's lock (as `cond.lock.release()`).
+   *
+   * @throws {RuntimeError} if the lock is not held (by the caller, for an `RLock`).
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * cond.acquireSync();
+   * cond.release();
+   * assert.equal(cond.lock.locked(), false);
+   * ```
+   */
+  release(): void {
+    this.lock.release();
+  }
+
+  /**
+   * Releases the lock, waits without blocking the thread until notified, and takes the lock again.
+   *
+   * @param options `timeout` in ms and/or an abort `signal`.
+   * @throws {RuntimeError} if the caller does not hold the lock.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first (the lock is held
+   *   again; the abort reason likewise).
+   * @throws {RangeError} if 65,535 waits are already pending on this condition.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * using _ = await cond.acquire();
+   * await assert.rejects(cond.wait({ timeout: 10 }), { name: "TimeoutError" });
+   * assert.ok(cond.lock.locked()); // held again after the timeout
+   * ```
+   */
+  async wait(options?: WaitOptions): Promise<void> {
+    const deadline = deadlineOf(WAIT, options);
+    if (!await this.#wait(deadline, options?.signal)) throw waitFailure(WAIT, options);
+  }
+
+  /**
+   * Releases the lock, blocks the thread until notified, and takes the lock again.
+   *
+   * @param options `timeout` in ms.
+   * @throws {RuntimeError} if the caller does not hold the lock.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first (the lock is held
+   *   again).
+   * @throws {RangeError} if 65,535 waits are already pending on this condition.
+   *
+   * @example
+   * ```ts
+   * import { Condition, RuntimeError } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * assert.throws(() => cond.waitSync(), RuntimeError); // lock not held
+   * using _ = cond.acquireSync();
+   * assert.throws(() => cond.waitSync({ timeout: 0 }), { name: "TimeoutError" });
+   * assert.ok(cond.lock.locked());
+   * ```
+   */
+  waitSync(options?: SyncWaitOptions): void {
+    const deadline = deadlineOf(WAIT, options);
+    if (!this.#check(K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline))) {
+      throw waitFailure(WAIT, options);
+    }
+  }
+
+  /**
+   * Waits (as {@linkcode Condition.wait}) until `predicate()` returns a truthy value, and returns
+   * that value. The predicate runs with the lock held: first before any wait, then after every
+   * wake-up.
+   *
+   * - As Python's `wait_for`, except on timeout: Python returns the predicate's last (falsy) value,
+   *   here the call throws `TimeoutError`, as every wait in Interlock does. The predicate is
+   *   evaluated once more after the timeout, and a truthy value is still returned.
+   * - `timeout` bounds the whole call, not each wait.
+   *
+   * @param predicate Returns a truthy value once the awaited state is reached.
+   * @param options `timeout` in ms and/or an abort `signal`.
+   * @returns The predicate's truthy value.
+   * @throws {RuntimeError} if the caller does not hold the lock.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes with the predicate still falsy
+   *   (the lock is held again; the abort reason likewise).
+   * @throws {TypeError} if `predicate` is not a function.
+   *
+   * @example
+   * ```ts
+   * import { Condition, Lock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition(new Lock());
+   * const queue: number[] = [];
+   * const consumer = (async () => {
+   *   using _ = await cond.acquire();
+   *   await cond.waitFor(() => queue.length > 0);
+   *   return queue.shift();
+   * })();
+   * {
+   *   using _ = await cond.acquire();
+   *   queue.push(42);
+   *   cond.notifyAll();
+   * }
+   * assert.equal(await consumer, 42);
+   * ```
+   */
+  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    checkPredicate(WAIT, predicate);
+    const deadline = deadlineOf(WAIT, options);
+    this.#checkOwner(WAIT);
+    let result = predicate();
+    while (!result) {
+      if (!await this.#wait(deadline, options?.signal)) {
+        const error = waitFailure(WAIT, options);
+        if (!isTimeout(error)) throw error;
+        result = predicate();
+        if (result) break;
+        throw error;
+      }
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Blocks (as {@linkcode Condition.waitSync}) until `predicate()` returns a truthy value, and
+   * returns that value. Same rules as {@linkcode Condition.waitFor}.
+   *
+   * @param predicate Returns a truthy value once the awaited state is reached.
+   * @param options `timeout` in ms, bounding the whole call.
+   * @returns The predicate's truthy value.
+   * @throws {RuntimeError} if the caller does not hold the lock.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes with the predicate still falsy
+   *   (the lock is held again).
+   * @throws {TypeError} if `predicate` is not a function.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * using _ = cond.acquireSync();
+   * assert.equal(cond.waitForSync(() => "ready"), "ready"); // true at once: no wait
+   * assert.throws(() => cond.waitForSync(() => 0, { timeout: 1 }), { name: "TimeoutError" });
+   * ```
+   */
+  waitForSync<T>(predicate: () => T, options?: SyncWaitOptions): T {
+    checkPredicate(WAIT, predicate);
+    const deadline = deadlineOf(WAIT, options);
+    this.#checkOwner(WAIT);
+    let result = predicate();
+    while (!result) {
+      const status = K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline);
+      const notified = this.#check(status);
+      result = predicate();
+      if (!notified && !result) throw waitFailure(WAIT, options);
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` of the threads waiting on this condition. They return from their waits once
+   * they can take the lock again, i.e. after the caller releases it.
+   *
+   * @param n How many waiters to wake at most (0 wakes none).
+   * @throws {RuntimeError} if the caller does not hold the lock.
+   * @throws {TypeError} if `n` is not a number.
+   * @throws {RangeError} if `n` is not a non-negative integer.
+   *
+   * @example
+   * ```ts
+   * import { Condition, RuntimeError } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition();
+   * assert.throws(() => cond.notify(), RuntimeError);
+   * using _ = cond.acquireSync();
+   * cond.notify(2); // nobody waits: nothing happens
+   * ```
+   */
+  notify(n: number = 1): void {
+    if (typeof n !== "number") {
+      throw new TypeError(
+        `Cannot notify the condition: 'n' must be a number, received ${typeof n}`,
+      );
+    }
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(
+        `Cannot notify the condition: 'n' must be a non-negative integer, received ${n}`,
+      );
+    }
+    this.#notify(n);
+  }
+
+  /**
+   * Wakes every thread waiting on this condition.
+   *
+   * @throws {RuntimeError} if the caller does not hold the lock.
+   *
+   * @example
+   * ```ts
+   * import { Condition, Lock } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition(new Lock());
+   * let ready = false;
+   * const waiters = [1, 2, 3].map(async () => {
+   *   using _ = await cond.acquire();
+   *   return await cond.waitFor(() => ready);
+   * });
+   * {
+   *   using _ = await cond.acquire();
+   *   ready = true;
+   *   cond.notifyAll();
+   * }
+   * assert.deepEqual(await Promise.all(waiters), [true, true, true]);
+   * ```
+   */
+  notifyAll(): void {
+    this.#notify(Infinity);
+  }
+
+  #notify(n: number): void {
+    const k = K.notify(REAL, this.#c, this.#lk, this.#reentrant, agentId(), n);
+    if (k < 0) throw this.#notOwner("notify");
+  }
+
+  /** Turns a kernel status into true (notified), false (timed out) or an error. */
+  #check(status: number): boolean {
+    if (status === K.OK) return true;
+    if (status === K.TIMED_OUT) return false;
+    if (status === K.NOT_OWNER) throw this.#notOwner("wait on");
+    throw new RangeError(`Cannot ${WAIT}: ${K.MAX_WAITERS} waits are already pending`);
+  }
+
+  #checkOwner(what: string): void {
+    if (!K.owns(REAL, this.#lk, this.#reentrant, agentId())) throw this.#notOwner(what);
+  }
+
+  #notOwner(what: string): RuntimeError {
+    return new RuntimeError(
+      this.#reentrant
+        ? `Cannot ${what} a condition whose RLock the caller does not hold`
+        : `Cannot ${what} a condition whose Lock is not held`,
+    );
+  }
+
+  /** The async wait: true if notified, false if timed out or aborted; the lock is held again. */
+  async #wait(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const me = agentId();
+    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me);
+    this.#check(ticket.status);
+    let notified = false;
+    try {
+      notified = await runAsync(G.sleep(ASYNC, this.#c, ticket.seq, deadline), signal);
+    } finally {
+      // Without the signal: the lock must be held again even after an abort.
+      await runAsync(G.end(ASYNC, this.#lk, this.#reentrant, me, ticket.saved));
+    }
+    return notified;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  return typeof value;
+}
+
+registerClass(TAG.Condition, Condition, Condition.from);
