@@ -30,20 +30,9 @@ export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
 export { Event } from "./src/sync/event.ts";
 export { Condition } from "./src/sync/condition.ts";
 export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
-export { ManagerCrashedError, ManagerShutdownError } from "./src/errors.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";
 export { interlockTransferHandler } from "./src/comlink.ts";
 export { Value } from "./src/shared/value.ts";
 export { SharedArray } from "./src/shared/array.ts";
 export type { ElementType, NumberOf, SharedOptions, Typecode, ViewOf } from "./src/shared/_type.ts";
-export { Manager } from "./src/manager/manager.ts";
-export type {
-  ArgsOf,
-  InstanceOf,
-  ManagedType,
-  ManagerOptions,
-  ManagerState,
-} from "./src/manager/manager.ts";
-export { ManagedDict, ManagedList, ManagedNamespace, ManagedObject } from "./src/manager/proxies.ts";
-export type { AsyncMethods, Key, Managed, UpdateOp } from "./src/manager/proxies.ts";
