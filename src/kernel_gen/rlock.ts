@@ -121,7 +121,9 @@ export function* releaseAll(A: Seam, s: Int32Array, me: number): KernelGen<numbe
 
 /** Takes the lock for `me` (no deadline) and restores recursion count `count` (from releaseAll). */
 export function* acquireRestore(A: Seam, s: Int32Array, me: number, count: number): KernelGen<void> {
-  if (!(yield* L.acquire(A, s, Infinity))) throw new Error("Inconsistent RLock state: untimed wait timed out");
+  if (!(yield* L.acquire(A, s, Infinity))) {
+    throw new Error("Inconsistent RLock state: untimed wait timed out");
+  }
   (yield* own(A, s, me, count));
 }
 
