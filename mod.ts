@@ -36,3 +36,28 @@ export { interlockTransferHandler } from "./src/comlink.ts";
 export { Value } from "./src/shared/value.ts";
 export { SharedArray } from "./src/shared/array.ts";
 export type { ElementType, NumberOf, SharedOptions, Typecode, ViewOf } from "./src/shared/_type.ts";
+export { Pool } from "./src/pool/pool.ts";
+export type {
+  ApplyAsyncOptions,
+  MapAsyncOptions,
+  MapOptions,
+  PoolOptions,
+  TaskOptions,
+  TerminateStatus,
+} from "./src/pool/pool.ts";
+export { Process, TERMINATED } from "./src/pool/process.ts";
+export type { ProcessOptions } from "./src/pool/process.ts";
+export { AsyncResult } from "./src/pool/async_result.ts";
+export type { TaskState } from "./src/pool/async_result.ts";
+export { currentProcess, taskSignal } from "./src/pool/context.ts";
+export type { ProcessInfo } from "./src/pool/context.ts";
+export { taskModule } from "./src/pool/types.ts";
+export type {
+  AnyModule,
+  TaskArgs,
+  TaskItem,
+  TaskModule,
+  TaskName,
+  TaskResult,
+} from "./src/pool/types.ts";
+export { WorkerCrashedError } from "./src/errors.ts";

@@ -48,3 +48,42 @@ export class BrokenBarrierError extends Error {
     this.name = "BrokenBarrierError";
   }
 }
+
+/**
+ * The worker running a task ended before the task did: an uncaught error outside any task, a call to
+ * `process.exit()` / `Deno.exit()` / `close()`, or the worker was stopped. Only the task that was
+ * running in that worker rejects with it; the pool replaces the worker and loses no other task. Also
+ * rejects every task of a pool whose workers cannot start (the task module failed to load, or the
+ * initializer threw: then `cause` holds that error).
+ *
+ * - `workerId`: the `id` of the worker that ended (see `currentProcess()`).
+ * - `exitCode`: the worker's exit code, when known.
+ * - `cause`: the uncaught error, when there was one.
+ *
+ * @example
+ * ```ts
+ * import { WorkerCrashedError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WorkerCrashedError("Worker 3 exited with code 1", { workerId: 3, exitCode: 1 });
+ * assert.equal(error.name, "WorkerCrashedError");
+ * assert.equal(error.exitCode, 1);
+ * ```
+ */
+export class WorkerCrashedError extends Error {
+  /** The `id` of the worker that ended, or -1 if it never started. */
+  readonly workerId: number;
+  /** The worker's exit code, or null if unknown. */
+  readonly exitCode: number | null;
+
+  /** Creates the error; `options.cause` is kept. */
+  constructor(
+    message = "The worker running the task ended before the task did",
+    options?: ErrorOptions & { workerId?: number; exitCode?: number | null },
+  ) {
+    super(message, options);
+    this.name = "WorkerCrashedError";
+    this.workerId = options?.workerId ?? -1;
+    this.exitCode = options?.exitCode ?? null;
+  }
+}

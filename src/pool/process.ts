@@ -1,0 +1,409 @@
+/**
+ * `Process`: one function of a task module run in its own worker thread, as Python's
+ * `multiprocessing.Process` (parent side; the child runs `worker_main.ts`).
+ *
+ * The child records its exit in a shared exit latch (`src/kernel/exit_latch.ts`) after posting an
+ * exit report (code and error) on a dedicated port; so `joinSync()` blocks on the latch and then
+ * reads the report with `receiveMessageOnPort`, without needing the event loop it blocks.
+ *
+ * @module
+ */
+import { MessageChannel, receiveMessageOnPort, threadId, Worker } from "node:worker_threads";
+import { ASYNC, REAL } from "../_atomics.ts";
+import { runAsync } from "../_async.ts";
+import { allocate, TAG } from "../_region.ts";
+import { RuntimeError } from "../errors.ts";
+import * as L from "../kernel/exit_latch.ts";
+import * as G from "../kernel_gen/exit_latch.ts";
+import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import type { ExitReport, StartMessage, WorkerData } from "./protocol.ts";
+import type { TerminateStatus } from "./pool.ts";
+import { rebuild } from "./remote_error.ts";
+import {
+  type AnyModule,
+  moduleUrl,
+  type TaskArgs,
+  type TaskModule,
+  type TaskName,
+} from "./types.ts";
+
+const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
+const TERMINATE_GRACE = 2000;
+/** The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`. */
+export const TERMINATED = -15;
+
+let processCount = 0;
+
+/** Options of `new Process(...)`. */
+export interface ProcessOptions<A extends unknown[] = unknown[]> {
+  /**
+   * Arguments of the function (structured clones; Interlock objects arrive revived).
+   * @default {[]}
+   */
+  args?: A;
+  /**
+   * The process's name, as `currentProcess().name` reports it in the child.
+   * @default {"Process-N"}
+   */
+  name?: string;
+  /**
+   * A daemon process does not keep the program alive: when the rest of the program is done, it is
+   * stopped with it. A non-daemon process keeps the program running until it ends, as in Python.
+   * @default {false}
+   */
+  daemon?: boolean;
+  /**
+   * `ArrayBuffer`s in `args` to move to the child instead of copying.
+   * @default {[]}
+   */
+  transfer?: Transferable[];
+}
+
+/**
+ * Runs one exported function of a module in a new worker thread, as Python's
+ * `multiprocessing.Process`.
+ *
+ * - `start()` starts it; `join()` (Promise, with `timeout`/`signal`) or `joinSync()` (blocks the
+ *   thread) waits for it; `isAlive`, `exitCode`, `error`, `terminate()`.
+ * - `exitCode`: `null` while running, `0` when the function returned (or its Promise resolved), `1`
+ *   when it threw (the error is printed to stderr, as Python prints the child's traceback, and kept
+ *   in `error`), the code passed to `process.exit()` / `Deno.exit()` if it called one, and `-15`
+ *   after `terminate()`.
+ * - A child's uncaught error never takes the parent down.
+ * - `id` plays the role of a `pid`: the child sees it as `currentProcess().id`, and its parent's as
+ *   `currentProcess().parentId`.
+ * - `daemon: true`: the process does not keep the program alive and is stopped when the program
+ *   exits.
+ * - `terminate()` stops the child even in a busy loop (worker threads come from
+ *   `node:worker_threads`; Deno's Web Worker `terminate()` cannot do that, denoland/deno PR #35657),
+ *   and reports `"unresponsive"` instead of hanging if the thread does not confirm within 2 s.
+ *
+ * @typeParam M The module's type (`typeof import("./tasks.ts")`).
+ * @typeParam K The export to run.
+ *
+ * @example Run a function in a child and check its exit code
+ * ```ts
+ * import { Process, taskModule } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const tasks = taskModule<{ work(n: number): void; fail(): void }>(
+ *   "data:text/javascript,export function work(n) {} export function fail() { throw new RangeError('bad'); }",
+ * );
+ * const ok = new Process(tasks, "work", { args: [3], name: "worker-1" });
+ * ok.start();
+ * await ok.join();
+ * assert.equal(ok.exitCode, 0);
+ * ```
+ */
+export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskName<M>> {
+  /** The process's name. */
+  readonly name: string;
+  /** Whether it is a daemon. */
+  readonly daemon: boolean;
+  /** The id of the thread that created it (the child's `currentProcess().parentId`). */
+  readonly parentId: number;
+  readonly #module: string;
+  readonly #exportName: string;
+  readonly #args: unknown[];
+  readonly #transfer: Transferable[] | undefined;
+  readonly #latch: Int32Array;
+  #worker: Worker | undefined;
+  #port: MessagePort | undefined;
+  #report: ExitReport | undefined;
+  #error: unknown;
+  #errorBuilt = false;
+  #terminating = false;
+  #exited: Promise<void> | undefined;
+
+  /**
+   * Prepares the process; nothing runs until {@linkcode Process.start}.
+   *
+   * @param module The module: a {@linkcode TaskModule}, a `URL` or an absolute URL string.
+   * @param exportName The exported function to run.
+   * @param options `args`, `name`, `daemon`, `transfer`.
+   * @throws {TypeError} for a bad module, export name or option.
+   */
+  constructor(
+    module: TaskModule<M> | URL | string,
+    exportName: K,
+    options: ProcessOptions<TaskArgs<M, K>> = {},
+  ) {
+    const what = "create process";
+    this.#module = moduleUrl(what, module);
+    if (typeof exportName !== "string") {
+      throw new TypeError(
+        `Cannot ${what}: the export name must be a string, received ${typeof exportName}`,
+      );
+    }
+    this.#exportName = exportName;
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot ${what}: options must be an object, received ${typeof options}`);
+    }
+    const args = options.args ?? [];
+    if (!Array.isArray(args)) {
+      throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
+    }
+    this.#args = args;
+    const name = options.name ?? `Process-${++processCount}`;
+    if (typeof name !== "string") {
+      throw new TypeError(`Cannot ${what}: 'name' must be a string, received ${typeof name}`);
+    }
+    this.name = name;
+    const daemon = options.daemon ?? false;
+    if (typeof daemon !== "boolean") {
+      throw new TypeError(`Cannot ${what}: 'daemon' must be a boolean, received ${typeof daemon}`);
+    }
+    this.daemon = daemon;
+    const transfer = options.transfer;
+    if (transfer !== undefined && !Array.isArray(transfer)) {
+      throw new TypeError(`Cannot ${what}: 'transfer' must be an array`);
+    }
+    this.#transfer = transfer;
+    this.parentId = threadId;
+    this.#latch = allocate(TAG.ProcessLatch, L.BYTES);
+  }
+
+  /**
+   * The child's id (its `currentProcess().id`), or `null` before `start()`.
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ noop(): void }>("data:text/javascript,export function noop() {}");
+   * const p = new Process(tasks, "noop");
+   * assert.equal(p.id, null);
+   * p.start();
+   * assert.equal(typeof p.id, "number");
+   * await p.join();
+   * ```
+   */
+  get id(): number | null {
+    return this.#worker?.threadId ?? null;
+  }
+
+  /**
+   * Whether the child has started and not ended (Python's `is_alive()`).
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ noop(): void }>("data:text/javascript,export function noop() {}");
+   * const p = new Process(tasks, "noop");
+   * assert.equal(p.isAlive, false);
+   * p.start();
+   * await p.join();
+   * assert.equal(p.isAlive, false);
+   * ```
+   */
+  get isAlive(): boolean {
+    return this.#worker !== undefined && L.exitCode(REAL, this.#latch) === null;
+  }
+
+  /**
+   * The exit code: `null` while running or before `start()`; `0` returned; `1` threw; the code of
+   * an explicit exit; `-15` terminated.
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ fail(): void }>(
+   *   "data:text/javascript,export function fail() { throw new Error('no'); }",
+   * );
+   * const p = new Process(tasks, "fail");
+   * p.start();
+   * await p.join();
+   * assert.equal(p.exitCode, 1);
+   * ```
+   */
+  get exitCode(): number | null {
+    return L.exitCode(REAL, this.#latch);
+  }
+
+  /**
+   * The child's uncaught exception, rebuilt with its class, `name`, `message`, `stack`, `cause` and
+   * own enumerable properties; `undefined` if it has not ended with one.
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ fail(): void }>(
+   *   "data:text/javascript,export function fail() { throw new RangeError('out of range'); }",
+   * );
+   * const p = new Process(tasks, "fail");
+   * p.start();
+   * await p.join();
+   * assert.ok(p.error instanceof RangeError);
+   * assert.equal(p.error.message, "out of range");
+   * ```
+   */
+  get error(): unknown {
+    if (this.#errorBuilt) return this.#error;
+    const report = this.#readReport();
+    if (!report) return undefined;
+    this.#errorBuilt = true;
+    this.#error = report.error === null ? undefined : rebuild(report.error);
+    return this.#error;
+  }
+
+  /**
+   * Starts the child (Python's `start()`).
+   *
+   * @throws {RuntimeError} if it was started before.
+   * @throws {DOMException} `DataCloneError` if `args` cannot be cloned (nothing starts).
+   */
+  start(): void {
+    if (this.#worker) throw new RuntimeError(`Cannot start process ${this.name} twice`);
+    const data: WorkerData = {
+      role: "process",
+      name: this.name,
+      parentId: threadId,
+      daemon: this.daemon,
+    };
+    const channel = new MessageChannel();
+    const message: StartMessage = {
+      type: "start",
+      module: this.#module,
+      exportName: this.#exportName,
+      args: this.#args,
+      latch: this.#latch.buffer as SharedArrayBuffer,
+      port: channel.port2 as unknown as MessagePort,
+    };
+    // Check the arguments clone before a thread exists.
+    structuredClone(this.#args);
+    const worker = new Worker(WORKER_MAIN, { name: this.name, workerData: data });
+    this.#worker = worker;
+    this.#port = channel.port1 as unknown as MessagePort;
+    if (this.daemon) worker.unref();
+    this.#exited = new Promise((resolve) => {
+      worker.on("exit", (code: number) => {
+        L.close(REAL, this.#latch, this.#terminating ? TERMINATED : code);
+        this.#readReport();
+        this.#port?.close();
+        resolve();
+      });
+    });
+    worker.on("error", () => {
+      // worker_main reports every error itself; this only keeps a stray one from reaching the parent.
+    });
+    worker.postMessage(message, [
+      channel.port2 as unknown as Transferable,
+      ...(this.#transfer ?? []),
+    ] as never);
+  }
+
+  /**
+   * Waits until the child ends (Python's `join()`).
+   *
+   * @param options `timeout` (ms) and `signal`.
+   * @throws {RuntimeError} if the process was not started.
+   * @throws {DOMException} `TimeoutError` on timeout (the child keeps running), or `signal.reason`.
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ noop(): void }>("data:text/javascript,export function noop() {}");
+   * const p = new Process(tasks, "noop");
+   * p.start();
+   * await p.join({ timeout: 30_000 });
+   * assert.equal(p.exitCode, 0);
+   * ```
+   */
+  async join(options?: WaitOptions): Promise<void> {
+    const deadline = deadlineOf("join process", options);
+    this.#checkStarted("join");
+    if (L.exitCode(REAL, this.#latch) !== null) return;
+    if (!await runAsync(G.join(ASYNC, this.#latch, deadline), options?.signal)) {
+      throw waitFailure("join process", options);
+    }
+  }
+
+  /**
+   * Blocks the calling thread until the child ends. Fine in workers; on the main thread it freezes
+   * the event loop while it waits.
+   *
+   * @param options `timeout` (ms).
+   * @throws {RuntimeError} if the process was not started.
+   * @throws {DOMException} `TimeoutError` on timeout.
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ noop(): void }>("data:text/javascript,export function noop() {}");
+   * const p = new Process(tasks, "noop");
+   * p.start();
+   * p.joinSync();
+   * assert.equal(p.exitCode, 0);
+   * ```
+   */
+  joinSync(options?: SyncWaitOptions): void {
+    const deadline = deadlineOf("join process", options);
+    this.#checkStarted("join");
+    if (!L.join(REAL, this.#latch, deadline)) throw waitFailure("join process", options);
+  }
+
+  /**
+   * Stops the child now (Python's `terminate()`), even if it is in a busy loop; its exit code
+   * becomes `-15`.
+   *
+   * @returns `"terminated"`, `"not-running"` (not started, or already ended), or `"unresponsive"`
+   *   if the thread did not confirm it stopped within 2 s (it is then abandoned: it no longer keeps
+   *   the program alive, and `isAlive` stays true).
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ forever(): void }>(
+   *   "data:text/javascript,export function forever() { for (;;); }",
+   * );
+   * const p = new Process(tasks, "forever");
+   * p.start();
+   * assert.equal(await p.terminate(), "terminated");
+   * assert.equal(p.exitCode, -15);
+   * ```
+   */
+  async terminate(): Promise<TerminateStatus> {
+    const worker = this.#worker;
+    if (!worker || L.exitCode(REAL, this.#latch) !== null) return "not-running";
+    this.#terminating = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gone = await Promise.race([
+      worker.terminate().then(() => this.#exited).then(() => true, () => true),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), TERMINATE_GRACE)),
+    ]);
+    clearTimeout(timer);
+    if (!gone) {
+      worker.unref();
+      return "unresponsive";
+    }
+    return "terminated";
+  }
+
+  #checkStarted(what: string): void {
+    if (!this.#worker) {
+      throw new RuntimeError(`Cannot ${what} process ${this.name}: it was not started`);
+    }
+  }
+
+  #readReport(): ExitReport | undefined {
+    if (this.#report || !this.#port) return this.#report;
+    const received = receiveMessageOnPort(this.#port as never) as
+      | { message: ExitReport }
+      | undefined;
+    if (received) this.#report = received.message;
+    return this.#report;
+  }
+}
