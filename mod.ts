@@ -29,6 +29,7 @@ export { RLock } from "./src/sync/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
 export { Event } from "./src/sync/event.ts";
 export { Condition } from "./src/sync/condition.ts";
+export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
 export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";
