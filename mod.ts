@@ -31,6 +31,7 @@ export { Event } from "./src/sync/event.ts";
 export { Condition } from "./src/sync/condition.ts";
 export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
 export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
+export { ManagerCrashedError, ManagerShutdownError } from "./src/errors.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
 export { revive } from "./src/_region.ts";
 export { interlockTransferHandler } from "./src/comlink.ts";
@@ -62,3 +63,18 @@ export type {
   TaskResult,
 } from "./src/pool/types.ts";
 export { WorkerCrashedError } from "./src/errors.ts";
+export { Manager } from "./src/manager/manager.ts";
+export type {
+  ArgsOf,
+  InstanceOf,
+  ManagedType,
+  ManagerOptions,
+  ManagerState,
+} from "./src/manager/manager.ts";
+export {
+  ManagedDict,
+  ManagedList,
+  ManagedNamespace,
+  ManagedObject,
+} from "./src/manager/proxies.ts";
+export type { AsyncMethods, Key, Managed, UpdateOp } from "./src/manager/proxies.ts";

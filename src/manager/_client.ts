@@ -1,0 +1,173 @@
+/**
+ * The client side of a manager: a comlink endpoint over the shared-memory mailbox of
+ * `src/kernel/manager.ts`, and the per-thread connection that proxies call through.
+ *
+ * Any thread that has the manager's region (the creating thread, or a worker that revived a proxy's
+ * clone) can call the server: it claims a free slot, passes the encoded comlink message in chunks,
+ * and reads the reply back. Waiting uses `Atomics.waitAsync` through the derived kernels, so nothing
+ * blocks, and nothing keeps a thread alive once no call is pending.
+ *
+ * @module
+ */
+import * as Comlink from "comlink";
+import { ASYNC, REAL } from "../_atomics.ts";
+import { runAsync } from "../_async.ts";
+import * as K from "../kernel/manager.ts";
+import * as G from "../kernel_gen/manager.ts";
+import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
+import {
+  decode,
+  encode,
+  type Ended,
+  type Outcome,
+  rebuildError,
+  recordError,
+  type ServerApi,
+} from "./_protocol.ts";
+
+/**
+ * Sends one encoded request through the mailbox and returns the encoded reply, or `undefined` if
+ * the manager ended first.
+ */
+async function exchange(s: Int32Array, request: Uint8Array): Promise<Uint8Array | undefined> {
+  const k = await runAsync(G.claim(ASYNC, s, Infinity));
+  if (k < 0) return undefined;
+  const payload = new Uint8Array(s.buffer, s.byteOffset + K.payloadByte(k), K.CHUNK);
+  const total = request.byteLength;
+  let sent = 0;
+  for (;;) {
+    const n = Math.min(K.CHUNK, total - sent);
+    payload.set(request.subarray(sent, sent + n));
+    if (!K.post(REAL, s, k, n, total)) return undefined;
+    sent += n;
+    if (sent === total) break;
+    if (await runAsync(G.awaitTaken(ASYNC, s, k)) !== K.S_SERVER_READ) return undefined;
+  }
+  let reply: Uint8Array | undefined;
+  let got = 0;
+  for (;;) {
+    if (await runAsync(G.awaitReply(ASYNC, s, k)) !== K.S_TO_CLIENT) return undefined;
+    const n = K.chunkBytes(REAL, s, k);
+    reply ??= new Uint8Array(K.chunkTotal(REAL, s, k));
+    reply.set(payload.subarray(0, n), got);
+    got += n;
+    if (got === reply.byteLength) {
+      K.release(REAL, s, k);
+      return reply;
+    }
+    if (!K.takeReplyChunk(REAL, s, k)) return undefined;
+  }
+}
+
+type Listener = EventListenerOrEventListenerObject;
+
+/** A comlink endpoint whose messages travel through the mailbox in `s`. */
+class MailboxEndpoint implements Comlink.Endpoint {
+  readonly #s: Int32Array;
+  readonly #listeners = new Set<Listener>();
+
+  constructor(s: Int32Array) {
+    this.#s = s;
+  }
+
+  postMessage(message: { id?: string; type?: string }): void {
+    const id = message.id;
+    // comlink releases a garbage-collected proxy with a RELEASE message nobody awaits; the server
+    // has nothing to release, so it is not sent.
+    if (id === undefined || message.type !== "APPLY") return;
+    let request: Uint8Array;
+    try {
+      request = encode(message);
+    } catch (e) {
+      const error = new DOMException(
+        `Cannot send the call to the manager: ${(e as Error).message}`,
+        "DataCloneError",
+      );
+      queueMicrotask(() => this.#answer(id, { ok: false, error: recordError(error) }));
+      return;
+    }
+    exchange(this.#s, request).then(
+      (reply) => {
+        if (reply === undefined) this.#answer(id, { ended: true });
+        else this.#dispatch(decode(reply));
+      },
+      (error) => this.#answer(id, { ok: false, error: recordError(error) }),
+    );
+  }
+
+  addEventListener(type: string, listener: Listener): void {
+    if (type === "message") this.#listeners.add(listener);
+  }
+
+  removeEventListener(type: string, listener: Listener): void {
+    if (type === "message") this.#listeners.delete(listener);
+  }
+
+  #answer(id: string, value: Outcome | Ended): void {
+    this.#dispatch({ id, type: "RAW", value });
+  }
+
+  #dispatch(data: unknown): void {
+    const event = { data } as MessageEvent;
+    for (const listener of this.#listeners) {
+      if (typeof listener === "function") listener(event);
+      else listener.handleEvent(event);
+    }
+  }
+}
+
+/** The error for calls on a manager that has ended; `cause` is the server's error if known. */
+export function endedError(s: Int32Array, cause?: Error): Error {
+  return K.state(REAL, s) === K.CRASHED
+    ? new ManagerCrashedError(undefined, cause === undefined ? undefined : { cause })
+    : new ManagerShutdownError();
+}
+
+/** One thread's connection to one manager's server. */
+export class Connection {
+  /** The manager's region. */
+  readonly s: Int32Array;
+  readonly #api: Comlink.Remote<ServerApi>;
+  /** The server worker's error, when this thread saw it (the thread that started the manager). */
+  crashCause: Error | undefined;
+
+  constructor(s: Int32Array) {
+    this.s = s;
+    this.#api = Comlink.wrap<ServerApi>(new MailboxEndpoint(s));
+  }
+
+  /** Throws the manager's end error if it has ended. */
+  check(): void {
+    if (K.state(REAL, this.s) !== K.RUNNING) throw endedError(this.s, this.crashCause);
+  }
+
+  /**
+   * Runs `request` against the server's API and returns the outcome's value; rethrows the server's
+   * error rebuilt, or the manager's end error.
+   */
+  async invoke(request: (api: Comlink.Remote<ServerApi>) => Promise<unknown>): Promise<unknown> {
+    this.check();
+    const outcome = await request(this.#api) as Outcome | Ended;
+    if ("ended" in outcome) throw endedError(this.s, this.crashCause);
+    if (!outcome.ok) throw rebuildError(outcome.error);
+    return decode(outcome.value);
+  }
+
+  /** Calls operation `op` of object `id`. */
+  call(id: number, op: string, args: unknown[]): Promise<unknown> {
+    return this.invoke((api) => api.call(id, op, args));
+  }
+}
+
+const connections = new WeakMap<SharedArrayBuffer, Connection>();
+
+/** This thread's connection to the manager in region `s` (one per region buffer). */
+export function connect(s: Int32Array): Connection {
+  const buffer = s.buffer as SharedArrayBuffer;
+  let connection = connections.get(buffer);
+  if (connection === undefined || connection.s.byteOffset !== s.byteOffset) {
+    connection = new Connection(s);
+    connections.set(buffer, connection);
+  }
+  return connection;
+}

@@ -1,0 +1,67 @@
+/**
+ * Worker-side bodies for the Manager tests: they receive proxies as arguments (revived by the
+ * harness) and call the manager's server from their own thread.
+ *
+ * @module
+ */
+import type { Managed, ManagedDict, ManagedList, ManagedObject } from "../../mod.ts";
+import type { Counter } from "./manager_types.ts";
+
+/** `n` atomic increments of `dict[key]`, and `n` appends of `[who, k]` to `list`, interleaved. */
+export async function countAndAppend(
+  dict: ManagedDict<string, number>,
+  list: ManagedList<[number, number]>,
+  who: number,
+  n: number,
+): Promise<number> {
+  for (let k = 0; k < n; k++) {
+    await dict.update("count", "add", 1);
+    await list.append([who, k]);
+  }
+  return n;
+}
+
+/** `n` calls of a registered counter's non-atomic `increment`. */
+export async function incrementCounter(counter: ManagedObject, n: number): Promise<number> {
+  const c = counter as Managed<Counter>;
+  let last = 0;
+  for (let k = 0; k < n; k++) last = await c.increment();
+  return last;
+}
+
+/** What the worker received: the proxy's class name and a value read through it. */
+export async function describeProxy(dict: ManagedDict<string, string>): Promise<[string, string]> {
+  return [dict.constructor.name, (await dict.get("greeting")) ?? "missing"];
+}
+
+/** Round-trips a long value through the manager from a worker. */
+export async function echoLong(list: ManagedList<string>, length: number): Promise<number> {
+  await list.append("y".repeat(length));
+  return ((await list.get(-1)) ?? "").length;
+}
+
+/**
+ * Starts a call that will not be answered (`hang()`), signals `started` (word 0 becomes 1), and
+ * reports how the call ended: the error's name.
+ */
+export async function pendingCall(obj: ManagedObject, started: Int32Array): Promise<string> {
+  const call = (obj as Managed<{ hang(): Promise<never> }>).hang();
+  Atomics.store(started, 0, 1);
+  Atomics.notify(started, 0);
+  try {
+    await call;
+    return "resolved";
+  } catch (e) {
+    return (e as Error).name;
+  }
+}
+
+/** The name of the error a call through `dict` rejects with, or "resolved". */
+export async function callAfterEnd(dict: ManagedDict<string, number>): Promise<string> {
+  try {
+    await dict.get("x");
+    return "resolved";
+  } catch (e) {
+    return (e as Error).name;
+  }
+}

@@ -1,0 +1,371 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  Lock,
+  type Managed,
+  ManagedDict,
+  ManagedList,
+  ManagedNamespace,
+  ManagedObject,
+  Manager,
+  ManagerCrashedError,
+  ManagerShutdownError,
+  revive,
+} from "../../mod.ts";
+import { inWorkers, times } from "../_helpers.ts";
+import type { Account, Counter, Crasher, makeStack } from "../_workers/manager_types.ts";
+
+const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
+const TYPES = new URL("../_workers/manager_types.ts", import.meta.url);
+
+Deno.test("Manager dict and list lose no update from 4 workers x 150 concurrent calls", async () => {
+  await using manager = await Manager.start();
+  const dict = await manager.dict<string, number>();
+  const list = await manager.list<[number, number]>();
+  await inWorkers([0, 1, 2, 3].map((who) => ({
+    url: FIXTURES,
+    name: "countAndAppend",
+    args: [dict, list, who, 150],
+  })));
+  assert.equal(await dict.get("count"), 600);
+  const items = await list.toArray();
+  assert.equal(items.length, 600);
+  // Every (worker, k) pair exactly once, and each worker's appends in its own order.
+  for (let who = 0; who < 4; who++) {
+    assert.deepEqual(items.filter(([w]) => w === who).map(([, k]) => k), [...Array(150).keys()]);
+  }
+});
+
+Deno.test("Manager serves a registered class's non-atomic method to 3 workers without losing a count", async () => {
+  await using manager = await Manager.start();
+  await manager.register("Counter", TYPES);
+  const counter = await manager.create<typeof Counter>("Counter", 10);
+  await inWorkers(times(3, FIXTURES, "incrementCounter", [counter, 200]));
+  assert.equal(await counter.value(), 610);
+});
+
+Deno.test("A proxy revived in a worker is a working proxy of the same object", async () => {
+  await using manager = await Manager.start();
+  const dict = await manager.dict<string, string>([["greeting", "hello"]]);
+  const [described] = await inWorkers<[string, string]>(
+    times(1, FIXTURES, "describeProxy", [dict]),
+  );
+  assert.deepEqual(described, ["ManagedDict", "hello"]);
+});
+
+Deno.test("A proxy's structured clone carries only data and revives to the right class", async () => {
+  await using manager = await Manager.start();
+  await manager.register("Counter", TYPES);
+  const proxies = [
+    await manager.dict(),
+    await manager.list(),
+    await manager.namespace({ a: 1 }),
+    await manager.create<typeof Counter>("Counter"),
+  ];
+  const classes = [ManagedDict, ManagedList, ManagedNamespace, ManagedObject];
+  const clones = structuredClone(proxies) as object[];
+  for (const clone of clones) assert.equal(Object.getPrototypeOf(clone), Object.prototype);
+  assert.deepEqual(Object.keys(clones[3]!).sort(), [
+    "buffer",
+    "byteOffset",
+    "id",
+    "kind",
+    "methods",
+    "typeid",
+  ]);
+  const revived = revive(clones) as object[];
+  revived.forEach((proxy, k) => assert.ok(proxy instanceof classes[k]!));
+  const counter = revived[3] as Managed<Counter>;
+  assert.equal(await counter.increment(5), 5);
+  assert.equal(await (proxies[3] as Managed<Counter>).value(), 5);
+});
+
+Deno.test("from() rejects values that are not proxies of its kind with a TypeError", async () => {
+  await using manager = await Manager.start();
+  const list = await manager.list();
+  assert.throws(() => ManagedDict.from(structuredClone(list)), TypeError);
+  assert.throws(() => ManagedList.from({}), TypeError);
+  assert.throws(() => ManagedList.from(new Lock()), TypeError);
+  assert.throws(() => ManagedNamespace.from(null), TypeError);
+  assert.throws(
+    () => ManagedObject.from({ ...structuredClone(list), kind: "object", typeid: 1, methods: [] }),
+    TypeError,
+  );
+  assert.ok(ManagedList.from(list) === list);
+});
+
+Deno.test("Values longer than one mailbox chunk travel both ways, from the main thread and workers", async () => {
+  await using manager = await Manager.start();
+  const list = await manager.list<string>();
+  const long = "x".repeat(50_000);
+  await list.append(long);
+  assert.equal(await list.get(0), long);
+  const [length] = await inWorkers<number>(times(1, FIXTURES, "echoLong", [list, 70_000]));
+  assert.equal(length, 70_000);
+  const items = await list.toArray();
+  assert.equal(items.map((s) => s.length).join(), "50000,70000");
+});
+
+Deno.test("More concurrent calls than mailbox slots all complete", async () => {
+  await using manager = await Manager.start();
+  const dict = await manager.dict<string, number>();
+  const results = await Promise.all(
+    Array.from({ length: 300 }, (_, k) => dict.update(`k${k % 7}`, "add", 1)),
+  );
+  assert.equal(results.length, 300);
+  assert.equal((await dict.values()).reduce((a, b) => a + b, 0), 300);
+});
+
+Deno.test("A managed dict behaves as a Map under any sequence of operations", async () => {
+  await using manager = await Manager.start();
+  const key = fc.constantFrom("a", "b", "c", 1, 2n, true);
+  const op = fc.oneof(
+    fc.record({ op: fc.constant("set" as const), key, value: fc.integer() }),
+    fc.record({ op: fc.constant("get" as const), key }),
+    fc.record({ op: fc.constant("has" as const), key }),
+    fc.record({ op: fc.constant("delete" as const), key }),
+    fc.record({ op: fc.constant("pop" as const), key }),
+    fc.record({ op: fc.constant("setDefault" as const), key, value: fc.integer() }),
+    fc.record({ op: fc.constant("add" as const), key, value: fc.integer({ min: -5, max: 5 }) }),
+    fc.record({ op: fc.constant("size" as const) }),
+    fc.record({ op: fc.constant("clear" as const) }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 20 }), async (ops) => {
+      type K = string | number | bigint | boolean;
+      const dict = await manager.dict<K, number>();
+      const model = new Map<K, number>();
+      for (const o of ops) {
+        switch (o.op) {
+          case "set":
+            await dict.set(o.key, o.value);
+            model.set(o.key, o.value);
+            break;
+          case "get":
+            assert.equal(await dict.get(o.key), model.get(o.key));
+            break;
+          case "has":
+            assert.equal(await dict.has(o.key), model.has(o.key));
+            break;
+          case "delete":
+            assert.equal(await dict.delete(o.key), model.delete(o.key));
+            break;
+          case "pop": {
+            const expected = model.get(o.key);
+            model.delete(o.key);
+            assert.equal(await dict.pop(o.key), expected);
+            break;
+          }
+          case "setDefault":
+            if (!model.has(o.key)) model.set(o.key, o.value);
+            assert.equal(await dict.setDefault(o.key, o.value), model.get(o.key));
+            break;
+          case "add": {
+            const next = (model.get(o.key) ?? 0) + o.value;
+            model.set(o.key, next);
+            assert.equal(await dict.update(o.key, "add", o.value), next);
+            break;
+          }
+          case "size":
+            assert.equal(await dict.size(), model.size);
+            break;
+          case "clear":
+            await dict.clear();
+            model.clear();
+            break;
+        }
+      }
+      assert.deepEqual(await dict.entries(), [...model.entries()]);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+Deno.test("A managed list behaves as an array under any sequence of operations", async () => {
+  await using manager = await Manager.start();
+  const index = fc.integer({ min: -4, max: 4 });
+  const op = fc.oneof(
+    fc.record({ op: fc.constant("append" as const), value: fc.integer() }),
+    fc.record({ op: fc.constant("insert" as const), index, value: fc.integer() }),
+    fc.record({ op: fc.constant("get" as const), index }),
+    fc.record({ op: fc.constant("set" as const), index, value: fc.integer() }),
+    fc.record({ op: fc.constant("pop" as const), index }),
+    fc.record({ op: fc.constant("remove" as const), value: fc.integer({ min: 0, max: 3 }) }),
+  );
+  const at = (model: number[], i: number) => (i < 0 ? model.length + i : i);
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 20 }), async (ops) => {
+      const list = await manager.list<number>();
+      const model: number[] = [];
+      for (const o of ops) {
+        switch (o.op) {
+          case "append":
+            model.push(o.value);
+            assert.equal(await list.append(o.value), model.length);
+            break;
+          case "insert":
+            model.splice(Math.min(Math.max(at(model, o.index), 0), model.length), 0, o.value);
+            assert.equal(await list.insert(o.index, o.value), model.length);
+            break;
+          case "get":
+            assert.equal(await list.get(o.index), model[at(model, o.index)]);
+            break;
+          case "set": {
+            const i = at(model, o.index);
+            if (i < 0 || i >= model.length) {
+              await assert.rejects(list.set(o.index, o.value), RangeError);
+            } else {
+              model[i] = o.value;
+              await list.set(o.index, o.value);
+            }
+            break;
+          }
+          case "pop": {
+            const i = at(model, o.index);
+            if (model.length === 0) assert.equal(await list.pop(o.index), undefined);
+            else if (i < 0 || i >= model.length) {
+              await assert.rejects(list.pop(o.index), RangeError);
+            } else assert.equal(await list.pop(o.index), model.splice(i, 1)[0]);
+            break;
+          }
+          case "remove": {
+            const i = model.indexOf(o.value);
+            if (i >= 0) model.splice(i, 1);
+            assert.equal(await list.remove(o.value), i >= 0);
+            break;
+          }
+        }
+      }
+      assert.deepEqual(await list.toArray(), model);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+Deno.test("A namespace's fields read, write and update atomically", async () => {
+  await using manager = await Manager.start();
+  const ns = await manager.namespace({
+    n: 0,
+    tags: [] as string[],
+    meta: {} as Record<string, number>,
+  });
+  await Promise.all(Array.from({ length: 50 }, () => ns.update("n", "add", 2)));
+  await ns.update("tags", "extend", ["a", "b"]);
+  await ns.update("meta", "assign", { x: 1 });
+  await ns.assign({ meta: { y: 2 } });
+  assert.deepEqual(await ns.toObject(), { n: 100, tags: ["a", "b"], meta: { y: 2 } });
+  await assert.rejects(ns.update("tags", "add", 1), TypeError);
+});
+
+Deno.test("Registered types: classes, factories, updaters, async methods and private methods", async () => {
+  await using manager = await Manager.start();
+  await manager.register("Counter", TYPES);
+  await manager.register("Stack", TYPES, "makeStack");
+  await manager.register("maxOf", TYPES);
+  const counter = await manager.create<typeof Counter>("Counter", 3);
+  assert.deepEqual(counter.methods, ["increment", "later", "value"]);
+  assert.equal(await counter.later(), 3);
+  assert.equal("_reset" in counter, false);
+  const stack = await manager.create<typeof makeStack>("Stack", 1, 2);
+  assert.equal(await stack.push(3), 3);
+  assert.equal(await stack.pop(), 3);
+  const best = await manager.dict<string, number>();
+  await Promise.all([4, 9, 2].map((v) => best.update("score", "maxOf", v)));
+  assert.equal(await best.get("score"), 9);
+  await assert.rejects(best.update("score", "Counter"), TypeError);
+});
+
+Deno.test("A method's error reaches the caller with its name, message, properties and cause", async () => {
+  await using manager = await Manager.start();
+  await manager.register("Account", TYPES);
+  const account = await manager.create<typeof Account>("Account");
+  await account.deposit(10);
+  const error = await account.withdraw(15).then(() => undefined, (e: unknown) => e) as Error & {
+    missing: number;
+  };
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "InsufficientFunds");
+  assert.equal(error.message, "Insufficient funds: 5 missing");
+  assert.equal(error.missing, 5);
+  assert.ok(error.cause instanceof RangeError);
+  assert.match(error.stack ?? "", /withdraw/);
+  assert.equal(await account.withdraw(4), 6);
+});
+
+Deno.test("Misuse is reported: unknown types, missing exports, bad keys, uncloneable values", async () => {
+  await using manager = await Manager.start();
+  await assert.rejects(manager.create("Nope"), RangeError);
+  await assert.rejects(manager.register("X", TYPES, "missing"), TypeError);
+  await assert.rejects(manager.register("X", "./relative.ts"), TypeError);
+  await assert.rejects(manager.register("", TYPES), TypeError);
+  const dict = await manager.dict<string, unknown>();
+  await assert.rejects(dict.get({} as unknown as string), TypeError);
+  await assert.rejects(dict.set("f", () => 1), { name: "DataCloneError" });
+  await assert.rejects(dict.set("lock", new Lock()), { name: "DataCloneError" });
+  await assert.rejects(manager.dict([[{}, 1]] as unknown as [string, number][]), TypeError);
+  // The manager still serves after every failure above.
+  await dict.set("ok", 1);
+  assert.equal(await dict.get("ok"), 1);
+});
+
+Deno.test("shutdown() rejects pending and later calls with ManagerShutdownError in every thread", async () => {
+  const manager = await Manager.start();
+  await manager.register("Crasher", TYPES);
+  const crasher = await manager.create<typeof Crasher>("Crasher");
+  const dict = await manager.dict<string, number>();
+  const pending = assert.rejects(crasher.hang(), ManagerShutdownError);
+  await manager.shutdown();
+  await pending;
+  await assert.rejects(dict.get("x"), ManagerShutdownError);
+  await assert.rejects(manager.dict(), ManagerShutdownError);
+  assert.equal(manager.state, "shut-down");
+  const [fromWorker] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
+  assert.equal(fromWorker, "ManagerShutdownError");
+  await manager.shutdown(); // again: nothing happens
+  assert.equal(manager.state, "shut-down");
+});
+
+Deno.test("A call pending in a worker rejects when the manager shuts down", async () => {
+  const manager = await Manager.start();
+  try {
+    await manager.register("Crasher", TYPES);
+    const crasher = await manager.create<typeof Crasher>("Crasher");
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const outcome = inWorkers<string>(times(1, FIXTURES, "pendingCall", [crasher, started]));
+    await Atomics.waitAsync(started, 0, 0).value;
+    await manager.shutdown();
+    assert.deepEqual(await outcome, ["ManagerShutdownError"]);
+  } finally {
+    await manager.shutdown();
+  }
+});
+
+for (const way of ["throwUncaught", "rejectUnhandled", "close"] as const) {
+  Deno.test(`A crash of the manager's worker (${way}) rejects pending calls in every thread with ManagerCrashedError`, async () => {
+    const manager = await Manager.start();
+    try {
+      await manager.register("Crasher", TYPES);
+      const crasher = await manager.create<typeof Crasher>("Crasher");
+      const dict = await manager.dict<string, number>();
+      const started = new Int32Array(new SharedArrayBuffer(4));
+      const inWorker = inWorkers<string>(times(1, FIXTURES, "pendingCall", [crasher, started]));
+      await Atomics.waitAsync(started, 0, 0).value;
+      const pending = assert.rejects(crasher.hang(), ManagerCrashedError);
+      // The crashing call itself may or may not be answered before the worker dies.
+      await crasher[way]().catch((e) => assert.ok(e instanceof ManagerCrashedError));
+      await pending;
+      assert.deepEqual(await inWorker, ["ManagerCrashedError"]);
+      await assert.rejects(dict.get("x"), ManagerCrashedError);
+      assert.equal(manager.state, "crashed");
+      const [later] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
+      assert.equal(later, "ManagerCrashedError");
+    } finally {
+      await manager.shutdown();
+    }
+  });
+}
+
+Deno.test("Manager.start() validates its options", async () => {
+  await assert.rejects(Manager.start(null as unknown as undefined), TypeError);
+  await assert.rejects(Manager.start({ name: 1 as unknown as string }), TypeError);
+});
