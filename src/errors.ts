@@ -93,3 +93,54 @@ export class WorkerCrashedError extends Error {
     this.exitCode = options?.exitCode ?? null;
   }
 }
+
+/**
+ * A managed object was used after its {@linkcode Manager} was shut down, or a call was still
+ * pending when `shutdown()` ended the server.
+ *
+ * - Every proxy of the manager, in every thread, throws it from then on: the manager's state lives
+ *   in shared memory, so a worker's proxy knows without asking the (gone) server.
+ *
+ * @example
+ * ```ts
+ * import { Manager, ManagerShutdownError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const manager = await Manager.start();
+ * const scores = await manager.dict<string, number>();
+ * await manager.shutdown();
+ * await assert.rejects(scores.get("ada"), ManagerShutdownError);
+ * ```
+ */
+export class ManagerShutdownError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "The manager has been shut down", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ManagerShutdownError";
+  }
+}
+
+/**
+ * The worker that hosts a {@linkcode Manager}'s objects died (an uncaught error or unhandled
+ * rejection in a hosted object's code, `self.close()` or `Deno.exit()` there): every pending call
+ * rejects with it, in every thread, and so does every later call.
+ *
+ * - `cause` holds the worker's error when the thread that started the manager saw it.
+ *
+ * @example
+ * ```ts
+ * import { ManagerCrashedError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ManagerCrashedError(undefined, { cause: new Error("boom") });
+ * assert.equal(error.name, "ManagerCrashedError");
+ * assert.equal((error.cause as Error).message, "boom");
+ * ```
+ */
+export class ManagerCrashedError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "The manager's server worker crashed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ManagerCrashedError";
+  }
+}
