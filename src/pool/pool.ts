@@ -721,6 +721,11 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
         `Cannot ${what}: ${this.#maxQueue} tasks already wait, the pool's maxQueue`,
       );
     }
+    let transferred: Transferable[] | undefined;
+    if (transfer !== undefined && transfer.length > 0) {
+      // Detach the buffers now, as postMessage would: the caller may reuse nothing it transferred.
+      ({ args, transfer: transferred } = structuredClone({ args, transfer }, { transfer }));
+    }
     let resolve!: (value: unknown) => void;
     let reject!: (error: unknown) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -732,7 +737,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       name,
       kind,
       args,
-      transfer,
+      transfer: transferred,
       promise,
       resolve,
       reject,

@@ -218,3 +218,8 @@ export function squareIntoGlobal(numbers: number[]): number {
   for (const n of numbers) results.push(n * n);
   return results.length;
 }
+
+/** Adds 1 to `counter[0]`; returns the new count. */
+export function bump(counter: Int32Array): number {
+  return Atomics.add(counter, 0, 1) + 1;
+}

@@ -1,0 +1,40 @@
+/**
+ * Functions the Process tests run as children.
+ *
+ * @module
+ */
+import { currentProcess, type SharedArray, type Value } from "../../mod.ts";
+
+/** Writes this process's id and its parent's id into `out` (the seed's getpid / getppid). */
+export function reportIds(out: SharedArray<"i">): void {
+  const me = currentProcess();
+  console.log(`${me.name}: id ${me.id}, parent id ${me.parentId}`);
+  out.set(0, me.id);
+  out.set(1, me.parentId ?? -1);
+}
+
+/** Doubles every number of a shared array and stores their sum in `total` (the seed's Value + Array). */
+export function doubleAll(numbers: SharedArray<"i">, total: Value<"d">): void {
+  let sum = 0;
+  for (let i = 0; i < numbers.length; i++) {
+    numbers.set(i, numbers.get(i) * 2);
+    sum += numbers.get(i);
+  }
+  total.value = sum;
+}
+
+/** Prints and stores the square of each number (the seed's print_square). */
+export function printSquares(numbers: number[], out: SharedArray<"i">): void {
+  numbers.forEach((n, i) => {
+    console.log(`square: ${n * n}`);
+    out.set(i, n * n);
+  });
+}
+
+/** Prints and stores the cube of each number (the seed's print_cube). */
+export function printCubes(numbers: number[], out: SharedArray<"i">): void {
+  numbers.forEach((n, i) => {
+    console.log(`cube: ${n * n * n}`);
+    out.set(i, n * n * n);
+  });
+}

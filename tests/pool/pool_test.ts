@@ -1,0 +1,471 @@
+import assert from "node:assert/strict";
+import {
+  AsyncResult,
+  Lock,
+  Pool,
+  type PoolOptions,
+  RuntimeError,
+  Value,
+  WorkerCrashedError,
+} from "../../mod.ts";
+import { results as parentResults } from "../_workers/pool_tasks.ts";
+import { shared, tasks, until, within } from "./_helpers.ts";
+
+type Tasks = typeof import("../_workers/pool_tasks.ts");
+
+/** Runs `body` with a fresh pool, always terminated at the end. */
+async function withPool(
+  options: PoolOptions<Tasks>,
+  body: (pool: Pool<Tasks>) => Promise<void>,
+): Promise<void> {
+  const pool = new Pool(tasks, options);
+  try {
+    await body(pool);
+  } finally {
+    await pool.terminate();
+  }
+}
+
+Deno.test("Pool.map squares 1..5 in order and tells which worker handled each item (seed)", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const out = await pool.map("squareWithWorker", [1, 2, 3, 4, 5], { chunksize: 1 });
+    for (const { value, worker, name } of out) console.log(`${name} (id ${worker}) -> ${value}`);
+    assert.deepEqual(out.map((r) => r.value), [1, 4, 9, 16, 25]);
+    const ids = new Set(pool.workerIds());
+    for (const r of out) {
+      assert.ok(ids.has(r.worker), `worker ${r.worker} is one of the pool's`);
+      assert.match(r.name, /^PoolWorker-\d+$/);
+    }
+  });
+});
+
+Deno.test("Pool runs apply, applyAsync, starmap, mapAsync, starmapAsync, imap and imapUnordered", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    assert.equal(await pool.apply("square", [9]), 81);
+    const handle = pool.applyAsync("pow", [2, 10]);
+    assert.ok(handle instanceof AsyncResult);
+    assert.equal(await handle, 1024);
+    assert.equal(handle.state, "fulfilled");
+    assert.deepEqual(await pool.starmap("pow", [[2, 3], [3, 2], [5, 0]]), [8, 9, 1]);
+    assert.deepEqual(await pool.mapAsync("square", [1, 2, 3]).get(), [1, 4, 9]);
+    assert.deepEqual(await pool.starmapAsync("pow", [[2, 2]]), [4]);
+    assert.deepEqual(await pool.map("slowDouble", [1, 2, 3]), [2, 4, 6]);
+    const ordered: number[] = [];
+    for await (const v of pool.imap("square", [1, 2, 3, 4, 5, 6, 7], { chunksize: 2 })) {
+      ordered.push(v);
+    }
+    assert.deepEqual(ordered, [1, 4, 9, 16, 25, 36, 49]);
+    const unordered: number[] = [];
+    for await (const v of pool.imapUnordered("square", [1, 2, 3, 4, 5, 6, 7])) unordered.push(v);
+    assert.deepEqual(unordered.sort((a, b) => a - b), [1, 4, 9, 16, 25, 36, 49]);
+    assert.deepEqual(await pool.map("square", []), []);
+  });
+});
+
+Deno.test("Pool.map keeps order over many items and chunk sizes", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const items = Array.from({ length: 10_001 }, (_, i) => i);
+    const expected = items.map((x) => x * x);
+    for (const chunksize of [undefined, 1, 7, 10_001, 50_000]) {
+      const options = chunksize === undefined ? {} : { chunksize };
+      assert.deepEqual(
+        await pool.map("square", items, options),
+        expected,
+        `chunksize ${chunksize}`,
+      );
+    }
+    // A generator works as well as an array (read to the end first).
+    function* gen() {
+      for (let i = 0; i < 100; i++) yield i;
+    }
+    assert.deepEqual(await pool.map("square", gen()), expected.slice(0, 100));
+  });
+});
+
+Deno.test("Pool.imap reads its source lazily: an infinite source and an early break are fine", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    let produced = 0;
+    function* naturals() {
+      for (let i = 0;; i++) {
+        produced++;
+        yield i;
+      }
+    }
+    const seen: number[] = [];
+    for await (const v of pool.imap("square", naturals(), { chunksize: 3 })) {
+      seen.push(v);
+      if (seen.length === 10) break;
+    }
+    assert.deepEqual(seen, [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+    assert.ok(produced < 10_000, `read ${produced} items, not the whole source`);
+    async function* slow() {
+      for (let i = 1; i <= 4; i++) {
+        await Promise.resolve();
+        yield i;
+      }
+    }
+    const fromAsync: number[] = [];
+    for await (const v of pool.imap("square", slow())) fromAsync.push(v);
+    assert.deepEqual(fromAsync, [1, 4, 9, 16]);
+    // The pool still works after the early break.
+    assert.equal(await pool.apply("square", [3]), 9);
+  });
+});
+
+Deno.test("a task's error rejects only that task, rebuilt with class, message, stack, cause and properties", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const ok = pool.apply("square", [4]);
+    const error = await pool.apply("failTyped", ["out of range"]).catch((e) => e);
+    assert.equal(await ok, 16);
+    assert.ok(error instanceof RangeError, "built-in class kept");
+    assert.equal(error.name, "RangeError");
+    assert.equal(error.message, "out of range");
+    assert.match(error.stack!, /failTyped/, "the worker's stack");
+    assert.ok(error.cause instanceof TypeError);
+    assert.equal((error.cause as Error).message, "inner cause");
+    const props = error as RangeError & { code: string; detail: unknown };
+    assert.equal(props.code, "E_RANGE");
+    assert.deepEqual(props.detail, { at: 3 });
+
+    await assert.rejects(pool.apply("failLibrary", []), (e) => {
+      assert.ok(e instanceof RuntimeError, "library class kept");
+      assert.equal((e as Error).message, "library error in worker");
+      return true;
+    });
+    await assert.rejects(pool.apply("failCustom", []), (e) => {
+      assert.ok(e instanceof Error);
+      assert.equal((e as Error).name, "ValidationError", "unknown class: Error with name set");
+      assert.equal((e as Error & { field: string }).field, "email");
+      return true;
+    });
+    await assert.rejects(pool.apply("failValue", []), (e) => {
+      assert.deepEqual(e, { code: 42 });
+      return true;
+    });
+    await assert.rejects(pool.apply("failAsync", []), SyntaxError);
+    await assert.rejects(pool.map("evenOnly", [2, 4, 5, 6], { chunksize: 1 }), /odd: 5/);
+    const missing = "noSuchExport" as "square";
+    await assert.rejects(pool.apply(missing, [1]), TypeError);
+    assert.equal(await pool.apply("square", [5]), 25, "the pool keeps working");
+  });
+});
+
+Deno.test("a worker that exits mid-task rejects only its task with WorkerCrashedError and is replaced", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const before = pool.workerIds();
+    const others = Array.from({ length: 200 }, (_, i) => pool.apply("square", [i]));
+    const crash = pool.apply("exitWorker", [3]);
+    const more = Array.from({ length: 200 }, (_, i) => pool.apply("square", [i + 200]));
+    const error = await within(crash.catch((e) => e), 20_000, "crashed task");
+    assert.ok(error instanceof WorkerCrashedError);
+    assert.equal(error.exitCode, 3);
+    assert.ok(before.includes(error.workerId));
+    const values = await within(Promise.all([...others, ...more]), 20_000, "other tasks");
+    assert.deepEqual(values, Array.from({ length: 400 }, (_, i) => i * i), "nothing else lost");
+    assert.equal(pool.workerIds().length, 2);
+    assert.ok(!pool.workerIds().includes(error.workerId), "the dead worker was replaced");
+    assert.equal(await pool.apply("square", [3]), 9);
+  });
+});
+
+Deno.test("uncaught errors outside a task crash only the worker; the running task gets the cause", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    const error = await within(
+      pool.apply("crashWhileRunning", []).catch((e) => e),
+      20_000,
+      "crash",
+    );
+    assert.ok(error instanceof WorkerCrashedError);
+    assert.equal(error.exitCode, 1);
+    assert.ok(error.cause instanceof EvalError);
+    assert.equal((error.cause as Error).message, "uncaught while the task runs");
+    // A timer that throws after its task returned kills the worker between tasks: nothing is lost.
+    assert.equal(await pool.apply("throwLater", []), "returned");
+    const after = await within(
+      Promise.all(Array.from({ length: 20 }, (_, i) => pool.apply("square", [i]))),
+      20_000,
+      "tasks after the crash",
+    );
+    assert.deepEqual(after, Array.from({ length: 20 }, (_, i) => i * i));
+    assert.equal(await pool.apply("denoExitWorker", [4]).catch((e) => e.exitCode), 4);
+    assert.equal(await pool.apply("square", [2]), 4);
+  });
+});
+
+Deno.test("aborting a waiting task drops it: it never runs", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    const flags = shared(2);
+    const counter = shared(1);
+    const blocker = pool.apply("blockUntilReleased", [flags]);
+    await until(flags, 0, 1);
+    const controller = new AbortController();
+    const dropped = pool.apply("bump", [counter], { signal: controller.signal });
+    const reason = new Error("changed my mind");
+    controller.abort(reason);
+    await assert.rejects(dropped, (e) => e === reason);
+    Atomics.store(flags, 1, 1);
+    Atomics.notify(flags, 1);
+    assert.equal(await blocker, "released");
+    assert.equal(await pool.apply("bump", [counter]), 1, "the aborted task never ran");
+    // An already aborted signal rejects at once.
+    await assert.rejects(
+      pool.apply("square", [1], { signal: AbortSignal.abort(reason) }),
+      (e) => e === reason,
+    );
+  });
+});
+
+Deno.test("aborting a running task fires taskSignal() in the worker and leaves the worker alone", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    const log = shared(1);
+    const controller = new AbortController();
+    const running = pool.applyAsync("waitForAbort", [log], { signal: controller.signal });
+    await until(log, 0, 1);
+    assert.equal(running.state, "running");
+    const id = pool.workerIds()[0];
+    controller.abort(new Error("stop now"));
+    await assert.rejects(running.get(), /stop now/);
+    // The worker finished the task cooperatively and takes the next one; it was not replaced.
+    assert.equal(await pool.apply("square", [6]), 36);
+    assert.deepEqual(pool.workerIds(), [id]);
+  });
+});
+
+Deno.test("a running task that ignores its abort has its worker replaced after the grace period", async () => {
+  await withPool({ size: 1, abortGrace: 50 }, async (pool) => {
+    const flags = shared(2);
+    const controller = new AbortController();
+    const stuck = pool.apply("spinUntilReleased", [flags], { signal: controller.signal });
+    const queued = pool.apply("squareWithWorker", [7]);
+    await until(flags, 0, 1);
+    const [stuckWorker] = pool.workerIds();
+    controller.abort(new Error("give up"));
+    await assert.rejects(stuck, /give up/);
+    // The queued task was not disturbed: it runs on the replacement worker.
+    const result = await within(queued, 20_000, "the task queued behind the stuck one");
+    assert.equal(result.value, 49);
+    assert.notEqual(result.worker, stuckWorker);
+    Atomics.store(flags, 1, 1); // in case the busy loop still runs
+  });
+});
+
+Deno.test("work batched behind a long task is taken over by an idle worker", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const flags = shared(2);
+    // One submission burst: batching may put squares behind the blocking task on its worker.
+    const blocker = pool.apply("blockUntilReleased", [flags]);
+    const squares = Array.from({ length: 300 }, (_, i) => pool.apply("square", [i]));
+    const values = await within(Promise.all(squares), 20_000, "squares behind a blocked task");
+    assert.deepEqual(values, Array.from({ length: 300 }, (_, i) => i * i));
+    assert.equal(Atomics.load(flags, 1), 0, "the long task is still running");
+    Atomics.store(flags, 1, 1);
+    Atomics.notify(flags, 1);
+    assert.equal(await blocker, "released");
+  });
+});
+
+Deno.test("maxTasksPerChild recycles workers and the initializer runs once per worker", async () => {
+  const counter = shared(1);
+  await withPool(
+    { size: 1, maxTasksPerChild: 2, initializer: "init", initArgs: ["ready", counter] },
+    async (pool) => {
+      const runs: [number, number][] = [];
+      for (let i = 0; i < 6; i++) runs.push(await pool.apply("countTask", []));
+      assert.deepEqual(runs.map(([, n]) => n), [1, 2, 1, 2, 1, 2]);
+      const ids = [...new Set(runs.map(([id]) => id))];
+      assert.equal(ids.length, 3, "three workers served two tasks each");
+      assert.equal(await pool.apply("initializedWith", []), "ready");
+      assert.equal(Atomics.load(counter, 0), 4, "initializer ran once in each of 4 workers");
+    },
+  );
+});
+
+Deno.test("an initializer that throws breaks the pool: every task rejects with WorkerCrashedError", async () => {
+  await withPool({ size: 2, initializer: "badInit" }, async (pool) => {
+    const error = await within(pool.apply("square", [1]).catch((e) => e), 20_000, "task");
+    assert.ok(error instanceof WorkerCrashedError);
+    assert.ok(error.cause instanceof TypeError);
+    assert.equal((error.cause as Error).message, "initializer failed");
+    await assert.rejects(pool.apply("square", [2]), WorkerCrashedError);
+    await assert.rejects(pool.map("square", [1, 2]), WorkerCrashedError);
+  });
+});
+
+Deno.test("a task module that fails to load breaks the pool with a WorkerCrashedError", async () => {
+  const pool = new Pool(new URL("../_workers/no_such_module.ts", import.meta.url), { size: 1 });
+  try {
+    await assert.rejects(pool.apply("square", [1]), WorkerCrashedError);
+  } finally {
+    await pool.terminate();
+  }
+});
+
+Deno.test("Interlock objects passed as task arguments arrive revived (seed: 5 × 1,000 increments)", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const value = new Value("i", 0);
+    await pool.starmap("incrementShared", Array.from({ length: 5 }, () => [value, 1000] as const));
+    assert.equal(value.value, 5000);
+    const lock = new Lock();
+    assert.equal(await pool.apply("tryLock", [lock]), true);
+    lock.acquireSync();
+    assert.equal(await pool.apply("tryLock", [lock]), false, "the same lock in both threads");
+    lock.release();
+  });
+});
+
+Deno.test("transfer moves an ArrayBuffer to the worker instead of copying it", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    const buffer = new ArrayBuffer(1024);
+    const length = pool.apply("byteLength", [buffer], { transfer: [buffer] });
+    assert.equal(buffer.byteLength, 0, "detached here");
+    assert.equal(await length, 1024);
+  });
+});
+
+Deno.test("values that cannot be cloned fail only their own task", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    const bad = pool.apply("square", [(() => 1) as unknown as number]);
+    const good = pool.apply("square", [3]);
+    await assert.rejects(bad, (e) => e instanceof DOMException && e.name === "DataCloneError");
+    assert.equal(await good, 9);
+    await assert.rejects(
+      pool.apply("returnFunction", []),
+      (e) => (e as Error).name === "DataCloneError",
+    );
+    assert.equal(await pool.apply("square", [4]), 16);
+  });
+});
+
+Deno.test("module-level state in a worker is not shared with the parent (seed: unshared global list)", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    assert.equal(await pool.apply("squareIntoGlobal", [[1, 2, 3]]), 3);
+    assert.deepEqual(parentResults, []);
+  });
+});
+
+Deno.test("close() lets submitted work finish, refuses new work, and join() waits for the workers", async () => {
+  const pool = new Pool(tasks, { size: 2 });
+  await assert.rejects(pool.join(), RuntimeError);
+  const pending = pool.map("square", [1, 2, 3]);
+  pool.close();
+  await assert.rejects(pool.apply("square", [1]), RuntimeError);
+  assert.throws(() => pool.applyAsync("square", [1]), RuntimeError);
+  assert.deepEqual(await pending, [1, 4, 9]);
+  await pool.join();
+  assert.deepEqual(pool.workerIds(), []);
+  assert.equal(await pool.terminate(), "not-running");
+});
+
+Deno.test("terminate() rejects unfinished tasks with AbortError and stops even busy workers", async () => {
+  const pool = new Pool(tasks, { size: 1 });
+  const flags = shared(2);
+  const spinning = pool.apply("spinForever", [flags]);
+  const queued = pool.apply("square", [2]);
+  await until(flags, 0, 1);
+  assert.equal(await within(pool.terminate(), 20_000, "terminate"), "terminated");
+  await assert.rejects(spinning, (e) => e instanceof DOMException && e.name === "AbortError");
+  await assert.rejects(queued, (e) => e instanceof DOMException && e.name === "AbortError");
+  await pool.join();
+});
+
+Deno.test("await using closes the pool once its work is done (seed: a pool used throughout, closed once)", async () => {
+  let ids: number[];
+  {
+    await using pool = new Pool(tasks, { size: Math.min(navigator.hardwareConcurrency, 8) });
+    ids = pool.workerIds();
+    assert.equal(ids.length, Math.min(navigator.hardwareConcurrency, 8));
+    for (let round = 0; round < 3; round++) {
+      const chunk = Array.from({ length: 50 }, (_, i) => round * 50 + i);
+      assert.deepEqual(await pool.map("square", chunk), chunk.map((x) => x * x));
+    }
+  }
+  assert.ok(ids.length > 0);
+});
+
+Deno.test("maxQueue bounds waiting tasks: apply beyond it rejects with RangeError, map waits for room", async () => {
+  await withPool({ size: 1, maxQueue: 2 }, async (pool) => {
+    // Tasks wait in the queue until the pool dispatches them, after the current synchronous code.
+    const first = [pool.apply("square", [1]), pool.apply("square", [2])];
+    const third = pool.apply("square", [3]);
+    assert.throws(() => pool.applyAsync("square", [3]), RangeError);
+    await assert.rejects(third, /2 tasks already wait/);
+    assert.deepEqual(await Promise.all(first), [1, 4]);
+    const items = Array.from({ length: 50 }, (_, i) => i);
+    assert.deepEqual(
+      await pool.map("square", items, { chunksize: 1 }),
+      items.map((x) => x * x),
+    );
+  });
+});
+
+Deno.test("AsyncResult: get() times out without cancelling, cancel() drops a waiting task", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    const flags = shared(2);
+    const blocker = pool.applyAsync("blockUntilReleased", [flags]);
+    await until(flags, 0, 1);
+    await assert.rejects(blocker.get({ timeout: 1 }), (e) => (e as Error).name === "TimeoutError");
+    assert.equal(blocker.ready(), false);
+    assert.throws(() => blocker.successful(), RuntimeError);
+    assert.equal(blocker.cancel(), false, "a running task cannot be cancelled");
+    const waiting = pool.applyAsync("square", [5]);
+    assert.equal(waiting.state, "pending");
+    assert.equal(waiting.cancel(), true);
+    await assert.rejects(waiting.get(), (e) => (e as Error).name === "AbortError");
+    let called: unknown;
+    const withCallback = pool.applyAsync("square", [6], { callback: (v) => called = v });
+    Atomics.store(flags, 1, 1);
+    Atomics.notify(flags, 1);
+    assert.equal(await blocker, "released");
+    assert.equal(blocker.successful(), true);
+    assert.equal(await withCallback, 36);
+    assert.equal(called, 36);
+    // A failure nobody awaits is not an unhandled rejection; errorCallback sees it.
+    let seen: unknown;
+    const failing = pool.applyAsync("failLibrary", [], { errorCallback: (e) => seen = e });
+    await failing.wait();
+    assert.equal(failing.successful(), false);
+    assert.ok(seen instanceof RuntimeError);
+  });
+});
+
+Deno.test("bad arguments throw TypeError or RangeError with sentence-case messages", () => {
+  assert.throws(() => new Pool(42 as unknown as URL), TypeError);
+  assert.throws(() => new Pool("./relative.ts"), /must be a URL or an absolute URL string/);
+  assert.throws(
+    () => new Pool(tasks, { size: 0 }),
+    /'size' must be a positive integer, received 0/,
+  );
+  assert.throws(() => new Pool(tasks, { size: 1.5 }), RangeError);
+  assert.throws(() => new Pool(tasks, { maxTasksPerChild: -1 }), RangeError);
+  assert.throws(() => new Pool(tasks, { abortGrace: -1 }), RangeError);
+  assert.throws(() => new Pool(tasks, { initArgs: 1 as unknown as [] }), TypeError);
+});
+
+Deno.test("bad call arguments reject without disturbing the pool", async () => {
+  await withPool({ size: 1 }, async (pool) => {
+    await assert.rejects(pool.apply("square", 3 as unknown as [number]), TypeError);
+    await assert.rejects(pool.map("square", [1], { chunksize: 0 }), RangeError);
+    await assert.rejects(pool.map("square", 5 as unknown as number[]), TypeError);
+    assert.equal(await pool.apply("square", [2]), 4);
+  });
+});
+
+// Compile-time checks: `deno test` type-checks this file, so each @ts-expect-error must be an error.
+function _typeChecks(pool: Pool<Tasks>): void {
+  const squares: Promise<number[]> = pool.map("square", [1, 2, 3]);
+  const one: Promise<number> = pool.apply("pow", [2, 3]);
+  const worker: Promise<{ value: number; worker: number; name: string }> = pool.apply(
+    "squareWithWorker",
+    [2],
+  );
+  // @ts-expect-error: no such export
+  pool.map("cube", [1, 2, 3]);
+  // @ts-expect-error: square takes numbers
+  pool.map("square", ["a", "b"]);
+  // @ts-expect-error: pow takes two numbers
+  pool.apply("pow", [2]);
+  // @ts-expect-error: the result is a number[], not a string[]
+  const wrong: Promise<string[]> = pool.map("square", [1]);
+  void [squares, one, worker, wrong];
+}
+void _typeChecks;
