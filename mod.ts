@@ -63,6 +63,16 @@ export type {
   TaskResult,
 } from "./src/pool/types.ts";
 export { WorkerCrashedError } from "./src/errors.ts";
+export { JoinableQueue, Queue, type QueueOptions } from "./src/channel/queue.ts";
+export { SimpleQueue } from "./src/channel/simple_queue.ts";
+export { Connection, Pipe, type PipeDirection, type PipeOptions } from "./src/channel/pipe.ts";
+export {
+  BrokenPipeError,
+  EOFError,
+  QueueClosedError,
+  QueueEmptyError,
+  QueueFullError,
+} from "./src/errors.ts";
 export { Manager } from "./src/manager/manager.ts";
 export type {
   ArgsOf,

@@ -95,6 +95,117 @@ export class WorkerCrashedError extends Error {
 }
 
 /**
+ * `putNowait()` found the queue full (a bounded `Queue` at its `maxsize`, or its storage at its
+ * `maxBytes` bound), as Python's `queue.Full`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, QueueFullError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new Queue<number>(1);
+ * queue.putNowait(1);
+ * assert.throws(() => queue.putNowait(2), QueueFullError);
+ * ```
+ */
+export class QueueFullError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "Queue is full", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "QueueFullError";
+  }
+}
+
+/**
+ * `getNowait()` found the queue empty, as Python's `queue.Empty`.
+ *
+ * @example
+ * ```ts
+ * import { Queue, QueueEmptyError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => new Queue().getNowait(), QueueEmptyError);
+ * ```
+ */
+export class QueueEmptyError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "Queue is empty", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "QueueEmptyError";
+  }
+}
+
+/**
+ * The queue was closed: a `put` after `close()`, or a `get` once a closed queue is drained (which
+ * also ends `for await` loops over the queue).
+ *
+ * @example
+ * ```ts
+ * import { Queue, QueueClosedError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new Queue<string>();
+ * queue.putNowait("last");
+ * queue.close();
+ * assert.throws(() => queue.putNowait("more"), QueueClosedError);
+ * assert.equal(queue.getNowait(), "last");
+ * assert.throws(() => queue.getNowait(), QueueClosedError);
+ * ```
+ */
+export class QueueClosedError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "Queue is closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "QueueClosedError";
+  }
+}
+
+/**
+ * `recv()` on a `Pipe` connection whose other end is closed and whose data is drained, as Python's
+ * `EOFError`.
+ *
+ * @example
+ * ```ts
+ * import { EOFError, Pipe } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = Pipe();
+ * b.send("bye");
+ * b.close();
+ * assert.equal(a.recvSync(), "bye");
+ * assert.throws(() => a.recvSync(), EOFError);
+ * ```
+ */
+export class EOFError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "The other end of the pipe is closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "EOFError";
+  }
+}
+
+/**
+ * `send()` on a `Pipe` connection whose other end is closed, as Python's `BrokenPipeError`.
+ *
+ * @example
+ * ```ts
+ * import { BrokenPipeError, Pipe } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = Pipe();
+ * b.close();
+ * assert.throws(() => a.send("anyone?"), BrokenPipeError);
+ * ```
+ */
+export class BrokenPipeError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "The other end of the pipe is closed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokenPipeError";
+  }
+}
+
+/**
  * A managed object was used after its {@linkcode Manager} was shut down, or a call was still
  * pending when `shutdown()` ended the server.
  *
@@ -142,5 +253,27 @@ export class ManagerCrashedError extends Error {
   constructor(message = "The manager's server worker crashed", options?: ErrorOptions) {
     super(message, options);
     this.name = "ManagerCrashedError";
+  }
+}
+
+/**
+ * A {@linkcode Future} was cancelled before its task started, as Python's
+ * `concurrent.futures.CancelledError`: awaiting the future, or its `result()`, rejects with it.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, Future } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const future = new Future<number>(() => {});
+ * future.cancel();
+ * await assert.rejects(future.result(), CancelledError);
+ * ```
+ */
+export class CancelledError extends Error {
+  /** Creates the error; `options.cause` is kept. */
+  constructor(message = "The future was cancelled", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
   }
 }

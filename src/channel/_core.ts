@@ -1,0 +1,500 @@
+/**
+ * The machinery shared by `Queue`, `JoinableQueue`, `SimpleQueue` and `Pipe` connections: a queue
+ * region (kernel in `src/kernel/queue.ts`), its heap, record encoding (`_codec.ts`), and the
+ * put/get algorithms in blocking, async and non-waiting forms. The public classes are thin shells
+ * around a {@linkcode Channel}.
+ *
+ * @module
+ */
+import { ASYNC, REAL } from "../_atomics.ts";
+import { runAsync } from "../_async.ts";
+import { allocate, attach, TAG } from "../_region.ts";
+import * as K from "../kernel/queue.ts";
+import * as G from "../kernel_gen/queue.ts";
+import * as C from "./_codec.ts";
+
+/** Default bound of a queue's heap (its large-record and overflow storage): 1 GiB. */
+export const DEFAULT_MAX_BYTES = 2 ** 30;
+/** Smallest heap bound accepted. */
+export const MIN_MAX_BYTES = 4096;
+/** Ring slots of an unbounded queue (and the most any queue gets). */
+export const RING_SLOTS = 1024;
+/** Payload bytes a ring slot holds; longer records go to the lane. */
+export const SLOT_PAYLOAD = K.SLOT_BYTES - K.SLOT_HEADER;
+/** Bytes of a lane record's header (payload length, kind). */
+const LANE_HEADER = 8;
+
+/** What a failed put or get reports (kernel status codes). */
+export type Status = typeof K.EMPTY | typeof K.CLOSED | typeof K.FULL | typeof K.TIMED_OUT;
+
+/** Returned by the take helpers when the lane turned out to be empty. */
+const NONE: unique symbol = Symbol("none");
+
+/** The shared parts of a queue, as its clone carries them. */
+export interface QueueParts {
+  /** The queue's region. */
+  readonly buffer: SharedArrayBuffer;
+  /** Where the region starts. */
+  readonly byteOffset: number;
+  /** The growable heap. */
+  readonly heap: SharedArrayBuffer;
+}
+
+// A private scratch memory for lane records (encode before copying in, copy out before decoding).
+let scratch: C.Mem = C.memOf(new ArrayBuffer(1024));
+function scratchOf(bytes: number): C.Mem {
+  if (scratch.u8.length < bytes) {
+    let n = scratch.u8.length;
+    while (n < bytes) n *= 2;
+    scratch = C.memOf(new ArrayBuffer(n));
+  }
+  return scratch;
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** The working state of one queue in one thread. */
+export class Channel implements QueueParts {
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly heap: SharedArrayBuffer;
+  readonly S: K.Shape;
+  readonly flavour: number;
+  readonly maxsize: number;
+  readonly laneMax: number;
+  readonly #ring: C.Mem;
+  readonly #heap: C.Mem;
+  readonly #slot0: number;
+  readonly #joinable: boolean;
+
+  private constructor(q: Int32Array, heap: SharedArrayBuffer) {
+    this.buffer = q.buffer as SharedArrayBuffer;
+    this.byteOffset = q.byteOffset;
+    this.heap = heap;
+    const slots = REAL.load(q, K.SLOTS);
+    this.maxsize = REAL.load(q, K.MAXSIZE);
+    this.flavour = REAL.load(q, K.FLAVOUR);
+    this.laneMax = REAL.load(q, K.LANE_MAX);
+    this.S = K.shape(q, slots, this.maxsize);
+    this.#ring = C.memOf(this.buffer);
+    this.#heap = C.memOf(heap);
+    this.#slot0 = this.byteOffset + K.SLOT0 * 4;
+    this.#joinable = this.flavour === K.JOINABLE;
+  }
+
+  /** Creates a queue region and heap. `maxsize` and `maxBytes` are validated by the caller. */
+  static create(flavour: number, maxsize: number, maxBytes: number): Channel {
+    const slots = maxsize > 0 ? Math.min(RING_SLOTS, Math.max(2, nextPow2(maxsize))) : RING_SLOTS;
+    const q = allocate(TAG.Queue, K.BYTES + slots * K.SLOT_BYTES);
+    REAL.store(q, K.SLOTS, slots);
+    REAL.store(q, K.MAXSIZE, maxsize);
+    REAL.store(q, K.FLAVOUR, flavour);
+    REAL.store(q, K.LANE_MAX, maxBytes);
+    // Slot k starts free for position k (Vyukov's initial sequence numbers).
+    const S = K.shape(q, slots, maxsize);
+    for (let k = 0; k < slots; k++) REAL.store(q, K.slotWord(S, k), k);
+    const heap = new SharedArrayBuffer(0, { maxByteLength: maxBytes });
+    return new Channel(q, heap);
+  }
+
+  /**
+   * Revives the channel of a queue clone, checking its shape. `what` names the class for errors;
+   * `flavours` lists the flavours the caller accepts.
+   */
+  static revive(what: string, value: unknown, flavours: readonly number[]): Channel {
+    const q = attach(what, TAG.Queue, value, K.BYTES);
+    const fail = (why: string) =>
+      new TypeError(`Cannot revive ${what}: expected a ${what} or its structured clone, ${why}`);
+    const slots = REAL.load(q, K.SLOTS);
+    if (
+      slots < 2 || (slots & (slots - 1)) !== 0 ||
+      q.byteOffset + K.BYTES + slots * K.SLOT_BYTES > q.buffer.byteLength
+    ) {
+      throw fail("its memory holds no valid queue");
+    }
+    const flavour = REAL.load(q, K.FLAVOUR);
+    if (!flavours.includes(flavour)) throw fail(`its memory holds a ${flavourName(flavour)}`);
+    const { heap } = value as Partial<QueueParts>;
+    if (
+      !(heap instanceof SharedArrayBuffer) || !heap.growable ||
+      heap.maxByteLength !== REAL.load(q, K.LANE_MAX)
+    ) {
+      throw fail("its 'heap' is not the queue's growable SharedArrayBuffer");
+    }
+    const words = new Int32Array(q.buffer, q.byteOffset, (K.BYTES >> 2) + slots * 16);
+    return new Channel(words, heap);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Putting
+
+  /**
+   * Puts without waiting: OK, FULL (bounded queue at maxsize, or heap at its bound) or CLOSED.
+   * `kind`/`length`/`payload` come from {@linkcode encode}.
+   */
+  tryPut(kind: number, length: number, payload: unknown): number {
+    const S = this.S;
+    if (this.maxsize > 0) {
+      const r = K.tryCount(REAL, S);
+      if (r !== K.OK) return r;
+    }
+    return this.#placeCounted(kind, length, payload, Infinity, true);
+  }
+
+  /** Puts, blocking the thread until `deadline` if the queue is full: OK, CLOSED or TIMED_OUT. */
+  putSync(kind: number, length: number, payload: unknown, deadline: number): number {
+    if (this.maxsize > 0) {
+      const r = K.count(REAL, this.S, deadline);
+      if (r !== K.OK) return r;
+    }
+    return this.#placeCounted(kind, length, payload, deadline, false);
+  }
+
+  /** Puts, waiting without blocking the thread if the queue is full: OK, CLOSED or TIMED_OUT. */
+  async put(
+    kind: number,
+    length: number,
+    payload: unknown,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const S = this.S;
+    if (this.maxsize > 0) {
+      let r = K.tryCount(REAL, S);
+      if (r === K.FULL) r = await runAsync(G.count(ASYNC, S, deadline), signal);
+      if (r !== K.OK) return r;
+    }
+    for (;;) {
+      const r = this.#place(kind, length, payload);
+      if (r !== K.FULL) return this.#settle(r);
+      const w = await runAsync(
+        G.waitRoom(ASYNC, S, LANE_HEADER + pad8(length), this.laneMax, deadline),
+        signal,
+      );
+      if (w !== K.OK) return this.#settle(w);
+    }
+  }
+
+  /** After a count was taken: place the record, waiting for heap room if allowed. */
+  #placeCounted(
+    kind: number,
+    length: number,
+    payload: unknown,
+    deadline: number,
+    nowait: boolean,
+  ): number {
+    for (;;) {
+      const r = this.#place(kind, length, payload);
+      if (r !== K.FULL || nowait) return this.#settle(r);
+      const w = K.waitRoom(REAL, this.S, LANE_HEADER + pad8(length), this.laneMax, deadline);
+      if (w !== K.OK) return this.#settle(w);
+    }
+  }
+
+  /** Gives back the count (and task) of a put that failed; passes the status through. */
+  #settle(r: number): number {
+    if (r !== K.OK && this.maxsize > 0) K.uncount(REAL, this.S);
+    return r;
+  }
+
+  /** Writes the record into the ring or the lane: OK, CLOSED or FULL (heap at its bound). */
+  #place(kind: number, length: number, payload: unknown): number {
+    const S = this.S;
+    if (length <= SLOT_PAYLOAD) {
+      const p = K.tryReserve(REAL, S);
+      if (p >= 0) {
+        if (this.#joinable) K.addTask(REAL, S);
+        // The record is plain data in our reserved slot; publish's store of seq releases it.
+        S.q[K.slotWord(S, p) + 1] = kind | (length << 8);
+        C.write(
+          this.#ring,
+          this.#slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER,
+          kind,
+          payload,
+        );
+        K.publish(REAL, S, p);
+        return K.OK;
+      }
+      if (p === K.CLOSED) return K.CLOSED;
+    }
+    return this.#placeInLane(kind, length, payload);
+  }
+
+  #placeInLane(kind: number, length: number, payload: unknown): number {
+    const S = this.S;
+    const bytes = LANE_HEADER + pad8(length);
+    const m = scratchOf(bytes);
+    new Uint32Array(m.u8.buffer, 0, 2).set([length, kind]);
+    C.write(m, LANE_HEADER, kind, payload);
+    K.laneLock(REAL, S);
+    let r: number;
+    try {
+      let pos = K.laneReserve(REAL, S, bytes);
+      if (pos === K.FULL && this.#grow(bytes)) pos = K.laneReserve(REAL, S, bytes);
+      if (pos >= 0) {
+        if (this.#joinable) K.addTask(REAL, S);
+        copyIn(this.#heap.u8, pos, m.u8, bytes, this.#capacity());
+        K.laneCommit(REAL, S);
+        r = K.OK;
+      } else {
+        r = pos;
+      }
+    } finally {
+      K.laneUnlock(REAL, S);
+    }
+    if (r === K.OK) K.wakeConsumers(REAL, S);
+    return r;
+  }
+
+  #capacity(): number {
+    return this.heap.byteLength;
+  }
+
+  /**
+   * Grows the heap (holding the lane lock) so that `bytes` more fit; false if its bound forbids.
+   * Live records keep their positions; their bytes move to where the larger capacity maps them.
+   */
+  #grow(bytes: number): boolean {
+    const S = this.S;
+    const cap = this.#capacity();
+    const [tail, used] = K.laneSpan(REAL, S);
+    let next = Math.max(cap * 2, 4096);
+    while (next - used < bytes) next *= 2;
+    if (next > this.laneMax) {
+      if (this.laneMax - used < bytes || cap === this.laneMax) return false;
+      next = this.laneMax;
+    }
+    const live = new Uint8Array(used);
+    copyOut(this.#heap.u8, tail, live, used, cap);
+    this.heap.grow(next);
+    copyIn(this.#heap.u8, tail, live, used, next);
+    K.laneResize(REAL, S, next);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Getting
+
+  /** Takes a record without waiting: the value, or EMPTY / CLOSED. */
+  tryGet(): unknown {
+    for (;;) {
+      const r = K.tryClaim(REAL, this.S);
+      if (r >= 0) return this.#takeSlot(r);
+      if (r !== K.LANE) return new StatusBox(r);
+      const v = this.#takeLane();
+      if (v !== NONE) return v;
+    }
+  }
+
+  /** Takes a record, blocking until `deadline`: the value, or a box with CLOSED / TIMED_OUT. */
+  getSync(deadline: number): unknown {
+    for (;;) {
+      const r = K.claim(REAL, this.S, deadline);
+      if (r >= 0) return this.#takeSlot(r);
+      if (r !== K.LANE) return new StatusBox(r);
+      const v = this.#takeLane();
+      if (v !== NONE) return v;
+    }
+  }
+
+  /** Takes a record, waiting without blocking the thread: the value, or a StatusBox. */
+  async get(deadline: number, signal: AbortSignal | undefined): Promise<unknown> {
+    const S = this.S;
+    for (;;) {
+      let r = K.tryClaim(REAL, S);
+      if (r === K.EMPTY) r = await runAsync(G.claim(ASYNC, S, deadline), signal);
+      if (r >= 0) return this.#takeSlot(r);
+      if (r !== K.LANE) return new StatusBox(r);
+      const v = this.#takeLane();
+      if (v !== NONE) return v;
+    }
+  }
+
+  #takeSlot(p: number): unknown {
+    const S = this.S;
+    const header = S.q[K.slotWord(S, p) + 1]!;
+    const at = this.#slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER;
+    let value: unknown;
+    try {
+      value = C.read(this.#ring, at, header & 0xff, header >>> 8);
+    } finally {
+      K.release(REAL, S, p);
+    }
+    return value;
+  }
+
+  #takeLane(): unknown {
+    const S = this.S;
+    K.laneLock(REAL, S);
+    let m: C.Mem;
+    let kind: number;
+    let length: number;
+    try {
+      const pos = K.lanePop(REAL, S);
+      if (pos === K.EMPTY) return NONE;
+      const cap = this.#capacity();
+      const heap = this.#heap.u8;
+      const head = scratchOf(LANE_HEADER);
+      copyOut(heap, pos, head.u8, LANE_HEADER, cap);
+      const h = new Uint32Array(head.u8.buffer, 0, 2);
+      length = h[0]!;
+      kind = h[1]!;
+      m = scratchOf(LANE_HEADER + pad8(length));
+      copyOut(heap, pos, m.u8, LANE_HEADER + length, cap);
+      K.laneFree(REAL, S, LANE_HEADER + pad8(length));
+    } finally {
+      K.laneUnlock(REAL, S);
+    }
+    K.taken(REAL, S);
+    return C.read(m, LANE_HEADER, kind, length);
+  }
+
+  /** Whether a get would not wait now (a record is ready, or the queue is closed). */
+  ready(): boolean {
+    return K.ready(REAL, this.S);
+  }
+
+  /** Waits until {@linkcode Channel.ready}, blocking until `deadline`: true, or false on timeout. */
+  pollSync(deadline: number): boolean {
+    return K.poll(REAL, this.S, deadline) === K.OK;
+  }
+
+  /** Waits until {@linkcode Channel.ready} without blocking the thread. */
+  async poll(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (K.ready(REAL, this.S)) return true;
+    return await runAsync(G.poll(ASYNC, this.S, deadline), signal) === K.OK;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State
+
+  /** Closes the queue and wakes every waiter. */
+  close(): void {
+    K.close(REAL, this.S);
+  }
+
+  /** Whether the queue is closed. */
+  closed(): boolean {
+    return K.closed(REAL, this.S);
+  }
+
+  /** Items in the queue (a snapshot). */
+  size(): number {
+    return K.size(REAL, this.S);
+  }
+
+  /** Marks one task done; false if none was unfinished. */
+  taskDone(): boolean {
+    return K.taskDone(REAL, this.S);
+  }
+
+  /** Waits for all tasks, blocking until `deadline`. */
+  joinSync(deadline: number): boolean {
+    return K.join(REAL, this.S, deadline);
+  }
+
+  /** Waits for all tasks without blocking the thread. */
+  join(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+    return runAsync(G.join(ASYNC, this.S, deadline), signal);
+  }
+}
+
+/** A failed get's status, distinguishable from any value a queue can carry. */
+export class StatusBox {
+  /** The kernel status. */
+  readonly status: number;
+  /** Boxes `status`. */
+  constructor(status: number) {
+    this.status = status;
+  }
+}
+
+/**
+ * Encodes `item` for a put: its record kind, payload length, and the payload to write (the item,
+ * or its serialized bytes). Throws `TypeError` for values that cannot be cloned and `RangeError`
+ * for values larger than the heap bound `laneMax`, before anything is enqueued.
+ */
+export function encode(
+  what: string,
+  item: unknown,
+  laneMax: number,
+): [kind: number, length: number, payload: unknown] {
+  const kind = C.encode(what, item);
+  const length = C.encodedLength;
+  if (LANE_HEADER + pad8(length) > laneMax) {
+    throw new RangeError(
+      `Cannot ${what}: the item needs ${length} bytes, more than the queue's 'maxBytes' ` +
+        `(${laneMax}) allows`,
+    );
+  }
+  return [kind, length, kind === C.CLONE ? C.takeCloned() : item];
+}
+
+/** Validates a heap bound option: an integer from 4096 to 2^30, rounded up to a power of two. */
+export function maxBytesOf(what: string, maxBytes: unknown): number {
+  if (maxBytes === undefined) return DEFAULT_MAX_BYTES;
+  if (typeof maxBytes !== "number") {
+    throw new TypeError(`Cannot ${what}: 'maxBytes' must be a number, received ${typeof maxBytes}`);
+  }
+  if (!Number.isInteger(maxBytes) || maxBytes < MIN_MAX_BYTES || maxBytes > DEFAULT_MAX_BYTES) {
+    throw new RangeError(
+      `Cannot ${what}: 'maxBytes' must be an integer from ${MIN_MAX_BYTES} to ${DEFAULT_MAX_BYTES}, ` +
+        `received ${maxBytes}`,
+    );
+  }
+  return nextPow2(maxBytes);
+}
+
+function pad8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Copies `n` bytes of `src` into the heap ring at position `pos` (capacity `cap`). */
+function copyIn(heap: Uint8Array, pos: number, src: Uint8Array, n: number, cap: number): void {
+  const at = pos & (cap - 1);
+  const first = Math.min(n, cap - at);
+  heap.set(src.subarray(0, first), at);
+  if (first < n) heap.set(src.subarray(first, n), 0);
+}
+
+/** Copies `n` bytes from the heap ring at position `pos` (capacity `cap`) into `dst`. */
+function copyOut(heap: Uint8Array, pos: number, dst: Uint8Array, n: number, cap: number): void {
+  const at = pos & (cap - 1);
+  const first = Math.min(n, cap - at);
+  dst.set(heap.subarray(at, at + first), 0);
+  if (first < n) dst.set(heap.subarray(0, n - first), first);
+}
+
+const flavours = new Map<number, (value: unknown) => object>();
+
+/** Registers how clones of queues of `flavour` are revived. */
+export function registerFlavour(flavour: number, from: (value: unknown) => object): void {
+  flavours.set(flavour, from);
+}
+
+/** Revives the clone of any queue flavour (the reviver of `TAG.Queue`, see `revive`). */
+export function reviveQueue(value: unknown): object {
+  const q = attach("Queue", TAG.Queue, value, K.BYTES);
+  const flavour = REAL.load(q, K.FLAVOUR);
+  const from = flavours.get(flavour);
+  if (from === undefined) {
+    throw new TypeError(`Cannot revive Queue: its memory holds a ${flavourName(flavour)}`);
+  }
+  return from(value);
+}
+
+function flavourName(flavour: number): string {
+  return flavour === K.JOINABLE
+    ? "JoinableQueue"
+    : flavour === K.SIMPLE
+    ? "SimpleQueue"
+    : flavour === K.QUEUE
+    ? "Queue"
+    : flavour === K.PIPE
+    ? "Pipe connection's queue"
+    : `queue of unknown flavour ${flavour}`;
+}

@@ -1,0 +1,566 @@
+// Derived from src/kernel/queue.ts by tools/derive_kernels.ts: do not edit.
+// Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
+/**
+ * Queue kernel: the shared-memory algorithm of `Queue`, `JoinableQueue`, `SimpleQueue` and each
+ * direction of a `Pipe`: a multi-producer multi-consumer FIFO of serialized records.
+ *
+ * Two lanes carry records:
+ * - the **ring**, a bounded lock-free ring of fixed-size slots after Dmitry Vyukov's bounded MPMC
+ *   queue: each slot has a sequence word, so producers and consumers claim slots with one CAS on
+ *   their own position word and never wait while holding a claim. Every record that fits a slot
+ *   (numbers, short strings, small objects) travels here; one slot is one cache line, so a transfer
+ *   moves one line from producer to consumer.
+ * - the **lane**, an unbounded byte FIFO under a lock (`lk`, the Lock kernel) in a separate growable
+ *   `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is full.
+ *   Lane records are only ever touched while holding `lk`, which also orders the heap's growth.
+ *
+ * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
+ * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
+ * take from the lane only when the ring holds nothing at all, reserved or published
+ * (`DEQ === ENQ`). So a producer's later item can never be claimed before its earlier one: if the
+ * earlier one is in the ring, consumers drain the ring first; if it is in the lane, the later one is
+ * behind it in the lane (or in the ring after the lane was fully claimed).
+ *
+ * Shared layout: Int32Array `q` over the queue's region (`BYTES + slots * SLOT_BYTES` bytes).
+ * | word | field        | written by                        | meaning                               |
+ * | 0    | tag          | constructor, once                 | TAG.Queue                             |
+ * | 1    | slots        | constructor, once                 | ring slots N (power of two, >= 2)     |
+ * | 2    | maxsize      | constructor, once                 | item bound, 0 = unbounded             |
+ * | 3    | flavour      | constructor, once                 | QUEUE / JOINABLE / SIMPLE             |
+ * | 4    | laneMax      | constructor, once                 | heap capacity bound (power of two)    |
+ * | 16   | ENQ          | producers (CAS), close (CAS)      | CLOSED bit 31, next ring position     |
+ * | 32   | DEQ          | consumers (CAS)                   | next ring position to consume         |
+ * | 48   | GET_SLEEPERS | consumers about to sleep (add/sub)| consumers that may sleep on PUT_SEQ   |
+ * | 49   | PUT_SEQ      | producers (add), close            | bumped to wake consumers              |
+ * | 64   | PUT_SLEEPERS | producers about to sleep (add/sub)| producers that may sleep on SPACE_SEQ |
+ * | 65   | SPACE_SEQ    | consumers (add), close            | bumped to wake producers              |
+ * | 80   | COUNT        | producers (CAS) / consumers (sub) | items in the queue (bounded only)     |
+ * | 96   | UNFINISHED   | put (add) / taskDone (CAS)        | JoinableQueue's unfinished tasks      |
+ * | 113  | lane lock    | Lock kernel (view `lk` at 112)    | protects the lane words and heap      |
+ * | 114  | LANE_HEAD    | lane producers, under lock        | next heap byte position to write      |
+ * | 115  | LANE_TAIL    | lane consumers, under lock        | next heap byte position to read       |
+ * | 116  | LANE_ITEMS   | under lock (read without it too)  | records in the lane                   |
+ * | 117  | LANE_CAP     | the grower, under lock            | current heap capacity in bytes        |
+ * | 128+ | slots        | see below                         | N slots of SLOT_BYTES (64) bytes      |
+ * Each group of hot words sits on its own 64-byte line (ENQ, DEQ, the wake-up pairs, COUNT).
+ *
+ * Slot k (byte `4 * SLOT0 + k * 64`): word 0 `seq`, word 1 record header (kind | length << 8),
+ * bytes 8..63 the payload. Positions are 31-bit counters (wrapping); for ring position p in slot k:
+ * seq === p: free for p | seq === p + 1: holds p's record | seq === p + N: p consumed, free for p+N.
+ *
+ * Transitions:
+ * - reserve (producer): p = ENQ; seq === p -> CAS ENQ p->p+1 (the slot is ours); write the record;
+ *   publish: store seq = p+1. seq < p: the ring is full (spin briefly, then use the lane).
+ * - claim (consumer): p = DEQ; seq === p+1 -> CAS DEQ p->p+1; read the record; release: store
+ *   seq = p+N. seq < p+1 and ENQ === p: the ring is empty; ENQ !== p: p is reserved but not yet
+ *   published (wait for it, never skip it).
+ * - close: set ENQ's CLOSED bit (CAS loop). A reservation is a CAS on ENQ, so every reservation is
+ *   ordered before or after close: before, it completes and is drained; after, it fails. Lane puts
+ *   check CLOSED while holding `lk`, and a consumer that finds the queue closed with an empty ring
+ *   checks the lane under `lk` too, so a lane put that passed its check is always seen.
+ *
+ * Waking (a Dekker pair per direction; all Atomics are sequentially consistent):
+ * - a consumer about to sleep adds 1 to GET_SLEEPERS, reads PUT_SEQ, re-checks the queue, then
+ *   waits on PUT_SEQ; a producer publishes (seq store or LANE_ITEMS add) and then reads
+ *   GET_SLEEPERS: if non-zero it adds 1 to PUT_SEQ and notifies all. Either the consumer's re-check
+ *   sees the record, or the producer sees the sleeper and changes PUT_SEQ after the consumer read
+ *   it, so the wait returns at once or is woken: no lost wake-up. Notifying all (not one) keeps
+ *   pollers and consumers that skip a not-yet-published slot from swallowing a wake-up.
+ * - producers waiting for room (COUNT at maxsize, or the heap full at its bound) do the same with
+ *   PUT_SLEEPERS / SPACE_SEQ against consumers, which free room and then read PUT_SLEEPERS.
+ * - close changes PUT_SEQ and SPACE_SEQ and notifies all, so every sleeper re-checks and sees it.
+ * - JoinableQueue: `join` sleeps on UNFINISHED while it is non-zero; the taskDone that makes it 0
+ *   notifies all (a join that read a stale non-zero value fails its wait with "not-equal").
+ *
+ * A timed-out or aborted wait only undoes its sleeper announcement: it never claimed a slot, a
+ * count, or a lane record, so nothing is lost or duplicated, and since wake-ups are broadcast it
+ * swallows none.
+ *
+ * @module
+ */
+import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
+import { acquire as lockAcquire, release as lockRelease } from "./lock.ts";
+
+/** Word index of the ring's slot count. */
+export const SLOTS = 1;
+/** Word index of the item bound (0: unbounded). */
+export const MAXSIZE = 2;
+/** Word index of the flavour (which class created the queue). */
+export const FLAVOUR = 3;
+/** Word index of the heap capacity bound. */
+export const LANE_MAX = 4;
+/** Word index of the enqueue position (bit 31: closed). */
+export const ENQ = 16;
+/** Word index of the dequeue position. */
+export const DEQ = 32;
+/** Word index of the count of consumers that may sleep. */
+export const GET_SLEEPERS = 48;
+/** Word index of the consumers' wake-up sequence. */
+export const PUT_SEQ = 49;
+/** Word index of the count of producers that may sleep. */
+export const PUT_SLEEPERS = 64;
+/** Word index of the producers' wake-up sequence. */
+export const SPACE_SEQ = 65;
+/** Word index of the item count (bounded queues). */
+export const COUNT = 80;
+/** Word index of the unfinished-task count (JoinableQueue). */
+export const UNFINISHED = 96;
+/** Word index where the lane lock's view starts (its state is the next word). */
+export const LANE_LOCK = 112;
+/** Word index of the lane's write position. */
+export const LANE_HEAD = 114;
+/** Word index of the lane's read position. */
+export const LANE_TAIL = 115;
+/** Word index of the number of records in the lane. */
+export const LANE_ITEMS = 116;
+/** Word index of the heap's current capacity. */
+export const LANE_CAP = 117;
+/** Word index of slot 0. */
+export const SLOT0 = 128;
+/** Bytes per ring slot (one cache line). */
+export const SLOT_BYTES = 64;
+/** Bytes of a slot's header (seq and record header); the payload follows. */
+export const SLOT_HEADER = 8;
+/** Bytes of the region before slot 0. */
+export const BYTES = SLOT0 * 4;
+/** Bit 31 of ENQ: the queue is closed. */
+export const CLOSED_BIT = 0x80000000 | 0;
+/** Positions are 31-bit counters. */
+export const MASK = 0x7fffffff;
+
+/** Flavours (word FLAVOUR). */
+export const QUEUE = 1;
+/** See {@linkcode QUEUE}. */
+export const JOINABLE = 2;
+/** See {@linkcode QUEUE}. */
+export const SIMPLE = 3;
+/** See {@linkcode QUEUE}: one direction of a `Pipe`. */
+export const PIPE = 4;
+
+/** Status: nothing to take right now. */
+export const EMPTY = -1;
+/** Status: the queue is closed (and, for consumers, drained). */
+export const CLOSED = -2;
+/** Status: the record must go to (or be taken from) the lane. */
+export const LANE = -3;
+/** Status: no room (bounded queue at maxsize, or the heap at its bound). */
+export const FULL = -4;
+/** Status: the deadline passed (or the wait was aborted). */
+export const TIMED_OUT = -5;
+/** Status: success without a position. */
+export const OK = 0;
+
+/** Names of the header words, for traces. */
+export const FIELDS: Readonly<Record<number, string>> = {
+  0: "tag",
+  1: "slots",
+  2: "maxsize",
+  3: "flavour",
+  4: "laneMax",
+  16: "enq",
+  32: "deq",
+  48: "getSleepers",
+  49: "putSeq",
+  64: "putSleepers",
+  65: "spaceSeq",
+  80: "count",
+  96: "unfinished",
+  113: "lane.lock",
+  114: "lane.head",
+  115: "lane.tail",
+  116: "lane.items",
+  117: "lane.cap",
+};
+
+/** The views and constants of one queue that every kernel function takes. */
+export interface Shape {
+  /** The queue's region as words. */
+  readonly q: Int32Array;
+  /** The lane lock's view (words LANE_LOCK, LANE_LOCK + 1), as the Lock kernel expects it. */
+  readonly lk: Int32Array;
+  /** Slots - 1 (slots is a power of two). */
+  readonly mask: number;
+  /** The item bound, 0 for unbounded. */
+  readonly maxsize: number;
+}
+
+/** Builds the {@linkcode Shape} of a queue region (pure: makes views, reads nothing). */
+export function shape(q: Int32Array, slots: number, maxsize: number): Shape {
+  const lk = new Int32Array(q.buffer, q.byteOffset + LANE_LOCK * 4, 2);
+  return { q, lk, mask: slots - 1, maxsize };
+}
+
+/** Word index of the seq word of the slot of ring position `p` (pure). */
+export function slotWord(S: Shape, p: number): number {
+  return SLOT0 + (p & S.mask) * (SLOT_BYTES >> 2);
+}
+
+/** `a - b` for 31-bit positions, as a signed number (pure). */
+export function dif(a: number, b: number): number {
+  return ((a - b) << 1) >> 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producers
+
+/**
+ * Reserves a ring slot for one record: returns its position p (write the record into slot p, then
+ * {@linkcode publish}), {@linkcode LANE} if the record must go to the lane (the lane is not empty,
+ * or the ring stayed full for `A.spin` re-checks), or {@linkcode CLOSED}.
+ */
+export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
+  const q = S.q;
+  // FIFO across lanes: while anything waits in the lane, new records queue up behind it there.
+  if ((yield* A.load(q, LANE_ITEMS)) !== 0) return LANE;
+  let spins = A.spin;
+  for (;;) {
+    const e = (yield* A.load(q, ENQ));
+    if (e < 0) return CLOSED;
+    const d = dif((yield* A.load(q, slotWord(S, e))), e);
+    if (d === 0) {
+      // The slot is free for e; whoever moves ENQ from e owns it.
+      if ((yield* A.compareExchange(q, ENQ, e, (e + 1) & MASK)) === e) return e;
+    } else if (d < 0) {
+      // Full: the slot still holds the record of the previous lap. A consumer is likely about to
+      // free it, so re-check briefly before falling back to the lane.
+      if (spins-- <= 0) return LANE;
+      (yield* A.pause());
+    }
+    // d > 0: another producer reserved e; read ENQ again.
+  }
+}
+
+/** Publishes the record written into the slot of reserved position `p`, waking consumers. */
+export function* publish(A: Seam, S: Shape, p: number): KernelGen<void> {
+  // Synchronizes-with: a consumer's load of seq === p+1 sees the record written before this store.
+  (yield* A.store(S.q, slotWord(S, p), (p + 1) & MASK));
+  (yield* wakeConsumers(A, S));
+}
+
+/** Wakes sleeping consumers if any announced themselves (see the module doc's Dekker pair). */
+export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
+  // No lost wake-up: our publish precedes this load; a sleeper's announcement precedes its re-check.
+  if ((yield* A.load(S.q, GET_SLEEPERS)) !== 0) {
+    (yield* A.add(S.q, PUT_SEQ, 1));
+    (yield* A.notify(S.q, PUT_SEQ, Infinity));
+  }
+}
+
+/**
+ * Counts one more item in a bounded queue if it has room: {@linkcode OK}, {@linkcode FULL} or
+ * {@linkcode CLOSED}. Unbounded queues do not count.
+ */
+export function* tryCount(A: Seam, S: Shape): KernelGen<number> {
+  const q = S.q;
+  for (;;) {
+    if ((yield* A.load(q, ENQ)) < 0) return CLOSED;
+    const c = (yield* A.load(q, COUNT));
+    if (c >= S.maxsize) return FULL;
+    if ((yield* A.compareExchange(q, COUNT, c, c + 1)) === c) return OK;
+  }
+}
+
+/**
+ * {@linkcode tryCount}, waiting for room until `deadline`: {@linkcode OK}, {@linkcode CLOSED} or
+ * {@linkcode TIMED_OUT} (nothing counted).
+ */
+export function* count(A: Seam, S: Shape, deadline: number): KernelGen<number> {
+  const q = S.q;
+  let r = (yield* tryCount(A, S));
+  for (let n = A.spin; r === FULL && n > 0; n--) {
+    (yield* A.pause());
+    r = (yield* tryCount(A, S));
+  }
+  if (r !== FULL) return r;
+  (yield* A.add(q, PUT_SLEEPERS, 1));
+  for (;;) {
+    const s = (yield* A.load(q, SPACE_SEQ));
+    r = (yield* tryCount(A, S));
+    if (r !== FULL) break;
+    // No lost wake-up: a consumer frees room, then reads PUT_SLEEPERS (non-zero since our add), then
+    // changes SPACE_SEQ, which we read before re-checking.
+    if ((yield* A.wait(q, SPACE_SEQ, s, deadline)) === "timed-out") {
+      r = TIMED_OUT;
+      break;
+    }
+  }
+  (yield* A.sub(q, PUT_SLEEPERS, 1));
+  return r;
+}
+
+/** Gives back a count taken by {@linkcode tryCount} / {@linkcode count} (a put that failed). */
+export function* uncount(A: Seam, S: Shape): KernelGen<void> {
+  (yield* A.sub(S.q, COUNT, 1));
+  (yield* wakeProducers(A, S));
+}
+
+/** Wakes producers waiting for room, if any announced themselves. */
+export function* wakeProducers(A: Seam, S: Shape): KernelGen<void> {
+  // No lost wake-up: the room was freed before this load (see count / waitRoom).
+  if ((yield* A.load(S.q, PUT_SLEEPERS)) !== 0) {
+    (yield* A.add(S.q, SPACE_SEQ, 1));
+    (yield* A.notify(S.q, SPACE_SEQ, Infinity));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumers
+
+/**
+ * Claims the oldest record if one is ready: returns its ring position p (read slot p, then
+ * {@linkcode release}), {@linkcode LANE} (the ring is empty and the lane holds records: take one
+ * under the lane lock), {@linkcode EMPTY}, or {@linkcode CLOSED} (closed and fully drained).
+ */
+export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
+  const q = S.q;
+  for (;;) {
+    const p = (yield* A.load(q, DEQ));
+    const d = dif((yield* A.load(q, slotWord(S, p))), (p + 1) & MASK);
+    if (d === 0) {
+      // Published and not yet taken: whoever moves DEQ from p owns it.
+      if ((yield* A.compareExchange(q, DEQ, p, (p + 1) & MASK)) === p) return p;
+      continue;
+    }
+    if (d > 0) continue; // another consumer took p; read DEQ again
+    const e = (yield* A.load(q, ENQ));
+    if ((yield* A.load(q, DEQ)) !== p) continue; // DEQ moved meanwhile: our view is stale
+    // p is reserved by a producer still writing it: wait for it, never skip it (FIFO).
+    if ((e & MASK) !== p) return EMPTY;
+    if ((yield* A.load(q, LANE_ITEMS)) !== 0) return LANE;
+    if (e >= 0) return EMPTY;
+    // Closed, ring drained, lane looked empty: a lane put that passed its closed check before the
+    // close may still be appending while holding the lane lock; take the lock to see it.
+    (yield* lockAcquire(A, S.lk, Infinity));
+    const items = (yield* A.load(q, LANE_ITEMS));
+    (yield* lockRelease(A, S.lk));
+    return items !== 0 ? LANE : CLOSED;
+  }
+}
+
+/**
+ * {@linkcode tryClaim}, waiting until `deadline` while the queue is empty: a position,
+ * {@linkcode LANE}, {@linkcode CLOSED} or {@linkcode TIMED_OUT} (nothing claimed).
+ */
+export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
+  const q = S.q;
+  let r = (yield* tryClaim(A, S));
+  for (let n = A.spin; r === EMPTY && n > 0; n--) {
+    (yield* A.pause());
+    r = (yield* tryClaim(A, S));
+  }
+  if (r !== EMPTY) return r;
+  (yield* A.add(q, GET_SLEEPERS, 1));
+  for (;;) {
+    const s = (yield* A.load(q, PUT_SEQ));
+    r = (yield* tryClaim(A, S));
+    if (r !== EMPTY) break;
+    // No lost wake-up: see the module doc (we announced ourselves, then read PUT_SEQ, then checked).
+    if ((yield* A.wait(q, PUT_SEQ, s, deadline)) === "timed-out") {
+      r = TIMED_OUT;
+      break;
+    }
+  }
+  (yield* A.sub(q, GET_SLEEPERS, 1));
+  return r;
+}
+
+/**
+ * Whether a record (or the end of a closed queue) is ready, without claiming it, waiting until
+ * `deadline`: {@linkcode OK} (ready, or closed) or {@linkcode TIMED_OUT}.
+ */
+export function* poll(A: Seam, S: Shape, deadline: number): KernelGen<number> {
+  const q = S.q;
+  if ((yield* ready(A, S))) return OK;
+  (yield* A.add(q, GET_SLEEPERS, 1));
+  let r = OK;
+  for (;;) {
+    const s = (yield* A.load(q, PUT_SEQ));
+    if ((yield* ready(A, S))) break;
+    // No lost wake-up: as in claim.
+    if ((yield* A.wait(q, PUT_SEQ, s, deadline)) === "timed-out") {
+      r = TIMED_OUT;
+      break;
+    }
+  }
+  (yield* A.sub(q, GET_SLEEPERS, 1));
+  return r;
+}
+
+/** Whether a get would not wait now: a record is published or in the lane, or the queue is closed. */
+export function* ready(A: Seam, S: Shape): KernelGen<boolean> {
+  const q = S.q;
+  const p = (yield* A.load(q, DEQ));
+  if (dif((yield* A.load(q, slotWord(S, p))), (p + 1) & MASK) >= 0) return true;
+  return (yield* A.load(q, LANE_ITEMS)) !== 0 || (yield* A.load(q, ENQ)) < 0;
+}
+
+/** Frees the slot of claimed position `p` for the next lap, and accounts for the taken item. */
+export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
+  // Synchronizes-with: the producer that next sees seq === p+N writes after our reads of the slot.
+  (yield* A.store(S.q, slotWord(S, p), (p + S.mask + 1) & MASK));
+  (yield* taken(A, S));
+}
+
+/** Accounts for one item leaving the queue (either lane): uncounts it and wakes producers. */
+export function* taken(A: Seam, S: Shape): KernelGen<void> {
+  if (S.maxsize > 0) (yield* A.sub(S.q, COUNT, 1));
+  (yield* wakeProducers(A, S));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lane: every function below but waitRoom runs while holding the lane lock.
+
+/** Takes the lane lock (its critical sections only copy bytes, so it is held briefly). */
+export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
+  (yield* lockAcquire(A, S.lk, Infinity));
+}
+
+/** Releases the lane lock. */
+export function* laneUnlock(A: Seam, S: Shape): KernelGen<void> {
+  if (!(yield* lockRelease(A, S.lk))) throw new Error("Inconsistent queue state: lane lock not held");
+}
+
+/**
+ * Reserves `bytes` bytes at the lane's head: returns their heap position, {@linkcode CLOSED}, or
+ * {@linkcode FULL} (not enough free capacity now; grow the heap or wait for room).
+ */
+export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number> {
+  const q = S.q;
+  if ((yield* A.load(q, ENQ)) < 0) return CLOSED;
+  const head = (yield* A.load(q, LANE_HEAD));
+  const used = dif(head, (yield* A.load(q, LANE_TAIL)));
+  if ((yield* A.load(q, LANE_CAP)) - used < bytes) return FULL;
+  (yield* A.store(q, LANE_HEAD, (head + bytes) & MASK));
+  return head;
+}
+
+/** Makes the record written at the reserved position visible to consumers. */
+export function* laneCommit(A: Seam, S: Shape): KernelGen<void> {
+  (yield* A.add(S.q, LANE_ITEMS, 1));
+}
+
+/** Takes the lane's oldest record: returns its heap position, or {@linkcode EMPTY}. */
+export function* lanePop(A: Seam, S: Shape): KernelGen<number> {
+  const q = S.q;
+  if ((yield* A.load(q, LANE_ITEMS)) === 0) return EMPTY;
+  (yield* A.sub(q, LANE_ITEMS, 1));
+  return (yield* A.load(q, LANE_TAIL));
+}
+
+/** Frees the `bytes` bytes of the record just popped at the lane's tail. */
+export function* laneFree(A: Seam, S: Shape, bytes: number): KernelGen<void> {
+  (yield* A.store(S.q, LANE_TAIL, ((yield* A.load(S.q, LANE_TAIL)) + bytes) & MASK));
+}
+
+/** The lane's tail position and used bytes, for relinearizing the heap when it grows. */
+export function* laneSpan(A: Seam, S: Shape): KernelGen<[tail: number, used: number]> {
+  const tail = (yield* A.load(S.q, LANE_TAIL));
+  return [tail, dif((yield* A.load(S.q, LANE_HEAD)), tail)];
+}
+
+/** Records the heap's new capacity after growing it. */
+export function* laneResize(A: Seam, S: Shape, capacity: number): KernelGen<void> {
+  (yield* A.store(S.q, LANE_CAP, capacity));
+}
+
+/**
+ * Waits (without the lane lock) until the lane could take `bytes` bytes: the heap has that much
+ * free capacity, or can still grow (`capacity < laneMax`). Returns {@linkcode OK},
+ * {@linkcode CLOSED} or {@linkcode TIMED_OUT}.
+ */
+export function* waitRoom(
+  A: Seam,
+  S: Shape,
+  bytes: number,
+  laneMax: number,
+  deadline: number,
+): KernelGen<number> {
+  const q = S.q;
+  (yield* A.add(q, PUT_SLEEPERS, 1));
+  let r: number;
+  for (;;) {
+    const s = (yield* A.load(q, SPACE_SEQ));
+    if ((yield* A.load(q, ENQ)) < 0) {
+      r = CLOSED;
+      break;
+    }
+    const cap = (yield* A.load(q, LANE_CAP));
+    const used = dif((yield* A.load(q, LANE_HEAD)), (yield* A.load(q, LANE_TAIL)));
+    if (cap < laneMax || cap - used >= bytes) {
+      r = OK;
+      break;
+    }
+    // No lost wake-up: laneFree happens before the consumer's wakeProducers (see count).
+    if ((yield* A.wait(q, SPACE_SEQ, s, deadline)) === "timed-out") {
+      r = TIMED_OUT;
+      break;
+    }
+  }
+  (yield* A.sub(q, PUT_SLEEPERS, 1));
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing and joining
+
+/** Closes the queue (idempotent) and wakes every sleeper so that it re-checks. */
+export function* close(A: Seam, S: Shape): KernelGen<void> {
+  const q = S.q;
+  for (;;) {
+    const e = (yield* A.load(q, ENQ));
+    if (e < 0 || (yield* A.compareExchange(q, ENQ, e, e | CLOSED_BIT)) === e) break;
+  }
+  (yield* A.add(q, PUT_SEQ, 1));
+  (yield* A.notify(q, PUT_SEQ, Infinity));
+  (yield* A.add(q, SPACE_SEQ, 1));
+  (yield* A.notify(q, SPACE_SEQ, Infinity));
+}
+
+/** Whether the queue is closed. */
+export function* closed(A: Seam, S: Shape): KernelGen<boolean> {
+  return (yield* A.load(S.q, ENQ)) < 0;
+}
+
+/**
+ * Items in the queue: COUNT for bounded queues; otherwise ring positions between DEQ and ENQ
+ * (reserved or published) plus lane records. A snapshot.
+ */
+export function* size(A: Seam, S: Shape): KernelGen<number> {
+  const q = S.q;
+  if (S.maxsize > 0) return (yield* A.load(q, COUNT));
+  const d = (yield* A.load(q, DEQ));
+  const ring = dif((yield* A.load(q, ENQ)) & MASK, d);
+  return Math.max(0, ring) + (yield* A.load(q, LANE_ITEMS));
+}
+
+/** Counts one more unfinished task (a JoinableQueue put, before it publishes). */
+export function* addTask(A: Seam, S: Shape): KernelGen<void> {
+  (yield* A.add(S.q, UNFINISHED, 1));
+}
+
+/**
+ * Marks one task done: returns false (and changes nothing) if none is unfinished. The one that
+ * reaches zero wakes every joiner.
+ */
+export function* taskDone(A: Seam, S: Shape): KernelGen<boolean> {
+  const q = S.q;
+  for (;;) {
+    const u = (yield* A.load(q, UNFINISHED));
+    if (u <= 0) return false;
+    if ((yield* A.compareExchange(q, UNFINISHED, u, u - 1)) === u) {
+      if (u === 1) (yield* A.notify(q, UNFINISHED, Infinity));
+      return true;
+    }
+  }
+}
+
+/** Waits until no task is unfinished; false if `deadline` passed first. */
+export function* join(A: Seam, S: Shape, deadline: number): KernelGen<boolean> {
+  const q = S.q;
+  for (;;) {
+    const u = (yield* A.load(q, UNFINISHED));
+    if (u === 0) return true;
+    // No lost wake-up: we sleep only while UNFINISHED === u !== 0; reaching 0 changes it and notifies.
+    if ((yield* A.wait(q, UNFINISHED, u, deadline)) === "timed-out") return false;
+  }
+}

@@ -1,0 +1,501 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  JoinableQueue,
+  Lock,
+  Queue,
+  QueueClosedError,
+  QueueEmptyError,
+  QueueFullError,
+  revive,
+  RuntimeError,
+  SimpleQueue,
+} from "../../mod.ts";
+import { inWorkers, times, type WorkerCall } from "../_helpers.ts";
+import type { ItemKind } from "../_workers/queue_fixtures.ts";
+
+const FIXTURES = new URL("../_workers/queue_fixtures.ts", import.meta.url);
+
+// ---------------------------------------------------------------------------------------------
+// Reference model
+
+type Op =
+  | { op: "putNowait"; value: unknown }
+  | { op: "putSync0"; value: unknown }
+  | { op: "burst"; n: number }
+  | { op: "getNowait" }
+  | { op: "getSync0" }
+  | { op: "drain"; n: number }
+  | { op: "close" }
+  | { op: "inspect" };
+
+const values: fc.Arbitrary<unknown> = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.string(),
+  fc.string({ unit: "binary", maxLength: 80 }),
+  fc.string({ minLength: 57, maxLength: 400 }),
+  fc.boolean(),
+  fc.constantFrom(null, undefined),
+  fc.bigInt(),
+  fc.array(fc.integer(), { maxLength: 5 }),
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 3, noNullPrototype: true }),
+);
+
+const ops: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: values.map((value) => ({ op: "putNowait" as const, value })) },
+  { weight: 2, arbitrary: values.map((value) => ({ op: "putSync0" as const, value })) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 0, max: 1_500 }).map((n) => ({ op: "burst" as const, n })),
+  },
+  { weight: 4, arbitrary: fc.constant({ op: "getNowait" as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: "getSync0" as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 0, max: 1_500 }).map((n) => ({ op: "drain" as const, n })),
+  },
+  { weight: 1, arbitrary: fc.constant({ op: "close" as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: "inspect" as const }) },
+);
+
+function same(actual: unknown, expected: unknown): void {
+  if (typeof expected === "number") {
+    assert.ok(Object.is(actual, expected), `${actual} !== ${expected}`);
+  } else assert.deepEqual(actual, expected);
+}
+
+Deno.test("Queue follows a FIFO reference model for any sequence of puts, gets, timeouts and close", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 6 }),
+      fc.array(ops, { maxLength: 60 }),
+      (maxsize, script) => {
+        const queue = new Queue<unknown>(maxsize);
+        const model: unknown[] = [];
+        let closed = false;
+        let maxsizeError: assert.AssertPredicate = QueueFullError;
+        const room = () => maxsize === 0 || model.length < maxsize;
+        const put = (value: unknown, f: () => void) => {
+          if (closed) assert.throws(f, QueueClosedError);
+          else if (!room()) assert.throws(f, maxsizeError);
+          else {
+            f();
+            model.push(value);
+          }
+        };
+        for (const step of script) {
+          switch (step.op) {
+            case "putNowait":
+              maxsizeError = QueueFullError;
+              put(step.value, () => queue.putNowait(step.value));
+              break;
+            case "putSync0":
+              maxsizeError = { name: "TimeoutError" };
+              put(step.value, () => queue.putSync(step.value, { timeout: 0 }));
+              break;
+            case "burst":
+              maxsizeError = QueueFullError;
+              for (let k = 0; k < step.n; k++) put(k, () => queue.putNowait(k));
+              break;
+            case "getNowait":
+            case "getSync0":
+            case "drain": {
+              const n = step.op === "drain" ? step.n : 1;
+              for (let k = 0; k < n; k++) {
+                const f = step.op === "getSync0"
+                  ? () => queue.getSync({ timeout: 0 })
+                  : () => queue.getNowait();
+                if (model.length > 0) same(f(), model.shift());
+                else if (closed) assert.throws(f, QueueClosedError);
+                else if (step.op === "getSync0") assert.throws(f, { name: "TimeoutError" });
+                else assert.throws(f, QueueEmptyError);
+              }
+              break;
+            }
+            case "close":
+              queue.close();
+              closed = true;
+              break;
+            case "inspect":
+              assert.equal(queue.qsize(), model.length);
+              assert.equal(queue.empty(), model.length === 0);
+              assert.equal(queue.full(), maxsize > 0 && model.length >= maxsize);
+              assert.equal(queue.closed, closed);
+              break;
+          }
+        }
+        assert.equal(queue.qsize(), model.length);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Many producers and consumers in workers
+
+Deno.test("Queue: P producers x C consumers in workers lose and duplicate nothing and keep each producer's order", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.constantFrom(0, 1, 3, 64),
+      fc.integer({ min: 50, max: 1_500 }),
+      fc.constantFrom<ItemKind>("number", "string", "object", "large"),
+      fc.array(fc.constantFrom<"sync" | "async">("sync", "async"), { minLength: 8, maxLength: 8 }),
+      fc.integer({ min: 1, max: 20 }),
+      async (producers, consumers, maxsize, n, kind, modes, timeout) => {
+        const queue = new Queue(maxsize, { maxBytes: 1 << 16 });
+        const producing: WorkerCall[] = Array.from({ length: producers }, (_, p) => ({
+          url: FIXTURES,
+          name: "produce",
+          args: [queue, p, n, kind, modes[p]],
+        }));
+        const consuming: WorkerCall[] = Array.from({ length: consumers }, (_, c) => ({
+          url: FIXTURES,
+          name: "consume",
+          args: [queue, modes[4 + c], timeout],
+        }));
+        const received = inWorkers<[number, number][]>(consuming);
+        await inWorkers(producing);
+        queue.close();
+        const lists = await received;
+        const seen = new Set<string>();
+        for (const list of lists) {
+          const last = new Map<number, number>();
+          for (const [p, i] of list) {
+            const key = `${p}:${i}`;
+            assert.ok(!seen.has(key), `duplicated ${key}`);
+            seen.add(key);
+            assert.ok((last.get(p) ?? -1) < i, `producer ${p}'s order broken at ${i}`);
+            last.set(p, i);
+          }
+        }
+        assert.equal(seen.size, producers * n, "items lost");
+        assert.equal(queue.qsize(), 0);
+      },
+    ),
+    { numRuns: 8 },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Seed programs
+
+Deno.test("Queue: producer and consumer workers with a null sentinel (seed)", async () => {
+  const queue = new Queue<number | null>();
+  const consumer = inWorkers<number[]>(times(1, FIXTURES, "consumeUntilNone", [queue]));
+  await inWorkers(times(1, FIXTURES, "produceFive", [queue]));
+  await queue.put(null); // signal the end of the data
+  const [processed] = await consumer;
+  assert.deepEqual(processed, [0, 1, 2, 3, 4]);
+  assert.equal(queue.empty(), true);
+});
+
+Deno.test("Queue carries an error from a worker with its class, message and cause (seed)", async () => {
+  const queue = new Queue<unknown>();
+  await inWorkers(times(1, FIXTURES, "riskyOperation", [queue]));
+  const outcome = await queue.get();
+  assert.ok(outcome instanceof RangeError);
+  assert.equal(outcome.message, "division by zero");
+  assert.deepEqual(outcome.cause, { numerator: 1 });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Waiting, timeouts, aborts, close
+
+Deno.test("Queue.get() waiters that abort or time out lose nothing and let others receive", async () => {
+  const queue = new Queue<number>();
+  const controller = new AbortController();
+  const aborted = [
+    queue.get({ signal: controller.signal }),
+    queue.get({ signal: controller.signal }),
+  ];
+  const live = [queue.get(), queue.get(), queue.get()];
+  const timedOut = queue.get({ timeout: 1 });
+  await assert.rejects(timedOut, { name: "TimeoutError" });
+  const reason = new Error("stop");
+  controller.abort(reason);
+  for (const p of aborted) await assert.rejects(p, (e) => e === reason);
+  for (let k = 0; k < 4; k++) queue.putNowait(k);
+  const got = await Promise.all(live);
+  assert.deepEqual(got.sort(), [0, 1, 2]);
+  assert.equal(queue.getNowait(), 3);
+  assert.equal(queue.empty(), true);
+});
+
+Deno.test("Queue.put() waiters on a full queue that abort enqueue nothing", async () => {
+  const queue = new Queue<string>(1);
+  queue.putNowait("a");
+  const controller = new AbortController();
+  const aborted = queue.put("never", { signal: controller.signal });
+  const waiting = queue.put("b");
+  controller.abort();
+  await assert.rejects(aborted, { name: "AbortError" });
+  assert.equal(await queue.get(), "a");
+  await waiting;
+  assert.equal(await queue.get(), "b");
+  assert.equal(queue.qsize(), 0);
+  await assert.rejects(queue.put("x", { signal: AbortSignal.abort() }), { name: "AbortError" });
+  assert.equal(queue.qsize(), 0);
+});
+
+Deno.test("Queue.close() wakes a worker blocked in getSync with QueueClosedError", async () => {
+  const queue = new Queue();
+  const waiting = inWorkers<string>(times(2, FIXTURES, "waitForClose", [queue]));
+  // Whether the workers are already asleep or not, close must end their wait.
+  queue.close();
+  assert.deepEqual(await waiting, ["QueueClosedError", "QueueClosedError"]);
+});
+
+Deno.test("Queue.close() wakes async getters and putters on the main thread", async () => {
+  const empty = new Queue();
+  const getter = empty.get();
+  const full = new Queue(1);
+  full.putNowait(1);
+  const putter = full.put(2);
+  empty.close();
+  full.close();
+  await assert.rejects(getter, QueueClosedError);
+  await assert.rejects(putter, QueueClosedError);
+  assert.equal(full.getNowait(), 1);
+  assert.throws(() => full.getNowait(), QueueClosedError);
+});
+
+Deno.test("for await over a Queue yields every item, then ends when the queue is closed", async () => {
+  const queue = new Queue<number>();
+  const seen: number[] = [];
+  const loop = (async () => {
+    for await (const item of queue) seen.push(item);
+  })();
+  for (let k = 0; k < 100; k++) await queue.put(k);
+  queue.close();
+  await loop;
+  assert.deepEqual(seen, Array.from({ length: 100 }, (_, k) => k));
+});
+
+Deno.test("await using closes a Queue at the end of the block", async () => {
+  let outer: Queue | undefined;
+  {
+    await using queue = new Queue();
+    outer = queue;
+    assert.equal(queue.closed, false);
+  }
+  assert.equal(outer.closed, true);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Large items and storage
+
+Deno.test("Queue moves large items through a small heap, waiting for room while a worker drains it", async () => {
+  const queue = new Queue<Uint8Array>(0, { maxBytes: 4096 });
+  const producer = inWorkers(times(1, FIXTURES, "putBlobs", [queue, 50, 3_000]));
+  for (let k = 0; k < 50; k++) {
+    const blob = await queue.get();
+    assert.equal(blob.length, 3_000);
+    assert.ok(blob.every((b) => b === (k & 0xff)), `blob ${k} corrupted`);
+  }
+  await producer;
+  assert.equal(queue.empty(), true);
+});
+
+Deno.test("Queue keeps FIFO order when items overflow the ring into the heap and mix sizes", () => {
+  const queue = new Queue<unknown>();
+  const sent: unknown[] = [];
+  for (let k = 0; k < 3_000; k++) {
+    const value = k % 97 === 0 ? "y".repeat(1_000 + k) : k % 3 === 0 ? { k } : k;
+    queue.putNowait(value);
+    sent.push(value);
+  }
+  assert.equal(queue.qsize(), 3_000);
+  for (const value of sent) assert.deepEqual(queue.getNowait(), value);
+  assert.equal(queue.empty(), true);
+  // After draining, small items use the ring again.
+  queue.putNowait(1);
+  assert.equal(queue.getNowait(), 1);
+});
+
+Deno.test("Queue throws QueueFullError from putNowait when its storage is at maxBytes", () => {
+  const queue = new Queue<string>(0, { maxBytes: 4096 });
+  queue.putNowait("a".repeat(3_000));
+  assert.throws(() => queue.putNowait("b".repeat(3_000)), QueueFullError);
+  assert.throws(() => queue.putSync("b".repeat(3_000), { timeout: 0 }), { name: "TimeoutError" });
+  assert.equal(queue.getNowait().length, 3_000);
+  queue.putNowait("b".repeat(3_000));
+  assert.equal(queue.getNowait()[0], "b");
+});
+
+Deno.test("Queue round-trips values exactly as structured clone does", () => {
+  const queue = new Queue<unknown>();
+  const samples: unknown[] = [
+    0,
+    -0,
+    NaN,
+    Infinity,
+    -Infinity,
+    2 ** 53,
+    1e-300,
+    "",
+    "a",
+    "é",
+    "日本",
+    "\ud800",
+    "x".repeat(56),
+    "ü".repeat(57),
+    "日".repeat(28),
+    "日".repeat(29),
+    true,
+    false,
+    null,
+    undefined,
+    0n,
+    -(2n ** 63n),
+    2n ** 63n - 1n,
+    2n ** 64n,
+    -(2n ** 100n),
+    [1, [2, [3]]],
+    { a: { b: "c" } },
+    new Date(0),
+    new Map([[1, { x: 2 }]]),
+    new Set(["s"]),
+    /re/gi,
+    new Uint8Array([1, 2, 3]),
+    new Float64Array([0.5]),
+    new Error("e"),
+    [undefined, , 3],
+  ];
+  for (const v of samples) queue.putNowait(v);
+  for (const v of samples) {
+    const got = queue.getNowait();
+    if (typeof v === "number") assert.ok(Object.is(got, v));
+    else assert.deepEqual(got, structuredClone(v));
+  }
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+  queue.putNowait(cyclic);
+  const back = queue.getNowait() as { self: unknown };
+  assert.equal(back.self, back);
+});
+
+// ---------------------------------------------------------------------------------------------
+// JoinableQueue and SimpleQueue
+
+Deno.test("JoinableQueue.join() resolves once workers marked every item done", async () => {
+  const queue = new JoinableQueue<number>();
+  for (let k = 1; k <= 100; k++) await queue.put(k);
+  const workers = inWorkers<number>(times(2, FIXTURES, "work", [queue, 50]));
+  await queue.join();
+  const sums = await workers;
+  assert.equal(sums[0]! + sums[1]!, 5_050);
+  assert.throws(() => queue.taskDone(), RuntimeError);
+  queue.joinSync({ timeout: 0 });
+});
+
+Deno.test("JoinableQueue counts only the puts that succeeded", async () => {
+  const queue = new JoinableQueue<string>(1);
+  queue.putNowait("a");
+  assert.throws(() => queue.putNowait("b"), QueueFullError);
+  await assert.rejects(queue.put("c", { timeout: 1 }), { name: "TimeoutError" });
+  queue.getNowait();
+  queue.taskDone();
+  await queue.join({ timeout: 1_000 });
+  assert.throws(() => queue.taskDone(), RuntimeError);
+});
+
+Deno.test("SimpleQueue echoes values through a worker in order", async () => {
+  const input = new SimpleQueue<unknown>();
+  const output = new SimpleQueue<unknown>();
+  const worker = inWorkers(times(1, FIXTURES, "echo", [input, output, 200]));
+  const sent = Array.from({ length: 200 }, (_, k) => (k % 2 ? `s${k}` : { k }));
+  for (const v of sent) input.put(v);
+  for (const v of sent) assert.deepEqual(await output.get(), v);
+  await worker;
+  assert.equal(output.empty(), true);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Revival and bad input
+
+Deno.test("Queue clones revive to the same queue, also deep inside task arguments", () => {
+  const queue = new Queue<number>();
+  const joinable = new JoinableQueue<number>();
+  const simple = new SimpleQueue<number>();
+  const [{ q }, [j, s]] = revive(structuredClone([{ q: queue }, [joinable, simple]])) as [
+    { q: Queue<number> },
+    [JoinableQueue<number>, SimpleQueue<number>],
+  ];
+  assert.ok(q instanceof Queue && !(q instanceof JoinableQueue));
+  assert.ok(j instanceof JoinableQueue);
+  assert.ok(s instanceof SimpleQueue);
+  q.putNowait(1);
+  j.putNowait(2);
+  s.put(3);
+  assert.equal(queue.getNowait(), 1);
+  assert.equal(joinable.getNowait(), 2);
+  assert.equal(simple.getSync(), 3);
+  assert.ok(Queue.from(structuredClone(joinable)) instanceof JoinableQueue);
+  assert.equal(Queue.from(queue), queue);
+});
+
+Deno.test("Queue.from() and friends reject what is not their clone with TypeError", () => {
+  const queue = new Queue();
+  const simple = new SimpleQueue();
+  for (const bad of [null, 1, "q", {}, structuredClone(new Lock())]) {
+    assert.throws(() => Queue.from(bad), TypeError);
+    assert.throws(() => SimpleQueue.from(bad), TypeError);
+  }
+  assert.throws(() => Queue.from(structuredClone(simple)), TypeError);
+  assert.throws(() => SimpleQueue.from(structuredClone(queue)), TypeError);
+  assert.throws(() => JoinableQueue.from(structuredClone(queue)), TypeError);
+  const clone = structuredClone(queue);
+  assert.throws(() => Queue.from({ ...clone, heap: new SharedArrayBuffer(8) }), TypeError);
+  assert.throws(
+    () => Queue.from({ buffer: clone.buffer, byteOffset: clone.byteOffset }),
+    TypeError,
+  );
+});
+
+Deno.test("Queue rejects values that cannot be cloned with TypeError before enqueuing anything", async () => {
+  const queue = new Queue<unknown>();
+  const bad: unknown[] = [
+    () => 1,
+    Symbol("s"),
+    { f() {} },
+    [1, Symbol.iterator],
+    new Lock(),
+    new SharedArrayBuffer(8),
+    new WeakMap(),
+  ];
+  for (const value of bad) {
+    assert.throws(() => queue.putNowait(value), TypeError);
+    assert.throws(() => queue.putSync(value), TypeError);
+    await assert.rejects(queue.put(value), TypeError);
+  }
+  assert.equal(queue.qsize(), 0);
+  const small = new Queue<string>(0, { maxBytes: 4096 });
+  assert.throws(() => small.putNowait("z".repeat(5_000)), RangeError);
+  assert.equal(small.qsize(), 0);
+});
+
+Deno.test("Queue rejects bad arguments with TypeError and RangeError", async () => {
+  assert.throws(() => new Queue(-1), RangeError);
+  assert.throws(() => new Queue(1.5), RangeError);
+  assert.throws(() => new Queue("3" as unknown as number), TypeError);
+  assert.throws(() => new Queue(0, 5 as unknown as object), TypeError);
+  assert.throws(() => new Queue(0, { maxBytes: 100 }), RangeError);
+  assert.throws(() => new Queue(0, { maxBytes: 2 ** 31 }), RangeError);
+  assert.throws(() => new Queue(0, { maxBytes: "1" as unknown as number }), TypeError);
+  assert.equal(new Queue(0, { maxBytes: 5_000 }).heap.maxByteLength, 8_192);
+  assert.throws(() => new SimpleQueue({ maxBytes: -1 }), RangeError);
+  const queue = new Queue<number>();
+  assert.throws(() => queue.getSync({ timeout: -1 }), RangeError);
+  assert.throws(() => queue.putSync(1, { timeout: Number.NaN }), RangeError);
+  await assert.rejects(queue.get({ signal: {} as AbortSignal }), TypeError);
+  await assert.rejects(queue.put(1, { timeout: "1" as unknown as number }), TypeError);
+  assert.equal(queue.qsize(), 0);
+  assert.throws(
+    () => new Queue(-2),
+    { message: "Cannot create queue: 'maxsize' must be a non-negative integer, received -2" },
+  );
+});
