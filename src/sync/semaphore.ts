@@ -239,17 +239,20 @@ export class Semaphore {
    * ```
    */
   release(n: number = 1): void {
-    const what = `release ${this.#bounded ? "bounded semaphore" : "semaphore"}`;
-    checkCount(what, "n", n, 1);
+    if (!(Number.isInteger(n) && n >= 1 && n <= K.MAX_VALUE)) checkCount(this.#what(), "n", n, 1);
     if (K.release(REAL, this.#s, n) === K.RELEASED) return;
     if (this.#bounded) {
       throw new RuntimeError(
-        `Cannot ${what}: releasing ${n} would raise its value above its initial value ${
+        `Cannot ${this.#what()}: releasing ${n} would raise its value above its initial value ${
           K.bound(REAL, this.#s)
         }`,
       );
     }
-    throw new RangeError(`Cannot ${what}: its value would exceed ${K.MAX_VALUE}`);
+    throw new RangeError(`Cannot ${this.#what()}: its value would exceed ${K.MAX_VALUE}`);
+  }
+
+  #what(): string {
+    return `release ${this.#bounded ? "bounded semaphore" : "semaphore"}`;
   }
 
   /**
