@@ -16,7 +16,21 @@ let reviving: Int32Array | undefined;
 
 const WAIT = "wait at the barrier";
 
-/** Options of a {@linkcode Barrier}: what this object does, not what its clones do. */
+/**
+ * Options of a {@linkcode Barrier}: what this object does, not what its clones do.
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * let rounds = 0;
+ * const barrier = new Barrier(1, { action: () => rounds++, timeout: 1000 });
+ * barrier.waitSync();
+ * barrier.waitSync();
+ * assert.equal(rounds, 2);
+ * ```
+ */
 export interface BarrierOptions {
   /**
    * Runs once per generation, in the party whose arrival completes it, before the others are
