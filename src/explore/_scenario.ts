@@ -1,0 +1,260 @@
+/**
+ * Scenarios: what a user explores (shared state, thread bodies, invariants), and how it is prepared
+ * for many executions: fresh state per execution (snapshot/restore or `setup()`), names for trace
+ * addresses, and a fingerprint of the final state.
+ *
+ * @module
+ */
+import type { AtomicArray } from "../_atomics.ts";
+import { isInterlockObject } from "../_region.ts";
+import type { Prepared } from "./_engine.ts";
+
+/**
+ * A virtual thread: a generator function that makes its shared accesses with `yield*` on
+ * {@linkcode sim} wrappers (or derived kernels), and may return a result.
+ */
+export type ThreadBody<S> = (shared: S, id: number) => Generator<unknown, unknown, unknown>;
+
+/**
+ * What to explore: shared state, the threads that race on it, and what must hold.
+ *
+ * - `setup()` builds the shared state: Interlock objects (`Lock`, `Value`, …), typed arrays over
+ *   `SharedArrayBuffer`, and plain objects/arrays of those. Its keys name trace addresses
+ *   (`balance.value`, `lock.state`).
+ * - Each execution starts from the state `setup()` built: by restoring a snapshot of its memory when
+ *   the state holds only shared memory and primitives, else by calling `setup()` again.
+ * - `invariant` runs after every complete execution, `always` after every step; either fails by
+ *   throwing (e.g. `node:assert`), returning `false`, or returning a message string.
+ * - Thread bodies must be deterministic: the same schedule must make them do the same accesses.
+ */
+export interface Scenario<S> {
+  /** A title for reports. */
+  readonly name?: string;
+  /** Builds the shared state (see above). */
+  setup(): S;
+  /** The thread bodies; their function names head the trace columns. */
+  readonly threads: readonly ThreadBody<S>[];
+  /** Checked when every thread finished; receives the threads' return values. */
+  invariant?(shared: S, results: unknown[]): unknown;
+  /** Checked after every step. */
+  always?(shared: S): unknown;
+}
+
+/** How each execution gets fresh state. */
+export type Reset = "auto" | "snapshot" | "setup";
+
+/** How to name the words of one Interlock object's region. */
+export interface Layout {
+  /** Bytes of the region. */
+  bytes: number;
+  /** The name of the word at `byte` bytes into the region, e.g. `state`, `value`, `[2]`. */
+  name(byte: number): string;
+}
+
+const layouts = new Map<abstract new (...args: never[]) => object, (x: never) => Layout>();
+
+/** Registers how the regions of an Interlock class are named (from its kernel's `FIELDS`). */
+export function registerLayout<C extends abstract new (...args: never[]) => object>(
+  cls: C,
+  layout: (x: InstanceType<C>) => Layout,
+): void {
+  layouts.set(cls, layout as (x: never) => Layout);
+}
+
+/** A layout that names 32-bit words after `fields` (`word7` beyond them). */
+export function wordLayout(fields: readonly string[], bytes: number): Layout {
+  return { bytes, name: (b) => fields[b >> 2] ?? `word${b >> 2}` };
+}
+
+interface Region {
+  buffer: ArrayBufferLike;
+  start: number;
+  end: number;
+  label: (byte: number) => string;
+}
+
+/** What a walk over the shared state found. */
+interface Walk {
+  buffers: Set<SharedArrayBuffer>;
+  regions: Region[];
+  /** Whether the state holds only shared memory and primitives (a snapshot captures it all). */
+  pure: boolean;
+}
+
+function walk(value: unknown, path: string, out: Walk, depth: number): void {
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "function" || typeof value === "symbol") out.pure = false;
+    return;
+  }
+  if (depth > 16) {
+    out.pure = false;
+    return;
+  }
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof DataView || !(value.buffer instanceof SharedArrayBuffer)) {
+      out.pure = false;
+      return;
+    }
+    const a = value as AtomicArray;
+    out.buffers.add(a.buffer as SharedArrayBuffer);
+    const bpe = a.BYTES_PER_ELEMENT;
+    out.regions.push({
+      buffer: a.buffer,
+      start: a.byteOffset,
+      end: a.byteOffset + a.byteLength,
+      label: (b) => a.length === 1 ? path : `${path}[${(b - a.byteOffset) / bpe}]`,
+    });
+    return;
+  }
+  if (isInterlockObject(value)) {
+    const { buffer, byteOffset } = value;
+    out.buffers.add(buffer);
+    const make = layouts.get((value as object).constructor as never);
+    const layout = make ? make(value as never) : wordLayout([], 64);
+    out.regions.push({
+      buffer,
+      start: byteOffset,
+      end: byteOffset + Math.max(layout.bytes, 4),
+      label: (b) => {
+        const field = layout.name(b - byteOffset);
+        return field.startsWith("[") ? `${path}${field}` : `${path}.${field}`;
+      },
+    });
+    for (const [k, v] of Object.entries(value)) {
+      if (k !== "buffer" && k !== "byteOffset") walk(v, `${path}.${k}`, out, depth + 1);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, k) => walk(v, `${path}[${k}]`, out, depth + 1));
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    out.pure = false;
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, out, depth + 1);
+}
+
+function survey(shared: unknown): Walk {
+  const out: Walk = { buffers: new Set(), regions: [], pure: true };
+  walk(shared, "", out, 0);
+  // Bare typed array or object at the top: name it "shared".
+  for (const r of out.regions) {
+    const label = r.label;
+    r.label = (b) =>
+      label(b).replace(/^(\.|\[)/, (m) => m === "." ? "shared." : "shared[") || "shared";
+  }
+  return out;
+}
+
+/** Names addresses of one execution's shared state. */
+export class Namer {
+  readonly #regions: Region[];
+  constructor(shared: unknown) {
+    this.#regions = survey(shared).regions;
+  }
+
+  /** The name of element `i` of `a`, e.g. `balance.value`, `lock.state`, `cells[2]`. */
+  name(a: AtomicArray, i: number): string {
+    const b = a.byteOffset + i * a.BYTES_PER_ELEMENT;
+    for (const r of this.#regions) {
+      if (r.buffer === a.buffer && b >= r.start && b < r.end) return r.label(b) || "shared";
+    }
+    return `memory@${b}`;
+  }
+}
+
+/** FNV-1a over the bytes of `buffers` and a string: a fingerprint of a final state. */
+export function fingerprint(buffers: Iterable<SharedArrayBuffer>, extra: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ 0x5bd1e995;
+  for (const buf of buffers) {
+    const bytes = new Uint8Array(buf);
+    for (let k = 0; k < bytes.length; k++) {
+      h1 = Math.imul(h1 ^ bytes[k]!, 0x01000193);
+      h2 = Math.imul(h2 ^ bytes[k]!, 0x5bd1e995);
+    }
+  }
+  for (let k = 0; k < extra.length; k++) {
+    h1 = Math.imul(h1 ^ extra.charCodeAt(k), 0x01000193);
+    h2 = Math.imul(h2 ^ extra.charCodeAt(k), 0x5bd1e995);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+}
+
+/** A scenario made ready for many executions. */
+export interface Ready extends Prepared {
+  /** How fresh state is made. */
+  readonly reset: "snapshot" | "setup";
+  /** The shared buffers of an execution's state (for fingerprints). */
+  buffersOf(shared: unknown): Iterable<SharedArrayBuffer>;
+}
+
+/** Options that shape every execution. */
+export interface RunShape {
+  maxSteps: number;
+  reset: Reset;
+}
+
+/** Prepares `scenario`; validates its shape. */
+export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
+  if (typeof scenario !== "object" || scenario === null) {
+    throw new TypeError(
+      `Cannot explore: 'scenario' must be an object, received ${typeof scenario}`,
+    );
+  }
+  if (typeof scenario.setup !== "function") {
+    throw new TypeError("Cannot explore: 'scenario.setup' must be a function");
+  }
+  const threads = scenario.threads;
+  if (!Array.isArray(threads) || threads.length === 0 || threads.length > 30) {
+    throw new RangeError(
+      "Cannot explore: 'scenario.threads' must be an array of 1 to 30 generator functions",
+    );
+  }
+  threads.forEach((t, k) => {
+    if (typeof t !== "function") {
+      throw new TypeError(`Cannot explore: 'scenario.threads[${k}]' must be a generator function`);
+    }
+  });
+  const names = threads.map((t) => t.name || "thread");
+  const first = scenario.setup();
+  const found = survey(first);
+  const reset = shape.reset === "auto" ? (found.pure ? "snapshot" : "setup") : shape.reset;
+  let fresh: () => unknown;
+  let buffersOf: (shared: unknown) => Iterable<SharedArrayBuffer>;
+  if (reset === "snapshot") {
+    const saved = [...found.buffers].map((b) => {
+      const view = new Uint8Array(b);
+      return { view, copy: view.slice() };
+    });
+    fresh = () => {
+      for (const s of saved) s.view.set(s.copy);
+      return first;
+    };
+    buffersOf = () => found.buffers;
+  } else {
+    let pending: unknown = first;
+    fresh = () => {
+      if (pending !== undefined) {
+        const s = pending;
+        pending = undefined;
+        return s;
+      }
+      return scenario.setup();
+    };
+    buffersOf = (shared) => survey(shared).buffers;
+  }
+  return {
+    reset,
+    fresh,
+    buffersOf,
+    bodies: threads as unknown as Prepared["bodies"],
+    names,
+    invariant: scenario.invariant?.bind(scenario) as Prepared["invariant"],
+    always: scenario.always?.bind(scenario) as Prepared["always"],
+    maxSteps: shape.maxSteps,
+  };
+}
