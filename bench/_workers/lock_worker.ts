@@ -1,0 +1,273 @@
+/// <reference lib="deno.worker" />
+/**
+ * Worker side of `bench/lock_bench.ts`: runs one measured scenario per message and posts back what
+ * it counted and when it started and stopped (`performance.timeOrigin + performance.now()`, so that
+ * the main thread can combine the clocks of both workers).
+ *
+ * Every job starts with a two-party spin barrier on `ctl[READY]`, so neither worker runs alone
+ * while the other is still receiving its message. Hand-written "raw" locks and ping-pongs live
+ * here, next to the Interlock variants they are compared with, so both run in the same worker,
+ * on the same memory layout.
+ *
+ * @module
+ */
+import { Event, Lock } from "../../mod.ts";
+
+/** Word indices of the control array `ctl` (each on its own cache line). */
+export const READY = 0;
+/** Set to 1 by the main thread to end a timed run. */
+export const STOP = 16;
+/** Int32 words the control array needs. */
+export const CTL_WORDS = 32;
+
+/** Which lock the contended run uses. */
+export type LockKind = "raw-futex" | "raw-spin" | "interlock" | "interlock-using";
+/** Which hand-off the ping-pong run uses. */
+export type PingKind = "raw-wait" | "raw-spin" | "raw-spin-then-wait" | "lock" | "event";
+
+/** A contended run: locked non-atomic increments of `data[0]` until `ctl[STOP]` is set. */
+export interface ContendedJob {
+  job: "contended";
+  kind: LockKind;
+  ctl: Int32Array;
+  /**
+   * `data[0]` is the counter, `data[1]` the last worker to hold the lock and `data[2]` the number
+   * of turns (changes of holder); the raw locks use `data[16]` (own cache line) as their state.
+   */
+  data: Int32Array;
+  /** This worker's id, 1 or 2. */
+  me: number;
+  /** The Interlock lock (a structured clone; revived here). */
+  lock: unknown;
+}
+
+/** A ping-pong run: `rounds` round trips between player 0 and player 1. */
+export interface PingJob {
+  job: "ping";
+  kind: PingKind;
+  player: 0 | 1;
+  rounds: number;
+  ctl: Int32Array;
+  /** `turn[0]`: whose turn it is, for the raw variants. */
+  turn: Int32Array;
+  /** Two Interlock objects (Locks or Events), clones. */
+  pair: [unknown, unknown];
+}
+
+/** What a worker reports after a job. */
+export interface JobResult {
+  /** Transactions (contended) or round trips (ping) done by this worker. */
+  count: number;
+  /** Wall-clock start and end, in ms since the epoch. */
+  start: number;
+  end: number;
+}
+
+const RAW = 16;
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Two-party spin barrier: both workers start their measured loops together. */
+function barrier(ctl: Int32Array): void {
+  Atomics.add(ctl, READY, 1);
+  while (Atomics.load(ctl, READY) < 2) Atomics.pause();
+}
+
+// --- Raw locks, written by hand. ---------------------------------------------------------------
+
+/** Drepper's futex mutex #2 ("Futexes Are Tricky"), no spinning: 0 free, 1 held, 2 contended. */
+function futexLock(s: Int32Array): void {
+  let c = Atomics.compareExchange(s, RAW, 0, 1);
+  if (c === 0) return;
+  if (c !== 2) c = Atomics.exchange(s, RAW, 2);
+  while (c !== 0) {
+    Atomics.wait(s, RAW, 2);
+    c = Atomics.exchange(s, RAW, 2);
+  }
+}
+
+function futexUnlock(s: Int32Array): void {
+  if (Atomics.sub(s, RAW, 1) !== 1) {
+    Atomics.store(s, RAW, 0);
+    Atomics.notify(s, RAW, 1);
+  }
+}
+
+/** Test-and-test-and-set spin lock with `Atomics.pause`: never sleeps. */
+function spinLock(s: Int32Array): void {
+  while (Atomics.compareExchange(s, RAW, 0, 1) !== 0) {
+    while (Atomics.load(s, RAW) !== 0) Atomics.pause();
+  }
+}
+
+function spinUnlock(s: Int32Array): void {
+  Atomics.store(s, RAW, 0);
+}
+
+// --- Contended locked increments. --------------------------------------------------------------
+// The critical section: the non-atomic increment, and counting turns (how often the holder changes).
+
+function contended(job: ContendedJob): JobResult {
+  const { ctl, data, me } = job;
+  let n = 0;
+  let start = 0;
+  // One loop per kind, so each is compiled for its own lock only.
+  if (job.kind === "raw-futex") {
+    barrier(ctl);
+    start = now();
+    do {
+      for (let k = 0; k < 64; k++) {
+        futexLock(data);
+        data[0] = data[0]! + 1;
+        if (data[1] !== me) {
+          data[1] = me;
+          data[2] = data[2]! + 1;
+        }
+        futexUnlock(data);
+      }
+      n += 64;
+    } while (Atomics.load(ctl, STOP) === 0);
+  } else if (job.kind === "raw-spin") {
+    barrier(ctl);
+    start = now();
+    do {
+      for (let k = 0; k < 64; k++) {
+        spinLock(data);
+        data[0] = data[0]! + 1;
+        if (data[1] !== me) {
+          data[1] = me;
+          data[2] = data[2]! + 1;
+        }
+        spinUnlock(data);
+      }
+      n += 64;
+    } while (Atomics.load(ctl, STOP) === 0);
+  } else if (job.kind === "interlock") {
+    const lock = Lock.from(job.lock);
+    barrier(ctl);
+    start = now();
+    do {
+      for (let k = 0; k < 64; k++) {
+        lock.acquireSync();
+        data[0] = data[0]! + 1;
+        if (data[1] !== me) {
+          data[1] = me;
+          data[2] = data[2]! + 1;
+        }
+        lock.release();
+      }
+      n += 64;
+    } while (Atomics.load(ctl, STOP) === 0);
+  } else {
+    const lock = Lock.from(job.lock);
+    barrier(ctl);
+    start = now();
+    do {
+      for (let k = 0; k < 64; k++) {
+        using _ = lock.acquireSync();
+        data[0] = data[0]! + 1;
+        if (data[1] !== me) {
+          data[1] = me;
+          data[2] = data[2]! + 1;
+        }
+      }
+      n += 64;
+    } while (Atomics.load(ctl, STOP) === 0);
+  }
+  return { count: n, start, end: now() };
+}
+
+// --- Ping-pong hand-offs. ----------------------------------------------------------------------
+
+function ping(job: PingJob): JobResult {
+  const { player: p, rounds, ctl, turn } = job;
+  let start = 0;
+  if (job.kind === "raw-wait") {
+    // Turn 2i+p belongs to player p; sleep while it is the other's turn.
+    barrier(ctl);
+    start = now();
+    for (let i = 0; i < rounds; i++) {
+      const mine = 2 * i + p;
+      let v: number;
+      while ((v = Atomics.load(turn, 0)) !== mine) Atomics.wait(turn, 0, v);
+      Atomics.store(turn, 0, mine + 1);
+      Atomics.notify(turn, 0, 1);
+    }
+  } else if (job.kind === "raw-spin") {
+    barrier(ctl);
+    start = now();
+    for (let i = 0; i < rounds; i++) {
+      const mine = 2 * i + p;
+      while (Atomics.load(turn, 0) !== mine) Atomics.pause();
+      Atomics.store(turn, 0, mine + 1);
+    }
+  } else if (job.kind === "raw-spin-then-wait") {
+    // What a spin-ready waiter costs at best: spin (as the Lock kernel does), then sleep.
+    barrier(ctl);
+    start = now();
+    for (let i = 0; i < rounds; i++) {
+      const mine = 2 * i + p;
+      let v = Atomics.load(turn, 0);
+      for (let n = 64; v !== mine && n > 0; n--) {
+        Atomics.pause();
+        v = Atomics.load(turn, 0);
+      }
+      while (v !== mine) {
+        Atomics.wait(turn, 0, v);
+        v = Atomics.load(turn, 0);
+      }
+      Atomics.store(turn, 0, mine + 1);
+      Atomics.notify(turn, 0, 1);
+    }
+  } else if (job.kind === "lock") {
+    // Two locks, both held at the start, passed back and forth as binary semaphores (a Lock may
+    // be released by any thread): player 0 releases a and takes b; player 1 takes a, releases b.
+    const a = Lock.from(job.pair[0]);
+    const b = Lock.from(job.pair[1]);
+    barrier(ctl);
+    start = now();
+    if (p === 0) {
+      for (let i = 0; i < rounds; i++) {
+        a.release();
+        b.acquireSync();
+      }
+    } else {
+      for (let i = 0; i < rounds; i++) {
+        a.acquireSync();
+        b.release();
+      }
+    }
+  } else {
+    // Two Events: player 0 sets a and waits for b; player 1 waits for a, clears it, sets b.
+    const a = Event.from(job.pair[0]);
+    const b = Event.from(job.pair[1]);
+    barrier(ctl);
+    start = now();
+    if (p === 0) {
+      for (let i = 0; i < rounds; i++) {
+        a.set();
+        b.waitSync();
+        b.clear();
+      }
+    } else {
+      for (let i = 0; i < rounds; i++) {
+        a.waitSync();
+        a.clear();
+        b.set();
+      }
+    }
+  }
+  return { count: rounds, start, end: now() };
+}
+
+self.onmessage = (event: MessageEvent<ContendedJob | PingJob>) => {
+  const job = event.data;
+  try {
+    const result = job.job === "contended" ? contended(job) : ping(job);
+    self.postMessage({ ok: true, result });
+  } catch (error) {
+    self.postMessage({ ok: false, error });
+  }
+};

@@ -1,0 +1,325 @@
+/**
+ * Lock under contention and hand-off latency, across two real workers.
+ *
+ * A `deno run` script (multi-worker throughput does not fit `Deno.bench`'s one-function-per-sample
+ * model); `deno task bench` runs it after the `Deno.bench` files. Under `deno bench` this module
+ * does nothing. Every table compares with a hand-written baseline measured in the same run: the
+ * rounds interleave the variants, each figure is the median over `--runs` rounds, and each ratio is
+ * the median of the per-round ratios (so a slow moment of the shared machine hits both sides).
+ *
+ * Situations modelled:
+ * 1. **Contended** (Go's `mutex_test.go` "Contended" with no work outside the lock): two workers
+ *    loop on `acquire; data[0] = data[0] + 1; release` (a non-atomic read-modify-write, checked
+ *    exactly at the end) for a fixed time. Reports transactions/s and each worker's share: a lock
+ *    that lets its releaser re-take it at once gets throughput by starving the other worker.
+ *    Baseline: a raw futex lock written by hand (Drepper's mutex #2, no spinning). Peer: Python's
+ *    `multiprocessing.Lock` (`bench/peers/python_lock.py`, run when `python3` exists).
+ * 2. **Hand-off** (ping-pong): two workers pass the turn back and forth; one round trip is two
+ *    hand-offs. Baseline: raw `Atomics.wait`/`Atomics.notify` ping-pong; references: a raw spinning
+ *    ping-pong (the floor) and raw spin-then-wait (what a spin-ready waiter can do at best).
+ *    Interlock: two `Lock`s passed back and forth, and two `Event`s.
+ *
+ * Run: `deno run --allow-read --allow-run bench/lock_bench.ts [--seconds 0.2] [--runs 9]`
+ *
+ * @module
+ */
+import { Event, Lock } from "../mod.ts";
+import {
+  type ContendedJob,
+  CTL_WORDS,
+  type JobResult,
+  type LockKind,
+  type PingJob,
+  type PingKind,
+  STOP,
+} from "./_workers/lock_worker.ts";
+
+const WORKER = new URL("./_workers/lock_worker.ts", import.meta.url);
+
+/** Command-line options. */
+interface Options {
+  seconds: number;
+  runs: number;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { seconds: 0.2, runs: 9 };
+  for (let k = 0; k < args.length; k += 2) {
+    const [flag, value] = [args[k], Number(args[k + 1])];
+    if (flag === "--seconds" && value > 0) options.seconds = value;
+    else if (flag === "--runs" && Number.isInteger(value) && value > 0) options.runs = value;
+    else throw new TypeError(`Unknown or invalid option: ${flag} ${args[k + 1]}`);
+  }
+  return options;
+}
+
+/** Two workers that stay up for the whole script. */
+class Pair implements Disposable {
+  readonly workers = [
+    new Worker(WORKER, { type: "module" }),
+    new Worker(WORKER, { type: "module" }),
+  ];
+
+  /** Posts one job to each worker and resolves with both results. */
+  run(jobs: [ContendedJob | PingJob, ContendedJob | PingJob]): Promise<JobResult[]> {
+    return Promise.all(this.workers.map((worker, k) =>
+      new Promise<JobResult>((resolve, reject) => {
+        worker.onmessage = (e: MessageEvent<{ ok: boolean; result: JobResult; error: unknown }>) =>
+          e.data.ok ? resolve(e.data.result) : reject(e.data.error);
+        worker.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(`Worker failed: ${e.message}`));
+        };
+        worker.postMessage(jobs[k]);
+      })
+    ));
+  }
+
+  [Symbol.dispose](): void {
+    for (const worker of this.workers) worker.terminate();
+  }
+}
+
+function shared(words: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(words * 4));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmt(x: number, digits = 2): string {
+  return x.toFixed(digits);
+}
+
+// --- Contended. --------------------------------------------------------------------------------
+
+interface ContendedSample {
+  txPerSecond: number;
+  /** The smaller worker's share of all transactions (0.5 = perfectly even). */
+  minShare: number;
+  /**
+   * Mean time one worker keeps the lock to itself before the other gets it (a turn). Tens of µs or
+   * less: the workers ran in parallel; ~4 ms (a scheduler time slice): they took turns on one core
+   * because other processes held the other core, and the lock was hardly contended at all.
+   */
+  turnMicros: number;
+}
+
+async function contendedRun(pair: Pair, kind: LockKind, seconds: number): Promise<ContendedSample> {
+  const ctl = shared(CTL_WORDS);
+  const data = shared(32);
+  const lock = new Lock();
+  const job = (me: number): ContendedJob => ({ job: "contended", kind, ctl, data, lock, me });
+  const results = pair.run([job(1), job(2)]);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  Atomics.store(ctl, STOP, 1);
+  const [a, b] = await results as [JobResult, JobResult];
+  const total = a.count + b.count;
+  if (data[0] !== total) {
+    throw new Error(`Lost updates under ${kind}: counter ${data[0]}, transactions ${total}`);
+  }
+  const elapsed = (Math.max(a.end, b.end) - Math.min(a.start, b.start)) / 1000;
+  return {
+    txPerSecond: total / elapsed,
+    minShare: Math.min(a.count, b.count) / total,
+    turnMicros: elapsed * 1e6 / Math.max(1, data[2]!),
+  };
+}
+
+const LOCK_KINDS: { kind: LockKind; label: string }[] = [
+  { kind: "raw-futex", label: "raw futex lock, hand-written (baseline)" },
+  { kind: "raw-spin", label: "raw TTAS spin lock, hand-written" },
+  { kind: "interlock", label: "Interlock Lock: acquireSync() ... release()" },
+  { kind: "interlock-using", label: "Interlock Lock: using _ = acquireSync()" },
+];
+
+/** A run counts as parallel when the lock changed hands at least every 100 µs on average. */
+const PARALLEL_TURN_MICROS = 100;
+
+async function contended(pair: Pair, options: Options): Promise<void> {
+  const samples = new Map<LockKind, ContendedSample[]>(LOCK_KINDS.map(({ kind }) => [kind, []]));
+  for (const { kind } of LOCK_KINDS) await contendedRun(pair, kind, 0.05); // warm-up
+  for (let r = 0; r < options.runs; r++) {
+    for (const { kind } of LOCK_KINDS) {
+      samples.get(kind)!.push(await contendedRun(pair, kind, options.seconds));
+    }
+  }
+  const base = samples.get("raw-futex")!;
+  console.log(
+    `\nContended: 2 workers, locked non-atomic increments, ${options.seconds} s x ${options.runs} runs`,
+  );
+  console.log(
+    "| variant | M tx/s median (min-max) | x raw futex | smaller worker's share | µs per turn |",
+  );
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const { kind, label } of LOCK_KINDS) {
+    const xs = samples.get(kind)!;
+    const ratio = median(xs.map((x, r) => x.txPerSecond / base[r]!.txPerSecond));
+    console.log(
+      `| ${label} | ${spread(xs.map((x) => x.txPerSecond / 1e6))} | ${fmt(ratio)} | ` +
+        `${spread(xs.map((x) => x.minShare * 100), 1)} | ${
+          spread(xs.map((x) => x.turnMicros), 1)
+        } |`,
+    );
+  }
+  // The same runs, keeping only those in which both workers really ran at once.
+  const parallel = (kind: LockKind) =>
+    samples.get(kind)!.filter((x) => x.turnMicros < PARALLEL_TURN_MICROS);
+  const baseParallel = median(parallel("raw-futex").map((x) => x.txPerSecond));
+  console.log(
+    `\nThe runs above in which both workers ran in parallel (turns < ` +
+      `${PARALLEL_TURN_MICROS} µs); ratio = ratio of medians`,
+  );
+  console.log(
+    "| variant | runs | M tx/s median (min-max) | x raw futex | smaller worker's share |",
+  );
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const { kind, label } of LOCK_KINDS) {
+    const xs = parallel(kind);
+    if (xs.length === 0) {
+      console.log(`| ${label} | 0 | - | - | - |`);
+      continue;
+    }
+    const tx = xs.map((x) => x.txPerSecond);
+    console.log(
+      `| ${label} | ${xs.length} | ${spread(tx.map((x) => x / 1e6))} | ` +
+        `${fmt(median(tx) / baseParallel)} | ${spread(xs.map((x) => x.minShare * 100), 1)} |`,
+    );
+  }
+}
+
+/** "median (min-max)". */
+function spread(xs: number[], digits = 2): string {
+  return `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}-${
+    fmt(Math.max(...xs), digits)
+  })`;
+}
+
+// --- Hand-off. ---------------------------------------------------------------------------------
+
+function pingPair(kind: PingKind): [unknown, unknown] {
+  if (kind === "lock") {
+    const a = new Lock();
+    const b = new Lock();
+    a.tryAcquire();
+    b.tryAcquire();
+    return [a, b];
+  }
+  if (kind === "event") return [new Event(), new Event()];
+  return [null, null];
+}
+
+/** Microseconds per round trip. */
+async function pingRun(pair: Pair, kind: PingKind, rounds: number): Promise<number> {
+  const ctl = shared(CTL_WORDS);
+  const turn = shared(16);
+  const objects = pingPair(kind);
+  const job = (player: 0 | 1): PingJob => ({
+    job: "ping",
+    kind,
+    player,
+    rounds,
+    ctl,
+    turn,
+    pair: objects,
+  });
+  const [a, b] = await pair.run([job(0), job(1)]) as [JobResult, JobResult];
+  return (Math.max(a.end, b.end) - Math.min(a.start, b.start)) * 1000 / rounds;
+}
+
+async function handoff(pair: Pair, options: Options): Promise<void> {
+  const kinds: { kind: PingKind; label: string }[] = [
+    { kind: "raw-wait", label: "raw Atomics.wait/notify ping-pong (baseline)" },
+    { kind: "raw-spin", label: "raw spinning ping-pong" },
+    { kind: "raw-spin-then-wait", label: "raw spin-then-wait ping-pong" },
+    { kind: "lock", label: "Interlock: two Locks passed back and forth" },
+    { kind: "event", label: "Interlock: two Events (set, waitSync, clear)" },
+  ];
+  // Calibrate the round count of each variant to about `seconds` per run.
+  const rounds = new Map<PingKind, number>();
+  for (const { kind } of kinds) {
+    const us = await pingRun(pair, kind, 200);
+    rounds.set(kind, Math.max(200, Math.round(options.seconds * 1e6 / us)));
+  }
+  const samples = new Map<PingKind, number[]>(kinds.map(({ kind }) => [kind, []]));
+  for (let r = 0; r < options.runs; r++) {
+    for (const { kind } of kinds) {
+      samples.get(kind)!.push(await pingRun(pair, kind, rounds.get(kind)!));
+    }
+  }
+  const base = samples.get("raw-wait")!;
+  const spin = samples.get("raw-spin")!;
+  console.log(
+    `\nHand-off: ping-pong between 2 workers, ~${options.seconds} s x ${options.runs} runs; ` +
+      "one round trip is two hand-offs",
+  );
+  console.log(
+    "| variant | µs per round trip, median (min-max) | x raw wait/notify | x raw spin | " +
+      "best run x raw spin's best |",
+  );
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const { kind, label } of kinds) {
+    const xs = samples.get(kind)!;
+    const toBase = median(xs.map((x, r) => x / base[r]!));
+    const toSpin = median(xs.map((x, r) => x / spin[r]!));
+    const best = Math.min(...xs) / Math.min(...spin);
+    console.log(
+      `| ${label} | ${spread(xs, 3)} | ${fmt(toBase, 3)} | ${fmt(toSpin)} | ${fmt(best)} |`,
+    );
+  }
+}
+
+// --- Python peer. ------------------------------------------------------------------------------
+
+async function python(options: Options): Promise<void> {
+  const script = new URL("./peers/python_lock.py", import.meta.url);
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("python3", {
+      args: [script.pathname, "--seconds", String(options.seconds), "--runs", String(options.runs)],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      console.log("\nPython peer skipped: python3 not found");
+      return;
+    }
+    throw error;
+  }
+  if (!output.success) throw new Error("bench/peers/python_lock.py failed");
+  const runs = new TextDecoder().decode(output.stdout).trim().split("\n").map((line) =>
+    JSON.parse(line) as { tx_per_s: number; min_share: number }
+  );
+  const tx = runs.map((r) => r.tx_per_s / 1e6);
+  const share = runs.map((r) => r.min_share * 100);
+  console.log(
+    `\nPeer: Python multiprocessing.Lock, 2 processes, same loop (bench/peers/python_lock.py)`,
+  );
+  console.log("| variant | M tx/s median (min-max) | smaller worker's share |");
+  console.log("| --- | --- | --- |");
+  console.log(
+    `| Python ${runs.length} runs | ${fmt(median(tx), 3)} (${fmt(Math.min(...tx), 3)}-${
+      fmt(Math.max(...tx), 3)
+    }) | ${fmt(median(share), 1)}% |`,
+  );
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  console.log(
+    `Interlock lock_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
+      `${navigator.hardwareConcurrency} cores`,
+  );
+  {
+    using pair = new Pair();
+    await contended(pair, options);
+    await handoff(pair, options);
+  }
+  await python(options);
+}
+
+if (import.meta.main) await main();
