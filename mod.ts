@@ -88,3 +88,26 @@ export {
   ManagedObject,
 } from "./src/manager/proxies.ts";
 export type { AsyncMethods, Key, Managed, UpdateOp } from "./src/manager/proxies.ts";
+export { Executor } from "./src/executor/executor.ts";
+export type {
+  ExecutorMapOptions,
+  ExecutorOptions,
+  ShutdownOptions,
+} from "./src/executor/executor.ts";
+export { Future } from "./src/executor/future.ts";
+export type { FutureState } from "./src/executor/future.ts";
+export {
+  ALL_COMPLETED,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  wait,
+} from "./src/executor/wait.ts";
+export type {
+  AsCompletedOptions,
+  Completed,
+  DoneAndNotDone,
+  ReturnWhen,
+  WaitForOptions,
+} from "./src/executor/wait.ts";
+export { CancelledError } from "./src/errors.ts";
