@@ -277,25 +277,3 @@ export class CancelledError extends Error {
     this.name = "CancelledError";
   }
 }
-
-/**
- * A {@linkcode Future} was cancelled before its task started, as Python's
- * `concurrent.futures.CancelledError`: awaiting the future, or its `result()`, rejects with it.
- *
- * @example
- * ```ts
- * import { CancelledError, Future } from "@interlock/interlock";
- * import assert from "node:assert/strict";
- *
- * const future = new Future<number>(() => {});
- * future.cancel();
- * await assert.rejects(future.result(), CancelledError);
- * ```
- */
-export class CancelledError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The future was cancelled", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "CancelledError";
-  }
-}
