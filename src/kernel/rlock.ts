@@ -31,46 +31,55 @@
 import type { Seam } from "../_atomics.ts";
 import * as L from "./lock.ts";
 
+// The functions below use module-private twins of the exported constants: V8 reads an exported
+// binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
+const $OWNER = 2;
+const $COUNT = 3;
+const $RELEASED = 0;
+const $NOT_HELD = 1;
+const $NOT_OWNER = 2;
+const $MAX_COUNT = 0x7fffffff;
+
 /** Word index of the lock state (shared with the Lock kernel). */
 export const STATE = L.STATE;
 /** Word index of the owner's agent id. */
-export const OWNER = 2;
+export const OWNER: number = $OWNER;
 /** Word index of the recursion count. */
-export const COUNT = 3;
+export const COUNT: number = $COUNT;
 /** Bytes the RLock's region needs. */
 export const BYTES = 16;
 /** The name of each word, by index (for traces). */
 export const FIELDS: readonly string[] = ["tag", "state", "owner", "count"];
 
 /** {@linkcode release} succeeded. */
-export const RELEASED = 0;
+export const RELEASED: number = $RELEASED;
 /** {@linkcode release} failed: nobody holds the lock. */
-export const NOT_HELD = 1;
+export const NOT_HELD: number = $NOT_HELD;
 /** {@linkcode release} failed: another agent holds the lock. */
-export const NOT_OWNER = 2;
+export const NOT_OWNER: number = $NOT_OWNER;
 
 /** The largest recursion count. */
-export const MAX_COUNT = 0x7fffffff;
+export const MAX_COUNT: number = $MAX_COUNT;
 
 /** Enters once more as the owner. Only the owner calls this. */
 function reenter(A: Seam, s: Int32Array): boolean {
-  const c = A.load(s, COUNT);
-  if (c === MAX_COUNT) {
-    throw new RangeError(`Cannot acquire RLock: its recursion count would exceed ${MAX_COUNT}`);
+  const c = A.load(s, $COUNT);
+  if (c === $MAX_COUNT) {
+    throw new RangeError(`Cannot acquire RLock: its recursion count would exceed ${$MAX_COUNT}`);
   }
-  A.store(s, COUNT, c + 1);
+  A.store(s, $COUNT, c + 1);
   return true;
 }
 
 /** Becomes the owner after taking `state`. */
 function own(A: Seam, s: Int32Array, me: number, count: number): void {
-  A.store(s, OWNER, me);
-  A.store(s, COUNT, count);
+  A.store(s, $OWNER, me);
+  A.store(s, $COUNT, count);
 }
 
 /** Takes the lock if it is free or already held by `me`; never waits. */
 export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
-  if (A.load(s, OWNER) === me) return reenter(A, s);
+  if (A.load(s, $OWNER) === me) return reenter(A, s);
   if (!L.tryAcquire(A, s)) return false;
   own(A, s, me, 1);
   return true;
@@ -78,7 +87,7 @@ export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
 
 /** Takes the lock for `me`, sleeping until `deadline`; returns false (nothing changed) on timeout. */
 export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): boolean {
-  if (A.load(s, OWNER) === me) return reenter(A, s);
+  if (A.load(s, $OWNER) === me) return reenter(A, s);
   if (!L.acquire(A, s, deadline)) return false;
   own(A, s, me, 1);
   return true;
@@ -86,22 +95,22 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): b
 
 /** Releases one level of `me`'s hold; returns RELEASED, NOT_HELD or NOT_OWNER (nothing changed). */
 export function release(A: Seam, s: Int32Array, me: number): number {
-  if (A.load(s, OWNER) !== me) return A.load(s, STATE) === L.UNLOCKED ? NOT_HELD : NOT_OWNER;
-  const c = A.load(s, COUNT);
+  if (A.load(s, $OWNER) !== me) return A.load(s, STATE) === L.UNLOCKED ? $NOT_HELD : $NOT_OWNER;
+  const c = A.load(s, $COUNT);
   if (c > 1) {
-    A.store(s, COUNT, c - 1);
-    return RELEASED;
+    A.store(s, $COUNT, c - 1);
+    return $RELEASED;
   }
   if (c !== 1) throw new Error(`Inconsistent RLock state: owned with count ${c}`);
   unown(A, s);
-  return RELEASED;
+  return $RELEASED;
 }
 
 /** Gives up ownership and releases `state`. Only the owner calls this. */
 function unown(A: Seam, s: Int32Array): void {
   // Clear owner and count before releasing: the next owner's stores must not be overwritten.
-  A.store(s, COUNT, 0);
-  A.store(s, OWNER, 0);
+  A.store(s, $COUNT, 0);
+  A.store(s, $OWNER, 0);
   if (!L.release(A, s)) throw new Error("Inconsistent RLock state: owned but unlocked");
 }
 
@@ -110,8 +119,8 @@ function unown(A: Seam, s: Int32Array): void {
  * nothing changed, if `me` is not the owner). Used by `Condition.wait`.
  */
 export function releaseAll(A: Seam, s: Int32Array, me: number): number {
-  if (A.load(s, OWNER) !== me) return 0;
-  const c = A.load(s, COUNT);
+  if (A.load(s, $OWNER) !== me) return 0;
+  const c = A.load(s, $COUNT);
   if (c < 1) throw new Error(`Inconsistent RLock state: owned with count ${c}`);
   unown(A, s);
   return c;
@@ -127,12 +136,12 @@ export function acquireRestore(A: Seam, s: Int32Array, me: number, count: number
 
 /** Whether `me` holds the lock. */
 export function owned(A: Seam, s: Int32Array, me: number): boolean {
-  return A.load(s, OWNER) === me;
+  return A.load(s, $OWNER) === me;
 }
 
 /** `me`'s recursion count: 0 unless `me` holds the lock. */
 export function recursionCount(A: Seam, s: Int32Array, me: number): number {
-  return A.load(s, OWNER) === me ? A.load(s, COUNT) : 0;
+  return A.load(s, $OWNER) === me ? A.load(s, $COUNT) : 0;
 }
 
 /** Whether any agent holds the lock. */

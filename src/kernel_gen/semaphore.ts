@@ -32,36 +32,45 @@
  */
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 
+// The functions below use module-private twins of the exported constants: V8 reads an exported
+// binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
+const $VALUE = 1;
+const $WAITERS = 2;
+const $BOUND = 3;
+const $MAX_VALUE = 0x7fffffff;
+const $RELEASED = 0;
+const $OVER_BOUND = 1;
+
 /** Word index of the number of available permits. */
-export const VALUE = 1;
+export const VALUE: number = $VALUE;
 /** Word index of the number of acquirers that may sleep. */
-export const WAITERS = 2;
+export const WAITERS: number = $WAITERS;
 /** Word index of the bound on `value`. */
-export const BOUND = 3;
+export const BOUND: number = $BOUND;
 /** Bytes the semaphore's region needs. */
 export const BYTES = 16;
 /** The name of each word, by index (for traces). */
 export const FIELDS: readonly string[] = ["tag", "value", "waiters", "bound"];
 
 /** The largest value (and the bound of an unbounded semaphore). */
-export const MAX_VALUE = 0x7fffffff;
+export const MAX_VALUE: number = $MAX_VALUE;
 
 /** {@linkcode release} succeeded. */
-export const RELEASED = 0;
+export const RELEASED: number = $RELEASED;
 /** {@linkcode release} failed (nothing changed): the value would exceed the bound. */
-export const OVER_BOUND = 1;
+export const OVER_BOUND: number = $OVER_BOUND;
 
 /** Writes the initial value and bound of a fresh region (before it is shared). */
 export function* init(A: Seam, s: Int32Array, value: number, bound: number): KernelGen<void> {
-  (yield* A.store(s, VALUE, value));
-  (yield* A.store(s, BOUND, bound));
+  (yield* A.store(s, $VALUE, value));
+  (yield* A.store(s, $BOUND, bound));
 }
 
 /** Takes one permit if there is one; never waits. */
 export function* tryAcquire(A: Seam, s: Int32Array): KernelGen<boolean> {
-  let v = (yield* A.load(s, VALUE));
+  let v = (yield* A.load(s, $VALUE));
   while (v > 0) {
-    const seen = (yield* A.compareExchange(s, VALUE, v, v - 1));
+    const seen = (yield* A.compareExchange(s, $VALUE, v, v - 1));
     if (seen === v) return true;
     v = seen;
   }
@@ -74,19 +83,19 @@ export function* acquire(A: Seam, s: Int32Array, deadline: number): KernelGen<bo
   // Spin briefly: a cross-core wake-up costs ~40 µs here, a spinning hand-off well under 1 µs.
   for (let n = A.spin; n > 0; n--) {
     (yield* A.pause());
-    if ((yield* A.load(s, VALUE)) > 0 && (yield* tryAcquire(A, s))) return true;
+    if ((yield* A.load(s, $VALUE)) > 0 && (yield* tryAcquire(A, s))) return true;
   }
   // Announce a possible sleeper before the last check, so a release either leaves a permit we see
   // or sees us and notifies.
-  (yield* A.add(s, WAITERS, 1));
+  (yield* A.add(s, $WAITERS, 1));
   for (;;) {
     if ((yield* tryAcquire(A, s))) {
-      (yield* A.sub(s, WAITERS, 1));
+      (yield* A.sub(s, $WAITERS, 1));
       return true;
     }
     // No lost wake-up: we sleep only while value === 0, and release raises value before notifying.
-    if ((yield* A.wait(s, VALUE, 0, deadline)) === "timed-out") {
-      (yield* A.sub(s, WAITERS, 1));
+    if ((yield* A.wait(s, $VALUE, 0, deadline)) === "timed-out") {
+      (yield* A.sub(s, $WAITERS, 1));
       return false;
     }
   }
@@ -94,25 +103,25 @@ export function* acquire(A: Seam, s: Int32Array, deadline: number): KernelGen<bo
 
 /** Gives back `n` permits (n >= 1) and wakes up to `n` sleepers; RELEASED or OVER_BOUND. */
 export function* release(A: Seam, s: Int32Array, n: number): KernelGen<number> {
-  const bound = (yield* A.load(s, BOUND));
-  let v = (yield* A.load(s, VALUE));
+  const bound = (yield* A.load(s, $BOUND));
+  let v = (yield* A.load(s, $VALUE));
   for (;;) {
-    if (v > bound - n) return OVER_BOUND;
-    const seen = (yield* A.compareExchange(s, VALUE, v, v + n));
+    if (v > bound - n) return $OVER_BOUND;
+    const seen = (yield* A.compareExchange(s, $VALUE, v, v + n));
     if (seen === v) break;
     v = seen;
   }
   // Read `waiters` only after publishing the permits (see the invariant above).
-  if ((yield* A.load(s, WAITERS)) > 0) (yield* A.notify(s, VALUE, n));
-  return RELEASED;
+  if ((yield* A.load(s, $WAITERS)) > 0) (yield* A.notify(s, $VALUE, n));
+  return $RELEASED;
 }
 
 /** The number of available permits (a snapshot). */
 export function* value(A: Seam, s: Int32Array): KernelGen<number> {
-  return (yield* A.load(s, VALUE));
+  return (yield* A.load(s, $VALUE));
 }
 
 /** The most permits the semaphore may hold: its initial value if bounded, else 2^31 - 1. */
 export function* bound(A: Seam, s: Int32Array): KernelGen<number> {
-  return (yield* A.load(s, BOUND));
+  return (yield* A.load(s, $BOUND));
 }

@@ -12,7 +12,7 @@ import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/rlock.ts";
 import * as G from "../kernel_gen/rlock.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import { Guard } from "./_guard.ts";
+import { HoldGuard } from "./_guard.ts";
 
 let reviving: Int32Array | undefined;
 
@@ -132,7 +132,7 @@ export class RLock {
     ) {
       throw waitFailure("acquire the RLock", options);
     }
-    return new Guard(() => this.release());
+    return new HoldGuard(this);
   }
 
   /**
@@ -157,7 +157,7 @@ export class RLock {
     if (!K.acquire(REAL, this.#s, agentId(), deadlineOf("acquire the RLock", options))) {
       throw waitFailure("acquire the RLock", options);
     }
-    return new Guard(() => this.release());
+    return new HoldGuard(this);
   }
 
   /**

@@ -12,7 +12,7 @@ import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/semaphore.ts";
 import * as G from "../kernel_gen/semaphore.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import { Guard } from "./_guard.ts";
+import { HoldGuard } from "./_guard.ts";
 
 let reviving: Int32Array | undefined;
 /** The tag the next constructed region gets (set by `BoundedSemaphore` before it calls `super`). */
@@ -168,7 +168,7 @@ export class Semaphore {
     ) {
       throw waitFailure("acquire the semaphore", options);
     }
-    return new Guard(() => this.release());
+    return new HoldGuard(this);
   }
 
   /**
@@ -195,7 +195,7 @@ export class Semaphore {
     if (!K.acquire(REAL, this.#s, deadlineOf("acquire the semaphore", options))) {
       throw waitFailure("acquire the semaphore", options);
     }
-    return new Guard(() => this.release());
+    return new HoldGuard(this);
   }
 
   /**
