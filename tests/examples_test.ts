@@ -318,7 +318,10 @@ const checks: Record<string, (r: Run) => void> = {
     // No increment is lost, adjacent or not.
     assert.match(lines[1]!, /^Adjacent counters \(same cache line\): 15000000 \+ 15000000, median/);
     assert.match(lines[2]!, /^Padded counters \(64 bytes apart\): +15000000 \+ 15000000, median/);
-    assert.match(lines[3]!, /^False sharing slowdown: \d+\.\d\dx$/);
+    const ratio = Number(/^False sharing slowdown: (\d+\.\d\d)x$/.exec(lines[3]!)?.[1]);
+    assert.ok(ratio > 0, "a ratio is printed");
+    // Timing is not asserted (the machine may be busy); the note appears exactly when it is weak.
+    assert.equal(lines.length, ratio < 1.2 ? 5 : 4);
   },
 };
 
