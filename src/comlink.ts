@@ -26,8 +26,21 @@ import { isInterlockObject, type Region, revive } from "./_region.ts";
  * assert.ok(lock.locked());
  * ```
  */
-export const interlockTransferHandler: TransferHandler<Region, unknown> = {
+export const interlockTransferHandler: InterlockTransferHandler = {
   canHandle: (value: unknown): value is Region => isInterlockObject(value),
   serialize: (value: Region): [unknown, Transferable[]] => [value, []],
   deserialize: (wire: unknown): Region => revive(wire) as Region,
-};
+} satisfies TransferHandler<Region, unknown>;
+
+/**
+ * The shape of {@linkcode interlockTransferHandler}: comlink's `TransferHandler` for Interlock
+ * objects (structurally identical, so it needs no comlink import in your types).
+ */
+export interface InterlockTransferHandler {
+  /** Whether `value` is a live Interlock object. */
+  canHandle(value: unknown): value is Region;
+  /** The object's structured-clone form (its shared memory is shared, not copied). */
+  serialize(value: Region): [unknown, Transferable[]];
+  /** Revives a received clone into a working object. */
+  deserialize(wire: unknown): Region;
+}
