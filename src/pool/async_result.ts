@@ -31,10 +31,18 @@ export interface TaskControl {
  * @typeParam R The task's result type.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Pool, taskModule } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const tasks = taskModule<{ square(x: number): number }>(
+ *   "data:text/javascript,export const square = (x) => x * x;",
+ * );
+ * await using pool = new Pool(tasks, { size: 1 });
  * const result = pool.applyAsync("square", [7]);
  * assert.equal(await result.get({ timeout: 10_000 }), 49);
  * assert.ok(result.ready() && result.successful());
+ * assert.equal(result.state, "fulfilled");
  * ```
  */
 export class AsyncResult<R> implements PromiseLike<R> {

@@ -30,7 +30,7 @@ import {
 const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
 const TERMINATE_GRACE = 2000;
 /** The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`. */
-export const TERMINATED = -15;
+export const TERMINATED: number = -15;
 
 let processCount = 0;
 

@@ -29,7 +29,16 @@ export const STARMAP = 2;
 /** A task's shape: {@linkcode CALL}, {@linkcode MAP} or {@linkcode STARMAP}. */
 export type Kind = typeof CALL | typeof MAP | typeof STARMAP;
 
-/** Parent to pool worker: load the task module and run the initializer. The first message. */
+/**
+ * Parent to pool worker, through `parentPort`, first: the port every later message comes through
+ * (see `Member.inbox` in `pool.ts` for why).
+ */
+export interface PortMessage {
+  readonly type: "port";
+  readonly port: MessagePort;
+}
+
+/** Parent to pool worker: load the task module and run the initializer. The first on the port. */
 export interface InitMessage {
   readonly type: "init";
   /** URL of the task module. */
@@ -55,8 +64,11 @@ export interface RunMessage {
   readonly names: string[];
   /** Shape of each task. */
   readonly kinds: Kind[];
-  /** Arguments (Call) or items (Map, Starmap) of each task. */
-  readonly args: unknown[][];
+  /**
+   * Arguments (Call) or items (Map, Starmap) of each task. A Map chunk of numbers only travels as a
+   * `Float64Array` over a `SharedArrayBuffer`.
+   */
+  readonly args: (unknown[] | Float64Array)[];
 }
 
 /** Parent to pool worker: abort the task `id` if it is running (its `taskSignal()` fires). */
@@ -85,7 +97,13 @@ export interface StartMessage {
 }
 
 /** Every message a parent sends to a worker. */
-export type ToWorker = InitMessage | RunMessage | AbortMessage | StopMessage | StartMessage;
+export type ToWorker =
+  | PortMessage
+  | InitMessage
+  | RunMessage
+  | AbortMessage
+  | StopMessage
+  | StartMessage;
 
 /** Pool worker to parent: the task module loaded and the initializer succeeded. */
 export interface ReadyMessage {
@@ -100,7 +118,8 @@ export interface InitFailedMessage {
 
 /**
  * Pool worker to parent: results of finished tasks, in the order they finished. `values[i]` is the
- * result of task `ids[i]`, or, when `i` is listed in `failed`, a {@linkcode Failure}.
+ * result of task `ids[i]`, or, when `i` is listed in `failed`, a {@linkcode Failure}. The result of
+ * a Map/Starmap chunk whose results are all numbers is a `Float64Array` over a `SharedArrayBuffer`.
  */
 export interface ResultsMessage {
   readonly type: "results";

@@ -28,8 +28,6 @@ export type TaskResult<M, K extends keyof M> = M[K] extends (...args: never[]) =
   ? Awaited<R>
   : never;
 
-declare const moduleType: unique symbol;
-
 /**
  * A task module's URL carrying the module's type, so that `new Pool(tasks)` and
  * `new Process(tasks, "name", ...)` infer names, arguments and results. Make one with
@@ -39,7 +37,7 @@ export interface TaskModule<M> {
   /** The module's URL, as the workers import it. */
   readonly url: string;
   /** Type-only: never set at run time. */
-  readonly [moduleType]?: M;
+  readonly moduleType?: M;
 }
 
 /**

@@ -98,7 +98,7 @@ interface Pending {
   gen: number;
   name: string;
   kind: Kind;
-  args: unknown[];
+  args: unknown[] | Float64Array;
 }
 
 let module: Record<string, unknown> = {};
@@ -191,27 +191,44 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * then does the task cost an `await`). A chunk's failing item throws an {@linkcode ItemFailure}.
  */
 function startTask(fn: (...args: unknown[]) => unknown, task: Pending): unknown {
-  if (task.kind === CALL) return fn(...reviveList(task.args));
-  const items = task.kind === MAP ? reviveList(task.args) : revive(task.args) as unknown[];
-  const out = new Array<unknown>(items.length);
+  if (task.kind === CALL) return fn(...reviveList(task.args as unknown[]));
   const star = task.kind !== MAP;
-  for (let i = 0; i < items.length; i++) {
+  const items: ArrayLike<unknown> = task.args instanceof Float64Array
+    ? task.args
+    : star
+    ? revive(task.args) as unknown[]
+    : reviveList(task.args);
+  const n = items.length;
+  // Results go back packed in a Float64Array over shared memory while every one of them is a number:
+  // it crosses to the parent by reference, where an array of numbers is serialized element by element.
+  let packed: Float64Array | undefined = new Float64Array(new SharedArrayBuffer(n * 8));
+  let out: unknown[] | undefined;
+  for (let i = 0; i < n; i++) {
     let r: unknown;
     try {
       r = star ? fn(...(items[i] as unknown[])) : fn(items[i]);
     } catch (error) {
       throw new ItemFailure(error, i);
     }
-    if (isThenable(r)) return finishChunk(fn, star, items, out, i, r);
-    out[i] = r;
+    if (packed !== undefined && typeof r === "number") {
+      packed[i] = r;
+      continue;
+    }
+    if (packed !== undefined) {
+      out = Array.from(packed.subarray(0, i));
+      packed = undefined;
+    }
+    if (isThenable(r)) return finishChunk(fn, star, items, out!, i, r);
+    out![i] = r;
   }
+  if (packed !== undefined) return packed;
   return out;
 }
 
 async function finishChunk(
   fn: (...args: unknown[]) => unknown,
   star: boolean,
-  items: unknown[],
+  items: ArrayLike<unknown>,
   out: unknown[],
   first: number,
   pending: PromiseLike<unknown>,
@@ -370,8 +387,11 @@ async function start(message: StartMessage): Promise<void> {
 }
 
 // --- Messages ------------------------------------------------------------------------------------
-port.on("message", (message: ToWorker) => {
+function onMessage(message: ToWorker): void {
   switch (message.type) {
+    case "port":
+      message.port.onmessage = (event: MessageEvent<ToWorker>) => onMessage(event.data);
+      break;
     case "run":
       enqueue(message);
       break;
@@ -396,4 +416,6 @@ port.on("message", (message: ToWorker) => {
       void start(message);
       break;
   }
-});
+}
+
+port.on("message", onMessage);

@@ -1,0 +1,187 @@
+/**
+ * Pool dispatch throughput, `map` over a million integers, and CPU-bound speedup.
+ *
+ * A `deno run` script (throughput across worker threads does not fit `Deno.bench`'s
+ * one-function-per-sample model); under `deno bench` this module does nothing. Rounds interleave the
+ * variants; each figure is the median over `--runs` rounds, each ratio the median of per-round ratios.
+ *
+ * Situations modelled:
+ * 1. **Tiny tasks** (the dispatch overhead itself): `--tasks` calls of `square(i)` submitted at once
+ *    to a pool of 2 workers, each its own task (`pool.apply`), then all awaited. Baseline: piscina
+ *    (`npm:piscina`, under Deno) doing the same with `pool.run`. Peer: Python's
+ *    `Pool.apply_async` (`bench/peers/python_pool.py`, when `python3` exists).
+ * 2. **map** of `square` over 1,000,000 integers with the default chunksize. Peer: Python's
+ *    `Pool.map` on the same machine.
+ * 3. **CPU-bound speedup**: 8 calls of `burn(n)` (a pure arithmetic loop) on a pool of 1 worker vs a
+ *    pool of 2: the speedup the second core gives (2.0 at best).
+ *
+ * Run: `deno run --allow-read --allow-env --allow-run bench/pool_bench.ts [--runs 5] [--tasks 100000]`
+ *
+ * @module
+ */
+import { Piscina } from "piscina";
+import { Pool, taskModule } from "../mod.ts";
+
+const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
+  new URL("../tests/_workers/pool_tasks.ts", import.meta.url),
+);
+const PISCINA_WORKER = new URL("./peers/piscina_worker.mjs", import.meta.url);
+const BURN_N = 2_000_000;
+
+interface Options {
+  runs: number;
+  tasks: number;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { runs: 5, tasks: 100_000 };
+  for (let i = 0; i < args.length; i += 2) {
+    const key = args[i]!.replace(/^--/, "") as keyof Options;
+    const value = Number(args[i + 1]);
+    if (!(key in options) || !(value > 0)) throw new RangeError(`Bad option ${args[i]}`);
+    options[key] = value;
+  }
+  return options;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmt(x: number, digits = 0): string {
+  return x.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+async function tinyInterlock(
+  pool: Pool<typeof import("../tests/_workers/pool_tasks.ts")>,
+  n: number,
+) {
+  const start = performance.now();
+  const pending = new Array<Promise<number>>(n);
+  for (let i = 0; i < n; i++) pending[i] = pool.apply("square", [i]);
+  const values = await Promise.all(pending);
+  const seconds = (performance.now() - start) / 1000;
+  if (values[n - 1] !== (n - 1) * (n - 1)) throw new Error("wrong result");
+  return n / seconds;
+}
+
+async function tinyPiscina(pool: Piscina, n: number) {
+  const start = performance.now();
+  const pending = new Array<Promise<number>>(n);
+  for (let i = 0; i < n; i++) pending[i] = pool.run({ op: "square", x: i });
+  const values = await Promise.all(pending);
+  const seconds = (performance.now() - start) / 1000;
+  if (values[n - 1] !== (n - 1) * (n - 1)) throw new Error("wrong result");
+  return n / seconds;
+}
+
+async function burnTime(size: number): Promise<number> {
+  await using pool = new Pool(tasks, { size });
+  await pool.map("burn", Array(size).fill(1000), { chunksize: 1 }); // workers up and compiled
+  const start = performance.now();
+  await pool.map("burn", Array(8).fill(BURN_N), { chunksize: 1 });
+  return (performance.now() - start) / 1000;
+}
+
+interface PythonFigures {
+  apply_async_per_s: number;
+  map_1m_s: number;
+  burn_speedup: number;
+}
+
+async function python(options: Options): Promise<PythonFigures[]> {
+  const script = new URL("./peers/python_pool.py", import.meta.url).pathname;
+  const runs: PythonFigures[] = [];
+  for (let r = 0; r < Math.min(options.runs, 3); r++) {
+    try {
+      const out = await new Deno.Command("python3", {
+        args: [script, String(options.tasks), String(BURN_N)],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      if (!out.success) return runs;
+      runs.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+    } catch {
+      return runs; // no python3
+    }
+  }
+  return runs;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  console.log(
+    `Interlock pool_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
+      `${navigator.hardwareConcurrency} cores, ${options.tasks} tiny tasks, ${options.runs} runs`,
+  );
+  const items = Array.from({ length: 1_000_000 }, (_, i) => i);
+  const tiny: number[] = [];
+  const peer: number[] = [];
+  const ratios: number[] = [];
+  const maps: number[] = [];
+  {
+    await using pool = new Pool(tasks, { size: 2 });
+    const piscina = new Piscina({ filename: PISCINA_WORKER.href, minThreads: 2, maxThreads: 2 });
+    try {
+      // Warm up both (threads started, code compiled).
+      await tinyInterlock(pool, 20_000);
+      await tinyPiscina(piscina, 20_000);
+      await pool.map("square", items);
+      for (let r = 0; r < options.runs; r++) {
+        const a = await tinyInterlock(pool, options.tasks);
+        const b = await tinyPiscina(piscina, options.tasks);
+        tiny.push(a);
+        peer.push(b);
+        ratios.push(a / b);
+        const start = performance.now();
+        const squares = await pool.map("square", items);
+        maps.push((performance.now() - start) / 1000);
+        if (squares[999_999] !== 999_999 * 999_999) throw new Error("wrong map result");
+      }
+    } finally {
+      await piscina.destroy();
+    }
+  }
+  const speedups: number[] = [];
+  for (let r = 0; r < Math.min(options.runs, 3); r++) {
+    const one = await burnTime(1);
+    const two = await burnTime(2);
+    speedups.push(one / two);
+  }
+  const py = await python(options);
+
+  console.log("\n| figure | median (min-max) |");
+  console.log("| --- | --- |");
+  const row = (label: string, xs: number[], digits = 0) =>
+    console.log(
+      `| ${label} | ${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}-${
+        fmt(Math.max(...xs), digits)
+      }) |`,
+    );
+  row("Interlock Pool.apply, tiny tasks/s (2 workers)", tiny);
+  row("piscina run, tiny tasks/s (2 threads)", peer);
+  row("ratio Interlock / piscina", ratios, 2);
+  row("Interlock Pool.map squares of 1,000,000 ints, s", maps, 3);
+  row("CPU-bound speedup, 2 workers vs 1 (8 × burn)", speedups, 2);
+  if (py.length > 0) {
+    row("Python Pool.apply_async, tiny tasks/s (2 processes)", py.map((p) => p.apply_async_per_s));
+    row("Python Pool.map squares of 1,000,000 ints, s", py.map((p) => p.map_1m_s), 3);
+    row("Python CPU-bound speedup, 2 processes vs 1", py.map((p) => p.burn_speedup), 2);
+    console.log(
+      `\nInterlock tiny tasks / Python apply_async: ${
+        fmt(median(tiny) / median(py.map((p) => p.apply_async_per_s)), 2)
+      }x; Interlock map time / Python map time: ${
+        fmt(median(maps) / median(py.map((p) => p.map_1m_s)), 2)
+      }`,
+    );
+  } else {
+    console.log("\n(python3 not found: no Python figures)");
+  }
+}
+
+if (import.meta.main) await main();
