@@ -38,3 +38,22 @@ export function printCubes(numbers: number[], out: SharedArray<"i">): void {
     out.set(i, n * n * n);
   });
 }
+
+/** Blocks its thread forever (a daemon that only the program's end stops). */
+export function blockForever(): void {
+  const never = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(never, 0, 0);
+}
+
+/** Counts to `n`, then logs (a non-daemon child the program must wait for). */
+export function countThenLog(n: number): void {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += i % 3;
+  console.log(`child finished (${sum})`);
+}
+
+/** Logs at start and end, as the seed's worker_task with logging.info. */
+export function logWork(): void {
+  console.info(`${currentProcess().name}: Worker process initialized.`);
+  console.info(`${currentProcess().name}: Worker process completed.`);
+}
