@@ -13,7 +13,8 @@
  * 2. **map** of `square` over 1,000,000 integers with the default chunksize. Peer: Python's
  *    `Pool.map` on the same machine.
  * 3. **CPU-bound speedup**: 8 calls of `burn(n)` (a pure arithmetic loop) on a pool of 1 worker vs a
- *    pool of 2: the speedup the second core gives (2.0 at best).
+ *    pool of 2: the speedup the second core gives (2.0 at best). Baseline: the same work on 1 vs 2
+ *    bare worker threads without a pool, i.e. what the machine itself allows at that moment.
  *
  * Run: `deno run --allow-read --allow-env --allow-run bench/pool_bench.ts [--runs 5] [--tasks 100000]`
  *
@@ -88,6 +89,37 @@ async function burnTime(size: number): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+const RAW_BURN = `import { parentPort } from "node:worker_threads";
+parentPort.on("message", ({ n, times }) => {
+  let total = 0;
+  for (let t = 0; t < times; t++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += (i * i) % 7;
+    total += sum;
+  }
+  parentPort.postMessage(total);
+});`;
+
+/** The machine's own speedup: the same 8 burns on 1 vs 2 bare worker threads, no pool. */
+async function rawBurnTime(threads: number): Promise<number> {
+  const { Worker } = await import("node:worker_threads");
+  const url = new URL(`data:text/javascript,${encodeURIComponent(RAW_BURN)}`);
+  const workers = Array.from({ length: threads }, () => new Worker(url));
+  const run = (w: InstanceType<typeof Worker>, n: number, times: number) =>
+    new Promise<void>((resolve) => {
+      w.once("message", () => resolve());
+      w.postMessage({ n, times });
+    });
+  try {
+    await Promise.all(workers.map((w) => run(w, 1000, 1)));
+    const start = performance.now();
+    await Promise.all(workers.map((w) => run(w, BURN_N, 8 / threads)));
+    return (performance.now() - start) / 1000;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 interface PythonFigures {
   apply_async_per_s: number;
   map_1m_s: number;
@@ -148,10 +180,12 @@ async function main(): Promise<void> {
     }
   }
   const speedups: number[] = [];
+  const rawSpeedups: number[] = [];
   for (let r = 0; r < Math.min(options.runs, 3); r++) {
     const one = await burnTime(1);
     const two = await burnTime(2);
     speedups.push(one / two);
+    rawSpeedups.push(await rawBurnTime(1) / await rawBurnTime(2));
   }
   const py = await python(options);
 
@@ -167,7 +201,8 @@ async function main(): Promise<void> {
   row("piscina run, tiny tasks/s (2 threads)", peer);
   row("ratio Interlock / piscina", ratios, 2);
   row("Interlock Pool.map squares of 1,000,000 ints, s", maps, 3);
-  row("CPU-bound speedup, 2 workers vs 1 (8 × burn)", speedups, 2);
+  row("CPU-bound speedup, Pool of 2 vs Pool of 1 (8 × burn)", speedups, 2);
+  row("same on 2 vs 1 bare worker threads, no pool (the machine's own)", rawSpeedups, 2);
   if (py.length > 0) {
     row("Python Pool.apply_async, tiny tasks/s (2 processes)", py.map((p) => p.apply_async_per_s));
     row("Python Pool.map squares of 1,000,000 ints, s", py.map((p) => p.map_1m_s), 3);

@@ -783,23 +783,10 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     };
   }
 
-  /** Drops `task` if no worker started it; returns whether it did. */
+  /** Drops `task` if no worker started it (it rejects with an `AbortError`); returns whether it did. */
   #cancel(task: Task): boolean {
     if (task.settled) return false;
-    const reason = new DOMException("The task was cancelled", "AbortError");
-    if (this.#queue.remove(task)) {
-      this.#settle(task, false, reason);
-      this.#wakeRoomWaiters();
-      return true;
-    }
-    const m = task.member;
-    if (m && S.revoke(REAL, m.words, task.slot, task.gen)) {
-      this.#unassign(m, task);
-      this.#settle(task, false, reason);
-      this.#schedulePump();
-      return true;
-    }
-    return false;
+    return this.#cancelWith(task, new DOMException("The task was cancelled", "AbortError"));
   }
 
   #abort(task: Task, reason: unknown): void {
@@ -817,7 +804,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     }, this.#abortGrace);
   }
 
-  /** Like #cancel, rejecting with `reason`. */
+  /** Drops `task`, rejecting it with `reason`, if no worker started it; returns whether it did. */
   #cancelWith(task: Task, reason: unknown): boolean {
     if (this.#queue.remove(task)) {
       this.#settle(task, false, reason);
@@ -1265,12 +1252,12 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     const user = options?.signal;
     const signal = user ? AbortSignal.any([user, controller.signal]) : controller.signal;
     const promise = this.#mapAll(what, name, kind, items, { ...options, signal });
-    let running = false;
     let done = false;
     promise.then(() => done = true, () => done = true);
     const id = this.#nextId++;
     const result = new AsyncResult(id, promise, {
-      running: () => (running ||= this.#outstanding > 0) && !done,
+      // A map counts as running from submission until its last chunk settles.
+      running: () => !done,
       cancel: () => {
         if (done) return false;
         controller.abort(new DOMException("The task was cancelled", "AbortError"));
