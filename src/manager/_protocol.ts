@@ -2,14 +2,14 @@
  * What the manager's clients and its server say to each other: the server's API (called through
  * comlink), call outcomes, errors as data, and the byte encoding of messages.
  *
- * Messages are comlink's wire messages, encoded with V8's serializer (`node:v8`), the same algorithm
- * as `structuredClone` but producing bytes, so that they fit the shared-memory mailbox of
- * `src/kernel/manager.ts`. One consequence: a value holding a `SharedArrayBuffer` (an Interlock
+ * Messages are comlink's wire messages, encoded to bytes (`src/manager/_codec.ts`: a fast format,
+ * else V8's serializer, both giving what `structuredClone` gives) so that they fit the shared-memory
+ * mailbox of `src/kernel/manager.ts`. One consequence: a value holding a `SharedArrayBuffer` (an Interlock
  * object, another proxy) cannot be stored in a managed object; pass those directly instead.
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
+import { encode } from "./_codec.ts";
 
 /** The kinds of built-in managed objects. */
 export type BuiltinKind = "dict" | "list" | "namespace";
@@ -74,7 +74,7 @@ export interface ServerApi {
 /** Wraps a result, encoding it at once (a failure to encode becomes the outcome). */
 export function ok(value: unknown): Outcome {
   try {
-    return { ok: true, value: serialize(value) };
+    return { ok: true, value: encode(value) };
   } catch (e) {
     return fail(
       new DOMException(
@@ -90,19 +90,7 @@ export function fail(error: unknown): Outcome {
   return { ok: false, error: recordError(error) };
 }
 
-/** Encodes a message to bytes (throws a `DataCloneError` `DOMException` if it cannot be). */
-export function encode(message: unknown): Uint8Array {
-  try {
-    return serialize(message);
-  } catch (e) {
-    throw new DOMException((e as Error).message, "DataCloneError");
-  }
-}
-
-/** Decodes bytes made by {@linkcode encode}. */
-export function decode(bytes: Uint8Array): unknown {
-  return deserialize(bytes);
-}
+export { decode, encode } from "./_codec.ts";
 
 /** Records an Error (recursively through `cause`, 8 levels) as data; other values pass through. */
 export function recordError(value: unknown, depth = 8): unknown {
@@ -127,7 +115,7 @@ export function recordError(value: unknown, depth = 8): unknown {
 
 function cloneable(value: unknown): unknown {
   try {
-    serialize(value);
+    encode(value);
     return value;
   } catch {
     return String(value);
