@@ -313,6 +313,11 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     if (!Array.isArray(initArgs)) {
       throw new TypeError(`Cannot ${what}: 'initArgs' must be an array`);
     }
+    try {
+      structuredClone(initArgs); // before any worker exists
+    } catch (error) {
+      throw new TypeError(`Cannot ${what}: 'initArgs' cannot be cloned`, { cause: error });
+    }
     this.#initArgs = initArgs;
     for (let i = 0; i < this.size; i++) this.#spawn();
   }

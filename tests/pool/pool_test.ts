@@ -439,6 +439,7 @@ Deno.test("bad arguments throw TypeError or RangeError with sentence-case messag
   assert.throws(() => new Pool(tasks, { maxTasksPerChild: -1 }), RangeError);
   assert.throws(() => new Pool(tasks, { abortGrace: -1 }), RangeError);
   assert.throws(() => new Pool(tasks, { initArgs: 1 as unknown as [] }), TypeError);
+  assert.throws(() => new Pool(tasks, { initArgs: [() => 1] }), /'initArgs' cannot be cloned/);
 });
 
 Deno.test("bad call arguments reject without disturbing the pool", async () => {
