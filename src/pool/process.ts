@@ -8,7 +8,12 @@
  *
  * @module
  */
-import { MessageChannel, receiveMessageOnPort, threadId, Worker } from "node:worker_threads";
+import {
+  receiveMessageOnPort,
+  threadId,
+  type Transferable as NodeTransferable,
+  Worker,
+} from "node:worker_threads";
 import { ASYNC, REAL } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
 import { allocate, TAG } from "../_region.ts";
@@ -16,7 +21,7 @@ import { RuntimeError } from "../errors.ts";
 import * as L from "../kernel/exit_latch.ts";
 import * as G from "../kernel_gen/exit_latch.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import type { ExitReport, StartMessage, WorkerData } from "./protocol.ts";
+import type { ExitReport, StartMessage, ToWorker, WorkerData } from "./protocol.ts";
 import type { TerminateStatus } from "./pool.ts";
 import { rebuild } from "./remote_error.ts";
 import {
@@ -274,29 +279,32 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
       exportName: this.#exportName,
       args: this.#args,
       latch: this.#latch.buffer as SharedArrayBuffer,
-      port: channel.port2 as unknown as MessagePort,
+      port: channel.port2,
     };
     // Check the arguments clone before a thread exists.
     structuredClone(this.#args);
     const worker = new Worker(WORKER_MAIN, { name: this.name, workerData: data });
     this.#worker = worker;
-    this.#port = channel.port1 as unknown as MessagePort;
+    this.#port = channel.port1;
+    // The start message goes through a MessagePort: node:worker_threads' Worker.postMessage is
+    // several times slower, and very slow for typed arrays (see `Member.inbox` in pool.ts).
+    const inbox = new MessageChannel();
     if (this.daemon) worker.unref();
     this.#exited = new Promise((resolve) => {
       worker.on("exit", (code: number) => {
         L.close(REAL, this.#latch, this.#terminating ? TERMINATED : code);
         this.#readReport();
         this.#port?.close();
+        inbox.port1.close();
         resolve();
       });
     });
     worker.on("error", () => {
       // worker_main reports every error itself; this only keeps a stray one from reaching the parent.
     });
-    worker.postMessage(message, [
-      channel.port2 as unknown as Transferable,
-      ...(this.#transfer ?? []),
-    ] as never);
+    const portMessage: ToWorker = { type: "port", port: inbox.port2 };
+    worker.postMessage(portMessage, [inbox.port2 as unknown as NodeTransferable]);
+    inbox.port1.postMessage(message, [channel.port2, ...(this.#transfer ?? [])]);
   }
 
   /**
