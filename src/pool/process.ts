@@ -82,6 +82,9 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
  * - `terminate()` stops the child even in a busy loop (worker threads come from
  *   `node:worker_threads`; Deno's Web Worker `terminate()` cannot do that, denoland/deno PR #35657),
  *   and reports `"unresponsive"` instead of hanging if the thread does not confirm within 2 s.
+ *   Limit: a thread blocked inside a synchronous native call (e.g. `Deno.stdin.readSync()` on a pipe
+ *   nobody writes to) is reported stopped, but lingers until that call returns, and until then keeps
+ *   the program from exiting. JavaScript loops and `Atomics.wait` are interrupted.
  *
  * @typeParam M The module's type (`typeof import("./tasks.ts")`).
  * @typeParam K The export to run.
