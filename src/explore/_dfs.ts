@@ -49,7 +49,6 @@ interface Access {
   all: boolean;
 }
 
-const NONE: Access = { mem: 0, addr: 0, size: 0, queue: false, all: false };
 const ALL: Access = { mem: 0, addr: 0, size: 0, queue: false, all: true };
 
 /** The access a thread's next transition would make (conservative: an RMW counts as a write). */
@@ -68,33 +67,21 @@ function pendingAccess(t: Thread): Access {
 
 const probes = new Map<unknown, { 0: unknown }>();
 
-/** The access an executed step made (a failed CAS and a not-equal wait are reads). */
-function eventAccess(e: Event): Access {
-  if (e.op === PAUSE) return ALL;
-  if (e.threw) return NONE;
-  const addr = addressOf(e.a, e.i);
-  const size = e.a.BYTES_PER_ELEMENT;
-  switch (e.op) {
-    case LOAD:
-      return { mem: 1, addr, size, queue: false, all: false };
-    case WAIT:
-      return { mem: 1, addr, size, queue: e.slept, all: false };
-    case NOTIFY:
-    case TIMEOUT:
-      return { mem: 0, addr, size: 4, queue: true, all: false };
-    case CAS: {
-      let probe = probes.get(e.a.constructor);
-      if (!probe) {
-        probe = new (e.a.constructor as new (n: number) => { 0: unknown })(1);
-        probes.set(e.a.constructor, probe);
-      }
-      probe[0] = e.x;
-      return { mem: probe[0] === e.result ? 2 : 1, addr, size, queue: false, all: false };
-    }
-    default:
-      return { mem: 2, addr, size, queue: false, all: false };
+/** Whether an executed CAS wrote (its old value equals the coerced expected value). */
+function casWrote(e: Event): boolean {
+  let probe = probes.get(e.a.constructor);
+  if (!probe) {
+    probe = new (e.a.constructor as new (n: number) => { 0: unknown })(1);
+    probes.set(e.a.constructor, probe);
   }
+  probe[0] = e.x;
+  return probe[0] === e.result;
 }
+
+/** Kinds of memory access, as stored by the race analysis. */
+const NO_MEM = 0;
+const READ = 1;
+const WRITE = 2;
 
 function overlaps(p: Access, q: Access): boolean {
   // Same buffer (high part of the address) and overlapping byte ranges.
@@ -169,6 +156,7 @@ export function dfs(p: Prepared, o: DfsOptions): DfsResult {
     limited: false,
   };
   const cost = (n: Node, q: number) => n.lastEnabled && q !== n.last ? 1 : 0;
+  const scratch = new Scratch();
 
   const choose = (ex: Execution): number => {
     const d = ex.steps;
@@ -241,7 +229,7 @@ export function dfs(p: Prepared, o: DfsOptions): DfsResult {
     result.executions++;
     result.steps += ex.steps;
     if (ex.ending === "pruned") result.pruned++;
-    if (o.dpor) analyse(ex.events!, stack, ex.threads.length, o.bound !== Infinity);
+    if (o.dpor) analyse(ex.events!, stack, ex.threads.length, o.bound !== Infinity, scratch);
     if (o.onExecution(ex)) {
       result.stopped = true;
       return result;
@@ -279,139 +267,201 @@ export function dfs(p: Prepared, o: DfsOptions): DfsResult {
   }
 }
 
-/**
- * Race analysis of one execution (source-DPOR): vector clocks for happens-before, then for every race
- * (i, j) a branch at the state before i that starts the reversed order.
- */
-function analyse(events: readonly Event[], stack: Node[], threads: number, bounded: boolean): void {
-  const n = events.length;
-  const clocks: Int32Array[] = new Array(n);
-  const threadClock: Int32Array[] = [];
-  for (let t = 0; t < threads; t++) threadClock.push(new Int32Array(threads));
-  const lastWrite = new Map<number, number>();
-  const reads = new Map<number, number[]>();
-  const lastQueue = new Map<number, number>();
-  const lastOf = new Int32Array(threads).fill(-1);
-  let lastAll = -1;
-  const accesses: Access[] = new Array(n);
-  const races: number[] = [];
+/** Reusable buffers of the race analysis (one per search). */
+class Scratch {
+  clocks = new Int32Array(0);
+  threadClock = new Int32Array(0);
+  thread = new Int32Array(0);
+  mem = new Int8Array(0);
+  queue = new Uint8Array(0);
+  all = new Uint8Array(0);
+  addr = new Float64Array(0);
+  firstInV = new Int32Array(0);
+  lastWrite = new Map<number, number>();
+  reads = new Map<number, number[]>();
+  lastQueue = new Map<number, number>();
+  deps: number[] = [];
+  races: number[] = [];
 
+  /** Makes room for `n` events of `threads` threads. */
+  fit(n: number, threads: number): void {
+    if (this.thread.length < n) {
+      const size = Math.max(n, this.thread.length * 2, 64);
+      this.thread = new Int32Array(size);
+      this.mem = new Int8Array(size);
+      this.queue = new Uint8Array(size);
+      this.all = new Uint8Array(size);
+      this.addr = new Float64Array(size);
+    }
+    if (this.clocks.length < n * threads) {
+      this.clocks = new Int32Array(Math.max(n * threads, this.clocks.length * 2));
+    }
+    if (this.threadClock.length !== threads * threads) {
+      this.threadClock = new Int32Array(threads * threads);
+      this.firstInV = new Int32Array(threads);
+    }
+    this.threadClock.fill(0);
+    this.lastWrite.clear();
+    this.reads.clear();
+    this.lastQueue.clear();
+    this.races.length = 0;
+  }
+}
+
+/**
+ * Race analysis of one execution (source-DPOR): vector clocks for happens-before (`clocks[j * T + t]`
+ * is 1 + the last step of thread t that happens before step j, inclusive), then for every race (i, j)
+ * a branch at the state before i that starts the reversed order.
+ */
+function analyse(
+  events: readonly Event[],
+  stack: Node[],
+  T: number,
+  bounded: boolean,
+  x: Scratch,
+): void {
+  const n = events.length;
+  x.fit(n, T);
+  const { clocks, threadClock, thread, mem, queue, all, addr, lastWrite, reads, lastQueue, deps } = x;
+  const lastOf = new Int32Array(T).fill(-1);
+  let lastAll = -1;
   for (let j = 0; j < n; j++) {
     const e = events[j]!;
     const p = e.thread;
-    const acc = eventAccess(e);
-    accesses[j] = acc;
-    const base = threadClock[p]!;
-    const deps: number[] = [];
+    // The access this step made (a failed CAS and a not-equal wait are reads).
+    const op = e.op;
+    const isAll = op === PAUSE;
+    let m = NO_MEM;
+    let isQueue = false;
+    let at = 0;
+    if (!isAll && !e.threw) {
+      at = addressOf(e.a, e.i);
+      if (op === LOAD) m = READ;
+      else if (op === WAIT) {
+        m = READ;
+        isQueue = e.slept;
+      } else if (op === NOTIFY || op === TIMEOUT) isQueue = true;
+      else if (op === CAS) m = casWrote(e) ? WRITE : READ;
+      else m = WRITE;
+    }
+    thread[j] = p;
+    mem[j] = m;
+    queue[j] = isQueue ? 1 : 0;
+    all[j] = isAll ? 1 : 0;
+    addr[j] = at;
+    deps.length = 0;
     if (lastAll >= 0) deps.push(lastAll);
-    if (acc.all) {
-      for (let t = 0; t < threads; t++) if (lastOf[t]! >= 0 && t !== p) deps.push(lastOf[t]!);
+    if (isAll) {
+      for (let t = 0; t < T; t++) if (lastOf[t]! >= 0 && t !== p) deps.push(lastOf[t]!);
     } else {
-      if (acc.mem > 0) {
-        const w = lastWrite.get(acc.addr);
+      if (m > 0) {
+        const w = lastWrite.get(at);
         if (w !== undefined) deps.push(w);
-        if (acc.mem === 2) { for (const r of reads.get(acc.addr) ?? []) deps.push(r); }
+        if (m === 2) {
+          const rs = reads.get(at);
+          if (rs) for (const r of rs) deps.push(r);
+        }
       }
-      if (acc.queue) {
-        const q = lastQueue.get(acc.addr);
+      if (isQueue) {
+        const q = lastQueue.get(at);
         if (q !== undefined) deps.push(q);
       }
     }
-    const vc = base.slice();
+    // clocks[j] = threadClock[p] joined with the clocks of the dependencies.
+    const row = j * T;
+    const base = p * T;
+    for (let t = 0; t < T; t++) clocks[row + t] = threadClock[base + t]!;
     for (const i of deps) {
-      const c = clocks[i]!;
-      for (let t = 0; t < threads; t++) if (c[t]! > vc[t]!) vc[t] = c[t]!;
+      const ri = i * T;
+      for (let t = 0; t < T; t++) if (clocks[ri + t]! > clocks[row + t]!) clocks[row + t] = clocks[ri + t]!;
     }
-    vc[p] = j + 1;
-    clocks[j] = vc;
+    clocks[row + p] = j + 1;
     // Races: dependent earlier steps of other threads not already ordered through something else.
     for (const i of deps) {
-      const ti = events[i]!.thread;
-      if (ti === p || base[ti]! >= i + 1) continue;
+      const ti = thread[i]!;
+      if (ti === p || threadClock[base + ti]! >= i + 1) continue;
       let immediate = true;
       for (const k of deps) {
-        if (k !== i && clocks[k]![ti]! >= i + 1 && k > i) {
+        if (k > i && clocks[k * T + ti]! >= i + 1) {
           immediate = false;
           break;
         }
       }
-      if (immediate) races.push(i, j);
+      if (immediate) x.races.push(i, j);
     }
     // Bookkeeping.
-    threadClock[p] = vc;
+    for (let t = 0; t < T; t++) threadClock[base + t] = clocks[row + t]!;
     if (e.woke) {
+      // The threads a notify woke continue after it.
       for (const w of e.woke) {
-        // A fresh clock: the woken thread's current one is its last step's, which must not change.
-        const c = threadClock[w]!.slice();
-        for (let t = 0; t < threads; t++) if (vc[t]! > c[t]!) c[t] = vc[t]!;
-        threadClock[w] = c;
+        const wb = w * T;
+        for (let t = 0; t < T; t++) {
+          if (clocks[row + t]! > threadClock[wb + t]!) threadClock[wb + t] = clocks[row + t]!;
+        }
       }
     }
     lastOf[p] = j;
-    if (acc.all) lastAll = j;
-    if (acc.mem === 1) {
-      const list = reads.get(acc.addr);
+    if (isAll) lastAll = j;
+    if (m === 1) {
+      const list = reads.get(at);
       if (list) list.push(j);
-      else reads.set(acc.addr, [j]);
-    } else if (acc.mem === 2) {
-      lastWrite.set(acc.addr, j);
-      reads.delete(acc.addr);
+      else reads.set(at, [j]);
+    } else if (m === 2) {
+      lastWrite.set(at, j);
+      reads.delete(at);
     }
-    if (acc.queue) lastQueue.set(acc.addr, j);
+    if (isQueue) lastQueue.set(at, j);
   }
   // Reversals need the clocks of the whole execution (v reaches past j).
-  for (let r = 0; r < races.length; r += 2) {
-    reverse(races[r]!, races[r + 1]!, events, clocks, stack, bounded);
-  }
+  const races = x.races;
+  for (let r = 0; r < races.length; r += 2) reverse(races[r]!, races[r + 1]!, n, T, stack, bounded, x);
 }
 
 /** Asks for the race (i, j) to be reversed: a branch at the state before i (and BPOR's extra). */
 function reverse(
   i: number,
   j: number,
-  events: readonly Event[],
-  clocks: Int32Array[],
+  n: number,
+  T: number,
   stack: Node[],
   bounded: boolean,
+  x: Scratch,
 ): void {
   const node = stack[i];
   if (node === undefined) return;
-  const ti = events[i]!.thread;
-  const tj = events[j]!.thread;
+  const { clocks, thread, firstInV } = x;
+  const ti = thread[i]!;
+  const tj = thread[j]!;
   if (bounded) {
     // BPOR (Flanagan-Godefroid style, as Coons et al. prove it): j's thread at the state before i,
     // or every enabled thread if it cannot move there; and the same where i's thread block began,
     // where switching costs no extra preemption. (Source sets are unsound under a bound.)
     node.backtrack |= node.enabled & bit(tj) ? bit(tj) : node.enabled;
     let b = i;
-    while (b > 0 && events[b - 1]!.thread === ti) b--;
+    while (b > 0 && thread[b - 1] === ti) b--;
     if (b < i) {
       const start = stack[b]!;
       start.backtrack |= start.enabled & bit(tj) ? bit(tj) : start.enabled;
     }
     return;
   }
-  // v = notdep(i): every later step that does not happen after i (also those after j), then j.
-  // Its initials are the threads that can start an execution that reverses the race.
-  const v: number[] = [];
-  for (let k = i + 1; k < events.length; k++) if (clocks[k]![ti]! < i + 1) v.push(k);
-  v.push(j);
+  // v = notdep(i) (every later step that does not happen after i, also those after j), then j.
+  // Its initials, the threads whose first step in v has no predecessor in v, can start an
+  // execution that reverses the race.
+  firstInV.fill(-1);
+  for (let k = i + 1; k < n; k++) {
+    if (k !== j && clocks[k * T + ti]! < i + 1 && firstInV[thread[k]!]! < 0) firstInV[thread[k]!] = k;
+  }
   let initials = 0;
-  let seen = 0;
-  for (let a = 0; a < v.length; a++) {
-    const k = v[a]!;
-    const tk = events[k]!.thread;
-    if (seen & bit(tk)) continue;
-    seen |= bit(tk);
+  for (let q = 0; q < T; q++) {
+    const k = firstInV[q]! >= 0 ? firstInV[q]! : q === tj ? j : -1;
+    if (k < 0) continue;
     let free = true;
-    for (let b = 0; b < a; b++) {
-      const m = v[b]!;
-      if (clocks[k]![events[m]!.thread]! >= m + 1) {
-        free = false;
-        break;
-      }
+    for (let r = 0; r < T && free; r++) {
+      // The last step of r that happens before k is in v iff it is at or after r's first step in v.
+      if (r !== q && firstInV[r]! >= 0 && clocks[k * T + r]! - 1 >= firstInV[r]!) free = false;
     }
-    if (free) initials |= bit(tk);
+    if (free) initials |= bit(q);
   }
   initials &= node.enabled;
   if (initials === 0) {

@@ -13,7 +13,10 @@ import type { Prepared } from "./_engine.ts";
  * A virtual thread: a generator function that makes its shared accesses with `yield*` on
  * {@linkcode sim} wrappers (or derived kernels), and may return a result.
  */
-export type ThreadBody<S> = (shared: S, id: number) => Generator<unknown, unknown, unknown>;
+export type ThreadBody<S> = {
+  // Method syntax makes the parameter bivariant, so a Scenario<Bank> is also a Scenario<unknown>.
+  body(shared: S, id: number): Generator<unknown, unknown, unknown>;
+}["body"];
 
 /**
  * What to explore: shared state, the threads that race on it, and what must hold.
@@ -79,6 +82,8 @@ interface Walk {
   regions: Region[];
   /** Whether the state holds only shared memory and primitives (a snapshot captures it all). */
   pure: boolean;
+  /** The plain objects and arrays holding it (frozen in snapshot mode). */
+  containers: object[];
 }
 
 function walk(value: unknown, path: string, out: Walk, depth: number): void {
@@ -126,6 +131,11 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
     return;
   }
   if (Array.isArray(value)) {
+    // An array of numbers (or an empty one) is JS-side state threads may push to: not snapshotable.
+    if (value.length === 0 || value.some((v) => v === null || typeof v !== "object")) {
+      out.pure = false;
+    }
+    out.containers.push(value);
     value.forEach((v, k) => walk(v, `${path}[${k}]`, out, depth + 1));
     return;
   }
@@ -134,11 +144,12 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
     out.pure = false;
     return;
   }
+  out.containers.push(value);
   for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, out, depth + 1);
 }
 
 function survey(shared: unknown): Walk {
-  const out: Walk = { buffers: new Set(), regions: [], pure: true };
+  const out: Walk = { buffers: new Set(), regions: [], pure: true, containers: [] };
   walk(shared, "", out, 0);
   // Bare typed array or object at the top: name it "shared".
   for (const r of out.regions) {
@@ -198,6 +209,8 @@ export interface RunShape {
   reset: Reset;
 }
 
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as new () => unknown;
+
 /** Prepares `scenario`; validates its shape. */
 export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
   if (typeof scenario !== "object" || scenario === null) {
@@ -215,8 +228,11 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
     );
   }
   threads.forEach((t, k) => {
-    if (typeof t !== "function") {
-      throw new TypeError(`Cannot explore: 'scenario.threads[${k}]' must be a generator function`);
+    if (typeof t !== "function" || !(t instanceof GeneratorFunction)) {
+      throw new TypeError(
+        `Cannot explore: 'scenario.threads[${k}]' must be a generator function (function*), ` +
+          `received ${typeof t === "function" ? "a plain function" : typeof t}`,
+      );
     }
   });
   const names = threads.map((t) => t.name || "thread");
@@ -226,6 +242,9 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
   let fresh: () => unknown;
   let buffersOf: (shared: unknown) => Iterable<SharedArrayBuffer>;
   if (reset === "snapshot") {
+    // Restoring memory does not restore JS objects: freeze them, so a thread that mutates them
+    // fails loudly instead of leaking state into the next execution.
+    for (const c of found.containers) Object.freeze(c);
     const saved = [...found.buffers].map((b) => {
       const view = new Uint8Array(b);
       return { view, copy: view.slice() };

@@ -80,7 +80,10 @@ export function hashEvents(events: readonly Event[]): string {
   const mix = (s: string) => {
     for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
   };
-  for (const e of events) mix(`${e.thread},${e.op},${String(e.result)},${String(e.after)};`);
+  for (const e of events) {
+    const at = e.op === PAUSE ? 0 : e.a.byteOffset + e.i * e.a.BYTES_PER_ELEMENT;
+    mix(`${e.thread},${e.op},${at},${String(e.result)},${String(e.after)};`);
+  }
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 

@@ -1,0 +1,147 @@
+/**
+ * Differential tests of the exhaustive search: partial-order reduction (with and without a
+ * preemption bound) must reach exactly the outcomes that plain depth-first search over every
+ * schedule reaches.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Condition, Lock, Semaphore } from "../../mod.ts";
+import { dfs } from "../../src/explore/_dfs.ts";
+import { finalState } from "../../src/explore/_run.ts";
+import { prepare } from "../../src/explore/_scenario.ts";
+import { type Scenario, sim } from "../../src/explore/mod.ts";
+import { bank, tellers } from "./_bank.ts";
+
+type Op = {
+  k: "load" | "store" | "add" | "cas" | "xchg" | "wait" | "waitT" | "notify" | "pause";
+  c: number;
+  v: number;
+  w: number;
+};
+
+const op: fc.Arbitrary<Op> = fc.record({
+  k: fc.constantFrom("load", "store", "add", "cas", "xchg", "wait", "waitT", "notify", "pause"),
+  c: fc.nat({ max: 1 }),
+  v: fc.nat({ max: 2 }),
+  w: fc.nat({ max: 2 }),
+}) as fc.Arbitrary<Op>;
+
+/** Random programs: 2 or 3 threads of 1 to 3 operations on two words. */
+const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), {
+  minLength: 2,
+  maxLength: 3,
+});
+
+function program(threads: Op[][]): Scenario<{ m: Int32Array }> {
+  return {
+    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
+    threads: threads.map((ops) =>
+      function* t({ m }: { m: Int32Array }) {
+        const seen: unknown[] = [];
+        const s = sim(m);
+        for (const o of ops) {
+          if (o.k === "load") seen.push(yield* s.load(o.c));
+          else if (o.k === "store") yield* s.store(o.c, o.v);
+          else if (o.k === "add") seen.push(yield* s.add(o.c, o.v));
+          else if (o.k === "cas") seen.push(yield* s.compareExchange(o.c, o.v, o.w));
+          else if (o.k === "xchg") seen.push(yield* s.exchange(o.c, o.v));
+          else if (o.k === "wait") seen.push(yield* s.wait(o.c, o.v));
+          else if (o.k === "waitT") seen.push(yield* s.wait(o.c, o.v, { timeout: 1 }));
+          else if (o.k === "notify") seen.push(yield* s.notify(o.c, o.w));
+          else yield* s.pause();
+        }
+        return seen.join(",");
+      }
+    ),
+  };
+}
+
+/** Every outcome (ending, final memory, thread results, who still sleeps) and the executions run. */
+function outcomes<S>(scenario: Scenario<S>, dpor: boolean, bound: number) {
+  const p = prepare(scenario, { maxSteps: 1000, reset: "auto" });
+  const seen = new Set<string>();
+  let executions = 0;
+  dfs(p, {
+    bound,
+    dpor,
+    maxExecutions: 1e6,
+    onExecution: (ex) => {
+      if (ex.ending === "pruned") return false;
+      executions++;
+      seen.add(`${ex.ending}:${finalState(p, ex)}:${ex.threads.map((t) => t.status).join("")}`);
+      return false;
+    },
+  });
+  return { seen: [...seen].sort(), executions };
+}
+
+Deno.test("DPOR reaches exactly the outcomes of plain DFS on random programs, with and without a preemption bound", () => {
+  let plain = 0;
+  let reduced = 0;
+  fc.assert(
+    fc.property(programs, (threads) => {
+      for (const bound of [Infinity, 0, 1, 2]) {
+        const a = outcomes(program(threads), false, bound);
+        const b = outcomes(program(threads), true, bound);
+        assert.deepEqual(b.seen, a.seen, `bound ${bound}`);
+        assert.ok(b.executions <= a.executions, `bound ${bound}`);
+        if (bound === Infinity) {
+          plain += a.executions;
+          reduced += b.executions;
+        }
+      }
+    }),
+    { numRuns: 250, seed: 42 },
+  );
+  console.log(
+    `  plain DFS ${plain} executions, DPOR ${reduced} (${(plain / reduced).toFixed(1)}x fewer)`,
+  );
+  assert.ok(reduced < plain / 2);
+});
+
+Deno.test("DPOR reaches exactly the outcomes of plain DFS on the real primitives' kernels", () => {
+  type C = { cond: Condition; items: Int32Array };
+  // [name, scenario, bounds]: unbounded plain DFS of the condition runs ~280,000 executions (7 s),
+  // so it is compared up to 2 preemptions.
+  const cases: [string, Scenario<unknown>, number[]?][] = [
+    ["locked bank 2x1", bank(tellers(2, 1), true) as Scenario<unknown>],
+    ["unlocked bank 3x1", bank(tellers(3, 1), false) as Scenario<unknown>],
+    ["semaphore(1), 2 threads", {
+      setup: () => ({ sem: new Semaphore(1), n: new Int32Array(new SharedArrayBuffer(4)) }),
+      threads: [0, 1].map(() =>
+        function* t({ sem, n }: { sem: Semaphore; n: Int32Array }) {
+          yield* sim(sem).acquire();
+          yield* sim(n).add(0, 1);
+          yield* sim(sem).release();
+        }
+      ),
+    } as Scenario<unknown>],
+    ["condition, 1 consumer 1 producer", {
+      setup: () => ({
+        cond: new Condition(new Lock()),
+        items: new Int32Array(new SharedArrayBuffer(4)),
+      }),
+      threads: [
+        function* consumer({ cond, items }: C) {
+          yield* sim(cond).acquire();
+          while ((yield* sim(items).load(0)) === 0) yield* sim(cond).wait();
+          yield* sim(cond).release();
+        },
+        function* producer({ cond, items }: C) {
+          yield* sim(cond).acquire();
+          yield* sim(items).store(0, 1);
+          yield* sim(cond).notify();
+          yield* sim(cond).release();
+        },
+      ],
+    } as Scenario<unknown>, [1, 2]],
+  ];
+  for (const [name, scenario, bounds = [Infinity, 1]] of cases) {
+    for (const bound of bounds) {
+      const a = outcomes(scenario, false, bound);
+      const b = outcomes(scenario, true, bound);
+      assert.deepEqual(b.seen, a.seen, `${name}, bound ${bound}`);
+      assert.ok(b.executions <= a.executions, `${name}, bound ${bound}`);
+    }
+  }
+});
