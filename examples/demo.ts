@@ -3,6 +3,12 @@
  *
  * 1. The seed article's race: workers withdraw and deposit on a shared balance of 100 with no lock.
  * 2. The fix: the same with a `Lock`.
+ * 3. The explanation: the interleaving explorer finds and shrinks the lost update of the unlocked
+ *    bank and prints it as a sequence diagram, then proves the locked bank over every interleaving.
+ * 4. A `Pool`: squares of 1..5 with the worker that computed each, then a CPU-bound `map` and its
+ *    speedup over one thread.
+ *
+ * The module is also the task module of its pool (`square`, `burn`).
  *
  * Flags: `--runs N` (10), `--transactions N` per worker (10000), `--threads N` bank workers (2, half
  * withdraw, half deposit), `--no-color`. Output is plain text when not a terminal.
@@ -11,7 +17,38 @@
  *
  * @module
  */
-import { Barrier, Lock, Process, taskModule, Value } from "@interlock/interlock";
+import {
+  Barrier,
+  currentProcess,
+  Lock,
+  Pool,
+  Process,
+  taskModule,
+  Value,
+} from "@interlock/interlock";
+import { explore, search } from "@interlock/interlock/explore";
+import { bankScenario } from "./bank/scenario.ts";
+
+/** Pool task: the square of `n`, and which worker computed it. */
+export function square(n: number): { n: number; square: number; worker: number } {
+  return { n, square: n * n, worker: currentProcess().id };
+}
+
+/** Pool task: CPU-bound work (a count of primes below `limit`, by trial division). */
+export function burn(limit: number): number {
+  let count = 0;
+  for (let n = 2; n < limit; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) {
+      if (n % d === 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime) count++;
+  }
+  return count;
+}
 
 const bank = taskModule<typeof import("./bank/accounts.ts")>(
   new URL("./bank/accounts.ts", import.meta.url),
@@ -59,7 +96,7 @@ function parseFlags(args: string[]): Flags {
   return flags;
 }
 
-const flags = parseFlags(Deno.args);
+let flags: Flags;
 const bold = (s: string) => flags.color ? `\x1b[1m${s}\x1b[0m` : s;
 const dim = (s: string) => flags.color ? `\x1b[2m${s}\x1b[0m` : s;
 
@@ -109,18 +146,83 @@ async function bankPhase(title: string, locked: boolean): Promise<number[]> {
   return results;
 }
 
-// Even-numbered workers withdraw, odd-numbered ones deposit.
-const withdrawers = Math.ceil(flags.threads / 2);
-const expected = 100 + (flags.threads - 2 * withdrawers) * flags.transactions;
-console.log(
-  bold("Interlock demo") +
-    `: ${flags.threads} workers, ${flags.transactions.toLocaleString("en-US")} transactions each ` +
-    `(withdrawals and deposits) on a shared balance of 100, ${flags.runs} runs\n`,
-);
-const unlocked = await bankPhase("1. Without a lock: balance.value = balance.value ∓ 1", false);
-const drifted = unlocked.filter((b) => b !== expected).length;
-console.log(`  ${drifted} of ${flags.runs} runs lost updates (expected ${expected} every time)\n`);
-const lockedResults = await bankPhase("2. With a Lock around each transaction", true);
-const kept = lockedResults.filter((b) => b === expected).length;
-console.log(`  ${kept} of ${flags.runs} runs ended at exactly ${expected}\n`);
-if (kept !== flags.runs) Deno.exit(1);
+function explainPhase(): void {
+  console.log(bold("3. Why: the explorer searches the interleavings of the library's own code"));
+  progress("  searching schedules of the unlocked bank ...");
+  const race = search(bankScenario(false, 2, 1));
+  clearProgress();
+  if (!race.failure) throw new Error("The explorer did not find the lost update");
+  console.log(
+    `  fast-check found a lost update and shrank it to ${race.failure.threads} threads, ` +
+      `${race.failure.trace.length} steps, ${race.failure.preemptions} preemption` +
+      `${race.failure.preemptions === 1 ? "" : "s"} (${race.elapsedMs.toFixed(0)} ms):\n`,
+  );
+  console.log(race.failure.render({ color: flags.color }).replace(/^/gm, "    "));
+  progress("  exploring every interleaving of the locked bank ...");
+  const proof = explore(bankScenario(true, 2, 2));
+  clearProgress();
+  console.log(
+    `  Locked bank, 2 threads x 2 transactions: ${proof.ok ? "balance preserved" : "FAILED"} in ` +
+      `all ${proof.executions.toLocaleString("en-US")} executions ` +
+      `(${proof.complete ? "every interleaving covered" : "incomplete"}, ` +
+      `${(proof.elapsedMs / 1000).toFixed(1)} s)\n`,
+  );
+  if (!proof.ok || !proof.complete) throw new Error(proof.summary);
+}
+
+async function poolPhase(): Promise<void> {
+  console.log(bold(`4. A Pool of ${flags.threads} workers`));
+  const self = taskModule<typeof import("./demo.ts")>(import.meta.url);
+  await using pool = new Pool(self, { size: flags.threads });
+  const squares = await pool.map("square", [1, 2, 3, 4, 5], { chunksize: 1 });
+  for (const { n, square, worker } of squares) {
+    console.log(`  square(${n}) = ${String(square).padStart(2)}   computed by worker ${worker}`);
+  }
+  console.log(
+    `  pool.map("square", [1, 2, 3, 4, 5]) → [${squares.map((s) => s.square).join(", ")}]`,
+  );
+  const jobs = Array.from({ length: 4 * flags.threads }, () => 150_000);
+  await pool.map("burn", jobs.slice(0, flags.threads), { chunksize: 1 }); // warm up every worker
+  progress("  one thread ...");
+  let t = performance.now();
+  const sequential = jobs.map(burn);
+  const oneThread = performance.now() - t;
+  progress("  the pool ...");
+  t = performance.now();
+  const parallel = await pool.map("burn", jobs, { chunksize: 1 });
+  const pooled = performance.now() - t;
+  clearProgress();
+  if (parallel.join() !== sequential.join()) throw new Error("Pool results differ");
+  console.log(
+    `  CPU-bound map of ${jobs.length} prime counts: one thread ${oneThread.toFixed(0)} ms, ` +
+      `pool ${pooled.toFixed(0)} ms, speedup ${(oneThread / pooled).toFixed(2)}x ` +
+      `on ${navigator.hardwareConcurrency} cores`,
+  );
+}
+
+async function main(): Promise<void> {
+  flags = parseFlags(Deno.args);
+  // Even-numbered workers withdraw, odd-numbered ones deposit.
+  const withdrawers = Math.ceil(flags.threads / 2);
+  const expected = 100 + (flags.threads - 2 * withdrawers) * flags.transactions;
+  console.log(
+    bold("Interlock demo") +
+      `: ${flags.threads} workers, ${
+        flags.transactions.toLocaleString("en-US")
+      } transactions each ` +
+      `(withdrawals and deposits) on a shared balance of 100, ${flags.runs} runs\n`,
+  );
+  const unlocked = await bankPhase("1. Without a lock: balance.value = balance.value ∓ 1", false);
+  const drifted = unlocked.filter((b) => b !== expected).length;
+  console.log(
+    `  ${drifted} of ${flags.runs} runs lost updates (expected ${expected} every time)\n`,
+  );
+  const lockedResults = await bankPhase("2. With a Lock around each transaction", true);
+  const kept = lockedResults.filter((b) => b === expected).length;
+  console.log(`  ${kept} of ${flags.runs} runs ended at exactly ${expected}\n`);
+  if (kept !== flags.runs) throw new Error("The locked bank lost an update");
+  explainPhase();
+  await poolPhase();
+}
+
+if (import.meta.main) await main();
