@@ -322,7 +322,8 @@ function analyse(
 ): void {
   const n = events.length;
   x.fit(n, T);
-  const { clocks, threadClock, thread, mem, queue, all, addr, lastWrite, reads, lastQueue, deps } = x;
+  const { clocks, threadClock, thread, mem, queue, all, addr, lastWrite, reads, lastQueue, deps } =
+    x;
   const lastOf = new Int32Array(T).fill(-1);
   let lastAll = -1;
   for (let j = 0; j < n; j++) {
@@ -359,7 +360,7 @@ function analyse(
         if (w !== undefined) deps.push(w);
         if (m === 2) {
           const rs = reads.get(at);
-          if (rs) for (const r of rs) deps.push(r);
+          if (rs) { for (const r of rs) deps.push(r); }
         }
       }
       if (isQueue) {
@@ -373,7 +374,9 @@ function analyse(
     for (let t = 0; t < T; t++) clocks[row + t] = threadClock[base + t]!;
     for (const i of deps) {
       const ri = i * T;
-      for (let t = 0; t < T; t++) if (clocks[ri + t]! > clocks[row + t]!) clocks[row + t] = clocks[ri + t]!;
+      for (let t = 0; t < T; t++) {
+        if (clocks[ri + t]! > clocks[row + t]!) clocks[row + t] = clocks[ri + t]!;
+      }
     }
     clocks[row + p] = j + 1;
     // Races: dependent earlier steps of other threads not already ordered through something else.
@@ -414,7 +417,9 @@ function analyse(
   }
   // Reversals need the clocks of the whole execution (v reaches past j).
   const races = x.races;
-  for (let r = 0; r < races.length; r += 2) reverse(races[r]!, races[r + 1]!, n, T, stack, bounded, x);
+  for (let r = 0; r < races.length; r += 2) {
+    reverse(races[r]!, races[r + 1]!, n, T, stack, bounded, x);
+  }
 }
 
 /** Asks for the race (i, j) to be reversed: a branch at the state before i (and BPOR's extra). */
@@ -450,7 +455,9 @@ function reverse(
   // execution that reverses the race.
   firstInV.fill(-1);
   for (let k = i + 1; k < n; k++) {
-    if (k !== j && clocks[k * T + ti]! < i + 1 && firstInV[thread[k]!]! < 0) firstInV[thread[k]!] = k;
+    if (k !== j && clocks[k * T + ti]! < i + 1 && firstInV[thread[k]!]! < 0) {
+      firstInV[thread[k]!] = k;
+    }
   }
   let initials = 0;
   for (let q = 0; q < T; q++) {
