@@ -96,6 +96,6 @@ Deno.test("under crashes, failures and aborts every task settles as it should an
         }
       },
     ),
-    { numRuns: 12, verbose: 1 },
+    { numRuns: 8, verbose: 1 },
   );
 });
