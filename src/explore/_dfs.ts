@@ -277,9 +277,11 @@ class Scratch {
   all = new Uint8Array(0);
   addr = new Float64Array(0);
   firstInV = new Int32Array(0);
-  lastWrite = new Map<number, number>();
-  reads = new Map<number, number[]>();
-  lastQueue = new Map<number, number>();
+  /** Per execution: address -> slot (a small index into the per-slot state below). */
+  slots = new Map<number, number>();
+  lastWrite: number[] = [];
+  lastQueue: number[] = [];
+  reads: number[][] = [];
   deps: number[] = [];
   races: number[] = [];
 
@@ -301,9 +303,7 @@ class Scratch {
       this.firstInV = new Int32Array(threads);
     }
     this.threadClock.fill(0);
-    this.lastWrite.clear();
-    this.reads.clear();
-    this.lastQueue.clear();
+    this.slots.clear();
     this.races.length = 0;
   }
 }
@@ -322,8 +322,9 @@ function analyse(
 ): void {
   const n = events.length;
   x.fit(n, T);
-  const { clocks, threadClock, thread, mem, queue, all, addr, lastWrite, reads, lastQueue, deps } =
+  const { clocks, threadClock, thread, mem, queue, all, addr, slots, lastWrite, reads, lastQueue } =
     x;
+  const deps = x.deps;
   const lastOf = new Int32Array(T).fill(-1);
   let lastAll = -1;
   for (let j = 0; j < n; j++) {
@@ -352,21 +353,29 @@ function analyse(
     addr[j] = at;
     deps.length = 0;
     if (lastAll >= 0) deps.push(lastAll);
+    let slot = -1;
+    if (m > 0 || isQueue) {
+      const known = slots.get(at);
+      if (known === undefined) {
+        slot = slots.size;
+        slots.set(at, slot);
+        lastWrite[slot] = -1;
+        lastQueue[slot] = -1;
+        if (reads[slot]) reads[slot]!.length = 0;
+        else reads[slot] = [];
+      } else {
+        slot = known;
+      }
+    }
     if (isAll) {
       for (let t = 0; t < T; t++) if (lastOf[t]! >= 0 && t !== p) deps.push(lastOf[t]!);
-    } else {
+    } else if (slot >= 0) {
       if (m > 0) {
-        const w = lastWrite.get(at);
-        if (w !== undefined) deps.push(w);
-        if (m === 2) {
-          const rs = reads.get(at);
-          if (rs) { for (const r of rs) deps.push(r); }
-        }
+        const w = lastWrite[slot]!;
+        if (w >= 0) deps.push(w);
+        if (m === 2) { for (const r of reads[slot]!) deps.push(r); }
       }
-      if (isQueue) {
-        const q = lastQueue.get(at);
-        if (q !== undefined) deps.push(q);
-      }
+      if (isQueue && lastQueue[slot]! >= 0) deps.push(lastQueue[slot]!);
     }
     // clocks[j] = threadClock[p] joined with the clocks of the dependencies.
     const row = j * T;
@@ -406,14 +415,12 @@ function analyse(
     lastOf[p] = j;
     if (isAll) lastAll = j;
     if (m === 1) {
-      const list = reads.get(at);
-      if (list) list.push(j);
-      else reads.set(at, [j]);
+      reads[slot]!.push(j);
     } else if (m === 2) {
-      lastWrite.set(at, j);
-      reads.delete(at);
+      lastWrite[slot] = j;
+      reads[slot]!.length = 0;
     }
-    if (isQueue) lastQueue.set(at, j);
+    if (isQueue) lastQueue[slot] = j;
   }
   // Reversals need the clocks of the whole execution (v reaches past j).
   const races = x.races;

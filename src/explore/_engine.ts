@@ -68,10 +68,53 @@ export class Thread {
   result: unknown = undefined;
   error: unknown = undefined;
   failed = false;
+  /** The one reusable iterator every seam operation of this thread returns (see {@linkcode Step}). */
+  readonly step: Step = new Step();
 
   constructor(id: number, name: string) {
     this.id = id;
     this.name = name;
+  }
+}
+
+/**
+ * What a seam operation returns to `yield*`: an iterator that yields {@linkcode OP} once (parking
+ * the thread with its pending operation) and then returns what the scheduler resumed it with. One
+ * per thread, reused for every operation: a hand-written iterator instead of a generator saves a
+ * generator object and one level of delegation per step. Errors the scheduler throws into the
+ * thread propagate through `throw`, exactly as out of a generator.
+ */
+class Step {
+  #parked = false;
+  readonly #yielded = { done: false, value: OP as unknown };
+  readonly #returned = { done: true, value: undefined as unknown };
+
+  /** Arms the iterator for one operation. */
+  arm(): this {
+    this.#parked = false;
+    return this;
+  }
+
+  next(value?: unknown): IteratorResult<unknown, unknown> {
+    if (!this.#parked) {
+      this.#parked = true;
+      return this.#yielded as IteratorResult<unknown, unknown>;
+    }
+    this.#returned.value = value;
+    return this.#returned as IteratorResult<unknown, unknown>;
+  }
+
+  throw(e?: unknown): IteratorResult<unknown, unknown> {
+    throw e;
+  }
+
+  return(value?: unknown): IteratorResult<unknown, unknown> {
+    this.#returned.value = value;
+    return this.#returned as IteratorResult<unknown, unknown>;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
   }
 }
 
@@ -108,75 +151,75 @@ export const SIM: GenSeam = {
   get spin(): number {
     return spinCount;
   },
-  *load(a, i) {
+  load(a, i) {
     const t = me();
     t.op = LOAD;
     t.a = a;
     t.i = i;
-    return (yield OP) as never;
+    return t.step.arm() as never;
   },
-  *store(a, i, v) {
+  store(a, i, v) {
     const t = me();
     t.op = STORE;
     t.a = a;
     t.i = i;
     t.x = v;
-    return (yield OP) as never;
+    return t.step.arm() as never;
   },
-  *add(a, i, v) {
+  add(a, i, v) {
     const t = me();
     t.op = ADD;
     t.a = a;
     t.i = i;
     t.x = v;
-    return (yield OP) as never;
+    return t.step.arm() as never;
   },
-  *sub(a, i, v) {
+  sub(a, i, v) {
     const t = me();
     t.op = SUB;
     t.a = a;
     t.i = i;
     t.x = v;
-    return (yield OP) as never;
+    return t.step.arm() as never;
   },
-  *exchange(a, i, v) {
+  exchange(a, i, v) {
     const t = me();
     t.op = XCHG;
     t.a = a;
     t.i = i;
     t.x = v;
-    return (yield OP) as never;
+    return t.step.arm() as never;
   },
-  *compareExchange(a, i, e, r) {
+  compareExchange(a, i, e, r) {
     const t = me();
     t.op = CAS;
     t.a = a;
     t.i = i;
     t.x = e;
     t.y = r;
-    return (yield OP) as never;
+    return t.step.arm() as never;
   },
-  *wait(a, i, expected, deadline) {
+  wait(a, i, expected, deadline) {
     const t = me();
     t.op = WAIT;
     t.a = a;
     t.i = i;
     t.x = expected;
     t.deadline = deadline;
-    return (yield OP) as WaitResult;
+    return t.step.arm() as never;
   },
-  *notify(a, i, count) {
+  notify(a, i, count) {
     const t = me();
     t.op = NOTIFY;
     t.a = a;
     t.i = i;
     t.x = count;
-    return (yield OP) as number;
+    return t.step.arm() as never;
   },
-  *pause() {
+  pause() {
     const t = me();
     t.op = PAUSE;
-    yield OP;
+    return t.step.arm() as never;
   },
 };
 
@@ -196,13 +239,19 @@ const atomics = Atomics as unknown as {
 const bufferIds = new WeakMap<ArrayBufferLike, number>();
 let nextBufferId = 1;
 
+let lastBuffer: ArrayBufferLike | undefined;
+let lastBufferId = 0;
+
 /** A small number naming `buffer` for the lifetime of the process. */
 export function bufferId(buffer: ArrayBufferLike): number {
+  if (buffer === lastBuffer) return lastBufferId;
   let id = bufferIds.get(buffer);
   if (id === undefined) {
     id = nextBufferId++;
     bufferIds.set(buffer, id);
   }
+  lastBuffer = buffer;
+  lastBufferId = id;
   return id;
 }
 

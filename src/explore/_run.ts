@@ -205,7 +205,7 @@ export function finalState(p: Ready, ex: Execution): string {
   const results = ex.threads.map((t) =>
     typeof t.result === "bigint" ? `${t.result}n` : String(t.result)
   ).join("|");
-  return fingerprint(p.buffersOf(ex.shared), results);
+  return fingerprint(p.memoryOf(ex.shared), results);
 }
 
 /**

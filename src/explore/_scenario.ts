@@ -177,30 +177,38 @@ export class Namer {
   }
 }
 
-/** FNV-1a over the bytes of `buffers` and a string: a fingerprint of a final state. */
-export function fingerprint(buffers: Iterable<SharedArrayBuffer>, extra: string): string {
+/**
+ * A 64-bit fingerprint (two 32-bit multiplicative hashes) of the words of `memory` and a string:
+ * identifies a final state. Regions are whole cache lines, so every buffer is a whole number of
+ * 32-bit words.
+ */
+export function fingerprint(memory: readonly Int32Array[], extra: string): string {
   let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  for (const buf of buffers) {
-    const bytes = new Uint8Array(buf);
-    for (let k = 0; k < bytes.length; k++) {
-      h1 = Math.imul(h1 ^ bytes[k]!, 0x01000193);
-      h2 = Math.imul(h2 ^ bytes[k]!, 0x5bd1e995);
+  let h2 = 0x5bd1e995;
+  for (const words of memory) {
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k]!;
+      h1 = Math.imul(h1 ^ w, 0x01000193);
+      h2 = Math.imul(h2 ^ w, 0x5bd1e995) ^ (h2 >>> 13);
     }
   }
   for (let k = 0; k < extra.length; k++) {
     h1 = Math.imul(h1 ^ extra.charCodeAt(k), 0x01000193);
-    h2 = Math.imul(h2 ^ extra.charCodeAt(k), 0x5bd1e995);
+    h2 = Math.imul(h2 ^ extra.charCodeAt(k), 0x5bd1e995) ^ (h2 >>> 13);
   }
   return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+}
+
+function wordsOf(buffers: Iterable<SharedArrayBuffer>): Int32Array[] {
+  return [...buffers].map((b) => new Int32Array(b, 0, b.byteLength >> 2));
 }
 
 /** A scenario made ready for many executions. */
 export interface Ready extends Prepared {
   /** How fresh state is made. */
   readonly reset: "snapshot" | "setup";
-  /** The shared buffers of an execution's state (for fingerprints). */
-  buffersOf(shared: unknown): Iterable<SharedArrayBuffer>;
+  /** The shared memory of an execution's state, as words (for fingerprints). */
+  memoryOf(shared: unknown): readonly Int32Array[];
 }
 
 /** Options that shape every execution. */
@@ -240,7 +248,7 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
   const found = survey(first);
   const reset = shape.reset === "auto" ? (found.pure ? "snapshot" : "setup") : shape.reset;
   let fresh: () => unknown;
-  let buffersOf: (shared: unknown) => Iterable<SharedArrayBuffer>;
+  let memoryOf: (shared: unknown) => readonly Int32Array[];
   if (reset === "snapshot") {
     // Restoring memory does not restore JS objects: freeze them, so a thread that mutates them
     // fails loudly instead of leaking state into the next execution.
@@ -253,7 +261,8 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
       for (const s of saved) s.view.set(s.copy);
       return first;
     };
-    buffersOf = () => found.buffers;
+    const memory = wordsOf(found.buffers);
+    memoryOf = () => memory;
   } else {
     let pending: unknown = first;
     fresh = () => {
@@ -264,12 +273,12 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
       }
       return scenario.setup();
     };
-    buffersOf = (shared) => survey(shared).buffers;
+    memoryOf = (shared) => wordsOf(survey(shared).buffers);
   }
   return {
     reset,
     fresh,
-    buffersOf,
+    memoryOf,
     bodies: threads as unknown as Prepared["bodies"],
     names,
     invariant: scenario.invariant?.bind(scenario) as Prepared["invariant"],
