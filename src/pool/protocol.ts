@@ -65,10 +65,10 @@ export interface RunMessage {
   /** Shape of each task. */
   readonly kinds: Kind[];
   /**
-   * Arguments (Call) or items (Map, Starmap) of each task. A Map chunk of numbers only travels as a
-   * `Float64Array` over a `SharedArrayBuffer`.
+   * Arguments (Call) or items (Map, Starmap) of each task. A Map chunk of numbers only travels as an
+   * `Int32Array` (32-bit integers) or a `Float64Array` over a `SharedArrayBuffer`.
    */
-  readonly args: (unknown[] | Float64Array)[];
+  readonly args: (unknown[] | Int32Array | Float64Array)[];
 }
 
 /** Parent to pool worker: abort the task `id` if it is running (its `taskSignal()` fires). */
@@ -119,7 +119,8 @@ export interface InitFailedMessage {
 /**
  * Pool worker to parent: results of finished tasks, in the order they finished. `values[i]` is the
  * result of task `ids[i]`, or, when `i` is listed in `failed`, a {@linkcode Failure}. The result of
- * a Map/Starmap chunk whose results are all numbers is a `Float64Array` over a `SharedArrayBuffer`.
+ * a Map/Starmap chunk whose results are all numbers is an `Int32Array` (all 32-bit integers) or a
+ * `Float64Array` over a `SharedArrayBuffer`.
  */
 export interface ResultsMessage {
   readonly type: "results";

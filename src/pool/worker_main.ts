@@ -98,7 +98,7 @@ interface Pending {
   gen: number;
   name: string;
   kind: Kind;
-  args: unknown[] | Float64Array;
+  args: unknown[] | Int32Array | Float64Array;
 }
 
 let module: Record<string, unknown> = {};
@@ -193,15 +193,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function startTask(fn: (...args: unknown[]) => unknown, task: Pending): unknown {
   if (task.kind === CALL) return fn(...reviveList(task.args as unknown[]));
   const star = task.kind !== MAP;
-  const items: ArrayLike<unknown> = task.args instanceof Float64Array
+  const items: ArrayLike<unknown> = !Array.isArray(task.args)
     ? task.args
     : star
     ? revive(task.args) as unknown[]
     : reviveList(task.args);
   const n = items.length;
-  // Results go back packed in a Float64Array over shared memory while every one of them is a number:
-  // it crosses to the parent by reference, where an array of numbers is serialized element by element.
-  let packed: Float64Array | undefined = new Float64Array(new SharedArrayBuffer(n * 8));
+  // Results go back packed in a typed array over shared memory while every one of them is a number
+  // (an Int32Array while they are 32-bit integers): it crosses to the parent by reference, where an
+  // array of numbers is serialized element by element.
+  let ints: Int32Array | undefined = new Int32Array(new SharedArrayBuffer(n * 4));
+  let doubles: Float64Array | undefined;
   let out: unknown[] | undefined;
   for (let i = 0; i < n; i++) {
     let r: unknown;
@@ -210,19 +212,31 @@ function startTask(fn: (...args: unknown[]) => unknown, task: Pending): unknown 
     } catch (error) {
       throw new ItemFailure(error, i);
     }
-    if (packed !== undefined && typeof r === "number") {
-      packed[i] = r;
-      continue;
+    if (typeof r === "number") {
+      if (ints !== undefined) {
+        if ((r | 0) === r && !Object.is(r, -0)) {
+          ints[i] = r;
+          continue;
+        }
+        doubles = new Float64Array(new SharedArrayBuffer(n * 8));
+        for (let k = 0; k < i; k++) doubles[k] = ints[k]!;
+        ints = undefined;
+      }
+      if (doubles !== undefined) {
+        doubles[i] = r;
+        continue;
+      }
     }
-    if (packed !== undefined) {
-      out = Array.from(packed.subarray(0, i));
-      packed = undefined;
+    if (out === undefined) {
+      const packed = ints ?? doubles!;
+      out = new Array<unknown>(n);
+      for (let k = 0; k < i; k++) out[k] = packed[k];
+      ints = doubles = undefined;
     }
-    if (isThenable(r)) return finishChunk(fn, star, items, out!, i, r);
-    out![i] = r;
+    if (isThenable(r)) return finishChunk(fn, star, items, out, i, r);
+    out[i] = r;
   }
-  if (packed !== undefined) return packed;
-  return out;
+  return ints ?? doubles ?? out;
 }
 
 async function finishChunk(

@@ -229,3 +229,18 @@ export function bumpAt(counters: Int32Array, i: number): number {
   Atomics.add(counters, i, 1);
   return i;
 }
+
+/** Returns its argument unchanged. */
+export function echo<T>(x: T): T {
+  return x;
+}
+
+/** Halves: integers in, doubles out from the first odd item on. */
+export function half(x: number): number {
+  return x / 2;
+}
+
+/** A number for small items, a string from 3 on (results change type mid-chunk). */
+export function numberThenString(x: number): number | string {
+  return x < 3 ? x : `#${x}`;
+}

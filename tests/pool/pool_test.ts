@@ -82,6 +82,29 @@ Deno.test("Pool.map keeps order over many items and chunk sizes", async () => {
   });
 });
 
+Deno.test("map returns exactly what each call returned, whatever mix of numbers and other values", async () => {
+  await withPool({ size: 2 }, async (pool) => {
+    const numbers = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 53, 0.5, NaN, Infinity];
+    const echoed = await pool.map("echo", numbers, { chunksize: 4 });
+    assert.equal(echoed.length, numbers.length);
+    numbers.forEach((x, i) =>
+      assert.ok(Object.is(echoed[i], x), `item ${i}: ${echoed[i]} is ${x}`)
+    );
+    assert.deepEqual(await pool.map("half", [2, 4, 5, 6]), [1, 2, 2.5, 3]);
+    assert.deepEqual(await pool.map("numberThenString", [1, 2, 3, 4], { chunksize: 4 }), [
+      1,
+      2,
+      "#3",
+      "#4",
+    ]);
+    const mixed: unknown[] = [1, "a", null, { b: 2 }, [3]];
+    assert.deepEqual(await pool.map("echo", mixed, { chunksize: 5 }), mixed);
+    const imapped: number[] = [];
+    for await (const v of pool.imap("half", [1, 2, 3], { chunksize: 3 })) imapped.push(v);
+    assert.deepEqual(imapped, [0.5, 1, 1.5]);
+  });
+});
+
 Deno.test("Pool.imap reads its source lazily: an infinite source and an early break are fine", async () => {
   await withPool({ size: 2 }, async (pool) => {
     let produced = 0;
