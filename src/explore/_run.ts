@@ -23,8 +23,10 @@ export interface RunOptions {
    */
   spin?: number;
   /**
-   * How each execution gets fresh state: `"snapshot"` restores the memory `setup()` built,
-   * `"setup"` calls `setup()` again, `"auto"` snapshots when the state is only shared memory.
+   * How each execution gets fresh state: `"snapshot"` restores the memory `setup()` built (and
+   * freezes its plain objects and arrays), `"setup"` calls `setup()` again, `"auto"` snapshots when
+   * the state is only shared memory. Snapshots are ~2.5x faster on the seed's bank (20,000
+   * executions: 408 vs 1,001 ms CPU).
    * @default {"auto"}
    */
   reset?: Reset;

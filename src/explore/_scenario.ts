@@ -25,7 +25,10 @@ export type ThreadBody<S> = {
  *   `SharedArrayBuffer`, and plain objects/arrays of those. Its keys name trace addresses
  *   (`balance.value`, `lock.state`).
  * - Each execution starts from the state `setup()` built: by restoring a snapshot of its memory when
- *   the state holds only shared memory and primitives, else by calling `setup()` again.
+ *   the state holds only shared memory (its plain objects and arrays are then frozen, so a thread
+ *   that stores JS-side state in them fails loudly), else by calling `setup()` again (state with
+ *   an array of numbers, a `Map`, a class instance, …). Ghost state for checks can live in a typed
+ *   array written with plain (non-`sim`) writes: the snapshot restores it, and it costs no step.
  * - `invariant` runs after every complete execution, `always` after every step; either fails by
  *   throwing (e.g. `node:assert`), returning `false`, or returning a message string.
  * - Thread bodies must be deterministic: the same schedule must make them do the same accesses.

@@ -137,6 +137,10 @@ export interface TraceStep {
   readonly text: string;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 function show(v: unknown): string {
   return typeof v === "bigint" ? `${v}n` : String(v);
 }
@@ -418,9 +422,9 @@ export class ExplorationFailure extends Error {
     const title = (this.scenario as { name?: unknown })?.name;
     const lines = [
       this.reason.charAt(0).toUpperCase() + this.reason.slice(1),
-      `${
-        typeof title === "string" ? `scenario ${title}, ` : ""
-      }${this.threads} threads, ${this.trace.length} steps, ${this.preemptions} preemptions (found by ${this.strategy})`,
+      `${typeof title === "string" ? `scenario ${title}, ` : ""}${this.threads} threads, ${
+        plural(this.trace.length, "step")
+      }, ${plural(this.preemptions, "preemption")} (found by ${this.strategy})`,
       "",
       renderSteps(this.trace, this.threadNames, options),
       "",
