@@ -52,7 +52,10 @@ export type WaitResult = "ok" | "not-equal" | "timed-out";
  * The shared-memory operations a kernel may perform. All are sequentially consistent, as `Atomics` is.
  */
 export interface Seam {
-  /** How many times a kernel spins (re-checking with {@linkcode Seam.pause}) before it sleeps. */
+  /**
+   * How many times a kernel may {@linkcode Seam.pause} while it spins before it sleeps. Most
+   * kernels re-check after every pause; the Lock kernel re-checks after 1, 2, 4, ... 32 pauses.
+   */
   readonly spin: number;
   /** `Atomics.load`. */
   load<T extends AtomicArray>(a: T, i: number): ElementOf<T>;
