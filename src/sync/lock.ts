@@ -148,7 +148,9 @@ export class Lock {
    * ```
    */
   acquireSync(options?: SyncWaitOptions): Disposable {
-    if (!K.acquire(REAL, this.#s, deadlineOf("acquire the lock", options))) {
+    const deadline = deadlineOf("acquire the lock", options);
+    // The inlinable fast path first: ~10% of an uncontended acquire/release (bench/seam_bench.ts).
+    if (!K.tryAcquire(REAL, this.#s) && !K.acquire(REAL, this.#s, deadline)) {
       throw waitFailure("acquire the lock", options);
     }
     return new HoldGuard(this);
