@@ -270,7 +270,25 @@ async function handoff(pair: Pair, options: Options): Promise<void> {
       `| ${label} | ${spread(xs, 3)} | ${fmt(toBase, 3)} | ${fmt(toSpin)} | ${fmt(best)} |`,
     );
   }
+  // A spinning ping-pong is fast only while both workers hold a core, so it tells the regime.
+  const parallelRounds = spin.flatMap((x, r) => x < PARALLEL_SPIN_MICROS ? [r] : []);
+  console.log(
+    `\nThe rounds above in which the raw spinning ping-pong took < ` +
+      `${PARALLEL_SPIN_MICROS} µs (both workers on a core): ${parallelRounds.length} of ${options.runs}`,
+  );
+  if (parallelRounds.length === 0) return;
+  console.log("| variant | µs per round trip, median (min-max) | x raw wait/notify | x raw spin |");
+  console.log("| --- | --- | --- | --- |");
+  for (const { kind, label } of kinds) {
+    const xs = parallelRounds.map((r) => samples.get(kind)![r]!);
+    const toBase = median(parallelRounds.map((r) => samples.get(kind)![r]! / base[r]!));
+    const toSpin = median(parallelRounds.map((r) => samples.get(kind)![r]! / spin[r]!));
+    console.log(`| ${label} | ${spread(xs, 3)} | ${fmt(toBase, 3)} | ${fmt(toSpin)} |`);
+  }
 }
+
+/** Above this, a raw spinning round trip means a worker waited for a core (~0.25 µs otherwise). */
+const PARALLEL_SPIN_MICROS = 2;
 
 // --- Python peer. ------------------------------------------------------------------------------
 
