@@ -11,6 +11,7 @@
  * | word             | field   | written by                       | meaning                            |
  * | 0                | tag     | constructor, once                | TAG.Manager                        |
  * | 1                | state   | init, end (CAS, once)            | RUNNING=1, SHUT_DOWN=2, CRASHED=3  |
+ * | 2                | slots   | init, once                       | slots in use (at most SLOTS)       |
  * | 16 (own line)    | bell    | clients (add), end               | server doorbell: a sequence number |
  * | 32 (own line)    | free    | releasing clients (add), end     | free-slot sequence number          |
  * | slot k + 0       | slot    | client and server in turn (CAS)  | slot state, see below              |
@@ -47,8 +48,10 @@
  * - The server sleeps on `bell` with the value it read *before* scanning the slots; every client
  *   hand-over (post, take of a reply chunk) changes the slot, then adds to `bell`, then notifies. A
  *   hand-over the scan missed therefore changed `bell` first and the wait returns at once.
- * - A client waiting for a free slot sleeps on `free` with the value read before its scan; a release
- *   stores FREE, then adds to `free`, then notifies: same argument.
+ * - A client waiting for a free slot sleeps on `free` with the value read before it checks `state`
+ *   and scans; a release stores FREE, then adds to `free`, then notifies, and `end` writes `state`
+ *   before adding to `free`: either the client sees the change or its wait returns at once. (Checking
+ *   `state` before reading `free` loses the end's wake-up: the interleaving explorer found that.)
  * - `end` writes `state` first, then moves every slot to DEAD and bumps `bell` and `free`, notifying
  *   all waiters of each: every sleeper wakes and every later operation sees the end.
  *
@@ -58,13 +61,15 @@ import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 
 /** Word index of the manager's lifecycle state. */
 export const STATE = 1;
+/** Word index of the number of slots (written once, before the region is shared). */
+export const NSLOTS = 2;
 /** Word index of the server's doorbell (own cache line). */
 export const BELL = 16;
 /** Word index of the free-slot sequence (own cache line). */
 export const FREE = 32;
 /** Word index where slot 0 starts. */
 export const SLOT0 = 48;
-/** How many requests can be in flight at once, over all threads. */
+/** How many requests can be in flight at once, over all threads (the slots a region has room for). */
 export const SLOTS = 32;
 /** Payload bytes per slot; longer messages travel in several chunks. */
 export const CHUNK = 8192;
@@ -110,8 +115,10 @@ export function payloadByte(k: number): number {
   return (slotWord(k) + 16) * 4;
 }
 
-/** Marks a fresh region as running (before anyone can see it). */
-export function* init(A: Seam, s: Int32Array): KernelGen<void> {
+/** Marks a fresh region as running with `slots` slots (before anyone can see it). */
+export function* init(A: Seam, s: Int32Array, slots: number): KernelGen<void> {
+  if (!(slots >= 1 && slots <= SLOTS)) throw new RangeError(`Bad manager slot count: ${slots}`);
+  (yield* A.store(s, NSLOTS, slots));
   (yield* A.store(s, STATE, RUNNING));
 }
 
@@ -126,7 +133,8 @@ export function* state(A: Seam, s: Int32Array): KernelGen<number> {
  */
 export function* end(A: Seam, s: Int32Array, how: number): KernelGen<boolean> {
   if ((yield* A.compareExchange(s, STATE, RUNNING, how)) !== RUNNING) return false;
-  for (let k = 0; k < SLOTS; k++) {
+  const slots = (yield* A.load(s, NSLOTS));
+  for (let k = 0; k < slots; k++) {
     // Changing the word before notifying: a client about to sleep on its old value returns at once.
     (yield* A.exchange(s, slotWord(k), S_DEAD));
     (yield* A.notify(s, slotWord(k), Infinity));
@@ -143,11 +151,13 @@ export function* end(A: Seam, s: Int32Array, how: number): KernelGen<boolean> {
  * (nothing claimed).
  */
 export function* claim(A: Seam, s: Int32Array, deadline: number): KernelGen<number> {
+  const slots = (yield* A.load(s, NSLOTS));
   for (;;) {
-    if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
-    // Read the sequence before scanning: a release after the scan changes it (see the module doc).
+    // Read the sequence before checking the state and scanning: a release or an end after that
+    // changes it, so the wait below returns at once (`end` writes the state before bumping it).
     const seen = (yield* A.load(s, FREE));
-    for (let k = 0; k < SLOTS; k++) {
+    if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
+    for (let k = 0; k < slots; k++) {
       if (
         (yield* A.load(s, slotWord(k))) === S_FREE &&
         (yield* A.compareExchange(s, slotWord(k), S_FREE, S_CLAIMED)) === S_FREE

@@ -136,7 +136,7 @@ export class Manager implements AsyncDisposable {
       throw new TypeError(`Cannot start manager: 'name' must be a string, received ${typeof name}`);
     }
     const s = allocate(TAG.Manager, K.BYTES);
-    K.init(REAL, s);
+    K.init(REAL, s, K.SLOTS);
     const worker = new Worker(new URL("./_server.ts", import.meta.url), { type: "module", name });
     const manager = new Manager(s, worker);
     worker.postMessage({ buffer: s.buffer, byteOffset: s.byteOffset });

@@ -1,0 +1,220 @@
+/**
+ * The manager's mailbox kernel (`src/kernel/manager.ts`) under the interleaving explorer: virtual
+ * client threads and a virtual server run the derived kernels with the simulated seam, with the
+ * payload accessed through the seam too, so every shared access is a scheduling point. The explorer
+ * reports any lost wake-up as a deadlock.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { explore, sample, type Scenario } from "../../src/explore/mod.ts";
+import { REAL } from "../../src/_atomics.ts";
+import { SIM } from "../../src/explore/_engine.ts";
+import * as K from "../../src/kernel/manager.ts";
+import * as G from "../../src/kernel_gen/manager.ts";
+
+interface Shared {
+  s: Int32Array;
+}
+
+/** The first payload word of slot `k` stands for its payload. */
+const payload = (k: number) => K.slotWord(k) + 16;
+
+/** What client `id` sends: `chunks` values. */
+const request = (id: number, chunks: number) =>
+  Array.from({ length: chunks }, (_, c) => 100 * (id + 1) + c);
+
+/** What the server answers to `values`. */
+const answer = (values: number[], chunks: number) =>
+  Array.from({ length: chunks }, (_, c) => values[0]! * 10 + c);
+
+export interface Setup {
+  name: string;
+  /** The claim kernel to run (a broken variant shows that the scenario catches the bug). */
+  claim?: typeof G.claim;
+  slots: number;
+  clients: number;
+  requestChunks: number;
+  replyChunks: number;
+  /** Whether a thread ends the manager (CRASHED) while the others run. */
+  ender: boolean;
+}
+
+export function mailbox(setup: Setup): Scenario<Shared> {
+  const { slots, clients, requestChunks, replyChunks, ender } = setup;
+  const claim = setup.claim ?? G.claim;
+
+  function* client({ s }: Shared, id: number): Generator<unknown, number[] | "ended", unknown> {
+    const k = yield* claim(SIM, s, Infinity);
+    if (k < 0) return "ended";
+    const values = request(id, requestChunks);
+    for (let c = 0; c < values.length; c++) {
+      yield* SIM.store(s, payload(k), values[c]!);
+      if (!(yield* G.post(SIM, s, k, 1, values.length))) return "ended";
+      if (c + 1 < values.length && (yield* G.awaitTaken(SIM, s, k)) !== K.S_SERVER_READ) {
+        return "ended";
+      }
+    }
+    const got: number[] = [];
+    for (;;) {
+      if ((yield* G.awaitReply(SIM, s, k)) !== K.S_TO_CLIENT) return "ended";
+      got.push(yield* SIM.load(s, payload(k)));
+      if (got.length === (yield* G.chunkTotal(SIM, s, k))) {
+        yield* G.release(SIM, s, k);
+        return got;
+      }
+      if (!(yield* G.takeReplyChunk(SIM, s, k))) return "ended";
+    }
+  }
+
+  function* server({ s }: Shared): Generator<unknown, string, unknown> {
+    const incoming = new Map<number, number[]>();
+    const outgoing = new Map<number, { values: number[]; sent: number }>();
+    let served = 0;
+    function* send(k: number): Generator<unknown, void, unknown> {
+      const out = outgoing.get(k)!;
+      yield* SIM.store(s, payload(k), out.values[out.sent]!);
+      out.sent++;
+      if (out.sent === out.values.length) {
+        outgoing.delete(k);
+        served++;
+      }
+      yield* G.reply(SIM, s, k, 1, out.values.length);
+    }
+    for (;;) {
+      const seen = yield* G.bell(SIM, s);
+      for (let k = 0; k < slots; k++) {
+        const state = yield* G.slotState(SIM, s, k);
+        if (state === K.S_TO_SERVER) {
+          const got = incoming.get(k) ?? [];
+          incoming.set(k, got);
+          got.push(yield* SIM.load(s, payload(k)));
+          const total = yield* G.chunkTotal(SIM, s, k);
+          if (!(yield* G.takeRequestChunk(SIM, s, k))) continue;
+          if (got.length === total) {
+            incoming.delete(k);
+            outgoing.set(k, { values: answer(got, replyChunks), sent: 0 });
+            yield* send(k);
+          }
+        } else if (state === K.S_CLIENT_READ && outgoing.has(k)) {
+          yield* send(k);
+        }
+      }
+      if (served === clients && outgoing.size === 0) return "served all";
+      if (!(yield* G.awaitBell(SIM, s, seen))) return "ended";
+    }
+  }
+
+  function* end({ s }: Shared): Generator<unknown, boolean, unknown> {
+    return yield* G.end(SIM, s, K.CRASHED);
+  }
+
+  const threads = [
+    ...Array.from({ length: clients }, (_, id) =>
+      function* clientThread(shared: Shared) {
+        return yield* client(shared, id);
+      }),
+    server,
+    ...(ender ? [end] : []),
+  ];
+
+  return {
+    name: setup.name,
+    setup: () => {
+      const s = new Int32Array(new SharedArrayBuffer((K.SLOT0 + slots * K.SLOT_WORDS) * 4));
+      K.init(REAL, s, slots);
+      return { s };
+    },
+    threads,
+    invariant: ({ s }, results) => {
+      for (let id = 0; id < clients; id++) {
+        const got = results[id];
+        const want = answer(request(id, requestChunks), replyChunks);
+        if (ender) {
+          if (got !== "ended") assert.deepEqual(got, want, `client ${id} got another's answer`);
+        } else {
+          assert.deepEqual(got, want, `client ${id} got another's answer`);
+        }
+      }
+      if (!ender) {
+        assert.equal(results[clients], "served all");
+        for (let k = 0; k < slots; k++) assert.equal(s[K.slotWord(k)], K.S_FREE, `slot ${k} freed`);
+      } else {
+        for (let k = 0; k < slots; k++) assert.equal(s[K.slotWord(k)], K.S_DEAD, `slot ${k} dead`);
+      }
+    },
+  };
+}
+
+const small = { slots: 1, clients: 2, requestChunks: 1, replyChunks: 1, ender: false };
+
+Deno.test("Mailbox: 2 clients on 1 slot, 2-chunk requests and replies: each gets its own answer (every schedule with 1 preemption)", () => {
+  const report = explore(
+    mailbox({ ...small, name: "2 clients, 1 slot", requestChunks: 2, replyChunks: 2 }),
+    { preemptionBound: 1 },
+  );
+  assert.ok(report.ok, report.failure?.render());
+  assert.equal(report.boundCompleted, 1, report.summary);
+});
+
+Deno.test("Mailbox: an end racing 2 clients wakes every thread (every schedule with 1 preemption)", () => {
+  const report = explore(mailbox({ ...small, name: "end races", ender: true }), {
+    preemptionBound: 1,
+  });
+  assert.ok(report.ok, report.failure?.render());
+  assert.equal(report.boundCompleted, 1, report.summary);
+});
+
+for (const ender of [false, true]) {
+  for (const depth of [2, 3]) {
+    Deno.test(`Mailbox: PCT depth ${depth}, 3 clients on 2 slots, multi-chunk${ender ? ", with an end" : ""}: no failure`, () => {
+      const report = sample(
+        mailbox({
+          name: "3 clients, 2 slots",
+          slots: 2,
+          clients: 3,
+          requestChunks: 2,
+          replyChunks: 2,
+          ender,
+        }),
+        { strategy: "pct", depth, runs: 3000, seed: 20260 + depth },
+      );
+      assert.ok(report.ok, report.failure?.render());
+    });
+  }
+}
+
+/** `claim` as first written: checks the state before reading the free-slot sequence. */
+function* claimCheckingStateFirst(
+  A: typeof SIM,
+  s: Int32Array,
+  deadline: number,
+): Generator<unknown, number, unknown> {
+  const slots = yield* A.load(s, K.NSLOTS);
+  for (;;) {
+    if ((yield* A.load(s, K.STATE)) !== K.RUNNING) return K.ENDED;
+    const seen = yield* A.load(s, K.FREE);
+    for (let k = 0; k < slots; k++) {
+      if (
+        (yield* A.load(s, K.slotWord(k))) === K.S_FREE &&
+        (yield* A.compareExchange(s, K.slotWord(k), K.S_FREE, K.S_CLAIMED)) === K.S_FREE
+      ) return k;
+    }
+    if ((yield* A.wait(s, K.FREE, seen, deadline)) === "timed-out") return K.TIMED_OUT;
+  }
+}
+
+Deno.test("Mailbox regression: the scenario catches the lost wake-up of a claim that checks the state first", () => {
+  // Found by PCT (seed 7) before the fix: an end between the state check and the read of `free`.
+  const report = sample(
+    mailbox({ ...small, name: "old claim", ender: true, claim: claimCheckingStateFirst }),
+    { strategy: "pct", runs: 3000, seed: 7 },
+  );
+  assert.equal(report.failure?.kind, "deadlock", report.summary);
+  const fixed = sample(mailbox({ ...small, name: "claim", ender: true }), {
+    strategy: "pct",
+    runs: 3000,
+    seed: 7,
+  });
+  assert.ok(fixed.ok, fixed.failure?.render());
+});
