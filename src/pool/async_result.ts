@@ -40,7 +40,7 @@ export interface TaskControl {
  * );
  * await using pool = new Pool(tasks, { size: 1 });
  * const result = pool.applyAsync("square", [7]);
- * assert.equal(await result.get({ timeout: 10_000 }), 49);
+ * assert.equal(await result.get({ timeout: 120_000 }), 49); // bounds the wait, not the task
  * assert.ok(result.ready() && result.successful());
  * assert.equal(result.state, "fulfilled");
  * ```

@@ -325,7 +325,7 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    * const tasks = taskModule<{ noop(): void }>("data:text/javascript,export function noop() {}");
    * const p = new Process(tasks, "noop");
    * p.start();
-   * await p.join({ timeout: 30_000 });
+   * await p.join({ timeout: 120_000 });
    * assert.equal(p.exitCode, 0);
    * ```
    */
