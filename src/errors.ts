@@ -232,11 +232,13 @@ export class ManagerShutdownError extends Error {
 }
 
 /**
- * The worker that hosts a {@linkcode Manager}'s objects died (an uncaught error or unhandled
- * rejection in a hosted object's code, `self.close()` or `Deno.exit()` there): every pending call
- * rejects with it, in every thread, and so does every later call.
+ * The thread that hosts a {@linkcode Manager}'s objects ended without `shutdown()` (an uncaught
+ * error or unhandled rejection in a hosted object's code, `process.exit()` or `Deno.exit()` there,
+ * running out of memory): every pending call rejects with it, in every thread, and so does every
+ * later call.
  *
- * - `cause` holds the worker's error when the thread that started the manager saw it.
+ * - `cause` holds the server's error or exit code when the thread that started the manager had
+ *   seen it by then.
  *
  * @example
  * ```ts

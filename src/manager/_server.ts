@@ -1,4 +1,3 @@
-/// <reference lib="deno.worker" />
 /**
  * The manager's server: runs in the manager's dedicated worker, holds every managed object, and
  * serves the calls that clients in any thread pass through the shared-memory mailbox
@@ -8,12 +7,14 @@
  * - One call at a time: the server runs each call's synchronous part to completion before it reads
  *   the next request, so every built-in operation is atomic. A registered type's method that returns
  *   a Promise is atomic up to its first `await`; other calls run while it waits.
- * - Its death is announced: an uncaught error, an unhandled rejection, `self.close()` or
- *   `Deno.exit()` in hosted code first marks the manager CRASHED in shared memory, which wakes and
- *   fails every pending call in every thread.
+ * - Its death is announced: the thread that started the manager marks it CRASHED when this
+ *   thread exits (the `exit` event of `node:worker_threads` covers every way out), which wakes and
+ *   fails every pending call in every thread. An uncaught error or unhandled rejection in hosted
+ *   code marks it here already, before the thread goes.
  *
  * @module
  */
+import { workerData } from "node:worker_threads";
 import * as Comlink from "comlink";
 import { ASYNC, REAL } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
@@ -129,34 +130,21 @@ class ServerEndpoint implements Comlink.Endpoint {
   }
 }
 
-/** Marks the manager CRASHED before this worker goes away, whatever the way it goes. */
+/** Marks the manager CRASHED as soon as hosted code fails uncaught (this thread is going). */
 function announceDeath(s: Int32Array): void {
   const crash = () => {
     K.end(REAL, s, K.CRASHED);
   };
-  self.addEventListener("error", crash);
-  self.addEventListener("unhandledrejection", crash);
-  const close = self.close.bind(self);
-  self.close = () => {
-    crash();
-    close();
-  };
-  const exit = Deno.exit;
-  Deno.exit = ((code?: number) => {
-    crash();
-    return exit(code);
-  }) as typeof Deno.exit;
+  globalThis.addEventListener("error", crash);
+  globalThis.addEventListener("unhandledrejection", crash);
 }
 
-self.onmessage = (event: MessageEvent<{ buffer: SharedArrayBuffer; byteOffset: number }>) => {
-  self.onmessage = null;
-  const s = attach("Manager", TAG.Manager, event.data, K.BYTES);
-  announceDeath(s);
-  const endpoint = new ServerEndpoint(s);
-  Comlink.expose(makeHost(), endpoint);
-  endpoint.serve().catch((error) => {
-    // The mailbox itself failed: nothing can be served any more.
-    console.error(recordError(error));
-    K.end(REAL, s, K.CRASHED);
-  });
-};
+const s = attach("Manager", TAG.Manager, workerData, K.BYTES);
+announceDeath(s);
+const endpoint = new ServerEndpoint(s);
+Comlink.expose(makeHost(), endpoint);
+endpoint.serve().catch((error) => {
+  // The mailbox itself failed: nothing can be served any more.
+  console.error(recordError(error));
+  K.end(REAL, s, K.CRASHED);
+});

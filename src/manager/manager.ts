@@ -3,13 +3,16 @@
  * as Python's `multiprocessing.Manager()`.
  *
  * How it works: the manager allocates a shared-memory mailbox (`src/kernel/manager.ts`) and starts
- * a dedicated worker (`src/manager/_server.ts`) that serves it. Proxies speak comlink's protocol
+ * a dedicated worker thread (`src/manager/_server.ts`, through `node:worker_threads`, whose `exit`
+ * event reports every way a thread can end and whose `unref()` keeps an idle manager from holding
+ * the program open) that serves it. Proxies speak comlink's protocol
  * through the mailbox, so a proxy's structured clone is plain data plus the mailbox's
  * `SharedArrayBuffer`: it crosses `postMessage` and `Process`/`Pool` arguments without a transfer
  * list, and the revived proxy reaches the same server.
  *
  * @module
  */
+import { Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
 import * as K from "../kernel/manager.ts";
@@ -67,9 +70,11 @@ export type InstanceOf<C extends ManagedType> = C extends abstract new (...args:
  * - Proxies pass to workers through `postMessage` and as `Process`/`Pool` arguments (no transfer
  *   list); revive them with `ManagedDict.from(data)` (etc.) or `revive(data)`.
  * - `shutdown()` (or leaving an `await using` block) stops the server: later calls, from any
- *   thread, reject with `ManagerShutdownError`. If the server worker dies, pending and later calls
- *   reject with `ManagerCrashedError` instead of hanging.
- * - The server keeps the program alive until it is shut down.
+ *   thread, reject with `ManagerShutdownError`. If the server's thread ends any other way (an
+ *   uncaught error or unhandled rejection in hosted code, `process.exit()`, `Deno.exit()`, running
+ *   out of memory), pending and later calls reject with `ManagerCrashedError` instead of hanging.
+ * - The server does not keep the program alive by itself (as a Python manager, it goes when the
+ *   program ends); a pending call does.
  * - Up to 32 calls can be in flight at once over all threads; more wait for a free slot. A worker
  *   terminated in the middle of a call keeps its slot until shutdown.
  *
@@ -96,13 +101,16 @@ export class Manager implements AsyncDisposable {
     this.#s = s;
     this.#worker = worker;
     this.#connection = connect(s);
-    worker.addEventListener("error", (event) => {
-      // The server died: fail every call in every thread, and keep this program running.
-      event.preventDefault();
-      this.#connection.crashCause = new Error(event.message);
-      K.end(REAL, s, K.CRASHED);
-      worker.terminate();
+    const connection = this.#connection;
+    worker.on("error", (error: unknown) => {
+      connection.crashCause ??= error instanceof Error ? error : new Error(String(error));
     });
+    worker.on("exit", (code: number) => {
+      // Unless shutdown() ended the manager first, the server died: fail every call in every thread.
+      connection.crashCause ??= new Error(`The manager's server thread exited with code ${code}`);
+      K.end(REAL, s, K.CRASHED);
+    });
+    worker.unref();
   }
 
   /**
@@ -137,14 +145,16 @@ export class Manager implements AsyncDisposable {
     }
     const s = allocate(TAG.Manager, K.BYTES);
     K.init(REAL, s, K.SLOTS);
-    const worker = new Worker(new URL("./_server.ts", import.meta.url), { type: "module", name });
+    const worker = new Worker(new URL("./_server.ts", import.meta.url), {
+      name,
+      workerData: { buffer: s.buffer, byteOffset: s.byteOffset },
+    });
     const manager = new Manager(s, worker);
-    worker.postMessage({ buffer: s.buffer, byteOffset: s.byteOffset });
     try {
       await manager.#connection.invoke((api) => api.ping());
     } catch (error) {
       K.end(REAL, s, K.CRASHED);
-      worker.terminate();
+      await worker.terminate();
       throw error;
     }
     return manager;
@@ -353,10 +363,9 @@ export class Manager implements AsyncDisposable {
    * await assert.rejects(manager.list(), ManagerShutdownError);
    * ```
    */
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
     K.end(REAL, this.#s, K.SHUT_DOWN);
-    this.#worker.terminate();
-    return Promise.resolve();
+    await this.#worker.terminate();
   }
 
   /** Shuts the manager down when an `await using` block ends (see {@linkcode Manager.shutdown}). */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import process from "node:process";
 
 /** A counter whose increment is a non-atomic read-modify-write (safe only because calls are atomic). */
 export class Counter {
@@ -101,8 +102,13 @@ export class Crasher {
     Promise.reject(new Error("unhandled boom"));
   }
 
-  /** Closes the server worker. */
-  close(): void {
-    self.close();
+  /** Ends the server's thread with `process.exit()`. */
+  exitProcess(): void {
+    process.exit(3);
+  }
+
+  /** Ends the server's thread with `Deno.exit()`. */
+  exitDeno(): void {
+    Deno.exit(4);
   }
 }

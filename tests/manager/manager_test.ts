@@ -340,7 +340,7 @@ Deno.test("A call pending in a worker rejects when the manager shuts down", asyn
   }
 });
 
-for (const way of ["throwUncaught", "rejectUnhandled", "close"] as const) {
+for (const way of ["throwUncaught", "rejectUnhandled", "exitProcess", "exitDeno"] as const) {
   Deno.test(`A crash of the manager's worker (${way}) rejects pending calls in every thread with ManagerCrashedError`, async () => {
     const manager = await Manager.start();
     try {
