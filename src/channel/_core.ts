@@ -27,6 +27,19 @@ const LANE_HEADER = 8;
 /** What a failed put or get reports (kernel status codes). */
 export type Status = typeof K.EMPTY | typeof K.CLOSED | typeof K.FULL | typeof K.TIMED_OUT;
 
+/**
+ * How long a waiting put (`putSync`, `put`) that finds the ring full waits for consumers to free a
+ * slot before it spills into the lane, in ms. Spilling keeps a put on an unbounded queue from
+ * blocking, but once records sit in the lane every put follows them there (FIFO) until consumers
+ * drain it, and the lane (a lock and two copies per record) is slower than the ring: so a short
+ * wait that lets slower or descheduled consumers catch up pays off. Non-waiting puts (`putNowait`,
+ * `SimpleQueue.put`, `Connection.send`) spill at once.
+ */
+const RING_WAIT_MS = 1;
+
+/** #place's status when the ring is full and the caller did not allow spilling yet. */
+const RING_FULL = -100;
+
 /** Returned by the take helpers when the lane turned out to be empty. */
 const NONE: unique symbol = Symbol("none");
 
@@ -168,8 +181,16 @@ export class Channel implements QueueParts {
       if (r === K.FULL) r = await runAsync(G.count(ASYNC, S, deadline), signal);
       if (r !== K.OK) return r;
     }
+    let spill = false;
     for (;;) {
-      const r = this.#place(kind, length, payload);
+      const r = this.#place(kind, length, payload, spill);
+      if (r === RING_FULL) {
+        spill = true;
+        const until = Math.min(deadline, performance.now() + RING_WAIT_MS);
+        await runAsync(G.waitSlot(ASYNC, S, until), signal);
+        if (signal?.aborted) return this.#settle(K.TIMED_OUT);
+        continue;
+      }
       if (r !== K.FULL) return this.#settle(r);
       const w = await runAsync(
         G.waitRoom(ASYNC, S, LANE_HEADER + pad8(length), this.laneMax, deadline),
@@ -187,8 +208,14 @@ export class Channel implements QueueParts {
     deadline: number,
     nowait: boolean,
   ): number {
+    let spill = nowait;
     for (;;) {
-      const r = this.#place(kind, length, payload);
+      const r = this.#place(kind, length, payload, spill);
+      if (r === RING_FULL) {
+        spill = true;
+        K.waitSlot(REAL, this.S, Math.min(deadline, performance.now() + RING_WAIT_MS));
+        continue;
+      }
       if (r !== K.FULL || nowait) return this.#settle(r);
       const w = K.waitRoom(REAL, this.S, LANE_HEADER + pad8(length), this.laneMax, deadline);
       if (w !== K.OK) return this.#settle(w);
@@ -201,8 +228,11 @@ export class Channel implements QueueParts {
     return r;
   }
 
-  /** Writes the record into the ring or the lane: OK, CLOSED or FULL (heap at its bound). */
-  #place(kind: number, length: number, payload: unknown): number {
+  /**
+   * Writes the record into the ring or the lane: OK, CLOSED, FULL (heap at its bound), or
+   * RING_FULL (the ring is full and `spill` is false).
+   */
+  #place(kind: number, length: number, payload: unknown, spill: boolean): number {
     const S = this.S;
     if (length <= SLOT_PAYLOAD) {
       const p = K.tryReserve(REAL, S);
@@ -220,6 +250,7 @@ export class Channel implements QueueParts {
         return K.OK;
       }
       if (p === K.CLOSED) return K.CLOSED;
+      if (p === K.FULL && !spill) return RING_FULL;
     }
     return this.#placeInLane(kind, length, payload);
   }
@@ -228,7 +259,8 @@ export class Channel implements QueueParts {
     const S = this.S;
     const bytes = LANE_HEADER + pad8(length);
     const m = scratchOf(bytes);
-    new Uint32Array(m.u8.buffer, 0, 2).set([length, kind]);
+    m.i32[0] = length;
+    m.i32[1] = kind;
     C.write(m, LANE_HEADER, kind, payload);
     K.laneLock(REAL, S);
     let r: number;
@@ -335,22 +367,21 @@ export class Channel implements QueueParts {
     let length: number;
     try {
       const pos = K.lanePop(REAL, S);
-      if (pos === K.EMPTY) return NONE;
+      if (pos < 0) return NONE; // EMPTY, or RING: the ring has records to take first
+
       const cap = this.#capacity();
-      const heap = this.#heap.u8;
-      const head = scratchOf(LANE_HEADER);
-      copyOut(heap, pos, head.u8, LANE_HEADER, cap);
-      const h = new Uint32Array(head.u8.buffer, 0, 2);
-      length = h[0]!;
-      kind = h[1]!;
-      m = scratchOf(LANE_HEADER + pad8(length));
-      copyOut(heap, pos, m.u8, LANE_HEADER + length, cap);
+      // Records are 8-aligned and the capacity a power of two, so a header never wraps.
+      const h = (pos & (cap - 1)) >> 2;
+      length = this.#heap.i32[h]!;
+      kind = this.#heap.i32[h + 1]!;
+      m = scratchOf(length);
+      copyOut(this.#heap.u8, pos + LANE_HEADER, m.u8, length, cap);
       K.laneFree(REAL, S, LANE_HEADER + pad8(length));
     } finally {
       K.laneUnlock(REAL, S);
     }
     K.taken(REAL, S);
-    return C.read(m, LANE_HEADER, kind, length);
+    return C.read(m, 0, kind, length);
   }
 
   /** Whether a get would not wait now (a record is ready, or the queue is closed). */
@@ -413,25 +444,30 @@ export class StatusBox {
   }
 }
 
+/** The payload length of the item last passed to {@linkcode encode}. */
+export let encodedLength = 0;
+/** What to write for the item last passed to {@linkcode encode}: the item, or its bytes. */
+export let encodedPayload: unknown;
+
 /**
- * Encodes `item` for a put: its record kind, payload length, and the payload to write (the item,
- * or its serialized bytes). Throws `TypeError` for values that cannot be cloned and `RangeError`
- * for values larger than the heap bound `laneMax`, before anything is enqueued.
+ * Encodes `item` for a put: returns its record kind, and leaves its payload length in
+ * {@linkcode encodedLength} and the payload to write (the item, or its serialized bytes) in
+ * {@linkcode encodedPayload} (read both at once: the next encode replaces them). Throws
+ * `TypeError` for values that cannot be cloned and `RangeError` for values larger than the heap
+ * bound `laneMax`, before anything is enqueued.
  */
-export function encode(
-  what: string,
-  item: unknown,
-  laneMax: number,
-): [kind: number, length: number, payload: unknown] {
+export function encode(what: string, item: unknown, laneMax: number): number {
   const kind = C.encode(what, item);
   const length = C.encodedLength;
-  if (LANE_HEADER + pad8(length) > laneMax) {
+  if (length > SLOT_PAYLOAD && LANE_HEADER + pad8(length) > laneMax) {
     throw new RangeError(
       `Cannot ${what}: the item needs ${length} bytes, more than the queue's 'maxBytes' ` +
         `(${laneMax}) allows`,
     );
   }
-  return [kind, length, kind === C.CLONE ? C.takeCloned() : item];
+  encodedLength = length;
+  encodedPayload = C.encodedPayload;
+  return kind;
 }
 
 /** Validates a heap bound option: an integer from 4096 to 2^30, rounded up to a power of two. */

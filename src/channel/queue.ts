@@ -9,7 +9,16 @@ import { registerClass, TAG } from "../_region.ts";
 import { QueueClosedError, QueueEmptyError, QueueFullError, RuntimeError } from "../errors.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import { Channel, encode, maxBytesOf, registerFlavour, reviveQueue, StatusBox } from "./_core.ts";
+import {
+  Channel,
+  encode,
+  encodedLength,
+  encodedPayload,
+  maxBytesOf,
+  registerFlavour,
+  reviveQueue,
+  StatusBox,
+} from "./_core.ts";
 
 /** Options of {@linkcode Queue}, {@linkcode JoinableQueue} and {@linkcode SimpleQueue}. */
 export interface QueueOptions {
@@ -167,7 +176,9 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   async put(item: T, options?: WaitOptions): Promise<void> {
     const deadline = deadlineOf("put an item on the queue", options);
     const c = this.#c;
-    const [kind, length, payload] = encode("put an item on the queue", item, c.laneMax);
+    const kind = encode("put an item on the queue", item, c.laneMax);
+    const length = encodedLength;
+    const payload = encodedPayload;
     let r = c.tryPut(kind, length, payload);
     if (r === K.FULL) r = await c.put(kind, length, payload, deadline, options?.signal);
     if (r !== K.OK) throw putFailure(r, options);
@@ -197,7 +208,9 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   putSync(item: T, options?: SyncWaitOptions): void {
     const deadline = deadlineOf("put an item on the queue", options);
     const c = this.#c;
-    const [kind, length, payload] = encode("put an item on the queue", item, c.laneMax);
+    const kind = encode("put an item on the queue", item, c.laneMax);
+    const length = encodedLength;
+    const payload = encodedPayload;
     const r = c.putSync(kind, length, payload, deadline);
     if (r !== K.OK) throw putFailure(r, options);
   }
@@ -223,7 +236,9 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    */
   putNowait(item: T): void {
     const c = this.#c;
-    const [kind, length, payload] = encode("put an item on the queue", item, c.laneMax);
+    const kind = encode("put an item on the queue", item, c.laneMax);
+    const length = encodedLength;
+    const payload = encodedPayload;
     const r = c.tryPut(kind, length, payload);
     if (r !== K.OK) throw putFailure(r, undefined);
   }

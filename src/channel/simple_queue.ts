@@ -7,7 +7,15 @@
 import { registerClass, TAG } from "../_region.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, type SyncWaitOptions, type WaitOptions } from "../options.ts";
-import { Channel, encode, registerFlavour, reviveQueue, StatusBox } from "./_core.ts";
+import {
+  Channel,
+  encode,
+  encodedLength,
+  encodedPayload,
+  registerFlavour,
+  reviveQueue,
+  StatusBox,
+} from "./_core.ts";
 import { createChannel, getFailure, putFailure, type QueueOptions } from "./queue.ts";
 
 let reviving: Channel | undefined;
@@ -109,7 +117,9 @@ export class SimpleQueue<T = unknown> {
    */
   put(item: T): void {
     const c = this.#c;
-    const [kind, length, payload] = encode("put an item on the queue", item, c.laneMax);
+    const kind = encode("put an item on the queue", item, c.laneMax);
+    const length = encodedLength;
+    const payload = encodedPayload;
     const r = c.tryPut(kind, length, payload);
     if (r !== K.OK) throw putFailure(r, undefined);
   }

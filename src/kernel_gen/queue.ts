@@ -16,10 +16,14 @@
  *
  * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
  * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
- * take from the lane only when the ring holds nothing at all, reserved or published
- * (`DEQ === ENQ`). So a producer's later item can never be claimed before its earlier one: if the
- * earlier one is in the ring, consumers drain the ring first; if it is in the lane, the later one is
- * behind it in the lane (or in the ring after the lane was fully claimed).
+ * pop from the lane only when the ring holds nothing at all, reserved or published (`DEQ === ENQ`,
+ * checked while holding the lane lock, see {@linkcode lanePop}). So a producer's later item can
+ * never be claimed before its earlier one: if the earlier one is in the ring, it was reserved
+ * before the later one was appended to the lane, and the lane waits until the ring is drained; if
+ * it is in the lane, the later one is behind it in the lane (or in the ring, once the lane was
+ * fully claimed). The explorer test tests/channel/queue_explore_test.ts found the need for the
+ * check under the lock: a consumer descheduled between its look at the ring and its pop could
+ * otherwise take a lane record ahead of ring records its producer put earlier.
  *
  * Shared layout: Int32Array `q` over the queue's region (`BYTES + slots * SLOT_BYTES` bytes).
  * | word | field        | written by                        | meaning                               |
@@ -79,76 +83,120 @@
  * @module
  */
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
-import { acquire as lockAcquire, release as lockRelease } from "./lock.ts";
+import {
+  acquire as lockAcquire,
+  release as lockRelease,
+  STATE as LOCK_STATE,
+  tryAcquire as lockTryAcquire,
+} from "./lock.ts";
+
+// The functions below use these module-private twins of the exported constants: V8 reads an
+// exported binding through its module cell at every use (~7% of a lock pair, bench/seam_bench.ts),
+// while a private `const` is folded into the compiled code.
+const $SLOTS = 1;
+const $MAXSIZE = 2;
+const $FLAVOUR = 3;
+const $LANE_MAX = 4;
+const $ENQ = 16;
+const $DEQ = 32;
+const $GET_SLEEPERS = 48;
+const $PUT_SEQ = 49;
+const $PUT_SLEEPERS = 64;
+const $SPACE_SEQ = 65;
+const $COUNT = 80;
+const $UNFINISHED = 96;
+const $LANE_LOCK = 112;
+const $LANE_HEAD = 114;
+const $LANE_TAIL = 115;
+const $LANE_ITEMS = 116;
+const $LANE_CAP = 117;
+const $SLOT0 = 128;
+const $SLOT_BYTES = 64;
+const $SLOT_HEADER = 8;
+const $CLOSED_BIT = 0x80000000 | 0;
+const $MASK = 0x7fffffff;
+const $QUEUE = 1;
+const $JOINABLE = 2;
+const $SIMPLE = 3;
+const $PIPE = 4;
+const $EMPTY = -1;
+const $CLOSED = -2;
+const $LANE = -3;
+const $FULL = -4;
+const $TIMED_OUT = -5;
+const $OK = 0;
+const $RING = -6;
 
 /** Word index of the ring's slot count. */
-export const SLOTS = 1;
+export const SLOTS: number = $SLOTS;
 /** Word index of the item bound (0: unbounded). */
-export const MAXSIZE = 2;
+export const MAXSIZE: number = $MAXSIZE;
 /** Word index of the flavour (which class created the queue). */
-export const FLAVOUR = 3;
+export const FLAVOUR: number = $FLAVOUR;
 /** Word index of the heap capacity bound. */
-export const LANE_MAX = 4;
+export const LANE_MAX: number = $LANE_MAX;
 /** Word index of the enqueue position (bit 31: closed). */
-export const ENQ = 16;
+export const ENQ: number = $ENQ;
 /** Word index of the dequeue position. */
-export const DEQ = 32;
+export const DEQ: number = $DEQ;
 /** Word index of the count of consumers that may sleep. */
-export const GET_SLEEPERS = 48;
+export const GET_SLEEPERS: number = $GET_SLEEPERS;
 /** Word index of the consumers' wake-up sequence. */
-export const PUT_SEQ = 49;
+export const PUT_SEQ: number = $PUT_SEQ;
 /** Word index of the count of producers that may sleep. */
-export const PUT_SLEEPERS = 64;
+export const PUT_SLEEPERS: number = $PUT_SLEEPERS;
 /** Word index of the producers' wake-up sequence. */
-export const SPACE_SEQ = 65;
+export const SPACE_SEQ: number = $SPACE_SEQ;
 /** Word index of the item count (bounded queues). */
-export const COUNT = 80;
+export const COUNT: number = $COUNT;
 /** Word index of the unfinished-task count (JoinableQueue). */
-export const UNFINISHED = 96;
+export const UNFINISHED: number = $UNFINISHED;
 /** Word index where the lane lock's view starts (its state is the next word). */
-export const LANE_LOCK = 112;
+export const LANE_LOCK: number = $LANE_LOCK;
 /** Word index of the lane's write position. */
-export const LANE_HEAD = 114;
+export const LANE_HEAD: number = $LANE_HEAD;
 /** Word index of the lane's read position. */
-export const LANE_TAIL = 115;
+export const LANE_TAIL: number = $LANE_TAIL;
 /** Word index of the number of records in the lane. */
-export const LANE_ITEMS = 116;
+export const LANE_ITEMS: number = $LANE_ITEMS;
 /** Word index of the heap's current capacity. */
-export const LANE_CAP = 117;
+export const LANE_CAP: number = $LANE_CAP;
 /** Word index of slot 0. */
-export const SLOT0 = 128;
+export const SLOT0: number = $SLOT0;
 /** Bytes per ring slot (one cache line). */
-export const SLOT_BYTES = 64;
+export const SLOT_BYTES: number = $SLOT_BYTES;
 /** Bytes of a slot's header (seq and record header); the payload follows. */
-export const SLOT_HEADER = 8;
+export const SLOT_HEADER: number = $SLOT_HEADER;
 /** Bytes of the region before slot 0. */
-export const BYTES = SLOT0 * 4;
+export const BYTES: number = $SLOT0 * 4;
 /** Bit 31 of ENQ: the queue is closed. */
-export const CLOSED_BIT = 0x80000000 | 0;
+export const CLOSED_BIT: number = $CLOSED_BIT;
 /** Positions are 31-bit counters. */
-export const MASK = 0x7fffffff;
+export const MASK: number = $MASK;
 
 /** Flavours (word FLAVOUR). */
-export const QUEUE = 1;
+export const QUEUE: number = $QUEUE;
 /** See {@linkcode QUEUE}. */
-export const JOINABLE = 2;
+export const JOINABLE: number = $JOINABLE;
 /** See {@linkcode QUEUE}. */
-export const SIMPLE = 3;
+export const SIMPLE: number = $SIMPLE;
 /** See {@linkcode QUEUE}: one direction of a `Pipe`. */
-export const PIPE = 4;
+export const PIPE: number = $PIPE;
 
 /** Status: nothing to take right now. */
-export const EMPTY = -1;
+export const EMPTY: number = $EMPTY;
 /** Status: the queue is closed (and, for consumers, drained). */
-export const CLOSED = -2;
+export const CLOSED: number = $CLOSED;
 /** Status: the record must go to (or be taken from) the lane. */
-export const LANE = -3;
+export const LANE: number = $LANE;
 /** Status: no room (bounded queue at maxsize, or the heap at its bound). */
-export const FULL = -4;
+export const FULL: number = $FULL;
 /** Status: the deadline passed (or the wait was aborted). */
-export const TIMED_OUT = -5;
+export const TIMED_OUT: number = $TIMED_OUT;
+/** Status: the ring holds records, take those before the lane's. */
+export const RING: number = $RING;
 /** Status: success without a position. */
-export const OK = 0;
+export const OK: number = $OK;
 
 /** Names of the header words, for traces. */
 export const FIELDS: Readonly<Record<number, string>> = {
@@ -186,13 +234,13 @@ export interface Shape {
 
 /** Builds the {@linkcode Shape} of a queue region (pure: makes views, reads nothing). */
 export function shape(q: Int32Array, slots: number, maxsize: number): Shape {
-  const lk = new Int32Array(q.buffer, q.byteOffset + LANE_LOCK * 4, 2);
+  const lk = new Int32Array(q.buffer, q.byteOffset + $LANE_LOCK * 4, 2);
   return { q, lk, mask: slots - 1, maxsize };
 }
 
 /** Word index of the seq word of the slot of ring position `p` (pure). */
 export function slotWord(S: Shape, p: number): number {
-  return SLOT0 + (p & S.mask) * (SLOT_BYTES >> 2);
+  return $SLOT0 + (p & S.mask) * ($SLOT_BYTES >> 2);
 }
 
 /** `a - b` for 31-bit positions, as a signed number (pure). */
@@ -205,26 +253,36 @@ export function dif(a: number, b: number): number {
 
 /**
  * Reserves a ring slot for one record: returns its position p (write the record into slot p, then
- * {@linkcode publish}), {@linkcode LANE} if the record must go to the lane (the lane is not empty,
- * or the ring stayed full for `A.spin` re-checks), or {@linkcode CLOSED}.
+ * {@linkcode publish}), {@linkcode LANE} if the record must go to the lane (the lane is not empty),
+ * {@linkcode FULL} if the ring stayed full (see below: wait with {@linkcode waitSlot}, or use the
+ * lane), or {@linkcode CLOSED}.
  */
 export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   // FIFO across lanes: while anything waits in the lane, new records queue up behind it there.
-  if ((yield* A.load(q, LANE_ITEMS)) !== 0) return LANE;
-  let spins = A.spin;
+  if ((yield* A.load(q, $LANE_ITEMS)) !== 0) return $LANE;
+  // When the ring is full, wait for a slot while consumers make progress (DEQ moves at least once
+  // every `A.spin` re-checks), at most 32 * `A.spin` re-checks: a streaming producer then stays in
+  // the ring, while one facing idle consumers soon moves on to the lane (a put never blocks).
+  let budget = A.spin * 32;
+  let idle = A.spin;
+  let seen = -1;
   for (;;) {
-    const e = (yield* A.load(q, ENQ));
-    if (e < 0) return CLOSED;
+    const e = (yield* A.load(q, $ENQ));
+    if (e < 0) return $CLOSED;
     const d = dif((yield* A.load(q, slotWord(S, e))), e);
     if (d === 0) {
       // The slot is free for e; whoever moves ENQ from e owns it.
-      if ((yield* A.compareExchange(q, ENQ, e, (e + 1) & MASK)) === e) return e;
+      if ((yield* A.compareExchange(q, $ENQ, e, (e + 1) & $MASK)) === e) return e;
     } else if (d < 0) {
-      // Full: the slot still holds the record of the previous lap. A consumer is likely about to
-      // free it, so re-check briefly before falling back to the lane.
-      if (spins-- <= 0) return LANE;
+      // Full: the slot still holds the record of the previous lap.
+      if (--budget < 0 || --idle < 0) return $FULL;
       (yield* A.pause());
+      const p = (yield* A.load(q, $DEQ));
+      if (p !== seen) {
+        seen = p;
+        idle = A.spin;
+      }
     }
     // d > 0: another producer reserved e; read ENQ again.
   }
@@ -233,17 +291,40 @@ export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
 /** Publishes the record written into the slot of reserved position `p`, waking consumers. */
 export function* publish(A: Seam, S: Shape, p: number): KernelGen<void> {
   // Synchronizes-with: a consumer's load of seq === p+1 sees the record written before this store.
-  (yield* A.store(S.q, slotWord(S, p), (p + 1) & MASK));
+  (yield* A.store(S.q, slotWord(S, p), (p + 1) & $MASK));
   (yield* wakeConsumers(A, S));
 }
 
 /** Wakes sleeping consumers if any announced themselves (see the module doc's Dekker pair). */
 export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
   // No lost wake-up: our publish precedes this load; a sleeper's announcement precedes its re-check.
-  if ((yield* A.load(S.q, GET_SLEEPERS)) !== 0) {
-    (yield* A.add(S.q, PUT_SEQ, 1));
-    (yield* A.notify(S.q, PUT_SEQ, Infinity));
+  if ((yield* A.load(S.q, $GET_SLEEPERS)) !== 0) {
+    (yield* A.add(S.q, $PUT_SEQ, 1));
+    (yield* A.notify(S.q, $PUT_SEQ, Infinity));
   }
+}
+
+/**
+ * Waits (until `deadline`) while the ring is full, the lane empty and the queue open: a producer
+ * that found the ring full lets slower consumers catch up before it spills into the lane. Returns
+ * {@linkcode OK} (re-try {@linkcode tryReserve}) or {@linkcode TIMED_OUT}.
+ */
+export function* waitSlot(A: Seam, S: Shape, deadline: number): KernelGen<number> {
+  const q = S.q;
+  (yield* A.add(q, $PUT_SLEEPERS, 1));
+  let r = $OK;
+  for (;;) {
+    const s = (yield* A.load(q, $SPACE_SEQ));
+    const e = (yield* A.load(q, $ENQ));
+    if (e < 0 || (yield* A.load(q, $LANE_ITEMS)) !== 0 || dif((yield* A.load(q, slotWord(S, e))), e) >= 0) break;
+    // No lost wake-up: release frees the slot, then reads PUT_SLEEPERS (see count).
+    if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
+      r = $TIMED_OUT;
+      break;
+    }
+  }
+  (yield* A.sub(q, $PUT_SLEEPERS, 1));
+  return r;
 }
 
 /**
@@ -253,10 +334,10 @@ export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
 export function* tryCount(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   for (;;) {
-    if ((yield* A.load(q, ENQ)) < 0) return CLOSED;
-    const c = (yield* A.load(q, COUNT));
-    if (c >= S.maxsize) return FULL;
-    if ((yield* A.compareExchange(q, COUNT, c, c + 1)) === c) return OK;
+    if ((yield* A.load(q, $ENQ)) < 0) return $CLOSED;
+    const c = (yield* A.load(q, $COUNT));
+    if (c >= S.maxsize) return $FULL;
+    if ((yield* A.compareExchange(q, $COUNT, c, c + 1)) === c) return $OK;
   }
 }
 
@@ -267,39 +348,39 @@ export function* tryCount(A: Seam, S: Shape): KernelGen<number> {
 export function* count(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
   let r = (yield* tryCount(A, S));
-  for (let n = A.spin; r === FULL && n > 0; n--) {
+  for (let n = A.spin; r === $FULL && n > 0; n--) {
     (yield* A.pause());
     r = (yield* tryCount(A, S));
   }
-  if (r !== FULL) return r;
-  (yield* A.add(q, PUT_SLEEPERS, 1));
+  if (r !== $FULL) return r;
+  (yield* A.add(q, $PUT_SLEEPERS, 1));
   for (;;) {
-    const s = (yield* A.load(q, SPACE_SEQ));
+    const s = (yield* A.load(q, $SPACE_SEQ));
     r = (yield* tryCount(A, S));
-    if (r !== FULL) break;
+    if (r !== $FULL) break;
     // No lost wake-up: a consumer frees room, then reads PUT_SLEEPERS (non-zero since our add), then
     // changes SPACE_SEQ, which we read before re-checking.
-    if ((yield* A.wait(q, SPACE_SEQ, s, deadline)) === "timed-out") {
-      r = TIMED_OUT;
+    if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
+      r = $TIMED_OUT;
       break;
     }
   }
-  (yield* A.sub(q, PUT_SLEEPERS, 1));
+  (yield* A.sub(q, $PUT_SLEEPERS, 1));
   return r;
 }
 
 /** Gives back a count taken by {@linkcode tryCount} / {@linkcode count} (a put that failed). */
 export function* uncount(A: Seam, S: Shape): KernelGen<void> {
-  (yield* A.sub(S.q, COUNT, 1));
+  (yield* A.sub(S.q, $COUNT, 1));
   (yield* wakeProducers(A, S));
 }
 
 /** Wakes producers waiting for room, if any announced themselves. */
 export function* wakeProducers(A: Seam, S: Shape): KernelGen<void> {
   // No lost wake-up: the room was freed before this load (see count / waitRoom).
-  if ((yield* A.load(S.q, PUT_SLEEPERS)) !== 0) {
-    (yield* A.add(S.q, SPACE_SEQ, 1));
-    (yield* A.notify(S.q, SPACE_SEQ, Infinity));
+  if ((yield* A.load(S.q, $PUT_SLEEPERS)) !== 0) {
+    (yield* A.add(S.q, $SPACE_SEQ, 1));
+    (yield* A.notify(S.q, $SPACE_SEQ, Infinity));
   }
 }
 
@@ -314,26 +395,26 @@ export function* wakeProducers(A: Seam, S: Shape): KernelGen<void> {
 export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   for (;;) {
-    const p = (yield* A.load(q, DEQ));
-    const d = dif((yield* A.load(q, slotWord(S, p))), (p + 1) & MASK);
+    const p = (yield* A.load(q, $DEQ));
+    const d = dif((yield* A.load(q, slotWord(S, p))), (p + 1) & $MASK);
     if (d === 0) {
       // Published and not yet taken: whoever moves DEQ from p owns it.
-      if ((yield* A.compareExchange(q, DEQ, p, (p + 1) & MASK)) === p) return p;
+      if ((yield* A.compareExchange(q, $DEQ, p, (p + 1) & $MASK)) === p) return p;
       continue;
     }
     if (d > 0) continue; // another consumer took p; read DEQ again
-    const e = (yield* A.load(q, ENQ));
-    if ((yield* A.load(q, DEQ)) !== p) continue; // DEQ moved meanwhile: our view is stale
+    const e = (yield* A.load(q, $ENQ));
+    if ((yield* A.load(q, $DEQ)) !== p) continue; // DEQ moved meanwhile: our view is stale
     // p is reserved by a producer still writing it: wait for it, never skip it (FIFO).
-    if ((e & MASK) !== p) return EMPTY;
-    if ((yield* A.load(q, LANE_ITEMS)) !== 0) return LANE;
-    if (e >= 0) return EMPTY;
+    if ((e & $MASK) !== p) return $EMPTY;
+    if ((yield* A.load(q, $LANE_ITEMS)) !== 0) return $LANE;
+    if (e >= 0) return $EMPTY;
     // Closed, ring drained, lane looked empty: a lane put that passed its closed check before the
     // close may still be appending while holding the lane lock; take the lock to see it.
     (yield* lockAcquire(A, S.lk, Infinity));
-    const items = (yield* A.load(q, LANE_ITEMS));
+    const items = (yield* A.load(q, $LANE_ITEMS));
     (yield* lockRelease(A, S.lk));
-    return items !== 0 ? LANE : CLOSED;
+    return items !== 0 ? $LANE : $CLOSED;
   }
 }
 
@@ -344,23 +425,23 @@ export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
 export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
   let r = (yield* tryClaim(A, S));
-  for (let n = A.spin; r === EMPTY && n > 0; n--) {
+  for (let n = A.spin; r === $EMPTY && n > 0; n--) {
     (yield* A.pause());
     r = (yield* tryClaim(A, S));
   }
-  if (r !== EMPTY) return r;
-  (yield* A.add(q, GET_SLEEPERS, 1));
+  if (r !== $EMPTY) return r;
+  (yield* A.add(q, $GET_SLEEPERS, 1));
   for (;;) {
-    const s = (yield* A.load(q, PUT_SEQ));
+    const s = (yield* A.load(q, $PUT_SEQ));
     r = (yield* tryClaim(A, S));
-    if (r !== EMPTY) break;
+    if (r !== $EMPTY) break;
     // No lost wake-up: see the module doc (we announced ourselves, then read PUT_SEQ, then checked).
-    if ((yield* A.wait(q, PUT_SEQ, s, deadline)) === "timed-out") {
-      r = TIMED_OUT;
+    if ((yield* A.wait(q, $PUT_SEQ, s, deadline)) === "timed-out") {
+      r = $TIMED_OUT;
       break;
     }
   }
-  (yield* A.sub(q, GET_SLEEPERS, 1));
+  (yield* A.sub(q, $GET_SLEEPERS, 1));
   return r;
 }
 
@@ -370,49 +451,57 @@ export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
  */
 export function* poll(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
-  if ((yield* ready(A, S))) return OK;
-  (yield* A.add(q, GET_SLEEPERS, 1));
-  let r = OK;
+  if ((yield* ready(A, S))) return $OK;
+  (yield* A.add(q, $GET_SLEEPERS, 1));
+  let r = $OK;
   for (;;) {
-    const s = (yield* A.load(q, PUT_SEQ));
+    const s = (yield* A.load(q, $PUT_SEQ));
     if ((yield* ready(A, S))) break;
     // No lost wake-up: as in claim.
-    if ((yield* A.wait(q, PUT_SEQ, s, deadline)) === "timed-out") {
-      r = TIMED_OUT;
+    if ((yield* A.wait(q, $PUT_SEQ, s, deadline)) === "timed-out") {
+      r = $TIMED_OUT;
       break;
     }
   }
-  (yield* A.sub(q, GET_SLEEPERS, 1));
+  (yield* A.sub(q, $GET_SLEEPERS, 1));
   return r;
 }
 
 /** Whether a get would not wait now: a record is published or in the lane, or the queue is closed. */
 export function* ready(A: Seam, S: Shape): KernelGen<boolean> {
   const q = S.q;
-  const p = (yield* A.load(q, DEQ));
-  if (dif((yield* A.load(q, slotWord(S, p))), (p + 1) & MASK) >= 0) return true;
-  return (yield* A.load(q, LANE_ITEMS)) !== 0 || (yield* A.load(q, ENQ)) < 0;
+  const p = (yield* A.load(q, $DEQ));
+  if (dif((yield* A.load(q, slotWord(S, p))), (p + 1) & $MASK) >= 0) return true;
+  return (yield* A.load(q, $LANE_ITEMS)) !== 0 || (yield* A.load(q, $ENQ)) < 0;
 }
 
 /** Frees the slot of claimed position `p` for the next lap, and accounts for the taken item. */
 export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
   // Synchronizes-with: the producer that next sees seq === p+N writes after our reads of the slot.
-  (yield* A.store(S.q, slotWord(S, p), (p + S.mask + 1) & MASK));
+  (yield* A.store(S.q, slotWord(S, p), (p + S.mask + 1) & $MASK));
   (yield* taken(A, S));
 }
 
 /** Accounts for one item leaving the queue (either lane): uncounts it and wakes producers. */
 export function* taken(A: Seam, S: Shape): KernelGen<void> {
-  if (S.maxsize > 0) (yield* A.sub(S.q, COUNT, 1));
+  if (S.maxsize > 0) (yield* A.sub(S.q, $COUNT, 1));
   (yield* wakeProducers(A, S));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The lane: every function below but waitRoom runs while holding the lane lock.
 
-/** Takes the lane lock (its critical sections only copy bytes, so it is held briefly). */
+/**
+ * Takes the lane lock. Its critical sections only copy bytes, so it is held briefly: spin on it
+ * (16 * `A.spin` re-checks) before the Lock kernel's own spin-then-sleep.
+ */
 export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
-  (yield* lockAcquire(A, S.lk, Infinity));
+  const lk = S.lk;
+  for (let n = A.spin * 16; n > 0; n--) {
+    if ((yield* A.load(lk, LOCK_STATE)) === 0 && (yield* lockTryAcquire(A, lk))) return;
+    (yield* A.pause());
+  }
+  (yield* lockAcquire(A, lk, Infinity));
 }
 
 /** Releases the lane lock. */
@@ -426,46 +515,56 @@ export function* laneUnlock(A: Seam, S: Shape): KernelGen<void> {
  */
 export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number> {
   const q = S.q;
-  if ((yield* A.load(q, ENQ)) < 0) return CLOSED;
-  const head = (yield* A.load(q, LANE_HEAD));
-  const used = dif(head, (yield* A.load(q, LANE_TAIL)));
-  if ((yield* A.load(q, LANE_CAP)) - used < bytes) return FULL;
-  (yield* A.store(q, LANE_HEAD, (head + bytes) & MASK));
+  if ((yield* A.load(q, $ENQ)) < 0) return $CLOSED;
+  const head = (yield* A.load(q, $LANE_HEAD));
+  const used = dif(head, (yield* A.load(q, $LANE_TAIL)));
+  if ((yield* A.load(q, $LANE_CAP)) - used < bytes) return $FULL;
+  (yield* A.store(q, $LANE_HEAD, (head + bytes) & $MASK));
   return head;
 }
 
 /** Makes the record written at the reserved position visible to consumers. */
 export function* laneCommit(A: Seam, S: Shape): KernelGen<void> {
-  (yield* A.add(S.q, LANE_ITEMS, 1));
+  (yield* A.add(S.q, $LANE_ITEMS, 1));
 }
 
-/** Takes the lane's oldest record: returns its heap position, or {@linkcode EMPTY}. */
+/**
+ * Takes the lane's oldest record: returns its heap position, {@linkcode EMPTY}, or
+ * {@linkcode RING} when the ring holds records (take those first).
+ */
 export function* lanePop(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
-  if ((yield* A.load(q, LANE_ITEMS)) === 0) return EMPTY;
-  (yield* A.sub(q, LANE_ITEMS, 1));
-  return (yield* A.load(q, LANE_TAIL));
+  if ((yield* A.load(q, $LANE_ITEMS)) === 0) return $EMPTY;
+  // FIFO across lanes: a record reserved in the ring before the lane's oldest record was appended
+  // must be taken first. That record was committed before we took the lock, so if the ring is
+  // empty now (DEQ read first, then ENQ: since DEQ <= ENQ and both only grow, equal values mean
+  // empty at the ENQ read), every ring record reserved before it has been claimed. A consumer's
+  // earlier look at the ring (tryClaim) is not enough: it may be long stale.
+  const d = (yield* A.load(q, $DEQ));
+  if (((yield* A.load(q, $ENQ)) & $MASK) !== d) return $RING;
+  (yield* A.sub(q, $LANE_ITEMS, 1));
+  return (yield* A.load(q, $LANE_TAIL));
 }
 
 /** Frees the `bytes` bytes of the record just popped at the lane's tail. */
 export function* laneFree(A: Seam, S: Shape, bytes: number): KernelGen<void> {
-  (yield* A.store(S.q, LANE_TAIL, ((yield* A.load(S.q, LANE_TAIL)) + bytes) & MASK));
+  (yield* A.store(S.q, $LANE_TAIL, ((yield* A.load(S.q, $LANE_TAIL)) + bytes) & $MASK));
 }
 
 /** The lane's tail position and used bytes, for relinearizing the heap when it grows. */
 export function* laneSpan(A: Seam, S: Shape): KernelGen<[tail: number, used: number]> {
-  const tail = (yield* A.load(S.q, LANE_TAIL));
-  return [tail, dif((yield* A.load(S.q, LANE_HEAD)), tail)];
+  const tail = (yield* A.load(S.q, $LANE_TAIL));
+  return [tail, dif((yield* A.load(S.q, $LANE_HEAD)), tail)];
 }
 
 /** Records the heap's new capacity after growing it. */
 export function* laneResize(A: Seam, S: Shape, capacity: number): KernelGen<void> {
-  (yield* A.store(S.q, LANE_CAP, capacity));
+  (yield* A.store(S.q, $LANE_CAP, capacity));
 }
 
 /**
  * Waits (without the lane lock) until the lane could take `bytes` bytes: the heap has that much
- * free capacity, or can still grow (`capacity < laneMax`). Returns {@linkcode OK},
+ * free capacity, or would have once grown to its bound `laneMax`. Returns {@linkcode OK},
  * {@linkcode CLOSED} or {@linkcode TIMED_OUT}.
  */
 export function* waitRoom(
@@ -476,27 +575,27 @@ export function* waitRoom(
   deadline: number,
 ): KernelGen<number> {
   const q = S.q;
-  (yield* A.add(q, PUT_SLEEPERS, 1));
+  (yield* A.add(q, $PUT_SLEEPERS, 1));
   let r: number;
   for (;;) {
-    const s = (yield* A.load(q, SPACE_SEQ));
-    if ((yield* A.load(q, ENQ)) < 0) {
-      r = CLOSED;
+    const s = (yield* A.load(q, $SPACE_SEQ));
+    if ((yield* A.load(q, $ENQ)) < 0) {
+      r = $CLOSED;
       break;
     }
-    const cap = (yield* A.load(q, LANE_CAP));
-    const used = dif((yield* A.load(q, LANE_HEAD)), (yield* A.load(q, LANE_TAIL)));
-    if (cap < laneMax || cap - used >= bytes) {
-      r = OK;
+    // Room now, or room once the heap grows to its bound (the grower always reaches it if needed).
+    const used = dif((yield* A.load(q, $LANE_HEAD)), (yield* A.load(q, $LANE_TAIL)));
+    if (laneMax - used >= bytes) {
+      r = $OK;
       break;
     }
     // No lost wake-up: laneFree happens before the consumer's wakeProducers (see count).
-    if ((yield* A.wait(q, SPACE_SEQ, s, deadline)) === "timed-out") {
-      r = TIMED_OUT;
+    if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
+      r = $TIMED_OUT;
       break;
     }
   }
-  (yield* A.sub(q, PUT_SLEEPERS, 1));
+  (yield* A.sub(q, $PUT_SLEEPERS, 1));
   return r;
 }
 
@@ -507,18 +606,18 @@ export function* waitRoom(
 export function* close(A: Seam, S: Shape): KernelGen<void> {
   const q = S.q;
   for (;;) {
-    const e = (yield* A.load(q, ENQ));
-    if (e < 0 || (yield* A.compareExchange(q, ENQ, e, e | CLOSED_BIT)) === e) break;
+    const e = (yield* A.load(q, $ENQ));
+    if (e < 0 || (yield* A.compareExchange(q, $ENQ, e, e | $CLOSED_BIT)) === e) break;
   }
-  (yield* A.add(q, PUT_SEQ, 1));
-  (yield* A.notify(q, PUT_SEQ, Infinity));
-  (yield* A.add(q, SPACE_SEQ, 1));
-  (yield* A.notify(q, SPACE_SEQ, Infinity));
+  (yield* A.add(q, $PUT_SEQ, 1));
+  (yield* A.notify(q, $PUT_SEQ, Infinity));
+  (yield* A.add(q, $SPACE_SEQ, 1));
+  (yield* A.notify(q, $SPACE_SEQ, Infinity));
 }
 
 /** Whether the queue is closed. */
 export function* closed(A: Seam, S: Shape): KernelGen<boolean> {
-  return (yield* A.load(S.q, ENQ)) < 0;
+  return (yield* A.load(S.q, $ENQ)) < 0;
 }
 
 /**
@@ -527,15 +626,15 @@ export function* closed(A: Seam, S: Shape): KernelGen<boolean> {
  */
 export function* size(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
-  if (S.maxsize > 0) return (yield* A.load(q, COUNT));
-  const d = (yield* A.load(q, DEQ));
-  const ring = dif((yield* A.load(q, ENQ)) & MASK, d);
-  return Math.max(0, ring) + (yield* A.load(q, LANE_ITEMS));
+  if (S.maxsize > 0) return (yield* A.load(q, $COUNT));
+  const d = (yield* A.load(q, $DEQ));
+  const ring = dif((yield* A.load(q, $ENQ)) & $MASK, d);
+  return Math.max(0, ring) + (yield* A.load(q, $LANE_ITEMS));
 }
 
 /** Counts one more unfinished task (a JoinableQueue put, before it publishes). */
 export function* addTask(A: Seam, S: Shape): KernelGen<void> {
-  (yield* A.add(S.q, UNFINISHED, 1));
+  (yield* A.add(S.q, $UNFINISHED, 1));
 }
 
 /**
@@ -545,10 +644,10 @@ export function* addTask(A: Seam, S: Shape): KernelGen<void> {
 export function* taskDone(A: Seam, S: Shape): KernelGen<boolean> {
   const q = S.q;
   for (;;) {
-    const u = (yield* A.load(q, UNFINISHED));
+    const u = (yield* A.load(q, $UNFINISHED));
     if (u <= 0) return false;
-    if ((yield* A.compareExchange(q, UNFINISHED, u, u - 1)) === u) {
-      if (u === 1) (yield* A.notify(q, UNFINISHED, Infinity));
+    if ((yield* A.compareExchange(q, $UNFINISHED, u, u - 1)) === u) {
+      if (u === 1) (yield* A.notify(q, $UNFINISHED, Infinity));
       return true;
     }
   }
@@ -558,9 +657,9 @@ export function* taskDone(A: Seam, S: Shape): KernelGen<boolean> {
 export function* join(A: Seam, S: Shape, deadline: number): KernelGen<boolean> {
   const q = S.q;
   for (;;) {
-    const u = (yield* A.load(q, UNFINISHED));
+    const u = (yield* A.load(q, $UNFINISHED));
     if (u === 0) return true;
     // No lost wake-up: we sleep only while UNFINISHED === u !== 0; reaching 0 changes it and notifies.
-    if ((yield* A.wait(q, UNFINISHED, u, deadline)) === "timed-out") return false;
+    if ((yield* A.wait(q, $UNFINISHED, u, deadline)) === "timed-out") return false;
   }
 }

@@ -1,0 +1,371 @@
+/**
+ * Queue throughput between workers, and the cost of each record encoding.
+ *
+ * Two parts:
+ * 1. `Deno.bench` groups (run by `deno bench`): one put + get of one item on the same thread, per
+ *    item shape, with Interlock's type-tagged records vs `node:v8` `serialize`/`deserialize` (the
+ *    structured-clone wire format every other value takes) vs `structuredClone`. Situation: the
+ *    per-item CPU cost of a queue with no contention; this is what chose the fast record kinds.
+ * 2. A `deno run` script (multi-worker throughput does not fit `Deno.bench`): one producer worker
+ *    puts N small items, one consumer worker gets them, both started together behind a shared
+ *    flag; items/s = N / (last get - start). Baseline in the same run: a `MessageChannel` relay
+ *    (the producer posts each item on a port, the consumer's `onmessage` takes it), the way workers
+ *    talk without shared memory. Each figure is the median of `--runs` rounds that interleave the
+ *    variants, and each ratio the median of per-round ratios. Peer: Python's
+ *    `multiprocessing.Queue` (`bench/peers/python_queue.py`, run when `python3` exists).
+ *
+ * Run: `deno bench --allow-read --allow-env --allow-sys bench/queue_bench.ts` and
+ * `deno run --allow-read --allow-env --allow-sys --allow-run bench/queue_bench.ts [--items 500000] [--runs 5]`
+ *
+ * This module is also the workers' entry point (see the bottom).
+ *
+ * @module
+ */
+import { deserialize, serialize } from "node:v8";
+import { Queue, revive, SimpleQueue } from "../mod.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: per-item cost on one thread
+
+const SHAPES: Record<string, unknown> = {
+  number: 12345.5,
+  "short string": "item-12345",
+  "small object": { id: 7, name: "widget", tags: ["a", "b"] },
+};
+
+for (const [shape, value] of Object.entries(SHAPES)) {
+  const queue = new Queue<unknown>();
+  Deno.bench({
+    name: `Queue putNowait + getNowait (${shape})`,
+    group: `one item, ${shape}`,
+    fn: () => {
+      queue.putNowait(value);
+      queue.getNowait();
+    },
+  });
+  Deno.bench({
+    name: `node:v8 serialize + deserialize (${shape})`,
+    group: `one item, ${shape}`,
+    baseline: true,
+    fn: () => {
+      deserialize(serialize(value));
+    },
+  });
+  Deno.bench({
+    name: `structuredClone (${shape})`,
+    group: `one item, ${shape}`,
+    fn: () => {
+      structuredClone(value);
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: worker to worker
+
+/** A job for a bench worker. */
+type Job =
+  | { kind: "queue-produce"; queue: Queue<unknown>; items: Items; n: number; go: Int32Array }
+  | { kind: "queue-consume"; queue: Queue<unknown>; n: number; go: Int32Array; async: boolean }
+  | { kind: "simple-produce"; queue: SimpleQueue<unknown>; items: Items; n: number; go: Int32Array }
+  | { kind: "simple-consume"; queue: SimpleQueue<unknown>; n: number; go: Int32Array }
+  | { kind: "port-produce"; port: MessagePort; items: Items; n: number; go: Int32Array }
+  | { kind: "port-consume"; port: MessagePort; n: number; go: Int32Array };
+
+/** Which small items a producer sends. */
+type Items = "numbers" | "strings";
+
+/** What a worker reports: wall-clock ms (timeOrigin-based) of its first and last item. */
+interface Report {
+  start: number;
+  end: number;
+  check: number;
+}
+
+const STRINGS = Array.from({ length: 1024 }, (_, k) => `item-${k}`);
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Announces arrival at the start gate (word 1), then waits for the go (word 0). */
+function waitGo(go: Int32Array): number {
+  Atomics.add(go, 1, 1);
+  Atomics.notify(go, 1);
+  while (Atomics.load(go, 0) === 0) Atomics.wait(go, 0, 0);
+  return now();
+}
+
+async function runJob(job: Job): Promise<Report> {
+  switch (job.kind) {
+    case "queue-produce":
+    case "simple-produce": {
+      const { n, items } = job;
+      const start = waitGo(job.go);
+      if (job.kind === "queue-produce") {
+        const q = job.queue;
+        if (items === "numbers") { for (let k = 0; k < n; k++) q.putSync(k); }
+        else for (let k = 0; k < n; k++) q.putSync(STRINGS[k & 1023]);
+      } else {
+        const q = job.queue;
+        if (items === "numbers") { for (let k = 0; k < n; k++) q.put(k); }
+        else for (let k = 0; k < n; k++) q.put(STRINGS[k & 1023]);
+      }
+      return { start, end: now(), check: n };
+    }
+    case "queue-consume":
+    case "simple-consume": {
+      const { n } = job;
+      let check = 0;
+      const start = waitGo(job.go);
+      if (job.kind === "simple-consume") {
+        for (let k = 0; k < n; k++) check += sizeOf(job.queue.getSync());
+      } else if (job.async) {
+        for (let k = 0; k < n; k++) check += sizeOf(await job.queue.get());
+      } else {
+        for (let k = 0; k < n; k++) check += sizeOf(job.queue.getSync());
+      }
+      return { start, end: now(), check };
+    }
+    case "port-produce": {
+      const { n, items, port } = job;
+      const start = waitGo(job.go);
+      if (items === "numbers") { for (let k = 0; k < n; k++) port.postMessage(k); }
+      else for (let k = 0; k < n; k++) port.postMessage(STRINGS[k & 1023]);
+      return { start, end: now(), check: n };
+    }
+    case "port-consume": {
+      const { n, port } = job;
+      let check = 0;
+      let k = 0;
+      const done = Promise.withResolvers<number>();
+      port.onmessage = (e) => {
+        check += sizeOf(e.data);
+        if (++k === n) done.resolve(now());
+      };
+      const start = waitGo(job.go);
+      const end = await done.promise;
+      port.close();
+      return { start, end, check };
+    }
+  }
+}
+
+function sizeOf(x: unknown): number {
+  return typeof x === "string" ? x.length : (x as number) & 1;
+}
+
+const WORKER = new URL(import.meta.url);
+
+/** One round of one variant: two fresh workers, one producer and one consumer. */
+async function pair(produce: Job, consume: Job, transfer: Transferable[][]): Promise<number> {
+  const workers = [0, 1].map(() => new Worker(WORKER, { type: "module" }));
+  try {
+    const ready = workers.map((w) =>
+      new Promise<void>((resolve) => {
+        w.onmessage = () => resolve();
+      })
+    );
+    await Promise.all(ready); // both loaded
+    const results = workers.map((w, k) =>
+      new Promise<Report>((resolve, reject) => {
+        w.onmessage = (e: MessageEvent<{ ok: boolean; report: Report; error: unknown }>) =>
+          e.data.ok ? resolve(e.data.report) : reject(e.data.error);
+        w.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(e.message));
+        };
+        w.postMessage(k === 0 ? produce : consume, transfer[k]!);
+      })
+    );
+    // Wait until both workers stand at the start gate, then start them together.
+    const go = produce.go;
+    for (let arrived = Atomics.load(go, 1); arrived < 2; arrived = Atomics.load(go, 1)) {
+      await Atomics.waitAsync(go, 1, arrived, 1000).value;
+    }
+    const t0 = now();
+    Atomics.store(go, 0, 1);
+    Atomics.notify(go, 0);
+    const [p, c] = await Promise.all(results);
+    if (p!.check !== (consume as { n: number }).n) throw new Error("Producer sent too few items");
+    return (consume as { n: number }).n / ((c!.end - Math.min(t0, p!.start)) / 1000);
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}
+
+type Variant = { label: string; run: (items: Items, n: number) => Promise<number> };
+
+const VARIANTS: Variant[] = [
+  {
+    label: "MessageChannel relay (baseline)",
+    run: (items, n) => {
+      const go = new Int32Array(new SharedArrayBuffer(8));
+      const { port1, port2 } = new MessageChannel();
+      return pair(
+        { kind: "port-produce", port: port1, items, n, go },
+        { kind: "port-consume", port: port2, n, go },
+        [[port1], [port2]],
+      );
+    },
+  },
+  {
+    label: "Queue putSync / getSync",
+    run: (items, n) => {
+      const go = new Int32Array(new SharedArrayBuffer(8));
+      const queue = new Queue<unknown>();
+      return pair(
+        { kind: "queue-produce", queue, items, n, go },
+        { kind: "queue-consume", queue, n, go, async: false },
+        [[], []],
+      );
+    },
+  },
+  {
+    label: "Queue(1024) putSync / getSync",
+    run: (items, n) => {
+      const go = new Int32Array(new SharedArrayBuffer(8));
+      const queue = new Queue<unknown>(1024);
+      return pair(
+        { kind: "queue-produce", queue, items, n, go },
+        { kind: "queue-consume", queue, n, go, async: false },
+        [[], []],
+      );
+    },
+  },
+  {
+    label: "Queue putSync / await get",
+    run: (items, n) => {
+      const go = new Int32Array(new SharedArrayBuffer(8));
+      const queue = new Queue<unknown>();
+      return pair(
+        { kind: "queue-produce", queue, items, n, go },
+        { kind: "queue-consume", queue, n, go, async: true },
+        [[], []],
+      );
+    },
+  },
+  {
+    label: "SimpleQueue put / getSync",
+    run: (items, n) => {
+      const go = new Int32Array(new SharedArrayBuffer(8));
+      const queue = new SimpleQueue<unknown>();
+      return pair(
+        { kind: "simple-produce", queue, items, n, go },
+        { kind: "simple-consume", queue, n, go },
+        [[], []],
+      );
+    },
+  },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmt(x: number, digits = 2): string {
+  return x.toFixed(digits);
+}
+
+function parseOptions(args: string[]): { items: number; runs: number } {
+  const options = { items: 500_000, runs: 5 };
+  for (let k = 0; k < args.length; k += 2) {
+    const [flag, value] = [args[k], Number(args[k + 1])];
+    if (flag === "--items" && Number.isInteger(value) && value > 0) options.items = value;
+    else if (flag === "--runs" && Number.isInteger(value) && value > 0) options.runs = value;
+    else throw new TypeError(`Unknown or invalid option: ${flag} ${args[k + 1]}`);
+  }
+  return options;
+}
+
+async function python(n: number, runs: number): Promise<void> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("python3", {
+      args: [
+        new URL("./peers/python_queue.py", import.meta.url).pathname,
+        "--items",
+        String(
+          Math.min(n, 200_000),
+        ),
+        "--runs",
+        String(runs),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  } catch {
+    console.log("\nPeer: python3 not found, Python multiprocessing.Queue skipped");
+    return;
+  }
+  if (!out.success) {
+    console.log("\nPeer: python_queue.py failed");
+    return;
+  }
+  const rows = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+  console.log("\nPeer: Python multiprocessing.Queue, 1 producer process -> 1 consumer process");
+  console.log("| items | M items/s median (min-max) |");
+  console.log("| --- | --- |");
+  for (const items of ["numbers", "strings"]) {
+    const xs = rows.filter((r) => r.items === items).map((r) => r.items_per_s / 1e6);
+    console.log(
+      `| ${items} | ${fmt(median(xs), 3)} (${fmt(Math.min(...xs), 3)}-${
+        fmt(Math.max(...xs), 3)
+      }) |`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const { items: n, runs } = parseOptions(Deno.args);
+  console.log(
+    `Interlock queue_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
+      `${navigator.hardwareConcurrency} cores, ${n} items per round, ${runs} rounds`,
+  );
+  for (const items of ["numbers", "strings"] as const) {
+    const results = VARIANTS.map(() => [] as number[]);
+    for (let r = 0; r < runs; r++) {
+      for (let v = 0; v < VARIANTS.length; v++) results[v]!.push(await VARIANTS[v]!.run(items, n));
+    }
+    console.log(`\n1 producer worker -> 1 consumer worker, small ${items}`);
+    console.log("| variant | M items/s median (min-max) | x MessageChannel |");
+    console.log("| --- | --- | --- |");
+    const base = results[0]!;
+    VARIANTS.forEach((variant, v) => {
+      const xs = results[v]!.map((x) => x / 1e6);
+      const ratio = median(results[v]!.map((x, r) => x / base[r]!));
+      console.log(
+        `| ${variant.label} | ${fmt(median(xs))} (${fmt(Math.min(...xs))}-${
+          fmt(Math.max(...xs))
+        }) | ${fmt(ratio)} |`,
+      );
+    });
+  }
+  await python(n, runs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+declare const WorkerGlobalScope: unknown;
+
+if (typeof WorkerGlobalScope !== "undefined") {
+  // A bench worker: say we are loaded, then run one job.
+  const scope = globalThis as unknown as {
+    postMessage(m: unknown): void;
+    onmessage: ((e: MessageEvent<Job>) => void) | null;
+  };
+  scope.onmessage = async (e) => {
+    try {
+      const report = await runJob(revive(e.data) as Job);
+      scope.postMessage({ ok: true, report });
+    } catch (error) {
+      scope.postMessage({ ok: false, error });
+    }
+  };
+  scope.postMessage("ready");
+} else if (import.meta.main) {
+  await main();
+}
