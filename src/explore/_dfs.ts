@@ -403,9 +403,10 @@ function analyse(
     }
     // Bookkeeping.
     for (let t = 0; t < T; t++) threadClock[base + t] = clocks[row + t]!;
-    if (e.woke) {
-      // The threads a notify woke continue after it.
-      for (const w of e.woke) {
+    const continued = e.forwarded?.length ? [...(e.woke ?? []), ...e.forwarded] : e.woke;
+    if (continued) {
+      // The threads a notify woke (and the forwarders it handed a wake-up) continue after it.
+      for (const w of continued) {
         const wb = w * T;
         for (let t = 0; t < T; t++) {
           if (clocks[row + t]! > threadClock[wb + t]!) threadClock[wb + t] = clocks[row + t]!;

@@ -40,6 +40,8 @@ export const TIMEOUT = 9;
 export const RUNNABLE = 0;
 export const BLOCKED = 1;
 export const DONE = 2;
+/** A forwarder with nothing to forward (neither enabled nor unfinished). */
+export const PARKED = 3;
 
 /** What a thread body yields (through `yield*`) at every shared access. */
 const OP: unique symbol = Symbol("interlock.explore.op");
@@ -65,6 +67,20 @@ export class Thread {
   key = 0;
   /** Set by `pause`: give way to the other threads for one step. */
   yielded = false;
+  /** Set by a wrapper while it runs a kernel on behalf of a call with an abort signal. */
+  abortable = false;
+  /** Whether the current sleep can be aborted (it began while `abortable`). */
+  abortWait = false;
+  /** Set when this thread's last sleep was aborted (the wrapper throws an `AbortError`). */
+  aborted = false;
+  /**
+   * For a forwarder (see {@linkcode Execution.forwarderOf}): the thread it forwards for; else -1.
+   */
+  forwardsFor = -1;
+  /** A forwarder's pending forwards: the addresses to notify once each. */
+  readonly forwards: { a: Int32Array; i: number }[] = [];
+  /** This thread's forwarder, once it has one. */
+  forwarder: Thread | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
   failed = false;
@@ -260,6 +276,20 @@ export function addressOf(a: AtomicArray, i: number): number {
   return bufferId(a.buffer) * 2 ** 32 + a.byteOffset + i * a.BYTES_PER_ELEMENT;
 }
 
+/**
+ * A waiter-list entry left behind by an aborted sleep: production's `runAsync` cannot withdraw an
+ * in-flight `Atomics.waitAsync`, so on abort it resumes the kernel at once and leaves the wait
+ * registered; a `notify` that lands on it counts as a wake-up and is passed on by one more
+ * `notify` on the same word, later (`src/_async.ts`). The explorer models "later" as a step of the
+ * aborting thread's forwarder.
+ */
+class Orphan {
+  readonly of: Thread;
+  constructor(of: Thread) {
+    this.of = of;
+  }
+}
+
 /** One step as recorded (for traces, replay checks and partial-order reduction). */
 export interface Event {
   /** The thread that moved. */
@@ -278,6 +308,13 @@ export interface Event {
   slept: boolean;
   /** Threads a `notify` woke, in order. */
   woke: number[] | undefined;
+  /**
+   * Forwarders a `notify` handed a wake-up to (it landed on an aborted sleeper's orphaned wait,
+   * which production forwards with one more `notify` later).
+   */
+  forwarded: number[] | undefined;
+  /** A TIMEOUT step that was an abort (the orphaned wait stays in the waiter list). */
+  aborted: boolean;
   /** Whether the operation threw (the error went into the thread). */
   threw: boolean;
   /** Whether this step preempted a thread that could have continued. */
@@ -339,7 +376,7 @@ export class Execution {
   cause: unknown = undefined;
   /** The shared state it ran on. */
   readonly shared: unknown;
-  readonly #queues = new Map<number, Thread[]>();
+  readonly #queues = new Map<number, (Thread | Orphan)[]>();
   #yielders = 0;
 
   constructor(p: Prepared, record: boolean) {
@@ -347,7 +384,8 @@ export class Execution {
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
     this.threads = new Array(n);
-    this.enabled = new Array(n).fill(0);
+    // Room for one forwarder per thread.
+    this.enabled = new Array(2 * n).fill(0);
     for (let k = 0; k < n; k++) this.threads[k] = new Thread(k, p.names[k]!);
   }
 
@@ -383,7 +421,7 @@ export class Execution {
       if (t.status === RUNNABLE) {
         if (t.yielded) yielded++;
         else this.enabled[c++] = k;
-      } else if (t.status === BLOCKED && t.deadline !== Infinity) {
+      } else if (t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait)) {
         this.enabled[c++] = k;
       }
     }
@@ -417,19 +455,48 @@ export class Execution {
     }
     this.last = k;
     if (t.status === BLOCKED) {
-      // The timeout fires: leave the waiter list, return "timed-out".
+      // The timeout fires (the sleeper leaves the waiter list) or the abort signal does (its wait
+      // stays there, orphaned); either way the kernel sees "timed-out".
       const list = this.#queues.get(t.key)!;
-      list.splice(list.indexOf(t), 1);
+      const at = list.indexOf(t);
+      if (t.abortWait) {
+        list[at] = new Orphan(t);
+        t.aborted = true;
+      } else {
+        list.splice(at, 1);
+      }
+      t.abortWait = false;
       t.status = RUNNABLE;
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
-      if (ev) ev.after = atomics.load(t.a, t.i);
+      if (ev) {
+        ev.after = atomics.load(t.a, t.i);
+        ev.aborted = t.aborted;
+      }
       this.#resume(t, "timed-out", false);
       if (ev) ev.finished = t.status === DONE;
+      return;
+    }
+    if (t.forwardsFor >= 0) {
+      // A forwarder passes on one wake-up that landed on an orphaned wait.
+      t.forwards.shift();
+      t.op = NOTIFY;
+      t.x = 1;
+      const forwarded: number[] = [];
+      const woke = this.#notify(t, forwarded);
+      const ev = this.#record(t, NOTIFY, preempted, woke.length);
+      if (ev) {
+        ev.woke = woke;
+        ev.forwarded = forwarded;
+        ev.after = atomics.load(t.a, t.i);
+      }
+      this.#park(t);
+      for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
       return;
     }
     let result: unknown;
     let slept = false;
     let woke: number[] | undefined;
+    let forwarded: number[] | undefined;
     let threw = false;
     try {
       switch (t.op) {
@@ -456,8 +523,9 @@ export class Execution {
           slept = result === undefined;
           break;
         case NOTIFY:
-          woke = this.#notify(t);
-          result = woke.length;
+          forwarded = [];
+          woke = this.#notify(t, forwarded);
+          result = woke.length + forwarded.length;
           break;
         case PAUSE:
           t.yielded = true;
@@ -472,6 +540,7 @@ export class Execution {
     if (ev) {
       ev.slept = slept;
       ev.woke = woke;
+      ev.forwarded = forwarded;
       ev.threw = threw;
       if (!threw && t.op !== PAUSE) ev.after = atomics.load(t.a, t.i);
     }
@@ -493,6 +562,8 @@ export class Execution {
       after: undefined,
       slept: false,
       woke: undefined,
+      forwarded: undefined,
+      aborted: false,
       threw: false,
       preempted,
       finished: false,
@@ -516,14 +587,18 @@ export class Execution {
     t.deadline = Number.isNaN(d) ? Infinity : d;
     t.key = addressOf(a, t.i);
     t.status = BLOCKED;
+    t.abortWait = t.abortable;
     const list = this.#queues.get(t.key);
     if (list) list.push(t);
     else this.#queues.set(t.key, [t]);
     return undefined;
   }
 
-  /** `Atomics.notify` semantics; returns the woken threads (not yet resumed). */
-  #notify(t: Thread): number[] {
+  /**
+   * `Atomics.notify` semantics; returns the woken threads (not yet resumed). Wake-ups that land on
+   * orphaned waits count, and go to the aborted threads' forwarders (listed in `forwarded`).
+   */
+  #notify(t: Thread, forwarded: number[]): number[] {
     const a = t.a;
     if (!(a instanceof Int32Array || a instanceof BigInt64Array)) {
       atomics.notify(a, t.i, 0); // throws the engine's exact TypeError
@@ -536,11 +611,48 @@ export class Execution {
     const woke: number[] = [];
     while (list !== undefined && list.length > 0 && count > 0) {
       const w = list.shift()!;
-      w.status = RUNNABLE;
-      woke.push(w.id);
       count--;
+      if (w instanceof Orphan) {
+        const f = this.forwarderOf(w.of);
+        f.forwards.push({ a: a as Int32Array, i: t.i });
+        if (f.status === PARKED) this.#park(f);
+        forwarded.push(f.id);
+      } else {
+        w.status = RUNNABLE;
+        woke.push(w.id);
+      }
     }
     return woke;
+  }
+
+  /**
+   * The thread that passes on `t`'s orphaned wake-ups (created on first use, deterministically, so
+   * schedules replay): in production, the promise reaction of the abandoned `waitAsync` in `t`'s
+   * agent, which runs at some later point; here, a thread the scheduler may run at any step.
+   */
+  forwarderOf(t: Thread): Thread {
+    if (t.forwarder) return t.forwarder;
+    const f = new Thread(this.threads.length, `${t.name} (forwards)`);
+    if (f.id > 30) throw new RangeError("Cannot explore: too many threads with aborted waits");
+    f.forwardsFor = t.id;
+    f.status = PARKED;
+    t.forwarder = f;
+    this.threads.push(f);
+    return f;
+  }
+
+  /** Makes a forwarder runnable with its next forward as pending notify, or parks it. */
+  #park(f: Thread): void {
+    const next = f.forwards[0];
+    if (next === undefined) {
+      f.status = PARKED;
+      return;
+    }
+    f.status = RUNNABLE;
+    f.op = NOTIFY;
+    f.a = next.a;
+    f.i = next.i;
+    f.x = 1;
   }
 
   #resume(t: Thread, value: unknown, isError: boolean): void {
@@ -592,9 +704,9 @@ export class Execution {
     return this.threads.filter((t) => t.status === BLOCKED);
   }
 
-  /** Whether every thread finished. */
+  /** Whether every thread finished (forwarders: nothing left to forward). */
   allDone(): boolean {
-    for (const t of this.threads) if (t.status !== DONE) return false;
+    for (const t of this.threads) if (t.status !== DONE && t.status !== PARKED) return false;
     return true;
   }
 }
@@ -635,7 +747,7 @@ export function execute(p: Prepared, choose: Chooser, record: boolean): Executio
     if (ex.collect() === 0) {
       if (ex.allDone()) {
         if (p.invariant) {
-          const results = ex.threads.map((t) => t.result);
+          const results = ex.threads.slice(0, p.bodies.length).map((t) => t.result);
           const bad = verdict(() => p.invariant!(shared, results));
           if (bad) ex.fail("invariant", `invariant violated: ${bad.reason}`, bad.cause);
         }

@@ -204,7 +204,7 @@ export function ready<S>(scenario: Scenario<S>, c: Common): Ready {
 
 /** Fingerprint of a complete execution's final state. */
 export function finalState(p: Ready, ex: Execution): string {
-  const results = ex.threads.map((t) =>
+  const results = ex.threads.slice(0, p.bodies.length).map((t) =>
     typeof t.result === "bigint" ? `${t.result}n` : String(t.result)
   ).join("|");
   return fingerprint(p.memoryOf(ex.shared), results);
@@ -226,7 +226,7 @@ export function failureOf(p: Ready, ex: Execution, where: Provenance): Explorati
         "divergence",
         `replaying the failing schedule ${e.message}`,
         partial,
-        p.names,
+        namesOf(partial),
         where,
       );
     }
@@ -243,12 +243,17 @@ export function failureOf(p: Ready, ex: Execution, where: Provenance): Explorati
         k + 1
       } (first run: ${ex.reason || ex.ending})`,
       a,
-      p.names,
+      namesOf(a),
       where,
     );
   }
   const kind = a.ending === "ok" || a.ending === "pruned" ? "divergence" : a.ending;
-  return new ExplorationFailure(kind, a.reason || ex.reason, a, p.names, where, a.cause);
+  return new ExplorationFailure(kind, a.reason || ex.reason, a, namesOf(a), where, a.cause);
+}
+
+/** Column names of an execution's threads (forwarders included). */
+export function namesOf(ex: Execution): string[] {
+  return ex.threads.map((t) => t.name);
 }
 
 /** Builds a report. */

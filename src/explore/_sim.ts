@@ -140,6 +140,41 @@ function me(): number {
   return agentOf(currentThread().id);
 }
 
+/** Options of the waiting methods of `sim(...)` wrappers. */
+export interface SimWaitOptions extends SyncWaitOptions {
+  /**
+   * The call has an abort signal that may fire at any time while it sleeps: the explorer adds "the
+   * signal fires" as a scheduling choice for each of its sleeps. The wrapper then follows the
+   * production async path (`acquire()`, `wait()` with `signal`): the kernel backs out as from a
+   * timeout, the call throws an `AbortError`, and the abandoned wait stays registered, so a
+   * `notify` that lands on it is passed on later by a forwarder thread, as `src/_async.ts` does.
+   * (Such a sleep has no timeout choice of its own.)
+   * @default {false}
+   */
+  abortable?: boolean;
+}
+
+/** Runs `kernel` with this thread's sleeps abortable (see {@linkcode SimWaitOptions}) if asked. */
+function* abortably<T>(kernel: Step<T>, options: SimWaitOptions | undefined): Step<T> {
+  if (!options?.abortable) return yield* kernel;
+  const t = currentThread();
+  t.aborted = false;
+  t.abortable = true;
+  try {
+    return yield* kernel;
+  } finally {
+    t.abortable = false;
+  }
+}
+
+/** The error of a failed wait: an `AbortError` if the signal fired, else a `TimeoutError`. */
+function failed(what: string, options: SimWaitOptions | undefined): unknown {
+  if (options?.abortable && currentThread().aborted) {
+    return new DOMException("The signal has been aborted", "AbortError");
+  }
+  return waitFailure(what, options);
+}
+
 /**
  * A {@linkcode Lock} under the explorer: `Lock`'s own kernel (`src/kernel/lock.ts`, derived) with
  * the blocking glue of `acquireSync`/`release`.
@@ -174,12 +209,20 @@ export class SimLock {
   }
 
   /**
-   * Takes the lock, sleeping while it is held (as `acquireSync`).
+   * Takes the lock, sleeping while it is held (as `acquireSync`, or as `acquire({ signal })` when
+   * `abortable`).
    *
-   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first, `AbortError` if
+   * the signal of an `abortable` call fires.
    */
-  *acquire(options?: SyncWaitOptions): Step<void> {
-    if (!(yield* GLock.acquire(SIM, this.#s, deadlineOf("acquire the lock", options)))) {
+  *acquire(options?: SimWaitOptions): Step<void> {
+    const deadline = deadlineOf("acquire the lock", options);
+    if (options?.abortable) {
+      if (yield* GLock.tryAcquire(SIM, this.#s)) return;
+      if (!(yield* abortably(GLock.acquire(SIM, this.#s, deadline), options))) {
+        throw failed("acquire the lock", options);
+      }
+    } else if (!(yield* GLock.acquire(SIM, this.#s, deadline))) {
       throw waitFailure("acquire the lock", options);
     }
   }
@@ -245,9 +288,15 @@ export class SimRLock {
    *
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
    */
-  *acquire(options?: SyncWaitOptions): Step<void> {
+  *acquire(options?: SimWaitOptions): Step<void> {
     const deadline = deadlineOf("acquire the RLock", options);
-    if (!(yield* GRLock.acquire(SIM, this.#s, me(), deadline))) {
+    const id = me();
+    if (options?.abortable) {
+      if (yield* GRLock.tryAcquire(SIM, this.#s, id)) return;
+      if (!(yield* abortably(GRLock.acquire(SIM, this.#s, id, deadline), options))) {
+        throw failed("acquire the RLock", options);
+      }
+    } else if (!(yield* GRLock.acquire(SIM, this.#s, id, deadline))) {
       throw waitFailure("acquire the RLock", options);
     }
   }
@@ -335,8 +384,14 @@ export class SimSemaphore {
    *
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
    */
-  *acquire(options?: SyncWaitOptions): Step<void> {
-    if (!(yield* GSemaphore.acquire(SIM, this.#s, deadlineOf("acquire the semaphore", options)))) {
+  *acquire(options?: SimWaitOptions): Step<void> {
+    const deadline = deadlineOf("acquire the semaphore", options);
+    if (options?.abortable) {
+      if (yield* GSemaphore.tryAcquire(SIM, this.#s)) return;
+      if (!(yield* abortably(GSemaphore.acquire(SIM, this.#s, deadline), options))) {
+        throw failed("acquire the semaphore", options);
+      }
+    } else if (!(yield* GSemaphore.acquire(SIM, this.#s, deadline))) {
       throw waitFailure("acquire the semaphore", options);
     }
   }
@@ -420,8 +475,14 @@ export class SimEvent {
    *
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
    */
-  *wait(options?: SyncWaitOptions): Step<void> {
-    if (!(yield* GEvent.wait(SIM, this.#e, deadlineOf("wait for the event", options)))) {
+  *wait(options?: SimWaitOptions): Step<void> {
+    const deadline = deadlineOf("wait for the event", options);
+    if (options?.abortable) {
+      if (yield* GEvent.isSet(SIM, this.#e)) return;
+      if (!(yield* abortably(GEvent.wait(SIM, this.#e, deadline), options))) {
+        throw failed("wait for the event", options);
+      }
+    } else if (!(yield* GEvent.wait(SIM, this.#e, deadline))) {
       throw waitFailure("wait for the event", options);
     }
   }
@@ -480,7 +541,7 @@ export class SimCondition {
   }
 
   /** Takes the condition's lock (see {@linkcode SimLock.acquire}). */
-  *acquire(options?: SyncWaitOptions): Step<void> {
+  *acquire(options?: SimWaitOptions): Step<void> {
     yield* this.#lock.acquire(options);
   }
 
@@ -496,10 +557,28 @@ export class SimCondition {
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first (the lock is held
    * again).
    */
-  *wait(options?: SyncWaitOptions): Step<void> {
+  *wait(options?: SimWaitOptions): Step<void> {
     const deadline = deadlineOf(CONDITION_WAIT, options);
-    const status = yield* GCondition.wait(SIM, this.#c, this.#lk, this.#reentrant, me(), deadline);
-    if (!this.#check(status)) throw waitFailure(CONDITION_WAIT, options);
+    if (!(yield* this.#wait(deadline, options))) throw failed(CONDITION_WAIT, options);
+  }
+
+  /** One wait: `waitSync`'s kernel call, or the async path's begin/sleep/end when abortable. */
+  *#wait(deadline: number, options: SimWaitOptions | undefined): Step<boolean> {
+    const id = me();
+    if (!options?.abortable) {
+      return this.#check(
+        yield* GCondition.wait(SIM, this.#c, this.#lk, this.#reentrant, id, deadline),
+      );
+    }
+    const ticket = yield* GCondition.begin(SIM, this.#c, this.#lk, this.#reentrant, id);
+    this.#check(ticket.status);
+    const notified = yield* abortably(
+      GCondition.sleep(SIM, this.#c, ticket.seq, deadline),
+      options,
+    );
+    // Without the signal: the lock must be held again even after an abort.
+    yield* GCondition.end(SIM, this.#lk, this.#reentrant, id, ticket.saved);
+    return notified;
   }
 
   /**
@@ -511,7 +590,7 @@ export class SimCondition {
    */
   *waitFor<T>(
     predicate: () => T | Generator<unknown, T, unknown>,
-    options?: SyncWaitOptions,
+    options?: SimWaitOptions,
   ): Step<T> {
     if (typeof predicate !== "function") {
       throw new TypeError(
@@ -519,8 +598,7 @@ export class SimCondition {
       );
     }
     const deadline = deadlineOf(CONDITION_WAIT, options);
-    const me_ = me();
-    if (!(yield* GCondition.owns(SIM, this.#lk, this.#reentrant, me_))) {
+    if (!(yield* GCondition.owns(SIM, this.#lk, this.#reentrant, me()))) {
       throw this.#notOwner(CONDITION_WAIT);
     }
     const test = function* (): Step<T> {
@@ -529,10 +607,9 @@ export class SimCondition {
     };
     let result = yield* test();
     while (!result) {
-      const status = yield* GCondition.wait(SIM, this.#c, this.#lk, this.#reentrant, me_, deadline);
-      const notified = this.#check(status);
+      const notified = yield* this.#wait(deadline, options);
       result = yield* test();
-      if (!notified && !result) throw waitFailure(CONDITION_WAIT, options);
+      if (!notified && !result) throw failed(CONDITION_WAIT, options);
     }
     return result;
   }
@@ -591,7 +668,7 @@ function isGenerator(x: unknown): x is Generator<unknown, unknown, unknown> {
 }
 
 /** Options of {@linkcode SimBarrier.wait}. */
-export interface SimBarrierWaitOptions extends SyncWaitOptions {
+export interface SimBarrierWaitOptions extends SimWaitOptions {
   /**
    * The barrier's action, run by the last party of each generation before the others are released
    * (the class keeps its own action private, so pass it here). May be a generator function.
@@ -639,7 +716,10 @@ export class SimBarrier {
   *wait(options?: SimBarrierWaitOptions): Step<number> {
     const WAIT = "wait at the barrier";
     const deadline = deadlineOf(WAIT, options);
-    const ticket = yield* GBarrier.arrive(SIM, this.#b, this.#parties, deadline);
+    const ticket = yield* abortably(
+      GBarrier.arrive(SIM, this.#b, this.#parties, deadline),
+      options,
+    );
     if (ticket < 0) throw failure(ticket, options);
     const index = ticket % KBarrier.TICKET_GEN;
     if (index === this.#parties - 1) {
@@ -660,11 +740,15 @@ export class SimBarrier {
       if (result !== KBarrier.RELEASED) throw new BrokenBarrierError();
       return index;
     }
-    const result = yield* GBarrier.awaitRelease(SIM, this.#b, ticket, deadline);
+    const result = yield* abortably(
+      GBarrier.awaitRelease(SIM, this.#b, ticket, deadline),
+      options,
+    );
     if (result !== KBarrier.RELEASED) throw failure(result, options);
     return index;
 
-    function failure(code: number, o: SyncWaitOptions | undefined): unknown {
+    function failure(code: number, o: SimWaitOptions | undefined): unknown {
+      if (o?.abortable && currentThread().aborted) return failed(WAIT, o);
       if (code === KBarrier.TIMED_OUT_ENTERING) return waitFailure(WAIT, o);
       if (code === KBarrier.TIMED_OUT) {
         return new BrokenBarrierError(

@@ -98,7 +98,8 @@ export type TraceOp =
   | "wait"
   | "notify"
   | "pause"
-  | "timeout";
+  | "timeout"
+  | "abort";
 
 const OP_NAMES: readonly TraceOp[] = [
   "load",
@@ -133,6 +134,8 @@ export interface TraceStep {
   readonly preempted: boolean;
   /** Threads a `notify` woke. */
   readonly woke: readonly number[];
+  /** Forwarders a `notify` handed a wake-up (it landed on an aborted, still registered wait). */
+  readonly forwards: readonly number[];
   /** The step as the trace shows it, e.g. `read balance.value → 100`. */
   readonly text: string;
 }
@@ -191,13 +194,20 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
             : `wait ${address} = ${show(e.x)}: not-equal (${show(after)})`;
           break;
         case TIMEOUT:
-          text = `wait ${address}: timed out`;
+          text = e.aborted
+            ? `wait ${address}: aborted (the wait stays registered)`
+            : `wait ${address}: timed out`;
           break;
-        case NOTIFY:
-          text = e.woke && e.woke.length > 0
-            ? `notify ${address}: wakes ${e.woke.map((w) => `T${w}`).join(", ")}`
+        case NOTIFY: {
+          const hit = [
+            ...(e.woke ?? []).map((w) => `T${w}`),
+            ...(e.forwarded ?? []).map((f) => `T${f} (aborted wait)`),
+          ];
+          text = hit.length > 0
+            ? `notify ${address}: wakes ${hit.join(", ")}`
             : `notify ${address}: nobody sleeps`;
           break;
+        }
         default:
           text = "pause";
       }
@@ -205,13 +215,14 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
     return {
       step: k + 1,
       thread: e.thread,
-      op: OP_NAMES[e.op]!,
+      op: e.op === TIMEOUT && e.aborted ? "abort" : OP_NAMES[e.op]!,
       address,
       read,
       wrote,
       result: e.result,
       preempted: e.preempted,
       woke: e.woke ?? [],
+      forwards: e.forwarded ?? [],
       text,
     };
   });
@@ -278,6 +289,7 @@ export function renderSteps(
     const row = names.map(() => "");
     row[s.thread] = s.text;
     for (const w of s.woke) row[w] = `(woken by T${s.thread})`;
+    for (const f of s.forwards) row[f] = `(to forward, from T${s.thread})`;
     return row;
   });
   const widths = heads.map((h, k) =>

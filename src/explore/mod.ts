@@ -82,6 +82,7 @@ import {
   common,
   failureOf,
   finalState,
+  namesOf,
   natural,
   Progress,
   ready,
@@ -107,6 +108,7 @@ export {
   SimSemaphore,
   SimSharedArray,
   SimValue,
+  type SimWaitOptions,
   type Step,
 } from "./_sim.ts";
 export type { Reset, Scenario, ThreadBody } from "./_scenario.ts";
@@ -595,7 +597,7 @@ export function replay<S>(scenario: Scenario<S>, token: string, options?: RunOpt
     } catch (e) {
       if (!(e instanceof Diverged)) throw e;
       ex = execute(p, replayChooser(t.choices.slice(0, e.step - 1)), true);
-      failure = new ExplorationFailure("divergence", `the token ${e.message}`, ex, p.names, {
+      failure = new ExplorationFailure("divergence", `the token ${e.message}`, ex, namesOf(ex), {
         strategy: "replay",
         scenario,
       });

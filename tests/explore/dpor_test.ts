@@ -7,26 +7,38 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Condition, Lock, Semaphore } from "../../mod.ts";
 import { dfs } from "../../src/explore/_dfs.ts";
+import { currentThread, SIM } from "../../src/explore/_engine.ts";
 import { finalState } from "../../src/explore/_run.ts";
 import { prepare } from "../../src/explore/_scenario.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
 
 type Op = {
-  k: "load" | "store" | "add" | "cas" | "xchg" | "wait" | "waitT" | "notify" | "pause";
+  k: "load" | "store" | "add" | "cas" | "xchg" | "wait" | "waitT" | "waitA" | "notify" | "pause";
   c: number;
   v: number;
   w: number;
 };
 
 const op: fc.Arbitrary<Op> = fc.record({
-  k: fc.constantFrom("load", "store", "add", "cas", "xchg", "wait", "waitT", "notify", "pause"),
+  k: fc.constantFrom(
+    "load",
+    "store",
+    "add",
+    "cas",
+    "xchg",
+    "wait",
+    "waitT",
+    "waitA",
+    "notify",
+    "pause",
+  ),
   c: fc.nat({ max: 1 }),
   v: fc.nat({ max: 2 }),
   w: fc.nat({ max: 2 }),
 }) as fc.Arbitrary<Op>;
 
-/** Random programs: 2 or 3 threads of 1 to 3 operations on two words. */
+/** Random programs: 2 or 3 threads of 1 to 3 operations (plain, timed or abortable waits among them) on two words. */
 const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), {
   minLength: 2,
   maxLength: 3,
@@ -47,7 +59,12 @@ function program(threads: Op[][]): Scenario<{ m: Int32Array }> {
           else if (o.k === "xchg") seen.push(yield* s.exchange(o.c, o.v));
           else if (o.k === "wait") seen.push(yield* s.wait(o.c, o.v));
           else if (o.k === "waitT") seen.push(yield* s.wait(o.c, o.v, { timeout: 1 }));
-          else if (o.k === "notify") seen.push(yield* s.notify(o.c, o.w));
+          else if (o.k === "waitA") {
+            // An abortable sleep: its abort leaves an orphaned wait that a forwarder passes on.
+            currentThread().abortable = true;
+            seen.push(yield* SIM.wait(m, o.c, o.v, Infinity));
+            currentThread().abortable = false;
+          } else if (o.k === "notify") seen.push(yield* s.notify(o.c, o.w));
           else yield* s.pause();
         }
         return seen.join(",");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock } from "../../mod.ts";
-import { execute, type Execution, SIM } from "../../src/explore/_engine.ts";
+import { currentThread, execute, type Execution, SIM } from "../../src/explore/_engine.ts";
 import { prepare } from "../../src/explore/_scenario.ts";
 import {
   ExplorationFailure,
@@ -456,4 +456,26 @@ Deno.test("a thread that yields something else than explorer operations fails wi
   });
   assert.equal(report.failure?.kind, "error");
   assert.match(report.failure!.reason, /yielded a value that is not an explorer operation/);
+});
+
+Deno.test("a notify that lands on an aborted, still registered wait counts and is forwarded by the aborter's forwarder", () => {
+  const abortableSleeper = function* sleeper({ m }: { m: Int32Array }) {
+    currentThread().abortable = true;
+    return yield* SIM.wait(m, 0, 0, Infinity);
+  };
+  const ex = runInOrder({
+    setup: () => ({ m: words() }),
+    threads: [abortableSleeper, sleeper, function* notifier({ m }: { m: Int32Array }) {
+      return yield* sim(m).notify(0, 1);
+    }],
+  }, [0, 1, 0, 2, 3]);
+  // T0 sleeps, T1 sleeps, T0's signal fires (its wait stays first in line), T2's notify(1) lands
+  // on T0's orphaned wait (and counts), then T0's forwarder (T3) passes the wake-up on to T1.
+  assert.equal(ex.ending, "ok", ex.reason);
+  assert.deepEqual(ex.threads.map((t) => t.result), ["timed-out", "ok", 1, undefined]);
+  assert.equal(ex.threads[3]!.name, "sleeper (forwards)");
+  const events = ex.events!;
+  assert.equal(events[2]!.aborted, true);
+  assert.deepEqual(events[3]!.forwarded, [3]);
+  assert.deepEqual(events[4]!.woke, [1]);
 });

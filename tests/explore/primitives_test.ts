@@ -395,3 +395,156 @@ Deno.test("a Barrier party that times out breaks the barrier for everyone, in ev
       gate.broken && results[1] === "broken" || `${results.join(", ")}, broken: ${gate.broken}`,
   });
 });
+
+// --- Aborts leave state consistent and swallow no wake-up. --------------------------------------
+
+function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === "AbortError";
+}
+
+Deno.test("an aborted Lock.acquire swallows no wake-up, even when a release lands on its abandoned wait, in every interleaving", () => {
+  type S = { lock: Lock };
+  const user = function* user({ lock }: S) {
+    yield* sim(lock).acquire();
+    yield* sim(lock).release();
+    return "held";
+  };
+  const report = proves<S>({
+    setup: () => ({ lock: new Lock() }),
+    threads: [user, function* aborter({ lock }: S) {
+      try {
+        yield* sim(lock).acquire({ abortable: true });
+      } catch (e) {
+        assert.ok(isAbort(e), String(e));
+        return "aborted";
+      }
+      yield* sim(lock).release();
+      return "held";
+    }, user],
+    invariant: ({ lock }) => !lock.locked(),
+  });
+  assert.equal(report.complete, true);
+  assert.equal(report.distinctStates, 2); // the aborter held the lock, or was aborted
+});
+
+Deno.test("an aborted Semaphore.acquire takes no permit and swallows no wake-up, in every interleaving with up to 3 preemptions", () => {
+  type S = { sem: Semaphore };
+  proves<S>({
+    setup: () => ({ sem: new Semaphore(0) }),
+    threads: [
+      function* aborter({ sem }: S) {
+        try {
+          yield* sim(sem).acquire({ abortable: true });
+          return "acquired";
+        } catch (e) {
+          assert.ok(isAbort(e), String(e));
+          return "aborted";
+        }
+      },
+      function* taker({ sem }: S) {
+        yield* sim(sem).acquire();
+      },
+      function* giver({ sem }: S) {
+        yield* sim(sem).release(2);
+      },
+    ],
+    invariant: ({ sem }, [aborter]) => {
+      const waiters = new Int32Array(sem.buffer, sem.byteOffset, 4)[2];
+      const expected = aborter === "aborted" ? 1 : 0;
+      return sem.value === expected && waiters === 0 ||
+        `value ${sem.value} (expected ${expected}), waiters ${waiters}`;
+    },
+  }, { preemptionBound: 3 });
+});
+
+Deno.test("an aborted Event.wait leaves no waiter count and wakes everyone else, in every interleaving", () => {
+  type S = { ev: Event };
+  const report = proves<S>({
+    setup: () => ({ ev: new Event() }),
+    threads: [
+      function* aborter({ ev }: S) {
+        try {
+          yield* sim(ev).wait({ abortable: true });
+        } catch (e) {
+          assert.ok(isAbort(e), String(e));
+        }
+      },
+      function* waiter({ ev }: S) {
+        yield* sim(ev).wait();
+      },
+      function* setter({ ev }: S) {
+        yield* sim(ev).set();
+      },
+    ],
+    invariant: ({ ev }) => new Int32Array(ev.buffer, ev.byteOffset, 3)[2] === 0,
+  });
+  assert.equal(report.complete, true);
+});
+
+Deno.test("an aborted Condition.wait holds the lock again and passes on wake-ups, in every interleaving with up to 2 preemptions", () => {
+  type S = { cond: Condition; items: Int32Array };
+  const report = proves<S>({
+    setup: () => ({ cond: new Condition(new Lock()), items: cells(1) }),
+    threads: [
+      function* aborter({ cond }: S) {
+        const c = sim(cond);
+        yield* c.acquire();
+        try {
+          yield* c.wait({ abortable: true });
+          yield* c.notify(); // notified after all: pass it on to the consumer
+        } catch (e) {
+          assert.ok(isAbort(e), String(e));
+        }
+        assert.ok(cond.lock.locked(), "returned without the lock");
+        yield* c.release();
+      },
+      function* consumer({ cond, items }: S) {
+        const c = sim(cond);
+        yield* c.acquire();
+        while ((yield* sim(items).load(0)) === 0) yield* c.wait();
+        yield* sim(items).sub(0, 1);
+        yield* c.release();
+      },
+      function* producer({ cond, items }: S) {
+        const c = sim(cond);
+        yield* c.acquire();
+        yield* sim(items).add(0, 1);
+        yield* c.notify();
+        yield* c.release();
+      },
+    ],
+    invariant: ({ cond, items }) =>
+      items[0] === 0 && new Int32Array(cond.buffer, cond.byteOffset, 3)[2] === 0 &&
+      !cond.lock.locked(),
+  }, { preemptionBound: 2 });
+  assert.equal(report.boundCompleted, 2);
+});
+
+Deno.test("an aborted Barrier.wait breaks the barrier for the other parties, in every interleaving", () => {
+  type S = { gate: Barrier };
+  proves<S>({
+    setup: () => ({ gate: new Barrier(3) }),
+    threads: [
+      function* aborter({ gate }: S) {
+        try {
+          return yield* sim(gate).wait({ abortable: true });
+        } catch (e) {
+          assert.ok(isAbort(e), String(e));
+          return "aborted";
+        }
+      },
+      function* party({ gate }: S) {
+        try {
+          return yield* sim(gate).wait();
+        } catch (e) {
+          assert.ok(e instanceof BrokenBarrierError, String(e));
+          return "broken";
+        }
+      },
+    ],
+    // The third party never comes: only the abort ends the wait, and it breaks the barrier.
+    invariant: ({ gate }, results) =>
+      gate.broken && results[0] === "aborted" && results[1] === "broken" ||
+      `${results.join(", ")}, broken: ${gate.broken}`,
+  });
+});
