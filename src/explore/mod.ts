@@ -57,6 +57,9 @@
  * - All operations are sequentially consistent and atomic, as `Atomics` is; a `wait` checks and
  *   sleeps in one step, wakes only by `notify` (count respected, arrival order, waiter lists per
  *   address) or by its timeout, which is one more scheduling choice (no clock).
+ * - An abort (a wrapper's `abortable` option) is modelled as production's async driver behaves: the
+ *   kernel backs out as from a timeout, the abandoned wait stays in the waiter list, and a `notify`
+ *   that lands on it is passed on later by a forwarder thread (one more column in traces).
  * - Every unfinished thread asleep with no timeout is a **deadlock**; more than `maxSteps` steps is a
  *   **livelock**; a thread that throws fails the run too.
  * - Thread bodies must be deterministic: every failure is replayed twice and a divergence is
