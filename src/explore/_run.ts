@@ -151,17 +151,28 @@ function isTerminal(): boolean {
 /** Prints a progress line to stderr about every 250 ms (when enabled). */
 export class Progress {
   readonly #on: boolean;
-  readonly #start = performance.now();
+  readonly #now: () => number;
+  readonly #write: (s: string) => void;
+  readonly #start: number;
   #next = 250;
   #printed = false;
-  constructor(on: boolean) {
+
+  /** `now` and `write` default to `performance.now` and stderr (tests pass their own). */
+  constructor(
+    on: boolean,
+    now: () => number = () => performance.now(),
+    write: (s: string) => void = writeStderr,
+  ) {
     this.#on = on;
+    this.#now = now;
+    this.#write = write;
+    this.#start = now();
   }
 
   /** Call after each execution. */
   tick(executions: number, states: number, extra: string): void {
     if (!this.#on || (executions & 63) !== 0) return;
-    const t = performance.now() - this.#start;
+    const t = this.#now() - this.#start;
     if (t < this.#next) return;
     this.#next = t + 250;
     const rate = Math.round(executions / (t / 1000));
@@ -177,13 +188,13 @@ export class Progress {
   done(): void {
     if (this.#printed) this.#write("\r\x1b[2K");
   }
+}
 
-  #write(s: string): void {
-    try {
-      Deno.stderr.writeSync(new TextEncoder().encode(s));
-    } catch {
-      // Progress is best-effort.
-    }
+function writeStderr(s: string): void {
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(s));
+  } catch {
+    // Progress is best-effort.
   }
 }
 

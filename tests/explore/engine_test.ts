@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock } from "../../mod.ts";
 import { currentThread, execute, type Execution, SIM } from "../../src/explore/_engine.ts";
+import { Progress } from "../../src/explore/_run.ts";
 import { prepare } from "../../src/explore/_scenario.ts";
 import {
   ExplorationFailure,
@@ -478,4 +479,23 @@ Deno.test("a notify that lands on an aborted, still registered wait counts and i
   assert.equal(events[2]!.aborted, true);
   assert.deepEqual(events[3]!.forwarded, [3]);
   assert.deepEqual(events[4]!.woke, [1]);
+});
+
+Deno.test("progress lines appear only when enabled, about every 250 ms of the given clock, and are cleared at the end", () => {
+  let clock = 0;
+  const out: string[] = [];
+  const on = new Progress(true, () => clock, (s) => out.push(s));
+  for (let n = 1; n <= 1024; n++) {
+    clock += 1; // 1 ms per execution
+    on.tick(n, 3, ", bound 1");
+  }
+  on.done();
+  // 1,024 ms: lines at the first multiples of 64 executions past 250, 500, 750 and 1,000 ms.
+  assert.equal(out.length, 5);
+  assert.match(out[0]!, /explored 256 executions, 3 distinct states, 1,000\/s, bound 1/);
+  assert.equal(out[4], "\r\x1b[2K");
+  const off = new Progress(false, () => (clock += 1000), (s) => out.push(s));
+  for (let n = 1; n <= 1024; n++) off.tick(n, 3, "");
+  off.done();
+  assert.equal(out.length, 5);
 });
