@@ -7,6 +7,7 @@
  */
 import { RuntimeError } from "../errors.ts";
 import { deadlineOf } from "../options.ts";
+import type { AsyncResult } from "../pool/async_result.ts";
 import { Pool, type PoolOptions } from "../pool/pool.ts";
 import type {
   AnyModule,
@@ -157,9 +158,18 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
     }
   }
 
-  #track<R>(future: Future<R>): Future<R> {
-    this.#pending.add(future);
-    future.addDoneCallback(() => this.#pending.delete(future));
+  readonly #untrack = (future: { cancel(): boolean }) => {
+    this.#pending.delete(future);
+  };
+
+  /** The future of a pool task, tracked until it settles (for `shutdown({ cancelFutures })`). */
+  #adopt<R>(result: AsyncResult<R>): Future<R> {
+    const future = adopt(result.id, result, {
+      running: () => result.state === "running",
+      cancel: () => result.cancel(),
+      settled: this.#untrack,
+    });
+    if (!future.done()) this.#pending.add(future);
     return future;
   }
 
@@ -191,11 +201,7 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    */
   submit<K extends TaskName<M>>(name: K, ...args: TaskArgs<M, K>): Future<TaskResult<M, K>> {
     this.#checkOpen("submit a task");
-    const result = this.#pool.applyAsync(name, args);
-    return this.#track(adopt(result.id, result, {
-      running: () => result.state === "running",
-      cancel: () => result.cancel(),
-    }));
+    return this.#adopt(this.#pool.applyAsync(name, args));
   }
 
   /**
@@ -249,11 +255,7 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
     const futures: Future<TaskResult<M, K>[]>[] = [];
     for (let start = 0; start < all.length; start += chunksize) {
       const chunk = all.slice(start, start + chunksize);
-      const result = this.#pool.mapAsync(name, chunk, { chunksize: chunk.length });
-      futures.push(this.#track(adopt(result.id, result, {
-        running: () => result.state === "running",
-        cancel: () => result.cancel(),
-      })));
+      futures.push(this.#adopt(this.#pool.mapAsync(name, chunk, { chunksize: chunk.length })));
     }
     return results(futures, deadline, options?.timeout);
   }

@@ -19,6 +19,32 @@ export interface FutureControl {
   running(): boolean;
   /** Withdraws the task if it has not started; returns whether it did. */
   cancel(): boolean;
+  /** Told once, when the future settles. */
+  settled?(future: { cancel(): boolean }): void;
+}
+
+/** What the constructor's resolve/reject share with the future (they run before `this` exists). */
+interface Cell {
+  /** Whether resolve or reject was called: `cancel()` can no longer win. */
+  resolved: boolean;
+  /** The promise's own reject. */
+  reject: (reason: unknown) => void;
+  /** The future's settle, once constructed. */
+  settle: ((state: "fulfilled" | "rejected", outcome: unknown) => void) | undefined;
+  /** An outcome reached while still constructing. */
+  early: ["fulfilled" | "rejected", unknown] | undefined;
+}
+
+function settled(cell: Cell, state: "fulfilled" | "rejected", outcome: unknown): void {
+  if (cell.settle) cell.settle(state, outcome);
+  else cell.early = [state, outcome];
+}
+
+function noop(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
 }
 
 let adopting: { id: number; control: FutureControl } | undefined;
@@ -35,7 +61,9 @@ let adopting: { id: number; control: FutureControl } | undefined;
  *   the task (it keeps running).
  * - `addDoneCallback(fn)` calls `fn(future)` once it settles (at once, in a microtask, if it has);
  *   an exception in `fn` is logged and ignored, as in Python.
- * - Promises derived with `then`/`catch`/`finally` are plain Promises.
+ * - Promises derived with `then`/`catch`/`finally` are plain Promises, and `future.constructor` is
+ *   `Promise`, so that `await` and `Promise.all` take their fast path (test with `instanceof
+ *   Future`).
  * - `new Future(executor)` makes a future of your own (id 0), as Python allows for tests;
  *   `cancel()` then rejects it if it is still pending.
  *
@@ -54,19 +82,13 @@ let adopting: { id: number; control: FutureControl } | undefined;
  * ```
  */
 export class Future<R> extends Promise<R> {
-  /** Derived promises (`then`, `catch`, `finally`) are plain Promises. */
-  static override get [Symbol.species](): PromiseConstructor {
-    return Promise;
-  }
-
   /** The task's id, unique within its executor (0 for a future made with `new Future`). */
   readonly id: number;
   readonly #control: FutureControl | undefined;
-  /** Whether resolve or reject has been called (so `cancel()` can no longer win), and reject. */
-  readonly #lock: { resolved: boolean; reject: (reason: unknown) => void };
+  readonly #cell: Cell;
   #state: "pending" | "cancelled" | "fulfilled" | "rejected" = "pending";
   #outcome: unknown;
-  #callbacks: ((future: Future<R>) => void)[] = [];
+  #callbacks: ((future: Future<R>) => void)[] | undefined;
 
   /**
    * Makes a future settled by `executor`, as `new Promise(executor)`.
@@ -90,17 +112,24 @@ export class Future<R> extends Promise<R> {
       reject: (reason?: unknown) => void,
     ) => void,
   ) {
-    const lock = { resolved: false, reject: (_reason: unknown) => {} };
+    const cell: Cell = { resolved: false, reject: noop, settle: undefined, early: undefined };
     super((res, rej) => {
-      lock.reject = rej;
+      cell.reject = rej;
       const resolve = (value: R | PromiseLike<R>) => {
-        if (lock.resolved) return;
-        lock.resolved = true;
+        if (cell.resolved) return;
+        cell.resolved = true;
+        if (isThenable(value)) {
+          // Its outcome becomes ours; watching it also handles our rejection before it happens.
+          value.then((v) => settled(cell, "fulfilled", v), (e) => settled(cell, "rejected", e));
+        } else {
+          settled(cell, "fulfilled", value);
+        }
         res(value);
       };
       const reject = (reason?: unknown) => {
-        if (lock.resolved) return;
-        lock.resolved = true;
+        if (cell.resolved) return;
+        cell.resolved = true;
+        settled(cell, "rejected", reason);
         rej(reason);
       };
       try {
@@ -113,21 +142,21 @@ export class Future<R> extends Promise<R> {
     adopting = undefined;
     this.id = adopted?.id ?? 0;
     this.#control = adopted?.control;
-    this.#lock = lock;
-    // Observing the outcome here also marks the future handled: no unhandled rejection.
-    Promise.prototype.then.call(
-      this,
-      (value) => this.#settle("fulfilled", value),
-      (error) => this.#settle(this.#state === "cancelled" ? "cancelled" : "rejected", error),
-    );
+    this.#cell = cell;
+    cell.settle = (state, outcome) => this.#settle(state, outcome);
+    if (cell.early) this.#settle(cell.early[0], cell.early[1]);
   }
 
   #settle(state: "cancelled" | "fulfilled" | "rejected", outcome: unknown): void {
+    if (this.#state !== "pending") return;
+    // A rejection nobody observes is not an unhandled rejection: the future keeps it for result().
+    if (state !== "fulfilled") Promise.prototype.then.call(this, undefined, noop);
     this.#state = state;
     this.#outcome = outcome;
+    this.#control?.settled?.(this);
     const callbacks = this.#callbacks;
-    this.#callbacks = [];
-    for (const callback of callbacks) this.#run(callback);
+    this.#callbacks = undefined;
+    if (callbacks) { for (const callback of callbacks) queueMicrotask(() => this.#run(callback)); }
   }
 
   #run(callback: (future: Future<R>) => void): void {
@@ -164,11 +193,12 @@ export class Future<R> extends Promise<R> {
    */
   cancel(): boolean {
     if (this.#state === "cancelled") return true;
-    if (this.#state !== "pending" || this.#lock.resolved) return false;
+    if (this.#state !== "pending" || this.#cell.resolved) return false;
     if (this.#control !== undefined && !this.#control.cancel()) return false;
-    this.#state = "cancelled";
-    this.#lock.resolved = true;
-    this.#lock.reject(new CancelledError(`Task ${this.id} was cancelled`));
+    this.#cell.resolved = true;
+    const error = new CancelledError(`Task ${this.id} was cancelled`);
+    this.#settle("cancelled", error);
+    this.#cell.reject(error);
     return true;
   }
 
@@ -256,10 +286,19 @@ export class Future<R> extends Promise<R> {
     if (typeof callback !== "function") {
       throw new TypeError("Cannot add a done callback: 'callback' must be a function");
     }
-    if (this.#state === "pending") this.#callbacks.push(callback);
+    if (this.#state === "pending") (this.#callbacks ??= []).push(callback);
     else queueMicrotask(() => this.#run(callback));
   }
 }
+
+// `await future` and `Promise.all` skip a wrapping promise and two jobs only when the value's
+// `constructor` is `Promise`; derived promises (`then`) use `Promise` too (its @@species).
+Object.defineProperty(Future.prototype, "constructor", {
+  value: Promise,
+  writable: true,
+  enumerable: false,
+  configurable: true,
+});
 
 /** Makes the future of a task (internal: executors call it). */
 export function adopt<R>(id: number, outcome: PromiseLike<R>, control: FutureControl): Future<R> {

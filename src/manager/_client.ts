@@ -133,7 +133,16 @@ export class Connection {
 
   constructor(s: Int32Array) {
     this.s = s;
-    this.#api = Comlink.wrap<ServerApi>(new MailboxEndpoint(s));
+    const remote = Comlink.wrap<ServerApi>(new MailboxEndpoint(s));
+    // Each property read on a comlink proxy builds a new proxy (and registers it for finalization):
+    // read each method once.
+    this.#api = {
+      ping: remote.ping,
+      make: remote.make,
+      register: remote.register,
+      create: remote.create,
+      call: remote.call,
+    } as Comlink.Remote<ServerApi>;
   }
 
   /** Throws the manager's end error if it has ended. */
