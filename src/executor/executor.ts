@@ -182,6 +182,8 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    *   working).
    * @returns The task's future.
    * @throws {RuntimeError} after `shutdown()`.
+   * @throws {WorkerCrashedError} if the executor is broken: its `initializer` failed (Python's
+   *   `BrokenProcessPool`).
    *
    * @example
    * ```ts
@@ -217,6 +219,7 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    * @param options `timeout` (ms, from the call) and `chunksize`.
    * @returns An async iterable of the results, in order.
    * @throws {RuntimeError} after `shutdown()`.
+   * @throws {WorkerCrashedError} if the executor is broken (its `initializer` failed).
    *
    * @example
    * ```ts

@@ -51,3 +51,8 @@ export interface HoldItem {
 export function holdItem(item: HoldItem): number {
   return hold(item.started, item.index, item.release);
 }
+
+/** An initializer that always fails. */
+export function failingInit(): void {
+  throw new Error("cannot initialize");
+}

@@ -14,6 +14,7 @@ import {
   RuntimeError,
   taskModule,
   wait,
+  WorkerCrashedError,
 } from "../../mod.ts";
 import type * as Tasks from "../_workers/executor_tasks.ts";
 
@@ -234,6 +235,14 @@ Deno.test("submit() and map() throw RuntimeError after shutdown()", async () => 
   assert.throws(() => executor.submit("square", 2), RuntimeError);
   assert.throws(() => executor.map("square", [1]), RuntimeError);
   await executor.shutdown(); // again: harmless
+});
+
+Deno.test("A failing initializer breaks the executor: futures and later submits fail with WorkerCrashedError", async () => {
+  await using executor = new Executor(TASKS, { maxWorkers: 1, initializer: "failingInit" });
+  const future = executor.submit("square", 2);
+  await assert.rejects(future, WorkerCrashedError);
+  assert.equal(future.state, "rejected");
+  assert.throws(() => executor.submit("square", 3), WorkerCrashedError);
 });
 
 Deno.test("shutdown() waits for every submitted task by default", async () => {
