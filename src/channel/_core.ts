@@ -28,16 +28,15 @@ const LANE_HEADER = 8;
 export type Status = typeof K.EMPTY | typeof K.CLOSED | typeof K.FULL | typeof K.TIMED_OUT;
 
 /**
- * How long a waiting put (`putSync`, `put`) that finds the ring full waits for consumers to free a
- * slot before it spills into the lane, in ms. Spilling keeps a put on an unbounded queue from
- * blocking, but once records sit in the lane every put follows them there (FIFO) until consumers
- * drain it, and the lane (a lock and two copies per record) is slower than the ring: so a short
- * wait that lets slower or descheduled consumers catch up pays off. Non-waiting puts (`putNowait`,
- * `SimpleQueue.put`, `Connection.send`) spill at once.
+ * How long a waiting put (`putSync`, `put`) whose record would spill into the lane (the ring is
+ * full, or records already sit in the lane) waits for consumers to catch up first, in ms (see
+ * `waitSlot` in the kernel). If consumers took nothing meanwhile, they are taken to be idle: puts
+ * then spill at once, without waiting, until a consumer takes something. Non-waiting puts
+ * (`putNowait`, `SimpleQueue.put`, `Connection.send`) spill at once.
  */
 const RING_WAIT_MS = 1;
 
-/** #place's status when the ring is full and the caller did not allow spilling yet. */
+/** #place's status when the record would spill into the lane and the caller did not allow it. */
 const RING_FULL = -100;
 
 /** Returned by the take helpers when the lane turned out to be empty. */
@@ -83,6 +82,8 @@ export class Channel implements QueueParts {
   readonly #heap: C.Mem;
   readonly #slot0: number;
   readonly #joinable: boolean;
+  /** See #consumersIdle. */
+  #idleAt: number | undefined;
 
   private constructor(q: Int32Array, heap: SharedArrayBuffer) {
     this.buffer = q.buffer as SharedArrayBuffer;
@@ -181,14 +182,16 @@ export class Channel implements QueueParts {
       if (r === K.FULL) r = await runAsync(G.count(ASYNC, S, deadline), signal);
       if (r !== K.OK) return r;
     }
-    let spill = false;
+    let spill = this.#consumersIdle();
     for (;;) {
       const r = this.#place(kind, length, payload, spill);
       if (r === RING_FULL) {
         spill = true;
+        const before = K.progress(REAL, S);
         const until = Math.min(deadline, performance.now() + RING_WAIT_MS);
         await runAsync(G.waitSlot(ASYNC, S, until), signal);
         if (signal?.aborted) return this.#settle(K.TIMED_OUT);
+        if (K.progress(REAL, S) === before) this.#idleAt = before;
         continue;
       }
       if (r !== K.FULL) return this.#settle(r);
@@ -208,18 +211,32 @@ export class Channel implements QueueParts {
     deadline: number,
     nowait: boolean,
   ): number {
-    let spill = nowait;
+    let spill = nowait || this.#consumersIdle();
     for (;;) {
       const r = this.#place(kind, length, payload, spill);
       if (r === RING_FULL) {
         spill = true;
+        const before = K.progress(REAL, this.S);
         K.waitSlot(REAL, this.S, Math.min(deadline, performance.now() + RING_WAIT_MS));
+        if (K.progress(REAL, this.S) === before) this.#idleAt = before;
         continue;
       }
       if (r !== K.FULL || nowait) return this.#settle(r);
       const w = K.waitRoom(REAL, this.S, LANE_HEADER + pad8(length), this.laneMax, deadline);
       if (w !== K.OK) return this.#settle(w);
     }
+  }
+
+  /**
+   * Whether consumers looked idle at this thread's last wait (they took nothing during it) and
+   * still have taken nothing since: waiting puts then spill into the lane at once.
+   */
+  #consumersIdle(): boolean {
+    const idleAt = this.#idleAt;
+    if (idleAt === undefined) return false;
+    if (K.progress(REAL, this.S) === idleAt) return true;
+    this.#idleAt = undefined;
+    return false;
   }
 
   /** Gives back the count (and task) of a put that failed; passes the status through. */
@@ -250,7 +267,7 @@ export class Channel implements QueueParts {
         return K.OK;
       }
       if (p === K.CLOSED) return K.CLOSED;
-      if (p === K.FULL && !spill) return RING_FULL;
+      if (!spill) return RING_FULL; // FULL or LANE
     }
     return this.#placeInLane(kind, length, payload);
   }

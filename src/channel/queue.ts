@@ -47,7 +47,8 @@ let channelOf: (queue: Queue<unknown>) => Channel;
  * - FIFO per producer; nothing is lost or duplicated under any number of producers and consumers,
  *   including consumers that time out or abort mid-wait (they never hold an item while waiting).
  * - Items are copied as by structured clone: numbers, bigints, booleans, `null`, `undefined` and
- *   strings in a fast type-tagged encoding, everything else through `node:v8` `serialize`. A value
+ *   strings in a fast type-tagged encoding, trees of plain objects and arrays of those as JSON text
+ *   (only when JSON keeps them exactly), everything else through `node:v8` `serialize`. A value
  *   that cannot be cloned (a function, a symbol, a `SharedArrayBuffer` or an Interlock object: send
  *   those with `postMessage` or as task arguments) throws a `TypeError` before anything is enqueued.
  * - Storage: a ring of 64-byte slots in shared memory carries items whose encoding fits 56 bytes;

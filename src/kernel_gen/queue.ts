@@ -305,8 +305,11 @@ export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
 }
 
 /**
- * Waits (until `deadline`) while the ring is full, the lane empty and the queue open: a producer
- * that found the ring full lets slower consumers catch up before it spills into the lane. Returns
+ * Waits (until `deadline`) until the ring could take a record: the lane is empty and the slot at
+ * ENQ is free (or the queue is closed). A producer whose record would otherwise spill into the lane
+ * (ring full, or lane in use) lets slower consumers catch up first: once records sit in the lane,
+ * every producer follows them there (FIFO) and the lane is slower than the ring, so without this
+ * wait a producer that outruns its consumer once would keep both on the lane. Returns
  * {@linkcode OK} (re-try {@linkcode tryReserve}) or {@linkcode TIMED_OUT}.
  */
 export function* waitSlot(A: Seam, S: Shape, deadline: number): KernelGen<number> {
@@ -316,8 +319,9 @@ export function* waitSlot(A: Seam, S: Shape, deadline: number): KernelGen<number
   for (;;) {
     const s = (yield* A.load(q, $SPACE_SEQ));
     const e = (yield* A.load(q, $ENQ));
-    if (e < 0 || (yield* A.load(q, $LANE_ITEMS)) !== 0 || dif((yield* A.load(q, slotWord(S, e))), e) >= 0) break;
-    // No lost wake-up: release frees the slot, then reads PUT_SLEEPERS (see count).
+    if (e < 0 || (yield* A.load(q, $LANE_ITEMS)) === 0 && dif((yield* A.load(q, slotWord(S, e))), e) >= 0) break;
+    // No lost wake-up: release frees the slot (lanePop empties the lane), then `taken` reads
+    // PUT_SLEEPERS (see count).
     if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
       r = $TIMED_OUT;
       break;
@@ -613,6 +617,11 @@ export function* close(A: Seam, S: Shape): KernelGen<void> {
   (yield* A.notify(q, $PUT_SEQ, Infinity));
   (yield* A.add(q, $SPACE_SEQ, 1));
   (yield* A.notify(q, $SPACE_SEQ, Infinity));
+}
+
+/** A number that changes whenever a consumer takes a record (from either lane). */
+export function* progress(A: Seam, S: Shape): KernelGen<number> {
+  return ((yield* A.load(S.q, $DEQ)) + (yield* A.load(S.q, $LANE_TAIL))) | 0;
 }
 
 /** Whether the queue is closed. */
