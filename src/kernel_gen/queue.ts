@@ -34,10 +34,9 @@
  * | 4    | laneMax      | constructor, once                 | heap capacity bound (power of two)    |
  * | 16   | ENQ          | producers (CAS), close (CAS)      | CLOSED bit 31, next ring position     |
  * | 32   | DEQ          | consumers (CAS)                   | next ring position to consume         |
- * | 48   | GET_SLEEPERS | consumers about to sleep (add/sub)| consumers that may sleep on PUT_SEQ   |
- * | 49   | PUT_SEQ      | producers (add), close            | bumped to wake consumers              |
- * | 64   | PUT_SLEEPERS | producers about to sleep (add/sub)| producers that may sleep on SPACE_SEQ |
- * | 65   | SPACE_SEQ    | consumers (add), close            | bumped to wake producers              |
+ * | 48   | PUT_SEQ      | sleepers (bit 0), producers, close| event word consumers sleep on         |
+ * | 64   | SPACE_SEQ    | sleepers (bit 0), consumers, close| event word producers wait for room on |
+ * | 65   | SLOT_SEQ     | sleepers (bit 0), consumers, close| event word waitSlot sleepers sleep on |
  * | 80   | COUNT        | producers (CAS) / consumers (sub) | items in the queue (bounded only)     |
  * | 96   | UNFINISHED   | put (add) / taskDone (CAS)        | JoinableQueue's unfinished tasks      |
  * | 113  | lane lock    | Lock kernel (view `lk` at 112)    | protects the lane words and heap      |
@@ -63,22 +62,30 @@
  *   check CLOSED while holding `lk`, and a consumer that finds the queue closed with an empty ring
  *   checks the lane under `lk` too, so a lane put that passed its check is always seen.
  *
- * Waking (a Dekker pair per direction; all Atomics are sequentially consistent):
- * - a consumer about to sleep adds 1 to GET_SLEEPERS, reads PUT_SEQ, re-checks the queue, then
- *   waits on PUT_SEQ; a producer publishes (seq store or LANE_ITEMS add) and then reads
- *   GET_SLEEPERS: if non-zero it adds 1 to PUT_SEQ and notifies all. Either the consumer's re-check
- *   sees the record, or the producer sees the sleeper and changes PUT_SEQ after the consumer read
- *   it, so the wait returns at once or is woken: no lost wake-up. Notifying all (not one) keeps
- *   pollers and consumers that skip a not-yet-published slot from swallowing a wake-up.
- * - producers waiting for room (COUNT at maxsize, or the heap full at its bound) do the same with
- *   PUT_SLEEPERS / SPACE_SEQ against consumers, which free room and then read PUT_SLEEPERS.
- * - close changes PUT_SEQ and SPACE_SEQ and notifies all, so every sleeper re-checks and sees it.
+ * Waking: three event words (PUT_SEQ for consumers, SPACE_SEQ for producers waiting for room,
+ * SLOT_SEQ for producers waiting for a ring slot). Bit 0 says "someone may sleep on me", the other
+ * bits count signals. All Atomics are sequentially consistent:
+ * - a thread about to sleep sets bit 0 ({@linkcode prepareWait}, CAS), re-checks its condition,
+ *   then waits while the word still has that value; a thread that makes the condition true (a
+ *   publish, a freed slot) then reads the word ({@linkcode signal}): only if bit 0 is set does it
+ *   start a new sequence with bit 0 clear (CAS) and notify all. Either the sleeper's re-check sees
+ *   the change, or the signaller sees bit 0 and changes the word after the sleeper read it, so the
+ *   wait returns at once or is woken: no lost wake-up (a Dekker pair). Notifying all keeps pollers
+ *   and consumers that wait for a not-yet-published slot from swallowing a wake-up.
+ * - Only the first signal after a sleeper announced itself pays for a notify: a consumer that
+ *   sleeps and takes ~40 µs to wake used to cost its producer one notify (a system call) per record
+ *   published meanwhile. A sleeper that leaves without sleeping leaves bit 0 set: one later signal
+ *   then notifies nobody, which is cheap.
+ * - producers in {@linkcode waitSlot} (ring full or lane in use; always with a deadline of about a
+ *   millisecond) are signalled only once the ring is at most half full or the lane became empty,
+ *   so they wake to a batch of free slots. A waiter that would have fit earlier loses at most its
+ *   deadline, never a record.
+ * - close adds 2 to every event word (keeping bit 0) and notifies all, so every sleeper re-checks.
  * - JoinableQueue: `join` sleeps on UNFINISHED while it is non-zero; the taskDone that makes it 0
  *   notifies all (a join that read a stale non-zero value fails its wait with "not-equal").
  *
- * A timed-out or aborted wait only undoes its sleeper announcement: it never claimed a slot, a
- * count, or a lane record, so nothing is lost or duplicated, and since wake-ups are broadcast it
- * swallows none.
+ * A timed-out or aborted wait has nothing to undo: it never claimed a slot, a count, or a lane
+ * record, so nothing is lost or duplicated, and since wake-ups are broadcast it swallows none.
  *
  * @module
  */
@@ -99,10 +106,9 @@ const $FLAVOUR = 3;
 const $LANE_MAX = 4;
 const $ENQ = 16;
 const $DEQ = 32;
-const $GET_SLEEPERS = 48;
-const $PUT_SEQ = 49;
-const $PUT_SLEEPERS = 64;
-const $SPACE_SEQ = 65;
+const $PUT_SEQ = 48;
+const $SPACE_SEQ = 64;
+const $SLOT_SEQ = 65;
 const $COUNT = 80;
 const $UNFINISHED = 96;
 const $LANE_LOCK = 112;
@@ -139,14 +145,12 @@ export const LANE_MAX: number = $LANE_MAX;
 export const ENQ: number = $ENQ;
 /** Word index of the dequeue position. */
 export const DEQ: number = $DEQ;
-/** Word index of the count of consumers that may sleep. */
-export const GET_SLEEPERS: number = $GET_SLEEPERS;
-/** Word index of the consumers' wake-up sequence. */
+/** Word index of the consumers' event word (see the module doc). */
 export const PUT_SEQ: number = $PUT_SEQ;
-/** Word index of the count of producers that may sleep. */
-export const PUT_SLEEPERS: number = $PUT_SLEEPERS;
-/** Word index of the producers' wake-up sequence. */
+/** Word index of the event word of producers waiting for room. */
 export const SPACE_SEQ: number = $SPACE_SEQ;
+/** Word index of the event word of producers waiting for a ring slot. */
+export const SLOT_SEQ: number = $SLOT_SEQ;
 /** Word index of the item count (bounded queues). */
 export const COUNT: number = $COUNT;
 /** Word index of the unfinished-task count (JoinableQueue). */
@@ -207,10 +211,9 @@ export const FIELDS: Readonly<Record<number, string>> = {
   4: "laneMax",
   16: "enq",
   32: "deq",
-  48: "getSleepers",
-  49: "putSeq",
-  64: "putSleepers",
-  65: "spaceSeq",
+  48: "putSeq",
+  64: "spaceSeq",
+  65: "slotSeq",
   80: "count",
   96: "unfinished",
   113: "lane.lock",
@@ -295,13 +298,9 @@ export function* publish(A: Seam, S: Shape, p: number): KernelGen<void> {
   (yield* wakeConsumers(A, S));
 }
 
-/** Wakes sleeping consumers if any announced themselves (see the module doc's Dekker pair). */
+/** Wakes sleeping consumers if any announced themselves (see the module doc). */
 export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
-  // No lost wake-up: our publish precedes this load; a sleeper's announcement precedes its re-check.
-  if ((yield* A.load(S.q, $GET_SLEEPERS)) !== 0) {
-    (yield* A.add(S.q, $PUT_SEQ, 1));
-    (yield* A.notify(S.q, $PUT_SEQ, Infinity));
-  }
+  (yield* signal(A, S.q, $PUT_SEQ));
 }
 
 /**
@@ -314,21 +313,40 @@ export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
  */
 export function* waitSlot(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
-  (yield* A.add(q, $PUT_SLEEPERS, 1));
-  let r = $OK;
   for (;;) {
-    const s = (yield* A.load(q, $SPACE_SEQ));
+    const w = (yield* prepareWait(A, q, $SLOT_SEQ));
     const e = (yield* A.load(q, $ENQ));
-    if (e < 0 || (yield* A.load(q, $LANE_ITEMS)) === 0 && dif((yield* A.load(q, slotWord(S, e))), e) >= 0) break;
-    // No lost wake-up: release frees the slot (lanePop empties the lane), then `taken` reads
-    // PUT_SLEEPERS (see count).
-    if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
-      r = $TIMED_OUT;
-      break;
-    }
+    if (e < 0 || (yield* A.load(q, $LANE_ITEMS)) === 0 && dif((yield* A.load(q, slotWord(S, e))), e) >= 0) return $OK;
+    // No lost wake-up: release frees a slot (lanePop empties the lane), then signals SLOT_SEQ if
+    // the ring is at most half full (lane: empty); otherwise the deadline ends the wait.
+    if ((yield* A.wait(q, $SLOT_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
   }
-  (yield* A.sub(q, $PUT_SLEEPERS, 1));
-  return r;
+}
+
+/** Wakes the producers sleeping in {@linkcode waitSlot}, if any announced themselves. */
+export function* wakeSlotWaiters(A: Seam, S: Shape): KernelGen<void> {
+  (yield* signal(A, S.q, $SLOT_SEQ));
+}
+
+/**
+ * Announces a sleeper on event word `i`: sets its bit 0 (see the module doc) and returns the value
+ * to wait on. Re-check the condition after this, then wait while the word holds that value.
+ */
+export function* prepareWait(A: Seam, q: Int32Array, i: number): KernelGen<number> {
+  for (;;) {
+    const w = (yield* A.load(q, i));
+    if ((w & 1) !== 0 || (yield* A.compareExchange(q, i, w, w | 1)) === w) return w | 1;
+  }
+}
+
+/**
+ * Signals event word `i` after making a sleeper's condition true: if a sleeper announced itself,
+ * starts a new sequence with bit 0 clear and wakes every sleeper; otherwise only reads the word.
+ */
+export function* signal(A: Seam, q: Int32Array, i: number): KernelGen<void> {
+  const w = (yield* A.load(q, i));
+  // A failed CAS means another signaller (or close) changed the word, and it notifies.
+  if ((w & 1) !== 0 && (yield* A.compareExchange(q, i, w, (w + 2) & ~1)) === w) (yield* A.notify(q, i, Infinity));
 }
 
 /**
@@ -356,20 +374,14 @@ export function* count(A: Seam, S: Shape, deadline: number): KernelGen<number> {
     (yield* A.pause());
     r = (yield* tryCount(A, S));
   }
-  if (r !== $FULL) return r;
-  (yield* A.add(q, $PUT_SLEEPERS, 1));
-  for (;;) {
-    const s = (yield* A.load(q, $SPACE_SEQ));
+  while (r === $FULL) {
+    const w = (yield* prepareWait(A, q, $SPACE_SEQ));
     r = (yield* tryCount(A, S));
     if (r !== $FULL) break;
-    // No lost wake-up: a consumer frees room, then reads PUT_SLEEPERS (non-zero since our add), then
-    // changes SPACE_SEQ, which we read before re-checking.
-    if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
-      r = $TIMED_OUT;
-      break;
-    }
+    // No lost wake-up: a consumer frees room, then signals SPACE_SEQ (module doc).
+    if ((yield* A.wait(q, $SPACE_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
+    r = (yield* tryCount(A, S));
   }
-  (yield* A.sub(q, $PUT_SLEEPERS, 1));
   return r;
 }
 
@@ -381,11 +393,7 @@ export function* uncount(A: Seam, S: Shape): KernelGen<void> {
 
 /** Wakes producers waiting for room, if any announced themselves. */
 export function* wakeProducers(A: Seam, S: Shape): KernelGen<void> {
-  // No lost wake-up: the room was freed before this load (see count / waitRoom).
-  if ((yield* A.load(S.q, $PUT_SLEEPERS)) !== 0) {
-    (yield* A.add(S.q, $SPACE_SEQ, 1));
-    (yield* A.notify(S.q, $SPACE_SEQ, Infinity));
-  }
+  (yield* signal(A, S.q, $SPACE_SEQ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,19 +441,14 @@ export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
     (yield* A.pause());
     r = (yield* tryClaim(A, S));
   }
-  if (r !== $EMPTY) return r;
-  (yield* A.add(q, $GET_SLEEPERS, 1));
-  for (;;) {
-    const s = (yield* A.load(q, $PUT_SEQ));
+  while (r === $EMPTY) {
+    const w = (yield* prepareWait(A, q, $PUT_SEQ));
     r = (yield* tryClaim(A, S));
     if (r !== $EMPTY) break;
-    // No lost wake-up: see the module doc (we announced ourselves, then read PUT_SEQ, then checked).
-    if ((yield* A.wait(q, $PUT_SEQ, s, deadline)) === "timed-out") {
-      r = $TIMED_OUT;
-      break;
-    }
+    // No lost wake-up: a producer publishes, then signals PUT_SEQ (module doc).
+    if ((yield* A.wait(q, $PUT_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
+    r = (yield* tryClaim(A, S));
   }
-  (yield* A.sub(q, $GET_SLEEPERS, 1));
   return r;
 }
 
@@ -455,20 +458,13 @@ export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
  */
 export function* poll(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
-  if ((yield* ready(A, S))) return $OK;
-  (yield* A.add(q, $GET_SLEEPERS, 1));
-  let r = $OK;
-  for (;;) {
-    const s = (yield* A.load(q, $PUT_SEQ));
+  while (!(yield* ready(A, S))) {
+    const w = (yield* prepareWait(A, q, $PUT_SEQ));
     if ((yield* ready(A, S))) break;
     // No lost wake-up: as in claim.
-    if ((yield* A.wait(q, $PUT_SEQ, s, deadline)) === "timed-out") {
-      r = $TIMED_OUT;
-      break;
-    }
+    if ((yield* A.wait(q, $PUT_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
   }
-  (yield* A.sub(q, $GET_SLEEPERS, 1));
-  return r;
+  return $OK;
 }
 
 /** Whether a get would not wait now: a record is published or in the lane, or the queue is closed. */
@@ -481,8 +477,14 @@ export function* ready(A: Seam, S: Shape): KernelGen<boolean> {
 
 /** Frees the slot of claimed position `p` for the next lap, and accounts for the taken item. */
 export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
+  const q = S.q;
   // Synchronizes-with: the producer that next sees seq === p+N writes after our reads of the slot.
-  (yield* A.store(S.q, slotWord(S, p), (p + S.mask + 1) & $MASK));
+  (yield* A.store(q, slotWord(S, p), (p + S.mask + 1) & $MASK));
+  // Producers waiting for a slot: wake them once the ring is at most half full (module doc).
+  if (
+    ((yield* A.load(q, $SLOT_SEQ)) & 1) !== 0 &&
+    dif((yield* A.load(q, $ENQ)) & $MASK, (p + 1) & $MASK) <= (S.mask + 1) >> 1
+  ) (yield* wakeSlotWaiters(A, S));
   (yield* taken(A, S));
 }
 
@@ -546,7 +548,8 @@ export function* lanePop(A: Seam, S: Shape): KernelGen<number> {
   // earlier look at the ring (tryClaim) is not enough: it may be long stale.
   const d = (yield* A.load(q, $DEQ));
   if (((yield* A.load(q, $ENQ)) & $MASK) !== d) return $RING;
-  (yield* A.sub(q, $LANE_ITEMS, 1));
+  // The lane empties: producers waiting in waitSlot may use the ring again.
+  if ((yield* A.sub(q, $LANE_ITEMS, 1)) === 1) (yield* wakeSlotWaiters(A, S));
   return (yield* A.load(q, $LANE_TAIL));
 }
 
@@ -579,28 +582,15 @@ export function* waitRoom(
   deadline: number,
 ): KernelGen<number> {
   const q = S.q;
-  (yield* A.add(q, $PUT_SLEEPERS, 1));
-  let r: number;
   for (;;) {
-    const s = (yield* A.load(q, $SPACE_SEQ));
-    if ((yield* A.load(q, $ENQ)) < 0) {
-      r = $CLOSED;
-      break;
-    }
+    const w = (yield* prepareWait(A, q, $SPACE_SEQ));
+    if ((yield* A.load(q, $ENQ)) < 0) return $CLOSED;
     // Room now, or room once the heap grows to its bound (the grower always reaches it if needed).
     const used = dif((yield* A.load(q, $LANE_HEAD)), (yield* A.load(q, $LANE_TAIL)));
-    if (laneMax - used >= bytes) {
-      r = $OK;
-      break;
-    }
-    // No lost wake-up: laneFree happens before the consumer's wakeProducers (see count).
-    if ((yield* A.wait(q, $SPACE_SEQ, s, deadline)) === "timed-out") {
-      r = $TIMED_OUT;
-      break;
-    }
+    if (laneMax - used >= bytes) return $OK;
+    // No lost wake-up: laneFree happens before the consumer's wakeProducers (module doc).
+    if ((yield* A.wait(q, $SPACE_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
   }
-  (yield* A.sub(q, $PUT_SLEEPERS, 1));
-  return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -613,10 +603,13 @@ export function* close(A: Seam, S: Shape): KernelGen<void> {
     const e = (yield* A.load(q, $ENQ));
     if (e < 0 || (yield* A.compareExchange(q, $ENQ, e, e | $CLOSED_BIT)) === e) break;
   }
-  (yield* A.add(q, $PUT_SEQ, 1));
+  // Adding 2 keeps each word's bit 0 and changes its value, so no sleeper misses this.
+  (yield* A.add(q, $PUT_SEQ, 2));
   (yield* A.notify(q, $PUT_SEQ, Infinity));
-  (yield* A.add(q, $SPACE_SEQ, 1));
+  (yield* A.add(q, $SPACE_SEQ, 2));
   (yield* A.notify(q, $SPACE_SEQ, Infinity));
+  (yield* A.add(q, $SLOT_SEQ, 2));
+  (yield* A.notify(q, $SLOT_SEQ, Infinity));
 }
 
 /** A number that changes whenever a consumer takes a record (from either lane). */

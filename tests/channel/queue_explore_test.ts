@@ -286,3 +286,29 @@ Deno.test("Queue kernel mutant: a lane pop that trusts the consumer's stale look
   assert.equal(report.failure?.kind, "invariant", report.failure?.render());
   assert.match(String(report.failure?.message), /order broken/);
 });
+
+Deno.test("Queue kernel mutant: a consumer that sleeps without announcing itself on the event word is never woken", () => {
+  function* silentClaim(S: K.Shape): KernelGen<number> {
+    for (;;) {
+      const p = yield* G.tryClaim(SIM, S);
+      if (p !== K.EMPTY) return p;
+      const w = yield* SIM.load(S.q, K.PUT_SEQ); // no prepareWait: bit 0 stays clear
+      const again = yield* G.tryClaim(SIM, S);
+      if (again !== K.EMPTY) return again;
+      yield* SIM.wait(S.q, K.PUT_SEQ, w, Infinity);
+    }
+  }
+  const report = explore({
+    name: "mutant: sleeper without bit 0",
+    setup: setup(2),
+    threads: [
+      function* produce(shared: Shared): KernelGen<void> {
+        yield* put(shared, 1);
+      },
+      function* consume({ S }: Shared): KernelGen<number> {
+        return yield* silentClaim(S);
+      },
+    ],
+  });
+  assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
+});
