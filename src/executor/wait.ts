@@ -9,14 +9,52 @@ import { CancelledError } from "../errors.ts";
 import { deadlineOf } from "../options.ts";
 import { Future } from "./future.ts";
 
-/** `wait` returns as soon as any future settles (returns, throws or is cancelled). */
+/**
+ * `wait` returns as soon as any future settles (returns, throws or is cancelled).
+ *
+ * @example
+ * ```ts
+ * import { FIRST_COMPLETED, wait } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const never = new Promise<number>(() => {});
+ * const { done, notDone } = await wait([never, Promise.resolve(1)], { returnWhen: FIRST_COMPLETED });
+ * assert.equal(done.size, 1);
+ * assert.equal(notDone.size, 1);
+ * ```
+ */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
 /**
  * `wait` returns as soon as any future throws (cancellation does not count), or when all have
  * settled.
+ *
+ * @example
+ * ```ts
+ * import { FIRST_EXCEPTION, wait } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const never = new Promise<number>(() => {});
+ * const failed = Promise.reject(new Error("boom"));
+ * const { done } = await wait([never, failed], { returnWhen: FIRST_EXCEPTION });
+ * assert.equal(done.size, 1);
+ * ```
  */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** `wait` returns when every future has settled. */
+/**
+ * `wait` returns when every future has settled (the default).
+ *
+ * @example
+ * ```ts
+ * import { ALL_COMPLETED, wait } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const { done, notDone } = await wait([Promise.resolve(1), Promise.reject(new Error("x"))], {
+ *   returnWhen: ALL_COMPLETED,
+ * });
+ * assert.equal(done.size, 2);
+ * assert.equal(notDone.size, 0);
+ * ```
+ */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
 /** When {@linkcode wait} returns. */

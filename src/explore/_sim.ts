@@ -131,6 +131,14 @@ export class SimArray<T extends AtomicArray> {
 /**
  * The agent id a virtual thread has under the explorer (what `RLock` records as its owner): thread
  * `Tk` is agent `k + 1`, so traces read `owner ← 1` for T0.
+ *
+ * @example
+ * ```ts
+ * import { agentOf } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(agentOf(0), 1);
+ * ```
  */
 export function agentOf(thread: number): number {
   return thread + 1;
@@ -971,23 +979,205 @@ const factories = new Map<abstract new (...args: never[]) => object, Factory>([
   [SharedArray, (x: SharedArray) => new SimSharedArray(x)],
 ]);
 
-/** Wrapper of a `Lock`. */
+/**
+ * Wrapper of a `Lock`: `acquire`, `tryAcquire`, `release`, `locked`, each a step of `Lock`'s own kernel.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ lock: new Lock() }),
+ *   threads: [0, 1].map(() => function* ({ lock }: { lock: Lock }) {
+ *     yield* sim(lock).acquire();
+ *     yield* sim(lock).release();
+ *   }),
+ *   invariant: ({ lock }: { lock: Lock }) => !lock.locked(),
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
 export function sim(lock: Lock): SimLock;
-/** Wrapper of an `RLock`. */
+/**
+ * Wrapper of an `RLock`; virtual thread `Tk` is agent {@linkcode agentOf}`(k)`.
+ *
+ * @example
+ * ```ts
+ * import { RLock } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ rlock: new RLock() }),
+ *   threads: [0, 1].map(() => function* ({ rlock }: { rlock: RLock }) {
+ *     yield* sim(rlock).acquire();
+ *     yield* sim(rlock).acquire(); // reentry
+ *     assert.equal(yield* sim(rlock).recursionCount(), 2);
+ *     yield* sim(rlock).release();
+ *     yield* sim(rlock).release();
+ *   }),
+ * });
+ * assert.ok(report.ok);
+ * ```
+ */
 export function sim(rlock: RLock): SimRLock;
-/** Wrapper of a `Semaphore` or `BoundedSemaphore`. */
+/**
+ * Wrapper of a `Semaphore` or `BoundedSemaphore`.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ s: new Semaphore(1), inside: new Int32Array(new SharedArrayBuffer(4)) }),
+ *   threads: [0, 1].map(() => function* ({ s, inside }: { s: Semaphore; inside: Int32Array }) {
+ *     yield* sim(s).acquire();
+ *     assert.equal(yield* sim(inside).add(0, 1), 0); // alone inside
+ *     yield* sim(inside).sub(0, 1);
+ *     yield* sim(s).release();
+ *   }),
+ * });
+ * assert.ok(report.ok);
+ * ```
+ */
 export function sim(semaphore: Semaphore): SimSemaphore;
-/** Wrapper of an `Event`. */
+/**
+ * Wrapper of an `Event`.
+ *
+ * @example
+ * ```ts
+ * import { Event } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ e: new Event() }),
+ *   threads: [
+ *     function* waiter({ e }: { e: Event }) {
+ *       yield* sim(e).wait();
+ *     },
+ *     function* setter({ e }: { e: Event }) {
+ *       yield* sim(e).set();
+ *     },
+ *   ],
+ * });
+ * assert.ok(report.ok && report.complete); // no schedule leaves the waiter asleep
+ * ```
+ */
 export function sim(event: Event): SimEvent;
-/** Wrapper of a `Condition`. */
+/**
+ * Wrapper of a `Condition` (with its lock).
+ *
+ * @example
+ * ```ts
+ * import { Condition, Lock } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * type S = { c: Condition; box: Int32Array };
+ * const report = explore<S>({
+ *   setup: () => ({ c: new Condition(new Lock()), box: new Int32Array(new SharedArrayBuffer(4)) }),
+ *   threads: [
+ *     function* consumer({ c, box }: S) {
+ *       yield* sim(c).acquire();
+ *       while ((yield* sim(box).load(0)) === 0) yield* sim(c).wait();
+ *       yield* sim(c).release();
+ *     },
+ *     function* producer({ c, box }: S) {
+ *       yield* sim(c).acquire();
+ *       yield* sim(box).store(0, 1);
+ *       yield* sim(c).notify();
+ *       yield* sim(c).release();
+ *     },
+ *   ],
+ * });
+ * assert.ok(report.ok && report.complete); // no lost wake-up
+ * ```
+ */
 export function sim(condition: Condition): SimCondition;
-/** Wrapper of a `Barrier`. */
+/**
+ * Wrapper of a `Barrier`.
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ b: new Barrier(2) }),
+ *   threads: [0, 1].map(() => function* ({ b }: { b: Barrier }) {
+ *     return yield* sim(b).wait();
+ *   }),
+ *   invariant: (_: unknown, results: readonly unknown[]) =>
+ *     [...results].sort().join() === "0,1", // arrival indexes are unique
+ * });
+ * assert.ok(report.ok);
+ * ```
+ */
 export function sim(barrier: Barrier): SimBarrier;
-/** Wrapper of a `Value`. */
+/**
+ * Wrapper of a `Value`: `get` and `set` are one atomic step each.
+ *
+ * @example
+ * ```ts
+ * import { Value } from "@interlock/interlock";
+ * import { search, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = search({
+ *   setup: () => ({ v: new Value("i", 0, { lock: false }) }),
+ *   threads: [0, 1].map(() => function* ({ v }: { v: Value<"i"> }) {
+ *     yield* sim(v).set((yield* sim(v).get()) + 1); // not atomic as a whole
+ *   }),
+ *   invariant: ({ v }: { v: Value<"i"> }) => v.value === 2,
+ * });
+ * assert.equal(report.failure?.kind, "invariant"); // the lost update
+ * ```
+ */
 export function sim<T extends ElementType>(value: Value<T>): SimValue<T>;
-/** Wrapper of a `SharedArray`. */
+/**
+ * Wrapper of a `SharedArray`: `get(i)` and `set(i, v)` are one atomic step each.
+ *
+ * @example
+ * ```ts
+ * import { SharedArray } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ a: new SharedArray("i", 2, { lock: false }) }),
+ *   threads: [0, 1].map((k) => function* ({ a }: { a: SharedArray<"i"> }) {
+ *     yield* sim(a).set(k, k + 1); // each thread owns one element
+ *   }),
+ *   invariant: ({ a }: { a: SharedArray<"i"> }) => a.toArray().join() === "1,2",
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
 export function sim<T extends ElementType>(array: SharedArray<T>): SimSharedArray<T>;
-/** Wrapper of raw shared memory. */
+/**
+ * Wrapper of raw shared memory (an integer typed array): every `Atomics` operation as a step.
+ *
+ * @example
+ * ```ts
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ n: new Int32Array(new SharedArrayBuffer(4)) }),
+ *   threads: [0, 1].map(() => function* ({ n }: { n: Int32Array }) {
+ *     yield* sim(n).add(0, 1); // atomic: no update is lost
+ *   }),
+ *   invariant: ({ n }: { n: Int32Array }) => n[0] === 2,
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
 export function sim<T extends AtomicArray>(array: T): SimArray<T>;
 /**
  * The explorer's view of `x`: an object whose methods are generators to run with `yield*` inside a

@@ -20,7 +20,18 @@ import {
 } from "./_engine.ts";
 import { Namer } from "./_scenario.ts";
 
-/** Version prefix of replay tokens; bumped whenever their meaning changes. */
+/**
+ * Version prefix of replay tokens; bumped whenever their meaning changes, so an old token is
+ * refused instead of replaying a different schedule.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_VERSION } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(TOKEN_VERSION, /^ix\d+$/);
+ * ```
+ */
 export const TOKEN_VERSION = "ix1";
 
 /** A replay token, decoded. */

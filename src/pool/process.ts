@@ -34,7 +34,23 @@ import {
 
 const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
 const TERMINATE_GRACE = 2000;
-/** The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`. */
+/**
+ * The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`.
+ *
+ * @example
+ * ```ts
+ * import { Process, taskModule, TERMINATED } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const tasks = taskModule<{ forever(): Promise<void> }>(
+ *   "data:text/javascript,export function forever() { return new Promise(() => setInterval(() => {}, 1000)); }",
+ * );
+ * const p = new Process(tasks, "forever");
+ * p.start();
+ * await p.terminate();
+ * assert.equal(p.exitCode, TERMINATED);
+ * ```
+ */
 export const TERMINATED: number = -15;
 
 let processCount = 0;
