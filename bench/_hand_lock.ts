@@ -7,6 +7,8 @@
  */
 
 const STATE = 1;
+/** `REAL.spin`. */
+const SPIN = 128;
 
 /** `K.tryAcquire` with `Atomics` inlined by hand. */
 export function tryAcquire(s: Int32Array): boolean {
@@ -16,8 +18,8 @@ export function tryAcquire(s: Int32Array): boolean {
 /** `K.acquire` with `Atomics` inlined by hand (same spin with backoff, same sleep loop). */
 export function acquire(s: Int32Array, deadline: number): boolean {
   if (Atomics.compareExchange(s, STATE, 0, 1) === 0) return true;
-  for (let spent = 0, step = 1; spent < 64; step = step < 32 ? step * 2 : step) {
-    for (let p = 0; p < step && spent < 64; p++, spent++) Atomics.pause();
+  for (let spent = 0, step = 1; spent < SPIN; step = step < 32 ? step * 2 : step) {
+    for (let p = 0; p < step && spent < SPIN; p++, spent++) Atomics.pause();
     if (Atomics.load(s, STATE) === 0 && Atomics.compareExchange(s, STATE, 0, 1) === 0) return true;
   }
   while (Atomics.exchange(s, STATE, 2) !== 0) {

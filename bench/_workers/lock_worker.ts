@@ -21,7 +21,12 @@ export const STOP = 16;
 export const CTL_WORDS = 32;
 
 /** Which lock the contended run uses. */
-export type LockKind = "raw-futex" | "raw-spin" | "interlock" | "interlock-using";
+export type LockKind =
+  | "raw-futex"
+  | "raw-spin"
+  | "futex-linear-spin"
+  | "interlock"
+  | "interlock-using";
 /** Which hand-off the ping-pong run uses. */
 export type PingKind = "raw-wait" | "raw-spin" | "raw-spin-then-wait" | "lock" | "event";
 
@@ -95,6 +100,19 @@ function futexUnlock(s: Int32Array): void {
   }
 }
 
+/**
+ * The Lock kernel as it was before tuning: the futex lock above after up to 64 spins that re-check
+ * after every pause (now: after 1, 2, 4 .. 32 pauses). Kept to show what the backoff buys.
+ */
+function linearSpinLock(s: Int32Array): void {
+  if (Atomics.compareExchange(s, RAW, 0, 1) === 0) return;
+  for (let n = 64; n > 0; n--) {
+    Atomics.pause();
+    if (Atomics.load(s, RAW) === 0 && Atomics.compareExchange(s, RAW, 0, 1) === 0) return;
+  }
+  while (Atomics.exchange(s, RAW, 2) !== 0) Atomics.wait(s, RAW, 2);
+}
+
 /** Test-and-test-and-set spin lock with `Atomics.pause`: never sleeps. */
 function spinLock(s: Int32Array): void {
   while (Atomics.compareExchange(s, RAW, 0, 1) !== 0) {
@@ -141,6 +159,21 @@ function contended(job: ContendedJob): JobResult {
           data[2] = data[2]! + 1;
         }
         spinUnlock(data);
+      }
+      n += 64;
+    } while (Atomics.load(ctl, STOP) === 0);
+  } else if (job.kind === "futex-linear-spin") {
+    barrier(ctl);
+    start = now();
+    do {
+      for (let k = 0; k < 64; k++) {
+        linearSpinLock(data);
+        data[0] = data[0]! + 1;
+        if (data[1] !== me) {
+          data[1] = me;
+          data[2] = data[2]! + 1;
+        }
+        futexUnlock(data);
       }
       n += 64;
     } while (Atomics.load(ctl, STOP) === 0);
