@@ -147,16 +147,19 @@ export class Channel implements QueueParts {
   // Putting
 
   /**
-   * Puts without waiting: OK, FULL (bounded queue at maxsize, or heap at its bound) or CLOSED.
-   * `kind`/`length`/`payload` come from {@linkcode encode}.
+   * Puts without waiting for room: OK, FULL (bounded queue at maxsize, or heap at its bound) or
+   * CLOSED. `kind`/`length`/`payload` come from {@linkcode encode}. With `ringWait`, a record that
+   * would spill into the lane first blocks the thread up to RING_WAIT_MS for consumers to catch up
+   * (`SimpleQueue.put`, `Connection.send`: as a write to a full pipe blocks in Python); without it,
+   * it spills at once (`putNowait`).
    */
-  tryPut(kind: number, length: number, payload: unknown): number {
+  tryPut(kind: number, length: number, payload: unknown, ringWait = false): number {
     const S = this.S;
     if (this.maxsize > 0) {
       const r = K.tryCount(REAL, S);
       if (r !== K.OK) return r;
     }
-    return this.#placeCounted(kind, length, payload, Infinity, true);
+    return this.#placeCounted(kind, length, payload, Infinity, true, ringWait);
   }
 
   /** Puts, blocking the thread until `deadline` if the queue is full: OK, CLOSED or TIMED_OUT. */
@@ -165,7 +168,7 @@ export class Channel implements QueueParts {
       const r = K.count(REAL, this.S, deadline);
       if (r !== K.OK) return r;
     }
-    return this.#placeCounted(kind, length, payload, deadline, false);
+    return this.#placeCounted(kind, length, payload, deadline, false, true);
   }
 
   /** Puts, waiting without blocking the thread if the queue is full: OK, CLOSED or TIMED_OUT. */
@@ -210,14 +213,16 @@ export class Channel implements QueueParts {
     payload: unknown,
     deadline: number,
     nowait: boolean,
+    ringWait: boolean,
   ): number {
-    let spill = nowait || this.#consumersIdle();
+    let spill = !ringWait || this.#consumersIdle();
     for (;;) {
       const r = this.#place(kind, length, payload, spill);
       if (r === RING_FULL) {
         spill = true;
         const before = K.progress(REAL, this.S);
-        K.waitSlot(REAL, this.S, Math.min(deadline, performance.now() + RING_WAIT_MS));
+        const until = performance.now() + RING_WAIT_MS;
+        K.waitSlot(REAL, this.S, nowait ? until : Math.min(deadline, until));
         if (K.progress(REAL, this.S) === before) this.#idleAt = before;
         continue;
       }

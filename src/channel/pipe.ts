@@ -52,7 +52,8 @@ export interface PipeDirection {
  *
  * - Duplex by default: both ends send and receive. With `duplex: false` the first end only
  *   receives and the second only sends.
- * - `send` never waits; `recv` (Promise) and `recvSync` (blocking) wait for a value.
+ * - `send` does not wait for the receiver (the pipe is unbounded; see {@linkcode Connection.send});
+ *   `recv` (Promise) and `recvSync` (blocking) wait for a value.
  * - Closing an end lets the other end receive what was already sent, then `recv` throws
  *   {@linkcode EOFError}; sending to a closed end throws {@linkcode BrokenPipeError}.
  * - Send an end to a worker with `postMessage(end)` and call `Connection.from(data)` there (or pass
@@ -106,7 +107,7 @@ let reviving:
  * One end of a {@linkcode Pipe}, as Python's `multiprocessing.connection.Connection`.
  *
  * - `send(value)` copies `value` (as a `Queue` does: structured-clone semantics, a `TypeError`
- *   for values that cannot be cloned, before anything is sent) and never waits.
+ *   for values that cannot be cloned, before anything is sent) and does not wait for the receiver.
  * - `recv()` / `recvSync()` return the next value the other end sent, waiting for one; after the
  *   other end closed and everything it sent was received, they throw {@linkcode EOFError}.
  * - `poll(timeout)` tells whether `recv` would return (or throw `EOFError`) without waiting.
@@ -208,7 +209,10 @@ export class Connection<T = unknown> implements Disposable {
   }
 
   /**
-   * Sends `value` to the other end; never waits.
+   * Sends `value` to the other end without waiting for the receiver. When the receiver lags far
+   * behind while receiving (the pipe's 1,024-slot ring is full), `send` pauses the thread up to
+   * about a millisecond to let it catch up (as a write to a full pipe blocks in Python) before it
+   * stores the value in the pipe's growable heap.
    *
    * @param value Any structured-clone-able value.
    * @throws {TypeError} if `value` cannot be cloned (nothing is sent).
@@ -232,7 +236,7 @@ export class Connection<T = unknown> implements Disposable {
     const kind = encode("send a value on the pipe", value, tx.laneMax);
     const length = encodedLength;
     const payload = encodedPayload;
-    const r = tx.tryPut(kind, length, payload);
+    const r = tx.tryPut(kind, length, payload, true);
     if (r === K.OK) return;
     if (r === K.CLOSED) {
       if (P.closed(REAL, this.#s)) throw closedEnd("send on");

@@ -180,8 +180,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     const kind = encode("put an item on the queue", item, c.laneMax);
     const length = encodedLength;
     const payload = encodedPayload;
-    let r = c.tryPut(kind, length, payload);
-    if (r === K.FULL) r = await c.put(kind, length, payload, deadline, options?.signal);
+    const r = await c.put(kind, length, payload, deadline, options?.signal);
     if (r !== K.OK) throw putFailure(r, options);
   }
 

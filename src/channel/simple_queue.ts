@@ -24,8 +24,8 @@ let reviving: Channel | undefined;
  * A minimal unbounded multi-producer, multi-consumer queue in shared memory, as Python's
  * `multiprocessing.SimpleQueue`: `put`, `get`/`getSync`, `empty` and `close`.
  *
- * - `put` never waits: the queue is unbounded (up to its storage bound, `maxBytes`, past which
- *   `put` throws {@linkcode QueueFullError}).
+ * - `put` does not wait for consumers: the queue is unbounded (up to its storage bound, `maxBytes`,
+ *   past which `put` throws {@linkcode QueueFullError}).
  * - Same guarantees and item encoding as {@linkcode Queue}: FIFO per producer, nothing lost or
  *   duplicated, a `TypeError` for values that cannot be cloned, `QueueClosedError` after `close()`.
  *
@@ -97,7 +97,10 @@ export class SimpleQueue<T = unknown> {
   }
 
   /**
-   * Puts `item` at the end of the queue; never waits.
+   * Puts `item` at the end of the queue without waiting for consumers. When consumers lag far
+   * behind while taking items (the 1,024-slot ring is full), `put` pauses the thread up to about a
+   * millisecond to let them catch up (as a write to a full pipe blocks in Python) before it stores
+   * the item in the queue's growable heap.
    *
    * @param item Any structured-clone-able value.
    * @throws {TypeError} if `item` cannot be cloned (nothing is enqueued).
@@ -120,7 +123,7 @@ export class SimpleQueue<T = unknown> {
     const kind = encode("put an item on the queue", item, c.laneMax);
     const length = encodedLength;
     const payload = encodedPayload;
-    const r = c.tryPut(kind, length, payload);
+    const r = c.tryPut(kind, length, payload, true);
     if (r !== K.OK) throw putFailure(r, undefined);
   }
 
