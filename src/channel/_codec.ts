@@ -213,6 +213,11 @@ function encodeString(s: string): number {
     return UTF8;
   }
   encodedPayload = s;
+  // Up to 28 units fit a ring slot as UTF-16 anyway: skip the scan for a narrower encoding.
+  if (n <= 28) {
+    encodedLength = 2 * n;
+    return UTF16;
+  }
   for (let i = 0; i < n; i++) {
     if (s.charCodeAt(i) > 0xff) {
       encodedLength = 2 * n;
