@@ -295,16 +295,61 @@ export function read(m: Mem, at: number, kind: number, length: number): unknown 
 
 const CHUNK = 8192;
 const scratchUnits: number[] = [];
+const fromCharCode = String.fromCharCode;
 
-/** The string of code units `units[at .. at + n)` (copied through a plain array, in chunks). */
+/** The string of code units `units[at .. at + n)`. */
 function units(units: Uint8Array | Uint16Array, at: number, n: number): string {
+  // Fixed-arity calls for short strings: ~3x faster than `apply` with an array (measured).
+  if (n <= 8) return few(units, at, n);
+  if (n <= 16) return few(units, at, 8) + few(units, at + 8, n - 8);
   const a = scratchUnits;
   let out = "";
   for (let i = 0; i < n; i += CHUNK) {
     const m = Math.min(CHUNK, n - i);
     a.length = m;
     for (let j = 0; j < m; j++) a[j] = units[at + i + j]!;
-    out += String.fromCharCode.apply(null, a);
+    out += fromCharCode.apply(null, a);
   }
   return out;
+}
+
+/** `units()` for at most 8 code units. */
+function few(u: Uint8Array | Uint16Array, at: number, n: number): string {
+  switch (n) {
+    case 0:
+      return "";
+    case 1:
+      return fromCharCode(u[at]!);
+    case 2:
+      return fromCharCode(u[at]!, u[at + 1]!);
+    case 3:
+      return fromCharCode(u[at]!, u[at + 1]!, u[at + 2]!);
+    case 4:
+      return fromCharCode(u[at]!, u[at + 1]!, u[at + 2]!, u[at + 3]!);
+    case 5:
+      return fromCharCode(u[at]!, u[at + 1]!, u[at + 2]!, u[at + 3]!, u[at + 4]!);
+    case 6:
+      return fromCharCode(u[at]!, u[at + 1]!, u[at + 2]!, u[at + 3]!, u[at + 4]!, u[at + 5]!);
+    case 7:
+      return fromCharCode(
+        u[at]!,
+        u[at + 1]!,
+        u[at + 2]!,
+        u[at + 3]!,
+        u[at + 4]!,
+        u[at + 5]!,
+        u[at + 6]!,
+      );
+    default:
+      return fromCharCode(
+        u[at]!,
+        u[at + 1]!,
+        u[at + 2]!,
+        u[at + 3]!,
+        u[at + 4]!,
+        u[at + 5]!,
+        u[at + 6]!,
+        u[at + 7]!,
+      );
+  }
 }
