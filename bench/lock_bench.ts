@@ -133,6 +133,7 @@ const LOCK_KINDS: { kind: LockKind; label: string }[] = [
   { kind: "raw-futex", label: "raw futex lock, hand-written (baseline)" },
   { kind: "raw-spin", label: "raw TTAS spin lock, hand-written" },
   { kind: "futex-linear-spin", label: "futex lock + 64 linear spins (Lock before tuning)" },
+  { kind: "kernel", label: "Interlock Lock kernel through REAL, no class (no guard)" },
   { kind: "interlock", label: "Interlock Lock: acquireSync() ... release()" },
   { kind: "interlock-using", label: "Interlock Lock: using _ = acquireSync()" },
 ];

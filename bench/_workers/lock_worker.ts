@@ -12,6 +12,8 @@
  * @module
  */
 import { Event, Lock } from "../../mod.ts";
+import { REAL } from "../../src/_atomics.ts";
+import * as K from "../../src/kernel/lock.ts";
 
 /** Word indices of the control array `ctl` (each on its own cache line). */
 export const READY = 0;
@@ -25,6 +27,7 @@ export type LockKind =
   | "raw-futex"
   | "raw-spin"
   | "futex-linear-spin"
+  | "kernel"
   | "interlock"
   | "interlock-using";
 /** Which hand-off the ping-pong run uses. */
@@ -125,173 +128,237 @@ function spinUnlock(s: Int32Array): void {
 }
 
 // --- Contended locked increments. --------------------------------------------------------------
-// The critical section: the non-atomic increment, and counting turns (how often the holder changes).
+// Each kind's measured loop is its own function, so that V8 compiles it for its own lock only. The
+// critical section: the non-atomic increment, and counting turns (how often the holder changes).
+
+/** Runs locked increments until `ctl[STOP]` is set; returns how many this worker did. */
+type Loop = (ctl: Int32Array, data: Int32Array, me: number, lock: Lock, s: Int32Array) => number;
+
+function rawFutexLoop(ctl: Int32Array, data: Int32Array, me: number): number {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      futexLock(data);
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      futexUnlock(data);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+function rawSpinLoop(ctl: Int32Array, data: Int32Array, me: number): number {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      spinLock(data);
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      spinUnlock(data);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+function linearSpinLoop(ctl: Int32Array, data: Int32Array, me: number): number {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      linearSpinLock(data);
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      futexUnlock(data);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+/** The Lock kernel through the REAL seam, without the class (no guard allocated per acquire). */
+function kernelLoop(
+  ctl: Int32Array,
+  data: Int32Array,
+  me: number,
+  _lock: Lock,
+  s: Int32Array,
+): number {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      K.acquire(REAL, s, Infinity);
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      K.release(REAL, s);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+function interlockLoop(ctl: Int32Array, data: Int32Array, me: number, lock: Lock): number {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      lock.acquireSync();
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      lock.release();
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+function interlockUsingLoop(ctl: Int32Array, data: Int32Array, me: number, lock: Lock): number {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      using _ = lock.acquireSync();
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+const LOOPS: Record<LockKind, Loop> = {
+  "raw-futex": rawFutexLoop,
+  "raw-spin": rawSpinLoop,
+  "futex-linear-spin": linearSpinLoop,
+  "kernel": kernelLoop,
+  "interlock": interlockLoop,
+  "interlock-using": interlockUsingLoop,
+};
 
 function contended(job: ContendedJob): JobResult {
   const { ctl, data, me } = job;
-  let n = 0;
-  let start = 0;
-  // One loop per kind, so each is compiled for its own lock only.
-  if (job.kind === "raw-futex") {
-    barrier(ctl);
-    start = now();
-    do {
-      for (let k = 0; k < 64; k++) {
-        futexLock(data);
-        data[0] = data[0]! + 1;
-        if (data[1] !== me) {
-          data[1] = me;
-          data[2] = data[2]! + 1;
-        }
-        futexUnlock(data);
-      }
-      n += 64;
-    } while (Atomics.load(ctl, STOP) === 0);
-  } else if (job.kind === "raw-spin") {
-    barrier(ctl);
-    start = now();
-    do {
-      for (let k = 0; k < 64; k++) {
-        spinLock(data);
-        data[0] = data[0]! + 1;
-        if (data[1] !== me) {
-          data[1] = me;
-          data[2] = data[2]! + 1;
-        }
-        spinUnlock(data);
-      }
-      n += 64;
-    } while (Atomics.load(ctl, STOP) === 0);
-  } else if (job.kind === "futex-linear-spin") {
-    barrier(ctl);
-    start = now();
-    do {
-      for (let k = 0; k < 64; k++) {
-        linearSpinLock(data);
-        data[0] = data[0]! + 1;
-        if (data[1] !== me) {
-          data[1] = me;
-          data[2] = data[2]! + 1;
-        }
-        futexUnlock(data);
-      }
-      n += 64;
-    } while (Atomics.load(ctl, STOP) === 0);
-  } else if (job.kind === "interlock") {
-    const lock = Lock.from(job.lock);
-    barrier(ctl);
-    start = now();
-    do {
-      for (let k = 0; k < 64; k++) {
-        lock.acquireSync();
-        data[0] = data[0]! + 1;
-        if (data[1] !== me) {
-          data[1] = me;
-          data[2] = data[2]! + 1;
-        }
-        lock.release();
-      }
-      n += 64;
-    } while (Atomics.load(ctl, STOP) === 0);
-  } else {
-    const lock = Lock.from(job.lock);
-    barrier(ctl);
-    start = now();
-    do {
-      for (let k = 0; k < 64; k++) {
-        using _ = lock.acquireSync();
-        data[0] = data[0]! + 1;
-        if (data[1] !== me) {
-          data[1] = me;
-          data[2] = data[2]! + 1;
-        }
-      }
-      n += 64;
-    } while (Atomics.load(ctl, STOP) === 0);
-  }
-  return { count: n, start, end: now() };
+  const lock = Lock.from(job.lock);
+  const s = new Int32Array(lock.buffer, lock.byteOffset, K.BYTES >> 2);
+  const loop = LOOPS[job.kind];
+  barrier(ctl);
+  const start = now();
+  const count = loop(ctl, data, me, lock, s);
+  return { count, start, end: now() };
 }
 
 // --- Ping-pong hand-offs. ----------------------------------------------------------------------
 
-function ping(job: PingJob): JobResult {
-  const { player: p, rounds, ctl, turn } = job;
-  let start = 0;
-  if (job.kind === "raw-wait") {
-    // Turn 2i+p belongs to player p; sleep while it is the other's turn.
-    barrier(ctl);
-    start = now();
-    for (let i = 0; i < rounds; i++) {
-      const mine = 2 * i + p;
-      let v: number;
-      while ((v = Atomics.load(turn, 0)) !== mine) Atomics.wait(turn, 0, v);
-      Atomics.store(turn, 0, mine + 1);
-      Atomics.notify(turn, 0, 1);
+// Each kind's measured loop is its own function again; `p` is the player (0 or 1).
+
+/** Turn 2i+p belongs to player p; sleep while it is the other's turn. */
+function rawWaitPing(p: number, rounds: number, turn: Int32Array): void {
+  for (let i = 0; i < rounds; i++) {
+    const mine = 2 * i + p;
+    let v: number;
+    while ((v = Atomics.load(turn, 0)) !== mine) Atomics.wait(turn, 0, v);
+    Atomics.store(turn, 0, mine + 1);
+    Atomics.notify(turn, 0, 1);
+  }
+}
+
+function rawSpinPing(p: number, rounds: number, turn: Int32Array): void {
+  for (let i = 0; i < rounds; i++) {
+    const mine = 2 * i + p;
+    while (Atomics.load(turn, 0) !== mine) Atomics.pause();
+    Atomics.store(turn, 0, mine + 1);
+  }
+}
+
+/** What a spin-ready waiter costs at best: spin (64 checks), then sleep. */
+function rawSpinThenWaitPing(p: number, rounds: number, turn: Int32Array): void {
+  for (let i = 0; i < rounds; i++) {
+    const mine = 2 * i + p;
+    let v = Atomics.load(turn, 0);
+    for (let n = 64; v !== mine && n > 0; n--) {
+      Atomics.pause();
+      v = Atomics.load(turn, 0);
     }
-  } else if (job.kind === "raw-spin") {
-    barrier(ctl);
-    start = now();
-    for (let i = 0; i < rounds; i++) {
-      const mine = 2 * i + p;
-      while (Atomics.load(turn, 0) !== mine) Atomics.pause();
-      Atomics.store(turn, 0, mine + 1);
+    while (v !== mine) {
+      Atomics.wait(turn, 0, v);
+      v = Atomics.load(turn, 0);
     }
-  } else if (job.kind === "raw-spin-then-wait") {
-    // What a spin-ready waiter costs at best: spin (as the Lock kernel does), then sleep.
-    barrier(ctl);
-    start = now();
+    Atomics.store(turn, 0, mine + 1);
+    Atomics.notify(turn, 0, 1);
+  }
+}
+
+/**
+ * Two locks, both held at the start, passed back and forth as binary semaphores (a Lock may be
+ * released by any thread): player 0 releases a and takes b; player 1 takes a, releases b.
+ */
+function lockPing(p: number, rounds: number, _turn: Int32Array, pair: [unknown, unknown]): void {
+  const a = Lock.from(pair[0]);
+  const b = Lock.from(pair[1]);
+  if (p === 0) {
     for (let i = 0; i < rounds; i++) {
-      const mine = 2 * i + p;
-      let v = Atomics.load(turn, 0);
-      for (let n = 64; v !== mine && n > 0; n--) {
-        Atomics.pause();
-        v = Atomics.load(turn, 0);
-      }
-      while (v !== mine) {
-        Atomics.wait(turn, 0, v);
-        v = Atomics.load(turn, 0);
-      }
-      Atomics.store(turn, 0, mine + 1);
-      Atomics.notify(turn, 0, 1);
-    }
-  } else if (job.kind === "lock") {
-    // Two locks, both held at the start, passed back and forth as binary semaphores (a Lock may
-    // be released by any thread): player 0 releases a and takes b; player 1 takes a, releases b.
-    const a = Lock.from(job.pair[0]);
-    const b = Lock.from(job.pair[1]);
-    barrier(ctl);
-    start = now();
-    if (p === 0) {
-      for (let i = 0; i < rounds; i++) {
-        a.release();
-        b.acquireSync();
-      }
-    } else {
-      for (let i = 0; i < rounds; i++) {
-        a.acquireSync();
-        b.release();
-      }
+      a.release();
+      b.acquireSync();
     }
   } else {
-    // Two Events: player 0 sets a and waits for b; player 1 waits for a, clears it, sets b.
-    const a = Event.from(job.pair[0]);
-    const b = Event.from(job.pair[1]);
-    barrier(ctl);
-    start = now();
-    if (p === 0) {
-      for (let i = 0; i < rounds; i++) {
-        a.set();
-        b.waitSync();
-        b.clear();
-      }
-    } else {
-      for (let i = 0; i < rounds; i++) {
-        a.waitSync();
-        a.clear();
-        b.set();
-      }
+    for (let i = 0; i < rounds; i++) {
+      a.acquireSync();
+      b.release();
     }
   }
+}
+
+/** Two Events: player 0 sets a and waits for b; player 1 waits for a, clears it, sets b. */
+function eventPing(p: number, rounds: number, _turn: Int32Array, pair: [unknown, unknown]): void {
+  const a = Event.from(pair[0]);
+  const b = Event.from(pair[1]);
+  if (p === 0) {
+    for (let i = 0; i < rounds; i++) {
+      a.set();
+      b.waitSync();
+      b.clear();
+    }
+  } else {
+    for (let i = 0; i < rounds; i++) {
+      a.waitSync();
+      a.clear();
+      b.set();
+    }
+  }
+}
+
+const PINGS: Record<
+  PingKind,
+  (p: number, rounds: number, turn: Int32Array, pair: [unknown, unknown]) => void
+> = {
+  "raw-wait": rawWaitPing,
+  "raw-spin": rawSpinPing,
+  "raw-spin-then-wait": rawSpinThenWaitPing,
+  "lock": lockPing,
+  "event": eventPing,
+};
+
+function ping(job: PingJob): JobResult {
+  const { player, rounds, ctl, turn, pair } = job;
+  const body = PINGS[job.kind];
+  barrier(ctl);
+  const start = now();
+  body(player, rounds, turn, pair);
   return { count: rounds, start, end: now() };
 }
 

@@ -62,8 +62,9 @@ export function* tryAcquire(A: Seam, s: Int32Array): KernelGen<boolean> {
  * later ones stay out of the way of a holder that releases and re-takes the lock in a loop (each
  * check pulls the lock's cache line away from the holder's core). Measured by
  * `bench/lock_bench.ts` (see bench/RESULTS.md): against re-checking after every pause, backoff
- * raised 2-worker contended throughput from ~0.6-0.75x to ~0.9-1.3x a hand-written futex lock,
- * and a ping-pong round trip between two spinning workers stays under 1 µs.
+ * raised 2-worker contended throughput from ~0.6-0.9x to ~1.0-1.2x a hand-written futex lock (the
+ * kernel alone; the `Lock` class ~0.8-1.0x), and a ping-pong round trip between two spinning
+ * workers stays under 1 µs.
  */
 export function* acquire(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> {
   if ((yield* A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED)) === $UNLOCKED) return true;
