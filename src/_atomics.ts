@@ -166,7 +166,7 @@ export function remaining(deadline: number): number {
 /** The production seam: direct `Atomics` calls. */
 export const REAL: Seam = {
   // ~6 µs of spinning (a pause is ~50 ns here), about one sleep and wake-up: long enough that two
-  // threads handing a lock back and forth keep catching each other while spinning (with 64, over
+  // threads handing a lock back and forth keep catching each other while spinning (with 64, about
   // half of the ping-pong runs in bench/lock_bench.ts fell into sleeping at every hand-off), short
   // enough to waste little when the holder keeps the lock.
   spin: 128,
