@@ -181,7 +181,7 @@ async function poolPhase(): Promise<void> {
   console.log(
     `  pool.map("square", [1, 2, 3, 4, 5]) → [${squares.map((s) => s.square).join(", ")}]`,
   );
-  const jobs = Array.from({ length: 4 * flags.threads }, () => 150_000);
+  const jobs = Array.from({ length: 4 * flags.threads }, () => 400_000);
   await pool.map("burn", jobs.slice(0, flags.threads), { chunksize: 1 }); // warm up every worker
   progress("  one thread ...");
   let t = performance.now();
