@@ -33,6 +33,7 @@ import {
   type PingKind,
   STOP,
 } from "./_workers/lock_worker.ts";
+import { median } from "./_stats.ts";
 
 const WORKER = new URL("./_workers/lock_worker.ts", import.meta.url);
 
@@ -82,12 +83,6 @@ class Pair implements Disposable {
 
 function shared(words: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(words * 4));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function fmt(x: number, digits = 2): string {

@@ -25,6 +25,7 @@
 import * as Comlink from "comlink";
 import { Executor, Manager, Pool, taskModule } from "../mod.ts";
 import type { api } from "./_workers/manager_bench_worker.ts";
+import { median, parseFlags } from "./_stats.ts";
 
 const WORKER = new URL("./_workers/manager_bench_worker.ts", import.meta.url);
 const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
@@ -38,20 +39,7 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { runs: 5, calls: 5000, tasks: 20_000 };
-  for (let i = 0; i < args.length; i += 2) {
-    const key = args[i]!.replace(/^--/, "") as keyof Options;
-    const value = Number(args[i + 1]);
-    if (!(key in options) || !(value > 0)) throw new RangeError(`Bad option ${args[i]}`);
-    options[key] = value;
-  }
-  return options;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return parseFlags<Options>(args, { runs: 5, calls: 5000, tasks: 20_000 });
 }
 
 function fmt(x: number, digits = 0): string {

@@ -16,6 +16,7 @@
  * @module
  */
 import { type Connection, Pipe, revive } from "../mod.ts";
+import { median } from "./_stats.ts";
 
 /** A job for a bench worker. */
 type Job =
@@ -153,12 +154,6 @@ const VARIANTS: { label: string; run: (n: number) => Promise<number> }[] = [
     },
   },
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function fmt(x: number, digits = 2): string {
   return x.toFixed(digits);

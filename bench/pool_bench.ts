@@ -22,6 +22,7 @@
  */
 import { Piscina } from "piscina";
 import { Pool, taskModule } from "../mod.ts";
+import { median, parseFlags } from "./_stats.ts";
 
 const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
   new URL("../tests/_workers/pool_tasks.ts", import.meta.url),
@@ -35,20 +36,7 @@ interface Options {
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { runs: 5, tasks: 100_000 };
-  for (let i = 0; i < args.length; i += 2) {
-    const key = args[i]!.replace(/^--/, "") as keyof Options;
-    const value = Number(args[i + 1]);
-    if (!(key in options) || !(value > 0)) throw new RangeError(`Bad option ${args[i]}`);
-    options[key] = value;
-  }
-  return options;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return parseFlags<Options>(args, { runs: 5, tasks: 100_000 });
 }
 
 function fmt(x: number, digits = 0): string {

@@ -23,6 +23,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { Queue, revive, SimpleQueue } from "../mod.ts";
+import { median } from "./_stats.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Part 1: per-item cost on one thread
@@ -258,12 +259,6 @@ const VARIANTS: Variant[] = [
     },
   },
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function fmt(x: number, digits = 2): string {
   return x.toFixed(digits);

@@ -23,6 +23,7 @@ import { Lock } from "../mod.ts";
 import { REAL } from "../src/_atomics.ts";
 import * as K from "../src/kernel/lock.ts";
 import * as H from "./_hand_lock.ts";
+import { median } from "./_stats.ts";
 
 /** Acquire/release pairs per sample. */
 const PAIRS = 1000;
@@ -246,12 +247,6 @@ class RawGuard implements Disposable {
 }
 
 // --- Interleaved runner for `deno run`. --------------------------------------------------------
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function runInterleaved(rounds: number): Promise<void> {
   const warmup = Math.max(5, rounds >> 3);
