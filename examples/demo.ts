@@ -27,6 +27,7 @@ import {
   Value,
 } from "@interlock/interlock";
 import { explore, search } from "@interlock/interlock/explore";
+import { countPrimes } from "./async_vs_workers.ts";
 import { bankScenario } from "./bank/scenario.ts";
 
 /** Pool task: the square of `n`, and which worker computed it. */
@@ -35,20 +36,7 @@ export function square(n: number): { n: number; square: number; worker: number }
 }
 
 /** Pool task: CPU-bound work (a count of primes below `limit`, by trial division). */
-export function burn(limit: number): number {
-  let count = 0;
-  for (let n = 2; n < limit; n++) {
-    let prime = true;
-    for (let d = 2; d * d <= n; d++) {
-      if (n % d === 0) {
-        prime = false;
-        break;
-      }
-    }
-    if (prime) count++;
-  }
-  return count;
-}
+export const burn: (limit: number) => number = countPrimes;
 
 const bank = taskModule<typeof import("./bank/accounts.ts")>(
   new URL("./bank/accounts.ts", import.meta.url),
