@@ -64,18 +64,27 @@ export function attach(what: string, tag: number, value: unknown, bytes: number)
   const fail = (why: string) =>
     new TypeError(`Cannot revive ${what}: expected a ${what} or its structured clone, ${why}`);
   if (typeof value !== "object" || value === null) throw fail(`received ${describe(value)}`);
+  const words = wordsOf(value, bytes);
+  if (typeof words === "string") throw fail(words);
+  const found = REAL.load(words, 0);
+  if (found !== tag) throw fail(`its memory holds ${tagName(found)}`);
+  return words;
+}
+
+/**
+ * The first `bytes` bytes of the region `value` points at (its `buffer` from `byteOffset`), or why
+ * `value` points at no such region.
+ */
+function wordsOf(value: object, bytes: number): Int32Array | string {
   const { buffer, byteOffset } = value as Partial<Region>;
-  if (!(buffer instanceof SharedArrayBuffer)) throw fail("its 'buffer' is not a SharedArrayBuffer");
+  if (!(buffer instanceof SharedArrayBuffer)) return "its 'buffer' is not a SharedArrayBuffer";
   if (
     typeof byteOffset !== "number" || !Number.isInteger(byteOffset) || byteOffset < 0 ||
     byteOffset % 8 !== 0 || byteOffset + bytes > buffer.byteLength
   ) {
-    throw fail(`its 'byteOffset' (${String(byteOffset)}) does not fit its buffer`);
+    return `its 'byteOffset' (${String(byteOffset)}) does not fit its buffer`;
   }
-  const words = new Int32Array(buffer, byteOffset, bytes >> 2);
-  const found = REAL.load(words, 0);
-  if (found !== tag) throw fail(`its memory holds ${tagName(found)}`);
-  return words;
+  return new Int32Array(buffer, byteOffset, bytes >> 2);
 }
 
 function describe(value: unknown): string {
@@ -112,11 +121,8 @@ export function isInterlockObject(value: unknown): value is Region {
 
 /** The tag in the memory a clone points at, or `undefined` if it is not a region clone. */
 function tagOf(value: object): number | undefined {
-  const { buffer, byteOffset } = value as Partial<Region>;
-  if (!(buffer instanceof SharedArrayBuffer) || typeof byteOffset !== "number") return undefined;
-  if (!Number.isInteger(byteOffset) || byteOffset % 8 !== 0) return undefined;
-  if (byteOffset + 4 > buffer.byteLength) return undefined;
-  return REAL.load(new Int32Array(buffer, byteOffset, 1), 0);
+  const words = wordsOf(value, 4);
+  return typeof words === "string" ? undefined : REAL.load(words, 0);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Lock, RuntimeError } from "../../mod.ts";
+import { Lock, revive, RuntimeError } from "../../mod.ts";
 import { inWorkers, times } from "../_helpers.ts";
 
 const FIXTURES = new URL("../_workers/lock_fixtures.ts", import.meta.url);
@@ -126,6 +126,17 @@ Deno.test("Lock.from() revives clones and rejects everything else with TypeError
   const foreign = new SharedArrayBuffer(64);
   assert.throws(() => Lock.from({ buffer: foreign, byteOffset: 0 }), TypeError);
   assert.throws(() => Lock.from({ buffer: lock.buffer, byteOffset: 4096 }), TypeError);
+  assert.throws(() => Lock.from({ buffer: lock.buffer, byteOffset: -8 }), TypeError);
+});
+
+Deno.test("revive() leaves objects that point at no region as plain data, whatever their offset", () => {
+  const buffer = new SharedArrayBuffer(64);
+  for (const byteOffset of [-8, 4, 4096, Number.NaN, "0"]) {
+    assert.deepEqual(revive([{ buffer, byteOffset }]), [{ buffer, byteOffset }]);
+  }
+  const lock = new Lock();
+  const [again] = revive([structuredClone(lock)]) as [Lock];
+  assert.ok(again instanceof Lock);
 });
 
 Deno.test("Lock follows a reference model for any sequence of tryAcquire/release/locked", () => {
