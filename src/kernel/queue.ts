@@ -483,10 +483,15 @@ export function release(A: Seam, S: Shape, p: number): void {
     (A.load(q, $SLOT_SEQ) & 1) !== 0 &&
     dif(A.load(q, $ENQ) & $MASK, (p + 1) & $MASK) <= (S.mask + 1) >> 1
   ) wakeSlotWaiters(A, S);
-  taken(A, S);
+  // Producers sleeping on SPACE_SEQ wait for a count (bounded queues) or for heap room, which a
+  // ring slot is not: an unbounded queue's ring take has no one to wake (saves a load per get).
+  if (S.maxsize > 0) taken(A, S);
 }
 
-/** Accounts for one item leaving the queue (either lane): uncounts it and wakes producers. */
+/**
+ * Accounts for one item leaving the queue (a lane take, or a ring take from a bounded queue):
+ * uncounts it and wakes producers waiting for a count or for heap room.
+ */
 export function taken(A: Seam, S: Shape): void {
   if (S.maxsize > 0) A.sub(S.q, $COUNT, 1);
   wakeProducers(A, S);

@@ -485,10 +485,15 @@ export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
     ((yield* A.load(q, $SLOT_SEQ)) & 1) !== 0 &&
     dif((yield* A.load(q, $ENQ)) & $MASK, (p + 1) & $MASK) <= (S.mask + 1) >> 1
   ) (yield* wakeSlotWaiters(A, S));
-  (yield* taken(A, S));
+  // Producers sleeping on SPACE_SEQ wait for a count (bounded queues) or for heap room, which a
+  // ring slot is not: an unbounded queue's ring take has no one to wake (saves a load per get).
+  if (S.maxsize > 0) (yield* taken(A, S));
 }
 
-/** Accounts for one item leaving the queue (either lane): uncounts it and wakes producers. */
+/**
+ * Accounts for one item leaving the queue (a lane take, or a ring take from a bounded queue):
+ * uncounts it and wakes producers waiting for a count or for heap room.
+ */
 export function* taken(A: Seam, S: Shape): KernelGen<void> {
   if (S.maxsize > 0) (yield* A.sub(S.q, $COUNT, 1));
   (yield* wakeProducers(A, S));

@@ -25,7 +25,7 @@ interface Shared {
 const LANE_BYTES = 256;
 
 /** A fresh queue region with a ring of `slots` slots and bound `maxsize` (0: unbounded). */
-function setup(slots: number, maxsize = 0): () => Shared {
+function setup(slots: number, maxsize = 0, laneBytes = LANE_BYTES): () => Shared {
   return () => {
     const q = allocate(TAG.Queue, K.BYTES + slots * K.SLOT_BYTES);
     q[K.SLOTS] = slots;
@@ -33,7 +33,7 @@ function setup(slots: number, maxsize = 0): () => Shared {
     q[K.FLAVOUR] = K.QUEUE;
     const S = K.shape(q, slots, maxsize);
     for (let k = 0; k < slots; k++) q[K.slotWord(S, k)] = k;
-    q[K.LANE_CAP] = LANE_BYTES;
+    q[K.LANE_CAP] = laneBytes;
     return {
       S,
       done: new Int32Array(new SharedArrayBuffer(4)),
@@ -220,9 +220,14 @@ function* putOrSpill({ S, lane }: Shared, item: number): KernelGen<void> {
 }
 
 type Pop = (A: typeof SIM, S: K.Shape) => KernelGen<number>;
+type Taken = (A: typeof SIM, S: K.Shape) => KernelGen<void>;
 
 /** A get from either lane, as Channel does it; `pop` is the lane pop under test. */
-function* getEither({ S, lane }: Shared, pop: Pop): KernelGen<number | string> {
+function* getEither(
+  { S, lane }: Shared,
+  pop: Pop,
+  taken: Taken = G.taken,
+): KernelGen<number | string> {
   for (;;) {
     const p = yield* G.claim(SIM, S, Infinity);
     if (p >= 0) {
@@ -241,11 +246,77 @@ function* getEither({ S, lane }: Shared, pop: Pop): KernelGen<number | string> {
     }
     yield* G.laneUnlock(SIM, S);
     if (pos >= 0) {
-      yield* G.taken(SIM, S);
+      yield* taken(SIM, S);
       return item;
     }
   }
 }
+
+/**
+ * A put that spills into the lane like {@linkcode putOrSpill}, but whose lane holds only
+ * `laneBytes` (never grown): when it is full, the producer sleeps in waitRoom until a consumer
+ * frees room, as a put into a queue whose heap reached `maxBytes` does.
+ */
+function* putOrWaitRoom({ S, lane }: Shared, item: number, laneBytes: number): KernelGen<void> {
+  for (;;) {
+    const p = yield* G.tryReserve(SIM, S);
+    if (p >= 0) {
+      yield* SIM.store(S.q, K.slotWord(S, p) + 1, item);
+      yield* G.publish(SIM, S, p);
+      return;
+    }
+    yield* G.laneLock(SIM, S);
+    const pos = yield* G.laneReserve(SIM, S, 8);
+    if (pos >= 0) {
+      yield* SIM.store(lane, (pos & (LANE_BYTES - 1)) >> 3, item);
+      yield* G.laneCommit(SIM, S);
+    }
+    yield* G.laneUnlock(SIM, S);
+    if (pos >= 0) {
+      yield* G.wakeConsumers(SIM, S);
+      return;
+    }
+    assert.equal(pos, K.FULL, `unexpected lane status ${pos}`);
+    assert.equal(yield* G.waitRoom(SIM, S, 8, laneBytes, Infinity), K.OK);
+  }
+}
+
+function fullHeapScenario(taken: Taken): Scenario<Shared> {
+  const sent = [[1, 2, 3, 4, 5]];
+  return {
+    name: "1 producer x 1 consumer, ring of 2, lane of 1 record",
+    setup: setup(2, 0, 8),
+    threads: [
+      function* produce(shared: Shared): KernelGen<void> {
+        for (const item of sent[0]!) yield* putOrWaitRoom(shared, item, 8);
+        yield* finish(shared, 1);
+      },
+      function* consume(shared: Shared): KernelGen<number[]> {
+        const got: number[] = [];
+        for (;;) {
+          const item = yield* getEither(shared, G.lanePop, taken);
+          if (item === "closed") return got;
+          got.push(item as number);
+        }
+      },
+    ],
+    invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
+  };
+}
+
+Deno.test("Queue kernel: a producer waiting for heap room is woken by the lane take that frees it, and nothing is lost, in every schedule with at most 2 preemptions", () => {
+  const report = explore(fullHeapScenario(G.taken), { preemptionBound: 2 });
+  assert.ok(report.ok, report.failure?.render());
+  assert.equal(report.boundCompleted, 2);
+});
+
+Deno.test("Queue kernel mutant: a lane take that wakes no producer leaves the one waiting for heap room asleep", () => {
+  function* silentTaken(A: typeof SIM, S: K.Shape): KernelGen<void> {
+    if (S.maxsize > 0) yield* A.sub(S.q, K.COUNT, 1);
+  }
+  const report = explore(fullHeapScenario(silentTaken), { preemptionBound: 2 });
+  assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
+});
 
 function spillingScenario(pop: Pop): Scenario<Shared> {
   const sent = [[1, 2, 3]];
