@@ -266,9 +266,9 @@ export function read(m: Mem, at: number, kind: number, length: number): unknown 
     case NUMBER:
       return m.f64[at >> 3];
     case LATIN1:
-      return units(m.u8, at, length);
+      return manyUnits(m.u8, at, length); // LATIN1 is only used above 28 units
     case UTF16:
-      return units(m.u16, at >> 1, length >> 1);
+      return units16(m.u16, at >> 1, length >> 1);
     case UTF8:
       // TextDecoder wants unshared bytes: callers pass lane records in a private copy.
       return decoder.decode(m.u8.subarray(at, at + length));
@@ -297,11 +297,17 @@ const CHUNK = 8192;
 const scratchUnits: number[] = [];
 const fromCharCode = String.fromCharCode;
 
-/** The string of code units `units[at .. at + n)`. */
-function units(units: Uint8Array | Uint16Array, at: number, n: number): string {
-  // Fixed-arity calls for short strings: ~3x faster than `apply` with an array (measured).
-  if (n <= 8) return few(units, at, n);
-  if (n <= 16) return few(units, at, 8) + few(units, at + 8, n - 8);
+/** The string of UTF-16 code units `u[at .. at + n)`. */
+function units16(u: Uint16Array, at: number, n: number): string {
+  // Fixed-arity calls for short strings: ~3x faster than `apply` with an array; typed for
+  // Uint16Array alone so that its element loads stay monomorphic (measured: ~25% of a short read).
+  if (n <= 8) return few16(u, at, n);
+  if (n <= 16) return few16(u, at, 8) + few16(u, at + 8, n - 8);
+  return manyUnits(u, at, n);
+}
+
+/** The string of code units `units[at .. at + n)`, in chunks through `apply`. */
+function manyUnits(units: Uint8Array | Uint16Array, at: number, n: number): string {
   const a = scratchUnits;
   let out = "";
   for (let i = 0; i < n; i += CHUNK) {
@@ -313,8 +319,8 @@ function units(units: Uint8Array | Uint16Array, at: number, n: number): string {
   return out;
 }
 
-/** `units()` for at most 8 code units. */
-function few(u: Uint8Array | Uint16Array, at: number, n: number): string {
+/** `units16()` for at most 8 code units. */
+function few16(u: Uint16Array, at: number, n: number): string {
   switch (n) {
     case 0:
       return "";
