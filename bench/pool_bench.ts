@@ -12,9 +12,10 @@
  *    `Pool.apply_async` (`bench/peers/python_pool.py`, when `python3` exists).
  * 2. **map** of `square` over 1,000,000 integers with the default chunksize. Peer: Python's
  *    `Pool.map` on the same machine.
- * 3. **CPU-bound speedup**: 8 calls of `burn(n)` (a pure arithmetic loop) on a pool of 1 worker vs a
- *    pool of 2: the speedup the second core gives (2.0 at best). Baseline: the same work on 1 vs 2
- *    bare worker threads without a pool, i.e. what the machine itself allows at that moment.
+ * 3. **CPU-bound speedup**: 8 calls of `burn(n)` (a pure arithmetic loop, ~0.15 s each) on a pool of
+ *    1 worker vs a pool of 2: the speedup the second core gives (2.0 at best). Baseline: the same
+ *    work on 1 vs 2 bare worker threads without a pool, i.e. what the machine itself allows at that
+ *    moment, measured in the same round.
  *
  * Run: `deno run --allow-read --allow-env --allow-run bench/pool_bench.ts [--runs 5] [--tasks 100000]`
  *
@@ -28,7 +29,14 @@ const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
   new URL("../tests/_workers/pool_tasks.ts", import.meta.url),
 );
 const PISCINA_WORKER = new URL("./peers/piscina_worker.mjs", import.meta.url);
-const BURN_N = 2_000_000;
+/**
+ * Iterations per `burn` call: ~0.15 s each here, so that 8 calls (1.2 s on one worker) dwarf the
+ * millisecond-scale start-up and scheduling jitter of this VM's vCPUs. With 2,000,000 (~30 ms a
+ * call) the jitter alone moved bare threads' speedup between 1.4 and 2.0 from one round to the next.
+ */
+const BURN_N = 10_000_000;
+/** Python's `burn` of this many iterations takes about as long as one of ours of BURN_N. */
+const PY_BURN_N = 2_000_000;
 
 interface Options {
   runs: number;
@@ -71,7 +79,9 @@ async function tinyPiscina(pool: Piscina, n: number) {
 
 async function burnTime(size: number): Promise<number> {
   await using pool = new Pool(tasks, { size });
-  await pool.map("burn", Array(size).fill(1000), { chunksize: 1 }); // workers up and compiled
+  // Workers up, and `burn` at V8's steady tier in each: its 3rd and 4th calls run ~1.5x slower
+  // (V8 re-tiers it), a cost a pool of 2 would pay once per worker and a pool of 1 only once.
+  await pool.map("burn", Array(6 * size).fill(1_000_000), { chunksize: 1 });
   const start = performance.now();
   await pool.map("burn", Array(8).fill(BURN_N), { chunksize: 1 });
   return (performance.now() - start) / 1000;
@@ -120,7 +130,7 @@ async function python(options: Options): Promise<PythonFigures[]> {
   for (let r = 0; r < Math.min(options.runs, 3); r++) {
     try {
       const out = await new Deno.Command("python3", {
-        args: [script, String(options.tasks), String(BURN_N)],
+        args: [script, String(options.tasks), String(PY_BURN_N)],
         stdout: "piped",
         stderr: "inherit",
       }).output();
@@ -169,7 +179,7 @@ async function main(): Promise<void> {
   }
   const speedups: number[] = [];
   const rawSpeedups: number[] = [];
-  for (let r = 0; r < Math.min(options.runs, 3); r++) {
+  for (let r = 0; r < options.runs; r++) {
     const one = await burnTime(1);
     const two = await burnTime(2);
     speedups.push(one / two);
