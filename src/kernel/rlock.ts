@@ -95,7 +95,7 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): b
 
 /** Releases one level of `me`'s hold; returns RELEASED, NOT_HELD or NOT_OWNER (nothing changed). */
 export function release(A: Seam, s: Int32Array, me: number): number {
-  if (A.load(s, $OWNER) !== me) return A.load(s, STATE) === L.UNLOCKED ? $NOT_HELD : $NOT_OWNER;
+  if (A.load(s, $OWNER) !== me) return L.locked(A, s) ? $NOT_OWNER : $NOT_HELD;
   const c = A.load(s, $COUNT);
   if (c > 1) {
     A.store(s, $COUNT, c - 1);

@@ -97,7 +97,7 @@ export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): 
 
 /** Releases one level of `me`'s hold; returns RELEASED, NOT_HELD or NOT_OWNER (nothing changed). */
 export function* release(A: Seam, s: Int32Array, me: number): KernelGen<number> {
-  if ((yield* A.load(s, $OWNER)) !== me) return (yield* A.load(s, STATE)) === L.UNLOCKED ? $NOT_HELD : $NOT_OWNER;
+  if ((yield* A.load(s, $OWNER)) !== me) return (yield* L.locked(A, s)) ? $NOT_OWNER : $NOT_HELD;
   const c = (yield* A.load(s, $COUNT));
   if (c > 1) {
     (yield* A.store(s, $COUNT, c - 1));
