@@ -40,12 +40,19 @@ export const FIELDS: readonly string[] = ["tag", "type", "value", "value.hi"];
 
 /** How the bits in a value slot map to the user's number: {@linkcode INT}, {@linkcode FLOAT32} or {@linkcode FLOAT64}. */
 export type Kind = 0 | 1 | 2;
+
+// The functions below use module-private twins of the exported constants: V8 reads an exported
+// binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
+const $INT = 0;
+const $FLOAT32 = 1;
+const $FLOAT64 = 2;
+
 /** The slot holds the integer itself. */
-export const INT = 0;
+export const INT: 0 = $INT;
 /** The slot holds float32 bits in an `Int32Array` element. */
-export const FLOAT32 = 1;
+export const FLOAT32: 1 = $FLOAT32;
 /** The slot holds float64 bits in a `BigInt64Array` element. */
-export const FLOAT64 = 2;
+export const FLOAT64: 2 = $FLOAT64;
 
 /** The Python typecodes Interlock accepts, as `multiprocessing.Value`/`Array` and `array.array`. */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
@@ -96,18 +103,18 @@ function info(
  * values are bigints (as 'q'/'Q').
  */
 export const TYPES: Readonly<Record<Typecode, TypeInfo>> = {
-  b: info("b", Int8Array, Int8Array, INT),
-  B: info("B", Uint8Array, Uint8Array, INT),
-  h: info("h", Int16Array, Int16Array, INT),
-  H: info("H", Uint16Array, Uint16Array, INT),
-  i: info("i", Int32Array, Int32Array, INT),
-  I: info("I", Uint32Array, Uint32Array, INT),
-  l: info("l", BigInt64Array, BigInt64Array, INT),
-  L: info("L", BigUint64Array, BigUint64Array, INT),
-  q: info("q", BigInt64Array, BigInt64Array, INT),
-  Q: info("Q", BigUint64Array, BigUint64Array, INT),
-  f: info("f", Float32Array, Int32Array, FLOAT32),
-  d: info("d", Float64Array, BigInt64Array, FLOAT64),
+  b: info("b", Int8Array, Int8Array, $INT),
+  B: info("B", Uint8Array, Uint8Array, $INT),
+  h: info("h", Int16Array, Int16Array, $INT),
+  H: info("H", Uint16Array, Uint16Array, $INT),
+  i: info("i", Int32Array, Int32Array, $INT),
+  I: info("I", Uint32Array, Uint32Array, $INT),
+  l: info("l", BigInt64Array, BigInt64Array, $INT),
+  L: info("L", BigUint64Array, BigUint64Array, $INT),
+  q: info("q", BigInt64Array, BigInt64Array, $INT),
+  Q: info("Q", BigUint64Array, BigUint64Array, $INT),
+  f: info("f", Float32Array, Int32Array, $FLOAT32),
+  d: info("d", Float64Array, BigInt64Array, $FLOAT64),
 };
 
 /**
@@ -141,21 +148,21 @@ const i64 = new BigInt64Array(f64.buffer);
 /** Reads `v[i]` atomically and converts its bits to the user's number (see {@linkcode Kind}). */
 export function get(A: Seam, v: AtomicArray, i: number, kind: Kind): number | bigint {
   const bits = A.load(v, i);
-  return kind === INT ? bits : fromBits(bits, kind);
+  return kind === $INT ? bits : fromBits(bits, kind);
 }
 
 /** Converts `x` to the slot's bits (see {@linkcode Kind}) and stores it in `v[i]` atomically. */
 export function set(A: Seam, v: AtomicArray, i: number, kind: Kind, x: number | bigint): void {
-  A.store(v, i, (kind === INT ? x : toBits(x as number, kind)) as never);
+  A.store(v, i, (kind === $INT ? x : toBits(x as number, kind)) as never);
 }
 
 /** The user's number for the raw `bits` of a float slot (pure, no shared access). */
 export function fromBits(bits: Bits, kind: Kind): number | bigint {
-  if (kind === FLOAT32) {
+  if (kind === $FLOAT32) {
     i32[0] = bits as number;
     return f32[0]!;
   }
-  if (kind === FLOAT64) {
+  if (kind === $FLOAT64) {
     i64[0] = bits as bigint;
     return f64[0]!;
   }
@@ -164,7 +171,7 @@ export function fromBits(bits: Bits, kind: Kind): number | bigint {
 
 /** The raw bits that store `x` in a float slot (pure, no shared access). */
 export function toBits(x: number, kind: Kind): Bits {
-  if (kind === FLOAT32) {
+  if (kind === $FLOAT32) {
     f32[0] = x;
     return i32[0]!;
   }
