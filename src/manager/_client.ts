@@ -15,15 +15,8 @@ import { runAsync } from "../_async.ts";
 import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
 import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
-import {
-  decode,
-  encode,
-  type Ended,
-  type Outcome,
-  rebuildError,
-  recordError,
-  type ServerApi,
-} from "./_protocol.ts";
+import { rebuild } from "../pool/remote_error.ts";
+import { decode, encode, type Ended, fail, type Outcome, type ServerApi } from "./_protocol.ts";
 
 /**
  * Sends one encoded request through the mailbox and returns the encoded reply, or `undefined` if
@@ -83,7 +76,7 @@ class MailboxEndpoint implements Comlink.Endpoint {
         `Cannot send the call to the manager: ${(e as Error).message}`,
         "DataCloneError",
       );
-      queueMicrotask(() => this.#answer(id, { ok: false, error: recordError(error) }));
+      queueMicrotask(() => this.#answer(id, fail(error)));
       return;
     }
     exchange(this.#s, request).then(
@@ -91,7 +84,7 @@ class MailboxEndpoint implements Comlink.Endpoint {
         if (reply === undefined) this.#answer(id, { ended: true });
         else this.#dispatch(decode(reply));
       },
-      (error) => this.#answer(id, { ok: false, error: recordError(error) }),
+      (error) => this.#answer(id, fail(error)),
     );
   }
 
@@ -158,7 +151,7 @@ export class Connection {
     this.check();
     const outcome = await request(this.#api) as Outcome | Ended;
     if ("ended" in outcome) throw endedError(this.s, this.crashCause);
-    if (!outcome.ok) throw rebuildError(outcome.error);
+    if (!outcome.ok) throw rebuild(outcome.error);
     return decode(outcome.value);
   }
 

@@ -21,7 +21,7 @@ import { runAsync } from "../_async.ts";
 import { attach, TAG } from "../_region.ts";
 import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
-import { decode, encode, fail, recordError } from "./_protocol.ts";
+import { decode, encode, fail } from "./_protocol.ts";
 import { makeHost } from "./_host.ts";
 
 type Listener = EventListenerOrEventListenerObject;
@@ -145,6 +145,6 @@ const endpoint = new ServerEndpoint(s);
 Comlink.expose(makeHost(), endpoint);
 endpoint.serve().catch((error) => {
   // The mailbox itself failed: nothing can be served any more.
-  console.error(recordError(error));
+  console.error(error);
   K.end(REAL, s, K.CRASHED);
 });

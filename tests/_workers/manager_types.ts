@@ -112,3 +112,35 @@ export class Crasher {
     Deno.exit(4);
   }
 }
+
+/** Methods that throw each kind of value a caller must get back as it was thrown. */
+export class Thrower {
+  /** A TypeError with a cause and own properties. */
+  typeError(): never {
+    throw Object.assign(new TypeError("bad shape", { cause: new RangeError("too wide") }), {
+      code: "E_SHAPE",
+      width: 12,
+    });
+  }
+
+  /** A DOMException named AbortError. */
+  abort(): never {
+    throw new DOMException("stopped by the caller", "AbortError");
+  }
+
+  /** An AggregateError of two errors. */
+  aggregate(): never {
+    throw new AggregateError([new Error("first"), new SyntaxError("second")], "both failed");
+  }
+
+  /** One of Interlock's error classes, with a cause and a property. */
+  async queueEmpty(): Promise<never> {
+    const { QueueEmptyError } = await import("../../src/errors.ts");
+    throw Object.assign(new QueueEmptyError("nothing to take", { cause: "drained" }), { size: 0 });
+  }
+
+  /** A value that is not an Error. */
+  plainValue(): never {
+    throw { code: 7, reason: "not an error" };
+  }
+}

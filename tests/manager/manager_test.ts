@@ -10,10 +10,11 @@ import {
   Manager,
   ManagerCrashedError,
   ManagerShutdownError,
+  QueueEmptyError,
   revive,
 } from "../../mod.ts";
 import { inWorkers, times } from "../_helpers.ts";
-import type { Account, Counter, Crasher, makeStack } from "../_workers/manager_types.ts";
+import type { Account, Counter, Crasher, makeStack, Thrower } from "../_workers/manager_types.ts";
 
 const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
 const TYPES = new URL("../_workers/manager_types.ts", import.meta.url);
@@ -290,6 +291,46 @@ Deno.test("A method's error reaches the caller with its name, message, propertie
   assert.ok(error.cause instanceof RangeError);
   assert.match(error.stack ?? "", /withdraw/);
   assert.equal(await account.withdraw(4), 6);
+});
+
+Deno.test("Thrown values cross from the server with their class, name, message, cause and properties", async () => {
+  await using manager = await Manager.start();
+  await manager.register("Thrower", TYPES);
+  const thrower = await manager.create<typeof Thrower>("Thrower");
+  const caught = (p: Promise<unknown>) => p.then(() => assert.fail("resolved"), (e: unknown) => e);
+
+  const type = await caught(thrower.typeError()) as TypeError & { code: string; width: number };
+  assert.ok(type instanceof TypeError);
+  assert.equal(type.name, "TypeError");
+  assert.equal(type.message, "bad shape");
+  assert.equal(type.code, "E_SHAPE");
+  assert.equal(type.width, 12);
+  assert.ok(type.cause instanceof RangeError);
+  assert.equal((type.cause as Error).message, "too wide");
+
+  const abort = await caught(thrower.abort()) as DOMException;
+  assert.ok(abort instanceof DOMException);
+  assert.equal(abort.name, "AbortError");
+  assert.equal(abort.message, "stopped by the caller");
+
+  const aggregate = await caught(thrower.aggregate()) as AggregateError;
+  assert.ok(aggregate instanceof AggregateError);
+  assert.equal(aggregate.message, "both failed");
+  assert.equal(aggregate.errors.length, 2);
+  assert.ok(aggregate.errors[0] instanceof Error);
+  assert.equal(aggregate.errors[0].message, "first");
+  assert.ok(aggregate.errors[1] instanceof SyntaxError);
+  assert.equal(aggregate.errors[1].message, "second");
+
+  const empty = await caught(thrower.queueEmpty()) as QueueEmptyError & { size: number };
+  assert.ok(empty instanceof QueueEmptyError);
+  assert.equal(empty.name, "QueueEmptyError");
+  assert.equal(empty.message, "nothing to take");
+  assert.equal(empty.cause, "drained");
+  assert.equal(empty.size, 0);
+  assert.match(empty.stack ?? "", /queueEmpty/);
+
+  assert.deepEqual(await caught(thrower.plainValue()), { code: 7, reason: "not an error" });
 });
 
 Deno.test("Misuse is reported: unknown types, missing exports, bad keys, uncloneable values", async () => {
