@@ -11,15 +11,8 @@ import { BrokenPipeError, EOFError, RuntimeError } from "../errors.ts";
 import * as P from "../kernel/pipe.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import {
-  Channel,
-  DEFAULT_MAX_BYTES,
-  encode,
-  encodedLength,
-  encodedPayload,
-  maxBytesOf,
-  StatusBox,
-} from "./_core.ts";
+import { Channel, DEFAULT_MAX_BYTES, maxBytesOf, StatusBox } from "./_core.ts";
+import { tryPutItem } from "./_glue.ts";
 
 /** Options of {@linkcode Pipe}. */
 export interface PipeOptions {
@@ -233,10 +226,7 @@ export class Connection<T = unknown> implements Disposable {
    */
   send(value: T): void {
     const tx = this.#usable("send on", this.#tx, "receive-only");
-    const kind = encode("send a value on the pipe", value, tx.laneMax);
-    const length = encodedLength;
-    const payload = encodedPayload;
-    const r = tx.tryPut(kind, length, payload, true);
+    const r = tryPutItem(tx, "send a value on the pipe", value, true);
     if (r === K.OK) return;
     if (r === K.CLOSED) {
       if (P.closed(REAL, this.#s)) throw closedEnd("send on");

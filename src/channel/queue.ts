@@ -6,19 +6,19 @@
  * @module
  */
 import { registerClass, TAG } from "../_region.ts";
-import { QueueClosedError, QueueEmptyError, QueueFullError, RuntimeError } from "../errors.ts";
+import { QueueClosedError, RuntimeError } from "../errors.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import { Channel, registerFlavour, reviveQueue } from "./_core.ts";
 import {
-  Channel,
-  encode,
-  encodedLength,
-  encodedPayload,
-  maxBytesOf,
-  registerFlavour,
-  reviveQueue,
-  StatusBox,
-} from "./_core.ts";
+  createChannel,
+  getItem,
+  getItemNowait,
+  getItemSync,
+  putItem,
+  putItemNowait,
+  putItemSync,
+} from "./_glue.ts";
 
 /** Options of {@linkcode Queue}, {@linkcode JoinableQueue} and {@linkcode SimpleQueue}. */
 export interface QueueOptions {
@@ -174,14 +174,8 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * assert.deepEqual(await queue.get(), { id: 1 });
    * ```
    */
-  async put(item: T, options?: WaitOptions): Promise<void> {
-    const deadline = deadlineOf("put an item on the queue", options);
-    const c = this.#c;
-    const kind = encode("put an item on the queue", item, c.laneMax);
-    const length = encodedLength;
-    const payload = encodedPayload;
-    const r = await c.put(kind, length, payload, deadline, options?.signal);
-    if (r !== K.OK) throw putFailure(r, options);
+  put(item: T, options?: WaitOptions): Promise<void> {
+    return putItem(this.#c, item, options);
   }
 
   /**
@@ -206,13 +200,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   putSync(item: T, options?: SyncWaitOptions): void {
-    const deadline = deadlineOf("put an item on the queue", options);
-    const c = this.#c;
-    const kind = encode("put an item on the queue", item, c.laneMax);
-    const length = encodedLength;
-    const payload = encodedPayload;
-    const r = c.putSync(kind, length, payload, deadline);
-    if (r !== K.OK) throw putFailure(r, options);
+    putItemSync(this.#c, item, options);
   }
 
   /**
@@ -235,12 +223,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   putNowait(item: T): void {
-    const c = this.#c;
-    const kind = encode("put an item on the queue", item, c.laneMax);
-    const length = encodedLength;
-    const payload = encodedPayload;
-    const r = c.tryPut(kind, length, payload);
-    if (r !== K.OK) throw putFailure(r, undefined);
+    putItemNowait(this.#c, item, false);
   }
 
   /**
@@ -264,11 +247,8 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * await assert.rejects(queue.get({ timeout: 5 }), { name: "TimeoutError" });
    * ```
    */
-  async get(options?: WaitOptions): Promise<T> {
-    const deadline = deadlineOf("get an item from the queue", options);
-    const v = await this.#c.get(deadline, options?.signal);
-    if (v instanceof StatusBox) throw getFailure(v.status, options);
-    return v as T;
+  get(options?: WaitOptions): Promise<T> {
+    return getItem<T>(this.#c, options);
   }
 
   /**
@@ -292,10 +272,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   getSync(options?: SyncWaitOptions): T {
-    const deadline = deadlineOf("get an item from the queue", options);
-    const v = this.#c.getSync(deadline);
-    if (v instanceof StatusBox) throw getFailure(v.status, options);
-    return v as T;
+    return getItemSync<T>(this.#c, options);
   }
 
   /**
@@ -315,9 +292,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   getNowait(): T {
-    const v = this.#c.tryGet();
-    if (v instanceof StatusBox) throw getFailure(v.status, undefined);
-    return v as T;
+    return getItemNowait<T>(this.#c);
   }
 
   /**
@@ -566,43 +541,6 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
       throw waitFailure("join the queue", options);
     }
   }
-}
-
-/** Validates the constructor arguments of a queue and creates its channel. */
-export function createChannel(
-  flavour: number,
-  what: string,
-  maxsize: unknown,
-  options: QueueOptions | undefined,
-): Channel {
-  if (typeof maxsize !== "number") {
-    throw new TypeError(`Cannot ${what}: 'maxsize' must be a number, received ${typeof maxsize}`);
-  }
-  if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) {
-    throw new RangeError(
-      `Cannot ${what}: 'maxsize' must be a non-negative integer, received ${maxsize}`,
-    );
-  }
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`Cannot ${what}: options must be an object, received ${typeof options}`);
-  }
-  return Channel.create(flavour, maxsize, maxBytesOf(what, options?.maxBytes));
-}
-
-/** The error a failed put throws. */
-export function putFailure(status: number, options: WaitOptions | undefined): unknown {
-  if (status === K.CLOSED) return new QueueClosedError("Cannot put an item on a closed queue");
-  if (status === K.FULL) return new QueueFullError();
-  return waitFailure("put an item on the queue", options);
-}
-
-/** The error a failed get throws. */
-export function getFailure(status: number, options: WaitOptions | undefined): unknown {
-  if (status === K.CLOSED) {
-    return new QueueClosedError("Cannot get an item: the queue is closed and empty");
-  }
-  if (status === K.EMPTY) return new QueueEmptyError();
-  return waitFailure("get an item from the queue", options);
 }
 
 registerFlavour(K.QUEUE, Queue.from);

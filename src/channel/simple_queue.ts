@@ -6,17 +6,10 @@
  */
 import { registerClass, TAG } from "../_region.ts";
 import * as K from "../kernel/queue.ts";
-import { deadlineOf, type SyncWaitOptions, type WaitOptions } from "../options.ts";
-import {
-  Channel,
-  encode,
-  encodedLength,
-  encodedPayload,
-  registerFlavour,
-  reviveQueue,
-  StatusBox,
-} from "./_core.ts";
-import { createChannel, getFailure, putFailure, type QueueOptions } from "./queue.ts";
+import type { SyncWaitOptions, WaitOptions } from "../options.ts";
+import { Channel, registerFlavour, reviveQueue } from "./_core.ts";
+import { createChannel, getItem, getItemSync, putItemNowait } from "./_glue.ts";
+import type { QueueOptions } from "./queue.ts";
 
 let reviving: Channel | undefined;
 
@@ -119,12 +112,7 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   put(item: T): void {
-    const c = this.#c;
-    const kind = encode("put an item on the queue", item, c.laneMax);
-    const length = encodedLength;
-    const payload = encodedPayload;
-    const r = c.tryPut(kind, length, payload, true);
-    if (r !== K.OK) throw putFailure(r, undefined);
+    putItemNowait(this.#c, item, true);
   }
 
   /**
@@ -145,11 +133,8 @@ export class SimpleQueue<T = unknown> {
    * await assert.rejects(queue.get({ timeout: 1 }), { name: "TimeoutError" });
    * ```
    */
-  async get(options?: WaitOptions): Promise<T> {
-    const deadline = deadlineOf("get an item from the queue", options);
-    const v = await this.#c.get(deadline, options?.signal);
-    if (v instanceof StatusBox) throw getFailure(v.status, options);
-    return v as T;
+  get(options?: WaitOptions): Promise<T> {
+    return getItem<T>(this.#c, options);
   }
 
   /**
@@ -171,10 +156,7 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   getSync(options?: SyncWaitOptions): T {
-    const deadline = deadlineOf("get an item from the queue", options);
-    const v = this.#c.getSync(deadline);
-    if (v instanceof StatusBox) throw getFailure(v.status, options);
-    return v as T;
+    return getItemSync<T>(this.#c, options);
   }
 
   /**

@@ -1,0 +1,118 @@
+/**
+ * The glue between the public queue classes (`Queue`, `JoinableQueue`, `SimpleQueue`, and the
+ * sending side of `Connection`) and their {@linkcode Channel}: validate the options, encode the
+ * item, call the channel, and turn a failed status into the error the class documents. Each public
+ * method is one call into here, so the classes keep only their signatures and docs.
+ *
+ * @module
+ */
+import { QueueClosedError, QueueEmptyError, QueueFullError } from "../errors.ts";
+import * as K from "../kernel/queue.ts";
+import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import { Channel, encode, encodedLength, encodedPayload, maxBytesOf, StatusBox } from "./_core.ts";
+import type { QueueOptions } from "./queue.ts";
+
+/** What a queue's puts say they were doing, in errors. */
+const PUT = "put an item on the queue";
+/** What a queue's gets say they were doing, in errors. */
+const GET = "get an item from the queue";
+
+/** Validates the constructor arguments of a queue and creates its channel. */
+export function createChannel(
+  flavour: number,
+  what: string,
+  maxsize: unknown,
+  options: QueueOptions | undefined,
+): Channel {
+  if (typeof maxsize !== "number") {
+    throw new TypeError(`Cannot ${what}: 'maxsize' must be a number, received ${typeof maxsize}`);
+  }
+  if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) {
+    throw new RangeError(
+      `Cannot ${what}: 'maxsize' must be a non-negative integer, received ${maxsize}`,
+    );
+  }
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(`Cannot ${what}: options must be an object, received ${typeof options}`);
+  }
+  return Channel.create(flavour, maxsize, maxBytesOf(what, options?.maxBytes));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Putting
+
+/**
+ * Encodes `item` (errors say "Cannot `what`") and puts it on `c` without waiting for room: the
+ * status of {@linkcode Channel.tryPut} (`ringWait` as there).
+ */
+export function tryPutItem(c: Channel, what: string, item: unknown, ringWait: boolean): number {
+  const kind = encode(what, item, c.laneMax);
+  return c.tryPut(kind, encodedLength, encodedPayload, ringWait);
+}
+
+/** A queue's `put`: waits without blocking the thread while the queue is full. */
+export async function putItem(
+  c: Channel,
+  item: unknown,
+  options: WaitOptions | undefined,
+): Promise<void> {
+  const deadline = deadlineOf(PUT, options);
+  const kind = encode(PUT, item, c.laneMax);
+  const r = await c.put(kind, encodedLength, encodedPayload, deadline, options?.signal);
+  if (r !== K.OK) throw putFailure(r, options);
+}
+
+/** A queue's `putSync`: blocks the thread while the queue is full. */
+export function putItemSync(c: Channel, item: unknown, options: SyncWaitOptions | undefined): void {
+  const deadline = deadlineOf(PUT, options);
+  const kind = encode(PUT, item, c.laneMax);
+  const r = c.putSync(kind, encodedLength, encodedPayload, deadline);
+  if (r !== K.OK) throw putFailure(r, options);
+}
+
+/** A queue's `putNowait` (`ringWait` false) or `SimpleQueue.put` (`ringWait` true). */
+export function putItemNowait(c: Channel, item: unknown, ringWait: boolean): void {
+  const r = tryPutItem(c, PUT, item, ringWait);
+  if (r !== K.OK) throw putFailure(r, undefined);
+}
+
+/** The error a failed put throws. */
+function putFailure(status: number, options: WaitOptions | undefined): unknown {
+  if (status === K.CLOSED) return new QueueClosedError("Cannot put an item on a closed queue");
+  if (status === K.FULL) return new QueueFullError();
+  return waitFailure(PUT, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Getting
+
+/** A queue's `get`: waits without blocking the thread while the queue is empty. */
+export async function getItem<T>(c: Channel, options: WaitOptions | undefined): Promise<T> {
+  const deadline = deadlineOf(GET, options);
+  const v = await c.get(deadline, options?.signal);
+  if (v instanceof StatusBox) throw getFailure(v.status, options);
+  return v as T;
+}
+
+/** A queue's `getSync`: blocks the thread while the queue is empty. */
+export function getItemSync<T>(c: Channel, options: SyncWaitOptions | undefined): T {
+  const v = c.getSync(deadlineOf(GET, options));
+  if (v instanceof StatusBox) throw getFailure(v.status, options);
+  return v as T;
+}
+
+/** A queue's `getNowait`. */
+export function getItemNowait<T>(c: Channel): T {
+  const v = c.tryGet();
+  if (v instanceof StatusBox) throw getFailure(v.status, undefined);
+  return v as T;
+}
+
+/** The error a failed get throws. */
+function getFailure(status: number, options: WaitOptions | undefined): unknown {
+  if (status === K.CLOSED) {
+    return new QueueClosedError("Cannot get an item: the queue is closed and empty");
+  }
+  if (status === K.EMPTY) return new QueueEmptyError();
+  return waitFailure(GET, options);
+}
