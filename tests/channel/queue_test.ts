@@ -551,3 +551,61 @@ Deno.test("Queue rejects bad arguments with TypeError and RangeError", async () 
     { message: "Cannot create queue: 'maxsize' must be a non-negative integer, received -2" },
   );
 });
+
+Deno.test("Queue and SimpleQueue failures carry their documented class and message in every form", async () => {
+  const putClosed = { name: "QueueClosedError", message: "Cannot put an item on a closed queue" };
+  const getClosed = {
+    name: "QueueClosedError",
+    message: "Cannot get an item: the queue is closed and empty",
+  };
+  const putTimeout = {
+    name: "TimeoutError",
+    message: "Timed out after 0 ms waiting to put an item on the queue",
+  };
+  const getTimeout = {
+    name: "TimeoutError",
+    message: "Timed out after 0 ms waiting to get an item from the queue",
+  };
+  const uncloneable = {
+    name: "TypeError",
+    message:
+      "Cannot put an item on the queue: a function cannot be cloned (send values structured clone accepts)",
+  };
+  const queue = new Queue<unknown>(1);
+  assert.throws(() => queue.putNowait(() => 1), uncloneable);
+  assert.throws(() => queue.putSync(() => 1), uncloneable);
+  await assert.rejects(queue.put(() => 1), uncloneable);
+  queue.putNowait(1);
+  assert.throws(() => queue.putNowait(2), QueueFullError);
+  assert.throws(() => queue.putSync(2, { timeout: 0 }), putTimeout);
+  await assert.rejects(queue.put(2, { timeout: 0 }), putTimeout);
+  const controller = new AbortController();
+  const blocked = queue.put(3, { signal: controller.signal });
+  const reason = new Error("stop");
+  controller.abort(reason);
+  await assert.rejects(blocked, (error) => error === reason);
+  assert.equal(queue.getNowait(), 1);
+  assert.throws(() => queue.getNowait(), QueueEmptyError);
+  assert.throws(() => queue.getSync({ timeout: 0 }), getTimeout);
+  await assert.rejects(queue.get({ timeout: 0 }), getTimeout);
+  queue.close();
+  assert.throws(() => queue.putNowait(1), putClosed);
+  assert.throws(() => queue.putSync(1), putClosed);
+  await assert.rejects(queue.put(1), putClosed);
+  assert.throws(() => queue.getNowait(), getClosed);
+  assert.throws(() => queue.getSync(), getClosed);
+  await assert.rejects(queue.get(), getClosed);
+
+  const simple = new SimpleQueue<unknown>({ maxBytes: 4096 });
+  assert.throws(() => simple.put(() => 1), uncloneable);
+  assert.throws(() => simple.put("x".repeat(5_000)), {
+    name: "RangeError",
+    message:
+      "Cannot put an item on the queue: the item needs 5000 bytes, more than the queue's 'maxBytes' (4096) allows",
+  });
+  await assert.rejects(simple.get({ timeout: 0 }), getTimeout);
+  simple.close();
+  assert.throws(() => simple.put(1), putClosed);
+  assert.throws(() => simple.getSync(), getClosed);
+  await assert.rejects(simple.get(), getClosed);
+});
