@@ -10,11 +10,16 @@
  * | 0                | tag     | constructor, once                | TAG.Manager                        |
  * | 1                | state   | init, end (CAS, once)            | RUNNING=1, SHUT_DOWN=2, CRASHED=3  |
  * | 2                | slots   | init, once                       | slots in use (at most SLOTS)       |
+ * | 3                | reap    | clients that find no slot (add)  | reap-request sequence number       |
  * | 16 (own line)    | bell    | clients (add), end               | server doorbell: a sequence number |
  * | 32 (own line)    | free    | releasing clients (add), end     | free-slot sequence number          |
  * | slot k + 0       | slot    | client and server in turn (CAS)  | slot state, see below              |
  * | slot k + 1       | bytes   | the side whose turn it is        | bytes of the chunk in the payload  |
  * | slot k + 2       | total   | the side whose turn it is        | bytes of the whole message         |
+ * | slot k + 3       | lease   | holder (add, exchange), server   | presence waiters the holder armed  |
+ * |                  |         | (CAS down, store 0 on reclaim)   | that no probe has consumed yet     |
+ * | slot k + 4       | here    | nobody (always 0)                | the holder's presence waiters wait |
+ * |                  |         |                                  | here (`Atomics.waitAsync`)         |
  * | slot k + 16 ...  | payload | the side whose turn it is        | {@linkcode CHUNK} bytes, plain     |
  * Slot k's words start at `48 + k * SLOT_WORDS`; each slot starts on its own cache line.
  *
@@ -28,13 +33,40 @@
  * | 4     | TO_CLIENT   | client | a reply chunk waits in the payload                           |
  * | 5     | CLIENT_READ | server | the client took a reply chunk; the server writes the next    |
  * | 6     | DEAD        | nobody | the manager ended; never leaves this state                   |
+ * | 7     | RECLAIMING  | server | the server is freeing the slot of a dead holder              |
  * (*) Both sides count bytes against `total`, so each knows whether the request is complete: only
  * one of them writes the payload in SERVER_READ.
  *
  * Transitions: claim FREE->CLAIMED (CAS) | post CLAIMED/SERVER_READ->TO_SERVER | server take
  * TO_SERVER->SERVER_READ | reply SERVER_READ/CLIENT_READ->TO_CLIENT | client take TO_CLIENT->
- * CLIENT_READ (more chunks) or ->FREE (last chunk) | end: any->DEAD (exchange, every slot). Every
- * move but end is a CAS from the expected state, so nothing moves a slot out of DEAD.
+ * CLIENT_READ (more chunks) or ->FREE (last chunk) | reap (server): CLAIMED/TO_SERVER/SERVER_READ/
+ * TO_CLIENT/CLIENT_READ->RECLAIMING->FREE when the holder is dead | end: any->DEAD (exchange, every
+ * slot). Every move but end is a CAS from the expected state, so nothing moves a slot out of DEAD.
+ *
+ * Dead holders (a worker terminated in the middle of a call). A holder proves it is alive with
+ * *presence waiters*: right after claiming slot k, in the same synchronous run of code, it arms
+ * `Atomics.waitAsync` waiters on the slot's `here` word (nobody ever writes it) and adds to `lease`
+ * one per waiter armed; a waiter a probe wakes is re-armed (then `lease` += 1) while the call lasts.
+ * V8 removes a thread's async waiters when that thread's isolate is torn down, so:
+ * - `lease` <= the holder's waiters on `here` at all times, except after the holder's own
+ *   `disarm` (exchange `lease` to 0, then wake all its waiters), which happens only once it has
+ *   read its whole reply (`release`) or the manager has ended.
+ * - Probe (`reap`, by the server only): CAS `lease` n -> n-1 (n > 0), then notify one waiter of
+ *   `here`. Woke one: the holder lives (and re-arms). Woke none although `lease` promised one:
+ *   the holder's isolate is gone, or it disarmed after our CAS (then it has finished with the
+ *   slot: freeing it is what it was about to do). Then CAS the observed state -> RECLAIMING (fails
+ *   if the holder moved on meanwhile), store `lease` 0, CAS RECLAIMING -> FREE, bump `free`.
+ * - No ABA: the server reaps synchronously between its own moves, and every state a probe observes
+ *   can come back only through a move of the server (a TO_CLIENT needs its reply; FREE then
+ *   CLAIMED needs a release or a reap), so a successful CAS from the observed state proves the same
+ *   holder still has it. RECLAIMING keeps claimers off until `lease` is 0 again, so a new holder
+ *   never inherits a stale `lease`; `end` may still move it to DEAD (the last CAS then fails).
+ * - When: a claimer that finds no free slot before its (short, growing) deadline adds to `reap`
+ *   and rings the bell; the server probes every held slot before its next scan.
+ * - Not covered: a holder terminated between the claim's CAS and arming its first waiter (a few
+ *   instructions, no await) leaves `lease` 0, which reads as "cannot tell" and is never reaped;
+ *   a probe that lands while a terminated thread's isolate is still being torn down (a few ms)
+ *   counts it alive and spends one of its waiters, hence several waiters per holder.
  *
  * Synchronizes-with: the payload is written with plain stores before the CAS that hands the turn over,
  * and read after the load that observes it; JS atomics are sequentially consistent, so the reader
@@ -55,12 +87,18 @@
  *
  * @module
  */
-import type { Seam } from "../_atomics.ts";
+import type { Seam, WaitResult } from "../_atomics.ts";
 
 /** Word index of the manager's lifecycle state. */
 export const STATE = 1;
 /** Word index of the number of slots (written once, before the region is shared). */
 export const NSLOTS = 2;
+/** Word index of the reap-request sequence (claimers that found no free slot add to it). */
+export const REAP = 3;
+/** Offset of a slot's `lease` word (presence waiters armed and not yet consumed). */
+export const LEASE = 3;
+/** Offset of a slot's `here` word (presence waiters wait on it; always 0). */
+export const HERE = 4;
 /** Word index of the server's doorbell (own cache line). */
 export const BELL = 16;
 /** Word index of the free-slot sequence (own cache line). */
@@ -97,6 +135,8 @@ export const S_TO_CLIENT = 4;
 export const S_CLIENT_READ = 5;
 /** Slot state: the manager ended. */
 export const S_DEAD = 6;
+/** Slot state: the server is freeing the slot of a dead holder. */
+export const S_RECLAIMING = 7;
 
 /** `claim` found no free slot before its deadline. */
 export const TIMED_OUT = -1;
@@ -144,29 +184,94 @@ export function end(A: Seam, s: Int32Array, how: number): boolean {
   return true;
 }
 
+/** The free-slot sequence; read it before {@linkcode tryClaim}, wait on it with {@linkcode awaitFree}. */
+export function freeSeq(A: Seam, s: Int32Array): number {
+  return A.load(s, FREE);
+}
+
+/**
+ * Claims a free slot without waiting: returns its index, ENDED, or TIMED_OUT when none is free.
+ * The holder arms its presence waiters next (see {@linkcode armed}).
+ */
+export function tryClaim(A: Seam, s: Int32Array): number {
+  if (A.load(s, STATE) !== RUNNING) return ENDED;
+  const slots = A.load(s, NSLOTS);
+  for (let k = 0; k < slots; k++) {
+    if (
+      A.load(s, slotWord(k)) === S_FREE &&
+      A.compareExchange(s, slotWord(k), S_FREE, S_CLAIMED) === S_FREE
+    ) return k;
+  }
+  return TIMED_OUT;
+}
+
+/**
+ * Sleeps until the free-slot sequence moves away from `seen` (read before the failed
+ * {@linkcode tryClaim}); "timed-out" once `deadline` passes, passing on a wake-up it may have taken.
+ */
+export function awaitFree(A: Seam, s: Int32Array, seen: number, deadline: number): WaitResult {
+  const r = A.wait(s, FREE, seen, deadline);
+  // A wake-up that raced with the timeout must not be swallowed: pass it on.
+  if (r === "timed-out") A.notify(s, FREE, 1);
+  return r;
+}
+
 /**
  * Claims a free slot for one request; returns its index, ENDED, or TIMED_OUT once `deadline` passes
  * (nothing claimed).
  */
 export function claim(A: Seam, s: Int32Array, deadline: number): number {
-  const slots = A.load(s, NSLOTS);
   for (;;) {
     // Read the sequence before checking the state and scanning: a release or an end after that
     // changes it, so the wait below returns at once (`end` writes the state before bumping it).
-    const seen = A.load(s, FREE);
-    if (A.load(s, STATE) !== RUNNING) return ENDED;
-    for (let k = 0; k < slots; k++) {
-      if (
-        A.load(s, slotWord(k)) === S_FREE &&
-        A.compareExchange(s, slotWord(k), S_FREE, S_CLAIMED) === S_FREE
-      ) return k;
-    }
-    if (A.wait(s, FREE, seen, deadline) === "timed-out") {
-      // A wake-up that raced with the timeout must not be swallowed: pass it on.
-      A.notify(s, FREE, 1);
-      return TIMED_OUT;
-    }
+    const seen = freeSeq(A, s);
+    const k = tryClaim(A, s);
+    if (k !== TIMED_OUT) return k;
+    if (awaitFree(A, s, seen, deadline) === "timed-out") return TIMED_OUT;
   }
+}
+
+/** Asks the server to probe the slots' holders for dead ones (a claimer found none free). */
+export function requestReap(A: Seam, s: Int32Array): void {
+  A.add(s, REAP, 1);
+  ring(A, s);
+}
+
+/** The reap-request sequence; the server probes when it moved since its last probe. */
+export function reapSeq(A: Seam, s: Int32Array): number {
+  return A.load(s, REAP);
+}
+
+/** The holder of slot `k` armed `n` more presence waiters on its `here` word. */
+export function armed(A: Seam, s: Int32Array, k: number, n: number): void {
+  A.add(s, slotWord(k) + LEASE, n);
+}
+
+/** The holder of slot `k` is done with it: no probe may count on its waiters, which it wakes. */
+export function disarm(A: Seam, s: Int32Array, k: number): void {
+  A.exchange(s, slotWord(k) + LEASE, 0);
+  A.notify(s, slotWord(k) + HERE, Infinity);
+}
+
+/**
+ * Probes the holder of slot `k` (server only, between its own moves) and frees the slot if the
+ * holder is dead. Returns true if it freed it. Wakes one presence waiter of a live holder.
+ */
+export function reap(A: Seam, s: Int32Array, k: number): boolean {
+  const w = slotWord(k);
+  const held = A.load(s, w);
+  if (held === S_FREE || held === S_DEAD || held === S_RECLAIMING) return false;
+  const n = A.load(s, w + LEASE);
+  // No waiter promised (not armed yet, or all spent on earlier probes): cannot tell, keep it.
+  if (n <= 0) return false;
+  if (A.compareExchange(s, w + LEASE, n, n - 1) !== n) return false;
+  if (A.notify(s, w + HERE, 1) === 1) return false;
+  if (A.compareExchange(s, w, held, S_RECLAIMING) !== held) return false;
+  A.store(s, w + LEASE, 0);
+  if (A.compareExchange(s, w, S_RECLAIMING, S_FREE) !== S_RECLAIMING) return false;
+  A.add(s, FREE, 1);
+  A.notify(s, FREE, 1);
+  return true;
 }
 
 /**
@@ -241,8 +346,12 @@ export function takeReplyChunk(A: Seam, s: Int32Array, k: number): boolean {
   return true;
 }
 
-/** The client took the last reply chunk: frees slot `k` and wakes one client waiting for a slot. */
+/**
+ * The client took the last reply chunk: disarms, frees slot `k` and wakes one client waiting for a
+ * slot. (Disarming first: waking its waiters after FREE could wake a new holder's.)
+ */
 export function release(A: Seam, s: Int32Array, k: number): void {
+  disarm(A, s, k);
   if (A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_FREE) !== S_TO_CLIENT) return;
   // Store FREE, then bump the sequence, then notify: a claimer that missed the slot sees the bump.
   A.add(s, FREE, 1);

@@ -10,7 +10,7 @@
  * @module
  */
 import * as Comlink from "comlink";
-import { ASYNC, REAL } from "../_atomics.ts";
+import { ASYNC, REAL, waitAsync } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
 import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
@@ -18,13 +18,91 @@ import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
 import { rebuild } from "../pool/remote_error.ts";
 import { decode, encode, type Ended, fail, type Outcome, type ServerApi } from "./_protocol.ts";
 
+/** Presence waiters a holder keeps armed on its slot (see "Dead holders" in the kernel). */
+const PRESENCE = 4;
+/** How long a claimer first waits for a free slot before it asks the server to reap (ms). */
+const FIRST_PATIENCE = 10;
+/** The longest it waits between reap requests (ms). */
+const MAX_PATIENCE = 1000;
+
+/**
+ * A claimed slot and its holder's presence waiters: armed at construction, in the same run of code
+ * as the claim; a waiter woken by the server's probe is re-armed until {@linkcode Holding.done}.
+ */
+class Holding {
+  readonly s: Int32Array;
+  readonly k: number;
+  #done = false;
+
+  constructor(s: Int32Array, k: number) {
+    this.s = s;
+    this.k = k;
+    this.#arm(PRESENCE);
+  }
+
+  #arm(n: number): void {
+    let armed = 0;
+    for (let i = 0; i < n; i++) {
+      const result = waitAsync(this.s, K.slotWord(this.k) + K.HERE, 0, Infinity);
+      if (typeof result === "string") continue; // `here` is never written: cannot happen
+      armed++;
+      result.then(() => {
+        if (!this.#done) this.#arm(1);
+      });
+    }
+    K.armed(REAL, this.s, this.k, armed);
+  }
+
+  /** The call is over: frees the slot after its last reply chunk (or disarms if the manager ended). */
+  done(released: boolean): void {
+    this.#done = true;
+    if (released) K.release(REAL, this.s, this.k);
+    else K.disarm(REAL, this.s, this.k);
+  }
+}
+
+/**
+ * Claims a slot, asking the server to reap slots of dead holders whenever none frees up for a
+ * while; `undefined` if the manager ended.
+ */
+async function claim(s: Int32Array): Promise<Holding | undefined> {
+  let patience = FIRST_PATIENCE;
+  for (;;) {
+    // Read the sequence before trying: a release after that moves it (see the kernel's `claim`).
+    const seen = K.freeSeq(REAL, s);
+    const k = K.tryClaim(REAL, s);
+    if (k >= 0) return new Holding(s, k);
+    if (k === K.ENDED) return undefined;
+    const deadline = performance.now() + patience;
+    if (await runAsync(G.awaitFree(ASYNC, s, seen, deadline)) === "timed-out") {
+      K.requestReap(REAL, s);
+      patience = Math.min(2 * patience, MAX_PATIENCE);
+    }
+  }
+}
+
 /**
  * Sends one encoded request through the mailbox and returns the encoded reply, or `undefined` if
  * the manager ended first.
  */
 async function exchange(s: Int32Array, request: Uint8Array): Promise<Uint8Array | undefined> {
-  const k = await runAsync(G.claim(ASYNC, s, Infinity));
-  if (k < 0) return undefined;
+  const holding = await claim(s);
+  if (holding === undefined) return undefined;
+  let reply: Uint8Array | undefined;
+  try {
+    reply = await converse(s, holding.k, request);
+  } finally {
+    holding.done(reply !== undefined);
+  }
+  return reply;
+}
+
+/** Passes `request` through slot `k` and reads the reply; `undefined` if the manager ended. */
+async function converse(
+  s: Int32Array,
+  k: number,
+  request: Uint8Array,
+): Promise<Uint8Array | undefined> {
   const payload = new Uint8Array(s.buffer, s.byteOffset + K.payloadByte(k), K.CHUNK);
   const total = request.byteLength;
   let sent = 0;
@@ -44,10 +122,7 @@ async function exchange(s: Int32Array, request: Uint8Array): Promise<Uint8Array 
     reply ??= new Uint8Array(K.chunkTotal(REAL, s, k));
     reply.set(payload.subarray(0, n), got);
     got += n;
-    if (got === reply.byteLength) {
-      K.release(REAL, s, k);
-      return reply;
-    }
+    if (got === reply.byteLength) return reply;
     if (!K.takeReplyChunk(REAL, s, k)) return undefined;
   }
 }

@@ -36,6 +36,10 @@ class ServerEndpoint implements Comlink.Endpoint {
   readonly #outgoing: ({ bytes: Uint8Array; sent: number } | undefined)[] = [];
   /** The slot each pending call's reply goes to, by comlink message id. */
   readonly #slotOf = new Map<string, number>();
+  /** The comlink message id of the call pending in each slot. */
+  readonly #callIn: (string | undefined)[] = [];
+  /** The reap-request sequence at the last probe of the slots' holders. */
+  #reaped = 0;
 
   constructor(s: Int32Array) {
     this.#s = s;
@@ -54,6 +58,7 @@ class ServerEndpoint implements Comlink.Endpoint {
     const k = message.id === undefined ? undefined : this.#slotOf.get(message.id);
     if (k === undefined) return;
     this.#slotOf.delete(message.id!);
+    this.#callIn[k] = undefined;
     let bytes: Uint8Array;
     try {
       bytes = encode(message);
@@ -73,6 +78,7 @@ class ServerEndpoint implements Comlink.Endpoint {
     for (;;) {
       // Read the bell before scanning: a hand-over the scan misses has moved it (see the kernel).
       const seen = K.bell(REAL, this.#s);
+      this.#reap();
       this.#scan();
       if (!await runAsync(G.awaitBell(ASYNC, this.#s, seen))) return;
     }
@@ -83,6 +89,22 @@ class ServerEndpoint implements Comlink.Endpoint {
       const state = K.slotState(REAL, this.#s, k);
       if (state === K.S_TO_SERVER) this.#takeChunk(k);
       else if (state === K.S_CLIENT_READ && this.#outgoing[k] !== undefined) this.#sendChunk(k);
+    }
+  }
+
+  /** Frees the slots of dead holders when a claimer asked (see "Dead holders" in the kernel). */
+  #reap(): void {
+    const asked = K.reapSeq(REAL, this.#s);
+    if (asked === this.#reaped) return;
+    this.#reaped = asked;
+    for (let k = 0; k < K.SLOTS; k++) {
+      if (!K.reap(REAL, this.#s, k)) continue;
+      // Forget the dead holder's call: its reply, if it ever comes, must not reach the next holder.
+      const id = this.#callIn[k];
+      if (id !== undefined) this.#slotOf.delete(id);
+      this.#callIn[k] = undefined;
+      this.#incoming[k] = undefined;
+      this.#outgoing[k] = undefined;
     }
   }
 
@@ -117,6 +139,7 @@ class ServerEndpoint implements Comlink.Endpoint {
   #dispatch(k: number, message: { id?: string; type?: string }): void {
     if (typeof message.id !== "string") return;
     this.#slotOf.set(message.id, k);
+    this.#callIn[k] = message.id;
     if (message.type !== "APPLY") {
       const error = new TypeError(`The manager serves only calls, received '${message.type}'`);
       this.postMessage({ id: message.id, type: "RAW", value: fail(error) } as { id: string });

@@ -75,8 +75,9 @@ export type InstanceOf<C extends ManagedType> = C extends abstract new (...args:
  *   out of memory), pending and later calls reject with `ManagerCrashedError` instead of hanging.
  * - The server does not keep the program alive by itself (as a Python manager, it goes when the
  *   program ends); a pending call does.
- * - Up to 32 calls can be in flight at once over all threads; more wait for a free slot. A worker
- *   terminated in the middle of a call keeps its slot until shutdown.
+ * - Up to 32 calls can be in flight at once over all threads; more wait for a free slot. The slot
+ *   of a worker terminated in the middle of a call is reclaimed once a caller finds none free (the
+ *   server probes each holder's presence; see `src/kernel/manager.ts`).
  *
  * @example Several callers share one dictionary
  * ```ts

@@ -65,3 +65,22 @@ export async function callAfterEnd(dict: ManagedDict<string, number>): Promise<s
     return (e as Error).name;
   }
 }
+
+/**
+ * `n` concurrent calls of a registered `Gate`'s `pass` (see manager_types.ts), as callers `first`,
+ * `first + 1`, ...; resolves once the gate opens.
+ */
+export async function passGate(gate: ManagedObject, first: number, n: number): Promise<number[]> {
+  const g = gate as Managed<{ pass(who: number): Promise<number> }>;
+  return await Promise.all(Array.from({ length: n }, (_, i) => g.pass(first + i)));
+}
+
+/** `n` concurrent atomic increments of `dict[key]`; the values they returned, sorted. */
+export async function addConcurrently(
+  dict: ManagedDict<string, number>,
+  key: string,
+  n: number,
+): Promise<number[]> {
+  const values = await Promise.all(Array.from({ length: n }, () => dict.update(key, "add", 1)));
+  return values.sort((a, b) => a - b);
+}

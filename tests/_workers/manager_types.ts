@@ -144,3 +144,28 @@ export class Thrower {
     throw { code: 7, reason: "not an error" };
   }
 }
+
+/**
+ * A gate on a BroadcastChannel named `name`: `pass(who)` announces `who` on the channel (the call
+ * is then in the server, holding its mailbox slot) and returns once someone posts "open".
+ */
+export class Gate {
+  #channel: BroadcastChannel;
+  #open: Promise<void>;
+
+  constructor(name: string) {
+    const channel = this.#channel = new BroadcastChannel(name);
+    this.#open = new Promise((resolve) => {
+      channel.onmessage = (e: MessageEvent) => {
+        if (e.data === "open") resolve();
+      };
+    });
+  }
+
+  /** Announces `who`, then waits for the gate to open. */
+  async pass(who: number): Promise<number> {
+    this.#channel.postMessage(who);
+    await this.#open;
+    return who;
+  }
+}

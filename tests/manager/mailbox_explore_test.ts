@@ -218,3 +218,89 @@ Deno.test("Mailbox regression: the scenario catches the lost wake-up of a claim 
   });
   assert.ok(fixed.ok, fixed.failure?.render());
 });
+
+/**
+ * A dead holder: slot 0 was claimed and armed (`lease` 1) by a client whose thread died before the
+ * scenario starts, so its presence waiter is gone (V8 removes a dead isolate's waiters only once
+ * the thread is gone, so a holder that still runs always has them). `posted`: it died after posting
+ * its request (the server answers into a slot nobody reads), else right after claiming. A live
+ * client finds no free slot, asks for a reap after one timed-out wait, and must then be served with
+ * its own answer through the reclaimed slot. (The live client arms no presence waiter here: `lease`
+ * 0 reads as "cannot tell", so the server never reaps it; a probe of a live holder, which wakes one
+ * of its waiters, is argued in the kernel's doc, not explored: the simulated seam has no
+ * `waitAsync`.)
+ */
+function deadHolder(posted: boolean): Scenario<Shared> {
+  function* live({ s }: Shared): Generator<unknown, number[] | string, unknown> {
+    let deadline = 1; // a finite deadline: the timeout firing is one of the explored choices
+    let k: number;
+    for (;;) {
+      const seen = yield* G.freeSeq(SIM, s);
+      k = yield* G.tryClaim(SIM, s);
+      if (k >= 0) break;
+      if (k === K.ENDED) return "ended";
+      if ((yield* G.awaitFree(SIM, s, seen, deadline)) === "timed-out") {
+        yield* G.requestReap(SIM, s);
+        deadline = Infinity;
+      }
+    }
+    yield* SIM.store(s, payload(k), 100);
+    if (!(yield* G.post(SIM, s, k, 1, 1))) return "ended";
+    if ((yield* G.awaitReply(SIM, s, k)) !== K.S_TO_CLIENT) return "ended";
+    const got = [yield* SIM.load(s, payload(k))];
+    yield* G.release(SIM, s, k);
+    return got;
+  }
+
+  function* server({ s }: Shared): Generator<unknown, string, unknown> {
+    let reaped = 0;
+    for (;;) {
+      const seen = yield* G.bell(SIM, s);
+      const asked = yield* G.reapSeq(SIM, s);
+      if (asked !== reaped) {
+        reaped = asked;
+        yield* G.reap(SIM, s, 0);
+      }
+      const state = yield* G.slotState(SIM, s, 0);
+      if (state === K.S_TO_SERVER) {
+        const value = yield* SIM.load(s, payload(0));
+        if (!(yield* G.takeRequestChunk(SIM, s, 0))) continue;
+        yield* SIM.store(s, payload(0), value * 10);
+        yield* G.reply(SIM, s, 0, 1, 1);
+        if (value === 100) return "served";
+      }
+      if (!(yield* G.awaitBell(SIM, s, seen))) return "ended";
+    }
+  }
+
+  return {
+    name: posted ? "dead holder after posting" : "dead holder before posting",
+    setup: () => {
+      const s = new Int32Array(new SharedArrayBuffer((K.SLOT0 + K.SLOT_WORDS) * 4));
+      K.init(REAL, s, 1);
+      // The dead client claimed slot 0 and armed one presence waiter, which its death removed.
+      assert.equal(K.tryClaim(REAL, s), 0);
+      K.armed(REAL, s, 0, 1);
+      if (posted) {
+        s[payload(0)] = 999;
+        assert.ok(K.post(REAL, s, 0, 1, 1));
+      }
+      return { s };
+    },
+    threads: [live, server],
+    invariant: ({ s }, results) => {
+      assert.deepEqual(results[0], [1000], "the live client got its own answer");
+      assert.equal(results[1], "served");
+      assert.equal(s[K.slotWord(0)], K.S_FREE, "slot freed");
+      assert.equal(s[K.slotWord(0) + K.LEASE], 0, "no stale lease");
+    },
+  };
+}
+
+for (const posted of [false, true]) {
+  Deno.test(`Mailbox: a slot whose holder died ${posted ? "after posting" : "before posting"} is reaped and serves a live client (every schedule)`, () => {
+    const report = explore(deadHolder(posted));
+    assert.ok(report.ok, report.failure?.render());
+    assert.ok(report.complete, report.summary);
+  });
+}

@@ -14,9 +14,18 @@ import {
   revive,
 } from "../../mod.ts";
 import { inWorkers, times } from "../_helpers.ts";
-import type { Account, Counter, Crasher, makeStack, Thrower } from "../_workers/manager_types.ts";
+import * as K from "../../src/kernel/manager.ts";
+import type {
+  Account,
+  Counter,
+  Crasher,
+  Gate,
+  makeStack,
+  Thrower,
+} from "../_workers/manager_types.ts";
 
 const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
+const HARNESS = new URL("../_workers/harness.ts", import.meta.url);
 const TYPES = new URL("../_workers/manager_types.ts", import.meta.url);
 
 Deno.test("Manager dict and list lose no update from 4 workers x 150 concurrent calls", async () => {
@@ -405,6 +414,77 @@ for (const way of ["throwUncaught", "rejectUnhandled", "exitProcess", "exitDeno"
     }
   });
 }
+
+/**
+ * Starts `n` workers that each make `calls` concurrent calls of `gate.pass`, and resolves once
+ * `K.SLOTS` of those calls are in the server (each holding a mailbox slot; the others wait for
+ * one). The caller terminates the workers.
+ */
+async function fillSlotsAtGate(
+  gate: ManagedObject,
+  name: string,
+  n: number,
+  calls: number,
+  workers: Worker[],
+): Promise<void> {
+  const channel = new BroadcastChannel(name);
+  const entered = new Set<number>();
+  try {
+    await new Promise<void>((resolve) => {
+      channel.onmessage = (e: MessageEvent) => {
+        if (typeof e.data === "number") entered.add(e.data);
+        if (entered.size === K.SLOTS) resolve();
+      };
+      for (let w = 0; w < n; w++) {
+        const worker = new Worker(HARNESS, { type: "module" });
+        workers.push(worker);
+        worker.postMessage({
+          url: FIXTURES.href,
+          name: "passGate",
+          args: [gate, w * calls, calls],
+        });
+      }
+    });
+  } finally {
+    channel.close();
+  }
+}
+
+Deno.test("Slots of callers terminated mid-call are reclaimed, whether the reply was sent or not", async () => {
+  await using manager = await Manager.start();
+  await manager.register("Gate", TYPES);
+  const dict = await manager.dict<string, number>([["x", 0]]);
+  const workers: Worker[] = [];
+  const names = [0, 1].map((round) => `manager-gate-${round}-${crypto.randomUUID()}`);
+  try {
+    // Round 1: 4 workers make 40 calls; 32 hold every slot in the server, 8 wait for one. The
+    // workers die, then the replies go out to slots nobody will read.
+    const first = await manager.create<typeof Gate>("Gate", names[0]!);
+    await fillSlotsAtGate(first, names[0]!, 4, 10, workers);
+    for (const worker of workers.splice(0)) worker.terminate();
+    const opener = new BroadcastChannel(names[0]!);
+    opener.postMessage("open");
+    opener.close();
+    // Round 2 needs every slot again: 32 calls getting into the server proves that every slot of
+    // round 1 was reclaimed. Its workers die while their calls are still in the server.
+    const second = await manager.create<typeof Gate>("Gate", names[1]!);
+    await fillSlotsAtGate(second, names[1]!, 4, 10, workers);
+    for (const worker of workers.splice(0)) worker.terminate();
+    // A new worker's calls succeed, more of them at once than there are slots.
+    const [values] = await inWorkers<number[]>(
+      times(1, FIXTURES, "addConcurrently", [dict, "x", 40]),
+    );
+    assert.deepEqual(values, Array.from({ length: 40 }, (_, i) => i + 1));
+    // The reclaimed calls' late replies reach nobody, and calls still get their own answers.
+    const opener2 = new BroadcastChannel(names[1]!);
+    opener2.postMessage("open");
+    opener2.close();
+    const counts = await Promise.all(Array.from({ length: 40 }, () => dict.get("x")));
+    assert.deepEqual(counts, Array(40).fill(40));
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+});
 
 Deno.test("Manager.start() validates its options", async () => {
   await assert.rejects(Manager.start(null as unknown as undefined), TypeError);
