@@ -12,9 +12,12 @@
  * dies, the pool knows exactly which task it was running (RUNNING), which it never started (QUEUED:
  * sent again elsewhere) and which finished without their result arriving (DONE: run again).
  *
- * Worker threads are started with `node:worker_threads`, whose `terminate()` stops even a worker
- * stuck in a busy loop (Deno's Web Worker `terminate()` cannot: denoland/deno PR #35657), and whose
- * `unref()` lets an idle pool's workers not keep the program alive.
+ * Worker threads are started with `node:worker_threads`, whose `unref()` lets an idle pool's workers
+ * not keep the program alive. Deno 2.9 cannot interrupt a worker that runs synchronous code (a busy
+ * loop, a blocking call): a killed worker is given `TERMINATE_GRACE` ms to really end (see
+ * `_stop.ts`), then abandoned. Its bookkeeping does not wait for that: as soon as it is killed, the
+ * tasks it had not started are revoked (so the abandoned thread, which may run on until its current
+ * job returns, can no longer start them) and sent elsewhere.
  *
  * @module
  */
@@ -37,6 +40,7 @@ import {
   type WorkerData,
 } from "./protocol.ts";
 import { rebuild } from "./remote_error.ts";
+import { stopWorker, threadEnd } from "./_stop.ts";
 import { type Queued, TaskQueue } from "./task_queue.ts";
 import {
   type AnyModule,
@@ -200,12 +204,11 @@ interface Member {
   state: "starting" | "ready" | "leaving" | "exited";
   /** The uncaught error it reported before exiting, if any. */
   fatal: unknown;
-  /** Resolves when its thread has exited. */
-  readonly exited: Promise<void>;
-  markExited: () => void;
+  /** Resolves when its thread has really ended (not just reported an `exit`; see `_stop.ts`). */
+  readonly ended: Promise<void>;
+  /** Set by the first kill: whether the thread ended within the grace period. */
+  stopped: Promise<boolean> | undefined;
 }
-
-const TERMINATE_GRACE = 2000;
 
 /**
  * A pool of worker threads that run the exported functions of one task module, with Python
@@ -268,7 +271,8 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
   #nextId = 1;
   #outstanding = 0;
   #pumpScheduled = false;
-  #unresponsive = 0;
+  /** Kills in progress (a worker stays here until its thread ended or was abandoned). */
+  readonly #dying = new Set<Promise<boolean>>();
   #joiners: (() => void)[] = [];
   #roomWaiters: (() => void)[] = [];
 
@@ -654,11 +658,18 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
   }
 
   /**
-   * Stops every worker now (Python's `terminate`): unfinished tasks reject with a `DOMException`
-   * named `AbortError`. Stops even workers stuck in a busy loop.
+   * Stops every worker now (Python's `terminate`): unfinished tasks reject at once with a
+   * `DOMException` named `AbortError`.
    *
-   * @returns `"terminated"`, `"not-running"` if it already was stopped, or `"unresponsive"` if some
-   *   worker did not confirm it stopped within 2 s (it is abandoned).
+   * - Deno 2.9 cannot interrupt a worker that runs synchronous code (a busy loop, `Atomics.wait`, a
+   *   blocking `...Sync` call): such a worker ends only when that code returns. `terminate()` waits
+   *   at most 2 s for every worker's thread to end, and never hangs.
+   * - Workers killed earlier because an aborted task ignored its abort count too, while their 2 s
+   *   run.
+   *
+   * @returns `"terminated"` (every thread ended), `"not-running"` if it already was stopped, or
+   *   `"unresponsive"` if some thread had not ended 2 s later (it is abandoned: it no longer keeps
+   *   the program alive, and runs on until its current synchronous code returns).
    *
    * @example
    * ```ts
@@ -687,9 +698,10 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     for (const m of members) {
       for (const task of m.assigned.values()) this.#settle(task, false, reason);
     }
-    const before = this.#unresponsive;
-    await Promise.all(members.map((m) => this.#kill(m)));
-    return this.#unresponsive > before ? "unresponsive" : "terminated";
+    for (const m of members) void this.#kill(m);
+    // Every kill in progress counts, including those of workers replaced after an abort.
+    const stopped = await Promise.all(this.#dying);
+    return stopped.every(Boolean) ? "terminated" : "unresponsive";
   }
 
   /** `close()` then `join()`: lets submitted work finish, so `await using pool = ...` is safe. */
@@ -979,8 +991,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     const worker = new Worker(WORKER_MAIN, { name, workerData: data });
     const channel = new MessageChannel();
     const words = allocate(TAG.PoolSlots, S.BYTES);
-    let markExited!: () => void;
-    const exited = new Promise<void>((resolve) => markExited = resolve);
+    const ended = threadEnd(channel.port1);
     const m: Member = {
       worker,
       inbox: channel.port1,
@@ -992,8 +1003,8 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       sent: 0,
       state: "starting",
       fatal: undefined,
-      exited,
-      markExited,
+      ended,
+      stopped: undefined,
     };
     this.#live.push(m);
     this.#members.add(m);
@@ -1089,21 +1100,22 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     return false;
   }
 
-  /** Terminates `m`; if it does not confirm within the grace period, abandons it. */
-  async #kill(m: Member): Promise<void> {
-    if (m.state === "exited") return;
+  /**
+   * Terminates `m` (once) and retires it at once (its `exit` event follows within milliseconds and
+   * runs `#onExit`); the returned promise tells whether its thread really ended
+   * within `TERMINATE_GRACE` ms. Until then the kill is in `#dying`.
+   */
+  #kill(m: Member): Promise<boolean> {
+    if (m.stopped) return m.stopped;
     this.#leave(m);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gone = await Promise.race([
-      m.worker.terminate().then(() => m.exited).then(() => true, () => true),
-      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), TERMINATE_GRACE)),
-    ]);
-    clearTimeout(timer);
-    if (!gone) {
-      this.#unresponsive++;
-      m.worker.unref();
-      this.#onExit(m, null);
-    }
+    const stopped = stopWorker(m.worker, m.ended).then((ended) => {
+      this.#dying.delete(stopped);
+      if (!ended) this.#onExit(m, null);
+      return ended;
+    });
+    m.stopped = stopped;
+    this.#dying.add(stopped);
+    return stopped;
   }
 
   #onExit(m: Member, code: number | null): void {
@@ -1120,7 +1132,12 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
         clearTimeout(task.grace);
         task.grace = undefined;
       }
-      const state = S.stateOf(REAL, m.words, task.slot, task.gen);
+      let state = S.stateOf(REAL, m.words, task.slot, task.gen);
+      // A killed thread may run on until its current job returns (see _stop.ts), and start the
+      // tasks of its batch meanwhile: take back what it has not started before sending it again.
+      if (state === S.QUEUED && !S.revoke(REAL, m.words, task.slot, task.gen)) {
+        state = S.stateOf(REAL, m.words, task.slot, task.gen);
+      }
       task.member = undefined;
       if (task.settled) continue;
       if (state === S.RUNNING) {
@@ -1150,8 +1167,8 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     }
     m.assigned.clear();
     if (again.length > 0) this.#queue.unshiftAll(again);
-    m.inbox.close();
-    m.markExited();
+    // m.inbox is not closed: closing it would fire the `close` event that tells the thread's end;
+    // it closes itself when the thread ends.
     if (!expected && !wasReady && this.#state === "running") {
       this.#breakPool(
         new WorkerCrashedError(`Pool worker ${m.id} exited before it was ready`, {

@@ -24,6 +24,7 @@ import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from 
 import type { ExitReport, StartMessage, ToWorker, WorkerData } from "./protocol.ts";
 import type { TerminateStatus } from "./pool.ts";
 import { rebuild } from "./remote_error.ts";
+import { stopWorker, threadEnd } from "./_stop.ts";
 import {
   type AnyModule,
   moduleUrl,
@@ -33,7 +34,6 @@ import {
 } from "./types.ts";
 
 const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
-const TERMINATE_GRACE = 2000;
 /**
  * The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`.
  *
@@ -95,12 +95,13 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
  *   `currentProcess().parentId`.
  * - `daemon: true`: the process does not keep the program alive and is stopped when the program
  *   exits.
- * - `terminate()` stops the child even in a busy loop (worker threads come from
- *   `node:worker_threads`; Deno's Web Worker `terminate()` cannot do that, denoland/deno PR #35657),
- *   and reports `"unresponsive"` instead of hanging if the thread does not confirm within 2 s.
- *   Limit: a thread blocked inside a synchronous native call (e.g. `Deno.stdin.readSync()` on a pipe
- *   nobody writes to) is reported stopped, but lingers until that call returns, and until then keeps
- *   the program from exiting. JavaScript loops and `Atomics.wait` are interrupted.
+ * - `terminate()` stops a child that is waiting for something asynchronous (a timer, a Promise, I/O)
+ *   at once. Deno 2.9 cannot interrupt a thread that is running synchronous code (a busy loop, or a
+ *   blocking call such as `Atomics.wait` or a `...Sync` file or subprocess call; denoland/deno PR
+ *   #35657): the child then ends only when that code returns. `terminate()` never hangs: after 2 s
+ *   it resolves `"unresponsive"`, the child is abandoned (it no longer keeps the program alive) and
+ *   stays `isAlive` with `exitCode` `null` until it really ends; then its exit code becomes `-15`
+ *   and `join()` returns.
  *
  * @typeParam M The module's type (`typeof import("./tasks.ts")`).
  * @typeParam K The export to run.
@@ -137,7 +138,8 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   #error: unknown;
   #errorBuilt = false;
   #terminating = false;
-  #exited: Promise<void> | undefined;
+  /** Resolves when the child's thread has really ended (see `_stop.ts`). */
+  #ended: Promise<void> | undefined;
 
   /**
    * Prepares the process; nothing runs until {@linkcode Process.start}.
@@ -246,7 +248,10 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    * ```
    */
   get exitCode(): number | null {
-    return L.exitCode(REAL, this.#latch);
+    const code = L.exitCode(REAL, this.#latch);
+    // A child that could not be interrupted may close the latch itself, with its own code, when
+    // its code returns; terminate() was called while it ran, so it counts as terminated.
+    return code !== null && this.#terminating ? TERMINATED : code;
   }
 
   /**
@@ -309,14 +314,22 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     // several times slower, and very slow for typed arrays (see `Member.inbox` in pool.ts).
     const inbox = new MessageChannel();
     if (this.daemon) worker.unref();
-    this.#exited = new Promise((resolve) => {
-      worker.on("exit", (code: number) => {
-        L.close(REAL, this.#latch, this.#terminating ? TERMINATED : code);
-        this.#readReport();
-        this.#port?.close();
-        inbox.port1.close();
-        resolve();
-      });
+    const ended = threadEnd(inbox.port1);
+    this.#ended = ended;
+    const finish = (code: number) => {
+      L.close(REAL, this.#latch, code);
+      this.#readReport();
+      this.#port?.close();
+      inbox.port1.close();
+    };
+    // After terminate() the `exit` event fires at once even if the thread runs on (see _stop.ts):
+    // the process ends (latch closed, joiners woken) only when its thread really has.
+    worker.on("exit", (code: number) => {
+      if (!this.#terminating) finish(code);
+      else void ended.then(() => finish(TERMINATED));
+    });
+    void ended.then(() => {
+      if (this.#terminating) finish(TERMINATED);
     });
     worker.on("error", () => {
       // worker_main reports every error itself; this only keeps a stray one from reaching the parent.
@@ -381,20 +394,26 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   }
 
   /**
-   * Stops the child now (Python's `terminate()`), even if it is in a busy loop; its exit code
-   * becomes `-15`.
+   * Stops the child now (Python's `terminate()`); its exit code becomes `-15` once its thread has
+   * ended.
    *
-   * @returns `"terminated"`, `"not-running"` (not started, or already ended), or `"unresponsive"`
-   *   if the thread did not confirm it stopped within 2 s (it is then abandoned: it no longer keeps
-   *   the program alive, and `isAlive` stays true).
+   * - A child waiting for something asynchronous stops at once.
+   * - A child running synchronous code (a busy loop, `Atomics.wait`, a blocking `...Sync` call)
+   *   cannot be interrupted in Deno 2.9: it ends when that code returns. If it has not ended after
+   *   2 s, `terminate()` resolves `"unresponsive"` and abandons it: it no longer keeps the program
+   *   alive; `isAlive` stays `true` and `exitCode` `null` until it really ends, then `exitCode` is
+   *   `-15` and `join()` returns.
+   *
+   * @returns `"terminated"` (its thread ended), `"not-running"` (not started, or already ended), or
+   *   `"unresponsive"` (its thread had not ended 2 s later).
    *
    * @example
    * ```ts
    * import { Process, taskModule } from "@interlock/interlock";
    * import assert from "node:assert/strict";
    *
-   * const tasks = taskModule<{ forever(): void }>(
-   *   "data:text/javascript,export function forever() { for (;;); }",
+   * const tasks = taskModule<{ forever(): Promise<void> }>(
+   *   "data:text/javascript,export function forever() { return new Promise(() => setInterval(() => {}, 1000)); }",
    * );
    * const p = new Process(tasks, "forever");
    * p.start();
@@ -406,17 +425,7 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     const worker = this.#worker;
     if (!worker || L.exitCode(REAL, this.#latch) !== null) return "not-running";
     this.#terminating = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gone = await Promise.race([
-      worker.terminate().then(() => this.#exited).then(() => true, () => true),
-      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), TERMINATE_GRACE)),
-    ]);
-    clearTimeout(timer);
-    if (!gone) {
-      worker.unref();
-      return "unresponsive";
-    }
-    return "terminated";
+    return await stopWorker(worker, this.#ended!) ? "terminated" : "unresponsive";
   }
 
   #checkStarted(what: string): void {

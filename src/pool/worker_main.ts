@@ -1,6 +1,6 @@
 /**
- * The program every `Pool` worker and `Process` child runs (started with `node:worker_threads`,
- * whose `terminate()` stops even a worker stuck in a busy loop). It imports no parent-side code.
+ * The program every `Pool` worker and `Process` child runs (started with `node:worker_threads`; how
+ * the parent stops one and knows it ended: `_stop.ts`). It imports no parent-side code.
  *
  * - **Errors never escape.** Handlers for uncaught errors and unhandled rejections are installed
  *   before anything else runs: the error is reported to the parent (serialized with its class, stack,

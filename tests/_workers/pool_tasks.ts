@@ -152,13 +152,14 @@ export function blockUntilReleased(flags: Int32Array): string {
   return "released";
 }
 
-/** Spins forever (only for terminate()). */
-export function spinForever(flags: Int32Array): void {
+/**
+ * Marks `flags[0]`, then blocks in a synchronous native call: reading the FIFO at `path`, which
+ * returns only once the test writes to it. Returns what was read.
+ */
+export function readFifo(flags: Int32Array, path: string): string {
   Atomics.add(flags, 0, 1);
   Atomics.notify(flags, 0);
-  for (;;) {
-    // never returns
-  }
+  return Deno.readTextFileSync(path);
 }
 
 let initialized: string | undefined;

@@ -3,7 +3,7 @@
  * program's end can show: daemon children do not keep it alive, non-daemon children do, and what
  * children log reaches the program's output.
  *
- * Usage: deno run --allow-read tests/_workers/process_program.ts daemon|non-daemon|logging|idle-pool
+ * Usage: deno run --allow-read tests/_workers/process_program.ts daemon|non-daemon|logging|idle-pool|unresponsive
  *
  * @module
  */
@@ -30,6 +30,16 @@ if (mode === "daemon") {
   );
   const pool = new Pool(tasks, { size: 2 });
   console.log(`squares: ${await pool.map("square", [1, 2, 3])}`);
+} else if (mode === "unresponsive") {
+  // A non-daemon child in a loop that never ends: terminate() abandons it, and the program exits.
+  const tasks = taskModule<typeof import("./pool_tasks.ts")>(
+    new URL("./pool_tasks.ts", import.meta.url),
+  );
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const p = new Process(tasks, "spinUntilReleased", { args: [flags] });
+  p.start();
+  while (Atomics.load(flags, 0) === 0) await Atomics.waitAsync(flags, 0, 0, 100).value;
+  console.log(`terminate: ${await p.terminate()}, alive: ${p.isAlive}`);
 } else if (mode === "logging") {
   const p = new Process(children, "logWork", { name: "logger" });
   p.start();

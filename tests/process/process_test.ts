@@ -111,9 +111,9 @@ Deno.test("join() with a timeout rejects with TimeoutError and the child keeps r
   assert.equal(p.exitCode, 0);
 });
 
-Deno.test("terminate() stops a child stuck in a busy loop, with exit code -15", async () => {
+Deno.test("terminate() stops a child waiting asynchronously at once, with exit code -15", async () => {
   const flags = shared(2);
-  const p = new Process(tasks, "spinForever", { args: [flags] });
+  const p = new Process(tasks, "waitForAbort", { args: [flags] });
   assert.equal(await p.terminate(), "not-running");
   p.start();
   await until(flags, 0, 1);

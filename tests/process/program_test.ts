@@ -38,3 +38,9 @@ Deno.test("an idle pool that was never closed does not keep the program alive", 
   assert.equal(code, 0);
   assert.match(stdout, /squares: 1,4,9/);
 });
+
+Deno.test("a program exits even though terminate() abandoned a child stuck in an endless loop", async () => {
+  const { code, stdout } = await run("unresponsive");
+  assert.equal(code, 0, "the program ended on its own (not killed by the 60 s bound)");
+  assert.match(stdout, /terminate: unresponsive, alive: true/);
+});

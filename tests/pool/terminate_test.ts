@@ -1,0 +1,99 @@
+/**
+ * `Pool.terminate()` and abort-replacement with workers that Deno 2.9 cannot interrupt (a busy loop,
+ * a synchronous native call). Stuck tasks signal through shared memory right before they get stuck;
+ * the test releases them once the pool has answered, so every thread ends and nothing relies on
+ * timing.
+ */
+import assert from "node:assert/strict";
+import { Pool } from "../../mod.ts";
+import { canRun, fifo, shared, tasks, until, within } from "./_helpers.ts";
+
+const GRACE = 2000;
+const isAbort = (e: unknown) => e instanceof DOMException && e.name === "AbortError";
+
+Deno.test({
+  name:
+    "Pool.terminate() resolves 'unresponsive' when a worker is blocked in a synchronous call, and rejects every pending task",
+  ignore: !canRun,
+  fn: async () => {
+    await using pipe = await fifo();
+    const pool = new Pool(tasks, { size: 2 });
+    const flags = shared(2);
+    const log = shared(1);
+    const blocked = pool.apply("readFifo", [flags, pipe.path]);
+    const waiting = pool.apply("waitForAbort", [log]);
+    await until(flags, 0, 1);
+    await until(log, 0, 1);
+    const queued = Array.from({ length: 20 }, (_, i) => pool.apply("square", [i]));
+    const all = Promise.allSettled([blocked, waiting, ...queued]);
+    const start = performance.now();
+    assert.equal(await within(pool.terminate(), 3 * GRACE, "terminate"), "unresponsive");
+    assert.ok(performance.now() - start >= GRACE - 50);
+    for (const s of await all) {
+      assert.equal(s.status, "rejected");
+      assert.ok(isAbort(s.reason), String(s.reason));
+    }
+    await within(pool.join(), 3 * GRACE, "join");
+    await pipe.release();
+    assert.equal(await pool.terminate(), "not-running");
+  },
+});
+
+Deno.test("a running task stuck in a busy loop is aborted: its worker is replaced, the tasks behind it run exactly once, all promises settle", async () => {
+  // One worker: the tasks submitted in one burst go to it in one batch, behind the stuck task.
+  const pool = new Pool(tasks, { size: 1, abortGrace: 50 });
+  const flags = shared(2);
+  const n = 40;
+  const counters = shared(n);
+  try {
+    const controller = new AbortController();
+    const stuck = pool.apply("spinUntilReleased", [flags], { signal: controller.signal });
+    const behind = Array.from({ length: n }, (_, i) => pool.apply("bumpAt", [counters, i]));
+    await until(flags, 0, 1);
+    const [stuckWorker] = pool.workerIds();
+    controller.abort(new Error("give up"));
+    await assert.rejects(stuck, /give up/);
+    // Killed after abortGrace; its tasks run on the replacement.
+    assert.deepEqual(
+      await within(Promise.all(behind), 6 * GRACE, "tasks behind the stuck one"),
+      Array.from({ length: n }, (_, i) => i),
+    );
+    assert.notDeepEqual(pool.workerIds(), [stuckWorker]);
+    // The abandoned thread runs on until its loop returns: it must not start the tasks it had.
+    Atomics.store(flags, 1, 1);
+    // The kill still waits for that thread (2 s), so terminate() waits for it to end.
+    assert.equal(await within(pool.terminate(), 3 * GRACE, "terminate"), "terminated");
+    assert.deepEqual(Array.from(counters), new Array(n).fill(1), "each task ran exactly once");
+  } finally {
+    Atomics.store(flags, 1, 1);
+    await pool.terminate();
+  }
+});
+
+Deno.test({
+  name:
+    "aborting a task blocked in a synchronous call replaces its worker while other tasks keep completing",
+  ignore: !canRun,
+  fn: async () => {
+    await using pipe = await fifo();
+    const pool = new Pool(tasks, { size: 2, abortGrace: 50 });
+    const flags = shared(2);
+    try {
+      const controller = new AbortController();
+      const blocked = pool.apply("readFifo", [flags, pipe.path], { signal: controller.signal });
+      await until(flags, 0, 1);
+      const first = Array.from({ length: 100 }, (_, i) => pool.apply("square", [i]));
+      controller.abort(new Error("stop reading"));
+      const second = pool.map("square", Array.from({ length: 1000 }, (_, i) => i));
+      await assert.rejects(blocked, /stop reading/);
+      const values = await within(Promise.all(first), 6 * GRACE, "squares");
+      assert.deepEqual(values, Array.from({ length: 100 }, (_, i) => i * i));
+      const mapped = await within(second, 6 * GRACE, "map");
+      assert.equal(mapped[999], 999 * 999);
+      assert.equal(pool.workerIds().length, 2, "the blocked worker was replaced");
+    } finally {
+      await pipe.release();
+      await pool.terminate();
+    }
+  },
+});

@@ -1,0 +1,82 @@
+/**
+ * `Process.terminate()` on children that Deno 2.9 cannot interrupt: a busy loop and a synchronous
+ * native call. Each child signals through shared memory right before it gets stuck, and is released
+ * by the test once `terminate()` has answered, so every thread ends and nothing relies on timing.
+ */
+import assert from "node:assert/strict";
+import { Process, TERMINATED } from "../../mod.ts";
+import { canRun, fifo, shared, tasks, until, within } from "../pool/_helpers.ts";
+
+/** The grace `terminate()` waits for a thread to end (src/pool/_stop.ts). */
+const GRACE = 2000;
+
+function release(flags: Int32Array): void {
+  Atomics.store(flags, 1, 1);
+  Atomics.notify(flags, 1);
+}
+
+Deno.test("terminate() of a child in a busy loop resolves 'unresponsive' after the grace; the child exits with -15 once its loop ends", async () => {
+  const flags = shared(2);
+  const p = new Process(tasks, "spinUntilReleased", { args: [flags] });
+  p.start();
+  try {
+    await until(flags, 0, 1);
+    const start = performance.now();
+    const status = await within(p.terminate(), 3 * GRACE, "terminate");
+    const took = performance.now() - start;
+    assert.equal(status, "unresponsive");
+    assert.ok(took >= GRACE - 50, `terminate() waited the grace, took ${took.toFixed(0)} ms`);
+    // Still running: alive, no exit code, join() times out.
+    assert.equal(p.isAlive, true);
+    assert.equal(p.exitCode, null);
+    await assert.rejects(p.join({ timeout: 10 }), (e) => (e as Error).name === "TimeoutError");
+  } finally {
+    release(flags);
+  }
+  // Its loop returned: the thread ends, and only now does the process count as terminated.
+  await within(p.join(), 3 * GRACE, "join after release");
+  assert.equal(p.exitCode, TERMINATED);
+  assert.equal(p.isAlive, false);
+  assert.equal(await p.terminate(), "not-running");
+});
+
+Deno.test({
+  name:
+    "terminate() of a child blocked in a synchronous file read resolves 'unresponsive'; it ends when the read returns",
+  ignore: !canRun,
+  fn: async () => {
+    await using pipe = await fifo();
+    const flags = shared(2);
+    const p = new Process(tasks, "readFifo", { args: [flags, pipe.path] });
+    p.start();
+    await until(flags, 0, 1);
+    const start = performance.now();
+    assert.equal(await within(p.terminate(), 3 * GRACE, "terminate"), "unresponsive");
+    assert.ok(performance.now() - start >= GRACE - 50);
+    assert.equal(p.isAlive, true);
+    assert.equal(p.exitCode, null);
+    await pipe.release();
+    await within(p.join(), 3 * GRACE, "join after the read returned");
+    assert.equal(p.exitCode, TERMINATED);
+    assert.equal(p.isAlive, false);
+  },
+});
+
+Deno.test("two terminate() calls on a stuck child both resolve, and the process ends once", async () => {
+  const flags = shared(2);
+  const p = new Process(tasks, "spinUntilReleased", { args: [flags] });
+  p.start();
+  try {
+    await until(flags, 0, 1);
+    const [a, b] = await within(
+      Promise.all([p.terminate(), p.terminate()]),
+      3 * GRACE,
+      "terminate twice",
+    );
+    assert.deepEqual([a, b], ["unresponsive", "unresponsive"]);
+  } finally {
+    release(flags);
+  }
+  await within(p.join(), 3 * GRACE, "join after release");
+  assert.equal(p.exitCode, TERMINATED);
+});
