@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { explore, sample, type Scenario } from "../../src/explore/mod.ts";
+import { explore, sample, type Scenario, type ThreadBody } from "../../src/explore/mod.ts";
 import { SIM } from "../../src/explore/_engine.ts";
 import { type KernelGen, REAL } from "../../src/_atomics.ts";
 import { allocate, TAG } from "../../src/_region.ts";
@@ -40,6 +40,22 @@ function setup(slots: number, maxsize = 0, laneBytes = LANE_BYTES): () => Shared
       lane: new Int32Array(new SharedArrayBuffer(LANE_BYTES / 2)),
     };
   };
+}
+
+/**
+ * Gives each thread its own Shape over the shared region, as each real thread has its own
+ * `Channel`: a Shape carries the thread's private ENQ/DEQ guesses (`enqHint`, `deqHint`), which the
+ * explorer must not see shared between virtual threads (it freezes the scenario's objects).
+ */
+function perThread(threads: ThreadBody<Shared>[]): ThreadBody<Shared>[] {
+  return threads.map((body) => {
+    const own = function* (shared: Shared, id: number) {
+      const { q, mask, maxsize } = shared.S;
+      return yield* body({ ...shared, S: K.shape(q, mask + 1, maxsize) }, id);
+    };
+    Object.defineProperty(own, "name", { value: body.name });
+    return own;
+  });
 }
 
 /** A put through the ring, as Channel does it (waiting for a slot or for room; no lane). */
@@ -109,7 +125,7 @@ function twoByTwo(): Scenario<Shared> {
   return {
     name: "2 producers x 2 consumers, ring of 2",
     setup: setup(2),
-    threads: [producer(sent[0]!, 2), producer(sent[1]!, 2), drain, drain],
+    threads: perThread([producer(sent[0]!, 2), producer(sent[1]!, 2), drain, drain]),
     invariant: ({ S }: Shared, results: unknown[]) => {
       delivered(sent, results);
       assert.equal(K.size(REAL, S), 0);
@@ -135,7 +151,7 @@ Deno.test("Queue ring kernel: a full ring makes the producer wait for a slot and
   const report = explore({
     name: "1 producer x 1 consumer, ring of 2, 3 items",
     setup: setup(2),
-    threads: [producer(sent[0]!, 1), drain],
+    threads: perThread([producer(sent[0]!, 1), drain]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
   }, { preemptionBound: 3 });
   assert.ok(report.ok, report.failure?.render());
@@ -147,14 +163,14 @@ Deno.test("Queue ring kernel: a consumer that times out takes nothing and swallo
   const report = explore({
     name: "1 producer, a draining consumer and a consumer that may time out",
     setup: setup(2),
-    threads: [
+    threads: perThread([
       producer(sent[0]!, 1),
       drain,
       function* impatient(shared: Shared): KernelGen<number[]> {
         const item = yield* get(shared, 1_000); // a finite deadline: the timeout is a choice
         return typeof item === "number" ? [item] : [];
       },
-    ],
+    ]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
   }, { preemptionBound: 2 });
   assert.ok(report.ok, report.failure?.render());
@@ -165,7 +181,7 @@ Deno.test("Queue ring kernel: a bounded queue (maxsize 1) blocks producers witho
   const report = sample({
     name: "bounded queue, maxsize 1, 2 producers x 1 consumer",
     setup: setup(2, 1),
-    threads: [producer(sent[0]!, 2), producer(sent[1]!, 2), drain],
+    threads: perThread([producer(sent[0]!, 2), producer(sent[1]!, 2), drain]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
   }, { runs: 3_000, seed: 7 });
   assert.ok(report.ok, report.failure?.render());
@@ -186,14 +202,14 @@ Deno.test("Queue ring kernel mutant: a publish that forgets to wake consumers is
   const report = explore({
     name: "mutant: no wake-up on publish",
     setup: setup(2),
-    threads: [
+    threads: perThread([
       function* produce(shared: Shared): KernelGen<void> {
         yield* lazyPut(shared, 1);
       },
       function* consume(shared: Shared): KernelGen<number | string> {
         return yield* get(shared, Infinity);
       },
-    ],
+    ]),
   });
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
@@ -286,7 +302,7 @@ function fullHeapScenario(taken: Taken): Scenario<Shared> {
   return {
     name: "1 producer x 1 consumer, ring of 2, lane of 1 record",
     setup: setup(2, 0, 8),
-    threads: [
+    threads: perThread([
       function* produce(shared: Shared): KernelGen<void> {
         for (const item of sent[0]!) yield* putOrWaitRoom(shared, item, 8);
         yield* finish(shared, 1);
@@ -299,7 +315,7 @@ function fullHeapScenario(taken: Taken): Scenario<Shared> {
           got.push(item as number);
         }
       },
-    ],
+    ]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
   };
 }
@@ -323,7 +339,7 @@ function spillingScenario(pop: Pop): Scenario<Shared> {
   return {
     name: "1 spilling producer x 1 consumer, ring of 2",
     setup: setup(2),
-    threads: [
+    threads: perThread([
       function* produce(shared: Shared): KernelGen<void> {
         for (const item of sent[0]!) yield* putOrSpill(shared, item);
         yield* finish(shared, 1);
@@ -336,7 +352,7 @@ function spillingScenario(pop: Pop): Scenario<Shared> {
           got.push(item as number);
         }
       },
-    ],
+    ]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
   };
 }
@@ -372,14 +388,14 @@ Deno.test("Queue kernel mutant: a consumer that sleeps without announcing itself
   const report = explore({
     name: "mutant: sleeper without bit 0",
     setup: setup(2),
-    threads: [
+    threads: perThread([
       function* produce(shared: Shared): KernelGen<void> {
         yield* put(shared, 1);
       },
       function* consume({ S }: Shared): KernelGen<number> {
         return yield* silentClaim(S);
       },
-    ],
+    ]),
   });
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
