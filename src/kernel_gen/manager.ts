@@ -7,23 +7,33 @@
  * Everything a proxy's structured clone needs to reach the server is this one region, so proxies
  * cross `postMessage` (and `Process`/`Pool` arguments) as plain clones: no port to transfer.
  *
- * Shared layout: Int32Array `s` over the manager's region; header lines, then {@linkcode SLOTS} slots.
+ * Shared layout: Int32Array `s` over the manager's region; header lines, the agent registry, then
+ * {@linkcode SLOTS} slots.
  * | word             | field   | written by                       | meaning                            |
  * | 0                | tag     | constructor, once                | TAG.Manager                        |
  * | 1                | state   | init, end (CAS, once)            | RUNNING=1, SHUT_DOWN=2, CRASHED=3  |
  * | 2                | slots   | init, once                       | slots in use (at most SLOTS)       |
- * | 3                | reap    | clients that find no slot (add)  | reap-request sequence number       |
+ * | 3                | reap    | claimers that wait long (add)    | reap-request sequence number       |
+ * | 4                | agents  | init, once                       | registry entries in use (<= AGENTS)|
  * | 16 (own line)    | bell    | clients (add), end               | server doorbell: a sequence number |
  * | 32 (own line)    | free    | releasing clients (add), end     | free-slot sequence number          |
+ * | entry e + 0      | owner   | registering thread (CAS 0->1),   | 0 free, 1 taken by a thread        |
+ * |                  |         | server (store 0 when it is gone) |                                    |
+ * | entry e + 1      | lease   | owner (add), server (CAS down,   | presence waiters the owner armed   |
+ * |                  |         | store 0 when the owner is gone)  | that no probe has consumed yet     |
+ * | entry e + 2      | here    | nobody (always 0)                | the owner's presence waiters wait  |
+ * |                  |         |                                  | here (`Atomics.waitAsync`)         |
  * | slot k + 0       | slot    | client and server in turn (CAS)  | slot state, see below              |
  * | slot k + 1       | bytes   | the side whose turn it is        | bytes of the chunk in the payload  |
  * | slot k + 2       | total   | the side whose turn it is        | bytes of the whole message         |
- * | slot k + 3       | lease   | holder (add, exchange), server   | presence waiters the holder armed  |
- * |                  |         | (CAS down, store 0 on reclaim)   | that no probe has consumed yet     |
- * | slot k + 4       | here    | nobody (always 0)                | the holder's presence waiters wait |
- * |                  |         |                                  | here (`Atomics.waitAsync`)         |
+ * | slot k + 3       | lease   | as an entry's, for the slot's    | fallback presence record, used by  |
+ * | slot k + 4       | here    | own presence record (see below)  | holders without a registry entry   |
+ * | slot k + 5       | agent   | holder (store, exchange 0),      | 1 + the presence record naming the |
+ * |                  |         | server (store 0 on reclaim)      | holder; 0 = none (yet)             |
  * | slot k + 16 ...  | payload | the side whose turn it is        | {@linkcode CHUNK} bytes, plain     |
- * Slot k's words start at `48 + k * SLOT_WORDS`; each slot starts on its own cache line.
+ * Entry e's words start at `48 + 4 * e` (entries are cold: written at registration, probes and
+ * re-arms only, so they share lines). Slot k's words start at `SLOT0 + k * SLOT_WORDS`; each slot
+ * starts on its own cache line.
  *
  * Slot states and whose turn it is (only that side touches bytes/total/payload):
  * | value | state       | turn   | meaning                                                      |
@@ -44,31 +54,47 @@
  * CLIENT_READ (more chunks) or ->FREE (last chunk) | reap (server): CLAIMED/TO_SERVER/SERVER_READ/
  * TO_CLIENT/CLIENT_READ->RECLAIMING->FREE when the holder is dead | end: any->DEAD (exchange, every
  * slot). Every move but end is a CAS from the expected state, so nothing moves a slot out of DEAD.
+ * Entries: register 0->1 (CAS, by a thread) | gone 1->0 (store, by the server, after a probe found
+ * the owner dead). An entry is never given back by a living thread: it lasts as long as its owner.
  *
- * Dead holders (a worker terminated in the middle of a call). A holder proves it is alive with
- * *presence waiters*: right after claiming slot k, in the same synchronous run of code, it arms
- * `Atomics.waitAsync` waiters on the slot's `here` word (nobody ever writes it) and adds to `lease`
- * one per waiter armed; a waiter a probe wakes is re-armed (then `lease` += 1) while the call lasts.
- * V8 removes a thread's async waiters when that thread's isolate is torn down, so:
- * - `lease` <= the holder's waiters on `here` at all times, except after the holder's own
- *   `disarm` (exchange `lease` to 0, then wake all its waiters), which happens only once it has
- *   read its whole reply (`release`) or the manager has ended.
- * - Probe (`reap`, by the server only): CAS `lease` n -> n-1 (n > 0), then notify one waiter of
- *   `here`. Woke one: the holder lives (and re-arms). Woke none although `lease` promised one:
- *   the holder's isolate is gone, or it disarmed after our CAS (then it has finished with the
- *   slot: freeing it is what it was about to do). Then CAS the observed state -> RECLAIMING (fails
- *   if the holder moved on meanwhile), store `lease` 0, CAS RECLAIMING -> FREE, bump `free`.
- * - No ABA: the server reaps synchronously between its own moves, and every state a probe observes
- *   can come back only through a move of the server (a TO_CLIENT needs its reply; FREE then
- *   CLAIMED needs a release or a reap), so a successful CAS from the observed state proves the same
- *   holder still has it. RECLAIMING keeps claimers off until `lease` is 0 again, so a new holder
- *   never inherits a stale `lease`; `end` may still move it to DEAD (the last CAS then fails).
+ * Dead holders (a worker terminated in the middle of a call). Each thread proves it is alive with
+ * *presence waiters* on a *presence record* (`lease`, `here`), once per thread and manager, not per
+ * call: its first call claims a registry entry, arms `Atomics.waitAsync` waiters on the entry's
+ * `here` (nobody ever writes it) and adds to `lease` one per waiter armed; a waiter woken by a probe
+ * is re-armed (then `lease` += 1) for as long as the manager runs. A call then only names its
+ * thread's record in its slot's `agent` word, right after claiming (`hold`), and clears it when it
+ * lets the slot go (`release`, before FREE). When the registry is full, a call arms waiters on its
+ * slot's own record instead for the length of the call (record id AGENTS + k), and disarms it
+ * (exchange `lease` 0, wake all) before letting the slot go. V8 removes a thread's async waiters when
+ * its isolate is torn down, so:
+ * - `lease` <= the owner's waiters on `here` at all times (it arms, then adds; a probe subtracts,
+ *   then wakes one), except after a slot record's `disarm` (its holder is done with the slot) or
+ *   after `end` (which wakes every waiter; nothing is re-armed after it).
+ * - Probe (`probe`, by the server only): CAS `lease` n -> n-1 (n > 0), then notify one waiter of
+ *   `here`. Woke one: the owner lives (and re-arms). Woke none although `lease` promised one: the
+ *   owner's isolate is gone (or, for a slot record, its holder disarmed after our CAS: it has
+ *   finished with the slot, and freeing it is what it was about to do). `lease` 0: cannot tell
+ *   (not armed yet, or every waiter spent on probes while the owner was blocked), keep it.
+ * - Reap (`reap`, by the server between its own moves, when asked): read every slot's state and
+ *   then its `agent`; probe every taken entry and every slot record a slot names; then for each slot
+ *   naming a gone record, CAS the observed state -> RECLAIMING, clear `agent` and the slot record's
+ *   `lease`, CAS RECLAIMING -> FREE, bump `free`; last, free each gone entry (`lease` 0, then
+ *   `owner` 0), so a new owner starts from `lease` 0 and no slot names it any more.
+ * - No ABA: every state a reap observes can come back only through a move of the server (a
+ *   TO_CLIENT needs its reply; FREE then CLAIMED needs a release or a reap), so a successful CAS
+ *   from the observed state proves the same holding still has the slot; `agent` goes 0 -> r -> 0
+ *   within one holding, so the non-zero `agent` read after the state is that holding's. A gone
+ *   owner runs no code, so no slot can come to name its entry after the reap read the slots.
+ *   RECLAIMING keeps claimers off until `agent` and `lease` are 0 again; `end` may still move it
+ *   to DEAD (the last CAS then fails).
  * - When: a claimer that finds no free slot before its (short, growing) deadline adds to `reap`
- *   and rings the bell; the server probes every held slot before its next scan.
- * - Not covered: a holder terminated between the claim's CAS and arming its first waiter (a few
- *   instructions, no await) leaves `lease` 0, which reads as "cannot tell" and is never reaped;
- *   a probe that lands while a terminated thread's isolate is still being torn down (a few ms)
- *   counts it alive and spends one of its waiters, hence several waiters per holder.
+ *   and rings the bell, as does a thread that finds the registry full; the server reaps before its
+ *   next scan.
+ * - Not covered: a holder terminated between the claim's CAS and `hold` (a few instructions, no
+ *   await) leaves `agent` 0, which reads as "cannot tell" and is never reaped; so does a thread
+ *   whose every waiter was spent by probes while it was blocked (a long synchronous call), if it
+ *   dies before it runs its event loop again. A probe that lands while a terminated thread's
+ *   isolate is still being torn down counts it alive and spends one of its waiters, hence several.
  *
  * Synchronizes-with: the payload is written with plain stores before the CAS that hands the turn over,
  * and read after the load that observes it; JS atomics are sequentially consistent, so the reader
@@ -85,7 +111,8 @@
  *   before adding to `free`: either the client sees the change or its wait returns at once. (Checking
  *   `state` before reading `free` loses the end's wake-up: the interleaving explorer found that.)
  * - `end` writes `state` first, then moves every slot to DEAD and bumps `bell` and `free`, notifying
- *   all waiters of each: every sleeper wakes and every later operation sees the end.
+ *   all waiters of each: every sleeper wakes and every later operation sees the end. It also wakes
+ *   every presence waiter; owners re-arm only while the manager runs, so none is left behind.
  *
  * @module
  */
@@ -97,16 +124,26 @@ export const STATE = 1;
 export const NSLOTS = 2;
 /** Word index of the reap-request sequence (claimers that found no free slot add to it). */
 export const REAP = 3;
-/** Offset of a slot's `lease` word (presence waiters armed and not yet consumed). */
+/** Word index of the number of registry entries in use (written once, at init). */
+export const NAGENTS = 4;
+/** Offset of a slot's own presence record's `lease` word (the registry-full fallback). */
 export const LEASE = 3;
-/** Offset of a slot's `here` word (presence waiters wait on it; always 0). */
+/** Offset of a slot's own presence record's `here` word (presence waiters wait on it; always 0). */
 export const HERE = 4;
+/** Offset of a slot's `agent` word: 1 + the presence record naming the holder, 0 for none. */
+export const AGENT = 5;
+/** Word index of registry entry 0. */
+export const AGENT0 = 48;
+/** Words per registry entry: owner, lease, here, spare. */
+export const AGENT_WORDS = 4;
+/** Registry entries a region has room for: threads with a presence of their own. */
+export const AGENTS = 64;
 /** Word index of the server's doorbell (own cache line). */
 export const BELL = 16;
 /** Word index of the free-slot sequence (own cache line). */
 export const FREE = 32;
-/** Word index where slot 0 starts. */
-export const SLOT0 = 48;
+/** Word index where slot 0 starts (after the registry; on a cache-line boundary). */
+export const SLOT0 = AGENT0 + AGENTS * AGENT_WORDS;
 /** How many requests can be in flight at once, over all threads (the slots a region has room for). */
 export const SLOTS = 32;
 /** Payload bytes per slot; longer messages travel in several chunks. */
@@ -144,6 +181,15 @@ export const S_RECLAIMING = 7;
 export const TIMED_OUT = -1;
 /** The manager ended (read {@linkcode STATE} for how). */
 export const ENDED = -2;
+/** `register` found every registry entry taken. */
+export const FULL = -3;
+
+/** `probe`: the record's owner lives (one of its waiters woke). */
+export const ALIVE = 1;
+/** `probe`: the record's owner is gone (no waiter although its `lease` promised one). */
+export const GONE = 0;
+/** `probe`: cannot tell (no waiter promised). */
+export const UNKNOWN = -1;
 
 /** Word index of slot `k`'s state. */
 export function slotWord(k: number): number {
@@ -155,10 +201,30 @@ export function payloadByte(k: number): number {
   return (slotWord(k) + 16) * 4;
 }
 
-/** Marks a fresh region as running with `slots` slots (before anyone can see it). */
-export function* init(A: Seam, s: Int32Array, slots: number): KernelGen<void> {
+/** Word index of registry entry `e`'s owner word. */
+export function agentWord(e: number): number {
+  return AGENT0 + e * AGENT_WORDS;
+}
+
+/**
+ * Word index of presence record `r`'s `lease` (its `here` is the next word): registry entry `r`
+ * below {@linkcode AGENTS}, else slot `r - AGENTS`'s own record.
+ */
+export function leaseWord(r: number): number {
+  return r < AGENTS ? agentWord(r) + 1 : slotWord(r - AGENTS) + LEASE;
+}
+
+/**
+ * Marks a fresh region as running with `slots` slots and `agents` registry entries (before anyone
+ * can see it).
+ */
+export function* init(A: Seam, s: Int32Array, slots: number, agents: number = AGENTS): KernelGen<void> {
   if (!(slots >= 1 && slots <= SLOTS)) throw new RangeError(`Bad manager slot count: ${slots}`);
+  if (!(agents >= 0 && agents <= AGENTS)) {
+    throw new RangeError(`Bad manager registry size: ${agents}`);
+  }
   (yield* A.store(s, NSLOTS, slots));
+  (yield* A.store(s, NAGENTS, agents));
   (yield* A.store(s, STATE, RUNNING));
 }
 
@@ -183,6 +249,10 @@ export function* end(A: Seam, s: Int32Array, how: number): KernelGen<boolean> {
   (yield* A.notify(s, BELL, Infinity));
   (yield* A.add(s, FREE, 1));
   (yield* A.notify(s, FREE, Infinity));
+  // Presence waiters see the end when they wake and are not re-armed.
+  const agents = (yield* A.load(s, NAGENTS));
+  for (let e = 0; e < agents; e++) (yield* A.notify(s, leaseWord(e) + 1, Infinity));
+  for (let k = 0; k < slots; k++) (yield* A.notify(s, leaseWord(AGENTS + k) + 1, Infinity));
   return true;
 }
 
@@ -193,7 +263,7 @@ export function* freeSeq(A: Seam, s: Int32Array): KernelGen<number> {
 
 /**
  * Claims a free slot without waiting: returns its index, ENDED, or TIMED_OUT when none is free.
- * The holder arms its presence waiters next (see {@linkcode armed}).
+ * The holder names its presence record next (see {@linkcode hold}).
  */
 export function* tryClaim(A: Seam, s: Int32Array): KernelGen<number> {
   if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
@@ -244,36 +314,110 @@ export function* reapSeq(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, REAP));
 }
 
-/** The holder of slot `k` armed `n` more presence waiters on its `here` word. */
-export function* armed(A: Seam, s: Int32Array, k: number, n: number): KernelGen<void> {
-  (yield* A.add(s, slotWord(k) + LEASE, n));
+/**
+ * Takes a free registry entry for the calling thread (once per thread and manager): returns its
+ * index, which is also its presence record; FULL if every entry is taken, ENDED if the manager
+ * ended. The thread arms its presence waiters next (see {@linkcode armed}).
+ */
+export function* register(A: Seam, s: Int32Array): KernelGen<number> {
+  if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
+  const agents = (yield* A.load(s, NAGENTS));
+  for (let e = 0; e < agents; e++) {
+    const w = agentWord(e);
+    if ((yield* A.load(s, w)) === 0 && (yield* A.compareExchange(s, w, 0, 1)) === 0) return e;
+  }
+  return FULL;
 }
 
-/** The holder of slot `k` is done with it: no probe may count on its waiters, which it wakes. */
-export function* disarm(A: Seam, s: Int32Array, k: number): KernelGen<void> {
-  (yield* A.exchange(s, slotWord(k) + LEASE, 0));
-  (yield* A.notify(s, slotWord(k) + HERE, Infinity));
+/** The owner of presence record `r` armed `n` more presence waiters on its `here` word. */
+export function* armed(A: Seam, s: Int32Array, r: number, n: number): KernelGen<void> {
+  (yield* A.add(s, leaseWord(r), n));
+}
+
+/** The holder of slot `k` names its presence record `r` (right after the claim). */
+export function* hold(A: Seam, s: Int32Array, k: number, r: number): KernelGen<void> {
+  (yield* A.store(s, slotWord(k) + AGENT, r + 1));
 }
 
 /**
- * Probes the holder of slot `k` (server only, between its own moves) and frees the slot if the
- * holder is dead. Returns true if it freed it. Wakes one presence waiter of a live holder.
+ * The holder of slot `k` is done with it (before freeing it, or after the manager ended): clears
+ * `agent`, and disarms the slot's own record if that was the one named.
  */
-export function* reap(A: Seam, s: Int32Array, k: number): KernelGen<boolean> {
+export function* letGo(A: Seam, s: Int32Array, k: number): KernelGen<void> {
+  const r = (yield* A.exchange(s, slotWord(k) + AGENT, 0)) - 1;
+  if (r >= AGENTS) {
+    // No probe may count on its waiters any more; wake them (they are not re-armed).
+    (yield* A.exchange(s, leaseWord(r), 0));
+    (yield* A.notify(s, leaseWord(r) + 1, Infinity));
+  }
+}
+
+/**
+ * Probes the owner of presence record `r` (server only): ALIVE (one of its waiters woke and is
+ * re-armed), GONE (none although `lease` promised one), or UNKNOWN (none promised).
+ */
+export function* probe(A: Seam, s: Int32Array, r: number): KernelGen<number> {
+  const w = leaseWord(r);
+  const n = (yield* A.load(s, w));
+  if (n <= 0) return UNKNOWN;
+  if ((yield* A.compareExchange(s, w, n, n - 1)) !== n) return UNKNOWN;
+  return (yield* A.notify(s, w + 1, 1)) === 1 ? ALIVE : GONE;
+}
+
+/**
+ * Frees slot `k`, observed in state `held` (a holding), whose holder is gone (server only, in the
+ * same synchronous run as the observation). Returns false if the slot moved on meanwhile.
+ */
+export function* reclaim(A: Seam, s: Int32Array, k: number, held: number): KernelGen<boolean> {
   const w = slotWord(k);
-  const held = (yield* A.load(s, w));
-  if (held === S_FREE || held === S_DEAD || held === S_RECLAIMING) return false;
-  const n = (yield* A.load(s, w + LEASE));
-  // No waiter promised (not armed yet, or all spent on earlier probes): cannot tell, keep it.
-  if (n <= 0) return false;
-  if ((yield* A.compareExchange(s, w + LEASE, n, n - 1)) !== n) return false;
-  if ((yield* A.notify(s, w + HERE, 1)) === 1) return false;
   if ((yield* A.compareExchange(s, w, held, S_RECLAIMING)) !== held) return false;
+  (yield* A.store(s, w + AGENT, 0));
   (yield* A.store(s, w + LEASE, 0));
   if ((yield* A.compareExchange(s, w, S_RECLAIMING, S_FREE)) !== S_RECLAIMING) return false;
   (yield* A.add(s, FREE, 1));
   (yield* A.notify(s, FREE, 1));
   return true;
+}
+
+/**
+ * Probes every thread that holds a registry entry or a slot, frees the slots of gone holders, then
+ * their entries (server only, between its own moves; see "Dead holders"). Sets `freed[k]` for
+ * each slot it freed and returns how many.
+ */
+export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<number> {
+  const slots = (yield* A.load(s, NSLOTS));
+  const agents = (yield* A.load(s, NAGENTS));
+  const held: number[] = [];
+  const named: number[] = [];
+  for (let k = 0; k < slots; k++) {
+    const state = (yield* A.load(s, slotWord(k)));
+    held.push(state);
+    const holding = state !== S_FREE && state !== S_DEAD && state !== S_RECLAIMING;
+    // The state first, then `agent`: a non-zero `agent` is then that holding's (see "No ABA").
+    named.push(holding ? (yield* A.load(s, slotWord(k) + AGENT)) - 1 : -1);
+  }
+  const verdict = new Map<number, number>();
+  for (let e = 0; e < agents; e++) {
+    if ((yield* A.load(s, agentWord(e))) !== 0) verdict.set(e, (yield* probe(A, s, e)));
+  }
+  for (let k = 0; k < slots; k++) {
+    const r = named[k]!;
+    if (r >= AGENTS && !verdict.has(r)) verdict.set(r, (yield* probe(A, s, r)));
+  }
+  let n = 0;
+  for (let k = 0; k < slots; k++) {
+    const r = named[k]!;
+    if (r >= 0 && verdict.get(r) === GONE && (yield* reclaim(A, s, k, held[k]!))) {
+      freed[k] = true;
+      n++;
+    }
+  }
+  for (let e = 0; e < agents; e++) {
+    if (verdict.get(e) !== GONE) continue;
+    (yield* A.store(s, agentWord(e) + 1, 0));
+    (yield* A.store(s, agentWord(e), 0));
+  }
+  return n;
 }
 
 /**
@@ -349,11 +493,12 @@ export function* takeReplyChunk(A: Seam, s: Int32Array, k: number): KernelGen<bo
 }
 
 /**
- * The client took the last reply chunk: disarms, frees slot `k` and wakes one client waiting for a
- * slot. (Disarming first: waking its waiters after FREE could wake a new holder's.)
+ * The client took the last reply chunk: lets go (see {@linkcode letGo}), frees slot `k` and wakes
+ * one client waiting for a slot. (Letting go first: after FREE, `agent` and the slot's record
+ * belong to the next holder.)
  */
 export function* release(A: Seam, s: Int32Array, k: number): KernelGen<void> {
-  (yield* disarm(A, s, k));
+  (yield* letGo(A, s, k));
   if ((yield* A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_FREE)) !== S_TO_CLIENT) return;
   // Store FREE, then bump the sequence, then notify: a claimer that missed the slot sees the bump.
   (yield* A.add(s, FREE, 1));

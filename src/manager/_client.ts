@@ -18,60 +18,109 @@ import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
 import { rebuild } from "../pool/remote_error.ts";
 import { decode, encode, type Ended, fail, type Outcome, type ServerApi } from "./_protocol.ts";
 
-/** Presence waiters a holder keeps armed on its slot (see "Dead holders" in the kernel). */
-const PRESENCE = 4;
+/** Presence waiters a thread keeps armed on its registry entry (see "Dead holders" in the kernel). */
+const PRESENCE = 8;
+/** Presence waiters a call keeps armed on its slot's own record when the registry is full. */
+const SLOT_PRESENCE = 4;
 /** How long a claimer first waits for a free slot before it asks the server to reap (ms). */
 const FIRST_PATIENCE = 10;
 /** The longest it waits between reap requests (ms). */
 const MAX_PATIENCE = 1000;
+/** How long a thread that found the registry full waits before it tries again (ms). */
+const REGISTER_RETRY = 100;
 
 /**
- * A claimed slot and its holder's presence waiters: armed at construction, in the same run of code
- * as the claim; a waiter woken by the server's probe is re-armed until {@linkcode Holding.done}.
+ * Arms `n` presence waiters on record `r`'s `here` word and adds them to its `lease`; a waiter that
+ * a probe wakes is re-armed while `keep()` says so and the manager runs. (The waiters do not keep
+ * the thread's event loop alive.)
  */
-class Holding {
-  readonly s: Int32Array;
-  readonly k: number;
+function arm(s: Int32Array, r: number, n: number, keep: () => boolean): void {
+  const here = K.leaseWord(r) + 1;
+  let armed = 0;
+  for (let i = 0; i < n; i++) {
+    const result = waitAsync(s, here, 0, Infinity);
+    if (typeof result === "string") continue; // `here` is never written: cannot happen
+    armed++;
+    result.then(() => {
+      if (keep() && K.state(REAL, s) === K.RUNNING) arm(s, r, 1, keep);
+    });
+  }
+  K.armed(REAL, s, r, armed);
+}
+
+const always = () => true;
+
+/**
+ * This thread's presence for one manager: a registry entry taken at its first call and kept armed
+ * for as long as the thread lives; while the registry is full, each call arms its slot's own
+ * record instead.
+ */
+class Presence {
+  readonly #s: Int32Array;
+  /** This thread's registry entry, or -1. */
+  #entry = -1;
+  /** When to try registering again after the registry was found full (`performance.now()` ms). */
+  #retryAt = 0;
+
+  constructor(s: Int32Array) {
+    this.#s = s;
+  }
+
+  /**
+   * Names this thread in freshly claimed slot `k` (same synchronous run as the claim); returns the
+   * fallback holding to end with the call, if the registry is full.
+   */
+  hold(k: number): SlotPresence | undefined {
+    const s = this.#s;
+    if (this.#entry < 0 && performance.now() >= this.#retryAt) this.#register();
+    if (this.#entry >= 0) {
+      K.hold(REAL, s, k, this.#entry);
+      return undefined;
+    }
+    const fallback = new SlotPresence(s, k);
+    K.hold(REAL, s, k, K.AGENTS + k);
+    return fallback;
+  }
+
+  #register(): void {
+    const s = this.#s;
+    const e = K.register(REAL, s);
+    if (e >= 0) {
+      this.#entry = e;
+      arm(s, e, PRESENCE, always);
+    } else if (e === K.FULL) {
+      // Entries of dead threads are freed by a reap: ask for one, and try again later.
+      this.#retryAt = performance.now() + REGISTER_RETRY;
+      K.requestReap(REAL, s);
+    }
+  }
+}
+
+/** A call's presence on its slot's own record (registry full): armed until {@linkcode done}. */
+class SlotPresence {
   #done = false;
 
   constructor(s: Int32Array, k: number) {
-    this.s = s;
-    this.k = k;
-    this.#arm(PRESENCE);
+    arm(s, K.AGENTS + k, SLOT_PRESENCE, () => !this.#done);
   }
 
-  #arm(n: number): void {
-    let armed = 0;
-    for (let i = 0; i < n; i++) {
-      const result = waitAsync(this.s, K.slotWord(this.k) + K.HERE, 0, Infinity);
-      if (typeof result === "string") continue; // `here` is never written: cannot happen
-      armed++;
-      result.then(() => {
-        if (!this.#done) this.#arm(1);
-      });
-    }
-    K.armed(REAL, this.s, this.k, armed);
-  }
-
-  /** The call is over: frees the slot after its last reply chunk (or disarms if the manager ended). */
-  done(released: boolean): void {
+  /** The call is over (the slot is let go right after). */
+  done(): void {
     this.#done = true;
-    if (released) K.release(REAL, this.s, this.k);
-    else K.disarm(REAL, this.s, this.k);
   }
 }
 
 /**
  * Claims a slot, asking the server to reap slots of dead holders whenever none frees up for a
- * while; `undefined` if the manager ended.
+ * while; its index, or `undefined` if the manager ended.
  */
-async function claim(s: Int32Array): Promise<Holding | undefined> {
+async function claim(s: Int32Array): Promise<number | undefined> {
   let patience = FIRST_PATIENCE;
   for (;;) {
     // Read the sequence before trying: a release after that moves it (see the kernel's `claim`).
     const seen = K.freeSeq(REAL, s);
     const k = K.tryClaim(REAL, s);
-    if (k >= 0) return new Holding(s, k);
+    if (k >= 0) return k;
     if (k === K.ENDED) return undefined;
     const deadline = performance.now() + patience;
     if (await runAsync(G.awaitFree(ASYNC, s, seen, deadline)) === "timed-out") {
@@ -85,14 +134,27 @@ async function claim(s: Int32Array): Promise<Holding | undefined> {
  * Sends one encoded request through the mailbox and returns the encoded reply, or `undefined` if
  * the manager ended first.
  */
-async function exchange(s: Int32Array, request: Uint8Array): Promise<Uint8Array | undefined> {
-  const holding = await claim(s);
-  if (holding === undefined) return undefined;
+async function exchange(
+  s: Int32Array,
+  presence: Presence,
+  request: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  // A free slot is claimed without a suspension; the slot is named in the same run as the claim.
+  let k = K.tryClaim(REAL, s);
+  if (k === K.ENDED) return undefined;
+  if (k < 0) {
+    const claimed = await claim(s);
+    if (claimed === undefined) return undefined;
+    k = claimed;
+  }
+  const fallback = presence.hold(k);
   let reply: Uint8Array | undefined;
   try {
-    reply = await converse(s, holding.k, request);
+    reply = await converse(s, k, request);
   } finally {
-    holding.done(reply !== undefined);
+    fallback?.done();
+    if (reply !== undefined) K.release(REAL, s, k);
+    else K.letGo(REAL, s, k);
   }
   return reply;
 }
@@ -132,10 +194,12 @@ type Listener = EventListenerOrEventListenerObject;
 /** A comlink endpoint whose messages travel through the mailbox in `s`. */
 class MailboxEndpoint implements Comlink.Endpoint {
   readonly #s: Int32Array;
+  readonly #presence: Presence;
   readonly #listeners = new Set<Listener>();
 
   constructor(s: Int32Array) {
     this.#s = s;
+    this.#presence = new Presence(s);
   }
 
   postMessage(message: { id?: string; type?: string }): void {
@@ -154,7 +218,7 @@ class MailboxEndpoint implements Comlink.Endpoint {
       queueMicrotask(() => this.#answer(id, fail(error)));
       return;
     }
-    exchange(this.#s, request).then(
+    exchange(this.#s, this.#presence, request).then(
       (reply) => {
         if (reply === undefined) this.#answer(id, { ended: true });
         else this.#dispatch(decode(reply));

@@ -97,8 +97,10 @@ class ServerEndpoint implements Comlink.Endpoint {
     const asked = K.reapSeq(REAL, this.#s);
     if (asked === this.#reaped) return;
     this.#reaped = asked;
+    const freed: boolean[] = [];
+    if (K.reap(REAL, this.#s, freed) === 0) return;
     for (let k = 0; k < K.SLOTS; k++) {
-      if (!K.reap(REAL, this.#s, k)) continue;
+      if (!freed[k]) continue;
       // Forget the dead holder's call: its reply, if it ever comes, must not reach the next holder.
       const id = this.#callIn[k];
       if (id !== undefined) this.#slotOf.delete(id);

@@ -76,8 +76,9 @@ export type InstanceOf<C extends ManagedType> = C extends abstract new (...args:
  * - The server does not keep the program alive by itself (as a Python manager, it goes when the
  *   program ends); a pending call does.
  * - Up to 32 calls can be in flight at once over all threads; more wait for a free slot. The slot
- *   of a worker terminated in the middle of a call is reclaimed once a caller finds none free (the
- *   server probes each holder's presence; see `src/kernel/manager.ts`).
+ *   of a worker terminated in the middle of a call is reclaimed once a caller finds none free (each
+ *   thread registers its presence once per manager, at its first call, and the server probes the
+ *   holders' presence; see `src/kernel/manager.ts`).
  *
  * @example Several callers share one dictionary
  * ```ts

@@ -219,19 +219,26 @@ Deno.test("Mailbox regression: the scenario catches the lost wake-up of a claim 
   assert.ok(fixed.ok, fixed.failure?.render());
 });
 
+/** How the dead holder of {@linkcode deadHolder} named its presence. */
+type Via = "entry" | "slot record";
+
 /**
- * A dead holder: slot 0 was claimed and armed (`lease` 1) by a client whose thread died before the
- * scenario starts, so its presence waiter is gone (V8 removes a dead isolate's waiters only once
- * the thread is gone, so a holder that still runs always has them). `posted`: it died after posting
- * its request (the server answers into a slot nobody reads), else right after claiming. A live
- * client finds no free slot, asks for a reap after one timed-out wait, and must then be served with
- * its own answer through the reclaimed slot. (The live client arms no presence waiter here: `lease`
- * 0 reads as "cannot tell", so the server never reaps it; a probe of a live holder, which wakes one
- * of its waiters, is argued in the kernel's doc, not explored: the simulated seam has no
- * `waitAsync`.)
+ * A dead holder: slot 0 was claimed by a client whose thread died before the scenario starts. It
+ * named its presence record in the slot and that record's `lease` promised one waiter, which its
+ * death removed (V8 removes a dead isolate's waiters only once the thread is gone, so a holder that
+ * still runs always has them). `via`: the record is the thread's registry entry (the one entry of
+ * the registry), or, the registry being full (its entry taken by a thread that is alive but has
+ * armed nothing yet: "cannot tell"), the slot's own record. `posted`: it died after posting its
+ * request (the server answers into a slot nobody reads), else right after claiming. A live client
+ * finds no free slot, asks for a reap after one timed-out wait, and must then be served with its own
+ * answer through the reclaimed slot; after claiming it tries to register, racing the reap that
+ * frees the dead thread's entry, and names the entry or its slot's record. (The live client arms no
+ * presence waiter here: `lease` 0 reads as "cannot tell", so the server never reaps it; a probe of
+ * a live owner, which wakes one of its waiters, is argued in the kernel's doc, not explored: the
+ * simulated seam has no `waitAsync`, and a blocking wait cannot arm before it adds to `lease`.)
  */
-function deadHolder(posted: boolean): Scenario<Shared> {
-  function* live({ s }: Shared): Generator<unknown, number[] | string, unknown> {
+function deadHolder(via: Via, posted: boolean): Scenario<Shared> {
+  function* live({ s }: Shared): Generator<unknown, [number, string] | string, unknown> {
     let deadline = 1; // a finite deadline: the timeout firing is one of the explored choices
     let k: number;
     for (;;) {
@@ -244,12 +251,14 @@ function deadHolder(posted: boolean): Scenario<Shared> {
         deadline = Infinity;
       }
     }
+    const e = yield* G.register(SIM, s);
+    yield* G.hold(SIM, s, k, e >= 0 ? e : K.AGENTS + k);
     yield* SIM.store(s, payload(k), 100);
     if (!(yield* G.post(SIM, s, k, 1, 1))) return "ended";
     if ((yield* G.awaitReply(SIM, s, k)) !== K.S_TO_CLIENT) return "ended";
-    const got = [yield* SIM.load(s, payload(k))];
+    const got = yield* SIM.load(s, payload(k));
     yield* G.release(SIM, s, k);
-    return got;
+    return [got, e >= 0 ? "entry" : "slot record"];
   }
 
   function* server({ s }: Shared): Generator<unknown, string, unknown> {
@@ -259,7 +268,7 @@ function deadHolder(posted: boolean): Scenario<Shared> {
       const asked = yield* G.reapSeq(SIM, s);
       if (asked !== reaped) {
         reaped = asked;
-        yield* G.reap(SIM, s, 0);
+        yield* G.reap(SIM, s, []);
       }
       const state = yield* G.slotState(SIM, s, 0);
       if (state === K.S_TO_SERVER) {
@@ -274,13 +283,17 @@ function deadHolder(posted: boolean): Scenario<Shared> {
   }
 
   return {
-    name: posted ? "dead holder after posting" : "dead holder before posting",
+    name: `dead holder (${via}) ${posted ? "after" : "before"} posting`,
     setup: () => {
       const s = new Int32Array(new SharedArrayBuffer((K.SLOT0 + K.SLOT_WORDS) * 4));
-      K.init(REAL, s, 1);
-      // The dead client claimed slot 0 and armed one presence waiter, which its death removed.
+      K.init(REAL, s, 1, 1);
+      // The registry's one entry: the dead thread's, or a live thread's that armed nothing yet.
+      assert.equal(K.register(REAL, s), 0);
+      // The dead client claimed slot 0 and named a record that promised one waiter; it died.
       assert.equal(K.tryClaim(REAL, s), 0);
-      K.armed(REAL, s, 0, 1);
+      const r = via === "entry" ? 0 : K.AGENTS;
+      K.armed(REAL, s, r, 1);
+      K.hold(REAL, s, 0, r);
       if (posted) {
         s[payload(0)] = 999;
         assert.ok(K.post(REAL, s, 0, 1, 1));
@@ -289,18 +302,48 @@ function deadHolder(posted: boolean): Scenario<Shared> {
     },
     threads: [live, server],
     invariant: ({ s }, results) => {
-      assert.deepEqual(results[0], [1000], "the live client got its own answer");
+      const live = results[0] as [number, string];
+      assert.equal(live[0], 1000, "the live client got its own answer");
       assert.equal(results[1], "served");
-      assert.equal(s[K.slotWord(0)], K.S_FREE, "slot freed");
-      assert.equal(s[K.slotWord(0) + K.LEASE], 0, "no stale lease");
+      const w = K.slotWord(0);
+      assert.equal(s[w], K.S_FREE, "slot freed");
+      assert.equal(s[w + K.AGENT], 0, "the slot names nobody");
+      assert.equal(s[w + K.LEASE], 0, "no stale lease on the slot's record");
+      assert.equal(s[K.agentWord(0) + 1], 0, "no stale lease on the entry");
+      if (via === "entry") {
+        // Freed by the reap; taken again by the live client if it registered after that.
+        assert.equal(s[K.agentWord(0)], live[1] === "entry" ? 1 : 0, "dead entry freed");
+      } else {
+        assert.equal(s[K.agentWord(0)], 1, "the live thread keeps its entry");
+        assert.equal(live[1], "slot record");
+      }
     },
   };
 }
 
-for (const posted of [false, true]) {
-  Deno.test(`Mailbox: a slot whose holder died ${posted ? "after posting" : "before posting"} is reaped and serves a live client (every schedule)`, () => {
-    const report = explore(deadHolder(posted));
-    assert.ok(report.ok, report.failure?.render());
-    assert.ok(report.complete, report.summary);
-  });
+for (const via of ["entry", "slot record"] as const) {
+  for (const posted of [false, true]) {
+    Deno.test(`Mailbox: a slot whose holder (named by its ${via}) died ${posted ? "after" : "before"} posting is reaped and serves a live client (every schedule)`, () => {
+      const report = explore(deadHolder(via, posted));
+      assert.ok(report.ok, report.failure?.render());
+      assert.ok(report.complete, report.summary);
+    });
+  }
 }
+
+Deno.test("Mailbox: the registry race (a dead thread's entry freed by the reap vs a live client registering) has both outcomes", () => {
+  const outcomes = new Set<string>();
+  for (let seed = 0; seed < 200 && outcomes.size < 2; seed++) {
+    const scenario = deadHolder("entry", false);
+    const invariant = scenario.invariant;
+    const report = sample({
+      ...scenario,
+      invariant: (shared, results) => {
+        invariant!(shared, results);
+        outcomes.add((results[0] as [number, string])[1]);
+      },
+    }, { strategy: "pct", runs: 1, seed });
+    assert.ok(report.ok, report.failure?.render());
+  }
+  assert.deepEqual([...outcomes].sort(), ["entry", "slot record"]);
+});

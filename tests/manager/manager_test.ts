@@ -15,6 +15,7 @@ import {
 } from "../../mod.ts";
 import { inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";
+import { REAL } from "../../src/_atomics.ts";
 import type {
   Account,
   Counter,
@@ -450,40 +451,91 @@ async function fillSlotsAtGate(
   }
 }
 
-Deno.test("Slots of callers terminated mid-call are reclaimed, whether the reply was sent or not", async () => {
-  await using manager = await Manager.start();
-  await manager.register("Gate", TYPES);
-  const dict = await manager.dict<string, number>([["x", 0]]);
-  const workers: Worker[] = [];
-  const names = [0, 1].map((round) => `manager-gate-${round}-${crypto.randomUUID()}`);
-  try {
-    // Round 1: 4 workers make 40 calls; 32 hold every slot in the server, 8 wait for one. The
-    // workers die, then the replies go out to slots nobody will read.
-    const first = await manager.create<typeof Gate>("Gate", names[0]!);
-    await fillSlotsAtGate(first, names[0]!, 4, 10, workers);
-    for (const worker of workers.splice(0)) worker.terminate();
-    const opener = new BroadcastChannel(names[0]!);
-    opener.postMessage("open");
-    opener.close();
-    // Round 2 needs every slot again: 32 calls getting into the server proves that every slot of
-    // round 1 was reclaimed. Its workers die while their calls are still in the server.
-    const second = await manager.create<typeof Gate>("Gate", names[1]!);
-    await fillSlotsAtGate(second, names[1]!, 4, 10, workers);
-    for (const worker of workers.splice(0)) worker.terminate();
-    // A new worker's calls succeed, more of them at once than there are slots.
-    const [values] = await inWorkers<number[]>(
-      times(1, FIXTURES, "addConcurrently", [dict, "x", 40]),
-    );
-    assert.deepEqual(values, Array.from({ length: 40 }, (_, i) => i + 1));
-    // The reclaimed calls' late replies reach nobody, and calls still get their own answers.
-    const opener2 = new BroadcastChannel(names[1]!);
-    opener2.postMessage("open");
-    opener2.close();
-    const counts = await Promise.all(Array.from({ length: 40 }, () => dict.get("x")));
-    assert.deepEqual(counts, Array(40).fill(40));
-  } finally {
-    for (const worker of workers) worker.terminate();
+/** The presence records that the slots of mailbox `s` name now (see the kernel's "Dead holders"). */
+function namedRecords(s: Int32Array): number[] {
+  const named: number[] = [];
+  for (let k = 0; k < K.SLOTS; k++) {
+    const r = Atomics.load(s, K.slotWord(k) + K.AGENT) - 1;
+    if (r >= 0) named.push(r);
   }
+  return named;
+}
+
+for (const full of [false, true]) {
+  Deno.test(`Slots of callers terminated mid-call are reclaimed, whether the reply was sent or not${full ? ", with the presence registry full" : ""}`, async () => {
+    await using manager = await Manager.start();
+    await manager.register("Gate", TYPES);
+    const dict = await manager.dict<string, number>([["x", 0]]);
+    const s = new Int32Array(dict.buffer, dict.byteOffset, K.BYTES / 4);
+    if (full) {
+      // Take every registry entry but one (this thread keeps its own): of round 1's workers one
+      // registers, the others fall back to their slots' own presence records.
+      const taken: number[] = [];
+      for (let e = K.register(REAL, s); e >= 0; e = K.register(REAL, s)) taken.push(e);
+      Atomics.store(s, K.agentWord(taken.pop()!), 0);
+    }
+    const workers: Worker[] = [];
+    const names = [0, 1].map((round) => `manager-gate-${round}-${crypto.randomUUID()}`);
+    try {
+      // Round 1: 4 workers make 40 calls; 32 hold every slot in the server, 8 wait for one. The
+      // workers die, then the replies go out to slots nobody will read.
+      const first = await manager.create<typeof Gate>("Gate", names[0]!);
+      await fillSlotsAtGate(first, names[0]!, 4, 10, workers);
+      const named = namedRecords(s);
+      assert.equal(named.length, K.SLOTS, "every holder names its presence");
+      const entries = new Set(named.filter((r) => r < K.AGENTS));
+      if (full) {
+        assert.ok(entries.size <= 1, "one worker got the free entry");
+        assert.ok(named.some((r) => r >= K.AGENTS), "the others named their slots' records");
+      } else {
+        assert.equal(entries.size, 4, "one registry entry per thread, not per call");
+      }
+      for (const worker of workers.splice(0)) worker.terminate();
+      const opener = new BroadcastChannel(names[0]!);
+      opener.postMessage("open");
+      opener.close();
+      // Round 2 needs every slot again: 32 calls getting into the server proves that every slot of
+      // round 1 was reclaimed. Its workers die while their calls are still in the server.
+      const second = await manager.create<typeof Gate>("Gate", names[1]!);
+      await fillSlotsAtGate(second, names[1]!, 4, 10, workers);
+      for (const worker of workers.splice(0)) worker.terminate();
+      // A new worker's calls succeed, more of them at once than there are slots.
+      const [values] = await inWorkers<number[]>(
+        times(1, FIXTURES, "addConcurrently", [dict, "x", 40]),
+      );
+      assert.deepEqual(values, Array.from({ length: 40 }, (_, i) => i + 1));
+      // The reclaimed calls' late replies reach nobody, and calls still get their own answers.
+      const opener2 = new BroadcastChannel(names[1]!);
+      opener2.postMessage("open");
+      opener2.close();
+      const counts = await Promise.all(Array.from({ length: 40 }, () => dict.get("x")));
+      assert.deepEqual(counts, Array(40).fill(40));
+    } finally {
+      for (const worker of workers) worker.terminate();
+    }
+  });
+}
+
+Deno.test("A thread takes one presence entry per manager, however many calls it makes", async () => {
+  await using a = await Manager.start();
+  await using b = await Manager.start();
+  const dicts = [
+    await a.dict<string, number>([["x", 0]]),
+    await b.dict<string, number>([["x", 0]]),
+  ];
+  await inWorkers(times(2, FIXTURES, "addConcurrently", [dicts[0], "x", 50]));
+  await Promise.all(
+    dicts.map((dict) => Promise.all(Array.from({ length: 50 }, () => dict.update("x", "add", 1)))),
+  );
+  const taken = dicts.map((dict) => {
+    const s = new Int32Array(dict.buffer, dict.byteOffset, K.BYTES / 4);
+    let n = 0;
+    for (let e = 0; e < K.AGENTS; e++) n += Atomics.load(s, K.agentWord(e));
+    return n;
+  });
+  // Manager a: this thread and the 2 workers; manager b: this thread only.
+  assert.deepEqual(taken, [3, 1]);
+  assert.deepEqual(await Promise.all(dicts.map((dict) => dict.get("x"))), [150, 50]);
 });
 
 Deno.test("Manager.start() validates its options", async () => {
