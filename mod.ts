@@ -49,6 +49,7 @@ export type {
 } from "./src/pool/pool.ts";
 export { Process, TERMINATED } from "./src/pool/process.ts";
 export type { ProcessOptions } from "./src/pool/process.ts";
+export type { ResourceLimits } from "./src/pool/limits.ts";
 export { AsyncResult } from "./src/pool/async_result.ts";
 export type { TaskState } from "./src/pool/async_result.ts";
 export { currentProcess, taskSignal } from "./src/pool/context.ts";

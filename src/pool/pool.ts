@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { threadId, type Transferable as NodeTransferable, Worker } from "node:worker_threads";
+import { threadId, type Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, revive, TAG } from "../_region.ts";
 import { RuntimeError, WorkerCrashedError } from "../errors.ts";
@@ -37,10 +37,11 @@ import {
   serializeThrown,
   STARMAP,
   type ToWorker,
-  type WorkerData,
 } from "./protocol.ts";
 import { rebuild } from "./remote_error.ts";
-import { stopWorker, threadEnd } from "./_stop.ts";
+import { heapCap, isOutOfMemory, type ResourceLimits, resourceLimitsOf } from "./limits.ts";
+import { spawnWorker } from "./_spawn.ts";
+import { stopWorker } from "./_stop.ts";
 import { type Queued, TaskQueue } from "./task_queue.ts";
 import {
   type AnyModule,
@@ -51,8 +52,6 @@ import {
   type TaskName,
   type TaskResult,
 } from "./types.ts";
-
-const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
 
 /** Most tasks sent to one worker in one message. */
 export const MAX_BATCH = 64;
@@ -96,6 +95,16 @@ export interface PoolOptions<M = AnyModule> {
    * @default {1000}
    */
   abortGrace?: number;
+  /**
+   * Heap and stack caps of every worker (replacements too), as `node:worker_threads`' option. With
+   * `maxOldGenerationSizeMb`, a worker that runs out of memory no longer aborts the whole program:
+   * the task it was running rejects with {@linkcode WorkerCrashedError} ("Pool worker 3 ran out of
+   * memory ..."; `cause.code` is `"ERR_WORKER_OUT_OF_MEMORY"`), the tasks it had not started go to
+   * other workers, and it is replaced. Best effort: see {@linkcode ResourceLimits} for what Deno 2.9
+   * cannot catch.
+   * @default {undefined}
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /** Options of one task submission. */
@@ -186,10 +195,9 @@ interface Task extends Queued {
 interface Member {
   readonly worker: Worker;
   /**
-   * Where the pool's messages to the worker go: a Web `MessagePort`, because in Deno 2.9 a message
-   * through `node:worker_threads`' `Worker.postMessage` costs about 5x more (and a typed array in it
-   * about 100x more) than through a `MessagePort`. Messages from the worker come through its
-   * `parentPort`, which is as fast, and is ordered before the worker's `exit` event.
+   * Where the pool's messages to the worker go (see `Spawned.inbox` in `_spawn.ts`). Messages from
+   * the worker come through its `parentPort`, which is as fast, and is ordered before the worker's
+   * `exit` event.
    */
   readonly inbox: MessagePort;
   readonly id: number;
@@ -204,6 +212,8 @@ interface Member {
   state: "starting" | "ready" | "leaving" | "exited";
   /** The uncaught error it reported before exiting, if any. */
   fatal: unknown;
+  /** Whether it reached its heap cap (`fatal` is then the `ERR_WORKER_OUT_OF_MEMORY` error). */
+  outOfMemory: boolean;
   /** Resolves when its thread has really ended (not just reported an `exit`; see `_stop.ts`). */
   readonly ended: Promise<void>;
   /** Set by the first kill: whether the thread ended within the grace period. */
@@ -228,6 +238,9 @@ interface Member {
  * - **Crashes.** A worker that dies (uncaught error outside a task, `process.exit()`, `Deno.exit()`,
  *   `close()`) rejects the task it was running with {@linkcode WorkerCrashedError} and is replaced;
  *   the tasks it had not started are sent elsewhere, nothing else is lost, every promise settles.
+ * - **Out of memory.** With `resourceLimits: { maxOldGenerationSizeMb }`, a worker that reaches its
+ *   heap cap is a crash like those (the error says it ran out of memory); without a cap, Deno aborts
+ *   the whole program (see {@linkcode ResourceLimits}).
  * - **Abort.** A waiting task is dropped; a running one sees `taskSignal()` abort in the worker and
  *   has `abortGrace` ms to finish before its worker is replaced.
  * - **Life cycle.** Workers start at construction. `close()` then `join()` (or `await using`) lets
@@ -261,6 +274,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
   readonly #maxTasksPerChild: number;
   readonly #maxQueue: number;
   readonly #abortGrace: number;
+  readonly #resourceLimits: ResourceLimits | undefined;
   readonly #queue = new TaskQueue<Task>();
   /** Workers that take tasks. */
   readonly #live: Member[] = [];
@@ -281,9 +295,11 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
    *
    * @param module The task module: a {@linkcode TaskModule} from `taskModule()`, a `URL`, or an
    *   absolute URL string.
-   * @param options Pool size, initializer, recycling, queue bound, abort grace.
-   * @throws {TypeError} if the module is not a URL or an option has the wrong type.
-   * @throws {RangeError} if `size`, `maxTasksPerChild`, `maxQueue` or `abortGrace` is out of range.
+   * @param options Pool size, initializer, recycling, queue bound, abort grace, resource limits.
+   * @throws {TypeError} if the module is not a URL, an option has the wrong type, or
+   *   `resourceLimits` has an unknown key.
+   * @throws {RangeError} if `size`, `maxTasksPerChild`, `maxQueue`, `abortGrace` or a resource limit
+   *   is out of range.
    */
   constructor(module: TaskModule<M> | URL | string, options: PoolOptions<M> = {}) {
     const what = "create pool";
@@ -323,6 +339,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       throw new TypeError(`Cannot ${what}: 'initArgs' cannot be cloned`, { cause: error });
     }
     this.#initArgs = initArgs;
+    this.#resourceLimits = resourceLimitsOf(what, options.resourceLimits);
     for (let i = 0; i < this.size; i++) this.#spawn();
   }
 
@@ -987,14 +1004,14 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
 
   #spawn(): void {
     const name = `PoolWorker-${++workerCount}`;
-    const data: WorkerData = { role: "pool", name, parentId: threadId, daemon: true };
-    const worker = new Worker(WORKER_MAIN, { name, workerData: data });
-    const channel = new MessageChannel();
+    const { worker, inbox, ended } = spawnWorker(
+      { role: "pool", name, parentId: threadId, daemon: true },
+      this.#resourceLimits,
+    );
     const words = allocate(TAG.PoolSlots, S.BYTES);
-    const ended = threadEnd(channel.port1);
     const m: Member = {
       worker,
-      inbox: channel.port1,
+      inbox,
       id: worker.threadId,
       words,
       gens: new Int32Array(S.SLOTS),
@@ -1003,6 +1020,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       sent: 0,
       state: "starting",
       fatal: undefined,
+      outOfMemory: false,
       ended,
       stopped: undefined,
     };
@@ -1011,7 +1029,12 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     worker.on("message", (message: FromWorker) => this.#onMessage(m, message));
     worker.on("exit", (code: number) => this.#onExit(m, code));
     worker.on("error", (error: unknown) => {
-      m.fatal ??= error;
+      // worker_main reports the errors of the code it runs itself: an `error` event comes from Deno,
+      // such as the one of a worker stopped at its heap cap (see limits.ts).
+      if (isOutOfMemory(error)) {
+        m.outOfMemory = true;
+        m.fatal = error;
+      } else m.fatal ??= error;
     });
     if (this.#outstanding === 0 && this.#state === "running") worker.unref();
     const init: ToWorker = {
@@ -1021,8 +1044,6 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       initArgs: this.#initArgs,
       slots: words.buffer as SharedArrayBuffer,
     };
-    const port: ToWorker = { type: "port", port: channel.port2 };
-    worker.postMessage(port, [channel.port2 as unknown as NodeTransferable]);
     m.inbox.postMessage(init);
   }
 
@@ -1044,6 +1065,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
         break;
       case "fatal":
         m.fatal = rebuild(message.error);
+        if (message.outOfMemory) m.outOfMemory = true;
         break;
     }
   }
@@ -1126,6 +1148,13 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     const i = this.#live.indexOf(m);
     if (i >= 0) this.#live.splice(i, 1);
     this.#members.delete(m);
+    // A worker stopped at its heap cap: by Deno (its `error` event), or by itself (its `fatal`
+    // report; see limits.ts); either way m.fatal is the ERR_WORKER_OUT_OF_MEMORY error.
+    const ended = m.outOfMemory
+      ? `Pool worker ${m.id} ran out of memory (${heapCap(this.#resourceLimits)})`
+      : `Worker ${m.id} ended`;
+    const crashed = (message: string) =>
+      new WorkerCrashedError(message, { cause: m.fatal, workerId: m.id, exitCode: code });
     const again: Task[] = [];
     for (const task of m.assigned.values()) {
       if (task.grace !== undefined) {
@@ -1144,20 +1173,18 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
         this.#settle(
           task,
           false,
-          new WorkerCrashedError(
-            `Worker ${m.id} ended while running task ${task.id} ('${task.name}')` +
+          crashed(
+            `${ended} while running task ${task.id} ('${task.name}')` +
               (code === null ? "" : `, exit code ${code}`),
-            { cause: m.fatal, workerId: m.id, exitCode: code },
           ),
         );
       } else if (task.transfer !== undefined) {
         this.#settle(
           task,
           false,
-          new WorkerCrashedError(
-            `Worker ${m.id} ended before task ${task.id} ('${task.name}') could finish, and the ` +
-              "buffers transferred to it were lost with it",
-            { cause: m.fatal, workerId: m.id, exitCode: code },
+          crashed(
+            `${ended} before task ${task.id} ('${task.name}') could finish, and the buffers ` +
+              "transferred to it were lost with it",
           ),
         );
       } else {
@@ -1171,11 +1198,11 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     // it closes itself when the thread ends.
     if (!expected && !wasReady && this.#state === "running") {
       this.#breakPool(
-        new WorkerCrashedError(`Pool worker ${m.id} exited before it was ready`, {
-          cause: m.fatal,
-          workerId: m.id,
-          exitCode: code,
-        }),
+        crashed(
+          m.outOfMemory
+            ? `${ended} before it was ready`
+            : `Pool worker ${m.id} exited before it was ready`,
+        ),
       );
     } else if (this.#state === "running" || this.#state === "closed") {
       this.#fill();

@@ -8,23 +8,20 @@
  *
  * @module
  */
-import {
-  receiveMessageOnPort,
-  threadId,
-  type Transferable as NodeTransferable,
-  Worker,
-} from "node:worker_threads";
+import { receiveMessageOnPort, threadId, type Worker } from "node:worker_threads";
 import { ASYNC, REAL } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
 import { allocate, TAG } from "../_region.ts";
-import { RuntimeError } from "../errors.ts";
+import { RuntimeError, WorkerCrashedError } from "../errors.ts";
 import * as L from "../kernel/exit_latch.ts";
 import * as G from "../kernel_gen/exit_latch.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import type { ExitReport, StartMessage, ToWorker, WorkerData } from "./protocol.ts";
+import type { ExitReport, StartMessage } from "./protocol.ts";
 import type { TerminateStatus } from "./pool.ts";
 import { rebuild } from "./remote_error.ts";
-import { stopWorker, threadEnd } from "./_stop.ts";
+import { heapCap, isOutOfMemory, type ResourceLimits, resourceLimitsOf } from "./limits.ts";
+import { spawnWorker } from "./_spawn.ts";
+import { stopWorker } from "./_stop.ts";
 import {
   type AnyModule,
   moduleUrl,
@@ -33,7 +30,6 @@ import {
   type TaskName,
 } from "./types.ts";
 
-const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
 /**
  * The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`.
  *
@@ -78,6 +74,15 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
    * @default {[]}
    */
   transfer?: Transferable[];
+  /**
+   * Heap and stack caps of the child, as `node:worker_threads`' option. With
+   * `maxOldGenerationSizeMb`, a child that runs out of memory no longer aborts the whole program: it
+   * ends with exit code 1 and `error` a {@linkcode WorkerCrashedError} ("Process P ran out of memory
+   * ..."; its `cause.code` is `"ERR_WORKER_OUT_OF_MEMORY"`). Best effort: see
+   * {@linkcode ResourceLimits}.
+   * @default {undefined}
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 /**
@@ -90,6 +95,9 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
  *   when it threw (the error is printed to stderr, as Python prints the child's traceback, and kept
  *   in `error`), the code passed to `process.exit()` / `Deno.exit()` if it called one, and `-15`
  *   after `terminate()`.
+ * - Out of memory: with `resourceLimits: { maxOldGenerationSizeMb }`, a child that reaches its heap
+ *   cap ends with exit code `1` and `error` a {@linkcode WorkerCrashedError} saying so (its `cause`
+ *   is the `ERR_WORKER_OUT_OF_MEMORY` error). Without a cap, Deno aborts the whole program.
  * - A child's uncaught error never takes the parent down.
  * - `id` plays the role of a `pid`: the child sees it as `currentProcess().id`, and its parent's as
  *   `currentProcess().parentId`.
@@ -131,12 +139,15 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   readonly #exportName: string;
   readonly #args: unknown[];
   readonly #transfer: Transferable[] | undefined;
+  readonly #resourceLimits: ResourceLimits | undefined;
   readonly #latch: Int32Array;
   #worker: Worker | undefined;
   #port: MessagePort | undefined;
   #report: ExitReport | undefined;
   #error: unknown;
   #errorBuilt = false;
+  /** The `error` event of a child stopped by Deno at its heap cap (no report comes then). */
+  #outOfMemory: unknown;
   #terminating = false;
   /** Resolves when the child's thread has really ended (see `_stop.ts`). */
   #ended: Promise<void> | undefined;
@@ -146,8 +157,9 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    *
    * @param module The module: a {@linkcode TaskModule}, a `URL` or an absolute URL string.
    * @param exportName The exported function to run.
-   * @param options `args`, `name`, `daemon`, `transfer`.
+   * @param options `args`, `name`, `daemon`, `transfer`, `resourceLimits`.
    * @throws {TypeError} for a bad module, export name or option.
+   * @throws {RangeError} for a resource limit out of range.
    */
   constructor(
     module: TaskModule<M> | URL | string,
@@ -185,6 +197,7 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
       throw new TypeError(`Cannot ${what}: 'transfer' must be an array`);
     }
     this.#transfer = transfer;
+    this.#resourceLimits = resourceLimitsOf(what, options.resourceLimits);
     this.parentId = threadId;
     this.#latch = allocate(TAG.ProcessLatch, L.BYTES);
   }
@@ -258,6 +271,10 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    * The child's uncaught exception, rebuilt with its class, `name`, `message`, `stack`, `cause` and
    * own enumerable properties; `undefined` if it has not ended with one.
    *
+   * - A child stopped at its heap cap (`resourceLimits`) has no exception of its own: `error` is then
+   *   a {@linkcode WorkerCrashedError} that says it ran out of memory, whose `cause` is the
+   *   `ERR_WORKER_OUT_OF_MEMORY` error.
+   *
    * @example
    * ```ts
    * import { Process, taskModule } from "@interlock/interlock";
@@ -276,9 +293,26 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   get error(): unknown {
     if (this.#errorBuilt) return this.#error;
     const report = this.#readReport();
-    if (!report) return undefined;
+    let error: unknown;
+    let outOfMemory = false;
+    if (report) {
+      error = report.error === null ? undefined : rebuild(report.error);
+      outOfMemory = report.outOfMemory === true;
+    } else if (this.#outOfMemory !== undefined && L.exitCode(REAL, this.#latch) !== null) {
+      // Stopped by Deno at its heap cap: no report comes.
+      error = this.#outOfMemory;
+      outOfMemory = true;
+    } else {
+      return undefined;
+    }
     this.#errorBuilt = true;
-    this.#error = report.error === null ? undefined : rebuild(report.error);
+    this.#error = outOfMemory
+      ? new WorkerCrashedError(
+        `Process ${this.name} ran out of memory (${heapCap(this.#resourceLimits)}) while running ` +
+          `'${this.#exportName}'`,
+        { cause: error, workerId: this.id ?? -1, exitCode: 1 },
+      )
+      : error;
     return this.#error;
   }
 
@@ -290,12 +324,6 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    */
   start(): void {
     if (this.#worker) throw new RuntimeError(`Cannot start process ${this.name} twice`);
-    const data: WorkerData = {
-      role: "process",
-      name: this.name,
-      parentId: threadId,
-      daemon: this.daemon,
-    };
     const channel = new MessageChannel();
     const message: StartMessage = {
       type: "start",
@@ -307,20 +335,20 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     };
     // Check the arguments clone before a thread exists.
     structuredClone(this.#args);
-    const worker = new Worker(WORKER_MAIN, { name: this.name, workerData: data });
+    // The start message goes through the inbox, a MessagePort (see `Spawned.inbox` in _spawn.ts).
+    const { worker, inbox, ended } = spawnWorker(
+      { role: "process", name: this.name, parentId: threadId, daemon: this.daemon },
+      this.#resourceLimits,
+    );
     this.#worker = worker;
     this.#port = channel.port1;
-    // The start message goes through a MessagePort: node:worker_threads' Worker.postMessage is
-    // several times slower, and very slow for typed arrays (see `Member.inbox` in pool.ts).
-    const inbox = new MessageChannel();
     if (this.daemon) worker.unref();
-    const ended = threadEnd(inbox.port1);
     this.#ended = ended;
     const finish = (code: number) => {
       L.close(REAL, this.#latch, code);
       this.#readReport();
       this.#port?.close();
-      inbox.port1.close();
+      inbox.close();
     };
     // After terminate() the `exit` event fires at once even if the thread runs on (see _stop.ts):
     // the process ends (latch closed, joiners woken) only when its thread really has.
@@ -331,12 +359,12 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     void ended.then(() => {
       if (this.#terminating) finish(TERMINATED);
     });
-    worker.on("error", () => {
-      // worker_main reports every error itself; this only keeps a stray one from reaching the parent.
+    worker.on("error", (error: unknown) => {
+      // worker_main reports the errors of the code it runs itself: an `error` event comes from Deno,
+      // such as the one of a child stopped at its heap cap (it precedes `exit`; see limits.ts).
+      if (isOutOfMemory(error)) this.#outOfMemory = error;
     });
-    const portMessage: ToWorker = { type: "port", port: inbox.port2 };
-    worker.postMessage(portMessage, [inbox.port2 as unknown as NodeTransferable]);
-    inbox.port1.postMessage(message, [channel.port2, ...(this.#transfer ?? [])]);
+    inbox.postMessage(message, [channel.port2, ...(this.#transfer ?? [])]);
   }
 
   /**
@@ -370,6 +398,12 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   /**
    * Blocks the calling thread until the child ends. Fine in workers; on the main thread it freezes
    * the event loop while it waits.
+   *
+   * - A child that ends by itself (returns, throws, exits, or notices it reached its heap cap in a
+   *   task) releases `joinSync()` directly, through shared memory.
+   * - A child that Deno stops at its heap cap while it runs a timer callback cannot: only the `exit`
+   *   event, handled by the event loop of the thread that started it, ends it. `joinSync()` on that
+   *   thread then waits until its `timeout`; use `join()` there when `resourceLimits` are set.
    *
    * @param options `timeout` (ms).
    * @throws {RuntimeError} if the process was not started.

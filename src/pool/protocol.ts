@@ -18,6 +18,11 @@ export interface WorkerData {
   readonly parentId: number;
   /** Whether the worker is a daemon. */
   readonly daemon: boolean;
+  /**
+   * Whether the worker has resource limits, so must watch for reaching its heap cap inside a
+   * Promise continuation (see `limits.ts`).
+   */
+  readonly memoryWatch: boolean;
 }
 
 /** A task's shape: `args` is the argument list of one call. */
@@ -141,6 +146,11 @@ export interface Failure {
 export interface FatalMessage {
   readonly type: "fatal";
   readonly error: Thrown;
+  /**
+   * Set when the worker saw it reached its heap cap (`error` is then an `ERR_WORKER_OUT_OF_MEMORY`
+   * error; see `limits.ts`).
+   */
+  readonly outOfMemory?: true;
 }
 
 /** Every message a pool worker sends to its parent. */
@@ -152,6 +162,8 @@ export interface ExitReport {
   readonly code: number;
   /** The uncaught exception, if the process ended with one. */
   readonly error: Thrown | null;
+  /** Set when the child saw it reached its heap cap (`error` says so; see `limits.ts`). */
+  readonly outOfMemory?: true;
 }
 
 /** A serialized `Error` (or subclass, or `DOMException`). */

@@ -12,6 +12,9 @@
  *   running a task it claims the task's slot (`src/kernel/task_slot.ts`); a task the pool revoked is
  *   skipped. Results go back in batches: they are held only while the next task is one known to be
  *   tiny (< {@linkcode TINY_MS} on average), so a long task never delays the results before it.
+ * - **Out of memory.** A worker with resource limits that reached its heap cap inside a Promise
+ *   continuation reports an `ERR_WORKER_OUT_OF_MEMORY` error (a pool worker as `fatal`, a process in
+ *   its exit report) and exits with code 1 (see `limits.ts` for why Deno does not end it).
  * - **Process role.** Runs one export with the given arguments, reports how it ended on the report
  *   port, closes the exit latch (`src/kernel/exit_latch.ts`), and exits with 0 (returned) or 1
  *   (threw; the error is also printed to stderr, as Python prints a child's traceback).
@@ -20,6 +23,7 @@
  */
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import process from "node:process";
+import v8 from "node:v8";
 import { REAL } from "../_atomics.ts";
 import { revive } from "../_region.ts";
 import * as L from "../kernel/exit_latch.ts";
@@ -27,6 +31,7 @@ import * as S from "../kernel/task_slot.ts";
 // Loads every Interlock class, so that revive() knows every tag it may meet in arguments.
 import "../../mod.ts";
 import { setCurrentProcess, setTaskSignal } from "./context.ts";
+import { MEMORY_WATCH_MS, OUT_OF_MEMORY } from "./limits.ts";
 import {
   CALL,
   type ExitReport,
@@ -71,6 +76,35 @@ function fatal(error: unknown): void {
   } else {
     flush();
     send({ type: "fatal", error: serializeThrown(error) });
+    realExit(1);
+  }
+}
+
+// --- Out of memory -------------------------------------------------------------------------------
+// A worker with resource limits that reaches its heap cap inside a Promise continuation (every task
+// runs in one: messages are dispatched from Promises) is not ended by Deno 2.9: only that
+// continuation stops, and V8's heap limit is raised (see limits.ts). A timer, which runs as a
+// macrotask, notices the raise and ends the worker as Deno does for a cap reached in a macrotask.
+if (data.memoryWatch) {
+  const initialLimit = v8.getHeapStatistics().heap_size_limit;
+  const timer = setInterval(() => {
+    if (v8.getHeapStatistics().heap_size_limit > initialLimit) outOfMemory();
+  }, MEMORY_WATCH_MS);
+  Deno.unrefTimer(timer);
+}
+
+function outOfMemory(): void {
+  if (fatalSeen) return;
+  fatalSeen = true;
+  const error = new Error("Worker terminated due to reaching memory limit: JS heap out of memory");
+  Object.assign(error, { code: OUT_OF_MEMORY });
+  error.stack = `Error [${OUT_OF_MEMORY}]: ${error.message}`;
+  if (data.role === "process") {
+    printChildError(error);
+    endProcess(1, error, true);
+  } else {
+    flush();
+    send({ type: "fatal", error: serializeThrown(error), outOfMemory: true });
     realExit(1);
   }
 }
@@ -367,13 +401,14 @@ function printChildError(error: unknown): void {
 }
 
 /** Reports how the process ended (first the report, then the latch) and exits. */
-function endProcess(code: number, error: unknown): never {
+function endProcess(code: number, error: unknown, outOfMemory = false): never {
   if (!ended) {
     ended = true;
     const report: ExitReport = {
       type: "exit",
       code,
       error: error === undefined ? null : serializeThrown(error),
+      ...(outOfMemory ? { outOfMemory } : {}),
     };
     reportPort?.postMessage(report);
     if (latch) L.close(REAL, latch, code);

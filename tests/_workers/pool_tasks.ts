@@ -4,6 +4,7 @@
  * @module
  */
 import process from "node:process";
+import { resourceLimits } from "node:worker_threads";
 import {
   currentProcess,
   type Lock,
@@ -244,4 +245,31 @@ export function half(x: number): number {
 /** A number for small items, a string from 3 on (results change type mid-chunk). */
 export function numberThenString(x: number): number | string {
   return x < 3 ? x : `#${x}`;
+}
+
+/**
+ * Allocates small objects without bound, from the task itself: in Deno 2.9 the heap cap stops only
+ * this Promise continuation, and the worker notices (see src/pool/limits.ts).
+ */
+export function hog(): never {
+  const keep: unknown[] = [];
+  for (;;) keep.push({ a: [1, 2, 3] });
+}
+
+/**
+ * Allocates small objects without bound from a timer callback: Deno itself stops the worker at its
+ * heap cap (an `error` event with code ERR_WORKER_OUT_OF_MEMORY, then `exit` 1).
+ */
+export function hogInTimer(): Promise<never> {
+  return new Promise(() => {
+    setTimeout(() => {
+      const keep: unknown[] = [];
+      for (;;) keep.push({ a: [1, 2, 3] });
+    }, 0);
+  });
+}
+
+/** The resource limits of the worker that runs this, as `node:worker_threads` reports them. */
+export function workerLimits(): Record<string, number | undefined> {
+  return { ...resourceLimits };
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { resourceLimits } from "node:worker_threads";
 import { currentProcess, type SharedArray, type Value } from "../../mod.ts";
 
 /** Writes this process's id and its parent's id into `out` (the seed's getpid / getppid). */
@@ -56,4 +57,9 @@ export function countThenLog(n: number): void {
 export function logWork(): void {
   console.info(`${currentProcess().name}: Worker process initialized.`);
   console.info(`${currentProcess().name}: Worker process completed.`);
+}
+
+/** Writes this child's heap cap (`resourceLimits.maxOldGenerationSizeMb`, or -1) into `out[0]`. */
+export function reportHeapCap(out: Int32Array): void {
+  out[0] = resourceLimits.maxOldGenerationSizeMb ?? -1;
 }

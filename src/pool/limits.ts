@@ -1,0 +1,180 @@
+/**
+ * `resourceLimits` of `Pool` and `Process`: the heap and stack caps every worker they start gets,
+ * so that a worker that runs out of memory is stopped alone instead of aborting the whole program.
+ *
+ * What Deno 2.9 does (measured on 2.9.6, `node:worker_threads`):
+ * - Without a heap cap, a worker that runs out of memory aborts the whole process ("Fatal
+ *   JavaScript out of memory"). A Web Worker has no cap option at all.
+ * - With `maxOldGenerationSizeMb`, reaching the cap while JavaScript runs in a *macrotask* (a module's
+ *   top level, a timer callback) ends the worker: the parent gets an `error` event whose `code` is
+ *   `ERR_WORKER_OUT_OF_MEMORY`, then `exit` with code 1.
+ * - Reaching it in a *microtask* (a Promise continuation, an `await`, and every message handler,
+ *   which Deno dispatches from a Promise) only stops that microtask: no `error`, no `exit`, the
+ *   worker's event loop runs on, and the V8 heap limit it reports (`heap_size_limit`) has been
+ *   raised. Tasks run in message handlers, so this is the usual case; the worker watches for that
+ *   raise ({@linkcode MEMORY_WATCH_MS}), reports the same `ERR_WORKER_OUT_OF_MEMORY` error and exits
+ *   with code 1, so both cases reach the parent's crash path alike.
+ *
+ * @module
+ */
+
+/**
+ * Caps on a worker's JavaScript engine, as `node:worker_threads`' `resourceLimits`; `Pool` and
+ * `Process` pass them to every worker they start (a pool's replacements too).
+ *
+ * - **Why.** Without a cap, a worker that runs out of memory takes the whole Deno process down. With
+ *   `maxOldGenerationSizeMb`, the worker alone is stopped: a pool rejects the task it was running with
+ *   {@linkcode WorkerCrashedError} (message "... ran out of memory ...", `cause` an `Error` whose
+ *   `code` is `"ERR_WORKER_OUT_OF_MEMORY"`) and replaces the worker; a `Process` ends with exit code
+ *   1 and that `WorkerCrashedError` as its `error`.
+ * - **Best effort** (Deno 2.9): a single allocation far larger than the cap (`new Array(3e7)` at
+ *   32 MB) can still abort the process, or not be stopped at all; `ArrayBuffer` and typed array
+ *   memory is not counted; a global `--v8-flags=--max-old-space-size=...` overrides the cap. Caps
+ *   below 16 MB (the library refuses them) can abort the process while the worker starts, and
+ *   `stackSizeMb: 1` on deep recursion (hence a minimum of 2).
+ * - Detection can lag up to {@linkcode MEMORY_WATCH_MS} ms when the cap is reached inside a Promise
+ *   continuation (see the module doc of `limits.ts`).
+ *
+ * @example A task that allocates without bound only loses its own worker
+ * ```ts
+ * import { Pool, taskModule, WorkerCrashedError } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const tasks = taskModule<{ hog(): never; square(x: number): number }>(
+ *   "data:text/javascript,export function hog() { const keep = []; for (;;) keep.push({ a: [1, 2, 3] }); }" +
+ *     " export const square = (x) => x * x;",
+ * );
+ * await using pool = new Pool(tasks, { size: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+ * const error = await pool.apply("hog", []).catch((e) => e);
+ * assert.ok(error instanceof WorkerCrashedError);
+ * assert.equal((error.cause as { code?: string }).code, "ERR_WORKER_OUT_OF_MEMORY");
+ * assert.equal(await pool.apply("square", [7]), 49);
+ * ```
+ */
+export interface ResourceLimits {
+  /**
+   * Most megabytes of the main (old generation) heap; at least 16. Reaching it stops the worker.
+   * @default {V8's default: the worker is not capped, and running out of memory aborts the process}
+   */
+  maxOldGenerationSizeMb?: number;
+  /**
+   * Most megabytes of the heap space for new objects; a positive number.
+   * @default {V8's default}
+   */
+  maxYoungGenerationSizeMb?: number;
+  /**
+   * Megabytes reserved for generated code; a positive number.
+   * @default {V8's default}
+   */
+  codeRangeSizeMb?: number;
+  /**
+   * The thread's stack size in megabytes; at least 2 (deep recursion past it throws a
+   * `RangeError` in the task, as usual).
+   * @default {4}
+   */
+  stackSizeMb?: number;
+}
+
+/** The smallest `maxOldGenerationSizeMb` accepted (see {@linkcode ResourceLimits}). */
+export const MIN_OLD_GENERATION_MB = 16;
+/** The smallest `stackSizeMb` accepted. */
+export const MIN_STACK_MB = 2;
+/**
+ * Milliseconds between a capped worker's checks of whether it reached its heap cap inside a
+ * Promise continuation (see the module doc).
+ */
+export const MEMORY_WATCH_MS = 50;
+/** The `code` of the error that tells a worker ran out of memory. */
+export const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
+
+const KEYS = [
+  "maxOldGenerationSizeMb",
+  "maxYoungGenerationSizeMb",
+  "codeRangeSizeMb",
+  "stackSizeMb",
+] as const;
+
+/**
+ * Validates a `resourceLimits` option and returns a copy with only its set keys.
+ *
+ * @param what What is being done, for messages ("create pool").
+ * @param value The option.
+ * @returns The limits, or `undefined` if `value` is.
+ * @throws {TypeError} if it is not an object, has an unknown key, or a value is not a number.
+ * @throws {RangeError} if a value is not finite or below its minimum.
+ */
+export function resourceLimitsOf(what: string, value: unknown): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot ${what}: 'resourceLimits' must be an object, received ${
+        value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
+      }`,
+    );
+  }
+  for (const key of Object.keys(value)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      throw new TypeError(
+        `Cannot ${what}: 'resourceLimits.${key}' is not a resource limit (expected ${
+          KEYS.join(", ")
+        })`,
+      );
+    }
+  }
+  const limits: ResourceLimits = {};
+  for (const key of KEYS) {
+    const n = (value as Record<string, unknown>)[key];
+    if (n === undefined) continue;
+    if (typeof n !== "number") {
+      throw new TypeError(
+        `Cannot ${what}: 'resourceLimits.${key}' must be a number, received ${
+          n === null ? "null" : typeof n
+        }`,
+      );
+    }
+    const min = key === "maxOldGenerationSizeMb"
+      ? MIN_OLD_GENERATION_MB
+      : key === "stackSizeMb"
+      ? MIN_STACK_MB
+      : 0;
+    if (!Number.isFinite(n) || !(n >= min) || n === 0) {
+      throw new RangeError(
+        `Cannot ${what}: 'resourceLimits.${key}' must be ${
+          key === "maxOldGenerationSizeMb"
+            ? `a finite number of at least ${min} (MB; a smaller heap can abort the whole program ` +
+              "while the worker starts)"
+            : key === "stackSizeMb"
+            ? `a finite number of at least ${min} (MB; 1 MB can abort the whole program on deep ` +
+              "recursion)"
+            : "a positive finite number (MB)"
+        }, received ${n}`,
+      );
+    }
+    limits[key] = n;
+  }
+  return limits;
+}
+
+/**
+ * Whether `error` says a worker ran out of memory: the `error` event of a worker stopped at its heap
+ * cap, or the error a worker reports when it saw it reached its cap.
+ *
+ * @param error What the worker's `error` event or its report carried.
+ * @returns Whether its `code` is `"ERR_WORKER_OUT_OF_MEMORY"`.
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  return typeof error === "object" && error !== null &&
+    (error as { code?: unknown }).code === OUT_OF_MEMORY;
+}
+
+/**
+ * How to name a worker's heap cap in a message: `"resourceLimits.maxOldGenerationSizeMb = 32"`, or
+ * `"its heap limit"` when the cap is V8's default.
+ *
+ * @param limits The worker's limits.
+ * @returns The phrase.
+ */
+export function heapCap(limits: ResourceLimits | undefined): string {
+  const mb = limits?.maxOldGenerationSizeMb;
+  return mb === undefined ? "its heap limit" : `resourceLimits.maxOldGenerationSizeMb = ${mb}`;
+}
