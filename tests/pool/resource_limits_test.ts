@@ -103,6 +103,23 @@ Deno.test("a replacement worker is capped too: a second out-of-memory task is ca
   });
 });
 
+Deno.test("an initializer that runs out of memory breaks the pool with a WorkerCrashedError that says so", async () => {
+  await withPool({ size: 1, resourceLimits: LIMITS }, assertCapped); // the same spawn path is capped
+  const pool = new Pool(tasks, { size: 1, resourceLimits: LIMITS, initializer: "hog" });
+  try {
+    const error = await within(pool.apply("square", [2]).catch((e) => e), 60_000, "task");
+    assert.ok(error instanceof WorkerCrashedError, `expected WorkerCrashedError, got ${error}`);
+    assert.match(
+      error.message,
+      /^Pool worker \d+ ran out of memory \(resourceLimits\.maxOldGenerationSizeMb = 32\) before it was ready$/,
+    );
+    assert.equal((error.cause as { code?: unknown }).code, OUT_OF_MEMORY);
+    await assert.rejects(pool.apply("square", [3]), WorkerCrashedError, "the pool is broken");
+  } finally {
+    await pool.terminate();
+  }
+});
+
 Deno.test("a worker stopped at its heap cap has really ended: the port it held closes", async () => {
   // Both ways a worker reaches its cap: inside a Promise continuation (the worker ends itself,
   // reporting `fatal`) and in a timer callback (Deno ends it, with an `error` event).
