@@ -153,16 +153,6 @@ export function blockUntilReleased(flags: Int32Array): string {
   return "released";
 }
 
-/**
- * Marks `flags[0]`, then blocks in a synchronous native call: reading the FIFO at `path`, which
- * returns only once the test writes to it. Returns what was read.
- */
-export function readFifo(flags: Int32Array, path: string): string {
-  Atomics.add(flags, 0, 1);
-  Atomics.notify(flags, 0);
-  return Deno.readTextFileSync(path);
-}
-
 let initialized: string | undefined;
 let tasksRun = 0;
 

@@ -40,37 +40,8 @@ export function shared(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
 }
 
-/** Whether subprocesses may run (the FIFO helpers need `--allow-run`). */
-export const canRun: boolean = Deno.permissions.querySync({ name: "run" }).state === "granted";
-
-async function sh(script: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("sh", { args: ["-c", script, "sh", ...args] }).output();
-  if (!out.success) throw new Error(`sh failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
-/**
- * A named pipe in a fresh temporary directory: a worker that reads it blocks in a synchronous
- * native call until `release()` writes to it. Disposing writes (if not done yet) and removes it.
- */
-export async function fifo(): Promise<
-  { path: string; release(): Promise<void> } & AsyncDisposable
-> {
-  const path = await sh('d=$(mktemp -d) && mkfifo "$d/fifo" && echo "$d/fifo"');
-  let released = false;
-  const release = async () => {
-    if (released) return;
-    released = true;
-    // Opening a FIFO for writing waits for its reader (the blocked worker), then the read returns.
-    await sh('printf go > "$1"', path);
-  };
-  return {
-    path,
-    release,
-    [Symbol.asyncDispose]: async () => {
-      // Not released (the test failed early): a read-write open never waits for a reader.
-      if (!released) await sh('printf go 1<>"$1"', path);
-      await sh('rm -r "$(dirname "$1")"', path);
-    },
-  };
+/** Releases a task blocked in `blockUntilReleased` / `spinUntilReleased` (sets and notifies `flags[1]`). */
+export function release(flags: Int32Array): void {
+  Atomics.store(flags, 1, 1);
+  Atomics.notify(flags, 1);
 }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Pool } from "../../mod.ts";
-import { canRun, fifo, shared, tasks, until, within } from "./_helpers.ts";
+import { release, shared, tasks, until, within } from "./_helpers.ts";
 
 const GRACE = 2000;
 const isAbort = (e: unknown) => e instanceof DOMException && e.name === "AbortError";
@@ -14,13 +14,11 @@ const isAbort = (e: unknown) => e instanceof DOMException && e.name === "AbortEr
 Deno.test({
   name:
     "Pool.terminate() resolves 'unresponsive' when a worker is blocked in a synchronous call, and rejects every pending task",
-  ignore: !canRun,
   fn: async () => {
-    await using pipe = await fifo();
     const pool = new Pool(tasks, { size: 2 });
     const flags = shared(2);
     const log = shared(1);
-    const blocked = pool.apply("readFifo", [flags, pipe.path]);
+    const blocked = pool.apply("blockUntilReleased", [flags]);
     const waiting = pool.apply("waitForAbort", [log]);
     await until(flags, 0, 1);
     await until(log, 0, 1);
@@ -34,7 +32,7 @@ Deno.test({
       assert.ok(isAbort(s.reason), String(s.reason));
     }
     await within(pool.join(), 3 * GRACE, "join");
-    await pipe.release();
+    release(flags);
     assert.equal(await pool.terminate(), "not-running");
   },
 });
@@ -73,14 +71,12 @@ Deno.test("a running task stuck in a busy loop is aborted: its worker is replace
 Deno.test({
   name:
     "aborting a task blocked in a synchronous call replaces its worker while other tasks keep completing",
-  ignore: !canRun,
   fn: async () => {
-    await using pipe = await fifo();
     const pool = new Pool(tasks, { size: 2, abortGrace: 50 });
     const flags = shared(2);
     try {
       const controller = new AbortController();
-      const blocked = pool.apply("readFifo", [flags, pipe.path], { signal: controller.signal });
+      const blocked = pool.apply("blockUntilReleased", [flags], { signal: controller.signal });
       await until(flags, 0, 1);
       const first = Array.from({ length: 100 }, (_, i) => pool.apply("square", [i]));
       controller.abort(new Error("stop reading"));
@@ -92,7 +88,7 @@ Deno.test({
       assert.equal(mapped[999], 999 * 999);
       assert.equal(pool.workerIds().length, 2, "the blocked worker was replaced");
     } finally {
-      await pipe.release();
+      release(flags);
       await pool.terminate();
     }
   },

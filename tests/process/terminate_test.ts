@@ -5,15 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { Process, TERMINATED } from "../../mod.ts";
-import { canRun, fifo, shared, tasks, until, within } from "../pool/_helpers.ts";
+import { release, shared, tasks, until, within } from "../pool/_helpers.ts";
 
 /** The grace `terminate()` waits for a thread to end (src/pool/_stop.ts). */
 const GRACE = 2000;
-
-function release(flags: Int32Array): void {
-  Atomics.store(flags, 1, 1);
-  Atomics.notify(flags, 1);
-}
 
 Deno.test("terminate() of a child in a busy loop resolves 'unresponsive' after the grace; the child exits with -15 once its loop ends", async () => {
   const flags = shared(2);
@@ -42,12 +37,10 @@ Deno.test("terminate() of a child in a busy loop resolves 'unresponsive' after t
 
 Deno.test({
   name:
-    "terminate() of a child blocked in a synchronous file read resolves 'unresponsive'; it ends when the read returns",
-  ignore: !canRun,
+    "terminate() of a child blocked in a synchronous call (Atomics.wait) resolves 'unresponsive'; it ends when the call returns",
   fn: async () => {
-    await using pipe = await fifo();
     const flags = shared(2);
-    const p = new Process(tasks, "readFifo", { args: [flags, pipe.path] });
+    const p = new Process(tasks, "blockUntilReleased", { args: [flags] });
     p.start();
     await until(flags, 0, 1);
     const start = performance.now();
@@ -55,8 +48,8 @@ Deno.test({
     assert.ok(performance.now() - start >= GRACE - 50);
     assert.equal(p.isAlive, true);
     assert.equal(p.exitCode, null);
-    await pipe.release();
-    await within(p.join(), 3 * GRACE, "join after the read returned");
+    release(flags);
+    await within(p.join(), 3 * GRACE, "join after the call returned");
     assert.equal(p.exitCode, TERMINATED);
     assert.equal(p.isAlive, false);
   },
