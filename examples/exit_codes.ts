@@ -25,10 +25,14 @@ export function exitThree(): void {
   Deno.exit(3);
 }
 
-/** Tells the parent it is running, then waits for an event nobody sets, until terminated. */
-export function waitForever(running: Event, never: Event): void {
+/**
+ * Tells the parent it is running, then waits for an event nobody sets, until terminated. It waits
+ * asynchronously: Deno 2.9 cannot interrupt a thread blocked in `waitSync()` (`Atomics.wait`), so
+ * `terminate()` would report it `"unresponsive"` instead of stopping it.
+ */
+export async function waitForever(running: Event, never: Event): Promise<void> {
   running.set();
-  never.waitSync();
+  await never.wait();
 }
 
 if (import.meta.main) {
