@@ -20,9 +20,12 @@ export function task(running: Event, go: Event): void {
   go.waitSync();
 }
 
-/** Waits for an event nobody sets. */
-export function waitForever(never: Event): void {
-  never.waitSync();
+/**
+ * Waits for an event nobody sets, asynchronously: Deno 2.9 cannot interrupt a thread blocked in
+ * `waitSync()`, so `terminate()` could not stop this child if it waited that way.
+ */
+export async function waitForever(never: Event): Promise<void> {
+  await never.wait();
 }
 
 if (import.meta.main) {
