@@ -9,15 +9,25 @@ import { registerClass, TAG } from "../_region.ts";
 import { QueueClosedError, RuntimeError } from "../errors.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import { Channel, registerFlavour, reviveQueue } from "./_core.ts";
+import {
+  Channel,
+  encode,
+  encodedLength,
+  encodedPayload,
+  registerFlavour,
+  reviveQueue,
+  StatusBox,
+} from "./_core.ts";
 import {
   createChannel,
+  GET,
+  getFailure,
   getItem,
   getItemNowait,
-  getItemSync,
+  PUT,
+  putFailure,
   putItem,
   putItemNowait,
-  putItemSync,
 } from "./_glue.ts";
 
 /** Options of {@linkcode Queue}, {@linkcode JoinableQueue} and {@linkcode SimpleQueue}. */
@@ -200,7 +210,11 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   putSync(item: T, options?: SyncWaitOptions): void {
-    putItemSync(this.#c, item, options);
+    // Written out, not a call into _glue.ts: see there why.
+    const deadline = deadlineOf(PUT, options);
+    const c = this.#c;
+    const r = c.putSync(encode(PUT, item, c.laneMax), encodedLength, encodedPayload, deadline);
+    if (r !== K.OK) throw putFailure(r, options);
   }
 
   /**
@@ -272,7 +286,10 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   getSync(options?: SyncWaitOptions): T {
-    return getItemSync<T>(this.#c, options);
+    // Written out, not a call into _glue.ts: see there why.
+    const v = this.#c.getSync(deadlineOf(GET, options));
+    if (v instanceof StatusBox) throw getFailure(v.status, options);
+    return v as T;
   }
 
   /**

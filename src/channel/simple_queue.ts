@@ -6,9 +6,17 @@
  */
 import { registerClass, TAG } from "../_region.ts";
 import * as K from "../kernel/queue.ts";
-import type { SyncWaitOptions, WaitOptions } from "../options.ts";
-import { Channel, registerFlavour, reviveQueue } from "./_core.ts";
-import { createChannel, getItem, getItemSync, putItemNowait } from "./_glue.ts";
+import { deadlineOf, type SyncWaitOptions, type WaitOptions } from "../options.ts";
+import {
+  Channel,
+  encode,
+  encodedLength,
+  encodedPayload,
+  registerFlavour,
+  reviveQueue,
+  StatusBox,
+} from "./_core.ts";
+import { createChannel, GET, getFailure, getItem, PUT, putFailure } from "./_glue.ts";
 import type { QueueOptions } from "./queue.ts";
 
 let reviving: Channel | undefined;
@@ -112,7 +120,10 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   put(item: T): void {
-    putItemNowait(this.#c, item, true);
+    // Written out, not a call into _glue.ts: see there why.
+    const c = this.#c;
+    const r = c.tryPut(encode(PUT, item, c.laneMax), encodedLength, encodedPayload, true);
+    if (r !== K.OK) throw putFailure(r, undefined);
   }
 
   /**
@@ -156,7 +167,10 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   getSync(options?: SyncWaitOptions): T {
-    return getItemSync<T>(this.#c, options);
+    // Written out, not a call into _glue.ts: see there why.
+    const v = this.#c.getSync(deadlineOf(GET, options));
+    if (v instanceof StatusBox) throw getFailure(v.status, options);
+    return v as T;
   }
 
   /**
