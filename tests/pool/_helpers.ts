@@ -3,12 +3,26 @@
  *
  * @module
  */
-import { taskModule } from "../../mod.ts";
+import { Pool, type PoolOptions, taskModule } from "../../mod.ts";
+
+/** The tests' task module's type. */
+export type Tasks = typeof import("../_workers/pool_tasks.ts");
 
 /** The tests' task module, typed. */
-export const tasks = taskModule<typeof import("../_workers/pool_tasks.ts")>(
-  new URL("../_workers/pool_tasks.ts", import.meta.url),
-);
+export const tasks = taskModule<Tasks>(new URL("../_workers/pool_tasks.ts", import.meta.url));
+
+/** Runs `body` with a fresh pool, always terminated at the end. */
+export async function withPool(
+  options: PoolOptions<Tasks>,
+  body: (pool: Pool<Tasks>) => Promise<void>,
+): Promise<void> {
+  const pool = new Pool(tasks, options);
+  try {
+    await body(pool);
+  } finally {
+    await pool.terminate();
+  }
+}
 
 /**
  * Rejects if `promise` has not settled after `ms`: a bound that turns a hang (a bug) into a failure;

@@ -1,30 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  AsyncResult,
-  Lock,
-  Pool,
-  type PoolOptions,
-  RuntimeError,
-  Value,
-  WorkerCrashedError,
-} from "../../mod.ts";
+import { AsyncResult, Lock, Pool, RuntimeError, Value, WorkerCrashedError } from "../../mod.ts";
 import { results as parentResults } from "../_workers/pool_tasks.ts";
-import { shared, tasks, until, within } from "./_helpers.ts";
-
-type Tasks = typeof import("../_workers/pool_tasks.ts");
-
-/** Runs `body` with a fresh pool, always terminated at the end. */
-async function withPool(
-  options: PoolOptions<Tasks>,
-  body: (pool: Pool<Tasks>) => Promise<void>,
-): Promise<void> {
-  const pool = new Pool(tasks, options);
-  try {
-    await body(pool);
-  } finally {
-    await pool.terminate();
-  }
-}
+import { shared, type Tasks, tasks, until, within, withPool } from "./_helpers.ts";
 
 Deno.test("Pool.map squares 1..5 in order and tells which worker handled each item (seed)", async () => {
   await withPool({ size: 2 }, async (pool) => {

@@ -8,30 +8,16 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Pool, type PoolOptions, type ResourceLimits, WorkerCrashedError } from "../../mod.ts";
+import { Pool, type ResourceLimits, WorkerCrashedError } from "../../mod.ts";
 import { allocate, TAG } from "../../src/_region.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as S from "../../src/kernel/task_slot.ts";
 import { OUT_OF_MEMORY } from "../../src/pool/limits.ts";
 import type { FromWorker, ToWorker } from "../../src/pool/protocol.ts";
 import { spawnWorker } from "../../src/pool/_spawn.ts";
-import { tasks, within } from "./_helpers.ts";
-
-type Tasks = typeof import("../_workers/pool_tasks.ts");
+import { type Tasks, tasks, within, withPool } from "./_helpers.ts";
 
 const LIMITS = { maxOldGenerationSizeMb: 32 } as const;
-
-async function withPool(
-  options: PoolOptions<Tasks>,
-  body: (pool: Pool<Tasks>) => Promise<void>,
-): Promise<void> {
-  const pool = new Pool(tasks, options);
-  try {
-    await body(pool);
-  } finally {
-    await pool.terminate();
-  }
-}
 
 /** Fails the test (instead of letting a task abort the process) unless every worker is capped. */
 async function assertCapped(pool: Pool<Tasks>): Promise<void> {
