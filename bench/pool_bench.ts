@@ -179,11 +179,13 @@ async function main(): Promise<void> {
   }
   const speedups: number[] = [];
   const rawSpeedups: number[] = [];
+  const relative: number[] = [];
   for (let r = 0; r < options.runs; r++) {
     const one = await burnTime(1);
     const two = await burnTime(2);
     speedups.push(one / two);
     rawSpeedups.push(await rawBurnTime(1) / await rawBurnTime(2));
+    relative.push(speedups[r]! / rawSpeedups[r]!);
   }
   const py = await python(options);
 
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
   row("Interlock Pool.map squares of 1,000,000 ints, s", maps, 3);
   row("CPU-bound speedup, Pool of 2 vs Pool of 1 (8 × burn)", speedups, 2);
   row("same on 2 vs 1 bare worker threads, no pool (the machine's own)", rawSpeedups, 2);
+  row("pool's speedup / bare threads' speedup, per round (1 = no loss)", relative, 2);
   if (py.length > 0) {
     row("Python Pool.apply_async, tiny tasks/s (2 processes)", py.map((p) => p.apply_async_per_s));
     row("Python Pool.map squares of 1,000,000 ints, s", py.map((p) => p.map_1m_s), 3);
