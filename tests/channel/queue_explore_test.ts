@@ -268,6 +268,16 @@ function* getEither(
   }
 }
 
+/** Gets from either lane until the queue is closed and drained; returns the items in order. */
+function* drainEither(shared: Shared, pop: Pop, taken: Taken = G.taken): KernelGen<number[]> {
+  const got: number[] = [];
+  for (;;) {
+    const item = yield* getEither(shared, pop, taken);
+    if (item === "closed") return got;
+    got.push(item as number);
+  }
+}
+
 /**
  * A put that spills into the lane like {@linkcode putOrSpill}, but whose lane holds only
  * `laneBytes` (never grown): when it is full, the producer sleeps in waitRoom until a consumer
@@ -308,12 +318,7 @@ function fullHeapScenario(taken: Taken): Scenario<Shared> {
         yield* finish(shared, 1);
       },
       function* consume(shared: Shared): KernelGen<number[]> {
-        const got: number[] = [];
-        for (;;) {
-          const item = yield* getEither(shared, G.lanePop, taken);
-          if (item === "closed") return got;
-          got.push(item as number);
-        }
+        return yield* drainEither(shared, G.lanePop, taken);
       },
     ]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
@@ -345,12 +350,7 @@ function spillingScenario(pop: Pop): Scenario<Shared> {
         yield* finish(shared, 1);
       },
       function* consume(shared: Shared): KernelGen<number[]> {
-        const got: number[] = [];
-        for (;;) {
-          const item = yield* getEither(shared, pop);
-          if (item === "closed") return got;
-          got.push(item as number);
-        }
+        return yield* drainEither(shared, pop);
       },
     ]),
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
