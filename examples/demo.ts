@@ -170,7 +170,10 @@ async function poolPhase(): Promise<void> {
     `  pool.map("square", [1, 2, 3, 4, 5]) → [${squares.map((s) => s.square).join(", ")}]`,
   );
   const jobs = Array.from({ length: 4 * flags.threads }, () => 400_000);
-  await pool.map("burn", jobs.slice(0, flags.threads), { chunksize: 1 }); // warm up every worker
+  // Warm-up: V8 re-tiers a hot function around its 3rd-4th call (~1.5x slower calls meanwhile), in
+  // every thread; bring `burn` to its steady tier in each worker and here before timing.
+  await pool.map("burn", Array(4 * flags.threads).fill(50_000), { chunksize: 1 });
+  for (let i = 0; i < 4; i++) burn(50_000);
   progress("  one thread ...");
   let t = performance.now();
   const sequential = jobs.map(burn);
