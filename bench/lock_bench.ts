@@ -33,7 +33,7 @@ import {
   type PingKind,
   STOP,
 } from "./_workers/lock_worker.ts";
-import { median } from "./_stats.ts";
+import { median, spread as spreadOf } from "./_stats.ts";
 
 const WORKER = new URL("./_workers/lock_worker.ts", import.meta.url);
 
@@ -188,11 +188,9 @@ async function contended(pair: Pair, options: Options): Promise<void> {
   }
 }
 
-/** "median (min-max)". */
+/** "median (min-max)" with `digits` decimals. */
 function spread(xs: number[], digits = 2): string {
-  return `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}-${
-    fmt(Math.max(...xs), digits)
-  })`;
+  return spreadOf(xs, (x) => fmt(x, digits));
 }
 
 // --- Hand-off. ---------------------------------------------------------------------------------
@@ -317,9 +315,7 @@ async function python(options: Options): Promise<void> {
   console.log("| variant | M tx/s median (min-max) | smaller worker's share |");
   console.log("| --- | --- | --- |");
   console.log(
-    `| Python ${runs.length} runs | ${fmt(median(tx), 3)} (${fmt(Math.min(...tx), 3)}-${
-      fmt(Math.max(...tx), 3)
-    }) | ${fmt(median(share), 1)}% |`,
+    `| Python ${runs.length} runs | ${spread(tx, 3)} | ${fmt(median(share), 1)}% |`,
   );
 }
 

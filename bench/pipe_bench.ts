@@ -16,7 +16,7 @@
  * @module
  */
 import { type Connection, Pipe, revive } from "../mod.ts";
-import { median } from "./_stats.ts";
+import { median, parseFlags, spread } from "./_stats.ts";
 
 /** A job for a bench worker. */
 type Job =
@@ -160,13 +160,8 @@ function fmt(x: number, digits = 2): string {
 }
 
 function parseOptions(args: string[]): { trips: number; runs: number } {
-  const options = { trips: 20_000, runs: 5 };
-  for (let k = 0; k < args.length; k += 2) {
-    const [flag, value] = [args[k], Number(args[k + 1])];
-    if (flag === "--trips" && Number.isInteger(value) && value > 1) options.trips = value;
-    else if (flag === "--runs" && Number.isInteger(value) && value > 0) options.runs = value;
-    else throw new TypeError(`Unknown or invalid option: ${flag} ${args[k + 1]}`);
-  }
+  const options = parseFlags(args, { trips: 20_000, runs: 5 });
+  if (options.trips < 2) throw new RangeError(`Bad option --trips ${options.trips}: at least 2`);
   return options;
 }
 
@@ -199,9 +194,7 @@ async function python(trips: number, runs: number): Promise<void> {
   console.log("| variant | us per round trip, median (min-max) |");
   console.log("| --- | --- |");
   console.log(
-    `| Python Pipe send/recv | ${fmt(median(xs))} (${fmt(Math.min(...xs))}-${
-      fmt(Math.max(...xs))
-    }) |`,
+    `| Python Pipe send/recv | ${spread(xs, fmt)} |`,
   );
 }
 
@@ -223,9 +216,7 @@ async function main(): Promise<void> {
     const xs = results[v]!;
     const ratio = median(xs.map((x, r) => x / base[r]!));
     console.log(
-      `| ${variant.label} | ${fmt(median(xs))} (${fmt(Math.min(...xs))}-${
-        fmt(Math.max(...xs))
-      }) | ${fmt(ratio)} |`,
+      `| ${variant.label} | ${spread(xs, fmt)} | ${fmt(ratio)} |`,
     );
   });
   await python(trips, runs);

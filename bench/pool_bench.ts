@@ -23,7 +23,7 @@
  */
 import { Piscina } from "piscina";
 import { Pool, taskModule } from "../mod.ts";
-import { median, parseFlags } from "./_stats.ts";
+import { median, parseFlags, spread } from "./_stats.ts";
 
 const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
   new URL("../tests/_workers/pool_tasks.ts", import.meta.url),
@@ -192,11 +192,7 @@ async function main(): Promise<void> {
   console.log("\n| figure | median (min-max) |");
   console.log("| --- | --- |");
   const row = (label: string, xs: number[], digits = 0) =>
-    console.log(
-      `| ${label} | ${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}-${
-        fmt(Math.max(...xs), digits)
-      }) |`,
-    );
+    console.log(`| ${label} | ${spread(xs, (x) => fmt(x, digits))} |`);
   row("Interlock Pool.apply, tiny tasks/s (2 workers)", tiny);
   row("piscina run, tiny tasks/s (2 threads)", peer);
   row("ratio Interlock / piscina", ratios, 2);

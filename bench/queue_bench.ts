@@ -23,7 +23,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { Queue, revive, SimpleQueue } from "../mod.ts";
-import { median } from "./_stats.ts";
+import { median, parseFlags, spread } from "./_stats.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Part 1: per-item cost on one thread
@@ -264,17 +264,6 @@ function fmt(x: number, digits = 2): string {
   return x.toFixed(digits);
 }
 
-function parseOptions(args: string[]): { items: number; runs: number } {
-  const options = { items: 500_000, runs: 5 };
-  for (let k = 0; k < args.length; k += 2) {
-    const [flag, value] = [args[k], Number(args[k + 1])];
-    if (flag === "--items" && Number.isInteger(value) && value > 0) options.items = value;
-    else if (flag === "--runs" && Number.isInteger(value) && value > 0) options.runs = value;
-    else throw new TypeError(`Unknown or invalid option: ${flag} ${args[k + 1]}`);
-  }
-  return options;
-}
-
 async function python(n: number, runs: number): Promise<void> {
   let out: Deno.CommandOutput;
   try {
@@ -306,15 +295,13 @@ async function python(n: number, runs: number): Promise<void> {
   for (const items of ["numbers", "strings"]) {
     const xs = rows.filter((r) => r.items === items).map((r) => r.items_per_s / 1e6);
     console.log(
-      `| ${items} | ${fmt(median(xs), 3)} (${fmt(Math.min(...xs), 3)}-${
-        fmt(Math.max(...xs), 3)
-      }) |`,
+      `| ${items} | ${spread(xs, (x) => fmt(x, 3))} |`,
     );
   }
 }
 
 async function main(): Promise<void> {
-  const { items: n, runs } = parseOptions(Deno.args);
+  const { items: n, runs } = parseFlags(Deno.args, { items: 500_000, runs: 5 });
   console.log(
     `Interlock queue_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
       `${navigator.hardwareConcurrency} cores, ${n} items per round, ${runs} rounds`,
@@ -332,9 +319,7 @@ async function main(): Promise<void> {
       const xs = results[v]!.map((x) => x / 1e6);
       const ratio = median(results[v]!.map((x, r) => x / base[r]!));
       console.log(
-        `| ${variant.label} | ${fmt(median(xs))} (${fmt(Math.min(...xs))}-${
-          fmt(Math.max(...xs))
-        }) | ${fmt(ratio)} |`,
+        `| ${variant.label} | ${spread(xs, fmt)} | ${fmt(ratio)} |`,
       );
     });
   }
