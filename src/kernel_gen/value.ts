@@ -59,32 +59,25 @@ export const FLOAT64: 2 = $FLOAT64;
 /** The Python typecodes Interlock accepts, as `multiprocessing.Value`/`Array` and `array.array`. */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d";
 
+/** The integer typed arrays `Atomics` works on. */
+export type AtomicArrayConstructor =
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
+
 /** What a typecode means: the user-facing typed array, the atomic view of its bits, the kind. */
 export interface TypeInfo {
   /** The Python typecode. */
   readonly code: Typecode;
   /** The typed array of the user's numbers (`Float64Array` for 'd'). */
-  readonly array:
-    | Int8ArrayConstructor
-    | Uint8ArrayConstructor
-    | Int16ArrayConstructor
-    | Uint16ArrayConstructor
-    | Int32ArrayConstructor
-    | Uint32ArrayConstructor
-    | BigInt64ArrayConstructor
-    | BigUint64ArrayConstructor
-    | Float32ArrayConstructor
-    | Float64ArrayConstructor;
+  readonly array: AtomicArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
   /** The atomic typed array the bits are loaded and stored through (`BigInt64Array` for 'd'). */
-  readonly atomic:
-    | Int8ArrayConstructor
-    | Uint8ArrayConstructor
-    | Int16ArrayConstructor
-    | Uint16ArrayConstructor
-    | Int32ArrayConstructor
-    | Uint32ArrayConstructor
-    | BigInt64ArrayConstructor
-    | BigUint64ArrayConstructor;
+  readonly atomic: AtomicArrayConstructor;
   /** How bits map to numbers. */
   readonly kind: Kind;
   /** Whether the user's numbers are bigints. */
