@@ -143,15 +143,19 @@ export interface GenSeam {
 export type KernelGen<R> = Generator<unknown, R, unknown>;
 
 // Atomics' own signatures are overloaded per element type; the seam's generic signatures are
-// checked at the call sites, so the forwards below view Atomics through one loose signature.
+// checked at the call sites, so the forwards below (and the explorer's engine, which applies the
+// very same operations to its simulated memory) view Atomics through one loose signature.
 type Loose = (a: AtomicArray, i: number, ...v: (number | bigint)[]) => never;
-const atomics = Atomics as unknown as {
+/** `Atomics` through one loose signature per operation (for the seam and the explorer only). */
+export const atomics = Atomics as unknown as {
   load: Loose;
   store: Loose;
   add: Loose;
   sub: Loose;
   exchange: Loose;
   compareExchange: Loose;
+  notify: Loose;
+  wait: Loose;
   pause?: () => void;
 };
 const atomicsPause: () => void = atomics.pause?.bind(Atomics) ?? (() => {});

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import type { AtomicArray, GenSeam, WaitResult } from "../_atomics.ts";
+import { type AtomicArray, atomics, type GenSeam, type WaitResult } from "../_atomics.ts";
 
 // Operation codes (what a thread's pending step does).
 export const LOAD = 0;
@@ -237,19 +237,6 @@ export const SIM: GenSeam = {
     t.op = PAUSE;
     return t.step.arm() as never;
   },
-};
-
-// Atomics viewed through one loose signature (the seam's generic signatures were checked upstream).
-type Loose = (a: AtomicArray, i: number, ...v: (number | bigint)[]) => number | bigint;
-const atomics = Atomics as unknown as {
-  load: Loose;
-  store: Loose;
-  add: Loose;
-  sub: Loose;
-  exchange: Loose;
-  compareExchange: Loose;
-  notify: Loose;
-  wait: Loose;
 };
 
 const bufferIds = new WeakMap<ArrayBufferLike, number>();
