@@ -29,7 +29,7 @@ import { checkNumber, type ElementType, type NumberOf } from "../shared/_type.ts
 import { SharedArray } from "../shared/array.ts";
 import { Value } from "../shared/value.ts";
 import { Barrier } from "../sync/barrier.ts";
-import { Condition } from "../sync/condition.ts";
+import { checkNotifyCount, Condition } from "../sync/condition.ts";
 import { Event } from "../sync/event.ts";
 import { Lock } from "../sync/lock.ts";
 import { RLock } from "../sync/rlock.ts";
@@ -628,16 +628,7 @@ export class SimCondition {
    * @throws {RuntimeError} if this thread does not hold the lock.
    */
   *notify(n: number = 1): Step<void> {
-    if (typeof n !== "number") {
-      throw new TypeError(
-        `Cannot notify the condition: 'n' must be a number, received ${typeof n}`,
-      );
-    }
-    if (!Number.isInteger(n) || n < 0) {
-      throw new RangeError(
-        `Cannot notify the condition: 'n' must be a non-negative integer, received ${n}`,
-      );
-    }
+    checkNotifyCount(n);
     yield* this.#notify(n);
   }
 

@@ -396,16 +396,7 @@ export class Condition {
    * ```
    */
   notify(n: number = 1): void {
-    if (typeof n !== "number") {
-      throw new TypeError(
-        `Cannot notify the condition: 'n' must be a number, received ${typeof n}`,
-      );
-    }
-    if (!Number.isInteger(n) || n < 0) {
-      throw new RangeError(
-        `Cannot notify the condition: 'n' must be a non-negative integer, received ${n}`,
-      );
-    }
+    checkNotifyCount(n);
     this.#notify(n);
   }
 
@@ -485,3 +476,18 @@ function describe(value: unknown): string {
 }
 
 registerClass(TAG.Condition, Condition, Condition.from);
+
+/**
+ * Throws the errors `notify(n)` documents for a bad `n` (shared with the explorer's simulated
+ * Condition, `src/explore/_sim.ts`).
+ */
+export function checkNotifyCount(n: unknown): void {
+  if (typeof n !== "number") {
+    throw new TypeError(`Cannot notify the condition: 'n' must be a number, received ${typeof n}`);
+  }
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RangeError(
+      `Cannot notify the condition: 'n' must be a non-negative integer, received ${n}`,
+    );
+  }
+}
