@@ -87,12 +87,17 @@ export const MEMORY_WATCH_MS = 50;
 /** The `code` of the error that tells a worker ran out of memory. */
 export const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
 
-const KEYS = [
-  "maxOldGenerationSizeMb",
-  "maxYoungGenerationSizeMb",
-  "codeRangeSizeMb",
-  "stackSizeMb",
-] as const;
+/** Each limit's smallest accepted value (MB; 0: any positive number) and, if above 0, why. */
+const MINIMUM: Readonly<Record<keyof ResourceLimits, readonly [number, string]>> = {
+  maxOldGenerationSizeMb: [
+    MIN_OLD_GENERATION_MB,
+    "a smaller heap can abort the whole program while the worker starts",
+  ],
+  maxYoungGenerationSizeMb: [0, ""],
+  codeRangeSizeMb: [0, ""],
+  stackSizeMb: [MIN_STACK_MB, "1 MB can abort the whole program on deep recursion"],
+};
+const KEYS = Object.keys(MINIMUM) as (keyof ResourceLimits)[];
 
 /**
  * Validates a `resourceLimits` option and returns a copy with only its set keys.
@@ -132,20 +137,12 @@ export function resourceLimitsOf(what: string, value: unknown): ResourceLimits |
         }`,
       );
     }
-    const min = key === "maxOldGenerationSizeMb"
-      ? MIN_OLD_GENERATION_MB
-      : key === "stackSizeMb"
-      ? MIN_STACK_MB
-      : 0;
+    const [min, why] = MINIMUM[key];
     if (!Number.isFinite(n) || !(n >= min) || n === 0) {
       throw new RangeError(
         `Cannot ${what}: 'resourceLimits.${key}' must be ${
-          key === "maxOldGenerationSizeMb"
-            ? `a finite number of at least ${min} (MB; a smaller heap can abort the whole program ` +
-              "while the worker starts)"
-            : key === "stackSizeMb"
-            ? `a finite number of at least ${min} (MB; 1 MB can abort the whole program on deep ` +
-              "recursion)"
+          min > 0
+            ? `a finite number of at least ${min} (MB; ${why})`
             : "a positive finite number (MB)"
         }, received ${n}`,
       );
