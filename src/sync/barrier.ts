@@ -14,7 +14,8 @@ import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from 
 
 let reviving: Int32Array | undefined;
 
-const WAIT = "wait at the barrier";
+/** What a barrier's waits say they were doing, in errors (shared with the explorer). */
+export const WAIT = "wait at the barrier";
 
 /**
  * Options of a {@linkcode Barrier}: what this object does, not what its clones do.
@@ -213,11 +214,11 @@ export class Barrier {
     const deadline = deadlineOf(WAIT, opts);
     const signal = opts.signal;
     const ticket = await runAsync(G.arrive(ASYNC, this.#b, this.#parties, deadline), signal);
-    if (ticket < 0) throw this.#failure(ticket, opts);
+    if (ticket < 0) throw waitError(ticket, opts);
     const index = ticket % K.TICKET_GEN;
     if (index === this.#parties - 1) return this.#complete(ticket, index);
     const result = await runAsync(G.awaitRelease(ASYNC, this.#b, ticket, deadline), signal);
-    if (result !== K.RELEASED) throw this.#failure(result, opts);
+    if (result !== K.RELEASED) throw waitError(result, opts);
     return index;
   }
 
@@ -246,11 +247,11 @@ export class Barrier {
     const opts = this.#options(options);
     const deadline = deadlineOf(WAIT, opts);
     const ticket = K.arrive(REAL, this.#b, this.#parties, deadline);
-    if (ticket < 0) throw this.#failure(ticket, opts);
+    if (ticket < 0) throw waitError(ticket, opts);
     const index = ticket % K.TICKET_GEN;
     if (index === this.#parties - 1) return this.#complete(ticket, index);
     const result = K.awaitRelease(REAL, this.#b, ticket, deadline);
-    if (result !== K.RELEASED) throw this.#failure(result, opts);
+    if (result !== K.RELEASED) throw waitError(result, opts);
     return index;
   }
 
@@ -374,18 +375,23 @@ export class Barrier {
     if (result !== K.RELEASED) throw new BrokenBarrierError();
     return index;
   }
-
-  #failure(code: number, options: WaitOptions): unknown {
-    if (options.signal?.aborted) return options.signal.reason;
-    if (code === K.TIMED_OUT_ENTERING) return waitFailure(WAIT, options);
-    if (code === K.TIMED_OUT) {
-      return new BrokenBarrierError(
-        `Barrier broken: this party timed out after ${options.timeout} ms`,
-        { cause: waitFailure(WAIT, options) },
-      );
-    }
-    return new BrokenBarrierError();
-  }
 }
 
 registerClass(TAG.Barrier, Barrier, Barrier.from);
+
+/**
+ * The error of a failed wait, from the kernel's status: `signal.reason` if the signal aborted, a
+ * `TimeoutError` if this party timed out before it entered, else a {@linkcode BrokenBarrierError}
+ * (shared with the explorer's `src/explore/sim/barrier.ts`).
+ */
+export function waitError(code: number, options: WaitOptions | undefined): unknown {
+  if (options?.signal?.aborted) return options.signal.reason;
+  if (code === K.TIMED_OUT_ENTERING) return waitFailure(WAIT, options);
+  if (code === K.TIMED_OUT) {
+    return new BrokenBarrierError(
+      `Barrier broken: this party timed out after ${options?.timeout} ms`,
+      { cause: waitFailure(WAIT, options) },
+    );
+  }
+  return new BrokenBarrierError();
+}

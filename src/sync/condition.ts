@@ -20,14 +20,16 @@ import { RLock } from "./rlock.ts";
 
 let reviving: Int32Array | undefined;
 
-const WAIT = "wait on the condition";
+/** What a condition's waits say they were doing, in errors (shared with the explorer). */
+export const WAIT = "wait on the condition";
 
 function wordsOf(lock: Lock | RLock): Int32Array {
   const bytes = lock instanceof RLock ? KR.BYTES : KL.BYTES;
   return new Int32Array(lock.buffer, lock.byteOffset, bytes / 4);
 }
 
-function checkPredicate(what: string, predicate: unknown): void {
+/** Throws the `TypeError` of a `waitFor` whose predicate is not a function (shared with the explorer). */
+export function checkPredicate(what: string, predicate: unknown): void {
   if (typeof predicate !== "function") {
     throw new TypeError(
       `Cannot ${what}: 'predicate' must be a function, received ${typeof predicate}`,
@@ -37,6 +39,26 @@ function checkPredicate(what: string, predicate: unknown): void {
 
 function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && error.name === "TimeoutError";
+}
+
+/**
+ * Turns a wait's kernel status into true (notified), false (timed out) or the error it documents
+ * (shared with the explorer's `src/explore/sim/condition.ts`).
+ */
+export function waitStatus(status: number, reentrant: boolean): boolean {
+  if (status === K.OK) return true;
+  if (status === K.TIMED_OUT) return false;
+  if (status === K.NOT_OWNER) throw notOwnerError("wait on", reentrant);
+  throw new RangeError(`Cannot ${WAIT}: ${K.MAX_WAITERS} waits are already pending`);
+}
+
+/** The error of a wait or notify by a caller that does not hold the lock (shared with the explorer). */
+export function notOwnerError(what: string, reentrant: boolean): RuntimeError {
+  return new RuntimeError(
+    reentrant
+      ? `Cannot ${what} a condition whose RLock the caller does not hold`
+      : `Cannot ${what} a condition whose Lock is not held`,
+  );
 }
 
 /**
@@ -277,9 +299,8 @@ export class Condition {
    */
   waitSync(options?: SyncWaitOptions): void {
     const deadline = deadlineOf(WAIT, options);
-    if (!this.#check(K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline))) {
-      throw waitFailure(WAIT, options);
-    }
+    const status = K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline);
+    if (!waitStatus(status, this.#reentrant)) throw waitFailure(WAIT, options);
   }
 
   /**
@@ -368,7 +389,7 @@ export class Condition {
     let result = predicate();
     while (!result) {
       const status = K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline);
-      const notified = this.#check(status);
+      const notified = waitStatus(status, this.#reentrant);
       result = predicate();
       if (!notified && !result) throw waitFailure(WAIT, options);
     }
@@ -430,34 +451,20 @@ export class Condition {
 
   #notify(n: number): void {
     const k = K.notify(REAL, this.#c, this.#lk, this.#reentrant, agentId(), n);
-    if (k < 0) throw this.#notOwner("notify");
-  }
-
-  /** Turns a kernel status into true (notified), false (timed out) or an error. */
-  #check(status: number): boolean {
-    if (status === K.OK) return true;
-    if (status === K.TIMED_OUT) return false;
-    if (status === K.NOT_OWNER) throw this.#notOwner("wait on");
-    throw new RangeError(`Cannot ${WAIT}: ${K.MAX_WAITERS} waits are already pending`);
+    if (k < 0) throw notOwnerError("notify", this.#reentrant);
   }
 
   #checkOwner(what: string): void {
-    if (!K.owns(REAL, this.#lk, this.#reentrant, agentId())) throw this.#notOwner(what);
-  }
-
-  #notOwner(what: string): RuntimeError {
-    return new RuntimeError(
-      this.#reentrant
-        ? `Cannot ${what} a condition whose RLock the caller does not hold`
-        : `Cannot ${what} a condition whose Lock is not held`,
-    );
+    if (!K.owns(REAL, this.#lk, this.#reentrant, agentId())) {
+      throw notOwnerError(what, this.#reentrant);
+    }
   }
 
   /** The async wait: true if notified, false if timed out or aborted; the lock is held again. */
   async #wait(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const me = agentId();
     const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me);
-    this.#check(ticket.status);
+    waitStatus(ticket.status, this.#reentrant);
     let notified = false;
     try {
       notified = await runAsync(G.sleep(ASYNC, this.#c, ticket.seq, deadline), signal);
@@ -479,7 +486,7 @@ registerClass(TAG.Condition, Condition, Condition.from);
 
 /**
  * Throws the errors `notify(n)` documents for a bad `n` (shared with the explorer's simulated
- * Condition, `src/explore/_sim.ts`).
+ * Condition, `src/explore/sim/condition.ts`).
  */
 export function checkNotifyCount(n: unknown): void {
   if (typeof n !== "number") {

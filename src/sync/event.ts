@@ -13,6 +13,9 @@ import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from 
 
 let reviving: Int32Array | undefined;
 
+/** What `Event`'s waits say they were doing, in errors (shared with `src/explore/sim/event.ts`). */
+export const WAIT = "wait for the event";
+
 /**
  * A flag, initially down, that any thread can raise (`set`), lower (`clear`) and wait for.
  *
@@ -166,12 +169,12 @@ export class Event {
    * ```
    */
   async wait(options?: WaitOptions): Promise<void> {
-    const deadline = deadlineOf("wait for the event", options);
+    const deadline = deadlineOf(WAIT, options);
     if (
       !K.isSet(REAL, this.#e) &&
       !await runAsync(G.wait(ASYNC, this.#e, deadline), options?.signal)
     ) {
-      throw waitFailure("wait for the event", options);
+      throw waitFailure(WAIT, options);
     }
   }
 
@@ -193,8 +196,8 @@ export class Event {
    * ```
    */
   waitSync(options?: SyncWaitOptions): void {
-    if (!K.wait(REAL, this.#e, deadlineOf("wait for the event", options))) {
-      throw waitFailure("wait for the event", options);
+    if (!K.wait(REAL, this.#e, deadlineOf(WAIT, options))) {
+      throw waitFailure(WAIT, options);
     }
   }
 }

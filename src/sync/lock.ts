@@ -15,6 +15,14 @@ import { HoldGuard } from "./_guard.ts";
 
 let reviving: Int32Array | undefined;
 
+/** What `Lock`'s acquires say they were doing, in errors (shared with `src/explore/sim/lock.ts`). */
+export const ACQUIRE = "acquire the lock";
+
+/** The error of a release of an unlocked lock (shared with `src/explore/sim/lock.ts`). */
+export function releaseError(): RuntimeError {
+  return new RuntimeError("Cannot release an unlocked lock");
+}
+
 /**
  * A non-reentrant mutual-exclusion lock that works across the main thread and any number of
  * workers.
@@ -117,12 +125,12 @@ export class Lock {
    * ```
    */
   async acquire(options?: WaitOptions): Promise<Disposable> {
-    const deadline = deadlineOf("acquire the lock", options);
+    const deadline = deadlineOf(ACQUIRE, options);
     if (
       !K.tryAcquire(REAL, this.#s) &&
       !await runAsync(G.acquire(ASYNC, this.#s, deadline), options?.signal)
     ) {
-      throw waitFailure("acquire the lock", options);
+      throw waitFailure(ACQUIRE, options);
     }
     return new HoldGuard(this);
   }
@@ -148,13 +156,13 @@ export class Lock {
    * ```
    */
   acquireSync(options?: SyncWaitOptions): Disposable {
-    const deadline = deadlineOf("acquire the lock", options);
+    const deadline = deadlineOf(ACQUIRE, options);
     // Allocate before taking the lock: a garbage collection that the allocation may trigger then
     // never runs inside the critical section, stalling every other thread that waits for it.
     const guard = new HoldGuard(this);
     // The inlinable fast path first: ~10% of an uncontended acquire/release (bench/seam_bench.ts).
     if (!K.tryAcquire(REAL, this.#s) && !K.acquire(REAL, this.#s, deadline)) {
-      throw waitFailure("acquire the lock", options);
+      throw waitFailure(ACQUIRE, options);
     }
     return guard;
   }
@@ -196,7 +204,7 @@ export class Lock {
    * ```
    */
   release(): void {
-    if (!K.release(REAL, this.#s)) throw new RuntimeError("Cannot release an unlocked lock");
+    if (!K.release(REAL, this.#s)) throw releaseError();
   }
 
   /**

@@ -20,6 +20,21 @@ const RELEASED = 0;
 
 let reviving: Int32Array | undefined;
 
+/** What `RLock`'s acquires say they were doing, in errors (shared with `src/explore/sim/rlock.ts`). */
+export const ACQUIRE = "acquire the RLock";
+
+/**
+ * The error of a failed release, from the kernel's status NOT_HELD or NOT_OWNER (shared with
+ * `src/explore/sim/rlock.ts`).
+ */
+export function releaseError(status: number): RuntimeError {
+  return new RuntimeError(
+    status === K.NOT_HELD
+      ? "Cannot release an unlocked RLock"
+      : "Cannot release an RLock held by another agent",
+  );
+}
+
 /**
  * A reentrant lock: the agent (main thread or worker) that holds it may acquire it again, and must
  * release it as many times as it acquired it.
@@ -128,13 +143,13 @@ export class RLock {
    * ```
    */
   async acquire(options?: WaitOptions): Promise<Disposable> {
-    const deadline = deadlineOf("acquire the RLock", options);
+    const deadline = deadlineOf(ACQUIRE, options);
     const me = agentId();
     if (
       !K.tryAcquire(REAL, this.#s, me) &&
       !await runAsync(G.acquire(ASYNC, this.#s, me, deadline), options?.signal)
     ) {
-      throw waitFailure("acquire the RLock", options);
+      throw waitFailure(ACQUIRE, options);
     }
     return new HoldGuard(this);
   }
@@ -158,8 +173,8 @@ export class RLock {
    * ```
    */
   acquireSync(options?: SyncWaitOptions): Disposable {
-    if (!K.acquire(REAL, this.#s, agentId(), deadlineOf("acquire the RLock", options))) {
-      throw waitFailure("acquire the RLock", options);
+    if (!K.acquire(REAL, this.#s, agentId(), deadlineOf(ACQUIRE, options))) {
+      throw waitFailure(ACQUIRE, options);
     }
     return new HoldGuard(this);
   }
@@ -208,11 +223,7 @@ export class RLock {
    */
   release(): void {
     const status = K.release(REAL, this.#s, agentId());
-    if (status === RELEASED) return;
-    if (status === K.NOT_HELD) throw new RuntimeError("Cannot release an unlocked RLock");
-    if (status === K.NOT_OWNER) {
-      throw new RuntimeError("Cannot release an RLock held by another agent");
-    }
+    if (status !== RELEASED) throw releaseError(status);
   }
 
   /**

@@ -36,6 +36,36 @@ function checkCount(what: string, name: string, value: unknown, min: number): nu
   return value;
 }
 
+/** What the acquires of a semaphore say they were doing, in errors (shared with the explorer). */
+export const ACQUIRE = "acquire the semaphore";
+
+/** What `release` says it was doing, in errors. */
+function releaseWhat(bounded: boolean): string {
+  return `release ${bounded ? "bounded semaphore" : "semaphore"}`;
+}
+
+/**
+ * Throws the errors `release(n)` documents for a bad `n` (shared with the explorer's
+ * `src/explore/sim/semaphore.ts`).
+ */
+export function checkReleaseCount(bounded: boolean, n: unknown): void {
+  checkCount(releaseWhat(bounded), "n", n, 1);
+}
+
+/**
+ * The error of a release the kernel refused (OVER_BOUND): `bound` is a bounded semaphore's initial
+ * value, `undefined` for a plain semaphore (shared with `src/explore/sim/semaphore.ts`).
+ */
+export function releaseError(n: number, bound: number | undefined): Error {
+  if (bound !== undefined) {
+    const what = releaseWhat(true);
+    return new RuntimeError(
+      `Cannot ${what}: releasing ${n} would raise its value above its initial value ${bound}`,
+    );
+  }
+  return new RangeError(`Cannot ${releaseWhat(false)}: its value would exceed ${K.MAX_VALUE}`);
+}
+
 /**
  * A counter of permits: `acquire` takes one, waiting while there are none; `release(n)` gives `n`
  * back. Works across the main thread and any number of workers.
@@ -166,12 +196,12 @@ export class Semaphore {
    * ```
    */
   async acquire(options?: WaitOptions): Promise<Disposable> {
-    const deadline = deadlineOf("acquire the semaphore", options);
+    const deadline = deadlineOf(ACQUIRE, options);
     if (
       !K.tryAcquire(REAL, this.#s) &&
       !await runAsync(G.acquire(ASYNC, this.#s, deadline), options?.signal)
     ) {
-      throw waitFailure("acquire the semaphore", options);
+      throw waitFailure(ACQUIRE, options);
     }
     return new HoldGuard(this);
   }
@@ -197,8 +227,8 @@ export class Semaphore {
    * ```
    */
   acquireSync(options?: SyncWaitOptions): Disposable {
-    if (!K.acquire(REAL, this.#s, deadlineOf("acquire the semaphore", options))) {
-      throw waitFailure("acquire the semaphore", options);
+    if (!K.acquire(REAL, this.#s, deadlineOf(ACQUIRE, options))) {
+      throw waitFailure(ACQUIRE, options);
     }
     return new HoldGuard(this);
   }
@@ -244,20 +274,9 @@ export class Semaphore {
    * ```
    */
   release(n: number = 1): void {
-    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkCount(this.#what(), "n", n, 1);
+    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkReleaseCount(this.#bounded, n);
     if (K.release(REAL, this.#s, n) === RELEASED) return;
-    if (this.#bounded) {
-      throw new RuntimeError(
-        `Cannot ${this.#what()}: releasing ${n} would raise its value above its initial value ${
-          K.bound(REAL, this.#s)
-        }`,
-      );
-    }
-    throw new RangeError(`Cannot ${this.#what()}: its value would exceed ${K.MAX_VALUE}`);
-  }
-
-  #what(): string {
-    return `release ${this.#bounded ? "bounded semaphore" : "semaphore"}`;
+    throw releaseError(n, this.#bounded ? K.bound(REAL, this.#s) : undefined);
   }
 
   /**
