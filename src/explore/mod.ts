@@ -98,22 +98,17 @@ import { Diverged, pct, prng, randomWalk, replayChooser, scheduleChooser } from 
 import type { Ready, Scenario } from "./_scenario.ts";
 import { decodeToken, ExplorationFailure } from "./_trace.ts";
 
-export {
-  agentOf,
-  sim,
-  SimArray,
-  SimBarrier,
-  type SimBarrierWaitOptions,
-  SimCondition,
-  SimEvent,
-  SimLock,
-  SimRLock,
-  SimSemaphore,
-  SimSharedArray,
-  SimValue,
-  type SimWaitOptions,
-  type Step,
-} from "./_sim.ts";
+export { sim } from "./sim/sim.ts";
+export { agentOf, type SimWaitOptions, type Step } from "./sim/_common.ts";
+export { SimArray } from "./sim/memory.ts";
+export { SimLock } from "./sim/lock.ts";
+export { SimRLock } from "./sim/rlock.ts";
+export { SimSemaphore } from "./sim/semaphore.ts";
+export { SimEvent } from "./sim/event.ts";
+export { SimCondition } from "./sim/condition.ts";
+export { SimBarrier, type SimBarrierWaitOptions } from "./sim/barrier.ts";
+export { SimValue } from "./sim/value.ts";
+export { SimSharedArray } from "./sim/array.ts";
 export type { Reset, Scenario, ThreadBody } from "./_scenario.ts";
 export {
   ExplorationFailure,

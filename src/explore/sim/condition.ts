@@ -1,0 +1,175 @@
+/**
+ * `SimCondition`: a `Condition` under the explorer.
+ *
+ * @module
+ */
+import * as K from "../../kernel/condition.ts";
+import * as KLock from "../../kernel/lock.ts";
+import * as KRLock from "../../kernel/rlock.ts";
+import * as G from "../../kernel_gen/condition.ts";
+import {
+  checkNotifyCount,
+  checkPredicate,
+  Condition,
+  notOwnerError,
+  WAIT,
+  waitStatus,
+} from "../../sync/condition.ts";
+import { RLock } from "../../sync/rlock.ts";
+import { deadlineOf } from "../../options.ts";
+import { SIM } from "../_engine.ts";
+import { registerLayout, wordLayout } from "../_scenario.ts";
+import {
+  abortably,
+  failed,
+  isGenerator,
+  me,
+  type SimWaitOptions,
+  type Step,
+  words,
+  wrapperOf,
+} from "./_common.ts";
+import { SimLock } from "./lock.ts";
+import { SimRLock } from "./rlock.ts";
+
+/**
+ * A {@linkcode Condition} under the explorer: the condition kernel with the glue of `waitSync`,
+ * `waitForSync`, `notify` and `notifyAll`, over a {@linkcode SimLock} or {@linkcode SimRLock} of its
+ * lock. A `waitFor` predicate may be a plain function or a generator function (to read shared state
+ * with `sim(...)` steps).
+ *
+ * @example
+ * ```ts
+ * import { Condition, Lock } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * type S = { cond: Condition; box: Int32Array };
+ * const report = explore({
+ *   setup: (): S => ({ cond: new Condition(new Lock()), box: new Int32Array(new SharedArrayBuffer(4)) }),
+ *   threads: [
+ *     function* consumer({ cond, box }: S) {
+ *       const c = sim(cond);
+ *       yield* c.acquire();
+ *       yield* c.waitFor(function* () { return (yield* sim(box).load(0)) === 1; });
+ *       yield* c.release();
+ *     },
+ *     function* producer({ cond, box }: S) {
+ *       const c = sim(cond);
+ *       yield* c.acquire();
+ *       yield* sim(box).store(0, 1);
+ *       yield* c.notify();
+ *       yield* c.release();
+ *     },
+ *   ],
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
+export class SimCondition {
+  readonly #c: Int32Array;
+  readonly #lk: Int32Array;
+  readonly #reentrant: boolean;
+  readonly #lock: SimLock | SimRLock;
+
+  /** Wraps `condition` (normally through {@linkcode sim}). */
+  constructor(condition: Condition) {
+    const lock = condition.lock;
+    this.#c = words(condition, K.BYTES);
+    this.#reentrant = lock instanceof RLock;
+    this.#lk = words(lock, this.#reentrant ? KRLock.BYTES : KLock.BYTES);
+    this.#lock = lock instanceof RLock
+      ? wrapperOf(lock, (l) => new SimRLock(l))
+      : wrapperOf(lock, (l) => new SimLock(l));
+  }
+
+  /** Takes the condition's lock (see {@linkcode SimLock.acquire}). */
+  *acquire(options?: SimWaitOptions): Step<void> {
+    yield* this.#lock.acquire(options);
+  }
+
+  /** Releases the condition's lock. */
+  *release(): Step<void> {
+    yield* this.#lock.release();
+  }
+
+  /**
+   * Releases the lock, sleeps until notified, and takes the lock again (as `waitSync`).
+   *
+   * @throws {RuntimeError} if this thread does not hold the lock.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first (the lock is held
+   * again).
+   */
+  *wait(options?: SimWaitOptions): Step<void> {
+    const deadline = deadlineOf(WAIT, options);
+    if (!(yield* this.#wait(deadline, options))) throw failed(WAIT, options);
+  }
+
+  /** One wait: `waitSync`'s kernel call, or the async path's begin/sleep/end when abortable. */
+  *#wait(deadline: number, options: SimWaitOptions | undefined): Step<boolean> {
+    const id = me();
+    const reentrant = this.#reentrant;
+    if (!options?.abortable) {
+      return waitStatus(
+        yield* G.wait(SIM, this.#c, this.#lk, reentrant, id, deadline),
+        reentrant,
+      );
+    }
+    const ticket = yield* G.begin(SIM, this.#c, this.#lk, reentrant, id);
+    waitStatus(ticket.status, reentrant);
+    const notified = yield* abortably(G.sleep(SIM, this.#c, ticket.seq, deadline), options);
+    // Without the signal: the lock must be held again even after an abort.
+    yield* G.end(SIM, this.#lk, reentrant, id, ticket.saved);
+    return notified;
+  }
+
+  /**
+   * Waits until `predicate` is truthy (checked first, then after every wake-up), as
+   * `waitForSync`; returns its last value.
+   *
+   * @throws {RuntimeError} if this thread does not hold the lock.
+   * @throws {DOMException} named `TimeoutError` if the timeout fires while the predicate is falsy.
+   */
+  *waitFor<T>(
+    predicate: () => T | Generator<unknown, T, unknown>,
+    options?: SimWaitOptions,
+  ): Step<T> {
+    checkPredicate(WAIT, predicate);
+    const deadline = deadlineOf(WAIT, options);
+    if (!(yield* G.owns(SIM, this.#lk, this.#reentrant, me()))) {
+      throw notOwnerError(WAIT, this.#reentrant);
+    }
+    const test = function* (): Step<T> {
+      const r = predicate();
+      return isGenerator(r) ? yield* r as Generator<unknown, T, unknown> : r as T;
+    };
+    let result = yield* test();
+    while (!result) {
+      const notified = yield* this.#wait(deadline, options);
+      result = yield* test();
+      if (!notified && !result) throw failed(WAIT, options);
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` waiters. Call with the lock held.
+   *
+   * @throws {RuntimeError} if this thread does not hold the lock.
+   */
+  *notify(n: number = 1): Step<void> {
+    checkNotifyCount(n);
+    yield* this.#notify(n);
+  }
+
+  /** Wakes every waiter. Call with the lock held. */
+  *notifyAll(): Step<void> {
+    yield* this.#notify(Infinity);
+  }
+
+  *#notify(n: number): Step<void> {
+    const k = yield* G.notify(SIM, this.#c, this.#lk, this.#reentrant, me(), n);
+    if (k < 0) throw notOwnerError("notify", this.#reentrant);
+  }
+}
+registerLayout(Condition, () => wordLayout(K.FIELDS, K.BYTES));

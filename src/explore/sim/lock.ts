@@ -1,0 +1,82 @@
+/**
+ * `SimLock`: a `Lock` under the explorer.
+ *
+ * @module
+ */
+import * as K from "../../kernel/lock.ts";
+import * as G from "../../kernel_gen/lock.ts";
+import { ACQUIRE, Lock, releaseError } from "../../sync/lock.ts";
+import { SIM } from "../_engine.ts";
+import { registerLayout, wordLayout } from "../_scenario.ts";
+import { type SimWaitOptions, type Step, waitOrThrow, words } from "./_common.ts";
+
+/**
+ * A {@linkcode Lock} under the explorer: `Lock`'s own kernel (`src/kernel/lock.ts`, derived) with
+ * the blocking glue of `acquireSync`/`release`.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ lock: new Lock(), inside: new Int32Array(new SharedArrayBuffer(4)) }),
+ *   threads: [0, 1].map(() =>
+ *     function* worker({ lock, inside }: { lock: Lock; inside: Int32Array }) {
+ *       yield* sim(lock).acquire();
+ *       const n = yield* sim(inside).add(0, 1);
+ *       assert.equal(n, 0, "two threads inside the lock");
+ *       yield* sim(inside).sub(0, 1);
+ *       yield* sim(lock).release();
+ *     }
+ *   ),
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
+export class SimLock {
+  readonly #s: Int32Array;
+
+  /** Wraps `lock` (normally through {@linkcode sim}). */
+  constructor(lock: Lock) {
+    this.#s = words(lock, K.BYTES);
+  }
+
+  /**
+   * Takes the lock, sleeping while it is held (as `acquireSync`, or as `acquire({ signal })` when
+   * `abortable`).
+   *
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first, `AbortError` if
+   * the signal of an `abortable` call fires.
+   */
+  *acquire(options?: SimWaitOptions): Step<void> {
+    const s = this.#s;
+    yield* waitOrThrow(
+      ACQUIRE,
+      options,
+      () => G.tryAcquire(SIM, s),
+      (deadline) => G.acquire(SIM, s, deadline),
+    );
+  }
+
+  /** Takes the lock if it is free; returns whether it did. */
+  *tryAcquire(): Step<boolean> {
+    return yield* G.tryAcquire(SIM, this.#s);
+  }
+
+  /**
+   * Releases the lock and wakes one sleeper.
+   *
+   * @throws {RuntimeError} if the lock is not held.
+   */
+  *release(): Step<void> {
+    if (!(yield* G.release(SIM, this.#s))) throw releaseError();
+  }
+
+  /** Whether any thread holds the lock. */
+  *locked(): Step<boolean> {
+    return yield* G.locked(SIM, this.#s);
+  }
+}
+registerLayout(Lock, () => wordLayout(K.FIELDS, K.BYTES));
