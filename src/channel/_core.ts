@@ -1,8 +1,9 @@
 /**
  * The machinery shared by `Queue`, `JoinableQueue`, `SimpleQueue` and `Pipe` connections: a queue
- * region (kernel in `src/kernel/queue.ts`), its heap, record encoding (`_codec.ts`), and the
- * put/get algorithms in blocking, async and non-waiting forms. The public classes are thin shells
- * around a {@linkcode Channel}.
+ * region (kernel in `src/kernel/queue.ts`), record encoding (`_codec.ts`), and the put/get
+ * algorithms in blocking, async and non-waiting forms over the ring, falling back to the lane in
+ * the heap (`_lane.ts`). The public classes are thin shells around a {@linkcode Channel}; their
+ * options and validation are in `_options.ts`.
  *
  * @module
  */
@@ -12,21 +13,12 @@ import { allocate, attach, TAG } from "../_region.ts";
 import * as K from "../kernel/queue.ts";
 import * as G from "../kernel_gen/queue.ts";
 import * as C from "./_codec.ts";
+import { Lane, laneBytes, NONE } from "./_lane.ts";
 
-/** Default bound of a queue's heap (its large-record and overflow storage): 1 GiB. */
-export const DEFAULT_MAX_BYTES = 2 ** 30;
-/** Smallest heap bound accepted. */
-export const MIN_MAX_BYTES = 4096;
 /** Ring slots of an unbounded queue (and the most any queue gets). */
 export const RING_SLOTS = 1024;
 /** Payload bytes a ring slot holds; longer records go to the lane. */
 export const SLOT_PAYLOAD = K.SLOT_BYTES - K.SLOT_HEADER;
-/** Bytes of a lane record's header (payload length, kind). */
-const LANE_HEADER = 8;
-
-/** What a failed put or get reports (kernel status codes). */
-export type Status = typeof K.EMPTY | typeof K.CLOSED | typeof K.FULL | typeof K.TIMED_OUT;
-
 /**
  * How long a waiting put (`putSync`, `put`) whose record would spill into the lane (the ring is
  * full, or records already sit in the lane) waits for consumers to catch up first, in ms (see
@@ -39,31 +31,21 @@ const RING_WAIT_MS = 1;
 /** #place's status when the record would spill into the lane and the caller did not allow it. */
 const RING_FULL = -100;
 
-/** Returned by the take helpers when the lane turned out to be empty. */
-const NONE: unique symbol = Symbol("none");
-
-/** The shared parts of a queue, as its clone carries them. */
+/**
+ * The shared parts of one queue, as its structured clone carries them: those of a `Queue`, or of one
+ * direction of a `Pipe` (a `Connection`'s `incoming` and `outgoing`).
+ */
 export interface QueueParts {
   /** The queue's region. */
   readonly buffer: SharedArrayBuffer;
   /** Where the region starts. */
   readonly byteOffset: number;
-  /** The growable heap. */
+  /** The queue's growable storage. */
   readonly heap: SharedArrayBuffer;
 }
 
-// A private scratch memory for lane records (encode before copying in, copy out before decoding).
-let scratch: C.Mem = C.memOf(new ArrayBuffer(1024));
-function scratchOf(bytes: number): C.Mem {
-  if (scratch.u8.length < bytes) {
-    let n = scratch.u8.length;
-    while (n < bytes) n *= 2;
-    scratch = C.memOf(new ArrayBuffer(n));
-  }
-  return scratch;
-}
-
-function nextPow2(n: number): number {
+/** The smallest power of two >= `n` (n >= 1). */
+export function nextPow2(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
@@ -79,7 +61,7 @@ export class Channel implements QueueParts {
   readonly maxsize: number;
   readonly laneMax: number;
   readonly #ring: C.Mem;
-  readonly #heap: C.Mem;
+  readonly #lane: Lane;
   readonly #slot0: number;
   readonly #joinable: boolean;
   /** See #consumersIdle. */
@@ -95,9 +77,9 @@ export class Channel implements QueueParts {
     this.laneMax = REAL.load(q, K.LANE_MAX);
     this.S = K.shape(q, slots, this.maxsize);
     this.#ring = C.memOf(this.buffer);
-    this.#heap = C.memOf(heap);
     this.#slot0 = this.byteOffset + K.SLOT0 * 4;
     this.#joinable = this.flavour === K.JOINABLE;
+    this.#lane = new Lane(this.S, heap, this.laneMax, this.#joinable);
   }
 
   /** Creates a queue region and heap. `maxsize` and `maxBytes` are validated by the caller. */
@@ -199,7 +181,7 @@ export class Channel implements QueueParts {
       }
       if (r !== K.FULL) return this.#settle(r);
       const w = await runAsync(
-        G.waitRoom(ASYNC, S, LANE_HEADER + pad8(length), this.laneMax, deadline),
+        G.waitRoom(ASYNC, S, laneBytes(length), this.laneMax, deadline),
         signal,
       );
       if (w !== K.OK) return this.#settle(w);
@@ -227,7 +209,7 @@ export class Channel implements QueueParts {
         continue;
       }
       if (r !== K.FULL || nowait) return this.#settle(r);
-      const w = K.waitRoom(REAL, this.S, LANE_HEADER + pad8(length), this.laneMax, deadline);
+      const w = K.waitRoom(REAL, this.S, laneBytes(length), this.laneMax, deadline);
       if (w !== K.OK) return this.#settle(w);
     }
   }
@@ -274,60 +256,7 @@ export class Channel implements QueueParts {
       if (p === K.CLOSED) return K.CLOSED;
       if (!spill) return RING_FULL; // FULL or LANE
     }
-    return this.#placeInLane(kind, length, payload);
-  }
-
-  #placeInLane(kind: number, length: number, payload: unknown): number {
-    const S = this.S;
-    const bytes = LANE_HEADER + pad8(length);
-    const m = scratchOf(bytes);
-    m.i32[0] = length;
-    m.i32[1] = kind;
-    C.write(m, LANE_HEADER, kind, payload);
-    K.laneLock(REAL, S);
-    let r: number;
-    try {
-      let pos = K.laneReserve(REAL, S, bytes);
-      if (pos === K.FULL && this.#grow(bytes)) pos = K.laneReserve(REAL, S, bytes);
-      if (pos >= 0) {
-        if (this.#joinable) K.addTask(REAL, S);
-        copyIn(this.#heap.u8, pos, m.u8, bytes, this.#capacity());
-        K.laneCommit(REAL, S);
-        r = K.OK;
-      } else {
-        r = pos;
-      }
-    } finally {
-      K.laneUnlock(REAL, S);
-    }
-    if (r === K.OK) K.wakeConsumers(REAL, S);
-    return r;
-  }
-
-  #capacity(): number {
-    return this.heap.byteLength;
-  }
-
-  /**
-   * Grows the heap (holding the lane lock) so that `bytes` more fit; false if its bound forbids.
-   * Live records keep their positions; their bytes move to where the larger capacity maps them.
-   */
-  #grow(bytes: number): boolean {
-    const S = this.S;
-    const cap = this.#capacity();
-    const [tail, used] = K.laneSpan(REAL, S);
-    let next = Math.max(cap * 2, 4096);
-    while (next - used < bytes) next *= 2;
-    if (next > this.laneMax) {
-      if (this.laneMax - used < bytes || cap === this.laneMax) return false;
-      next = this.laneMax;
-    }
-    const live = new Uint8Array(used);
-    copyOut(this.#heap.u8, tail, live, used, cap);
-    this.heap.grow(next);
-    copyIn(this.#heap.u8, tail, live, used, next);
-    K.laneResize(REAL, S, next);
-    return true;
+    return this.#lane.put(kind, length, payload);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -339,7 +268,7 @@ export class Channel implements QueueParts {
       const r = K.tryClaim(REAL, this.S);
       if (r >= 0) return this.#takeSlot(r);
       if (r !== K.LANE) return new StatusBox(r);
-      const v = this.#takeLane();
+      const v = this.#lane.take();
       if (v !== NONE) return v;
     }
   }
@@ -350,7 +279,7 @@ export class Channel implements QueueParts {
       const r = K.claim(REAL, this.S, deadline);
       if (r >= 0) return this.#takeSlot(r);
       if (r !== K.LANE) return new StatusBox(r);
-      const v = this.#takeLane();
+      const v = this.#lane.take();
       if (v !== NONE) return v;
     }
   }
@@ -363,7 +292,7 @@ export class Channel implements QueueParts {
       if (r === K.EMPTY) r = await runAsync(G.claim(ASYNC, S, deadline), signal);
       if (r >= 0) return this.#takeSlot(r);
       if (r !== K.LANE) return new StatusBox(r);
-      const v = this.#takeLane();
+      const v = this.#lane.take();
       if (v !== NONE) return v;
     }
   }
@@ -379,31 +308,6 @@ export class Channel implements QueueParts {
       K.release(REAL, S, p);
     }
     return value;
-  }
-
-  #takeLane(): unknown {
-    const S = this.S;
-    K.laneLock(REAL, S);
-    let m: C.Mem;
-    let kind: number;
-    let length: number;
-    try {
-      const pos = K.lanePop(REAL, S);
-      if (pos < 0) return NONE; // EMPTY, or RING: the ring has records to take first
-
-      const cap = this.#capacity();
-      // Records are 8-aligned and the capacity a power of two, so a header never wraps.
-      const h = (pos & (cap - 1)) >> 2;
-      length = this.#heap.i32[h]!;
-      kind = this.#heap.i32[h + 1]!;
-      m = scratchOf(length);
-      copyOut(this.#heap.u8, pos + LANE_HEADER, m.u8, length, cap);
-      K.laneFree(REAL, S, LANE_HEADER + pad8(length));
-    } finally {
-      K.laneUnlock(REAL, S);
-    }
-    K.taken(REAL, S);
-    return C.read(m, 0, kind, length);
   }
 
   /** Whether a get would not wait now (a record is ready, or the queue is closed). */
@@ -481,7 +385,7 @@ export let encodedPayload: unknown;
 export function encode(what: string, item: unknown, laneMax: number): number {
   const kind = C.encode(what, item);
   const length = C.encodedLength;
-  if (length > SLOT_PAYLOAD && LANE_HEADER + pad8(length) > laneMax) {
+  if (length > SLOT_PAYLOAD && laneBytes(length) > laneMax) {
     throw new RangeError(
       `Cannot ${what}: the item needs ${length} bytes, more than the queue's 'maxBytes' ` +
         `(${laneMax}) allows`,
@@ -490,41 +394,6 @@ export function encode(what: string, item: unknown, laneMax: number): number {
   encodedLength = length;
   encodedPayload = C.encodedPayload;
   return kind;
-}
-
-/** Validates a heap bound option: an integer from 4096 to 2^30, rounded up to a power of two. */
-export function maxBytesOf(what: string, maxBytes: unknown): number {
-  if (maxBytes === undefined) return DEFAULT_MAX_BYTES;
-  if (typeof maxBytes !== "number") {
-    throw new TypeError(`Cannot ${what}: 'maxBytes' must be a number, received ${typeof maxBytes}`);
-  }
-  if (!Number.isInteger(maxBytes) || maxBytes < MIN_MAX_BYTES || maxBytes > DEFAULT_MAX_BYTES) {
-    throw new RangeError(
-      `Cannot ${what}: 'maxBytes' must be an integer from ${MIN_MAX_BYTES} to ${DEFAULT_MAX_BYTES}, ` +
-        `received ${maxBytes}`,
-    );
-  }
-  return nextPow2(maxBytes);
-}
-
-function pad8(n: number): number {
-  return (n + 7) & ~7;
-}
-
-/** Copies `n` bytes of `src` into the heap ring at position `pos` (capacity `cap`). */
-function copyIn(heap: Uint8Array, pos: number, src: Uint8Array, n: number, cap: number): void {
-  const at = pos & (cap - 1);
-  const first = Math.min(n, cap - at);
-  heap.set(src.subarray(0, first), at);
-  if (first < n) heap.set(src.subarray(first, n), 0);
-}
-
-/** Copies `n` bytes from the heap ring at position `pos` (capacity `cap`) into `dst`. */
-function copyOut(heap: Uint8Array, pos: number, dst: Uint8Array, n: number, cap: number): void {
-  const at = pos & (cap - 1);
-  const first = Math.min(n, cap - at);
-  dst.set(heap.subarray(at, at + first), 0);
-  if (first < n) dst.set(heap.subarray(0, n - first), first);
 }
 
 const flavours = new Map<number, (value: unknown) => object>();

@@ -1,7 +1,8 @@
 /**
  * The glue between the public queue classes (`Queue`, `JoinableQueue`, `SimpleQueue`, and the
- * sending side of `Connection`) and their {@linkcode Channel}: validate the options, encode the
- * item, call the channel, and turn a failed status into the error the class documents. Each public
+ * sending side of `Connection`) and their {@linkcode Channel}: validate the wait's options, encode
+ * the item, call the channel, and turn a failed status into the error the class documents (the
+ * constructors' options are validated in `_options.ts`). Each public
  * method is one call into here, so the classes keep only their signatures and docs, except the
  * blocking hot paths (`Queue.putSync`/`getSync`, `SimpleQueue.put`/`getSync`): written out in the
  * classes, they are 4-12% faster worker to worker (paired A/B in one process), since one more call
@@ -12,34 +13,12 @@
 import { QueueClosedError, QueueEmptyError, QueueFullError } from "../errors.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, waitFailure, type WaitOptions } from "../options.ts";
-import { Channel, encode, encodedLength, encodedPayload, maxBytesOf, StatusBox } from "./_core.ts";
-import type { QueueOptions } from "./queue.ts";
+import { type Channel, encode, encodedLength, encodedPayload, StatusBox } from "./_core.ts";
 
 /** What a queue's puts say they were doing, in errors. */
 export const PUT = "put an item on the queue";
 /** What a queue's gets say they were doing, in errors. */
 export const GET = "get an item from the queue";
-
-/** Validates the constructor arguments of a queue and creates its channel. */
-export function createChannel(
-  flavour: number,
-  what: string,
-  maxsize: unknown,
-  options: QueueOptions | undefined,
-): Channel {
-  if (typeof maxsize !== "number") {
-    throw new TypeError(`Cannot ${what}: 'maxsize' must be a number, received ${typeof maxsize}`);
-  }
-  if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) {
-    throw new RangeError(
-      `Cannot ${what}: 'maxsize' must be a non-negative integer, received ${maxsize}`,
-    );
-  }
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`Cannot ${what}: options must be an object, received ${typeof options}`);
-  }
-  return Channel.create(flavour, maxsize, maxBytesOf(what, options?.maxBytes));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Putting

@@ -11,8 +11,11 @@ import { BrokenPipeError, EOFError, RuntimeError } from "../errors.ts";
 import * as P from "../kernel/pipe.ts";
 import * as K from "../kernel/queue.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
-import { Channel, DEFAULT_MAX_BYTES, maxBytesOf, StatusBox } from "./_core.ts";
+import { Channel, type QueueParts as PipeDirection, StatusBox } from "./_core.ts";
 import { tryPutItem } from "./_glue.ts";
+import { checkOptions, DEFAULT_MAX_BYTES, maxBytesOf } from "./_options.ts";
+
+export type { PipeDirection };
 
 /** Options of {@linkcode Pipe}. */
 export interface PipeOptions {
@@ -27,16 +30,6 @@ export interface PipeOptions {
    * @default {1073741824}
    */
   maxBytes?: number;
-}
-
-/** The shared parts of one direction of a pipe, as a connection's clone carries them. */
-export interface PipeDirection {
-  /** The direction's queue region. */
-  readonly buffer: SharedArrayBuffer;
-  /** Where the region starts. */
-  readonly byteOffset: number;
-  /** The direction's growable storage. */
-  readonly heap: SharedArrayBuffer;
 }
 
 /**
@@ -70,9 +63,7 @@ export interface PipeDirection {
  */
 export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connection<T>] {
   const what = "create pipe";
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`Cannot ${what}: options must be an object, received ${typeof options}`);
-  }
+  checkOptions(what, options);
   const duplex = options?.duplex ?? true;
   if (typeof duplex !== "boolean") {
     throw new TypeError(`Cannot ${what}: 'duplex' must be a boolean, received ${typeof duplex}`);

@@ -19,7 +19,6 @@ import {
   StatusBox,
 } from "./_core.ts";
 import {
-  createChannel,
   GET,
   getFailure,
   getItem,
@@ -29,18 +28,9 @@ import {
   putItem,
   putItemNowait,
 } from "./_glue.ts";
+import { createChannel, type QueueOptions } from "./_options.ts";
 
-/** Options of {@linkcode Queue}, {@linkcode JoinableQueue} and {@linkcode SimpleQueue}. */
-export interface QueueOptions {
-  /**
-   * Bound of the queue's storage for large items and for items that overflow the ring, in bytes
-   * (rounded up to a power of two, from 4096 to 2^30). Only address space is reserved up front;
-   * memory is committed as the storage grows. An item larger than this throws a `RangeError` at
-   * `put`; when the storage is full, `put` waits (and `putNowait` throws `QueueFullError`).
-   * @default {1073741824}
-   */
-  maxBytes?: number;
-}
+export type { QueueOptions };
 
 let reviving: Channel | undefined;
 let channelOf: (queue: Queue<unknown>) => Channel;
@@ -210,7 +200,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   putSync(item: T, options?: SyncWaitOptions): void {
-    // Written out, not a call into _glue.ts: see there why.
+    // Written out, not a call into _glue.ts: one call layer less, 4-12% faster (see _glue.ts).
     const deadline = deadlineOf(PUT, options);
     const c = this.#c;
     const r = c.putSync(encode(PUT, item, c.laneMax), encodedLength, encodedPayload, deadline);
@@ -286,7 +276,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * ```
    */
   getSync(options?: SyncWaitOptions): T {
-    // Written out, not a call into _glue.ts: see there why.
+    // Written out, not a call into _glue.ts: one call layer less, 4-12% faster (see _glue.ts).
     const v = this.#c.getSync(deadlineOf(GET, options));
     if (v instanceof StatusBox) throw getFailure(v.status, options);
     return v as T;

@@ -16,8 +16,8 @@ import {
   reviveQueue,
   StatusBox,
 } from "./_core.ts";
-import { createChannel, GET, getFailure, getItem, PUT, putFailure } from "./_glue.ts";
-import type { QueueOptions } from "./queue.ts";
+import { GET, getFailure, getItem, PUT, putFailure } from "./_glue.ts";
+import { createChannel, type QueueOptions } from "./_options.ts";
 
 let reviving: Channel | undefined;
 
@@ -120,7 +120,7 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   put(item: T): void {
-    // Written out, not a call into _glue.ts: see there why.
+    // Written out, not a call into _glue.ts: one call layer less, 4-12% faster (see _glue.ts).
     const c = this.#c;
     const r = c.tryPut(encode(PUT, item, c.laneMax), encodedLength, encodedPayload, true);
     if (r !== K.OK) throw putFailure(r, undefined);
@@ -167,7 +167,7 @@ export class SimpleQueue<T = unknown> {
    * ```
    */
   getSync(options?: SyncWaitOptions): T {
-    // Written out, not a call into _glue.ts: see there why.
+    // Written out, not a call into _glue.ts: one call layer less, 4-12% faster (see _glue.ts).
     const v = this.#c.getSync(deadlineOf(GET, options));
     if (v instanceof StatusBox) throw getFailure(v.status, options);
     return v as T;
