@@ -8,7 +8,12 @@
  * 1. `function name(A: Seam, ...): R` becomes `function* name(A: Seam, ...): KernelGen<R>`;
  * 2. every call `A.op(...)`, and every call whose first argument is `A` (a call to another kernel),
  *    becomes `(yield* A.op(...))` / `(yield* kernel(A, ...))`;
- * 3. the seam type import becomes `import type { GenSeam as Seam, KernelGen }`.
+ * 3. the seam type import becomes `import type { GenSeam as Seam, KernelGen }`;
+ * 4. the JSDoc comments are dropped: the derived file starts with a header naming its kernel, where
+ *    the layout, the state table, the invariant and each function's docs stay, on one first screen.
+ *    Line comments stay, next to the code they explain.
+ *
+ * Kernels listed in {@linkcode NOT_DERIVED} are not derived (see there why).
  *
  * It refuses kernels it cannot derive faithfully: a kernel without a declared return type, or `A`
  * used inside a nested function (a callback could not be suspended).
@@ -24,6 +29,18 @@ import ts from "typescript";
 export const KERNEL_DIR = new URL("../src/kernel/", import.meta.url);
 /** See {@linkcode KERNEL_DIR}. */
 export const DERIVED_DIR = new URL("../src/kernel_gen/", import.meta.url);
+
+/**
+ * Kernels that get no generator form, and why. A derived file exists for the callers that run a
+ * kernel through the async seam (`ASYNC`) or the explorer (`SIM`); these have none.
+ */
+export const NOT_DERIVED: ReadonlyMap<string, string> = new Map([
+  [
+    "pipe.ts",
+    "it neither waits nor calls another kernel, so its generator form would suspend nowhere, and " +
+    "`Connection` calls it through `REAL` only (the pipe's waits are its queues')",
+  ],
+]);
 
 interface Edit {
   pos: number;
@@ -92,8 +109,46 @@ export function deriveKernel(source: string, name: string): string {
   }
   out += source.slice(at);
   return `// Derived from src/kernel/${name} by tools/derive_kernels.ts: do not edit.\n` +
+    `// The generator form of each kernel there, for the async path and the explorer; its layout,\n` +
+    `// state table, invariant and every function's docs are in src/kernel/${name}.\n` +
     `// Regenerate with \`deno task derive\`; tests/tools/derive_kernels_test.ts checks it.\n` +
-    out;
+    withoutJsDoc(out, name);
+}
+
+/**
+ * `source` without its JSDoc comments (`/** ... *\/`); a comment alone on its lines takes its lines
+ * with it. Line comments and plain block comments stay.
+ */
+function withoutJsDoc(source: string, name: string): string {
+  const file = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const ranges = new Map<number, number>();
+  const collect = (node: ts.Node): void => {
+    for (const c of ts.getLeadingCommentRanges(source, node.getFullStart()) ?? []) {
+      const text = source.slice(c.pos, c.end);
+      if (text.startsWith("/**") && text !== "/**/") ranges.set(c.pos, c.end);
+    }
+    ts.forEachChild(node, collect);
+  };
+  collect(file);
+  collect(file.endOfFileToken);
+  let out = "";
+  let at = 0;
+  for (const [pos, end] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    let from = pos;
+    let to = end;
+    const lineStart = source.lastIndexOf("\n", pos - 1) + 1;
+    const lineEnd = source.indexOf("\n", end);
+    if (
+      /^[ \t]*$/.test(source.slice(lineStart, pos)) &&
+      /^[ \t]*$/.test(source.slice(end, lineEnd === -1 ? source.length : lineEnd))
+    ) {
+      from = lineStart;
+      to = lineEnd === -1 ? source.length : lineEnd + 1;
+    }
+    out += source.slice(at, from);
+    at = to;
+  }
+  return out + source.slice(at);
 }
 
 function isKernel(fn: ts.FunctionDeclaration): boolean {
@@ -116,7 +171,9 @@ export async function deriveAll(write: boolean): Promise<string[]> {
   const stale: string[] = [];
   const names: string[] = [];
   for await (const entry of Deno.readDir(KERNEL_DIR)) {
-    if (entry.isFile && entry.name.endsWith(".ts")) names.push(entry.name);
+    if (entry.isFile && entry.name.endsWith(".ts") && !NOT_DERIVED.has(entry.name)) {
+      names.push(entry.name);
+    }
   }
   names.sort();
   for (const name of names) {

@@ -6,14 +6,16 @@
  * Shared layout: Int32Array `s` over the process's latch region ({@linkcode BYTES} bytes).
  * | index | field | written by                                   | meaning                       |
  * | 0     | tag   | the parent, once                             | TAG.ProcessLatch              |
- * | 1     | state | child before it exits, or parent once it saw | RUNNING=0, EXITED=1           |
- * |       |       | the worker end (CAS 0->1, once)              |                               |
+ * | 1     | state | the closer (the child before it exits, or    | RUNNING=0, CLOSING=2 (code    |
+ * |       |       | the parent once it saw the worker end):      | being recorded), EXITED=1     |
+ * |       |       | CAS RUNNING->CLOSING once, then store EXITED |                               |
  * | 2     | code  | whoever won the CAS, before storing EXITED   | the exit code                 |
  * | 3     | seq   | whoever won the CAS, after storing EXITED    | 0, then 1: the word waited on |
  *
  * Transitions: close RUNNING->CLOSING (CAS, the one writer), store code, store state EXITED, add seq,
  * notify all. A second close (the parent after the child already closed it) fails its CAS and
- * changes nothing, so the first recorded code stands.
+ * changes nothing, so the first recorded code stands. Readers take CLOSING for RUNNING: `exitCode`
+ * is null and `join` waits until EXITED.
  *
  * Invariant: a joiner sleeps on `seq` only while it is 0, and the closer bumps `seq` after storing
  * EXITED and before notifying: a joiner either sees EXITED / seq 1, or is asleep when the notify

@@ -33,6 +33,13 @@
  * re-arms only, so they share lines). Slot k's words start at `SLOT0 + k * SLOT_WORDS`; each slot
  * starts on its own cache line.
  *
+ * Invariant, in short (the details follow):
+ * - Only the side whose turn a slot's state names touches its bytes/total/payload; every move but
+ *   `end` is a CAS from the expected state, so nothing leaves DEAD.
+ * - No lost wake-up: each sleeper waits on a word (its slot, `bell`, `free`) with the value it read
+ *   before its check, and every hand-over changes that word before notifying it.
+ * - A slot is reclaimed from its holder only after a probe proved the holder's presence record gone.
+ *
  * Slot states and whose turn it is (only that side touches bytes/total/payload):
  * | value | state       | turn   | meaning                                                      |
  * | 0     | FREE        | nobody | claimable                                                    |

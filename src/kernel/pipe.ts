@@ -12,6 +12,9 @@
  * Transitions: closed 0->1 once (exchange; the caller that sees 0 closes the queues). No waits and
  * no notifies here: waiting happens in the queues, whose close wakes their waiters.
  *
+ * Not derived into `src/kernel_gen/` (see `NOT_DERIVED` in `tools/derive_kernels.ts`): nothing here
+ * waits, so a generator form would suspend nowhere, and `Connection` runs it through `REAL` only.
+ *
  * @module
  */
 import type { Seam } from "../_atomics.ts";

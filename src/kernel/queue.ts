@@ -1,27 +1,8 @@
 /**
  * Queue kernel: the shared-memory algorithm of `Queue`, `JoinableQueue`, `SimpleQueue` and each
- * direction of a `Pipe`: a multi-producer multi-consumer FIFO of serialized records.
- *
- * Two lanes carry records:
- * - the **ring**, a bounded lock-free ring of fixed-size slots after Dmitry Vyukov's bounded MPMC
- *   queue: each slot has a sequence word, so producers and consumers claim slots with one CAS on
- *   their own position word and never wait while holding a claim. Every record that fits a slot
- *   (numbers, short strings, small objects) travels here; one slot is one cache line, so a transfer
- *   moves one line from producer to consumer.
- * - the **lane**, an unbounded byte FIFO under a lock (`lk`, the Lock kernel) in a separate growable
- *   `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is full.
- *   Lane records are only ever touched while holding `lk`, which also orders the heap's growth.
- *
- * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
- * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
- * pop from the lane only when the ring holds nothing at all, reserved or published (`DEQ === ENQ`,
- * checked while holding the lane lock, see {@linkcode lanePop}). So a producer's later item can
- * never be claimed before its earlier one: if the earlier one is in the ring, it was reserved
- * before the later one was appended to the lane, and the lane waits until the ring is drained; if
- * it is in the lane, the later one is behind it in the lane (or in the ring, once the lane was
- * fully claimed). The explorer test tests/channel/queue_explore_test.ts found the need for the
- * check under the lock: a consumer descheduled between its look at the ring and its pop could
- * otherwise take a lane record ahead of ring records its producer put earlier.
+ * direction of a `Pipe`: a multi-producer multi-consumer FIFO of serialized records, carried by a
+ * lock-free ring of fixed-size slots and, for large records and overflow, by a lane under a lock in
+ * a separate growable heap (both described below the invariant).
  *
  * Shared layout: Int32Array `q` over the queue's region (`BYTES + slots * SLOT_BYTES` bytes).
  * | word | field        | written by                        | meaning                               |
@@ -44,6 +25,34 @@
  * | 117  | LANE_CAP     | the grower, under lock            | current heap capacity in bytes        |
  * | 128+ | slots        | see below                         | N slots of SLOT_BYTES (64) bytes      |
  * Each group of hot words sits on its own 64-byte line (ENQ, DEQ, the wake-up pairs, COUNT).
+ *
+ * Invariant, in short (the details follow):
+ * - FIFO: producers use the ring only while the lane is empty; consumers pop the lane only when the
+ *   ring holds nothing, reserved or published (checked under the lane lock `lk`).
+ * - One CAS on ENQ (DEQ) claims a ring position; slot `seq` p / p+1 / p+N: free / full / consumed.
+ * - No lost wake-up: a sleeper sets bit 0 of its event word and re-checks; a signaller seeing bit 0
+ *   notifies all. close sets ENQ's CLOSED bit by CAS; a timed-out wait has claimed nothing to undo.
+ *
+ * Two lanes carry records:
+ * - the **ring**, a bounded lock-free ring of fixed-size slots after Dmitry Vyukov's bounded MPMC
+ *   queue: each slot has a sequence word, so producers and consumers claim slots with one CAS on
+ *   their own position word and never wait while holding a claim. Every record that fits a slot
+ *   (numbers, short strings, small objects) travels here; one slot is one cache line, so a transfer
+ *   moves one line from producer to consumer.
+ * - the **lane**, an unbounded byte FIFO under a lock (`lk`, the Lock kernel) in a separate growable
+ *   `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is full.
+ *   Lane records are only ever touched while holding `lk`, which also orders the heap's growth.
+ *
+ * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
+ * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
+ * pop from the lane only when the ring holds nothing at all, reserved or published (`DEQ === ENQ`,
+ * checked while holding the lane lock, see {@linkcode lanePop}). So a producer's later item can
+ * never be claimed before its earlier one: if the earlier one is in the ring, it was reserved
+ * before the later one was appended to the lane, and the lane waits until the ring is drained; if
+ * it is in the lane, the later one is behind it in the lane (or in the ring, once the lane was
+ * fully claimed). The explorer test tests/channel/queue_explore_test.ts found the need for the
+ * check under the lock: a consumer descheduled between its look at the ring and its pop could
+ * otherwise take a lane record ahead of ring records its producer put earlier.
  *
  * Slot k (byte `4 * SLOT0 + k * 64`): word 0 `seq`, word 1 record header (kind | length << 8),
  * bytes 8..63 the payload. Positions are 31-bit counters (wrapping); for ring position p in slot k:

@@ -1,47 +1,7 @@
 // Derived from src/kernel/barrier.ts by tools/derive_kernels.ts: do not edit.
+// The generator form of each kernel there, for the async path and the explorer; its layout,
+// state table, invariant and every function's docs are in src/kernel/barrier.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
-/**
- * Barrier kernel: the shared-memory algorithm of `Barrier`, where `parties` threads wait for each
- * other, generation after generation (Python's `threading.Barrier` state machine, made lock-free:
- * one word holds the phase, the arrival count and the generation, so each step is one CAS).
- *
- * Shared layout: Int32Array `b` over the barrier's region, 12 bytes (padded to one cache line).
- * | index | field   | written by                | meaning                                      |
- * | 0     | tag     | constructor, once         | TAG.Barrier                                  |
- * | 1     | parties | constructor, once         | threads per generation, 1..32767             |
- * | 2     | state   | every operation (CAS)     | bits 0..1 phase: FILLING=0, BROKEN=1,        |
- * |       |         |                           | RESETTING=2; bits 2..16 count: parties       |
- * |       |         |                           | inside the current generation; bits 17..31   |
- * |       |         |                           | generation, mod 2^15. Waiters sleep on it.   |
- *
- * Transitions (g: generation, c: count, p: parties):
- * - arrive: (g, c, FILLING) with c < p -> (g, c+1, FILLING); the arrival's index is c. While the
- *   generation is full (c === p: its last party runs the action) or a reset drains, arrivals wait
- *   for the next generation. In BROKEN, arrivals fail at once.
- * - complete (the party with index p-1, after its action): (g, p, FILLING) -> (g+1, 0, FILLING),
- *   notify all: every party of g is released. If the action threw: -> BROKEN, notify all.
- * - break (a party times out or is aborted, or `abort()`): (g, c, FILLING|RESETTING) -> (g, c,
- *   BROKEN), notify all.
- * - exit (a party of g that finds BROKEN or RESETTING): c -> c-1; in RESETTING the last one out
- *   (c-1 === 0) starts the next generation: -> (g+1, 0, FILLING), notify all.
- * - reset: c === 0 -> (g+1, 0, FILLING); else FILLING or BROKEN -> RESETTING (same g, c), notify
- *   all: the parties inside exit with BrokenBarrierError, then the barrier is fresh.
- *
- * Invariant: the generation advances only when no party of the current generation still needs to
- * learn its fate: by `complete` (all p parties released at once), or when c === 0 (all exited). So a
- * waiting party of generation g is released exactly when it sees a generation other than g, and
- * broken exactly when it sees g with a phase other than FILLING; it never confuses the two. Each
- * generation hands out indexes 0..p-1 once (one CAS per arrival). The generation wraps after 2^15:
- * a party would have to sleep through 32,768 complete generations of other threads, between two of
- * its own instructions, to be confused.
- * No lost wake-up: a party sleeps only while `state` equals the value it just read, and every
- * transition a sleeper waits for (new generation, BROKEN, RESETTING) is a CAS followed by notify-all.
- * Changes of the count alone notify nobody: no sleeper waits for them (a sleeper that read a
- * stale count gets "not-equal" and reads again).
- * Synchronizes-with: the completer's CAS (after its action) is read by every released party's load.
- *
- * @module
- */
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 
 // The functions below use module-private twins of the exported constants: V8 reads an exported
@@ -57,75 +17,51 @@ const $BROKEN_BARRIER = -1;
 const $TIMED_OUT = -2;
 const $TIMED_OUT_ENTERING = -3;
 
-/** Word index of the number of parties. */
 export const PARTIES: number = $PARTIES;
-/** Word index of the phase, count and generation. */
 export const STATE: number = $STATE;
-/** Bytes the barrier's region needs. */
 export const BYTES = 12;
-/** The name of each word, by index (for traces). */
 export const FIELDS: readonly string[] = ["tag", "parties", "state"];
 
-/** Phase: parties are arriving. */
 export const FILLING: number = $FILLING;
-/** Phase: broken until reset; waits fail. */
 export const BROKEN: number = $BROKEN;
-/** Phase: a reset waits for the parties inside to leave. */
 export const RESETTING: number = $RESETTING;
-/** The largest number of parties. */
 export const MAX_PARTIES = 0x7fff;
 
 const PHASE = 3;
 const COUNT_ONE = 4;
 const GEN_SHIFT = 17;
 const MASK15 = 0x7fff;
-/** Tickets (from {@linkcode arrive}) are `generation * TICKET_GEN + index`. */
 export const TICKET_GEN: number = $TICKET_GEN;
 
-/** A party was released: it returns its index. */
 export const RELEASED: number = $RELEASED;
-/** The barrier is (or was, while waiting) broken or reset. */
 export const BROKEN_BARRIER: number = $BROKEN_BARRIER;
-/** This party's deadline passed while it waited, and it broke the barrier. */
 export const TIMED_OUT: number = $TIMED_OUT;
-/** The deadline passed before this caller could enter a generation (nothing changed). */
 export const TIMED_OUT_ENTERING: number = $TIMED_OUT_ENTERING;
 
-/** The phase of a `state` value. */
 export function phaseOf(v: number): number {
   return v & PHASE;
 }
 
-/** The count of a `state` value. */
 export function countOf(v: number): number {
   return (v >>> 2) & MASK15;
 }
 
-/** The generation of a `state` value. */
 export function generationOf(v: number): number {
   return v >>> GEN_SHIFT;
 }
 
-/** Packs a `state` value (the generation is taken mod 2^15). */
 export function pack(generation: number, count: number, phase: number): number {
   return (((generation & MASK15) << GEN_SHIFT) | (count << 2) | phase) | 0;
 }
 
-/** Writes the number of parties into a fresh region (before it is shared). */
 export function* init(A: Seam, b: Int32Array, parties: number): KernelGen<void> {
   (yield* A.store(b, $PARTIES, parties));
 }
 
-/** The number of parties. */
 export function* parties(A: Seam, b: Int32Array): KernelGen<number> {
   return (yield* A.load(b, $PARTIES));
 }
 
-/**
- * Enters the current generation: returns a ticket (generation * TICKET_GEN + index, >= 0), or
- * BROKEN_BARRIER, or TIMED_OUT_ENTERING. The party with index `p - 1` must then call
- * {@linkcode complete}; every other party calls {@linkcode awaitRelease}.
- */
 export function* arrive(A: Seam, b: Int32Array, p: number, deadline: number): KernelGen<number> {
   for (;;) {
     const v = (yield* A.load(b, $STATE));
@@ -146,7 +82,6 @@ export function* arrive(A: Seam, b: Int32Array, p: number, deadline: number): Ke
   }
 }
 
-/** Leaves a broken or resetting generation; the last one out finishes a reset. */
 function* exit(A: Seam, b: Int32Array): KernelGen<number> {
   let v = (yield* A.load(b, $STATE));
   for (;;) {
@@ -163,7 +98,6 @@ function* exit(A: Seam, b: Int32Array): KernelGen<number> {
   }
 }
 
-/** Breaks generation `g` after this party's deadline passed, unless it was released meanwhile. */
 function* timeOut(A: Seam, b: Int32Array, g: number): KernelGen<number> {
   let v = (yield* A.load(b, $STATE));
   for (;;) {
@@ -179,10 +113,6 @@ function* timeOut(A: Seam, b: Int32Array, g: number): KernelGen<number> {
   }
 }
 
-/**
- * Waits until the generation of `ticket` is released (RELEASED), broken or reset (BROKEN_BARRIER),
- * or `deadline` passes (TIMED_OUT: this party broke the barrier for everyone).
- */
 export function* awaitRelease(A: Seam, b: Int32Array, ticket: number, deadline: number): KernelGen<number> {
   const g = Math.floor(ticket / $TICKET_GEN);
   // Spin briefly: the last party often arrives soon, and a wake-up costs ~40 µs here.
@@ -201,11 +131,6 @@ export function* awaitRelease(A: Seam, b: Int32Array, ticket: number, deadline: 
   }
 }
 
-/**
- * Ends the full generation of `ticket` (the caller is its last party and has run the action):
- * releases everyone (RELEASED), or, if `ok` is false (the action threw), breaks the barrier. Returns
- * BROKEN_BARRIER if the barrier was broken or reset while the action ran, or was broken now.
- */
 export function* complete(A: Seam, b: Int32Array, ticket: number, ok: boolean): KernelGen<number> {
   const g = Math.floor(ticket / $TICKET_GEN);
   let v = (yield* A.load(b, $STATE));
@@ -222,10 +147,6 @@ export function* complete(A: Seam, b: Int32Array, ticket: number, ok: boolean): 
   }
 }
 
-/**
- * A whole wait without an action: returns this party's index (0..p-1), BROKEN_BARRIER, TIMED_OUT
- * or TIMED_OUT_ENTERING.
- */
 export function* wait(A: Seam, b: Int32Array, p: number, deadline: number): KernelGen<number> {
   const ticket = (yield* arrive(A, b, p, deadline));
   if (ticket < 0) return ticket;
@@ -236,7 +157,6 @@ export function* wait(A: Seam, b: Int32Array, p: number, deadline: number): Kern
   return result === $RELEASED ? index : result;
 }
 
-/** Breaks the barrier: parties inside and later arrivals fail until a reset. */
 export function* abort(A: Seam, b: Int32Array): KernelGen<void> {
   let v = (yield* A.load(b, $STATE));
   for (;;) {
@@ -248,10 +168,6 @@ export function* abort(A: Seam, b: Int32Array): KernelGen<void> {
   (yield* A.notify(b, $STATE, Infinity));
 }
 
-/**
- * Returns the barrier to a fresh generation: at once if no party is inside, else once the parties
- * inside (which fail with BROKEN_BARRIER) have left.
- */
 export function* reset(A: Seam, b: Int32Array): KernelGen<void> {
   let v = (yield* A.load(b, $STATE));
   for (;;) {
@@ -271,12 +187,10 @@ export function* reset(A: Seam, b: Int32Array): KernelGen<void> {
   (yield* A.notify(b, $STATE, Infinity));
 }
 
-/** Whether the barrier is broken (until a reset). */
 export function* broken(A: Seam, b: Int32Array): KernelGen<boolean> {
   return phaseOf((yield* A.load(b, $STATE))) === $BROKEN;
 }
 
-/** How many parties wait in the current generation (0 while broken or resetting). */
 export function* nWaiting(A: Seam, b: Int32Array): KernelGen<number> {
   const v = (yield* A.load(b, $STATE));
   return phaseOf(v) === $FILLING ? countOf(v) : 0;

@@ -1,47 +1,7 @@
 // Derived from src/kernel/condition.ts by tools/derive_kernels.ts: do not edit.
+// The generator form of each kernel there, for the async path and the explorer; its layout,
+// state table, invariant and every function's docs are in src/kernel/condition.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
-/**
- * Condition kernel: the shared-memory algorithm of `Condition`, a condition variable bound to a
- * `Lock` or an `RLock` (whose words `lk` it takes as a parameter, with `reentrant` saying which).
- *
- * Shared layout: Int32Array `c` over the condition's region, 12 bytes (padded to one cache line).
- * | index | field   | written by                  | meaning                                        |
- * | 0     | tag     | constructor, once           | TAG.Condition                                  |
- * | 1     | seq     | notify, leave (add)         | sequence number: bumped after issuing tokens;  |
- * |       |         |                             | the word waiters sleep on                      |
- * | 2     | waiters | begin, claim, leave, notify | packed: bits 16..31 registered waiters w,      |
- * |       |         | (CAS)                       | bits 0..15 undelivered wake-up tokens t; t <= w |
- *
- * A waiter *registers* (w+1) while it holds the lock, then releases the lock, sleeps on `seq`, and
- * leaves the wait only by *claiming* a token ((w, t) -> (w-1, t-1)) or by timing out ((w, t) ->
- * (w-1, min(t, w-1))). `notify(n)` (lock held) issues k = min(n, w - t) tokens, one for each
- * registered waiter that has none yet, then bumps `seq` and wakes k sleepers. Exactly k waiters
- * return from the wait as notified (which ones is not specified: a waiter that wakes for another
- * reason may claim a token first; then the one woken for it finds none and sleeps again).
- *
- * Transitions:
- * - begin (lock held): (w, t) -> (w+1, t); read seq; release the lock completely (an RLock's
- *   recursion count is saved).
- * - sleep: spin, then wait(seq, s) while seq === s; on waking read s := seq *before* trying to
- *   claim, so that tokens issued after the claim attempt bump seq past s and the next wait returns
- *   at once. A timed-out (or aborted) waiter leaves instead of claiming: it never eats a token meant
- *   for another waiter, and if tokens remain it bumps seq and wakes one sleeper to take its place.
- * - end: take the lock again without a deadline and restore the saved recursion count, also after a
- *   timeout or an abort, so the caller always returns holding the lock.
- * - notify(n) (lock held): issue k tokens (CAS), bump seq, notify k sleepers on seq.
- *
- * Invariant: t <= w, and t <= the number of registered waiters that are not asleep on `seq`
- * (*active* waiters, which will try to claim before sleeping again). notify keeps it by waking k
- * sleepers for k tokens; a sleeper can only go to sleep while seq is unchanged since it found no
- * token, i.e. while t === 0 (every token issue bumps seq); a leaving waiter that finds tokens wakes
- * a replacement. So a token never waits while every waiter sleeps: no lost wake-up. The sequence
- * counter, not a word that never changes, is what makes "read seq, release the lock, sleep" safe
- * (a notify in between bumps it, so the wait returns at once).
- * Synchronizes-with: notify's token CAS happens before its seq bump, which the waiter reads before
- * its claiming CAS.
- *
- * @module
- */
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 import * as L from "./lock.ts";
 import * as R from "./rlock.ts";
@@ -58,66 +18,43 @@ const $NOT_OWNER = 1;
 const $TIMED_OUT = 2;
 const $TOO_MANY = 3;
 
-/** Word index of the sequence number waiters sleep on. */
 export const SEQ: number = $SEQ;
-/** Word index of the packed waiter and token counts. */
 export const WAITERS: number = $WAITERS;
-/** Bytes the condition's region needs. */
 export const BYTES = 12;
-/** The name of each word, by index (for traces). */
 export const FIELDS: readonly string[] = ["tag", "seq", "waiters"];
 
-/** One registered waiter in the `waiters` word. */
 export const WAITER: number = $WAITER;
-/** Mask of the token count in the `waiters` word. */
 export const TOKENS: number = $TOKENS;
-/** The most waiters one condition can register at a time. */
 export const MAX_WAITERS: number = $MAX_WAITERS;
 
-/** The wait returned notified (or {@linkcode begin} succeeded). */
 export const OK: number = $OK;
-/** The caller does not hold the lock (nothing changed). */
 export const NOT_OWNER: number = $NOT_OWNER;
-/** The deadline passed first (the caller holds the lock again). */
 export const TIMED_OUT: number = $TIMED_OUT;
-/** {@linkcode MAX_WAITERS} waiters already wait (nothing changed). */
 export const TOO_MANY: number = $TOO_MANY;
 
-/** What {@linkcode begin} hands to {@linkcode sleep} and {@linkcode end}. */
 export interface Ticket {
-  /** OK, NOT_OWNER or TOO_MANY. */
   readonly status: number;
-  /** The sequence number read while the lock was still held. */
   readonly seq: number;
-  /** The released RLock's recursion count (1 for a Lock). */
   readonly saved: number;
 }
 
-/** Registered waiters in a `waiters` word. */
 export function waitersOf(v: number): number {
   return v >>> 16;
 }
 
-/** Undelivered tokens in a `waiters` word. */
 export function tokensOf(v: number): number {
   return v & $TOKENS;
 }
 
-/**
- * Whether the caller holds the lock: `me` owns the RLock, or (a plain Lock, which has no owner)
- * anyone holds the Lock.
- */
 export function* owns(A: Seam, lk: Int32Array, reentrant: boolean, me: number): KernelGen<boolean> {
   return reentrant ? (yield* R.owned(A, lk, me)) : (yield* L.locked(A, lk));
 }
 
-/** Releases the lock completely; returns the count to restore (0: the release failed). */
 function* unlock(A: Seam, lk: Int32Array, reentrant: boolean, me: number): KernelGen<number> {
   if (reentrant) return (yield* R.releaseAll(A, lk, me));
   return (yield* L.release(A, lk)) ? 1 : 0;
 }
 
-/** Registers a waiter and releases the lock. Call with the lock held. */
 export function* begin(
   A: Seam,
   c: Int32Array,
@@ -145,7 +82,6 @@ export function* begin(
   return { status: $OK, seq, saved };
 }
 
-/** Takes a token if there is one: (w, t) -> (w-1, t-1). */
 function* claim(A: Seam, c: Int32Array): KernelGen<boolean> {
   let v = (yield* A.load(c, $WAITERS));
   while (tokensOf(v) > 0) {
@@ -156,10 +92,6 @@ function* claim(A: Seam, c: Int32Array): KernelGen<boolean> {
   return false;
 }
 
-/**
- * Deregisters a waiter that was not notified: (w, t) -> (w-1, min(t, w-1)). If tokens remain, one
- * of them may have been meant for the leaver, so a sleeper is woken to claim it instead.
- */
 function* leave(A: Seam, c: Int32Array): KernelGen<void> {
   let v = (yield* A.load(c, $WAITERS));
   for (;;) {
@@ -178,10 +110,6 @@ function* leave(A: Seam, c: Int32Array): KernelGen<void> {
   }
 }
 
-/**
- * Sleeps (lock released) until this registered waiter claims a token: true; or until `deadline`:
- * false, deregistered, no token taken. `seq` is the ticket's sequence number.
- */
 export function* sleep(A: Seam, c: Int32Array, seq: number, deadline: number): KernelGen<boolean> {
   // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here.
   for (let n = A.spin; n > 0; n--) {
@@ -201,7 +129,6 @@ export function* sleep(A: Seam, c: Int32Array, seq: number, deadline: number): K
   }
 }
 
-/** Takes the lock again (no deadline) and restores the recursion count `saved`. */
 export function* end(A: Seam, lk: Int32Array, reentrant: boolean, me: number, saved: number): KernelGen<void> {
   if (reentrant) {
     (yield* R.acquireRestore(A, lk, me, saved));
@@ -210,10 +137,6 @@ export function* end(A: Seam, lk: Int32Array, reentrant: boolean, me: number, sa
   }
 }
 
-/**
- * The whole wait: begin, sleep, end. Returns OK (notified), TIMED_OUT (the lock is held again in
- * both cases), NOT_OWNER or TOO_MANY (nothing changed).
- */
 export function* wait(
   A: Seam,
   c: Int32Array,
@@ -229,10 +152,6 @@ export function* wait(
   return notified ? $OK : $TIMED_OUT;
 }
 
-/**
- * Wakes up to `n` waiters (`Infinity`: all). Call with the lock held. Returns how many tokens it
- * issued, or -1 (nothing changed) if the caller does not hold the lock.
- */
 export function* notify(
   A: Seam,
   c: Int32Array,

@@ -1,30 +1,7 @@
 // Derived from src/kernel/exit_latch.ts by tools/derive_kernels.ts: do not edit.
+// The generator form of each kernel there, for the async path and the explorer; its layout,
+// state table, invariant and every function's docs are in src/kernel/exit_latch.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
-/**
- * Exit-latch kernel: how a `Process` records, once, that its worker ended and with which exit code,
- * so that `joinSync()` can block on it and `exitCode` / `isAlive` read it without a message (see
- * `src/pool/process.ts`).
- *
- * Shared layout: Int32Array `s` over the process's latch region ({@linkcode BYTES} bytes).
- * | index | field | written by                                   | meaning                       |
- * | 0     | tag   | the parent, once                             | TAG.ProcessLatch              |
- * | 1     | state | child before it exits, or parent once it saw | RUNNING=0, EXITED=1           |
- * |       |       | the worker end (CAS 0->1, once)              |                               |
- * | 2     | code  | whoever won the CAS, before storing EXITED   | the exit code                 |
- * | 3     | seq   | whoever won the CAS, after storing EXITED    | 0, then 1: the word waited on |
- *
- * Transitions: close RUNNING->CLOSING (CAS, the one writer), store code, store state EXITED, add seq,
- * notify all. A second close (the parent after the child already closed it) fails its CAS and
- * changes nothing, so the first recorded code stands.
- *
- * Invariant: a joiner sleeps on `seq` only while it is 0, and the closer bumps `seq` after storing
- * EXITED and before notifying: a joiner either sees EXITED / seq 1, or is asleep when the notify
- * comes. No lost wake-up.
- * Synchronizes-with: the closer's store of `code` precedes its store of EXITED, which a reader sees
- * before it reads `code`.
- *
- * @module
- */
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 
 // The functions below use module-private twins of the exported constants: V8 reads an exported
@@ -36,23 +13,15 @@ const $RUNNING = 0;
 const $CLOSING = 2;
 const $EXITED = 1;
 
-/** Word index of the state. */
 export const STATE: number = $STATE;
-/** Word index of the exit code. */
 export const CODE: number = $CODE;
-/** Word index of the sequence word joiners sleep on. */
 export const SEQ: number = $SEQ;
-/** Bytes of the latch region. */
 export const BYTES = 16;
 
-/** The worker runs (or has not started). */
 export const RUNNING: number = $RUNNING;
-/** The exit code is being recorded. */
 export const CLOSING: number = $CLOSING;
-/** The worker ended; `code` holds its exit code. */
 export const EXITED: number = $EXITED;
 
-/** Records that the worker ended with `code`; false (nothing changed) if already recorded. */
 export function* close(A: Seam, s: Int32Array, code: number): KernelGen<boolean> {
   if ((yield* A.compareExchange(s, $STATE, $RUNNING, $CLOSING)) !== $RUNNING) return false;
   (yield* A.store(s, $CODE, code));
@@ -64,13 +33,11 @@ export function* close(A: Seam, s: Int32Array, code: number): KernelGen<boolean>
   return true;
 }
 
-/** The exit code, or null while the worker runs. */
 export function* exitCode(A: Seam, s: Int32Array): KernelGen<number | null> {
   if ((yield* A.load(s, $STATE)) !== $EXITED) return null;
   return (yield* A.load(s, $CODE));
 }
 
-/** Waits until the exit is recorded or `deadline` passes; returns whether it is recorded. */
 export function* join(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> {
   for (let n = A.spin; n > 0; n--) {
     if ((yield* A.load(s, $STATE)) === $EXITED) return true;

@@ -1,223 +1,64 @@
 // Derived from src/kernel/manager.ts by tools/derive_kernels.ts: do not edit.
+// The generator form of each kernel there, for the async path and the explorer; its layout,
+// state table, invariant and every function's docs are in src/kernel/manager.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
-/**
- * Manager kernel: the shared-memory mailbox through which every thread that holds a manager proxy
- * talks to the manager's server worker (see `src/manager/`). Clients in any thread claim a slot, pass
- * a serialized request to the server through it chunk by chunk, and read the reply back the same way.
- * Everything a proxy's structured clone needs to reach the server is this one region, so proxies
- * cross `postMessage` (and `Process`/`Pool` arguments) as plain clones: no port to transfer.
- *
- * Shared layout: Int32Array `s` over the manager's region; header lines, the agent registry, then
- * {@linkcode SLOTS} slots.
- * | word             | field   | written by                       | meaning                            |
- * | 0                | tag     | constructor, once                | TAG.Manager                        |
- * | 1                | state   | init, end (CAS, once)            | RUNNING=1, SHUT_DOWN=2, CRASHED=3  |
- * | 2                | slots   | init, once                       | slots in use (at most SLOTS)       |
- * | 3                | reap    | claimers that wait long (add)    | reap-request sequence number       |
- * | 4                | agents  | init, once                       | registry entries in use (<= AGENTS)|
- * | 16 (own line)    | bell    | clients (add), end               | server doorbell: a sequence number |
- * | 32 (own line)    | free    | releasing clients (add), end     | free-slot sequence number          |
- * | entry e + 0      | owner   | registering thread (CAS 0->1),   | 0 free, 1 taken by a thread        |
- * |                  |         | server (store 0 when it is gone) |                                    |
- * | entry e + 1      | lease   | owner (add), server (CAS down,   | presence waiters the owner armed   |
- * |                  |         | store 0 when the owner is gone)  | that no probe has consumed yet     |
- * | entry e + 2      | here    | nobody (always 0)                | the owner's presence waiters wait  |
- * |                  |         |                                  | here (`Atomics.waitAsync`)         |
- * | slot k + 0       | slot    | client and server in turn (CAS)  | slot state, see below              |
- * | slot k + 1       | bytes   | the side whose turn it is        | bytes of the chunk in the payload  |
- * | slot k + 2       | total   | the side whose turn it is        | bytes of the whole message         |
- * | slot k + 3       | lease   | as an entry's, for the slot's    | fallback presence record, used by  |
- * | slot k + 4       | here    | own presence record (see below)  | holders without a registry entry   |
- * | slot k + 5       | agent   | holder (store, exchange 0),      | 1 + the presence record naming the |
- * |                  |         | server (store 0 on reclaim)      | holder; 0 = none (yet)             |
- * | slot k + 16 ...  | payload | the side whose turn it is        | {@linkcode CHUNK} bytes, plain     |
- * Entry e's words start at `48 + 4 * e` (entries are cold: written at registration, probes and
- * re-arms only, so they share lines). Slot k's words start at `SLOT0 + k * SLOT_WORDS`; each slot
- * starts on its own cache line.
- *
- * Slot states and whose turn it is (only that side touches bytes/total/payload):
- * | value | state       | turn   | meaning                                                      |
- * | 0     | FREE        | nobody | claimable                                                    |
- * | 1     | CLAIMED     | client | the client writes the first request chunk                    |
- * | 2     | TO_SERVER   | server | a request chunk waits in the payload                         |
- * | 3     | SERVER_READ | both*  | the server took the chunk; the client writes the next one,   |
- * |       |             |        | or, after the last one, the server writes the first reply    |
- * | 4     | TO_CLIENT   | client | a reply chunk waits in the payload                           |
- * | 5     | CLIENT_READ | server | the client took a reply chunk; the server writes the next    |
- * | 6     | DEAD        | nobody | the manager ended; never leaves this state                   |
- * | 7     | RECLAIMING  | server | the server is freeing the slot of a dead holder              |
- * (*) Both sides count bytes against `total`, so each knows whether the request is complete: only
- * one of them writes the payload in SERVER_READ.
- *
- * Transitions: claim FREE->CLAIMED (CAS) | post CLAIMED/SERVER_READ->TO_SERVER | server take
- * TO_SERVER->SERVER_READ | reply SERVER_READ/CLIENT_READ->TO_CLIENT | client take TO_CLIENT->
- * CLIENT_READ (more chunks) or ->FREE (last chunk) | reap (server): CLAIMED/TO_SERVER/SERVER_READ/
- * TO_CLIENT/CLIENT_READ->RECLAIMING->FREE when the holder is dead | end: any->DEAD (exchange, every
- * slot). Every move but end is a CAS from the expected state, so nothing moves a slot out of DEAD.
- * Entries: register 0->1 (CAS, by a thread) | gone 1->0 (store, by the server, after a probe found
- * the owner dead). An entry is never given back by a living thread: it lasts as long as its owner.
- *
- * Dead holders (a worker terminated in the middle of a call). Each thread proves it is alive with
- * *presence waiters* on a *presence record* (`lease`, `here`), once per thread and manager, not per
- * call: its first call claims a registry entry, arms `Atomics.waitAsync` waiters on the entry's
- * `here` (nobody ever writes it) and adds to `lease` one per waiter armed; a waiter woken by a probe
- * is re-armed (then `lease` += 1) for as long as the manager runs. A call then only names its
- * thread's record in its slot's `agent` word, right after claiming (`hold`), and clears it when it
- * lets the slot go (`release`, before FREE). When the registry is full, a call arms waiters on its
- * slot's own record instead for the length of the call (record id AGENTS + k), and disarms it
- * (exchange `lease` 0, wake all) before letting the slot go. V8 removes a thread's async waiters when
- * its isolate is torn down, so:
- * - `lease` <= the owner's waiters on `here` at all times (it arms, then adds; a probe subtracts,
- *   then wakes one), except after a slot record's `disarm` (its holder is done with the slot) or
- *   after `end` (which wakes every waiter; nothing is re-armed after it).
- * - Probe (`probe`, by the server only): CAS `lease` n -> n-1 (n > 0), then notify one waiter of
- *   `here`. Woke one: the owner lives (and re-arms). Woke none although `lease` promised one: the
- *   owner's isolate is gone (or, for a slot record, its holder disarmed after our CAS: it has
- *   finished with the slot, and freeing it is what it was about to do). `lease` 0: cannot tell
- *   (not armed yet, or every waiter spent on probes while the owner was blocked), keep it.
- * - Reap (`reap`, by the server between its own moves, when asked): read every slot's state and
- *   then its `agent`; probe every taken entry and every slot record a slot names; then for each slot
- *   naming a gone record, CAS the observed state -> RECLAIMING, clear `agent` and the slot record's
- *   `lease`, CAS RECLAIMING -> FREE, bump `free`; last, free each gone entry (`lease` 0, then
- *   `owner` 0), so a new owner starts from `lease` 0 and no slot names it any more.
- * - No ABA: every state a reap observes can come back only through a move of the server (a
- *   TO_CLIENT needs its reply; FREE then CLAIMED needs a release or a reap), so a successful CAS
- *   from the observed state proves the same holding still has the slot; `agent` goes 0 -> r -> 0
- *   within one holding, so the non-zero `agent` read after the state is that holding's. A gone
- *   owner runs no code, so no slot can come to name its entry after the reap read the slots.
- *   RECLAIMING keeps claimers off until `agent` and `lease` are 0 again; `end` may still move it
- *   to DEAD (the last CAS then fails).
- * - When: a claimer that finds no free slot before its (short, growing) deadline adds to `reap`
- *   and rings the bell, as does a thread that finds the registry full; the server reaps before its
- *   next scan.
- * - Not covered: a holder terminated between the claim's CAS and `hold` (a few instructions, no
- *   await) leaves `agent` 0, which reads as "cannot tell" and is never reaped; so does a thread
- *   whose every waiter was spent by probes while it was blocked (a long synchronous call), if it
- *   dies before it runs its event loop again. A probe that lands while a terminated thread's
- *   isolate is still being torn down counts it alive and spends one of its waiters, hence several.
- *
- * Synchronizes-with: the payload is written with plain stores before the CAS that hands the turn over,
- * and read after the load that observes it; JS atomics are sequentially consistent, so the reader
- * sees the whole chunk.
- *
- * Invariants and wake-ups:
- * - A client sleeps on its slot word only with the value it last read there, and every hand-over
- *   (server take, reply, end) changes that word before notifying it: no lost wake-up.
- * - The server sleeps on `bell` with the value it read *before* scanning the slots; every client
- *   hand-over (post, take of a reply chunk) changes the slot, then adds to `bell`, then notifies. A
- *   hand-over the scan missed therefore changed `bell` first and the wait returns at once.
- * - A client waiting for a free slot sleeps on `free` with the value read before it checks `state`
- *   and scans; a release stores FREE, then adds to `free`, then notifies, and `end` writes `state`
- *   before adding to `free`: either the client sees the change or its wait returns at once. (Checking
- *   `state` before reading `free` loses the end's wake-up: the interleaving explorer found that.)
- * - `end` writes `state` first, then moves every slot to DEAD and bumps `bell` and `free`, notifying
- *   all waiters of each: every sleeper wakes and every later operation sees the end. It also wakes
- *   every presence waiter; owners re-arm only while the manager runs, so none is left behind.
- *
- * @module
- */
 import type { GenSeam as Seam, KernelGen, WaitResult } from "../_atomics.ts";
 
-/** Word index of the manager's lifecycle state. */
 export const STATE = 1;
-/** Word index of the number of slots (written once, before the region is shared). */
 export const NSLOTS = 2;
-/** Word index of the reap-request sequence (claimers that found no free slot add to it). */
 export const REAP = 3;
-/** Word index of the number of registry entries in use (written once, at init). */
 export const NAGENTS = 4;
-/** Offset of a slot's own presence record's `lease` word (the registry-full fallback). */
 export const LEASE = 3;
-/** Offset of a slot's own presence record's `here` word (presence waiters wait on it; always 0). */
 export const HERE = 4;
-/** Offset of a slot's `agent` word: 1 + the presence record naming the holder, 0 for none. */
 export const AGENT = 5;
-/** Word index of registry entry 0. */
 export const AGENT0 = 48;
-/** Words per registry entry: owner, lease, here, spare. */
 export const AGENT_WORDS = 4;
-/** Registry entries a region has room for: threads with a presence of their own. */
 export const AGENTS = 64;
-/** Word index of the server's doorbell (own cache line). */
 export const BELL = 16;
-/** Word index of the free-slot sequence (own cache line). */
 export const FREE = 32;
-/** Word index where slot 0 starts (after the registry; on a cache-line boundary). */
 export const SLOT0 = AGENT0 + AGENTS * AGENT_WORDS;
-/** How many requests can be in flight at once, over all threads (the slots a region has room for). */
 export const SLOTS = 32;
-/** Payload bytes per slot; longer messages travel in several chunks. */
 export const CHUNK = 8192;
-/** Words per slot: a 64-byte header line, then the payload. */
 export const SLOT_WORDS = 16 + CHUNK / 4;
-/** Bytes the manager's region needs. */
 export const BYTES = (SLOT0 + SLOTS * SLOT_WORDS) * 4;
 
-/** The manager serves calls. */
 export const RUNNING = 1;
-/** `shutdown()` ended the manager. */
 export const SHUT_DOWN = 2;
-/** The server worker died. */
 export const CRASHED = 3;
 
-/** Slot state: claimable. */
 export const S_FREE = 0;
-/** Slot state: a client writes the first request chunk. */
 export const S_CLAIMED = 1;
-/** Slot state: a request chunk waits for the server. */
 export const S_TO_SERVER = 2;
-/** Slot state: the server took a request chunk. */
 export const S_SERVER_READ = 3;
-/** Slot state: a reply chunk waits for the client. */
 export const S_TO_CLIENT = 4;
-/** Slot state: the client took a reply chunk. */
 export const S_CLIENT_READ = 5;
-/** Slot state: the manager ended. */
 export const S_DEAD = 6;
-/** Slot state: the server is freeing the slot of a dead holder. */
 export const S_RECLAIMING = 7;
 
-/** `claim` found no free slot before its deadline. */
 export const TIMED_OUT = -1;
-/** The manager ended (read {@linkcode STATE} for how). */
 export const ENDED = -2;
-/** `register` found every registry entry taken. */
 export const FULL = -3;
 
-/** `probe`: the record's owner lives (one of its waiters woke). */
 export const ALIVE = 1;
-/** `probe`: the record's owner is gone (no waiter although its `lease` promised one). */
 export const GONE = 0;
-/** `probe`: cannot tell (no waiter promised). */
 export const UNKNOWN = -1;
 
-/** Word index of slot `k`'s state. */
 export function slotWord(k: number): number {
   return SLOT0 + k * SLOT_WORDS;
 }
 
-/** Byte offset of slot `k`'s payload within the region. */
 export function payloadByte(k: number): number {
   return (slotWord(k) + 16) * 4;
 }
 
-/** Word index of registry entry `e`'s owner word. */
 export function agentWord(e: number): number {
   return AGENT0 + e * AGENT_WORDS;
 }
 
-/**
- * Word index of presence record `r`'s `lease` (its `here` is the next word): registry entry `r`
- * below {@linkcode AGENTS}, else slot `r - AGENTS`'s own record.
- */
 export function leaseWord(r: number): number {
   return r < AGENTS ? agentWord(r) + 1 : slotWord(r - AGENTS) + LEASE;
 }
 
-/**
- * Marks a fresh region as running with `slots` slots and `agents` registry entries (before anyone
- * can see it).
- */
 export function* init(A: Seam, s: Int32Array, slots: number, agents: number = AGENTS): KernelGen<void> {
   if (!(slots >= 1 && slots <= SLOTS)) throw new RangeError(`Bad manager slot count: ${slots}`);
   if (!(agents >= 0 && agents <= AGENTS)) {
@@ -228,15 +69,10 @@ export function* init(A: Seam, s: Int32Array, slots: number, agents: number = AG
   (yield* A.store(s, STATE, RUNNING));
 }
 
-/** The manager's lifecycle state: RUNNING, SHUT_DOWN or CRASHED. */
 export function* state(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, STATE));
 }
 
-/**
- * Ends the manager with `how` (SHUT_DOWN or CRASHED) and wakes everyone. Returns false, changing
- * nothing, if it had ended already (the first end wins).
- */
 export function* end(A: Seam, s: Int32Array, how: number): KernelGen<boolean> {
   if ((yield* A.compareExchange(s, STATE, RUNNING, how)) !== RUNNING) return false;
   const slots = (yield* A.load(s, NSLOTS));
@@ -256,15 +92,10 @@ export function* end(A: Seam, s: Int32Array, how: number): KernelGen<boolean> {
   return true;
 }
 
-/** The free-slot sequence; read it before {@linkcode tryClaim}, wait on it with {@linkcode awaitFree}. */
 export function* freeSeq(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, FREE));
 }
 
-/**
- * Claims a free slot without waiting: returns its index, ENDED, or TIMED_OUT when none is free.
- * The holder names its presence record next (see {@linkcode hold}).
- */
 export function* tryClaim(A: Seam, s: Int32Array): KernelGen<number> {
   if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
   const slots = (yield* A.load(s, NSLOTS));
@@ -277,10 +108,6 @@ export function* tryClaim(A: Seam, s: Int32Array): KernelGen<number> {
   return TIMED_OUT;
 }
 
-/**
- * Sleeps until the free-slot sequence moves away from `seen` (read before the failed
- * {@linkcode tryClaim}); "timed-out" once `deadline` passes, passing on a wake-up it may have taken.
- */
 export function* awaitFree(A: Seam, s: Int32Array, seen: number, deadline: number): KernelGen<WaitResult> {
   const r = (yield* A.wait(s, FREE, seen, deadline));
   // A wake-up that raced with the timeout must not be swallowed: pass it on.
@@ -288,10 +115,6 @@ export function* awaitFree(A: Seam, s: Int32Array, seen: number, deadline: numbe
   return r;
 }
 
-/**
- * Claims a free slot for one request; returns its index, ENDED, or TIMED_OUT once `deadline` passes
- * (nothing claimed).
- */
 export function* claim(A: Seam, s: Int32Array, deadline: number): KernelGen<number> {
   for (;;) {
     // Read the sequence before checking the state and scanning: a release or an end after that
@@ -303,22 +126,15 @@ export function* claim(A: Seam, s: Int32Array, deadline: number): KernelGen<numb
   }
 }
 
-/** Asks the server to probe the slots' holders for dead ones (a claimer found none free). */
 export function* requestReap(A: Seam, s: Int32Array): KernelGen<void> {
   (yield* A.add(s, REAP, 1));
   (yield* ring(A, s));
 }
 
-/** The reap-request sequence; the server probes when it moved since its last probe. */
 export function* reapSeq(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, REAP));
 }
 
-/**
- * Takes a free registry entry for the calling thread (once per thread and manager): returns its
- * index, which is also its presence record; FULL if every entry is taken, ENDED if the manager
- * ended. The thread arms its presence waiters next (see {@linkcode armed}).
- */
 export function* register(A: Seam, s: Int32Array): KernelGen<number> {
   if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
   const agents = (yield* A.load(s, NAGENTS));
@@ -329,20 +145,14 @@ export function* register(A: Seam, s: Int32Array): KernelGen<number> {
   return FULL;
 }
 
-/** The owner of presence record `r` armed `n` more presence waiters on its `here` word. */
 export function* armed(A: Seam, s: Int32Array, r: number, n: number): KernelGen<void> {
   (yield* A.add(s, leaseWord(r), n));
 }
 
-/** The holder of slot `k` names its presence record `r` (right after the claim). */
 export function* hold(A: Seam, s: Int32Array, k: number, r: number): KernelGen<void> {
   (yield* A.store(s, slotWord(k) + AGENT, r + 1));
 }
 
-/**
- * The holder of slot `k` is done with it (before freeing it, or after the manager ended): clears
- * `agent`, and disarms the slot's own record if that was the one named.
- */
 export function* letGo(A: Seam, s: Int32Array, k: number): KernelGen<void> {
   const r = (yield* A.exchange(s, slotWord(k) + AGENT, 0)) - 1;
   if (r >= AGENTS) {
@@ -352,10 +162,6 @@ export function* letGo(A: Seam, s: Int32Array, k: number): KernelGen<void> {
   }
 }
 
-/**
- * Probes the owner of presence record `r` (server only): ALIVE (one of its waiters woke and is
- * re-armed), GONE (none although `lease` promised one), or UNKNOWN (none promised).
- */
 export function* probe(A: Seam, s: Int32Array, r: number): KernelGen<number> {
   const w = leaseWord(r);
   const n = (yield* A.load(s, w));
@@ -364,10 +170,6 @@ export function* probe(A: Seam, s: Int32Array, r: number): KernelGen<number> {
   return (yield* A.notify(s, w + 1, 1)) === 1 ? ALIVE : GONE;
 }
 
-/**
- * Frees slot `k`, observed in state `held` (a holding), whose holder is gone (server only, in the
- * same synchronous run as the observation). Returns false if the slot moved on meanwhile.
- */
 export function* reclaim(A: Seam, s: Int32Array, k: number, held: number): KernelGen<boolean> {
   const w = slotWord(k);
   if ((yield* A.compareExchange(s, w, held, S_RECLAIMING)) !== held) return false;
@@ -379,11 +181,6 @@ export function* reclaim(A: Seam, s: Int32Array, k: number, held: number): Kerne
   return true;
 }
 
-/**
- * Probes every thread that holds a registry entry or a slot, frees the slots of gone holders, then
- * their entries (server only, between its own moves; see "Dead holders"). Sets `freed[k]` for
- * each slot it freed and returns how many.
- */
 export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<number> {
   const slots = (yield* A.load(s, NSLOTS));
   const agents = (yield* A.load(s, NAGENTS));
@@ -420,10 +217,6 @@ export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<numbe
   return n;
 }
 
-/**
- * Hands a request chunk (already in slot `k`'s payload) to the server and rings its bell. Returns
- * false if the manager ended.
- */
 export function* post(A: Seam, s: Int32Array, k: number, bytes: number, total: number): KernelGen<boolean> {
   const w = slotWord(k);
   const from = (yield* A.load(s, w));
@@ -435,17 +228,11 @@ export function* post(A: Seam, s: Int32Array, k: number, bytes: number, total: n
   return true;
 }
 
-/** Rings the server's doorbell after a client hand-over. */
 export function* ring(A: Seam, s: Int32Array): KernelGen<void> {
   (yield* A.add(s, BELL, 1));
   (yield* A.notify(s, BELL, 1));
 }
 
-/**
- * Sleeps until the server took the chunk posted in slot `k`; returns the slot's new state
- * (SERVER_READ, or DEAD when the manager ended). A posted request cannot be withdrawn, so there is
- * no deadline: the server's take or the manager's end always comes.
- */
 export function* awaitTaken(A: Seam, s: Int32Array, k: number): KernelGen<number> {
   const w = slotWord(k);
   let spin = A.spin;
@@ -462,10 +249,6 @@ export function* awaitTaken(A: Seam, s: Int32Array, k: number): KernelGen<number
   }
 }
 
-/**
- * Sleeps until a reply chunk waits in slot `k`; returns TO_CLIENT, or DEAD when the manager ended.
- * No deadline, for the reason given at {@linkcode awaitTaken}.
- */
 export function* awaitReply(A: Seam, s: Int32Array, k: number): KernelGen<number> {
   const w = slotWord(k);
   let spin = A.spin;
@@ -485,18 +268,12 @@ export function* awaitReply(A: Seam, s: Int32Array, k: number): KernelGen<number
   }
 }
 
-/** The client took a reply chunk and wants the next one. Returns false if the manager ended. */
 export function* takeReplyChunk(A: Seam, s: Int32Array, k: number): KernelGen<boolean> {
   if ((yield* A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_CLIENT_READ)) !== S_TO_CLIENT) return false;
   (yield* ring(A, s));
   return true;
 }
 
-/**
- * The client took the last reply chunk: lets go (see {@linkcode letGo}), frees slot `k` and wakes
- * one client waiting for a slot. (Letting go first: after FREE, `agent` and the slot's record
- * belong to the next holder.)
- */
 export function* release(A: Seam, s: Int32Array, k: number): KernelGen<void> {
   (yield* letGo(A, s, k));
   if ((yield* A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_FREE)) !== S_TO_CLIENT) return;
@@ -505,27 +282,22 @@ export function* release(A: Seam, s: Int32Array, k: number): KernelGen<void> {
   (yield* A.notify(s, FREE, 1));
 }
 
-/** Bytes of the chunk waiting in slot `k` (read by the side whose turn it is). */
 export function* chunkBytes(A: Seam, s: Int32Array, k: number): KernelGen<number> {
   return (yield* A.load(s, slotWord(k) + 1));
 }
 
-/** Bytes of the whole message a chunk in slot `k` belongs to. */
 export function* chunkTotal(A: Seam, s: Int32Array, k: number): KernelGen<number> {
   return (yield* A.load(s, slotWord(k) + 2));
 }
 
-/** The server's doorbell value; read it before scanning the slots. */
 export function* bell(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, BELL));
 }
 
-/** The state of slot `k`. */
 export function* slotState(A: Seam, s: Int32Array, k: number): KernelGen<number> {
   return (yield* A.load(s, slotWord(k)));
 }
 
-/** The server took the request chunk in slot `k`; wakes its client. False if the manager ended. */
 export function* takeRequestChunk(A: Seam, s: Int32Array, k: number): KernelGen<boolean> {
   const w = slotWord(k);
   if ((yield* A.compareExchange(s, w, S_TO_SERVER, S_SERVER_READ)) !== S_TO_SERVER) return false;
@@ -533,10 +305,6 @@ export function* takeRequestChunk(A: Seam, s: Int32Array, k: number): KernelGen<
   return true;
 }
 
-/**
- * Hands a reply chunk (already in slot `k`'s payload) to the client and wakes it. Returns false if
- * the manager ended.
- */
 export function* reply(A: Seam, s: Int32Array, k: number, bytes: number, total: number): KernelGen<boolean> {
   const w = slotWord(k);
   const from = (yield* A.load(s, w));
@@ -548,10 +316,6 @@ export function* reply(A: Seam, s: Int32Array, k: number, bytes: number, total: 
   return true;
 }
 
-/**
- * Sleeps until the doorbell moves away from `seen` (a client handed something over); returns true
- * then, or false once the manager has ended.
- */
 export function* awaitBell(A: Seam, s: Int32Array, seen: number): KernelGen<boolean> {
   for (;;) {
     if ((yield* A.load(s, STATE)) !== RUNNING) return false;

@@ -1,98 +1,7 @@
 // Derived from src/kernel/queue.ts by tools/derive_kernels.ts: do not edit.
+// The generator form of each kernel there, for the async path and the explorer; its layout,
+// state table, invariant and every function's docs are in src/kernel/queue.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
-/**
- * Queue kernel: the shared-memory algorithm of `Queue`, `JoinableQueue`, `SimpleQueue` and each
- * direction of a `Pipe`: a multi-producer multi-consumer FIFO of serialized records.
- *
- * Two lanes carry records:
- * - the **ring**, a bounded lock-free ring of fixed-size slots after Dmitry Vyukov's bounded MPMC
- *   queue: each slot has a sequence word, so producers and consumers claim slots with one CAS on
- *   their own position word and never wait while holding a claim. Every record that fits a slot
- *   (numbers, short strings, small objects) travels here; one slot is one cache line, so a transfer
- *   moves one line from producer to consumer.
- * - the **lane**, an unbounded byte FIFO under a lock (`lk`, the Lock kernel) in a separate growable
- *   `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is full.
- *   Lane records are only ever touched while holding `lk`, which also orders the heap's growth.
- *
- * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
- * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
- * pop from the lane only when the ring holds nothing at all, reserved or published (`DEQ === ENQ`,
- * checked while holding the lane lock, see {@linkcode lanePop}). So a producer's later item can
- * never be claimed before its earlier one: if the earlier one is in the ring, it was reserved
- * before the later one was appended to the lane, and the lane waits until the ring is drained; if
- * it is in the lane, the later one is behind it in the lane (or in the ring, once the lane was
- * fully claimed). The explorer test tests/channel/queue_explore_test.ts found the need for the
- * check under the lock: a consumer descheduled between its look at the ring and its pop could
- * otherwise take a lane record ahead of ring records its producer put earlier.
- *
- * Shared layout: Int32Array `q` over the queue's region (`BYTES + slots * SLOT_BYTES` bytes).
- * | word | field        | written by                        | meaning                               |
- * | 0    | tag          | constructor, once                 | TAG.Queue                             |
- * | 1    | slots        | constructor, once                 | ring slots N (power of two, >= 2)     |
- * | 2    | maxsize      | constructor, once                 | item bound, 0 = unbounded             |
- * | 3    | flavour      | constructor, once                 | QUEUE / JOINABLE / SIMPLE             |
- * | 4    | laneMax      | constructor, once                 | heap capacity bound (power of two)    |
- * | 16   | ENQ          | producers (CAS), close (CAS)      | CLOSED bit 31, next ring position     |
- * | 32   | DEQ          | consumers (CAS)                   | next ring position to consume         |
- * | 48   | PUT_SEQ      | sleepers (bit 0), producers, close| event word consumers sleep on         |
- * | 64   | SPACE_SEQ    | sleepers (bit 0), consumers, close| event word producers wait for room on |
- * | 65   | SLOT_SEQ     | sleepers (bit 0), consumers, close| event word waitSlot sleepers sleep on |
- * | 80   | COUNT        | producers (CAS) / consumers (sub) | items in the queue (bounded only)     |
- * | 96   | UNFINISHED   | put (add) / taskDone (CAS)        | JoinableQueue's unfinished tasks      |
- * | 113  | lane lock    | Lock kernel (view `lk` at 112)    | protects the lane words and heap      |
- * | 114  | LANE_HEAD    | lane producers, under lock        | next heap byte position to write      |
- * | 115  | LANE_TAIL    | lane consumers, under lock        | next heap byte position to read       |
- * | 116  | LANE_ITEMS   | under lock (read without it too)  | records in the lane                   |
- * | 117  | LANE_CAP     | the grower, under lock            | current heap capacity in bytes        |
- * | 128+ | slots        | see below                         | N slots of SLOT_BYTES (64) bytes      |
- * Each group of hot words sits on its own 64-byte line (ENQ, DEQ, the wake-up pairs, COUNT).
- *
- * Slot k (byte `4 * SLOT0 + k * 64`): word 0 `seq`, word 1 record header (kind | length << 8),
- * bytes 8..63 the payload. Positions are 31-bit counters (wrapping); for ring position p in slot k:
- * seq === p: free for p | seq === p + 1: holds p's record | seq === p + N: p consumed, free for p+N.
- *
- * Transitions:
- * - reserve (producer): p = ENQ; seq === p -> CAS ENQ p->p+1 (the slot is ours); write the record;
- *   publish: store seq = p+1. seq < p: the ring is full (spin briefly, then use the lane).
- * - claim (consumer): p = DEQ; seq === p+1 -> CAS DEQ p->p+1; read the record; release: store
- *   seq = p+N. seq < p+1 and ENQ === p: the ring is empty; ENQ !== p: p is reserved but not yet
- *   published (wait for it, never skip it).
- * - Each thread first tries the position after its own last reserve (claim), kept in its Shape
- *   (`enqHint`, `deqHint`: plain fields, not shared): the same seq check and CAS on that guess, which
- *   saves the load of ENQ (DEQ) while one producer (consumer) streams; a stale guess fails the seq
- *   check or the CAS and falls back to the loop above. Measured: +8% items/s worker to worker.
- * - close: set ENQ's CLOSED bit (CAS loop). A reservation is a CAS on ENQ, so every reservation is
- *   ordered before or after close: before, it completes and is drained; after, it fails. Lane puts
- *   check CLOSED while holding `lk`, and a consumer that finds the queue closed with an empty ring
- *   checks the lane under `lk` too, so a lane put that passed its check is always seen.
- *
- * Waking: three event words (PUT_SEQ for consumers, SPACE_SEQ for producers waiting for room,
- * SLOT_SEQ for producers waiting for a ring slot). Bit 0 says "someone may sleep on me", the other
- * bits count signals. All Atomics are sequentially consistent:
- * - a thread about to sleep sets bit 0 ({@linkcode prepareWait}, CAS), re-checks its condition,
- *   then waits while the word still has that value; a thread that makes the condition true (a
- *   publish, a freed slot) then reads the word ({@linkcode signal}): only if bit 0 is set does it
- *   start a new sequence with bit 0 clear (CAS) and notify all. Either the sleeper's re-check sees
- *   the change, or the signaller sees bit 0 and changes the word after the sleeper read it, so the
- *   wait returns at once or is woken: no lost wake-up (a Dekker pair). Notifying all keeps pollers
- *   and consumers that wait for a not-yet-published slot from swallowing a wake-up.
- * - Only the first signal after a sleeper announced itself pays for a notify: a consumer that
- *   sleeps and takes ~40 µs to wake used to cost its producer one notify (a system call) per record
- *   published meanwhile. A sleeper that leaves without sleeping leaves bit 0 set: one later signal
- *   then notifies nobody, which is cheap.
- * - producers in {@linkcode waitSlot} (ring full or lane in use; always with a deadline of about a
- *   millisecond) are signalled only once the ring is at most half full or the lane became empty,
- *   so they wake to a batch of free slots. A waiter that would have fit earlier loses at most its
- *   deadline, never a record.
- * - close adds 2 to every event word (keeping bit 0) and notifies all, so every sleeper re-checks.
- * - JoinableQueue: `join` sleeps on UNFINISHED while it is non-zero; the taskDone that makes it 0
- *   notifies all (a join that read a stale non-zero value fails its wait with "not-equal").
- *
- * A timed-out or aborted wait has nothing to undo: it never claimed a slot, a count, or a lane
- * record, so nothing is lost or duplicated, and since wake-ups are broadcast it swallows none.
- *
- * @module
- */
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 import {
   acquire as lockAcquire,
@@ -137,76 +46,42 @@ const $TIMED_OUT = -5;
 const $OK = 0;
 const $RING = -6;
 
-/** Word index of the ring's slot count. */
 export const SLOTS: number = $SLOTS;
-/** Word index of the item bound (0: unbounded). */
 export const MAXSIZE: number = $MAXSIZE;
-/** Word index of the flavour (which class created the queue). */
 export const FLAVOUR: number = $FLAVOUR;
-/** Word index of the heap capacity bound. */
 export const LANE_MAX: number = $LANE_MAX;
-/** Word index of the enqueue position (bit 31: closed). */
 export const ENQ: number = $ENQ;
-/** Word index of the dequeue position. */
 export const DEQ: number = $DEQ;
-/** Word index of the consumers' event word (see the module doc). */
 export const PUT_SEQ: number = $PUT_SEQ;
-/** Word index of the event word of producers waiting for room. */
 export const SPACE_SEQ: number = $SPACE_SEQ;
-/** Word index of the event word of producers waiting for a ring slot. */
 export const SLOT_SEQ: number = $SLOT_SEQ;
-/** Word index of the item count (bounded queues). */
 export const COUNT: number = $COUNT;
-/** Word index of the unfinished-task count (JoinableQueue). */
 export const UNFINISHED: number = $UNFINISHED;
-/** Word index where the lane lock's view starts (its state is the next word). */
 export const LANE_LOCK: number = $LANE_LOCK;
-/** Word index of the lane's write position. */
 export const LANE_HEAD: number = $LANE_HEAD;
-/** Word index of the lane's read position. */
 export const LANE_TAIL: number = $LANE_TAIL;
-/** Word index of the number of records in the lane. */
 export const LANE_ITEMS: number = $LANE_ITEMS;
-/** Word index of the heap's current capacity. */
 export const LANE_CAP: number = $LANE_CAP;
-/** Word index of slot 0. */
 export const SLOT0: number = $SLOT0;
-/** Bytes per ring slot (one cache line). */
 export const SLOT_BYTES: number = $SLOT_BYTES;
-/** Bytes of a slot's header (seq and record header); the payload follows. */
 export const SLOT_HEADER: number = $SLOT_HEADER;
-/** Bytes of the region before slot 0. */
 export const BYTES: number = $SLOT0 * 4;
-/** Bit 31 of ENQ: the queue is closed. */
 export const CLOSED_BIT: number = $CLOSED_BIT;
-/** Positions are 31-bit counters. */
 export const MASK: number = $MASK;
 
-/** Flavours (word FLAVOUR). */
 export const QUEUE: number = $QUEUE;
-/** See {@linkcode QUEUE}. */
 export const JOINABLE: number = $JOINABLE;
-/** See {@linkcode QUEUE}. */
 export const SIMPLE: number = $SIMPLE;
-/** See {@linkcode QUEUE}: one direction of a `Pipe`. */
 export const PIPE: number = $PIPE;
 
-/** Status: nothing to take right now. */
 export const EMPTY: number = $EMPTY;
-/** Status: the queue is closed (and, for consumers, drained). */
 export const CLOSED: number = $CLOSED;
-/** Status: the record must go to (or be taken from) the lane. */
 export const LANE: number = $LANE;
-/** Status: no room (bounded queue at maxsize, or the heap at its bound). */
 export const FULL: number = $FULL;
-/** Status: the deadline passed (or the wait was aborted). */
 export const TIMED_OUT: number = $TIMED_OUT;
-/** Status: the ring holds records, take those before the lane's. */
 export const RING: number = $RING;
-/** Status: success without a position. */
 export const OK: number = $OK;
 
-/** Names of the header words, for traces. */
 export const FIELDS: Readonly<Record<number, string>> = {
   0: "tag",
   1: "slots",
@@ -227,38 +102,24 @@ export const FIELDS: Readonly<Record<number, string>> = {
   117: "lane.cap",
 };
 
-/** The views and constants of one queue that every kernel function takes. */
 export interface Shape {
-  /** The queue's region as words. */
   readonly q: Int32Array;
-  /** The lane lock's view (words LANE_LOCK, LANE_LOCK + 1), as the Lock kernel expects it. */
   readonly lk: Int32Array;
-  /** Slots - 1 (slots is a power of two). */
   readonly mask: number;
-  /** The item bound, 0 for unbounded. */
   readonly maxsize: number;
-  /**
-   * This thread's guess of ENQ: the position after the last one it reserved. A plain field of the
-   * thread's own Shape, not shared memory: {@linkcode tryReserve} checks the guess with its CAS on
-   * ENQ, so a stale guess costs a retry, never a wrong reservation.
-   */
   enqHint: number;
-  /** This thread's guess of DEQ (see {@linkcode Shape.enqHint}), checked by the CAS on DEQ. */
   deqHint: number;
 }
 
-/** Builds the {@linkcode Shape} of a queue region (pure: makes views, reads nothing). */
 export function shape(q: Int32Array, slots: number, maxsize: number): Shape {
   const lk = new Int32Array(q.buffer, q.byteOffset + $LANE_LOCK * 4, 2);
   return { q, lk, mask: slots - 1, maxsize, enqHint: 0, deqHint: 0 };
 }
 
-/** Word index of the seq word of the slot of ring position `p` (pure). */
 export function slotWord(S: Shape, p: number): number {
   return $SLOT0 + (p & S.mask) * ($SLOT_BYTES >> 2);
 }
 
-/** `a - b` for 31-bit positions, as a signed number (pure). */
 export function dif(a: number, b: number): number {
   return ((a - b) << 1) >> 1;
 }
@@ -266,12 +127,6 @@ export function dif(a: number, b: number): number {
 // ---------------------------------------------------------------------------------------------
 // Producers
 
-/**
- * Reserves a ring slot for one record: returns its position p (write the record into slot p, then
- * {@linkcode publish}), {@linkcode LANE} if the record must go to the lane (the lane is not empty),
- * {@linkcode FULL} if the ring stayed full (see below: wait with {@linkcode waitSlot}, or use the
- * lane), or {@linkcode CLOSED}.
- */
 export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   // FIFO across lanes: while anything waits in the lane, new records queue up behind it there.
@@ -314,26 +169,16 @@ export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
   }
 }
 
-/** Publishes the record written into the slot of reserved position `p`, waking consumers. */
 export function* publish(A: Seam, S: Shape, p: number): KernelGen<void> {
   // Synchronizes-with: a consumer's load of seq === p+1 sees the record written before this store.
   (yield* A.store(S.q, slotWord(S, p), (p + 1) & $MASK));
   (yield* wakeConsumers(A, S));
 }
 
-/** Wakes sleeping consumers if any announced themselves (see the module doc). */
 export function* wakeConsumers(A: Seam, S: Shape): KernelGen<void> {
   (yield* signal(A, S.q, $PUT_SEQ));
 }
 
-/**
- * Waits (until `deadline`) until the ring could take a record: the lane is empty and the slot at
- * ENQ is free (or the queue is closed). A producer whose record would otherwise spill into the lane
- * (ring full, or lane in use) lets slower consumers catch up first: once records sit in the lane,
- * every producer follows them there (FIFO) and the lane is slower than the ring, so without this
- * wait a producer that outruns its consumer once would keep both on the lane. Returns
- * {@linkcode OK} (re-try {@linkcode tryReserve}) or {@linkcode TIMED_OUT}.
- */
 export function* waitSlot(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
   for (;;) {
@@ -346,15 +191,10 @@ export function* waitSlot(A: Seam, S: Shape, deadline: number): KernelGen<number
   }
 }
 
-/** Wakes the producers sleeping in {@linkcode waitSlot}, if any announced themselves. */
 export function* wakeSlotWaiters(A: Seam, S: Shape): KernelGen<void> {
   (yield* signal(A, S.q, $SLOT_SEQ));
 }
 
-/**
- * Announces a sleeper on event word `i`: sets its bit 0 (see the module doc) and returns the value
- * to wait on. Re-check the condition after this, then wait while the word holds that value.
- */
 export function* prepareWait(A: Seam, q: Int32Array, i: number): KernelGen<number> {
   for (;;) {
     const w = (yield* A.load(q, i));
@@ -362,20 +202,12 @@ export function* prepareWait(A: Seam, q: Int32Array, i: number): KernelGen<numbe
   }
 }
 
-/**
- * Signals event word `i` after making a sleeper's condition true: if a sleeper announced itself,
- * starts a new sequence with bit 0 clear and wakes every sleeper; otherwise only reads the word.
- */
 export function* signal(A: Seam, q: Int32Array, i: number): KernelGen<void> {
   const w = (yield* A.load(q, i));
   // A failed CAS means another signaller (or close) changed the word, and it notifies.
   if ((w & 1) !== 0 && (yield* A.compareExchange(q, i, w, (w + 2) & ~1)) === w) (yield* A.notify(q, i, Infinity));
 }
 
-/**
- * Counts one more item in a bounded queue if it has room: {@linkcode OK}, {@linkcode FULL} or
- * {@linkcode CLOSED}. Unbounded queues do not count.
- */
 export function* tryCount(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   for (;;) {
@@ -386,10 +218,6 @@ export function* tryCount(A: Seam, S: Shape): KernelGen<number> {
   }
 }
 
-/**
- * {@linkcode tryCount}, waiting for room until `deadline`: {@linkcode OK}, {@linkcode CLOSED} or
- * {@linkcode TIMED_OUT} (nothing counted).
- */
 export function* count(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
   let r = (yield* tryCount(A, S));
@@ -408,13 +236,11 @@ export function* count(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   return r;
 }
 
-/** Gives back a count taken by {@linkcode tryCount} / {@linkcode count} (a put that failed). */
 export function* uncount(A: Seam, S: Shape): KernelGen<void> {
   (yield* A.sub(S.q, $COUNT, 1));
   (yield* wakeProducers(A, S));
 }
 
-/** Wakes producers waiting for room, if any announced themselves. */
 export function* wakeProducers(A: Seam, S: Shape): KernelGen<void> {
   (yield* signal(A, S.q, $SPACE_SEQ));
 }
@@ -422,11 +248,6 @@ export function* wakeProducers(A: Seam, S: Shape): KernelGen<void> {
 // ---------------------------------------------------------------------------------------------
 // Consumers
 
-/**
- * Claims the oldest record if one is ready: returns its ring position p (read slot p, then
- * {@linkcode release}), {@linkcode LANE} (the ring is empty and the lane holds records: take one
- * under the lane lock), {@linkcode EMPTY}, or {@linkcode CLOSED} (closed and fully drained).
- */
 export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   // Fast path, saving the load of DEQ: guess it is where this thread's last claim left it; the
@@ -466,10 +287,6 @@ export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
   }
 }
 
-/**
- * {@linkcode tryClaim}, waiting until `deadline` while the queue is empty: a position,
- * {@linkcode LANE}, {@linkcode CLOSED} or {@linkcode TIMED_OUT} (nothing claimed).
- */
 export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
   let r = (yield* tryClaim(A, S));
@@ -488,10 +305,6 @@ export function* claim(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   return r;
 }
 
-/**
- * Whether a record (or the end of a closed queue) is ready, without claiming it, waiting until
- * `deadline`: {@linkcode OK} (ready, or closed) or {@linkcode TIMED_OUT}.
- */
 export function* poll(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   const q = S.q;
   while (!(yield* ready(A, S))) {
@@ -503,7 +316,6 @@ export function* poll(A: Seam, S: Shape, deadline: number): KernelGen<number> {
   return $OK;
 }
 
-/** Whether a get would not wait now: a record is published or in the lane, or the queue is closed. */
 export function* ready(A: Seam, S: Shape): KernelGen<boolean> {
   const q = S.q;
   const p = (yield* A.load(q, $DEQ));
@@ -511,7 +323,6 @@ export function* ready(A: Seam, S: Shape): KernelGen<boolean> {
   return (yield* A.load(q, $LANE_ITEMS)) !== 0 || (yield* A.load(q, $ENQ)) < 0;
 }
 
-/** Frees the slot of claimed position `p` for the next lap, and accounts for the taken item. */
 export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
   const q = S.q;
   // Synchronizes-with: the producer that next sees seq === p+N writes after our reads of the slot.
@@ -526,10 +337,6 @@ export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
   if (S.maxsize > 0) (yield* taken(A, S));
 }
 
-/**
- * Accounts for one item leaving the queue (a lane take, or a ring take from a bounded queue):
- * uncounts it and wakes producers waiting for a count or for heap room.
- */
 export function* taken(A: Seam, S: Shape): KernelGen<void> {
   if (S.maxsize > 0) (yield* A.sub(S.q, $COUNT, 1));
   (yield* wakeProducers(A, S));
@@ -538,10 +345,6 @@ export function* taken(A: Seam, S: Shape): KernelGen<void> {
 // ---------------------------------------------------------------------------------------------
 // The lane: every function below but waitRoom runs while holding the lane lock.
 
-/**
- * Takes the lane lock. Its critical sections only copy bytes, so it is held briefly: spin on it
- * (16 * `A.spin` re-checks) before the Lock kernel's own spin-then-sleep.
- */
 export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
   const lk = S.lk;
   for (let n = A.spin * 16; n > 0; n--) {
@@ -551,15 +354,10 @@ export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
   (yield* lockAcquire(A, lk, Infinity));
 }
 
-/** Releases the lane lock. */
 export function* laneUnlock(A: Seam, S: Shape): KernelGen<void> {
   if (!(yield* lockRelease(A, S.lk))) throw new Error("Inconsistent queue state: lane lock not held");
 }
 
-/**
- * Reserves `bytes` bytes at the lane's head: returns their heap position, {@linkcode CLOSED}, or
- * {@linkcode FULL} (not enough free capacity now; grow the heap or wait for room).
- */
 export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number> {
   const q = S.q;
   if ((yield* A.load(q, $ENQ)) < 0) return $CLOSED;
@@ -570,15 +368,10 @@ export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number
   return head;
 }
 
-/** Makes the record written at the reserved position visible to consumers. */
 export function* laneCommit(A: Seam, S: Shape): KernelGen<void> {
   (yield* A.add(S.q, $LANE_ITEMS, 1));
 }
 
-/**
- * Takes the lane's oldest record: returns its heap position, {@linkcode EMPTY}, or
- * {@linkcode RING} when the ring holds records (take those first).
- */
 export function* lanePop(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   if ((yield* A.load(q, $LANE_ITEMS)) === 0) return $EMPTY;
@@ -594,27 +387,19 @@ export function* lanePop(A: Seam, S: Shape): KernelGen<number> {
   return (yield* A.load(q, $LANE_TAIL));
 }
 
-/** Frees the `bytes` bytes of the record just popped at the lane's tail. */
 export function* laneFree(A: Seam, S: Shape, bytes: number): KernelGen<void> {
   (yield* A.store(S.q, $LANE_TAIL, ((yield* A.load(S.q, $LANE_TAIL)) + bytes) & $MASK));
 }
 
-/** The lane's tail position and used bytes, for relinearizing the heap when it grows. */
 export function* laneSpan(A: Seam, S: Shape): KernelGen<[tail: number, used: number]> {
   const tail = (yield* A.load(S.q, $LANE_TAIL));
   return [tail, dif((yield* A.load(S.q, $LANE_HEAD)), tail)];
 }
 
-/** Records the heap's new capacity after growing it. */
 export function* laneResize(A: Seam, S: Shape, capacity: number): KernelGen<void> {
   (yield* A.store(S.q, $LANE_CAP, capacity));
 }
 
-/**
- * Waits (without the lane lock) until the lane could take `bytes` bytes: the heap has that much
- * free capacity, or would have once grown to its bound `laneMax`. Returns {@linkcode OK},
- * {@linkcode CLOSED} or {@linkcode TIMED_OUT}.
- */
 export function* waitRoom(
   A: Seam,
   S: Shape,
@@ -637,7 +422,6 @@ export function* waitRoom(
 // ---------------------------------------------------------------------------------------------
 // Closing and joining
 
-/** Closes the queue (idempotent) and wakes every sleeper so that it re-checks. */
 export function* close(A: Seam, S: Shape): KernelGen<void> {
   const q = S.q;
   for (;;) {
@@ -653,20 +437,14 @@ export function* close(A: Seam, S: Shape): KernelGen<void> {
   (yield* A.notify(q, $SLOT_SEQ, Infinity));
 }
 
-/** A number that changes whenever a consumer takes a record (from either lane). */
 export function* progress(A: Seam, S: Shape): KernelGen<number> {
   return ((yield* A.load(S.q, $DEQ)) + (yield* A.load(S.q, $LANE_TAIL))) | 0;
 }
 
-/** Whether the queue is closed. */
 export function* closed(A: Seam, S: Shape): KernelGen<boolean> {
   return (yield* A.load(S.q, $ENQ)) < 0;
 }
 
-/**
- * Items in the queue: COUNT for bounded queues; otherwise ring positions between DEQ and ENQ
- * (reserved or published) plus lane records. A snapshot.
- */
 export function* size(A: Seam, S: Shape): KernelGen<number> {
   const q = S.q;
   if (S.maxsize > 0) return (yield* A.load(q, $COUNT));
@@ -675,15 +453,10 @@ export function* size(A: Seam, S: Shape): KernelGen<number> {
   return Math.max(0, ring) + (yield* A.load(q, $LANE_ITEMS));
 }
 
-/** Counts one more unfinished task (a JoinableQueue put, before it publishes). */
 export function* addTask(A: Seam, S: Shape): KernelGen<void> {
   (yield* A.add(S.q, $UNFINISHED, 1));
 }
 
-/**
- * Marks one task done: returns false (and changes nothing) if none is unfinished. The one that
- * reaches zero wakes every joiner.
- */
 export function* taskDone(A: Seam, S: Shape): KernelGen<boolean> {
   const q = S.q;
   for (;;) {
@@ -696,7 +469,6 @@ export function* taskDone(A: Seam, S: Shape): KernelGen<boolean> {
   }
 }
 
-/** Waits until no task is unfinished; false if `deadline` passed first. */
 export function* join(A: Seam, S: Shape, deadline: number): KernelGen<boolean> {
   const q = S.q;
   for (;;) {

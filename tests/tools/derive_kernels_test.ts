@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deriveAll, deriveKernel } from "../../tools/derive_kernels.ts";
+import { deriveAll, DERIVED_DIR, deriveKernel, NOT_DERIVED } from "../../tools/derive_kernels.ts";
 
 Deno.test("every derived kernel in src/kernel_gen/ is up to date with its source", async () => {
   assert.deepEqual(await deriveAll(false), [], "run `deno task derive`");
@@ -41,4 +41,47 @@ Deno.test("deriveKernel refuses the seam inside a callback and kernels without a
     () => deriveKernel(header + "export function f(A: Seam) { return 1; }", "t.ts"),
     /needs a return type/,
   );
+});
+
+Deno.test("deriveKernel drops the copied JSDoc and heads the file with a pointer to its kernel", () => {
+  const source = [
+    "/**",
+    " * Shared layout: the state table, on the kernel's first screen.",
+    " *",
+    " * @module",
+    " */",
+    'import type { Seam } from "../_atomics.ts";',
+    "",
+    "/** Word index of the state. */",
+    "export const STATE = 1;",
+    "",
+    "  /** Indented, alone on its line. */",
+    "/** Takes the lock. */ export function f(A: Seam, s: Int32Array): number {",
+    "  // Why this load: a line comment stays.",
+    "  return A.load(s, STATE); /* a plain block comment stays */",
+    "}",
+  ].join("\n");
+  const out = deriveKernel(source, "t.ts");
+  assert.doesNotMatch(out, /\/\*\*/, "no JSDoc left");
+  assert.doesNotMatch(out, /Shared layout|Word index|Indented|Takes the lock/);
+  assert.match(
+    out,
+    /^\/\/ Derived from src\/kernel\/t\.ts by tools\/derive_kernels\.ts: do not edit\.\n/,
+  );
+  assert.match(out, /docs are in src\/kernel\/t\.ts\./);
+  assert.match(
+    out,
+    /\nimport type \{ GenSeam as Seam, KernelGen \} from "..\/_atomics.ts";\n\nexport const STATE = 1;\n\n/,
+  );
+  assert.match(out, /\n export function\* f\(A: Seam, s: Int32Array\): KernelGen<number> \{\n/);
+  assert.match(out, / {2}\/\/ Why this load: a line comment stays\./);
+  assert.match(out, /\/\* a plain block comment stays \*\//);
+});
+
+Deno.test("the kernels listed in NOT_DERIVED have a reason and no derived file", async () => {
+  assert.ok(NOT_DERIVED.size > 0);
+  for (const [name, why] of NOT_DERIVED) {
+    assert.ok(why.length > 0, `${name} needs a reason`);
+    await assert.rejects(Deno.stat(new URL(name, DERIVED_DIR)), Deno.errors.NotFound, name);
+  }
 });
