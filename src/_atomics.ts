@@ -91,6 +91,7 @@ export interface Seam {
  * generators yield is private to whoever drives them (the async driver or the explorer).
  */
 export interface GenSeam {
+  // One member per operation, written out as in Seam: kernels call each by name, typed per element.
   /** See {@linkcode Seam.spin}. */
   readonly spin: number;
   /** See {@linkcode Seam.load}. */
@@ -216,6 +217,7 @@ export interface WaitRequest {
  * `Atomics.waitAsync`.
  */
 export const ASYNC: GenSeam = {
+  // One generator per operation, written out: each call site in a kernel stays monomorphic.
   spin: REAL.spin,
   // deno-lint-ignore require-yield
   *load(a, i) {

@@ -319,7 +319,7 @@ function manyUnits(units: Uint8Array | Uint16Array, at: number, n: number): stri
   return out;
 }
 
-/** `units16()` for at most 8 code units. */
+/** `units16()` for at most 8 code units: one written-out fixed-arity call per count (~3x `apply`). */
 function few16(u: Uint16Array, at: number, n: number): string {
   switch (n) {
     case 0:

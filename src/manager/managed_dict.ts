@@ -59,6 +59,8 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
   /** What this proxy is a proxy of. */
   readonly kind: "dict" = "dict";
 
+  // The fields above and this constructor are written out in each proxy class: a shared base class
+  // would be a public type (deno doc --lint), and a clone carries only own fields.
   private constructor({ s, id }: Parsed) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;

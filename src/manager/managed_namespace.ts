@@ -43,6 +43,8 @@ export class ManagedNamespace<T extends Record<string, unknown> = Record<string,
   /** What this proxy is a proxy of. */
   readonly kind: "namespace" = "namespace";
 
+  // The fields above and this constructor are written out in each proxy class: a shared base class
+  // would be a public type (deno doc --lint), and a clone carries only own fields.
   private constructor({ s, id }: Parsed) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;

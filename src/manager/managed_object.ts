@@ -57,6 +57,8 @@ export class ManagedObject {
   /** The names of the methods the proxy has. */
   readonly methods: readonly string[];
 
+  // The fields above and this constructor are written out in each proxy class: a shared base class
+  // would be a public type (deno doc --lint), and a clone carries only own fields.
   private constructor({ s, id }: Parsed, typeid: string, methods: readonly string[]) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;

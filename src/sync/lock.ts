@@ -125,6 +125,7 @@ export class Lock {
    * ```
    */
   async acquire(options?: WaitOptions): Promise<Disposable> {
+    // Written out as in Semaphore.acquire: one helper for both measured 0.8-0.9x (Semaphore, A/B).
     const deadline = deadlineOf(ACQUIRE, options);
     if (
       !K.tryAcquire(REAL, this.#s) &&

@@ -5,8 +5,9 @@
  *
  * @module
  */
+import type { GenSeam } from "../../_atomics.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure } from "../../options.ts";
-import { currentThread } from "../_engine.ts";
+import { currentThread, SIM } from "../_engine.ts";
 
 /** What every `sim(...)` method returns: a generator to run with `yield*` inside a thread body. */
 export type Step<R> = Generator<unknown, R, unknown>;
@@ -111,6 +112,24 @@ export function* waitOrThrow(
   } else if (!(yield* wait(deadline))) {
     throw waitFailure(what, options);
   }
+}
+
+/** The derived kernels of a primitive taken as a whole (`Lock`'s, `Semaphore`'s). */
+export interface Acquirable {
+  /** Takes it if free; never waits. */
+  tryAcquire(A: GenSeam, s: Int32Array): Step<boolean>;
+  /** Takes it, sleeping until `deadline`; false on timeout. */
+  acquire(A: GenSeam, s: Int32Array, deadline: number): Step<boolean>;
+}
+
+/** `acquireSync` (or, `abortable`, `acquire`) of a primitive whose kernels are `G`, words `s`. */
+export function* acquireWith(
+  what: string,
+  options: SimWaitOptions | undefined,
+  G: Acquirable,
+  s: Int32Array,
+): Step<void> {
+  yield* waitOrThrow(what, options, () => G.tryAcquire(SIM, s), (d) => G.acquire(SIM, s, d));
 }
 
 /** Whether `x` is a generator (a predicate or action written as a generator function). */

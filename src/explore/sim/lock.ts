@@ -8,7 +8,7 @@ import * as G from "../../kernel_gen/lock.ts";
 import { ACQUIRE, Lock, releaseError } from "../../sync/lock.ts";
 import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
-import { type SimWaitOptions, type Step, waitOrThrow, words } from "./_common.ts";
+import { acquireWith, type SimWaitOptions, type Step, words } from "./_common.ts";
 
 /**
  * A {@linkcode Lock} under the explorer: `Lock`'s own kernel (`src/kernel/lock.ts`, derived) with
@@ -51,13 +51,7 @@ export class SimLock {
    * the signal of an `abortable` call fires.
    */
   *acquire(options?: SimWaitOptions): Step<void> {
-    const s = this.#s;
-    yield* waitOrThrow(
-      ACQUIRE,
-      options,
-      () => G.tryAcquire(SIM, s),
-      (deadline) => G.acquire(SIM, s, deadline),
-    );
+    yield* acquireWith(ACQUIRE, options, G, this.#s);
   }
 
   /** Takes the lock if it is free; returns whether it did. */

@@ -14,7 +14,7 @@ import {
 } from "../../sync/semaphore.ts";
 import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
-import { type SimWaitOptions, type Step, waitOrThrow, words } from "./_common.ts";
+import { acquireWith, type SimWaitOptions, type Step, words } from "./_common.ts";
 
 /**
  * A {@linkcode Semaphore} or {@linkcode BoundedSemaphore} under the explorer: the semaphore kernel
@@ -53,13 +53,7 @@ export class SimSemaphore {
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
    */
   *acquire(options?: SimWaitOptions): Step<void> {
-    const s = this.#s;
-    yield* waitOrThrow(
-      ACQUIRE,
-      options,
-      () => G.tryAcquire(SIM, s),
-      (deadline) => G.acquire(SIM, s, deadline),
-    );
+    yield* acquireWith(ACQUIRE, options, G, this.#s);
   }
 
   /** Takes one permit if there is one; returns whether it did. */
