@@ -5,6 +5,7 @@
  * @module
  */
 import { execute, type Execution, setSpin } from "./_engine.ts";
+import { initialValues, memoryBefore } from "./_memory.ts";
 import { Diverged, replayChooser } from "./_sample.ts";
 import { fingerprint, prepare, type Ready, type Reset, type Scenario } from "./_scenario.ts";
 import { ExplorationFailure, hashEvents, type Provenance } from "./_trace.ts";
@@ -226,6 +227,7 @@ export function finalState(p: Ready, ex: Execution): string {
  * divergence if the two replays (or the original) do not agree.
  */
 export function failureOf(p: Ready, ex: Execution, where: Provenance): ExplorationFailure {
+  const before = memoryBefore(p);
   const runs: Execution[] = [];
   for (let k = 0; k < 2; k++) {
     try {
@@ -239,6 +241,8 @@ export function failureOf(p: Ready, ex: Execution, where: Provenance): Explorati
         partial,
         namesOf(partial),
         where,
+        undefined,
+        initialValues(before, p, partial),
       );
     }
   }
@@ -256,10 +260,21 @@ export function failureOf(p: Ready, ex: Execution, where: Provenance): Explorati
       a,
       namesOf(a),
       where,
+      undefined,
+      initialValues(before, p, a),
     );
   }
   const kind = a.ending === "ok" || a.ending === "pruned" ? "divergence" : a.ending;
-  return new ExplorationFailure(kind, a.reason || ex.reason, a, namesOf(a), where, a.cause);
+  const initial = initialValues(before, p, a);
+  return new ExplorationFailure(
+    kind,
+    a.reason || ex.reason,
+    a,
+    namesOf(a),
+    where,
+    a.cause,
+    initial,
+  );
 }
 
 /** Column names of an execution's threads (forwarders included). */

@@ -19,6 +19,9 @@ import {
   XCHG,
 } from "./_engine.ts";
 import { Namer } from "./_scenario.ts";
+import { diagramOf, type PictureOptions } from "./_diagram.ts";
+import { htmlOf } from "./_html.ts";
+import { svgOf } from "./_svg.ts";
 
 /**
  * Version prefix of replay tokens; bumped whenever their meaning changes, so an old token is
@@ -155,7 +158,8 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-function show(v: unknown): string {
+/** `100`, `7n`: a value as traces show it. */
+export function show(v: unknown): string {
   return typeof v === "bigint" ? `${v}n` : String(v);
 }
 
@@ -261,8 +265,15 @@ export function finalValues(
   return out;
 }
 
-/** Options of {@linkcode renderTrace}. */
-export interface RenderOptions {
+/** Options of {@linkcode ExplorationFailure.render}. */
+export interface RenderOptions extends PictureOptions {
+  /**
+   * `"text"`: the report with its sequence diagram, for terminals; `"html"`: the page of
+   * {@linkcode ExplorationFailure.toHTML}; `"svg"`: the diagram of
+   * {@linkcode ExplorationFailure.toSVG}.
+   * @default {"text"}
+   */
+  format?: "text" | "html" | "svg";
   /**
    * Colour the diagram with ANSI escapes.
    * @default {false}
@@ -390,6 +401,11 @@ export class ExplorationFailure extends Error {
   readonly token: string;
   /** The final value of every address the trace touched. */
   readonly final: Readonly<Record<string, number | bigint>>;
+  /**
+   * The value of every address the trace touched before its first step, as the strategy that found
+   * the failure recorded it (empty for a failure built without it, e.g. a diverging replay's).
+   */
+  readonly initial: Readonly<Record<string, number | bigint>>;
   /** Preemptions in the trace. */
   readonly preemptions: number;
   /** The strategy that found it. */
@@ -411,6 +427,7 @@ export class ExplorationFailure extends Error {
     names: readonly string[],
     where: Provenance,
     cause?: unknown,
+    initial: Readonly<Record<string, number | bigint>> = {},
   ) {
     super(reason, cause === undefined ? undefined : { cause });
     this.name = "ExplorationFailure";
@@ -422,6 +439,7 @@ export class ExplorationFailure extends Error {
     this.threadNames = names;
     this.token = encodeToken(names.length, ex.choices, hashEvents(events));
     this.final = finalValues(events, namer);
+    this.initial = initial;
     this.preemptions = ex.preemptions;
     this.strategy = where.strategy;
     this.seed = where.seed;
@@ -437,11 +455,22 @@ export class ExplorationFailure extends Error {
   }
 
   /**
-   * The full report: reason, sequence diagram, final state, replay token and seed/path.
+   * The full report: reason, sequence diagram, final state, replay token and seed/path; or, with
+   * `format`, the page of {@linkcode ExplorationFailure.toHTML} or the diagram of
+   * {@linkcode ExplorationFailure.toSVG}.
    *
-   * @param options colour and column width.
+   * @param options format; colour and column width (text); steps drawn (html, svg).
    */
   render(options: RenderOptions = {}): string {
+    if (options.format === "html") return this.toHTML(options);
+    if (options.format === "svg") return this.toSVG(options);
+    if (options.format !== undefined && options.format !== "text") {
+      throw new TypeError(
+        `Cannot render the failure: 'format' must be "text", "html" or "svg", received ${
+          String(options.format)
+        }`,
+      );
+    }
     const title = (this.scenario as { name?: unknown })?.name;
     const lines = [
       this.reason.charAt(0).toUpperCase() + this.reason.slice(1),
@@ -467,5 +496,77 @@ export class ExplorationFailure extends Error {
     }
     if (this.schedule !== undefined) lines.push(`schedule: [${this.schedule.join(", ")}]`);
     return lines.join("\n");
+  }
+
+  /**
+   * The failure as one self-contained HTML page: one lane per thread with each step a box at its
+   * time, arrows for the happens-before edges that matter (a write read by another thread, a
+   * notify that woke a sleeper, an update lost), preemptions marked, the shared words as a timeline
+   * under the lanes, the failure highlighted (a deadlock's wait-for cycle), a step slider (and the
+   * arrow keys) that scrubs the schedule and shows shared memory at that step, and the replay token
+   * with the line of code that replays it.
+   *
+   * - No network access: styles, script and data are inline, and the page's Content Security Policy
+   *   allows nothing else (its one script by hash).
+   * - Every name and value is escaped: thread names and `setup()` keys cannot inject markup.
+   * - Write it to a file and open it in a browser (`Deno.writeTextFile("race.html", html)`).
+   *
+   * @param options how many steps to draw (the last ones of a long trace).
+   * @returns The page, `<!doctype html>` first.
+   * @throws {RangeError} if `maxSteps` is not a positive integer.
+   *
+   * @example
+   * ```ts
+   * import { explore, sim } from "@interlock/interlock/explore";
+   * import assert from "node:assert/strict";
+   *
+   * const failure = explore({
+   *   setup: () => ({ n: new Int32Array(new SharedArrayBuffer(4)) }),
+   *   threads: [0, 1].map(() =>
+   *     function* inc({ n }: { n: Int32Array }) {
+   *       yield* sim(n).store(0, (yield* sim(n).load(0)) + 1);
+   *     }
+   *   ),
+   *   invariant: ({ n }) => n[0] === 2,
+   * }).failure!;
+   * const html = failure.toHTML();
+   * assert.match(html, /^<!doctype html>/);
+   * assert.ok(html.includes(failure.token));
+   * assert.equal(failure.render({ format: "html" }), html);
+   * ```
+   */
+  toHTML(options: PictureOptions = {}): string {
+    return htmlOf(this, diagramOf(this, options));
+  }
+
+  /**
+   * The failure's diagram as a standalone SVG image (the HTML page's picture, with its title and
+   * legend, without the slider): for READMEs and issues.
+   *
+   * @param options how many steps to draw (the last ones of a long trace).
+   * @returns The `<svg>` document.
+   * @throws {RangeError} if `maxSteps` is not a positive integer.
+   *
+   * @example
+   * ```ts
+   * import { explore, sim } from "@interlock/interlock/explore";
+   * import assert from "node:assert/strict";
+   *
+   * const failure = explore({
+   *   setup: () => ({ n: new Int32Array(new SharedArrayBuffer(4)) }),
+   *   threads: [0, 1].map(() =>
+   *     function* inc({ n }: { n: Int32Array }) {
+   *       yield* sim(n).store(0, (yield* sim(n).load(0)) + 1);
+   *     }
+   *   ),
+   *   invariant: ({ n }) => n[0] === 2,
+   * }).failure!;
+   * const svg = failure.toSVG();
+   * assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+   * assert.equal(svg.match(/class="lane"/g)?.length, 2);
+   * ```
+   */
+  toSVG(options: PictureOptions = {}): string {
+    return svgOf(diagramOf(this, options), { header: true });
   }
 }

@@ -110,6 +110,7 @@ export { SimBarrier, type SimBarrierWaitOptions } from "./sim/barrier.ts";
 export { SimValue } from "./sim/value.ts";
 export { SimSharedArray } from "./sim/array.ts";
 export type { Reset, Scenario, ThreadBody } from "./_scenario.ts";
+export type { PictureOptions } from "./_diagram.ts";
 export {
   ExplorationFailure,
   type FailureKind,
