@@ -57,7 +57,7 @@ const SCRIPT = `(() => {
     for (const m of marks) {
       const k = Number(m.getAttribute("data-step"));
       m.classList.toggle("future", k >= v);
-      m.classList.toggle("current", k === v - 1);
+      if (m.classList.contains("box")) m.classList.toggle("current", k === v - 1);
     }
     const s = data.steps[v - 1];
     caption.textContent = s
@@ -134,7 +134,8 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #f3f4f6; }
 th { font-size: 12px; color: #6b7280; font-weight: 600; }
 tr.changed td { background: #fef9c3; font-weight: 600; }
 td.before { color: #9ca3af; }
-pre { background: #111827; color: #f9fafb; padding: 10px 12px; border-radius: 6px; overflow-x: auto; }
+pre { background: #111827; color: #f9fafb; padding: 10px 12px; border-radius: 6px;
+  white-space: pre-wrap; overflow-wrap: anywhere; }
 details { margin-top: 14px; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px;
   padding: 10px 14px; }
 details pre { background: #f9fafb; color: #111827; }

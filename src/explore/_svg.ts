@@ -232,18 +232,19 @@ function lanes(d: Diagram, g: Layout): string {
     return tag(
       "g",
       { class: "lane", "data-thread": lane },
-      tag("rect", {
-        x: PAD,
-        y,
-        width: g.width - 2 * PAD,
-        height: LANE_H,
-        fill: lane % 2 === 0 ? "#f9fafb" : "#ffffff",
-      }) +
+      tag("title", {}, text(name)) +
+        tag("rect", {
+          x: PAD,
+          y,
+          width: g.width - 2 * PAD,
+          height: LANE_H,
+          fill: lane % 2 === 0 ? "#f9fafb" : "#ffffff",
+        }) +
         tag("rect", { x: PAD, y, width: 4, height: LANE_H, fill: laneColor(lane) }) +
         tag(
           "text",
           { class: "lanelabel", x: PAD + 12, y: g.laneMid(lane) + 4, fill: laneColor(lane) },
-          tag("title", {}, text(name)) + text(cut(name, 20)),
+          text(cut(name, 20)),
         ),
     );
   }).join("");
@@ -319,7 +320,7 @@ function edges(d: Diagram, g: Layout): string {
       const y2 = g.laneMid(e.lane) + (down ? -9 : 9);
       return tag(
         "g",
-        { class: "edge-group wakes" },
+        { class: "edge-group wakes", "data-step": e.from },
         tag("title", {}, text(e.label)) +
           tag("line", {
             class: "edge wakes",
@@ -341,7 +342,7 @@ function edges(d: Diagram, g: Layout): string {
     const bend = (y2 - y1) / 2;
     return tag(
       "g",
-      { class: `edge-group ${e.kind}` },
+      { class: `edge-group ${e.kind}`, "data-step": e.to },
       tag("title", {}, text(e.label)) +
         tag("path", {
           class: `edge ${e.kind}`,
@@ -482,7 +483,8 @@ function memory(d: Diagram, g: Layout): string {
       const label = v === undefined ? "?" : show(v);
       out.push(tag(
         "g",
-        { class: "mem", "data-address": j },
+        // Faded in the page until the write that starts it has happened.
+        { class: "mem", "data-address": j, "data-step": writer < 0 ? undefined : writer },
         tag("title", {}, text(`${address} = ${label}`)) +
           tag("rect", {
             x: x1,
@@ -524,12 +526,19 @@ function legendItems(d: Diagram): { swatch: (x: number, y: number) => string; la
       y2: y,
       "marker-end": `url(#ix-arrow-${kind})`,
     });
-  const frame = (cls: string) => (x: number, y: number) =>
-    tag(
-      "g",
-      { class: `box ${cls}` },
-      tag("rect", { class: "frame", x, y: y - 8, width: 26, height: 16, rx: 4 }),
-    );
+  // Swatches spell their strokes out: a `box` class would make them count as steps.
+  const frame = (dash: string | undefined, width: number) => (x: number, y: number) =>
+    tag("rect", {
+      x,
+      y: y - 8,
+      width: 26,
+      height: 16,
+      rx: 4,
+      fill: "#ffffff",
+      stroke: "#dc2626",
+      "stroke-width": width,
+      "stroke-dasharray": dash,
+    });
   const items: { swatch: (x: number, y: number) => string; label: string }[] = [];
   const has = (kind: string) => d.edges.some((e) => e.kind === kind);
   if (has("reads")) {
@@ -547,9 +556,9 @@ function legendItems(d: Diagram): { swatch: (x: number, y: number) => string; la
   }
   if (d.sleepers.length > 0) {
     items.push({ swatch: arrow("waitsfor"), label: "waits for (last other writer of its word)" });
-    items.push({ swatch: frame("holds"), label: "the write a sleeper waits on" });
+    items.push({ swatch: frame("4 2", 2.5), label: "the write a sleeper waits on" });
   }
-  items.push({ swatch: frame("highlight"), label: "the failure" });
+  items.push({ swatch: frame(undefined, 3.5), label: "the failure" });
   return items;
 }
 
