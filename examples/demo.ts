@@ -4,16 +4,20 @@
  * 1. The seed article's race: workers withdraw and deposit on a shared balance of 100 with no lock.
  * 2. The fix: the same with a `Lock`.
  * 3. The explanation: the interleaving explorer finds and shrinks the lost update of the unlocked
- *    bank and prints it as a sequence diagram, then proves the locked bank over every interleaving.
+ *    bank and prints it as a sequence diagram, writes the same schedule as an HTML page (lanes,
+ *    arrows, a step slider over shared memory) and prints its path, then proves the locked bank
+ *    over every interleaving.
  * 4. A `Pool`: squares of 1..5 with the worker that computed each, then a CPU-bound `map` and its
  *    speedup over one thread.
  *
  * The module is also the task module of its pool (`square`, `burn`).
  *
  * Flags: `--runs N` (10), `--transactions N` per worker (10000), `--threads N` bank workers (2, half
- * withdraw, half deposit), `--no-color`. Output is plain text when not a terminal.
+ * withdraw, half deposit), `--html PATH` where to write the lost update's page (default: a new
+ * temporary directory), `--no-color`. Output is plain text when not a terminal.
  *
- * Permissions: `deno run --allow-read --allow-env examples/demo.ts`
+ * Permissions: `deno run --allow-read --allow-env --allow-write examples/demo.ts` (`--allow-write`
+ * for the page).
  *
  * @module
  */
@@ -26,7 +30,7 @@ import {
   taskModule,
   Value,
 } from "@interlock/interlock";
-import { explore, search } from "@interlock/interlock/explore";
+import { type ExplorationFailure, explore, search } from "@interlock/interlock/explore";
 import { countPrimes } from "./async_vs_workers.ts";
 import { bankScenario } from "./bank/scenario.ts";
 
@@ -47,6 +51,8 @@ interface Flags {
   transactions: number;
   threads: number;
   color: boolean;
+  /** Where to write the lost update's page; undefined: a new temporary directory. */
+  html: string | undefined;
 }
 
 function parseFlags(args: string[]): Flags {
@@ -55,6 +61,7 @@ function parseFlags(args: string[]): Flags {
     transactions: 10_000,
     threads: 2,
     color: Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+    html: undefined,
   };
   for (let k = 0; k < args.length; k++) {
     const arg = args[k]!;
@@ -63,13 +70,19 @@ function parseFlags(args: string[]): Flags {
       flags.color = false;
       continue;
     }
+    if (name === "--html") {
+      const path = inline ?? args[++k];
+      if (!path) throw new TypeError("Flag --html needs a file path");
+      flags.html = path;
+      continue;
+    }
     const key =
       ({ "--runs": "runs", "--transactions": "transactions", "--threads": "threads" } as const)[
         name as "--runs"
       ];
     if (key === undefined) {
       throw new TypeError(
-        `Unknown flag: ${arg} (try --runs, --transactions, --threads, --no-color)`,
+        `Unknown flag: ${arg} (try --runs, --transactions, --threads, --html, --no-color)`,
       );
     }
     const value = Number(inline ?? args[++k]);
@@ -134,7 +147,14 @@ async function bankPhase(title: string, locked: boolean): Promise<number[]> {
   return results;
 }
 
-function explainPhase(): void {
+/** Writes the failure's page where `--html` says, or into a new temporary directory. */
+async function writePage(failure: ExplorationFailure): Promise<string> {
+  const path = flags.html ?? `${await Deno.makeTempDir({ prefix: "interlock-demo-" })}/race.html`;
+  await Deno.writeTextFile(path, failure.toHTML());
+  return path;
+}
+
+async function explainPhase(): Promise<void> {
   console.log(bold("3. Why: the explorer searches the interleavings of the library's own code"));
   progress("  searching schedules of the unlocked bank ...");
   const race = search(bankScenario(false, 2, 1));
@@ -146,6 +166,8 @@ function explainPhase(): void {
       `${race.failure.preemptions === 1 ? "" : "s"} (${race.elapsedMs.toFixed(0)} ms):\n`,
   );
   console.log(race.failure.render({ color: flags.color }).replace(/^/gm, "    "));
+  const page = await writePage(race.failure);
+  console.log(`\n  The same schedule as a page, with a step slider over shared memory: ${page}\n`);
   progress("  exploring every interleaving of the locked bank ...");
   const proof = explore(bankScenario(true, 2, 2));
   clearProgress();
@@ -212,7 +234,7 @@ async function main(): Promise<void> {
   const kept = lockedResults.filter((b) => b === expected).length;
   console.log(`  ${kept} of ${flags.runs} runs ended at exactly ${expected}\n`);
   if (kept !== flags.runs) throw new Error("The locked bank lost an update");
-  explainPhase();
+  await explainPhase();
   await poolPhase();
 }
 

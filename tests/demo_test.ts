@@ -4,7 +4,7 @@ const DEMO = new URL("../examples/demo.ts", import.meta.url);
 
 async function runDemo(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", DEMO.pathname, ...args],
+    args: ["run", "--allow-read", "--allow-env", "--allow-write", DEMO.pathname, ...args],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -14,7 +14,24 @@ async function runDemo(...args: string[]): Promise<{ code: number; out: string; 
 }
 
 Deno.test("the demo tells the race, the fix, the explorer's proof and the pool", async () => {
-  const { code, out, err } = await runDemo("--runs", "3", "--transactions", "2000", "--no-color");
+  const dir = await Deno.makeTempDir({ prefix: "interlock-demo-test-" });
+  try {
+    await checkDemo(`${dir}/race.html`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function checkDemo(html: string): Promise<void> {
+  const { code, out, err } = await runDemo(
+    "--runs",
+    "3",
+    "--transactions",
+    "2000",
+    "--no-color",
+    "--html",
+    html,
+  );
   assert.equal(code, 0, err);
   const [race, fix, why, pool] = out.split(/^\d\. /m).slice(1);
   assert.ok(race && fix && why && pool, out);
@@ -29,12 +46,24 @@ Deno.test("the demo tells the race, the fix, the explorer's proof and the pool",
   assert.match(why, /write balance\.value ← 99/);
   assert.match(why, /write balance\.value ← 101/);
   assert.match(why, /replay token: ix\d+:/);
+  // The same race as a page, next to the terminal diagram: its path, and the same token in it.
+  assert.ok(
+    why.includes(`The same schedule as a page, with a step slider over shared memory: ${html}`),
+  );
+  const page = await Deno.readTextFile(html);
+  const token = /replay token: (\S+)/.exec(why)![1]!;
+  assert.match(page, /^<!doctype html>/);
+  assert.ok(
+    page.includes(`<code id="token">${token}</code>`),
+    "the page's token is the terminal's",
+  );
+  assert.match(page, /the balance is (99|101), not 100: an update was lost/);
   assert.match(why, /balance preserved in all [\d,]+ executions \(every interleaving covered/);
   // 4. The pool's squares, in input order, each with the worker that computed it.
   assert.match(pool, /pool\.map\("square", \[1, 2, 3, 4, 5\]\) → \[1, 4, 9, 16, 25\]/);
   assert.equal(pool.match(/computed by worker \d+/g)?.length, 5, pool);
   assert.match(pool, /speedup \d+\.\d\dx/);
-});
+}
 
 Deno.test("the demo rejects unknown flags and bad sizes with a clear message", async () => {
   const unknown = await runDemo("--bogus");

@@ -14,9 +14,7 @@ import {
   sim,
 } from "../../src/explore/mod.ts";
 import { bankScenario } from "../../examples/bank/scenario.ts";
-
-/** The demo's race: T0 reads 100, T1 reads 100 and writes 101, T0 writes 99 over it. */
-export const LOST_UPDATE_TOKEN = "ix1:2:0.1*2.0:6810724d";
+import { LOST_UPDATE_TOKEN } from "../../tools/pictures.ts";
 
 /** The unlocked bank's lost update, replayed from {@linkcode LOST_UPDATE_TOKEN}. */
 export function lostUpdate(): ExplorationFailure {
@@ -86,3 +84,6 @@ export function wakeUp(): ExplorationFailure {
   if (failure === undefined) throw new Error("The event scenario did not fail");
   return failure;
 }
+
+/** The locked bank: no failure to draw. */
+export const lockedBank: Scenario<unknown> = bankScenario(true, 2, 1) as Scenario<unknown>;
