@@ -16,12 +16,16 @@
  * - "lost update": fast-check finding and shrinking the unlocked bank's race (generated scenario),
  *   against a random walk that only finds it (no shrinking).
  *
+ * - "executions vs scenario size" (the report's chart): executions needed to cover every
+ *   interleaving of the locked bank, 2 threads x 1, 2, 3 transactions, with partial-order reduction,
+ *   with plain depth-first search, and with DPOR up to 2 preemptions (counts, capped at `--cap`).
+ *
  * Run: `deno bench --allow-read --allow-env --allow-sys bench/explore_bench.ts` for the groups, and
- * `deno run --allow-read --allow-env --allow-sys bench/explore_bench.ts` for the report behind
- * `bench/RESULTS.md` (## Explorer): steps/s, executions/s, distinct interleavings/s, time to the
- * first counterexample including shrinking, coverage counts and bounds completed. Figures use
- * process CPU time (`process.cpuUsage`), which a machine shared with other jobs disturbs less
- * than wall time.
+ * `deno run --allow-read --allow-env --allow-sys --allow-write bench/explore_bench.ts [--cap 50000]
+ * [--charts DIR]` for the report behind `bench/RESULTS.md` (## Explorer): steps/s, executions/s,
+ * distinct interleavings/s, time to the first counterexample including shrinking, coverage counts
+ * and bounds completed, and `bench/charts/explore_size.svg` (+ `.json`). Figures use process CPU
+ * time (`process.cpuUsage`), which a machine shared with other jobs disturbs less than wall time.
  *
  * @module
  */
@@ -32,6 +36,7 @@ import { execute } from "../src/explore/_engine.ts";
 import { prng, randomWalk } from "../src/explore/_sample.ts";
 import { prepare } from "../src/explore/_scenario.ts";
 import { explore, type Report, sample, type Scenario, search, sim } from "../src/explore/mod.ts";
+import { chartsDir, writeChart } from "./_chart.ts";
 
 interface Bank {
   balance: Value<"i">;
@@ -197,7 +202,62 @@ function rates(name: string, ms: number, r: Report): string {
   } | ${fmt(r.steps / ms / 1000, 2)} |`;
 }
 
+/** Executions to cover the locked bank of 2 threads x 1..3 transactions, by strategy: a chart. */
+async function sizeChart(cap: number, dir: URL): Promise<void> {
+  const strategies = [
+    { name: "plain DFS (every schedule)", options: { dpor: false }, baseline: true },
+    { name: "DPOR (one schedule per class)", options: {} },
+    { name: "DPOR up to 2 preemptions (a bounded search)", options: { preemptionBound: 2 } },
+  ];
+  const sizes = [1, 2, 3];
+  const counts = strategies.map((s) =>
+    sizes.map((t) => {
+      const r = explore(bank(true, 2, t), { ...s.options, maxExecutions: cap });
+      return { x: t, ys: [r.executions], atLeast: r.executions >= cap && !r.complete };
+    })
+  );
+  console.log(`\n| transactions per thread | ${strategies.map((s) => s.name).join(" | ")} |`);
+  console.log(`| ---: | ${strategies.map(() => "---:").join(" | ")} |`);
+  sizes.forEach((t, k) => {
+    const cell = (c: { ys: number[]; atLeast: boolean }) =>
+      `${c.atLeast ? ">= " : ""}${fmt(c.ys[0]!)}`;
+    console.log(`| ${t} | ${counts.map((c) => cell(c[k]!)).join(" | ")} |`);
+  });
+  const ratios: Record<string, number> = {};
+  sizes.forEach((t, k) => {
+    const [dfs, dpor] = [counts[0]![k]!, counts[1]![k]!];
+    if (!dfs.atLeast && !dpor.atLeast) {
+      ratios[`dpor/dfs executions@2x${t}`] = dpor.ys[0]! / dfs.ys[0]!;
+    }
+  });
+  const path = await writeChart(dir, "explore_size", {
+    bench: "explore",
+    ratios,
+    chart: {
+      title: "Explorer: executions to cover every interleaving vs scenario size",
+      subtitle:
+        `locked bank, 2 threads; counts capped at ${fmt(cap)} (hollow: capped, more needed); ` +
+        `Deno ${Deno.version.deno}`,
+      x: { label: "transactions per thread", ticks: sizes },
+      y: { label: "executions (log)", log: true },
+      series: strategies.map((s, k) => ({
+        name: s.name,
+        baseline: s.baseline,
+        points: counts[k]!,
+      })),
+    },
+  });
+  console.log(`chart: ${path}`);
+}
+
 if (import.meta.main) {
+  const args = [...Deno.args];
+  const dir = chartsDir(args);
+  const capAt = args.indexOf("--cap");
+  const cap = capAt < 0 ? 50_000 : Number(args[capAt + 1]);
+  if (!Number.isInteger(cap) || cap < 1) {
+    throw new RangeError(`Bad option --cap ${args[capAt + 1]}`);
+  }
   const load = Deno.loadavg();
   console.log(`Explorer report (load average ${load.map((x) => x.toFixed(1)).join(", ")})\n`);
 
@@ -324,4 +384,5 @@ if (import.meta.main) {
   console.log(
     `lost update found by random walk (2x1, no shrinking): median ${fmt(median(walk), 2)} ms`,
   );
+  await sizeChart(cap, dir);
 }

@@ -19,7 +19,12 @@
  *    ping-pong (the floor) and raw spin-then-wait (what a spin-ready waiter can do at best).
  *    Interlock: two `Lock`s passed back and forth, and two `Event`s.
  *
- * Run: `deno run --allow-read --allow-run bench/lock_bench.ts [--seconds 0.2] [--runs 9]`
+ * 3. **Scaling** (the chart): the contended loop on 1, 2, 3 and 4 workers, `Lock` against the raw
+ *    futex lock, rounds interleaved: `bench/charts/lock_workers.svg` (+ `.json`). With 2 vCPUs,
+ *    3 and 4 workers oversubscribe the cores (a holder can be descheduled with the lock held).
+ *
+ * Run: `deno run --allow-read --allow-run --allow-write bench/lock_bench.ts [--seconds 0.2]
+ * [--runs 9] [--chart-only] [--charts DIR]`
  *
  * @module
  */
@@ -33,6 +38,7 @@ import {
   type PingKind,
   STOP,
 } from "./_workers/lock_worker.ts";
+import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
 import { median, spread as spreadOf } from "./_stats.ts";
 
 const WORKER = new URL("./_workers/lock_worker.ts", import.meta.url);
@@ -54,26 +60,30 @@ function parseOptions(args: string[]): Options {
   return options;
 }
 
-/** Two workers that stay up for the whole script. */
-class Pair implements Disposable {
-  readonly workers = [
-    new Worker(WORKER, { type: "module" }),
-    new Worker(WORKER, { type: "module" }),
-  ];
+/** Workers that stay up for the whole script (two for most runs; more for the scaling chart). */
+class Crew implements Disposable {
+  readonly workers: Worker[];
 
-  /** Posts one job to each worker and resolves with both results. */
-  run(jobs: [ContendedJob | PingJob, ContendedJob | PingJob]): Promise<JobResult[]> {
-    return Promise.all(this.workers.map((worker, k) =>
-      new Promise<JobResult>((resolve, reject) => {
-        worker.onmessage = (e: MessageEvent<{ ok: boolean; result: JobResult; error: unknown }>) =>
-          e.data.ok ? resolve(e.data.result) : reject(e.data.error);
-        worker.onerror = (e) => {
-          e.preventDefault();
-          reject(new Error(`Worker failed: ${e.message}`));
-        };
-        worker.postMessage(jobs[k]);
-      })
-    ));
+  constructor(size = 2) {
+    this.workers = Array.from({ length: size }, () => new Worker(WORKER, { type: "module" }));
+  }
+
+  /** Posts job k to worker k and resolves with their results. */
+  run(jobs: (ContendedJob | PingJob)[]): Promise<JobResult[]> {
+    return Promise.all(
+      this.workers.slice(0, jobs.length).map((worker, k) =>
+        new Promise<JobResult>((resolve, reject) => {
+          worker.onmessage = (
+            e: MessageEvent<{ ok: boolean; result: JobResult; error: unknown }>,
+          ) => e.data.ok ? resolve(e.data.result) : reject(e.data.error);
+          worker.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(`Worker failed: ${e.message}`));
+          };
+          worker.postMessage(jobs[k]);
+        })
+      ),
+    );
   }
 
   [Symbol.dispose](): void {
@@ -103,23 +113,37 @@ interface ContendedSample {
   turnMicros: number;
 }
 
-async function contendedRun(pair: Pair, kind: LockKind, seconds: number): Promise<ContendedSample> {
+async function contendedRun(
+  crew: Crew,
+  kind: LockKind,
+  seconds: number,
+  parties = 2,
+): Promise<ContendedSample> {
   const ctl = shared(CTL_WORDS);
   const data = shared(32);
   const lock = new Lock();
-  const job = (me: number): ContendedJob => ({ job: "contended", kind, ctl, data, lock, me });
-  const results = pair.run([job(1), job(2)]);
+  const jobs = Array.from({ length: parties }, (_, k): ContendedJob => ({
+    job: "contended",
+    kind,
+    ctl,
+    data,
+    lock,
+    me: k + 1,
+    parties,
+  }));
+  const running = crew.run(jobs);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   Atomics.store(ctl, STOP, 1);
-  const [a, b] = await results as [JobResult, JobResult];
-  const total = a.count + b.count;
+  const results = await running;
+  const total = results.reduce((sum, r) => sum + r.count, 0);
   if (data[0] !== total) {
     throw new Error(`Lost updates under ${kind}: counter ${data[0]}, transactions ${total}`);
   }
-  const elapsed = (Math.max(a.end, b.end) - Math.min(a.start, b.start)) / 1000;
+  const elapsed = (Math.max(...results.map((r) => r.end)) -
+    Math.min(...results.map((r) => r.start))) / 1000;
   return {
     txPerSecond: total / elapsed,
-    minShare: Math.min(a.count, b.count) / total,
+    minShare: Math.min(...results.map((r) => r.count)) / total,
     turnMicros: elapsed * 1e6 / Math.max(1, data[2]!),
   };
 }
@@ -136,7 +160,7 @@ const LOCK_KINDS: { kind: LockKind; label: string }[] = [
 /** A run counts as parallel when the lock changed hands at least every 100 µs on average. */
 const PARALLEL_TURN_MICROS = 100;
 
-async function contended(pair: Pair, options: Options): Promise<void> {
+async function contended(pair: Crew, options: Options): Promise<void> {
   const samples = new Map<LockKind, ContendedSample[]>(LOCK_KINDS.map(({ kind }) => [kind, []]));
   for (const { kind } of LOCK_KINDS) await contendedRun(pair, kind, 0.05); // warm-up
   for (let r = 0; r < options.runs; r++) {
@@ -193,6 +217,65 @@ function spread(xs: number[], digits = 2): string {
   return spreadOf(xs, (x) => fmt(x, digits));
 }
 
+// --- Scaling with the number of workers (the chart). -------------------------------------------
+
+/** Contended throughput of the raw futex lock and `Lock` for 1 .. 4 workers: the chart. */
+async function scaling(options: Options, dir: URL): Promise<void> {
+  const counts = [1, 2, 3, 4];
+  const kinds: { kind: LockKind; label: string; baseline?: boolean }[] = [
+    { kind: "raw-futex", label: "raw futex lock, hand-written (baseline)", baseline: true },
+    { kind: "interlock", label: "Interlock Lock: acquireSync() ... release()" },
+  ];
+  using crew = new Crew(Math.max(...counts));
+  for (const { kind } of kinds) await contendedRun(crew, kind, 0.05, 2); // warm-up
+  const samples = kinds.map(() => counts.map(() => [] as ContendedSample[]));
+  for (let r = 0; r < options.runs; r++) {
+    for (const [j, n] of counts.entries()) {
+      for (const [k, { kind }] of kinds.entries()) {
+        samples[k]![j]!.push(await contendedRun(crew, kind, options.seconds, n));
+      }
+    }
+  }
+  console.log(
+    `\nContended, 1-4 workers (${navigator.hardwareConcurrency} vCPUs), ${options.seconds} s x ` +
+      `${options.runs} interleaved runs; ratio = median of per-round ratios`,
+  );
+  console.log("| workers | raw futex M tx/s | Lock M tx/s | x raw futex | µs per turn (Lock) |");
+  console.log("| ---: | --- | --- | --- | --- |");
+  const ratios: Record<string, number> = {};
+  counts.forEach((n, j) => {
+    const base = samples[0]![j]!;
+    const lock = samples[1]![j]!;
+    const ratio = median(lock.map((x, r) => x.txPerSecond / base[r]!.txPerSecond));
+    ratios[`interlock/raw-futex@${n}`] = ratio;
+    console.log(
+      `| ${n} | ${spread(base.map((x) => x.txPerSecond / 1e6))} | ${
+        spread(lock.map((x) => x.txPerSecond / 1e6))
+      } | ${fmt(ratio)} | ${spread(lock.map((x) => x.turnMicros), 1)} |`,
+    );
+  });
+  const path = await writeChart(dir, "lock_workers", {
+    bench: "lock",
+    ratios,
+    chart: {
+      title: "Lock: contended locked increments vs workers, against a raw futex lock",
+      subtitle:
+        `median and min-max of ${options.runs} interleaved runs of ${options.seconds} s; ${navigator.hardwareConcurrency} vCPUs, shared; Deno ${Deno.version.deno}`,
+      x: { label: "workers incrementing under the lock", ticks: counts },
+      y: { label: "M transactions/s (all workers)" },
+      series: kinds.map(({ label, baseline }, k) => ({
+        name: label,
+        baseline,
+        points: counts.map((n, j) => ({
+          x: n,
+          ys: samples[k]![j]!.map((x) => x.txPerSecond / 1e6),
+        })),
+      })),
+    },
+  });
+  console.log(`chart: ${path}`);
+}
+
 // --- Hand-off. ---------------------------------------------------------------------------------
 
 function pingPair(kind: PingKind): [unknown, unknown] {
@@ -208,7 +291,7 @@ function pingPair(kind: PingKind): [unknown, unknown] {
 }
 
 /** Microseconds per round trip. */
-async function pingRun(pair: Pair, kind: PingKind, rounds: number): Promise<number> {
+async function pingRun(pair: Crew, kind: PingKind, rounds: number): Promise<number> {
   const ctl = shared(CTL_WORDS);
   const turn = shared(16);
   const objects = pingPair(kind);
@@ -225,7 +308,7 @@ async function pingRun(pair: Pair, kind: PingKind, rounds: number): Promise<numb
   return (Math.max(a.end, b.end) - Math.min(a.start, b.start)) * 1000 / rounds;
 }
 
-async function handoff(pair: Pair, options: Options): Promise<void> {
+async function handoff(pair: Crew, options: Options): Promise<void> {
   const kinds: { kind: PingKind; label: string }[] = [
     { kind: "raw-wait", label: "raw Atomics.wait/notify ping-pong (baseline)" },
     { kind: "raw-spin", label: "raw spinning ping-pong" },
@@ -320,13 +403,18 @@ async function python(options: Options): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(Deno.args);
+  const args = [...Deno.args];
+  const dir = chartsDir(args);
+  const chartOnly = takeFlag(args, "--chart-only");
+  const options = parseOptions(args);
   console.log(
     `Interlock lock_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
       `${navigator.hardwareConcurrency} cores`,
   );
+  await scaling(options, dir);
+  if (chartOnly) return;
   {
-    using pair = new Pair();
+    using pair = new Crew();
     await contended(pair, options);
     await handoff(pair, options);
   }

@@ -17,12 +17,20 @@
  *    work on 1 vs 2 bare worker threads without a pool, i.e. what the machine itself allows at that
  *    moment, measured in the same round.
  *
- * Run: `deno run --allow-read --allow-env --allow-run bench/pool_bench.ts [--runs 5] [--tasks 100000]`
+ * 4. **Task size** (the chart): tasks/s of `burn(n)` for n = 10 ... 10^6 iterations on 2 workers,
+ *    Interlock's `pool.apply` against piscina's `run`, rounds interleaved; fewer tasks for larger
+ *    sizes (~0.5 s of work per round). Small tasks measure dispatch, large ones the two cores.
+ *    Written to `bench/charts/pool_task_size.svg` (+ `.json`).
+ *
+ * Run: `deno run --allow-read --allow-env --allow-run --allow-write bench/pool_bench.ts [--runs 5]
+ * [--tasks 100000] [--chart-only] [--charts DIR]`
  *
  * @module
  */
 import { Piscina } from "piscina";
 import { Pool, taskModule } from "../mod.ts";
+import { burn } from "../tests/_workers/pool_tasks.ts";
+import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
 import { median, parseFlags, spread } from "./_stats.ts";
 
 const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
@@ -75,6 +83,81 @@ async function tinyPiscina(pool: Piscina, n: number) {
   const seconds = (performance.now() - start) / 1000;
   if (values[n - 1] !== (n - 1) * (n - 1)) throw new Error("wrong result");
   return n / seconds;
+}
+
+/** Burn iterations per task of the task-size chart, and how many tasks a round runs of each. */
+const TASK_SIZES = [10, 1_000, 10_000, 100_000, 1_000_000];
+const tasksOfSize = (n: number) => Math.max(60, Math.min(5_000, Math.round(5e7 / n)));
+
+/** Tasks/s of `burn(size)`, `count` tasks submitted at once, through `submit`. */
+async function burnRate(
+  submit: (size: number) => Promise<number>,
+  size: number,
+  count: number,
+): Promise<number> {
+  const expected = burn(size);
+  const start = performance.now();
+  const results = await Promise.all(Array.from({ length: count }, () => submit(size)));
+  const seconds = (performance.now() - start) / 1000;
+  if (results.some((r) => r !== expected)) throw new Error(`wrong burn(${size}) result`);
+  return count / seconds;
+}
+
+/** Tasks/s against task size, Interlock vs piscina, interleaved rounds: the chart. */
+async function taskSizeChart(options: Options, dir: URL): Promise<void> {
+  const interlock = TASK_SIZES.map(() => [] as number[]);
+  const peer = TASK_SIZES.map(() => [] as number[]);
+  {
+    await using pool = new Pool(tasks, { size: 2 });
+    const piscina = new Piscina({ filename: PISCINA_WORKER.href, minThreads: 2, maxThreads: 2 });
+    const viaPool = (n: number) => pool.apply("burn", [n]);
+    const viaPiscina = (n: number) => piscina.run({ op: "burn", x: n }) as Promise<number>;
+    try {
+      for (const size of TASK_SIZES) {
+        await burnRate(viaPool, size, 200); // warm-up: threads up, code compiled
+        await burnRate(viaPiscina, size, 200);
+      }
+      for (let r = 0; r < options.runs; r++) {
+        for (const [k, size] of TASK_SIZES.entries()) {
+          interlock[k]!.push(await burnRate(viaPool, size, tasksOfSize(size)));
+          peer[k]!.push(await burnRate(viaPiscina, size, tasksOfSize(size)));
+        }
+      }
+    } finally {
+      await piscina.destroy();
+    }
+  }
+  console.log(
+    "\n| burn iterations per task | tasks per round | Interlock tasks/s | piscina tasks/s | ratio |",
+  );
+  console.log("| ---: | ---: | --- | --- | --- |");
+  const ratios: Record<string, number> = {};
+  TASK_SIZES.forEach((size, k) => {
+    const ratio = median(interlock[k]!.map((x, r) => x / peer[k]![r]!));
+    ratios[`interlock/piscina@${size}`] = ratio;
+    console.log(
+      `| ${fmt(size)} | ${fmt(tasksOfSize(size))} | ${spread(interlock[k]!, (x) => fmt(x))} | ${
+        spread(peer[k]!, (x) => fmt(x))
+      } | ${fmt(ratio, 2)} |`,
+    );
+  });
+  const points = (xs: number[][]) => TASK_SIZES.map((size, k) => ({ x: size, ys: xs[k]! }));
+  const path = await writeChart(dir, "pool_task_size", {
+    bench: "pool",
+    ratios,
+    chart: {
+      title: "Pool: tasks/s vs task size, 2 workers, against piscina",
+      subtitle:
+        `median and min-max of ${options.runs} interleaved rounds; ${navigator.hardwareConcurrency} vCPUs, shared; Deno ${Deno.version.deno}`,
+      x: { label: "task size: burn iterations per task (log)", log: true },
+      y: { label: "tasks/s (log)", log: true },
+      series: [
+        { name: "piscina run (baseline)", baseline: true, points: points(peer) },
+        { name: "Interlock Pool.apply", points: points(interlock) },
+      ],
+    },
+  });
+  console.log(`chart: ${path}`);
 }
 
 async function burnTime(size: number): Promise<number> {
@@ -144,11 +227,16 @@ async function python(options: Options): Promise<PythonFigures[]> {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(Deno.args);
+  const args = [...Deno.args];
+  const dir = chartsDir(args);
+  const chartOnly = takeFlag(args, "--chart-only");
+  const options = parseOptions(args);
   console.log(
     `Interlock pool_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
       `${navigator.hardwareConcurrency} cores, ${options.tasks} tiny tasks, ${options.runs} runs`,
   );
+  await taskSizeChart(options, dir);
+  if (chartOnly) return;
   const items = Array.from({ length: 1_000_000 }, (_, i) => i);
   const tiny: number[] = [];
   const peer: number[] = [];

@@ -14,8 +14,14 @@
  *    variants, and each ratio the median of per-round ratios. Peer: Python's
  *    `multiprocessing.Queue` (`bench/peers/python_queue.py`, run when `python3` exists).
  *
+ * 3. The chart: k producer workers and k consumer workers (k = 1, 2, 3) on one `Queue` (and one
+ *    `SimpleQueue`), each producer putting and each consumer taking 1/k of the items, against k
+ *    independent `MessageChannel` relays moving the same items: `bench/charts/queue_workers.svg`
+ *    (+ `.json`). On this 2-vCPU machine k = 2 and 3 oversubscribe the cores.
+ *
  * Run: `deno bench --allow-read --allow-env --allow-sys bench/queue_bench.ts` and
- * `deno run --allow-read --allow-env --allow-sys --allow-run bench/queue_bench.ts [--items 500000] [--runs 5]`
+ * `deno run --allow-read --allow-env --allow-sys --allow-run --allow-write bench/queue_bench.ts
+ * [--items 500000] [--runs 5] [--chart-only] [--charts DIR]`
  *
  * This module is also the workers' entry point (see the bottom).
  *
@@ -23,6 +29,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { Queue, revive, SimpleQueue } from "../mod.ts";
+import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
 import { median, parseFlags, spread } from "./_stats.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -158,16 +165,22 @@ function sizeOf(x: unknown): number {
 
 const WORKER = new URL(import.meta.url);
 
-/** One round of one variant: two fresh workers, one producer and one consumer. */
-async function pair(produce: Job, consume: Job, transfer: Transferable[][]): Promise<number> {
-  const workers = [0, 1].map(() => new Worker(WORKER, { type: "module" }));
+/** Whether a job puts items (else it takes them). */
+const produces = (job: Job) => job.kind.endsWith("-produce");
+
+/**
+ * One round of one variant: a fresh worker per job (producers and consumers), all started together
+ * behind the gate; items/s = items taken / (last take - first start).
+ */
+async function crew(jobs: Job[], transfer: Transferable[][]): Promise<number> {
+  const workers = jobs.map(() => new Worker(WORKER, { type: "module" }));
   try {
     const ready = workers.map((w) =>
       new Promise<void>((resolve) => {
         w.onmessage = () => resolve();
       })
     );
-    await Promise.all(ready); // both loaded
+    await Promise.all(ready); // all loaded
     const results = workers.map((w, k) =>
       new Promise<Report>((resolve, reject) => {
         w.onmessage = (e: MessageEvent<{ ok: boolean; report: Report; error: unknown }>) =>
@@ -176,23 +189,32 @@ async function pair(produce: Job, consume: Job, transfer: Transferable[][]): Pro
           e.preventDefault();
           reject(new Error(e.message));
         };
-        w.postMessage(k === 0 ? produce : consume, transfer[k]!);
+        w.postMessage(jobs[k], transfer[k] ?? []);
       })
     );
-    // Wait until both workers stand at the start gate, then start them together.
-    const go = produce.go;
-    for (let arrived = Atomics.load(go, 1); arrived < 2; arrived = Atomics.load(go, 1)) {
+    // Wait until every worker stands at the start gate, then start them together.
+    const go = jobs[0]!.go;
+    for (let arrived = Atomics.load(go, 1); arrived < jobs.length; arrived = Atomics.load(go, 1)) {
       await Atomics.waitAsync(go, 1, arrived, 1000).value;
     }
     const t0 = now();
     Atomics.store(go, 0, 1);
     Atomics.notify(go, 0);
-    const [p, c] = await Promise.all(results);
-    if (p!.check !== (consume as { n: number }).n) throw new Error("Producer sent too few items");
-    return (consume as { n: number }).n / ((c!.end - Math.min(t0, p!.start)) / 1000);
+    const reports = await Promise.all(results);
+    const put = jobs.reduce((sum, j, k) => sum + (produces(j) ? reports[k]!.check : 0), 0);
+    const taken = jobs.reduce((sum, j) => sum + (produces(j) ? 0 : j.n), 0);
+    if (put !== taken) throw new Error(`Producers sent ${put} items, consumers took ${taken}`);
+    const start = Math.min(t0, ...reports.filter((_, k) => produces(jobs[k]!)).map((r) => r.start));
+    const end = Math.max(...reports.filter((_, k) => !produces(jobs[k]!)).map((r) => r.end));
+    return taken / ((end - start) / 1000);
   } finally {
     for (const w of workers) w.terminate();
   }
+}
+
+/** One round of one variant: one producer worker and one consumer worker. */
+function pair(produce: Job, consume: Job, transfer: Transferable[][]): Promise<number> {
+  return crew([produce, consume], transfer);
 }
 
 type Variant = { label: string; run: (items: Items, n: number) => Promise<number> };
@@ -300,8 +322,133 @@ async function python(n: number, runs: number): Promise<void> {
   }
 }
 
+/**
+ * k producers and k consumers on one queue, each moving n / k items: `producer(go)` and
+ * `consumer(go)` make the jobs (their `n` is replaced by the share).
+ */
+function oneQueue(
+  k: number,
+  n: number,
+  producer: (go: Int32Array) => Job,
+  consumer: (go: Int32Array) => Job,
+) {
+  const go = new Int32Array(new SharedArrayBuffer(8));
+  const share = (job: Job): Job => ({ ...job, n: n / k });
+  return crew([
+    ...Array.from({ length: k }, () => share(producer(go))),
+    ...Array.from({ length: k }, () => share(consumer(go))),
+  ], []);
+}
+
+/** k producers and k consumers of small numbers, each variant's round: items/s. */
+const CREW_VARIANTS: {
+  label: string;
+  baseline?: boolean;
+  run: (k: number, n: number) => Promise<number>;
+}[] = [
+  {
+    label: "MessageChannel relay, k channels (baseline)",
+    baseline: true,
+    run: (k, n) => {
+      const go = new Int32Array(new SharedArrayBuffer(8));
+      const channels = Array.from({ length: k }, () => new MessageChannel());
+      return crew(
+        [
+          ...channels.map(({ port1 }): Job => ({
+            kind: "port-produce",
+            port: port1,
+            items: "numbers",
+            n: n / k,
+            go,
+          })),
+          ...channels.map(({ port2 }): Job => ({
+            kind: "port-consume",
+            port: port2,
+            n: n / k,
+            go,
+          })),
+        ],
+        [...channels.map((c) => [c.port1]), ...channels.map((c) => [c.port2])],
+      );
+    },
+  },
+  {
+    label: "Queue putSync / getSync, one queue",
+    run: (k, n) => {
+      const queue = new Queue<unknown>();
+      return oneQueue(k, n, (go) => ({ kind: "queue-produce", queue, items: "numbers", n, go }), (
+        go,
+      ) => ({ kind: "queue-consume", queue, n, go, async: false }));
+    },
+  },
+  {
+    label: "SimpleQueue put / getSync, one queue",
+    run: (k, n) => {
+      const queue = new SimpleQueue<unknown>();
+      return oneQueue(k, n, (go) => ({ kind: "simple-produce", queue, items: "numbers", n, go }), (
+        go,
+      ) => ({ kind: "simple-consume", queue, n, go }));
+    },
+  },
+];
+
+/** Items/s against the number of producers and consumers (k of each): the chart. */
+async function crewChart(n: number, runs: number, dir: URL): Promise<void> {
+  const ks = [1, 2, 3];
+  const items = n - (n % 6); // divisible by every k
+  const results = CREW_VARIANTS.map(() => ks.map(() => [] as number[]));
+  for (let r = 0; r < runs; r++) {
+    for (const [j, k] of ks.entries()) {
+      for (const [v, variant] of CREW_VARIANTS.entries()) {
+        results[v]![j]!.push(await variant.run(k, items));
+      }
+    }
+  }
+  console.log(`\nk producer workers -> k consumer workers, ${items} small numbers per round`);
+  console.log(`| variant | ${ks.map((k) => `k = ${k}: M items/s`).join(" | ")} |`);
+  console.log(`| --- | ${ks.map(() => "---").join(" | ")} |`);
+  const ratios: Record<string, number> = {};
+  CREW_VARIANTS.forEach((variant, v) => {
+    console.log(
+      `| ${variant.label} | ${
+        ks.map((_, j) => spread(results[v]![j]!.map((x) => x / 1e6), fmt)).join(" | ")
+      } |`,
+    );
+    if (v === 0) return;
+    ks.forEach((k, j) => {
+      ratios[`${variant.label.split(" ")[0]}/relay@${k}x${k}`] = median(
+        results[v]![j]!.map((x, r) => x / results[0]![j]![r]!),
+      );
+    });
+  });
+  const path = await writeChart(dir, "queue_workers", {
+    bench: "queue",
+    ratios,
+    chart: {
+      title: "Queue: items/s vs producers and consumers (k of each)",
+      subtitle:
+        `small numbers, median and min-max of ${runs} interleaved rounds; ${navigator.hardwareConcurrency} vCPUs, shared (2k workers on them); Deno ${Deno.version.deno}`,
+      x: { label: "k producer workers and k consumer workers", ticks: ks },
+      y: { label: "M items/s" },
+      series: CREW_VARIANTS.map((variant, v) => ({
+        name: variant.label,
+        baseline: variant.baseline,
+        points: ks.map((k, j) => ({ x: k, ys: results[v]![j]!.map((x) => x / 1e6) })),
+      })),
+    },
+  });
+  console.log(`chart: ${path}`);
+}
+
 async function main(): Promise<void> {
-  const { items: n, runs } = parseFlags(Deno.args, { items: 500_000, runs: 5 });
+  const args = [...Deno.args];
+  const dir = chartsDir(args);
+  const chartOnly = takeFlag(args, "--chart-only");
+  const { items: n, runs } = parseFlags(args, { items: 500_000, runs: 5 });
+  if (chartOnly) {
+    await crewChart(Math.min(n, 300_000), runs, dir);
+    return;
+  }
   console.log(
     `Interlock queue_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
       `${navigator.hardwareConcurrency} cores, ${n} items per round, ${runs} rounds`,
@@ -324,6 +471,7 @@ async function main(): Promise<void> {
     });
   }
   await python(n, runs);
+  await crewChart(Math.min(n, 300_000), runs, dir);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
  * it counted and when it started and stopped (`performance.timeOrigin + performance.now()`, so that
  * the main thread can combine the clocks of both workers).
  *
- * Every job starts with a two-party spin barrier on `ctl[READY]`, so neither worker runs alone
- * while the other is still receiving its message. Hand-written "raw" locks and ping-pongs live
+ * Every job starts with a spin barrier on `ctl[READY]` (two parties, or all the workers of a
+ * contended run), so no worker runs alone while another is still receiving its message. Hand-written "raw" locks and ping-pongs live
  * here, next to the Interlock variants they are compared with, so both run in the same worker,
  * on the same memory layout.
  *
@@ -43,8 +43,10 @@ export interface ContendedJob {
    * of turns (changes of holder); the raw locks use `data[16]` (own cache line) as their state.
    */
   data: Int32Array;
-  /** This worker's id, 1 or 2. */
+  /** This worker's id, 1 .. parties. */
   me: number;
+  /** How many workers run the job together (the start barrier waits for all of them). */
+  parties: number;
   /** The Interlock lock (a structured clone; revived here). */
   lock: unknown;
 }
@@ -77,10 +79,10 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Two-party spin barrier: both workers start their measured loops together. */
-function barrier(ctl: Int32Array): void {
+/** Spin barrier of `parties` workers: all start their measured loops together. */
+function barrier(ctl: Int32Array, parties = 2): void {
   Atomics.add(ctl, READY, 1);
-  while (Atomics.load(ctl, READY) < 2) Atomics.pause();
+  while (Atomics.load(ctl, READY) < parties) Atomics.pause();
 }
 
 // --- Raw locks, written by hand. ---------------------------------------------------------------
@@ -256,7 +258,7 @@ function contended(job: ContendedJob): JobResult {
   const lock = Lock.from(job.lock);
   const s = new Int32Array(lock.buffer, lock.byteOffset, K.BYTES >> 2);
   const loop = LOOPS[job.kind];
-  barrier(ctl);
+  barrier(ctl, job.parties);
   const start = now();
   const count = loop(ctl, data, me, lock, s);
   return { count, start, end: now() };
