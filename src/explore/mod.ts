@@ -75,6 +75,11 @@
  * - {@linkcode sample}: PCT (depth 2 or 3) or random walk, from a seed.
  * - {@linkcode replay}: re-runs a failure's versioned replay token.
  *
+ * A failure prints as a sequence diagram (`failure.render()`), and draws as a self-contained HTML
+ * page with a step slider over shared memory (`failure.toHTML()`) or an SVG diagram
+ * (`failure.toSVG()`): one lane per thread, arrows for the happens-before edges that matter, the
+ * failure highlighted.
+ *
  * @module
  */
 import fc, { type Arbitrary } from "fast-check";
