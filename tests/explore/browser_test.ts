@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
-import { launchChromium } from "../_browser.ts";
+import { launchChromium, type TestBrowser } from "../_browser.ts";
 import { deadlock, lostUpdate } from "./_pictures.ts";
 
 /** Opens `html` in a new page; records requests, errors and dialogs. */
-async function open(browser: Awaited<ReturnType<typeof launchChromium>>["browser"], html: string) {
+async function open(browser: TestBrowser["browser"], html: string) {
   const page = await browser.newPage();
   page.setDefaultTimeout(10_000);
   await page.setViewport({ width: 1280, height: 900 });
@@ -64,8 +64,7 @@ async function pixelStats(page: Page, png: string): Promise<{ mean: number; sd: 
   })()`) as { mean: number; sd: number };
 }
 
-Deno.test("the lost update's page shows lanes, steps and the failure, and its slider scrubs the memory view", async () => {
-  await using chromium = await launchChromium();
+async function lostUpdatePage(chromium: TestBrowser): Promise<void> {
   const failure = lostUpdate();
   const { page, seen } = await open(chromium.browser, failure.toHTML());
 
@@ -136,10 +135,9 @@ Deno.test("the lost update's page shows lanes, steps and the failure, and its sl
   assert.deepEqual(seen.requests, []);
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.dialogs, []);
-});
+}
 
-Deno.test("a page of hostile thread names shows them as text and runs none of them", async () => {
-  await using chromium = await launchChromium();
+async function hostilePage(chromium: TestBrowser): Promise<void> {
   const names: [string, string] = [
     `<img src=x onerror="alert(1)">`,
     "</script><script>globalThis.pwned = 1; alert(2)</script>",
@@ -162,4 +160,17 @@ Deno.test("a page of hostile thread names shows them as text and runs none of th
   assert.deepEqual(seen.dialogs, []);
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.requests, []);
+}
+
+// One browser for both pages: launching Chromium is most of the time.
+Deno.test("the HTML view of a failure in headless Chromium", async (t) => {
+  await using chromium = await launchChromium();
+  await t.step(
+    "the lost update's page shows lanes, steps and the failure, and its slider scrubs the memory view",
+    () => lostUpdatePage(chromium),
+  );
+  await t.step(
+    "a page of hostile thread names shows them as text and runs none of them",
+    () => hostilePage(chromium),
+  );
 });
