@@ -17,23 +17,22 @@
  *
  * @module
  */
-import { type ExplorationFailure, type FailureKind, show, type TraceStep } from "./_trace.ts";
+import { type FailureKind, show, type TraceStep } from "./_trace_step.ts";
 
 /** What a diagram is drawn from: the fields of an `ExplorationFailure` it reads. */
-export type FailureData = Pick<
-  ExplorationFailure,
-  | "kind"
-  | "reason"
-  | "trace"
-  | "threadNames"
-  | "token"
-  | "initial"
-  | "preemptions"
-  | "strategy"
-  | "seed"
-  | "path"
-  | "scenario"
->;
+export interface FailureData {
+  readonly kind: FailureKind;
+  readonly reason: string;
+  readonly trace: readonly TraceStep[];
+  readonly threadNames: readonly string[];
+  readonly token: string;
+  readonly initial: Readonly<Record<string, number | bigint>>;
+  readonly preemptions: number;
+  readonly strategy: string;
+  readonly seed: number | undefined;
+  readonly path: string | undefined;
+  readonly scenario: unknown;
+}
 
 /** A cross-lane arrow between two steps (indexes into `Diagram.steps`). */
 export interface Edge {

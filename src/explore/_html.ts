@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { type Diagram, wrote } from "./_diagram.ts";
 import { tag, text } from "./_markup.ts";
 import { svgOf } from "./_svg.ts";
-import { show } from "./_trace.ts";
+import { show } from "./_trace_step.ts";
 
 /** What the page needs of a failure beyond its diagram. */
 export interface PageSource {

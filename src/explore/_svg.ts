@@ -12,7 +12,7 @@
  */
 import { type Diagram, wrote } from "./_diagram.ts";
 import { cut, tag, text } from "./_markup.ts";
-import { show } from "./_trace.ts";
+import { show } from "./_trace_step.ts";
 
 /** Options of {@linkcode svgOf}. */
 export interface SvgOptions {

@@ -19,9 +19,12 @@ import {
   XCHG,
 } from "./_engine.ts";
 import { Namer } from "./_scenario.ts";
+import { type FailureKind, show, type TraceOp, type TraceStep } from "./_trace_step.ts";
 import { diagramOf, type PictureOptions } from "./_diagram.ts";
 import { htmlOf } from "./_html.ts";
 import { svgOf } from "./_svg.ts";
+
+export type { FailureKind, TraceOp, TraceStep } from "./_trace_step.ts";
 
 /**
  * Version prefix of replay tokens; bumped whenever their meaning changes, so an old token is
@@ -101,20 +104,6 @@ export function hashEvents(events: readonly Event[]): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-/** The operations a trace step can show. */
-export type TraceOp =
-  | "load"
-  | "store"
-  | "add"
-  | "sub"
-  | "exchange"
-  | "compareExchange"
-  | "wait"
-  | "notify"
-  | "pause"
-  | "timeout"
-  | "abort";
-
 const OP_NAMES: readonly TraceOp[] = [
   "load",
   "store",
@@ -128,39 +117,8 @@ const OP_NAMES: readonly TraceOp[] = [
   "timeout",
 ];
 
-/** One step of a counterexample, in readable form. */
-export interface TraceStep {
-  /** 1-based step number. */
-  readonly step: number;
-  /** The thread that moved. */
-  readonly thread: number;
-  /** What it did. */
-  readonly op: TraceOp;
-  /** The address it touched, named after the scenario's `setup()` keys (`""` for `pause`). */
-  readonly address: string;
-  /** The value the step found at the address (before it wrote), if it read one. */
-  readonly read: number | bigint | undefined;
-  /** The value the step left at the address, if it wrote one. */
-  readonly wrote: number | bigint | undefined;
-  /** What the operation returned (an error if it threw). */
-  readonly result: unknown;
-  /** Whether this step preempted a thread that could have continued. */
-  readonly preempted: boolean;
-  /** Threads a `notify` woke. */
-  readonly woke: readonly number[];
-  /** Forwarders a `notify` handed a wake-up (it landed on an aborted, still registered wait). */
-  readonly forwards: readonly number[];
-  /** The step as the trace shows it, e.g. `read balance.value → 100`. */
-  readonly text: string;
-}
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/** `100`, `7n`: a value as traces show it. */
-export function show(v: unknown): string {
-  return typeof v === "bigint" ? `${v}n` : String(v);
 }
 
 /** Turns recorded events into readable steps. */
@@ -343,9 +301,6 @@ export function renderSteps(
   });
   return out.join("\n");
 }
-
-/** What kind of failure an exploration found. */
-export type FailureKind = "invariant" | "deadlock" | "livelock" | "error" | "divergence";
 
 /** Where a failure was found, for the report. */
 export interface Provenance {
