@@ -25,6 +25,7 @@
  * @module
  */
 export { Lock } from "./src/sync/lock.ts";
+export type { LockLike } from "./src/sync/lock_like.ts";
 export { RLock } from "./src/sync/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
 export { Event } from "./src/sync/event.ts";

@@ -1,0 +1,235 @@
+/**
+ * The connection layer every Redis primitive talks through: one multiplexed command connection
+ * (a node-redis client or cluster), Lua scripts by `EVALSHA` with an `EVAL` fallback, and a pool
+ * of dedicated connections for blocking commands (`BLPOP`, later `XREADGROUP BLOCK`), each bound
+ * to the node that owns the key it blocks on.
+ *
+ * - **Routing.** A standalone client takes `sendCommand(args)`; a cluster takes
+ *   `sendCommand(firstKey, readonly, args)` and routes by the key's slot. Every call names the key
+ *   it routes by, so one code path serves both.
+ * - **Blocking connections.** A blocking command holds its connection until it returns, so it
+ *   never runs on the shared one. {@linkcode Engine.blocking} lends a connection to the node of the
+ *   key (a `duplicate()` of the client, or of the cluster's node client), with reconnection off:
+ *   a broken blocking connection is dropped, and the command on it rejects at once. Idle ones are
+ *   kept (up to {@linkcode MAX_IDLE} per node) for the next wait.
+ * - **Interrupting a blocked call.** `CLIENT UNBLOCK <id>` (sent on the command connection,
+ *   routed by the same key) makes the blocked command return its timeout reply, so an aborted wait
+ *   never loses a reply that the server already produced.
+ * - **Errors.** A server error reply stays an `ErrorReply` (scripts signal typed conditions with
+ *   `INTERLOCK_*` replies, see `_lua.ts`); every other failure becomes a
+ *   {@linkcode RedisConnectionError} naming what was being done.
+ *
+ * @module
+ */
+import { ErrorReply } from "redis";
+import { RedisConnectionError } from "./errors.ts";
+
+/** The slice of a node-redis standalone client this layer uses. */
+export interface StandaloneClient {
+  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
+  duplicate(overrides?: Record<string, unknown>): StandaloneClient;
+  connect(): Promise<unknown>;
+  destroy(): void;
+  close(): Promise<void>;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+  readonly isReady: boolean;
+  readonly options?: { socket?: Record<string, unknown> } | undefined;
+}
+
+/** The slice of a node-redis cluster client this layer uses. */
+export interface ClusterClient {
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: ReadonlyArray<string>,
+  ): Promise<unknown>;
+  getNodeClientForKey(key: string): Promise<StandaloneClient>;
+  destroy(): void;
+  close(): Promise<void>;
+  readonly masters: unknown;
+}
+
+/** A node-redis client or cluster, as `fromClient` accepts it. */
+export type AnyClient = StandaloneClient | ClusterClient;
+
+/** Whether `client` is a node-redis cluster client. */
+export function isCluster(client: AnyClient): client is ClusterClient {
+  return "masters" in client && "getNodeClientForKey" in client;
+}
+
+/** A Lua script with its SHA1, computed once. */
+export class Script {
+  /** The script's SHA1 in hex, as `EVALSHA` wants it. */
+  sha = "";
+  /** Creates a script from its source; call {@linkcode Script.ready} before use. */
+  constructor(readonly name: string, readonly source: string) {}
+
+  /** Computes the SHA1 (WebCrypto is async, so this happens once, lazily). */
+  async ready(): Promise<this> {
+    if (this.sha === "") {
+      const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(this.source));
+      this.sha = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(
+        "",
+      );
+    }
+    return this;
+  }
+}
+
+/** Idle blocking connections kept per node; more are closed when returned. */
+export const MAX_IDLE = 4;
+
+/** A connection lent for blocking commands; give it back with {@linkcode Engine.giveBack}. */
+export interface Blocking {
+  /** The connection. */
+  readonly client: StandaloneClient;
+  /** Its `CLIENT ID`, for `CLIENT UNBLOCK`. */
+  readonly id: string;
+  /** The pool key (node) it belongs to. */
+  readonly node: string;
+  /** Set once it failed: it is destroyed, not reused. */
+  broken: boolean;
+}
+
+/** Whether `error` is a reply from the server (as opposed to a connection failure). */
+export function isReply(error: unknown): error is ErrorReply {
+  return error instanceof ErrorReply;
+}
+
+/**
+ * The typed condition a script signalled with an `INTERLOCK_<CODE> <detail>` error reply (Redis
+ * appends the script's SHA and line to the message), or undefined.
+ */
+export function scriptCondition(error: unknown): { code: string; detail: string } | undefined {
+  if (!isReply(error)) return undefined;
+  const match = /^INTERLOCK_([A-Z]+) (\S+)/.exec(error.message);
+  return match === null ? undefined : { code: match[1]!, detail: match[2]! };
+}
+
+/** Wraps a non-reply failure as a {@linkcode RedisConnectionError}; replies pass through. */
+export function connectionError(what: string, error: unknown): unknown {
+  if (isReply(error) || error instanceof RedisConnectionError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new RedisConnectionError(`Cannot ${what}: the connection to Redis failed (${detail})`, {
+    cause: error,
+  });
+}
+
+/** The connection layer of one context (see the module doc). */
+export class Engine {
+  readonly #client: AnyClient;
+  readonly #cluster: boolean;
+  readonly #idle = new Map<string, Blocking[]>();
+  readonly #lent = new Set<Blocking>();
+  #closed = false;
+
+  /** Wraps `client` (connected). */
+  constructor(client: AnyClient) {
+    this.#client = client;
+    this.#cluster = isCluster(client);
+  }
+
+  /** The wrapped client. */
+  get client(): AnyClient {
+    return this.#client;
+  }
+
+  /** Whether the wrapped client is a cluster. */
+  get cluster(): boolean {
+    return this.#cluster;
+  }
+
+  /** Whether {@linkcode Engine.shutdown} ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends `args` on the command connection, routed by `key`. */
+  command(key: string, args: ReadonlyArray<string>): Promise<unknown> {
+    const client = this.#client;
+    return isCluster(client) ? client.sendCommand(key, false, args) : client.sendCommand(args);
+  }
+
+  /**
+   * Runs `script` with `keys` and `args` (`keys[0]` routes it): `EVALSHA`, and `EVAL` once if the
+   * server does not know the script yet (a new server, a restart, `SCRIPT FLUSH`, another node).
+   */
+  async script(
+    script: Script,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string>,
+    via?: StandaloneClient,
+  ): Promise<unknown> {
+    await script.ready();
+    const tail = [String(keys.length), ...keys, ...args];
+    const send = (command: ReadonlyArray<string>) =>
+      via === undefined ? this.command(keys[0]!, command) : via.sendCommand(command);
+    try {
+      return await send(["EVALSHA", script.sha, ...tail]);
+    } catch (error) {
+      if (!(isReply(error) && error.message.startsWith("NOSCRIPT"))) throw error;
+      return await send(["EVAL", script.source, ...tail]);
+    }
+  }
+
+  /** Lends a blocking connection to the node that owns `key`. */
+  async blocking(key: string): Promise<Blocking> {
+    if (this.#closed) throw new RedisConnectionError("Cannot wait: the context is closed");
+    const base = isCluster(this.#client)
+      ? await this.#client.getNodeClientForKey(key)
+      : this.#client;
+    const node = nodeOf(base);
+    const idle = this.#idle.get(node);
+    let conn = idle?.pop();
+    if (conn === undefined) {
+      const client = base.duplicate({
+        socket: { ...base.options?.socket, reconnectStrategy: false },
+        // A blocking connection waits for the server, not for a reconnection.
+        disableOfflineQueue: true,
+        pingInterval: undefined,
+      });
+      client.on("error", () => {}); // failures reach the pending command; no unhandled event
+      await client.connect();
+      const id = String(await client.sendCommand(["CLIENT", "ID"]));
+      conn = { client, id, node, broken: false };
+    }
+    this.#lent.add(conn);
+    return conn;
+  }
+
+  /** Takes back a lent connection: kept idle if healthy and there is room, else destroyed. */
+  giveBack(conn: Blocking): void {
+    this.#lent.delete(conn);
+    const idle = this.#idle.get(conn.node) ?? [];
+    if (this.#closed || conn.broken || !conn.client.isReady || idle.length >= MAX_IDLE) {
+      conn.client.destroy();
+      return;
+    }
+    idle.push(conn);
+    this.#idle.set(conn.node, idle);
+  }
+
+  /** Makes the blocked command on `conn` return its timeout reply (routed by `key`). */
+  async unblock(conn: Blocking, key: string): Promise<void> {
+    await this.command(key, ["CLIENT", "UNBLOCK", conn.id]);
+  }
+
+  /** Destroys every blocking connection (lent ones too: their commands reject) and stops lending. */
+  shutdown(): void {
+    this.#closed = true;
+    for (const conns of this.#idle.values()) for (const conn of conns) conn.client.destroy();
+    this.#idle.clear();
+    for (const conn of this.#lent) {
+      conn.broken = true;
+      conn.client.destroy();
+    }
+  }
+}
+
+/** A pool key for the node a client talks to. */
+function nodeOf(client: StandaloneClient): string {
+  const socket = client.options?.socket as { host?: string; port?: number } | undefined;
+  return `${socket?.host ?? ""}:${socket?.port ?? ""}:${
+    (client.options as { url?: string } | undefined)?.url ?? ""
+  }`;
+}

@@ -1,0 +1,598 @@
+/**
+ * `connect()` / `fromClient()` and the context they return: one connection to Redis (a server or
+ * a cluster), one key namespace, and the factories of the primitives.
+ *
+ * @module
+ */
+import { createClient, createCluster } from "redis";
+import { checkLease, checkOptions, type Core, named, type Tracked } from "./_core.ts";
+import { type AnyClient, Engine, isCluster } from "./_engine.ts";
+import { HoldSet } from "./_holdset.ts";
+import { checkNamespace } from "./_names.ts";
+import { checkParties, RedisBarrier, type RedisBarrierOptions } from "./barrier.ts";
+import { type ConditionOptions, RedisCondition } from "./condition.ts";
+import { RedisConnectionError } from "./errors.ts";
+import { RedisEvent } from "./event.ts";
+import { type LockOptions, RedisLock } from "./lock.ts";
+import { RedisRLock } from "./rlock.ts";
+import { checkValue, RedisBoundedSemaphore, RedisSemaphore } from "./semaphore.ts";
+import { RedisValue } from "./value.ts";
+
+/** Options shared by {@linkcode connect} and {@linkcode fromClient}. */
+export interface ContextOptions {
+  /**
+   * The key namespace: every key of the context starts with `{<namespace>:`. 1-64 of
+   * `A-Z a-z 0-9 _ . -`. Contexts see each other's primitives only within one namespace.
+   * @default {"interlock"}
+   */
+  namespace?: string;
+  /**
+   * The default lease of holds, in ms (each primitive may override it). A holder that stops
+   * renewing loses its hold this long after its last renewal; waiters renew their registration
+   * as often. At least 30.
+   * @default {30000}
+   */
+  lease?: number;
+}
+
+/** TLS settings for `rediss://` URLs (node's `tls.connect` options of the same names). */
+export interface TlsOptions {
+  /**
+   * PEM certificate(s) of the authorities to trust (a self-signed server's CA).
+   * @default {undefined (the system's)}
+   */
+  ca?: string | string[];
+  /**
+   * PEM client certificate, for servers that authenticate clients (`tls-auth-clients yes`).
+   * @default {undefined}
+   */
+  cert?: string;
+  /**
+   * PEM private key of `cert`.
+   * @default {undefined}
+   */
+  key?: string;
+  /**
+   * The server name to check the certificate against.
+   * @default {the URL's host}
+   */
+  servername?: string;
+}
+
+/** Options of {@linkcode connect}. */
+export interface ConnectOptions extends ContextOptions {
+  /**
+   * Milliseconds to wait for the connection (TCP, TLS, authentication) before failing with
+   * `RedisConnectionError`.
+   * @default {5000}
+   */
+  connectTimeout?: number;
+  /**
+   * Treat the URL as one node of a Redis Cluster (the others are discovered).
+   * @default {false}
+   */
+  cluster?: boolean;
+  /**
+   * TLS settings (used with `rediss://` URLs).
+   * @default {undefined}
+   */
+  tls?: TlsOptions;
+}
+
+/** The URL with its password replaced by `***`, for messages. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+
+function checkUrl(url: unknown): URL {
+  if (typeof url !== "string") {
+    throw new TypeError(`Cannot connect: 'url' must be a string, received ${typeof url}`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError(`Cannot connect: 'url' is not a valid URL: ${JSON.stringify(redact(url))}`);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new RangeError(
+      `Cannot connect: 'url' must start with redis:// or rediss://, received ${parsed.protocol}//`,
+    );
+  }
+  if (parsed.hostname === "") {
+    throw new TypeError(`Cannot connect: 'url' names no host: ${redact(url)}`);
+  }
+  return parsed;
+}
+
+function checkTimeout(timeout: unknown): number {
+  if (timeout === undefined) return 5_000;
+  if (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout)) {
+    throw new RangeError(
+      `Cannot connect: 'connectTimeout' must be a positive number of ms, received ${
+        String(timeout)
+      }`,
+    );
+  }
+  return timeout;
+}
+
+/**
+ * Connects to the Redis server (or cluster) at `url` and returns a context whose primitives live
+ * in it.
+ *
+ * - `redis://[user[:password]@]host[:port][/db]` or `rediss://` for TLS (`options.tls.ca` trusts
+ *   a private CA). The password never appears in error messages.
+ * - Fails within `connectTimeout` (default 5 s) with {@linkcode RedisConnectionError} (`cause`:
+ *   `ECONNREFUSED`, `WRONGPASS`, a TLS error...), having closed everything it opened.
+ * - After connecting, a dropped connection is re-established in the background; calls made while
+ *   it is down fail at once with `RedisConnectionError` (no offline queue: a wait never hangs on
+ *   a dead server).
+ * - Close the context (`await using`, or `close()`) to release its holds and connections.
+ *
+ * @param url The server's URL.
+ * @param options Namespace, default lease, connect timeout, cluster mode, TLS.
+ * @returns The context.
+ * @throws {TypeError} if `url` is not a URL; {@linkcode RangeError} if its scheme is not redis.
+ * @throws {RedisConnectionError} if the server cannot be reached in time or refuses the login.
+ *
+ * @example
+ * ```ts
+ * import { connect, RedisConnectionError } from "@interlock/interlock/redis";
+ * import { startRedisServer } from "@interlock/interlock/redis/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await startRedisServer();
+ * {
+ *   await using ctx = await connect(server.url, { namespace: "billing" });
+ *   assert.equal(ctx.namespace, "billing");
+ * }
+ * await assert.rejects(connect("http://example.com"), RangeError);
+ * await assert.rejects(connect("redis://127.0.0.1:1", { connectTimeout: 500 }), RedisConnectionError);
+ * ```
+ */
+export async function connect(url: string, options?: ConnectOptions): Promise<RedisContext> {
+  const parsed = checkUrl(url);
+  const opts = checkOptions("connect", options);
+  const timeout = checkTimeout(opts.connectTimeout);
+  const namespace = checkNamespace("connect", opts.namespace ?? "interlock");
+  const lease = checkLease("connect", opts.lease, 30_000);
+  const tls = parsed.protocol === "rediss:" ? { tls: true as const, ...opts.tls } : {};
+  let ready = false;
+  let lastError: unknown;
+  const socket = {
+    connectTimeout: timeout,
+    ...tls,
+    // Before the first connection: fail (connect() rejects). After: reconnect with back-off.
+    reconnectStrategy: (retries: number, cause: Error) => {
+      lastError = cause;
+      return ready ? Math.min(50 * 2 ** retries, 2_000) : false;
+    },
+  };
+  const client: AnyClient = opts.cluster
+    ? createCluster({
+      rootNodes: [{ url }],
+      defaults: {
+        socket,
+        ...(parsed.username === "" ? {} : { username: decodeURIComponent(parsed.username) }),
+        ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
+        disableOfflineQueue: true,
+      },
+    }) as unknown as AnyClient
+    : createClient({ url, socket, disableOfflineQueue: true }) as unknown as AnyClient;
+  (client as { on(e: string, f: (e: unknown) => void): void }).on("error", (e) => lastError = e);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      (client as { connect(): Promise<unknown> }).connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${timeout} ms`)),
+          timeout,
+        );
+      }),
+    ]);
+    ready = true;
+  } catch (error) {
+    client.destroy();
+    const cause = error instanceof Error && error.message.startsWith("no answer")
+      ? lastError ?? error
+      : error;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new RedisConnectionError(
+      `Cannot connect to ${redact(url)}: ${detail || (cause as Error)?.name || "failed"}`,
+      { cause },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  return new RedisContext(new Engine(client), { namespace, lease }, true);
+}
+
+/**
+ * Returns a context over a node-redis client or cluster that you created and connected (to
+ * share its connection, or to use options `connect` does not offer). Closing the context does
+ * not close your client, only the blocking connections the context opened (`duplicate()`s).
+ *
+ * - Your client's settings apply: with its offline queue on (node-redis's default), calls made
+ *   while it reconnects wait for the reconnection instead of failing at once.
+ *
+ * @param client A connected `createClient()` or `createCluster()` of npm `redis`.
+ * @param options Namespace and default lease.
+ * @throws {TypeError} if `client` is not a node-redis client.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * import { fromClient } from "@interlock/interlock/redis";
+ * import { startRedisServer } from "@interlock/interlock/redis/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await startRedisServer();
+ * const client = createClient({ url: server.url });
+ * await client.connect();
+ * {
+ *   await using ctx = fromClient(client);
+ *   await ctx.Event("ready").set();
+ * }
+ * assert.equal(client.isReady, true); // still yours
+ * client.destroy();
+ * ```
+ */
+export function fromClient(client: unknown, options?: ContextOptions): RedisContext {
+  if (
+    typeof client !== "object" || client === null ||
+    typeof (client as { sendCommand?: unknown }).sendCommand !== "function"
+  ) {
+    throw new TypeError("Cannot create a Redis context: 'client' must be a node-redis client");
+  }
+  const opts = checkOptions("create a Redis context", options);
+  const namespace = checkNamespace("create a Redis context", opts.namespace ?? "interlock");
+  const lease = checkLease("create a Redis context", opts.lease, 30_000);
+  return new RedisContext(new Engine(client as AnyClient), { namespace, lease }, false);
+}
+
+let contexts = 0;
+
+/**
+ * A connection to Redis with a key namespace: the factory of distributed primitives with the
+ * interfaces of Interlock's local ones (asynchronous; no `*Sync` forms).
+ *
+ * - Primitives are named: every context (in any process, on any machine) that opens `Lock("a")`
+ *   in the same namespace gets the same lock. Names are 1-200 printable characters without
+ *   braces or whitespace (`RangeError` otherwise); kinds do not collide (`Lock("a")` and
+ *   `Semaphore("a")` are different).
+ * - Creating a primitive object touches no key; the first call does.
+ * - `close()` (or `await using`) releases the context's holds, stops their watchdogs, and
+ *   closes its connections (not a client given to `fromClient`). Calls after it throw
+ *   {@linkcode RedisConnectionError}.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@interlock/interlock/redis";
+ * import { startRedisServer } from "@interlock/interlock/redis/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await startRedisServer();
+ * const ctx = await connect(server.url);
+ * await ctx.Lock("a").acquire();
+ * await ctx.close(); // releases the lock
+ * await using other = await connect(server.url);
+ * assert.equal(await other.Lock("a").locked(), false);
+ * ```
+ */
+export class RedisContext implements AsyncDisposable {
+  /** The key namespace. */
+  readonly namespace: string;
+  /** The default lease of holds, in ms. */
+  readonly lease: number;
+  readonly #core: Core;
+  readonly #engine: Engine;
+  readonly #owned: boolean;
+  readonly #tracked = new Set<Tracked>();
+  #closed = false;
+
+  /** @internal Use {@linkcode connect} or {@linkcode fromClient}. */
+  constructor(engine: Engine, options: { namespace: string; lease: number }, owned: boolean) {
+    this.#engine = engine;
+    this.#owned = owned;
+    this.namespace = options.namespace;
+    this.lease = options.lease;
+    const id = crypto.getRandomValues(new Uint32Array(2)).reduce(
+      (s, n) => s + n.toString(36),
+      (++contexts).toString(36) + "-",
+    );
+    let n = 0;
+    this.#core = {
+      engine,
+      namespace: this.namespace,
+      id,
+      lease: this.lease,
+      nextId: () => `${id}.${(++n).toString(36)}`,
+      track: (hold) => void this.#tracked.add(hold),
+      untrack: (hold) => void this.#tracked.delete(hold),
+      checkOpen: (what) => {
+        if (this.#closed) {
+          throw new RedisConnectionError(`Cannot ${what}: the Redis context is closed`);
+        }
+      },
+    };
+  }
+
+  /** Whether the context is closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether the context runs over a Redis Cluster. */
+  get cluster(): boolean {
+    return isCluster(this.#engine.client);
+  }
+
+  /** @internal The context's services, for primitives built on it (the phase-2 Queue, Pool). */
+  get core(): Core {
+    return this.#core;
+  }
+
+  #holdSet(kind: string, name: string, options: LockOptions | undefined, capacity: number) {
+    const what = `create ${kind === "sem" ? "semaphore" : kind}`;
+    const opts = checkOptions(what, options);
+    const lease = checkLease(what, opts.lease, this.lease);
+    const { base } = named(this.#core, kind, name);
+    const label = `${kind === "sem" ? "semaphore" : kind} '${name}'`;
+    return new HoldSet(this.#core, {
+      what: label,
+      base,
+      capacity,
+      stored: kind === "sem",
+      reentrant: kind === "rlock",
+      lease,
+    });
+  }
+
+  /**
+   * The distributed lock `name` (see {@linkcode RedisLock}).
+   *
+   * @param name The lock's name in the namespace.
+   * @param options `lease` (ms) of its holds.
+   * @throws {RangeError} if `name` has braces, whitespace or control characters, or is too long.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.throws(() => ctx.Lock("a}b"), RangeError); // would leave its hash slot
+   * await using _ = await ctx.Lock("accounts", { lease: 10_000 }).acquire();
+   * ```
+   */
+  Lock(name: string, options?: LockOptions): RedisLock {
+    return new RedisLock(this.#core, name, this.#holdSet("lock", name, options, 1));
+  }
+
+  /**
+   * The distributed reentrant lock `name`, owned by this context (see {@linkcode RedisRLock}).
+   *
+   * @param name The lock's name in the namespace.
+   * @param options `lease` (ms) of its holds.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.equal(ctx.RLock("ledger").owned(), false);
+   * ```
+   */
+  RLock(name: string, options?: LockOptions): RedisRLock {
+    return new RedisRLock(this.#core, name, this.#holdSet("rlock", name, options, 1));
+  }
+
+  /**
+   * The distributed semaphore `name` with initial `value` (see {@linkcode RedisSemaphore}).
+   *
+   * @param name The semaphore's name in the namespace.
+   * @param value The initial number of permits (stored by the first user).
+   * @param options `lease` (ms) of its holds.
+   * @throws {RangeError} if `value` is not a non-negative integer.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.equal(await ctx.Semaphore("slots", 3).value(), 3);
+   * assert.throws(() => ctx.Semaphore("slots", -1), RangeError);
+   * ```
+   */
+  Semaphore(name: string, value: number = 1, options?: LockOptions): RedisSemaphore {
+    const set = this.#holdSet("sem", name, options, checkValue("semaphore", value));
+    return new RedisSemaphore(this.#core, name, set);
+  }
+
+  /**
+   * The distributed bounded semaphore `name` (see {@linkcode RedisBoundedSemaphore}).
+   *
+   * @param name The semaphore's name in the namespace.
+   * @param value The initial (and maximum) number of permits.
+   * @param options `lease` (ms) of its holds.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.equal(await ctx.BoundedSemaphore("slots", 2).value(), 2);
+   * ```
+   */
+  BoundedSemaphore(name: string, value: number = 1, options?: LockOptions): RedisBoundedSemaphore {
+    const set = this.#holdSet("sem", name, options, checkValue("semaphore", value));
+    return new RedisBoundedSemaphore(this.#core, name, set);
+  }
+
+  /**
+   * The distributed event `name` (see {@linkcode RedisEvent}).
+   *
+   * @param name The event's name in the namespace.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.equal(await ctx.Event("ready").isSet(), false);
+   * ```
+   */
+  Event(name: string): RedisEvent {
+    const { base } = named(this.#core, "event", name);
+    return new RedisEvent(this.#core, name, base);
+  }
+
+  /**
+   * The distributed condition `name`, bound to `options.lock` or to `RLock(name)` (see
+   * {@linkcode RedisCondition}).
+   *
+   * @param name The condition's name in the namespace.
+   * @param options `lock`: a `RedisLock` or `RedisRLock` of this context.
+   * @throws {TypeError} if `lock` is not a Redis lock of this context.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * const cond = ctx.Condition("jobs", { lock: ctx.Lock("jobs") });
+   * assert.equal(cond.lock.name, "jobs");
+   * ```
+   */
+  Condition(name: string, options?: ConditionOptions): RedisCondition {
+    const { base } = named(this.#core, "cond", name);
+    const opts = checkOptions("create condition", options);
+    const lock = opts.lock ?? this.RLock(name);
+    if (!(lock instanceof RedisLock || lock instanceof RedisRLock)) {
+      throw new TypeError("Cannot create condition: 'lock' must be a RedisLock or RedisRLock");
+    }
+    return new RedisCondition(this.#core, name, base, lock);
+  }
+
+  /**
+   * The distributed barrier `name` for `parties` contexts (see {@linkcode RedisBarrier}).
+   *
+   * @param name The barrier's name in the namespace.
+   * @param parties How many parties each generation waits for (stored by the first user).
+   * @param options `action`, run by the last arriving party before the others are released.
+   * @throws {RangeError} if `parties` is not a positive integer.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * let ran = 0;
+   * assert.equal(await ctx.Barrier("solo", 1, { action: () => void ran++ }).wait(), 0);
+   * assert.equal(ran, 1);
+   * ```
+   */
+  Barrier(name: string, parties: number, options?: RedisBarrierOptions): RedisBarrier {
+    const { base } = named(this.#core, "barrier", name);
+    const n = checkParties(parties);
+    const opts = checkOptions("create barrier", options);
+    if (opts.action !== undefined && typeof opts.action !== "function") {
+      throw new TypeError(
+        `Cannot create barrier: 'action' must be a function, received ${typeof opts.action}`,
+      );
+    }
+    return new RedisBarrier(this.#core, name, base, n, opts.action);
+  }
+
+  /**
+   * The distributed value `name`: a number, or a bigint if `initial` is one (see
+   * {@linkcode RedisValue}).
+   *
+   * @param name The value's name in the namespace.
+   * @param initial What the value reads as before its first write; its type is the value's.
+   * @throws {TypeError} if `initial` is neither a number nor a bigint.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.equal(await ctx.Value("hits", 0n).get(), 0n);
+   * ```
+   */
+  Value<T extends number | bigint>(name: string, initial: T): RedisValue<T> {
+    const { base } = named(this.#core, "value", name);
+    if (typeof initial !== "number" && typeof initial !== "bigint") {
+      throw new TypeError(
+        `Cannot create value: 'initial' must be a number or a bigint, received ${typeof initial}`,
+      );
+    }
+    return new RedisValue<T>(this.#core, name, base, initial);
+  }
+
+  /**
+   * Releases the context's holds (best effort, so others need not wait for their leases), stops
+   * their watchdogs, and closes the connections it opened. Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { connect, RedisConnectionError } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * const ctx = await connect(server.url);
+   * await ctx.close();
+   * assert.ok(ctx.closed);
+   * await assert.rejects(ctx.Lock("a").acquire(), RedisConnectionError);
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const holds = [...this.#tracked];
+    this.#tracked.clear();
+    for (const hold of holds) hold.lease.end();
+    await Promise.all(holds.map((hold) => hold.releaseQuietly()));
+    this.#engine.shutdown();
+    if (this.#owned) {
+      await this.#engine.client.close().catch(() => this.#engine.client.destroy());
+    }
+  }
+
+  /** Same as {@linkcode RedisContext.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

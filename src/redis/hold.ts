@@ -1,0 +1,207 @@
+/**
+ * A hold on a Redis primitive (a lock, an `RLock` level, a semaphore permit): its fencing token,
+ * its lease and the watchdog that renews it, and the guard `acquire()` returns.
+ *
+ * Lease states (client side):
+ *
+ * | state    | entered by                                  | signal  |
+ * | -------- | ------------------------------------------- | ------- |
+ * | live     | acquire (or hand-off)                       | not aborted |
+ * | lost     | a renewal refused, or the local lease end passed without a renewal | aborted with `LeaseLostError` |
+ * | ended    | release (or the context closed)             | unchanged |
+ *
+ * - **Renewal.** Every `lease / 3` ms the watchdog runs the renew script; a refused renewal (the
+ *   lease had ended in Redis) makes the hold lost at once.
+ * - **Local lease end.** The client keeps a conservative estimate of when the lease ends in Redis:
+ *   the time it *sent* the request that last set the lease, plus the lease. Redis set the lease
+ *   with its own clock no earlier, so the client gives up no later than Redis does (with the same
+ *   clock rate). If that time passes without a successful renewal (a paused process resuming, a
+ *   partition), the hold is lost even before Redis is heard from.
+ * - **Timers are unref'd**: a hold does not keep the program alive; a program that exits while
+ *   holding frees the hold when its lease ends (close the context to release at once).
+ *
+ * @module
+ */
+import { LeaseLostError } from "./errors.ts";
+
+/** How a lease is renewed and released in Redis. */
+export interface LeaseOps {
+  /** Runs the renew script; true if extended, false if the lease had ended. */
+  renew(): Promise<boolean>;
+  /** What this lease holds, for messages ("lock 'a'"). */
+  readonly what: string;
+}
+
+/** A timer that does not keep the program alive (node's types make `setTimeout` an object). */
+function unrefTimeout(fn: () => void, ms: number): number {
+  const timer = setTimeout(fn, ms) as unknown as number;
+  Deno.unrefTimer(timer);
+  return timer;
+}
+
+/** One lease in Redis and its watchdog (see the module doc). */
+export class Lease {
+  /** The fencing token of the acquisition that created the lease. */
+  readonly token: bigint;
+  readonly #controller = new AbortController();
+  readonly #ops: LeaseOps;
+  readonly #ms: number;
+  #renewTimer: number | undefined;
+  #endTimer: number | undefined;
+  #ended = false;
+
+  /**
+   * Starts the watchdog of a lease of `ms` that Redis set no earlier than `sentAt`
+   * (`performance.now()`); `renewNow` renews at once (a hand-off, whose grant time is unknown).
+   */
+  constructor(token: bigint, ms: number, sentAt: number, ops: LeaseOps, renewNow = false) {
+    this.token = token;
+    this.#ms = ms;
+    this.#ops = ops;
+    this.#extended(sentAt);
+    if (renewNow) this.#schedule(0);
+  }
+
+  /** Aborts (with `LeaseLostError`) when the lease is lost. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Whether the lease was lost. */
+  get lost(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** Stops the watchdog (released, or the context closed). */
+  end(): void {
+    this.#ended = true;
+    clearTimeout(this.#renewTimer);
+    clearTimeout(this.#endTimer);
+  }
+
+  /** Marks the lease lost: stops the watchdog and aborts the signal. */
+  lose(detail: string): void {
+    if (this.lost) return;
+    this.end();
+    this.#controller.abort(
+      new LeaseLostError(`Lost the hold of ${this.#ops.what}: ${detail}`, { token: this.token }),
+    );
+  }
+
+  /** The error that `release()` of this lost lease throws. */
+  lostError(): LeaseLostError {
+    return this.#controller.signal.reason as LeaseLostError;
+  }
+
+  #extended(sentAt: number): void {
+    clearTimeout(this.#endTimer);
+    const end = sentAt + this.#ms;
+    this.#endTimer = unrefTimeout(() => {
+      this.lose(`its lease of ${this.#ms} ms ended without a renewal`);
+    }, Math.max(0, end - performance.now()));
+    this.#schedule(this.#ms / 3);
+  }
+
+  #schedule(delay: number): void {
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = unrefTimeout(() => this.#renew(), delay);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#ended) return;
+    const sentAt = performance.now();
+    let ok: boolean;
+    try {
+      ok = await this.#ops.renew();
+    } catch {
+      // Unreachable server: try again soon; the local lease end decides if it stays so.
+      if (!this.#ended) this.#schedule(Math.min(this.#ms / 10, 1_000));
+      return;
+    }
+    if (this.#ended) return;
+    if (ok) this.#extended(sentAt);
+    else this.lose("its lease ended in Redis before the watchdog renewed it");
+  }
+}
+
+/**
+ * What `acquire()` of a Redis primitive returns: the hold, its fencing token, and a signal that
+ * fires if the hold is lost.
+ *
+ * - `await using _ = await lock.acquire();` releases at block end and throws there if the hold was
+ *   lost ({@linkcode LeaseLostError}). `using` (sync) starts the release and cannot wait for it
+ *   nor report its failure (the lease then ends by itself): prefer `await using`.
+ * - `token` is the fencing token of the acquisition: pass it to fenced writes
+ *   (`RedisValue.set(x, { fence: hold.token })`, {@linkcode checkFence} in your own store).
+ * - `signal` aborts with a {@linkcode LeaseLostError} as soon as the holder learns the hold is
+ *   lost; pass it to the work done under the hold.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@interlock/interlock/redis";
+ * import { startRedisServer } from "@interlock/interlock/redis/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await startRedisServer();
+ * await using ctx = await connect(server.url);
+ * const lock = ctx.Lock("accounts");
+ * {
+ *   await using hold = await lock.acquire();
+ *   assert.equal(typeof hold.token, "bigint");
+ *   assert.equal(hold.signal.aborted, false);
+ *   assert.equal(await lock.locked(), true);
+ * }
+ * assert.equal(await lock.locked(), false);
+ * ```
+ */
+export class RedisHold implements AsyncDisposable, Disposable {
+  readonly #source: { readonly lease: Lease };
+  #release: (() => Promise<void>) | undefined;
+
+  /**
+   * @internal Created by the primitives: `source.lease` is the hold's current lease (a
+   * `RedisCondition.wait()` takes the lock again, with a new lease); `release` gives it back once.
+   */
+  constructor(source: { readonly lease: Lease }, release: () => Promise<void>) {
+    this.#source = source;
+    this.#release = release;
+  }
+
+  /**
+   * The fencing token of this acquisition: larger than every earlier acquisition's. After a
+   * `RedisCondition.wait()`, the token of the lock's new acquisition.
+   */
+  get token(): bigint {
+    return this.#source.lease.token;
+  }
+
+  /**
+   * Aborts with a {@linkcode LeaseLostError} when the hold is lost. After a
+   * `RedisCondition.wait()`, the signal of the lock's new acquisition (read it again).
+   */
+  get signal(): AbortSignal {
+    return this.#source.lease.signal;
+  }
+
+  /**
+   * Gives the hold back (once; later calls do nothing).
+   *
+   * @throws {LeaseLostError} if the hold had been lost (nothing changes in Redis).
+   * @throws {RedisConnectionError} if Redis cannot be reached (the lease then ends by itself).
+   */
+  release(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    return release?.() ?? Promise.resolve();
+  }
+
+  /** Same as {@linkcode RedisHold.release}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
+  /** Starts the release without waiting for it; its failure is not reported. */
+  [Symbol.dispose](): void {
+    this.release().catch(() => {});
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * `RedisLock`: a mutual-exclusion lock in Redis, shared by every process that opens the same name
+ * in the same namespace. The server side is the hold set of `_lua.ts` with capacity 1.
+ *
+ * @module
+ */
+import { RuntimeError } from "../errors.ts";
+import { type Core, notHeld, type Tracked } from "./_core.ts";
+import type { Acquired, AcquireOptions, HoldSet } from "./_holdset.ts";
+import { RedisHold } from "./hold.ts";
+
+/** Options of `ctx.Lock(name, options)` and `ctx.RLock(name, options)`. */
+export interface LockOptions {
+  /**
+   * The lease of every hold, in ms: a holder that stops renewing (dead, paused, cut off) loses
+   * the lock this long after its last renewal. The watchdog renews every third of it.
+   * @default {the context's `lease` (30,000)}
+   */
+  lease?: number;
+}
+
+/** One hold of a hold-set primitive, as the object that took it tracks it. */
+export class Held implements Tracked {
+  /** Set once released (by the object, the guard or the context): later releases do nothing. */
+  done = false;
+
+  /** Creates the record of `acquired` for `holder`; `give` releases it in Redis. */
+  constructor(
+    readonly holder: string,
+    public lease: Acquired["lease"],
+    readonly give: () => Promise<number>,
+  ) {}
+
+  /** Releases quietly (the context closes). */
+  async releaseQuietly(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.lease.end();
+    await this.give().catch(() => {});
+  }
+}
+
+/** Keys of the methods `RedisCondition` uses to release and retake its lock around a wait. */
+export const SUSPEND: unique symbol = Symbol("suspend");
+/** See {@linkcode SUSPEND}. */
+export const RESUME: unique symbol = Symbol("resume");
+/** Key of the method telling whether this object holds the lock (a live lease). */
+export const HOLDING: unique symbol = Symbol("holding");
+
+/** The `RuntimeError` of a condition used without holding its lock. */
+export function notOwner(what: string): RuntimeError {
+  return new RuntimeError(`Cannot ${what}: this context does not hold the condition's lock`);
+}
+
+/** Releases `held` in Redis for a condition wait; throws `LeaseLostError` if it was lost. */
+export async function suspendHeld(held: Held): Promise<void> {
+  if (held.lease.lost) throw held.lease.lostError();
+  held.lease.end();
+  if (await held.give() < 0) {
+    held.lease.lose("its lease had ended in Redis when the condition released it");
+    throw held.lease.lostError();
+  }
+}
+
+/**
+ * Gives back `held` (removed from `holds` first, so a failure never leaves it half-released):
+ * throws the lease's `LeaseLostError` if it was lost, before or during the release.
+ */
+export async function releaseHeld(core: Core, holds: Held[], held: Held): Promise<void> {
+  if (held.done) return;
+  held.done = true;
+  const index = holds.indexOf(held);
+  if (index >= 0) holds.splice(index, 1);
+  core.untrack(held);
+  const lost = held.lease.lost;
+  held.lease.end();
+  if (lost) throw held.lease.lostError();
+  if (await held.give() < 0) {
+    held.lease.lose("its lease had ended in Redis when it was released");
+    throw held.lease.lostError();
+  }
+}
+
+/**
+ * A distributed mutual-exclusion lock: at most one holder at a time among every context (every
+ * process, on every machine) that opens the lock of this name in this namespace.
+ *
+ * - The interface of the local `Lock`, asynchronous: `acquire({ timeout, signal })`,
+ *   `tryAcquire()`, `release()`, `locked()`, each a Promise; no `acquireSync` (a network lock
+ *   cannot block a thread). A function written against `LockLike` takes either kind.
+ * - **Fair**: waiters are served in FIFO order, by direct hand-off (a releasing holder gives the
+ *   lock to the head waiter; a newcomer's `tryAcquire()` does not overtake the queue).
+ * - **Leases**: every hold has a lease (`lease` ms, default 30 s) renewed by a watchdog while the
+ *   context lives. A holder that dies frees the lock when its lease ends; one that loses its lease
+ *   learns it through `hold.signal`, and its `release()` throws `LeaseLostError`.
+ * - **Fencing**: every acquisition returns `hold.token`, a `bigint` larger than every earlier
+ *   acquisition's; fenced writes (`RedisValue.set(x, { fence })`, `checkFence`) refuse a
+ *   stale holder's write.
+ * - Owned by the object that took it: `release()` gives back this object's oldest hold, and
+ *   throws `RuntimeError` if it has none (unlike the local `Lock`, another process cannot release
+ *   it: it does not know the hold).
+ * - Waiting costs no polling: a waiter sleeps in `BLPOP` on its own token list until the hand-off,
+ *   or until the holder's lease ends.
+ *
+ * @example Two contexts (two processes, in real life) share one lock
+ * ```ts
+ * import { connect } from "@interlock/interlock/redis";
+ * import { startRedisServer } from "@interlock/interlock/redis/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await startRedisServer();
+ * await using a = await connect(server.url);
+ * await using b = await connect(server.url);
+ * const hold = await a.Lock("accounts").acquire();
+ * assert.equal(await b.Lock("accounts").tryAcquire(), false);
+ * const waiting = b.Lock("accounts").acquire({ timeout: 5_000 });
+ * await hold.release(); // handed to the waiter
+ * const next = await waiting;
+ * assert.ok(next.token > hold.token); // fencing tokens grow
+ * await next.release();
+ * ```
+ */
+export class RedisLock {
+  /** The lock's name in its namespace. */
+  readonly name: string;
+  readonly #core: Core;
+  readonly #set: HoldSet;
+  readonly #holds: Held[] = [];
+
+  /** @internal Use `ctx.Lock(name, options)`. */
+  constructor(core: Core, name: string, set: HoldSet) {
+    this.#core = core;
+    this.name = name;
+    this.#set = set;
+  }
+
+  /**
+   * Waits for the lock, then holds it.
+   *
+   * @param options `timeout` (ms) and/or `signal`; `replicas` to wait for replication (`WAIT`).
+   * @returns The hold: its fencing `token`, its lost-lease `signal`; dispose it to release.
+   * @throws {DOMException} named `TimeoutError` when `timeout` passes first (nothing held).
+   * @throws {RedisConnectionError} if Redis cannot be reached or the connection breaks.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * const lock = ctx.Lock("a");
+   * await using _ = await lock.acquire();
+   * await assert.rejects(lock.acquire({ timeout: 20 }), { name: "TimeoutError" });
+   * ```
+   */
+  async acquire(options?: AcquireOptions): Promise<RedisHold> {
+    const holder = this.#core.nextId();
+    return this.#record(holder, await this.#set.take(holder, 1, options));
+  }
+
+  /**
+   * Takes the lock if it is free and nobody queues for it, without waiting.
+   *
+   * @returns `true` if this object now holds it (release with {@linkcode RedisLock.release}).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * const lock = ctx.Lock("a");
+   * assert.equal(await lock.tryAcquire(), true);
+   * assert.equal(await lock.tryAcquire(), false);
+   * await lock.release();
+   * ```
+   */
+  async tryAcquire(): Promise<boolean> {
+    const holder = this.#core.nextId();
+    const acquired = await this.#set.tryTake(holder);
+    if (acquired === undefined) return false;
+    this.#record(holder, acquired);
+    return true;
+  }
+
+  /**
+   * Releases this object's oldest hold, handing the lock to the first waiter.
+   *
+   * @throws {RuntimeError} if this object holds the lock not (nothing changes).
+   * @throws {LeaseLostError} if the hold's lease had ended (the hold is forgotten).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { RuntimeError } from "@interlock/interlock";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * const lock = ctx.Lock("a");
+   * await lock.acquire();
+   * await lock.release();
+   * await assert.rejects(lock.release(), RuntimeError);
+   * ```
+   */
+  async release(): Promise<void> {
+    const held = this.#holds[0];
+    if (held === undefined) throw notHeld(this.#set.config.what);
+    await releaseHeld(this.#core, this.#holds, held);
+  }
+
+  /**
+   * Whether anybody holds the lock (a snapshot; an expired lease counts as free).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * assert.equal(await ctx.Lock("a").locked(), false);
+   * ```
+   */
+  async locked(): Promise<boolean> {
+    return (await this.#set.info()).holders > 0;
+  }
+
+  /** @internal Whether this object holds the lock with a live lease. */
+  [HOLDING](): boolean {
+    return this.#holds.some((held) => !held.lease.lost);
+  }
+
+  /** @internal `RedisCondition.wait()`: releases this object's hold, keeping its record. */
+  async [SUSPEND](what: string): Promise<Held> {
+    const held = this.#holds[0];
+    if (held === undefined) throw notOwner(what);
+    await suspendHeld(held);
+    return held;
+  }
+
+  /** @internal `RedisCondition.wait()`: takes the lock again for the suspended `held`. */
+  async [RESUME](held: Held): Promise<void> {
+    held.lease = (await this.#set.take(held.holder, 1, undefined)).lease;
+  }
+
+  #record(holder: string, acquired: Acquired): RedisHold {
+    const held = new Held(holder, acquired.lease, () => this.#set.release(holder, 1));
+    this.#holds.push(held);
+    this.#core.track(held);
+    return new RedisHold(held, () => releaseHeld(this.#core, this.#holds, held));
+  }
+}

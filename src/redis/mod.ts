@@ -1,0 +1,68 @@
+/**
+ * Interlock past one machine: the same primitives as the local ones, shared through a Redis (or
+ * Valkey) server by every process that connects to it, on any machine. Built on node-redis (npm
+ * `redis`), which only this subpath loads: `@interlock/interlock` itself stays dependency-free.
+ *
+ * - `connect(url)` (or `fromClient(client)`) returns a context; its factories `Lock`, `RLock`,
+ *   `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` and `Value` open named
+ *   primitives, with the local ones' interfaces (`acquire({ timeout, signal })`, `tryAcquire()`,
+ *   `release()`, `locked()`, `await using`, `TimeoutError`, `RuntimeError`,
+ *   `BrokenBarrierError`), all asynchronous: **there are no `*Sync` forms**, since a network
+ *   primitive cannot block a thread. A function written against `LockLike` takes a local or a
+ *   Redis lock.
+ * - **Leases**: every hold has a lease (default 30 s) that a watchdog renews while the context
+ *   lives; a holder that dies frees its hold when the lease ends; a holder that loses its lease
+ *   (paused, partitioned) learns it from `hold.signal`, and its `release()` throws
+ *   {@linkcode LeaseLostError}.
+ * - **Fencing tokens**: every acquisition has `hold.token`, a `bigint` larger than all earlier
+ *   ones of that primitive. Fenced writes (`RedisValue.set(x, { fence })`, {@linkcode checkFence}
+ *   in your own store) refuse a stale holder's write. No Redlock: it cannot give fencing tokens.
+ * - **No polling**: waiters sleep in `BLPOP` on a token list of their own and are served FIFO by
+ *   direct hand-off; a dead holder's lease end wakes them.
+ * - **Cluster**: every key of a primitive shares the hash tag `{namespace:name}`, so one slot
+ *   holds it and every script runs on one node.
+ * - **Replication caveat**: Redis replicates asynchronously. If the primary fails over before a
+ *   hold reached a replica, the new primary does not know it and may grant it again. Fencing
+ *   tokens do not save you there either if the counter's last increments were lost. Where that
+ *   matters, acquire with `{ replicas: n }` (Redis `WAIT`: the hold is acknowledged by `n`
+ *   replicas or the acquisition fails), and prefer a failover that waits for replicas to catch up.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@interlock/interlock/redis";
+ * import { startRedisServer } from "@interlock/interlock/redis/testing";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await startRedisServer(); // or your own: connect("redis://host:6379")
+ * await using ctx = await connect(server.url);
+ * const balance = ctx.Value("balance", 100);
+ * {
+ *   await using hold = await ctx.Lock("balance").acquire();
+ *   const b = await balance.get();
+ *   await balance.set(b - 1, { fence: hold.token }); // refused if this hold was lost
+ * }
+ * assert.equal(await balance.get(), 99);
+ * ```
+ *
+ * @module
+ */
+export { connect, fromClient, RedisContext } from "./context.ts";
+export type { ConnectOptions, ContextOptions, TlsOptions } from "./context.ts";
+export { RedisHold } from "./hold.ts";
+export { RedisLock } from "./lock.ts";
+export type { LockOptions } from "./lock.ts";
+export type { AcquireOptions } from "./_holdset.ts";
+export { RedisRLock } from "./rlock.ts";
+export { RedisBoundedSemaphore, RedisSemaphore } from "./semaphore.ts";
+export { RedisEvent } from "./event.ts";
+export { RedisCondition } from "./condition.ts";
+export type { ConditionOptions } from "./condition.ts";
+export { RedisBarrier } from "./barrier.ts";
+export type { RedisBarrierOptions } from "./barrier.ts";
+export { RedisValue } from "./value.ts";
+export type { UpdateOptions, WriteOptions } from "./value.ts";
+export { checkFence } from "./fence.ts";
+export { LeaseLostError, RedisConnectionError, StaleTokenError } from "./errors.ts";
+export { BrokenBarrierError, RuntimeError } from "../errors.ts";
+export type { LockLike } from "../sync/lock_like.ts";
+export type { WaitOptions } from "../options.ts";
