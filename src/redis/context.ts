@@ -551,14 +551,22 @@ export class RedisContext implements AsyncDisposable {
    * assert.equal(await ctx.Value("hits", 0n).get(), 0n);
    * ```
    */
-  Value<T extends number | bigint>(name: string, initial: T): RedisValue<T> {
+  Value<T extends number | bigint>(
+    name: string,
+    initial: T,
+  ): RedisValue<T extends bigint ? bigint : number> {
     const { base } = named(this.#core, "value", name);
     if (typeof initial !== "number" && typeof initial !== "bigint") {
       throw new TypeError(
         `Cannot create value: 'initial' must be a number or a bigint, received ${typeof initial}`,
       );
     }
-    return new RedisValue<T>(this.#core, name, base, initial);
+    return new RedisValue(
+      this.#core,
+      name,
+      base,
+      initial as unknown as T extends bigint ? bigint : number,
+    );
   }
 
   /**

@@ -261,47 +261,41 @@ export async function startRedisServer(options?: RedisServerOptions): Promise<Re
     const count = options?.cluster ? 3 : 1;
     for (let i = 0; i < count; i++) {
       const port = freePort(count > 1);
-      const args = [
-        "--bind",
-        HOST,
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
+      const config: Record<string, string> = {
+        bind: HOST,
+        save: "", // no persistence
+        appendonly: "no",
         dir,
-        "--logfile",
-        "",
-        "--dbfilename",
-        `dump-${port}.rdb`,
-      ]; // deno-fmt-ignore
+        logfile: "", // to stdout, where start() waits for "Ready to accept connections"
+        dbfilename: `dump-${port}.rdb`,
+        "repl-diskless-sync-delay": "0", // a replica syncs at once (the default waits 5 s)
+        port: tls ? "0" : String(port),
+      };
       if (tls !== undefined) {
-        args.push(
-          "--port", "0", "--tls-port", String(port), "--tls-cert-file", `${dir}/server.crt`,
-          "--tls-key-file", `${dir}/server.key`, "--tls-ca-cert-file", `${dir}/ca.crt`,
-          "--tls-auth-clients", "no",
-        ); // deno-fmt-ignore
-      } else {
-        args.push("--port", String(port));
+        Object.assign(config, {
+          "tls-port": String(port),
+          "tls-cert-file": `${dir}/server.crt`,
+          "tls-key-file": `${dir}/server.key`,
+          "tls-ca-cert-file": `${dir}/ca.crt`,
+          "tls-auth-clients": "no",
+        });
       }
-      if (options?.password !== undefined) args.push("--requirepass", options.password);
+      if (options?.password !== undefined) config.requirepass = options.password;
+      if (options?.replicaOf !== undefined) {
+        config.replicaof = `${HOST} ${options.replicaOf.port}`;
+      }
+      if (count > 1) {
+        Object.assign(config, {
+          "cluster-enabled": "yes",
+          "cluster-config-file": `${dir}/nodes-${port}.conf`,
+          "cluster-node-timeout": "5000",
+        });
+      }
+      const args = Object.entries(config).flatMap(([key, value]) => [`--${key}`, value]);
       if (options?.user !== undefined) {
         const { name, password, keys } = options.user;
         args.push("--user", "default", "off");
         args.push("--user", name, "on", `>${password}`, keys ?? "~*", "&*", "+@all");
-      }
-      if (options?.replicaOf !== undefined) {
-        args.push("--replicaof", HOST, String(options.replicaOf.port));
-      }
-      if (count > 1) {
-        args.push(
-          "--cluster-enabled",
-          "yes",
-          "--cluster-config-file",
-          `${dir}/nodes-${port}.conf`,
-          "--cluster-node-timeout",
-          "5000",
-        ); // deno-fmt-ignore
       }
       const node = new Node(port, args);
       nodes.push(node);
