@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { ErrorReply } from "redis";
+import { ErrorReply } from "@redis/client";
 import { RedisConnectionError } from "./errors.ts";
 
 /** The slice of a node-redis standalone client this layer uses. */

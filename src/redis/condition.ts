@@ -157,7 +157,7 @@ export class RedisCondition {
    * const cond = ctx.Condition("c");
    * await using _ = await cond.acquire();
    * await assert.rejects(cond.wait({ timeout: 20 }), { name: "TimeoutError" });
-   * assert.ok(cond.lock.owned()); // held again
+   * assert.ok(await cond.lock.locked()); // held again
    * ```
    */
   async wait(options?: WaitOptions): Promise<void> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createClient, createCluster } from "redis";
+import { createClient, createCluster } from "@redis/client";
 import { checkLease, checkOptions, type Core, named, type Tracked } from "./_core.ts";
 import { type AnyClient, Engine, isCluster } from "./_engine.ts";
 import { HoldSet } from "./_holdset.ts";
@@ -229,7 +229,7 @@ export async function connect(url: string, options?: ConnectOptions): Promise<Re
  *
  * @example
  * ```ts
- * import { createClient } from "redis";
+ * import { createClient } from "@redis/client";
  * import { fromClient } from "@interlock/interlock/redis";
  * import { startRedisServer } from "@interlock/interlock/redis/testing";
  * import assert from "node:assert/strict";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 export { type RedisServer, startRedisServer } from "../../src/redis/testing.ts";
 
 /** A raw node-redis client. */

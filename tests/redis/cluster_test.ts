@@ -1,6 +1,6 @@
 /** The same primitives on a 3-master Redis Cluster on loopback. */
 import assert from "node:assert/strict";
-import { createCluster } from "redis";
+import { createCluster } from "@redis/client";
 import { BrokenBarrierError } from "../../mod.ts";
 import { connect, fromClient } from "../../src/redis/mod.ts";
 import { rawClient, startRedisServer } from "./_server.ts";

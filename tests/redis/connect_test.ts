@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 import {
   connect,
   fromClient,
