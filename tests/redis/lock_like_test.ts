@@ -32,26 +32,31 @@ async function withdraw(lock: LockLike, account: { balance: number }, amount: nu
   account.balance = balance - amount;
 }
 
-Deno.test("A function written against LockLike keeps the balance with a local or a Redis lock", async () => {
+Deno.test("A function written against LockLike keeps the balance with local and Redis locks", async () => {
   assert.deepEqual(typeChecks, [true, true, true, true, true, true, false, false]);
   await using server = await startRedisServer();
   await using a = await connect(server.url);
   await using b = await connect(server.url);
-  const locks: [string, LockLike, LockLike][] = [
-    ["local Lock", new Lock(), new Lock()],
-    ["Redis lock", a.Lock("bank"), b.Lock("bank")],
+  // With a Redis lock, two tellers, each through its own context (its own process in life).
+  const pairs: [string, LockLike, LockLike][] = [
+    ["local Lock", new Lock(), undefined!],
+    ["local RLock", new RLock(), undefined!],
+    ["local Semaphore", new Semaphore(1), undefined!],
+    ["RedisLock", a.Lock("bank"), b.Lock("bank")],
+    ["RedisRLock", a.RLock("bank"), b.RLock("bank")],
+    ["RedisSemaphore", a.Semaphore("bank", 1), b.Semaphore("bank", 1)],
   ];
-  for (const [kind, one, other] of locks) {
-    const shared = kind === "Redis lock";
+  for (const [kind, first, other] of pairs) {
+    // An RLock's owner is the thread (local) or the context (Redis): async tellers of one owner
+    // share the hold, as in Python, so each owner's teller withdraws one amount at a time.
+    const reentrant = kind.includes("RLock");
+    const tellers = other === undefined ? [first] : [first, other];
     const account = { balance: 100 };
-    // Two tellers; with the Redis lock, each through its own context (its own process in life).
-    const first = one;
-    const second = shared ? other : one;
-    await Promise.all([
-      ...Array.from({ length: 10 }, () => withdraw(first, account, 1)),
-      ...Array.from({ length: 10 }, () => withdraw(second, account, 1)),
-    ]);
-    assert.equal(account.balance, 80, kind);
-    assert.equal(await one.locked?.(), false, kind);
+    await Promise.all(tellers.map(async (lock) => {
+      if (reentrant) { for (let i = 0; i < 10; i++) await withdraw(lock, account, 1); }
+      else await Promise.all(Array.from({ length: 10 }, () => withdraw(lock, account, 1)));
+    }));
+    assert.equal(account.balance, 100 - 10 * tellers.length, kind);
+    assert.equal(await first.locked?.() ?? false, false, kind);
   }
 });
