@@ -260,6 +260,9 @@ export function fromClient(client: unknown, options?: ContextOptions): RedisCont
 
 let contexts = 0;
 
+/** How long `close()` waits for its holds' releases (then their leases end by themselves). */
+const CLOSE_RELEASE_MS = 2_000;
+
 /**
  * A connection to Redis with a key namespace: the factory of distributed primitives with the
  * interfaces of Interlock's local ones (asynchronous; no `*Sync` forms).
@@ -592,7 +595,13 @@ export class RedisContext implements AsyncDisposable {
     const holds = [...this.#tracked];
     this.#tracked.clear();
     for (const hold of holds) hold.lease.end();
-    await Promise.all(holds.map((hold) => hold.releaseQuietly()));
+    // Best effort, bounded: a client given to fromClient may queue commands while offline.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(holds.map((hold) => hold.releaseQuietly())),
+      new Promise((resolve) => timer = setTimeout(resolve, CLOSE_RELEASE_MS)),
+    ]);
+    clearTimeout(timer);
     this.#engine.shutdown();
     if (this.#owned) {
       await this.#engine.client.close().catch(() => this.#engine.client.destroy());
