@@ -138,8 +138,10 @@ local function grant(now, cap)
     -- An RLock's owner that holds it does not queue behind others: grant its later waiters too.
     for _, w in ipairs(redis.call('LRANGE', Q, 0, -1)) do
       local info = redis.call('HGET', L, w)
-      local _, _, m = parse(info)
-      if redis.call('ZSCORE', H, m) then hand_to(w, info, now) end
+      if info then
+        local _, _, m = parse(info)
+        if redis.call('ZSCORE', H, m) then hand_to(w, info, now) end
+      end
     end
   end
 end
