@@ -273,22 +273,6 @@ local b = string.sub(KEYS[1], 1, -2)
 local V, Q, R = KEYS[1], b .. 'q', b .. 'r'
 `;
 
-/** ARGV[1] waiter id, [2] registration ms, [3] mode. Returns 1 if set (or woken), else 0. */
-export const EVENT_WAIT = new Script(
-  "event_wait",
-  EVENT + `
-local w, now = ARGV[1], now_ms()
-if ARGV[3] == 'recheck' and redis.call('LPOP', wkey(b, w)) then return 1 end
-if redis.call('EXISTS', V) == 1 then
-  unregister(b, w)
-  return 1
-end
-reap_waiters(b, now)
-register(b, w, now + tonumber(ARGV[2]))
-return 0
-`,
-);
-
 /** Sets the flag and wakes every live waiter. Returns how many were woken. */
 export const EVENT_SET = new Script(
   "event_set",
@@ -326,13 +310,21 @@ return 0
 `,
 );
 
-/** Conditions. KEYS[1] = `b..q`. ARGV[1] waiter id, [2] registration ms, [3] mode. */
-export const COND_WAIT = new Script(
-  "cond_wait",
+/**
+ * A waiter of an event or a condition registers (`wait`) or renews its registration and collects
+ * its wake-up (`recheck`). KEYS[1] = `b..q`. ARGV[1] waiter id, [2] registration ms, [3] mode,
+ * [4] '1' if the flag `b..v` being set ends the wait (events). Returns 1 when done, else 0.
+ */
+export const WAITER_WAIT = new Script(
+  "waiter_wait",
   PRELUDE + `
 local b = string.sub(KEYS[1], 1, -2)
 local w, now = ARGV[1], now_ms()
 if ARGV[3] == 'recheck' and redis.call('LPOP', wkey(b, w)) then return 1 end
+if ARGV[4] == '1' and redis.call('EXISTS', b .. 'v') == 1 then
+  unregister(b, w)
+  return 1
+end
 reap_waiters(b, now)
 register(b, w, now + tonumber(ARGV[2]))
 return 0

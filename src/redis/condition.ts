@@ -8,11 +8,12 @@ import { waitFailure, type WaitOptions } from "../options.ts";
 import { checkNotifyCount } from "../sync/condition.ts";
 import { type Core, deadline } from "./_core.ts";
 import { connectionError } from "./_engine.ts";
-import { COND_NOTIFY, COND_WAIT, WAITER_CANCEL } from "./_lua.ts";
+import { COND_NOTIFY, WAITER_CANCEL, WAITER_WAIT } from "./_lua.ts";
 import { waitOn } from "./_wait.ts";
 import type { RedisHold } from "./hold.ts";
 import type { AcquireOptions } from "./_holdset.ts";
-import { HOLDING, notOwner, type RedisLock, RESUME, SUSPEND } from "./lock.ts";
+import { HOLDING, notOwner, RESUME, SUSPEND } from "./_holds.ts";
+import type { RedisLock } from "./lock.ts";
 import { RedisRLock } from "./rlock.ts";
 
 /** Options of `ctx.Condition(name, options)`. */
@@ -85,7 +86,7 @@ export class RedisCondition {
     this.#key = base + "q";
   }
 
-  #run(script: typeof COND_WAIT, args: string[]): Promise<unknown> {
+  #run(script: typeof WAITER_WAIT, args: string[]): Promise<unknown> {
     return this.#core.engine.script(script, [this.#key], args).catch((e) => {
       throw connectionError(`use condition '${this.name}'`, e);
     });
@@ -166,7 +167,7 @@ export class RedisCondition {
     this.#checkOwner(what);
     const waiter = this.#core.nextId();
     const reg = String(this.#core.lease);
-    await this.#run(COND_WAIT, [waiter, reg, "wait"]);
+    await this.#run(WAITER_WAIT, [waiter, reg, "wait", "0"]);
     let held;
     try {
       held = await this.lock[SUSPEND](what);
@@ -183,7 +184,7 @@ export class RedisCondition {
           what,
           tokenKey: `${this.#base}w:${waiter}`,
           poll: async (mode) =>
-            mode === "wait" || await this.#run(COND_WAIT, [waiter, reg, mode]) !== 1
+            mode === "wait" || await this.#run(WAITER_WAIT, [waiter, reg, mode, "0"]) !== 1
               ? { done: false, hint: -1 }
               : { done: true, value: "1" },
           cancel: async () => await this.#run(WAITER_CANCEL, [waiter]) === 1 ? "1" : undefined,

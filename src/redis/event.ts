@@ -7,7 +7,7 @@
 import { waitFailure, type WaitOptions } from "../options.ts";
 import { type Core, deadline } from "./_core.ts";
 import { connectionError } from "./_engine.ts";
-import { EVENT_CLEAR, EVENT_IS_SET, EVENT_SET, EVENT_WAIT, WAITER_CANCEL } from "./_lua.ts";
+import { EVENT_CLEAR, EVENT_IS_SET, EVENT_SET, WAITER_CANCEL, WAITER_WAIT } from "./_lua.ts";
 import { waitOn } from "./_wait.ts";
 
 /**
@@ -51,8 +51,10 @@ export class RedisEvent {
     this.#key = base + "v";
   }
 
-  #run(script: typeof EVENT_SET, args: string[] = []): Promise<unknown> {
-    return this.#core.engine.script(script, [this.#key], args).catch((e) => {
+  /** Runs `script` on the flag's key, or with `queue` on the waiter queue's (same slot). */
+  #run(script: typeof EVENT_SET, args: string[] = [], queue = false): Promise<unknown> {
+    const key = queue ? this.#base + "q" : this.#key;
+    return this.#core.engine.script(script, [key], args).catch((e) => {
       throw connectionError(`use event '${this.name}'`, e);
     });
   }
@@ -148,10 +150,10 @@ export class RedisEvent {
         what,
         tokenKey: `${this.#base}w:${waiter}`,
         poll: async (mode) =>
-          await this.#run(EVENT_WAIT, [waiter, reg, mode]) === 1
+          await this.#run(WAITER_WAIT, [waiter, reg, mode, "1"], true) === 1
             ? { done: true, value: "1" }
             : { done: false, hint: -1 },
-        cancel: async () => await this.#run(WAITER_CANCEL, [waiter]) === 1 ? "1" : undefined,
+        cancel: async () => await this.#run(WAITER_CANCEL, [waiter], true) === 1 ? "1" : undefined,
         renewEvery: this.#core.lease / 3,
       },
       end,

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { RuntimeError } from "../errors.ts";
-import { type Core, notHeld, type Tracked } from "./_core.ts";
-import type { Acquired, AcquireOptions, HoldSet } from "./_holdset.ts";
-import { RedisHold } from "./hold.ts";
+import { type Core, notHeld } from "./_core.ts";
+import type { AcquireOptions, HoldSet } from "./_holdset.ts";
+import { type Held, HOLDING, Holds, notOwner, RESUME, SUSPEND, suspendHeld } from "./_holds.ts";
+import type { RedisHold } from "./hold.ts";
 
 /** Options of `ctx.Lock(name, options)` and `ctx.RLock(name, options)`. */
 export interface LockOptions {
@@ -17,68 +17,6 @@ export interface LockOptions {
    * @default {the context's `lease` (30,000)}
    */
   lease?: number;
-}
-
-/** One hold of a hold-set primitive, as the object that took it tracks it. */
-export class Held implements Tracked {
-  /** Set once released (by the object, the guard or the context): later releases do nothing. */
-  done = false;
-
-  /** Creates the record of `acquired` for `holder`; `give` releases it in Redis. */
-  constructor(
-    readonly holder: string,
-    public lease: Acquired["lease"],
-    readonly give: () => Promise<number>,
-  ) {}
-
-  /** Releases quietly (the context closes). */
-  async releaseQuietly(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    this.lease.end();
-    await this.give().catch(() => {});
-  }
-}
-
-/** Keys of the methods `RedisCondition` uses to release and retake its lock around a wait. */
-export const SUSPEND: unique symbol = Symbol("suspend");
-/** See {@linkcode SUSPEND}. */
-export const RESUME: unique symbol = Symbol("resume");
-/** Key of the method telling whether this object holds the lock (a live lease). */
-export const HOLDING: unique symbol = Symbol("holding");
-
-/** The `RuntimeError` of a condition used without holding its lock. */
-export function notOwner(what: string): RuntimeError {
-  return new RuntimeError(`Cannot ${what}: this context does not hold the condition's lock`);
-}
-
-/** Releases `held` in Redis for a condition wait; throws `LeaseLostError` if it was lost. */
-export async function suspendHeld(held: Held): Promise<void> {
-  if (held.lease.lost) throw held.lease.lostError();
-  held.lease.end();
-  if (await held.give() < 0) {
-    held.lease.lose("its lease had ended in Redis when the condition released it");
-    throw held.lease.lostError();
-  }
-}
-
-/**
- * Gives back `held` (removed from `holds` first, so a failure never leaves it half-released):
- * throws the lease's `LeaseLostError` if it was lost, before or during the release.
- */
-export async function releaseHeld(core: Core, holds: Held[], held: Held): Promise<void> {
-  if (held.done) return;
-  held.done = true;
-  const index = holds.indexOf(held);
-  if (index >= 0) holds.splice(index, 1);
-  core.untrack(held);
-  const lost = held.lease.lost;
-  held.lease.end();
-  if (lost) throw held.lease.lostError();
-  if (await held.give() < 0) {
-    held.lease.lose("its lease had ended in Redis when it was released");
-    throw held.lease.lostError();
-  }
 }
 
 /**
@@ -123,15 +61,12 @@ export async function releaseHeld(core: Core, holds: Held[], held: Held): Promis
 export class RedisLock {
   /** The lock's name in its namespace. */
   readonly name: string;
-  readonly #core: Core;
-  readonly #set: HoldSet;
-  readonly #holds: Held[] = [];
+  readonly #holds: Holds;
 
   /** @internal Use `ctx.Lock(name, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
-    this.#core = core;
     this.name = name;
-    this.#set = set;
+    this.#holds = new Holds(core, set);
   }
 
   /**
@@ -155,9 +90,8 @@ export class RedisLock {
    * await assert.rejects(lock.acquire({ timeout: 20 }), { name: "TimeoutError" });
    * ```
    */
-  async acquire(options?: AcquireOptions): Promise<RedisHold> {
-    const holder = this.#core.nextId();
-    return this.#record(holder, await this.#set.take(holder, 1, options));
+  acquire(options?: AcquireOptions): Promise<RedisHold> {
+    return this.#holds.acquire(options);
   }
 
   /**
@@ -179,12 +113,8 @@ export class RedisLock {
    * await lock.release();
    * ```
    */
-  async tryAcquire(): Promise<boolean> {
-    const holder = this.#core.nextId();
-    const acquired = await this.#set.tryTake(holder);
-    if (acquired === undefined) return false;
-    this.#record(holder, acquired);
-    return true;
+  tryAcquire(): Promise<boolean> {
+    return this.#holds.tryAcquire();
   }
 
   /**
@@ -209,9 +139,9 @@ export class RedisLock {
    * ```
    */
   async release(): Promise<void> {
-    const held = this.#holds[0];
-    if (held === undefined) throw notHeld(this.#set.config.what);
-    await releaseHeld(this.#core, this.#holds, held);
+    const held = this.#holds.list[0];
+    if (held === undefined) throw notHeld(this.#holds.set.config.what);
+    await this.#holds.release(held);
   }
 
   /**
@@ -229,17 +159,17 @@ export class RedisLock {
    * ```
    */
   async locked(): Promise<boolean> {
-    return (await this.#set.info()).holders > 0;
+    return (await this.#holds.set.info()).holders > 0;
   }
 
   /** @internal Whether this object holds the lock with a live lease. */
   [HOLDING](): boolean {
-    return this.#holds.some((held) => !held.lease.lost);
+    return this.#holds.list.some((held) => !held.lease.lost);
   }
 
   /** @internal `RedisCondition.wait()`: releases this object's hold, keeping its record. */
   async [SUSPEND](what: string): Promise<Held> {
-    const held = this.#holds[0];
+    const held = this.#holds.list[0];
     if (held === undefined) throw notOwner(what);
     await suspendHeld(held);
     return held;
@@ -247,13 +177,6 @@ export class RedisLock {
 
   /** @internal `RedisCondition.wait()`: takes the lock again for the suspended `held`. */
   async [RESUME](held: Held): Promise<void> {
-    held.lease = (await this.#set.take(held.holder, 1, undefined)).lease;
-  }
-
-  #record(holder: string, acquired: Acquired): RedisHold {
-    const held = new Held(holder, acquired.lease, () => this.#set.release(holder, 1));
-    this.#holds.push(held);
-    this.#core.track(held);
-    return new RedisHold(held, () => releaseHeld(this.#core, this.#holds, held));
+    held.lease = (await this.#holds.set.take(held.holder, 1, undefined)).lease;
   }
 }

@@ -8,9 +8,9 @@
 import { agentId } from "../_agent.ts";
 import { RuntimeError } from "../errors.ts";
 import type { Core } from "./_core.ts";
-import type { AcquireOptions, HoldSet } from "./_holdset.ts";
+import type { Acquired, AcquireOptions, HoldSet } from "./_holdset.ts";
 import { RedisHold } from "./hold.ts";
-import { Held, notOwner, RESUME, SUSPEND, suspendHeld } from "./lock.ts";
+import { Held, notOwner, RESUME, SUSPEND, suspendHeld } from "./_holds.ts";
 
 /** This object's hold: levels taken here, holds counted in Redis. */
 class Owned extends Held {
@@ -104,14 +104,7 @@ export class RedisRLock {
       raced.levels++;
       return this.#guard(raced);
     }
-    const held: Owned = new Owned(
-      this.#owner,
-      acquired.lease,
-      () => this.#set.release(this.#owner, held.counted),
-    );
-    this.#held = held;
-    this.#core.track(held);
-    return this.#guard(held);
+    return this.#guard(this.#own(acquired));
   }
 
   /**
@@ -141,13 +134,7 @@ export class RedisRLock {
     }
     const acquired = await this.#set.tryTake(this.#owner);
     if (acquired === undefined) return false;
-    const held: Owned = new Owned(
-      this.#owner,
-      acquired.lease,
-      () => this.#set.release(this.#owner, held.counted),
-    );
-    this.#held = held;
-    this.#core.track(held);
+    this.#own(acquired);
     return true;
   }
 
@@ -247,6 +234,18 @@ export class RedisRLock {
   async [RESUME](held: Owned): Promise<void> {
     held.lease = (await this.#set.take(this.#owner, 1, undefined)).lease;
     held.counted = 1;
+  }
+
+  /** Records a first acquisition in Redis as this object's hold. */
+  #own(acquired: Acquired): Owned {
+    const held: Owned = new Owned(
+      this.#owner,
+      acquired.lease,
+      () => this.#set.release(this.#owner, held.counted),
+    );
+    this.#held = held;
+    this.#core.track(held);
+    return held;
   }
 
   #live(): Owned | undefined {

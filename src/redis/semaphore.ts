@@ -6,9 +6,9 @@
  */
 import { RuntimeError } from "../errors.ts";
 import { type Core, notHeld } from "./_core.ts";
-import type { Acquired, AcquireOptions, HoldSet } from "./_holdset.ts";
-import { RedisHold } from "./hold.ts";
-import { Held, releaseHeld } from "./lock.ts";
+import type { AcquireOptions, HoldSet } from "./_holdset.ts";
+import { Holds } from "./_holds.ts";
+import type { RedisHold } from "./hold.ts";
 
 /** Validates a semaphore's initial value. */
 export function checkValue(what: string, value: unknown): number {
@@ -64,15 +64,12 @@ function checkCount(what: string, n: unknown): number {
 export class RedisSemaphore {
   /** The semaphore's name in its namespace. */
   readonly name: string;
-  readonly #core: Core;
-  readonly #set: HoldSet;
-  readonly #holds: Held[] = [];
+  readonly #holds: Holds;
 
   /** @internal Use `ctx.Semaphore(name, value, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
-    this.#core = core;
     this.name = name;
-    this.#set = set;
+    this.#holds = new Holds(core, set);
   }
 
   /**
@@ -96,9 +93,8 @@ export class RedisSemaphore {
    * await assert.rejects(sem.acquire({ timeout: 20 }), { name: "TimeoutError" });
    * ```
    */
-  async acquire(options?: AcquireOptions): Promise<RedisHold> {
-    const holder = this.#core.nextId();
-    return this.#record(holder, await this.#set.take(holder, 1, options));
+  acquire(options?: AcquireOptions): Promise<RedisHold> {
+    return this.#holds.acquire(options);
   }
 
   /**
@@ -117,12 +113,8 @@ export class RedisSemaphore {
    * assert.equal(await ctx.Semaphore("none", 0).tryAcquire(), false);
    * ```
    */
-  async tryAcquire(): Promise<boolean> {
-    const holder = this.#core.nextId();
-    const acquired = await this.#set.tryTake(holder);
-    if (acquired === undefined) return false;
-    this.#record(holder, acquired);
-    return true;
+  tryAcquire(): Promise<boolean> {
+    return this.#holds.tryAcquire();
   }
 
   /**
@@ -146,14 +138,12 @@ export class RedisSemaphore {
    * ```
    */
   async release(n: number = 1): Promise<void> {
-    checkCount(`release ${this.#set.config.what}`, n);
+    checkCount(`release ${this.#holds.set.config.what}`, n);
     this.#checkRelease(n);
-    const mine = this.#holds.slice(0, n);
+    const mine = this.#holds.list.slice(0, n);
     let lost: unknown;
-    for (const held of mine) {
-      await releaseHeld(this.#core, this.#holds, held).catch((e) => lost ??= e);
-    }
-    if (n > mine.length) await this.#set.addPermits(n - mine.length);
+    for (const held of mine) await this.#holds.release(held).catch((e: unknown) => lost ??= e);
+    if (n > mine.length) await this.#holds.set.addPermits(n - mine.length);
     if (lost !== undefined) throw lost;
   }
 
@@ -172,24 +162,19 @@ export class RedisSemaphore {
    * ```
    */
   async value(): Promise<number> {
-    const { holders, capacity } = await this.#set.info();
+    const { holders, capacity } = await this.#holds.set.info();
     return Math.max(0, capacity - holders);
   }
 
   /** @internal Checks a release of `n` before anything changes. */
   #checkRelease(n: number): void {
-    if (this instanceof RedisBoundedSemaphore && n > this.#holds.length) {
-      throw this.#holds.length === 0 ? notHeld(this.#set.config.what) : new RuntimeError(
-        `Cannot release ${this.#set.config.what} ${n} times: this object holds ${this.#holds.length} permits`,
-      );
+    const held = this.#holds.list.length;
+    if (this instanceof RedisBoundedSemaphore && n > held) {
+      const what = this.#holds.set.config.what;
+      throw held === 0
+        ? notHeld(what)
+        : new RuntimeError(`Cannot release ${what} ${n} times: this object holds ${held} permits`);
     }
-  }
-
-  #record(holder: string, acquired: Acquired): RedisHold {
-    const held = new Held(holder, acquired.lease, () => this.#set.release(holder, 1));
-    this.#holds.push(held);
-    this.#core.track(held);
-    return new RedisHold(held, () => releaseHeld(this.#core, this.#holds, held));
   }
 }
 
