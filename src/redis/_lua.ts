@@ -97,6 +97,11 @@ local function drop(m)
   redis.call('HDEL', T, m)
   redis.call('HDEL', C, m)
 end
+local function give_back(m, count)
+  local left = redis.call('HINCRBY', C, m, -count)
+  if left <= 0 then drop(m) end
+  return left
+end
 local function take(m, lease, count, now)
   if redis.call('ZSCORE', H, m) then
     redis.call('HINCRBY', C, m, count)
@@ -216,9 +221,8 @@ if not s or tonumber(s) <= now then
   grant(now, cap)
   return -1
 end
-local left = redis.call('HINCRBY', C, m, -count)
+local left = give_back(m, count)
 if left > 0 then return left end
-drop(m)
 grant(now, cap)
 return 0
 `,
@@ -237,9 +241,7 @@ local now = now_ms()
 unregister(b, w)
 local token = redis.call('LPOP', wkey(b, w))
 redis.call('DEL', wkey(b, w))
-if token and redis.call('ZSCORE', H, m) then
-  if redis.call('HINCRBY', C, m, -count) <= 0 then drop(m) end
-end
+if token and redis.call('ZSCORE', H, m) then give_back(m, count) end
 grant(now, cap)
 if token then return 1 end
 return 0
