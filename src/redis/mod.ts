@@ -46,8 +46,9 @@
  *
  * @module
  */
-export { connect, fromClient, RedisContext } from "./context.ts";
-export type { ConnectOptions, ContextOptions, TlsOptions } from "./context.ts";
+export { connect, fromClient } from "./connect.ts";
+export type { ConnectOptions, ContextOptions, TlsOptions } from "./connect.ts";
+export { RedisContext } from "./context.ts";
 export { RedisHold } from "./hold.ts";
 export { RedisLock } from "./lock.ts";
 export type { LockOptions } from "./lock.ts";
