@@ -160,7 +160,7 @@ export class Engine {
     args: ReadonlyArray<string>,
     via?: StandaloneClient,
   ): Promise<unknown> {
-    await script.ready();
+    if (script.sha === "") await script.ready();
     const tail = [String(keys.length), ...keys, ...args];
     const send = (command: ReadonlyArray<string>) =>
       via === undefined ? this.command(keys[0]!, command) : via.sendCommand(command);

@@ -142,7 +142,12 @@ export class HoldSet {
         ? { done: true as const, value: String(value) }
         : { done: false as const, hint: Number(value) };
     };
-    const token = await waitOn(
+    // The uncontended case first, without the wait's machinery.
+    const first = await poll("wait"); // #run maps its errors
+    if (first.done && replicas.count === 0) {
+      return { lease: this.#leaseOf(holder, first.value, last, false) };
+    }
+    const token = first.done ? first.value : await waitOn(
       this.#core.engine,
       {
         what,
@@ -156,6 +161,7 @@ export class HoldSet {
       },
       end,
       options?.signal,
+      first,
     );
     if (token === undefined) throw waitFailure(what, options);
     if (bound < 0) bound = last; // the token came from BLPOP

@@ -45,7 +45,8 @@ export type WaitResult = string | undefined;
 const LEASE_SLACK = 2;
 
 /**
- * Waits as the module doc describes. `deadline` is a `performance.now()` time (or `Infinity`).
+ * Waits as the module doc describes. `deadline` is a `performance.now()` time (or `Infinity`);
+ * `first` is the answer of a `poll("wait")` the caller already ran.
  * Returns the token's value, or `undefined` if the deadline passed or `signal` aborted first (after
  * `cancel()` found no wake-up). Connection failures reject with `RedisConnectionError`.
  */
@@ -54,10 +55,11 @@ export async function waitOn(
   spec: WaitSpec,
   deadline: number,
   signal: AbortSignal | undefined,
+  first?: Poll,
 ): Promise<WaitResult> {
   let poll: Poll;
   try {
-    poll = await spec.poll("wait");
+    poll = first ?? await spec.poll("wait");
   } catch (error) {
     throw connectionError(spec.what, error);
   }
