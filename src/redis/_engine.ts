@@ -83,8 +83,8 @@ export const MAX_IDLE = 4;
 export interface Blocking {
   /** The connection. */
   readonly client: StandaloneClient;
-  /** Its `CLIENT ID`, for `CLIENT UNBLOCK`. */
-  readonly id: string;
+  /** Its `CLIENT ID`, for `CLIENT UNBLOCK` (set once connected). */
+  id: string;
   /** The pool key (node) it belongs to. */
   readonly node: string;
   /** Set once it failed: it is destroyed, not reused. */
@@ -189,9 +189,19 @@ export class Engine {
         pingInterval: undefined,
       });
       client.on("error", () => {}); // failures reach the pending command; no unhandled event
-      await client.connect();
-      const id = String(await client.sendCommand(["CLIENT", "ID"]));
-      conn = { client, id, node, broken: false };
+      // Lent from the start, so a shutdown() while it connects destroys it too.
+      conn = { client, id: "", node, broken: false };
+      this.#lent.add(conn);
+      try {
+        await client.connect();
+        conn.id = String(await client.sendCommand(["CLIENT", "ID"]));
+        if (this.#closed) throw new RedisConnectionError("Cannot wait: the context is closed");
+      } catch (error) {
+        this.#lent.delete(conn);
+        client.destroy();
+        throw error;
+      }
+      return conn;
     }
     this.#lent.add(conn);
     return conn;

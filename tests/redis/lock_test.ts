@@ -160,3 +160,36 @@ Deno.test("A closed context refuses calls with RedisConnectionError and released
   await using other = await connect(server.url);
   assert.equal(await other.Lock("c").locked(), false);
 });
+
+Deno.test("A sync `using` starts the release at block end; another context then gets the lock", async () => {
+  await using server = await startRedisServer();
+  await using ctx = await connect(server.url);
+  await using other = await connect(server.url);
+  {
+    using _ = await ctx.Lock("u").acquire();
+    assert.equal(await other.Lock("u").tryAcquire(), false);
+  }
+  // Not awaited by `using`: the other context waits for it, by hand-off, well within its lease.
+  const hold = await other.Lock("u").acquire({ timeout: 5_000 });
+  await hold.release();
+});
+
+Deno.test("Closing a context rejects its pending waits with RedisConnectionError", async () => {
+  await using server = await startRedisServer();
+  await using holder = await connect(server.url);
+  const ctx = await connect(server.url);
+  const hold = await holder.Lock("p").acquire();
+  const waiting = assert.rejects(ctx.Lock("p").acquire({ timeout: 10_000 }), RedisConnectionError);
+  await using raw = await rawClient(server.url);
+  const deadline = performance.now() + 5_000;
+  while (await raw.lLen("{interlock:p}:lock:q") < 1) {
+    assert.ok(performance.now() < deadline, "the waiter never queued");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const closing = performance.now();
+  await ctx.close();
+  await waiting;
+  // At once, not when its 10 s timeout (or its BLPOP slice) ends.
+  assert.ok(performance.now() - closing < 5_000, `${performance.now() - closing} ms`);
+  await hold.release();
+});
