@@ -81,6 +81,12 @@ export class RedisBarrier {
   readonly #base: string;
   readonly #action: RedisBarrierOptions["action"];
 
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await wait()` (on a worker thread too).
+   */
+  declare readonly waitSync?: never;
+
   /** @internal Use `ctx.Barrier(name, parties, options)`. */
   constructor(
     core: Core,

@@ -77,6 +77,24 @@ export class RedisCondition {
   readonly #key: string;
   readonly #base: string;
 
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await acquire()` (on a worker thread too).
+   */
+  declare readonly acquireSync?: never;
+
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await wait()` (on a worker thread too).
+   */
+  declare readonly waitSync?: never;
+
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await waitFor()` (on a worker thread too).
+   */
+  declare readonly waitForSync?: never;
+
   /** @internal Use `ctx.Condition(name, options)`. */
   constructor(core: Core, name: string, base: string, lock: RedisLock | RedisRLock) {
     this.#core = core;

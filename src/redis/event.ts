@@ -43,6 +43,12 @@ export class RedisEvent {
   readonly #key: string;
   readonly #base: string;
 
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await wait()` (on a worker thread too).
+   */
+  declare readonly waitSync?: never;
+
   /** @internal Use `ctx.Event(name)`. */
   constructor(core: Core, name: string, base: string) {
     this.#core = core;

@@ -63,6 +63,12 @@ export class RedisLock {
   readonly name: string;
   readonly #holds: Holds;
 
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await acquire()` (on a worker thread too).
+   */
+  declare readonly acquireSync?: never;
+
   /** @internal Use `ctx.Lock(name, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
     this.name = name;

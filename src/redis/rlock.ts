@@ -60,6 +60,12 @@ export class RedisRLock {
   readonly #owner: string;
   #held: Owned | undefined;
 
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await acquire()` (on a worker thread too).
+   */
+  declare readonly acquireSync?: never;
+
   /** @internal Use `ctx.RLock(name, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
     this.#core = core;

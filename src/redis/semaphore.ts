@@ -66,6 +66,12 @@ export class RedisSemaphore {
   readonly name: string;
   readonly #holds: Holds;
 
+  /**
+   * Not available: a Redis primitive cannot block a thread while it waits on the network. Use
+   * `await acquire()` (on a worker thread too).
+   */
+  declare readonly acquireSync?: never;
+
   /** @internal Use `ctx.Semaphore(name, value, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
     this.name = name;

@@ -60,3 +60,15 @@ Deno.test("A function written against LockLike keeps the balance with local and 
     assert.equal(await first.locked?.() ?? false, false, kind);
   }
 });
+
+Deno.test("Redis primitives have no blocking forms, in their types too", async () => {
+  await using server = await startRedisServer();
+  await using ctx = await connect(server.url);
+  // @ts-expect-error: acquireSync is typed `never` on a Redis lock
+  assert.throws(() => ctx.Lock("a").acquireSync());
+  for (const object of [ctx.Lock("a"), ctx.RLock("a"), ctx.Semaphore("a"), ctx.Condition("a")]) {
+    assert.equal("acquireSync" in object, false);
+  }
+  assert.equal("waitSync" in ctx.Event("e"), false);
+  assert.equal("waitSync" in ctx.Barrier("b", 2), false);
+});
