@@ -127,7 +127,7 @@ export class HoldSet {
     // granted after the last script this waiter sent; one collected by a recheck, after the
     // script before it. Either way the lease is renewed at once (`handoff`).
     let [before, last, bound, handoff] = [0, 0, -1, true];
-    const poll = async (mode: "wait" | "recheck") => {
+    const poll = async (mode: "try" | "wait" | "recheck") => {
       [before, last] = [last, performance.now()];
       const [ok, value] = await this.#run(ACQUIRE, [
         waiter,
@@ -137,16 +137,18 @@ export class HoldSet {
         mode,
         lease,
       ]) as [number, unknown];
-      if (ok === 1) [bound, handoff] = mode === "wait" ? [last, false] : [before, true];
+      if (ok === 1) [bound, handoff] = mode === "recheck" ? [before, true] : [last, false];
       return ok === 1
         ? { done: true as const, value: String(value) }
         : { done: false as const, hint: Number(value) };
     };
-    // The uncontended case first, without the wait's machinery.
-    const first = await poll("wait"); // #run maps its errors
+    // The uncontended case first, without the wait's machinery; `timeout: 0` never queues.
+    const tryOnly = end <= performance.now();
+    const first = await poll(tryOnly ? "try" : "wait"); // #run maps its errors
     if (first.done && replicas.count === 0) {
       return { lease: this.#leaseOf(holder, first.value, last, false) };
     }
+    if (!first.done && tryOnly) throw waitFailure(what, options); // nothing was queued
     const token = first.done ? first.value : await waitOn(
       this.#core.engine,
       {
