@@ -46,7 +46,6 @@ export type {
   MapOptions,
   PoolOptions,
   TaskOptions,
-  TerminateStatus,
 } from "./src/pool/pool.ts";
 export { Process, TERMINATED } from "./src/pool/process.ts";
 export type { ProcessOptions } from "./src/pool/process.ts";
@@ -63,6 +62,7 @@ export type {
   TaskModule,
   TaskName,
   TaskResult,
+  TerminateStatus,
 } from "./src/pool/types.ts";
 export { WorkerCrashedError } from "./src/errors.ts";
 export { JoinableQueue, Queue, type QueueOptions } from "./src/channel/queue.ts";

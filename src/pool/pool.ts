@@ -51,6 +51,7 @@ import {
   type TaskModule,
   type TaskName,
   type TaskResult,
+  type TerminateStatus,
 } from "./types.ts";
 
 /** Most tasks sent to one worker in one message. */
@@ -166,13 +167,6 @@ export interface MapAsyncOptions<R> extends MapOptions {
    */
   errorCallback?: (error: unknown) => void;
 }
-
-/**
- * How a `terminate()` ended: `"terminated"` (every worker stopped), `"not-running"` (nothing to
- * stop), or `"unresponsive"` (some worker did not confirm it stopped within the grace period; it is
- * abandoned and may still run).
- */
-export type TerminateStatus = "terminated" | "not-running" | "unresponsive";
 
 interface Task extends Queued {
   readonly id: number;

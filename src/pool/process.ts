@@ -17,7 +17,6 @@ import * as L from "../kernel/exit_latch.ts";
 import * as G from "../kernel_gen/exit_latch.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
 import type { ExitReport, StartMessage } from "./protocol.ts";
-import type { TerminateStatus } from "./pool.ts";
 import { rebuild } from "./remote_error.ts";
 import { heapCap, isOutOfMemory, type ResourceLimits, resourceLimitsOf } from "./limits.ts";
 import { spawnWorker } from "./_spawn.ts";
@@ -28,6 +27,7 @@ import {
   type TaskArgs,
   type TaskModule,
   type TaskName,
+  type TerminateStatus,
 } from "./types.ts";
 
 /**

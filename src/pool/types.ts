@@ -1,6 +1,6 @@
 /**
- * Typing of task modules: how `Pool` and `Process` check an export's name, arguments and result
- * against `typeof import("./tasks.ts")`.
+ * Types `Pool` and `Process` share: the typing of task modules (how an export's name, arguments and
+ * result are checked against `typeof import("./tasks.ts")`), and how a `terminate()` ended.
  *
  * @module
  */
@@ -27,6 +27,13 @@ export type TaskItem<M, K extends keyof M> = TaskArgs<M, K> extends readonly [] 
 export type TaskResult<M, K extends keyof M> = M[K] extends (...args: never[]) => infer R
   ? Awaited<R>
   : never;
+
+/**
+ * How a `terminate()` ended: `"terminated"` (every worker stopped), `"not-running"` (nothing to
+ * stop), or `"unresponsive"` (some worker did not confirm it stopped within the grace period; it is
+ * abandoned and may still run).
+ */
+export type TerminateStatus = "terminated" | "not-running" | "unresponsive";
 
 /**
  * A task module's URL carrying the module's type, so that `new Pool(tasks)` and
