@@ -698,18 +698,10 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       this.#state = "terminated";
       return "not-running";
     }
-    this.#state = "terminated";
-    const reason = new DOMException(
-      "The pool was terminated before the task finished",
-      "AbortError",
+    this.#stop(
+      "terminated",
+      new DOMException("The pool was terminated before the task finished", "AbortError"),
     );
-    for (const task of this.#queue.drain()) this.#settle(task, false, reason);
-    this.#wakeRoomWaiters();
-    const members = [...this.#members];
-    for (const m of members) {
-      for (const task of m.assigned.values()) this.#settle(task, false, reason);
-    }
-    for (const m of members) void this.#kill(m);
     // Every kill in progress counts, including those of workers replaced after an abort.
     const stopped = await Promise.all(this.#dying);
     return stopped.every(Boolean) ? "terminated" : "unresponsive";
@@ -747,10 +739,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError(`Cannot ${what}: 'transfer' must be an array`);
     }
-    if (this.#state === "broken") throw this.#broken!;
-    if (this.#state !== "running") {
-      throw new RuntimeError(`Cannot ${what}: the pool is ${this.#state}`);
-    }
+    this.#checkRunning(what);
     if (bounded && this.#queue.length >= this.#maxQueue) {
       throw new RangeError(
         `Cannot ${what}: ${this.#maxQueue} tasks already wait, the pool's maxQueue`,
@@ -798,6 +787,14 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     this.#queue.push(task);
     this.#schedulePump();
     return task;
+  }
+
+  /** Throws unless the pool takes work: the error that broke it, or a `RuntimeError`. */
+  #checkRunning(what: string): void {
+    if (this.#state === "broken") throw this.#broken!;
+    if (this.#state !== "running") {
+      throw new RuntimeError(`Cannot ${what}: the pool is ${this.#state}`);
+    }
   }
 
   #control(task: Task): { running(): boolean; cancel(): boolean } {
@@ -1207,12 +1204,17 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
 
   #breakPool(error: WorkerCrashedError): void {
     if (this.#state === "broken" || this.#state === "terminated") return;
-    this.#state = "broken";
     this.#broken = error;
-    for (const task of this.#queue.drain()) this.#settle(task, false, error);
+    this.#stop("broken", error);
+  }
+
+  /** The one way to stop at once (terminate, or a broken pool): every unfinished task rejects. */
+  #stop(state: "terminated" | "broken", reason: unknown): void {
+    this.#state = state;
+    for (const task of this.#queue.drain()) this.#settle(task, false, reason);
     this.#wakeRoomWaiters();
     for (const m of [...this.#members]) {
-      for (const task of m.assigned.values()) this.#settle(task, false, error);
+      for (const task of m.assigned.values()) this.#settle(task, false, reason);
       void this.#kill(m);
     }
   }
@@ -1287,10 +1289,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     items: Iterable<unknown>,
     options: MapAsyncOptions<unknown> | undefined,
   ): AsyncResult<unknown[]> {
-    if (this.#state === "broken") throw this.#broken!;
-    if (this.#state !== "running") {
-      throw new RuntimeError(`Cannot ${what}: the pool is ${this.#state}`);
-    }
+    this.#checkRunning(what);
     const controller = new AbortController();
     const user = options?.signal;
     const signal = user ? AbortSignal.any([user, controller.signal]) : controller.signal;
@@ -1357,10 +1356,7 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
       throw new TypeError(`Cannot ${what}: 'signal' must be an AbortSignal`);
     }
     signal?.throwIfAborted();
-    if (this.#state === "broken") throw this.#broken!;
-    if (this.#state !== "running") {
-      throw new RuntimeError(`Cannot ${what}: the pool is ${this.#state}`);
-    }
+    this.#checkRunning(what);
     const source = chunkSource(what, items, chunksize);
     const window = Math.max(16, this.size * 32);
     const pending = new Map<number, Task>();
