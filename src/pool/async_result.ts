@@ -183,3 +183,28 @@ function bounded<T>(
     });
   });
 }
+
+/**
+ * Calls `callback` with the value or `errorCallback` with the error once `result` settles, as the
+ * `callback` / `errorCallback` options of `applyAsync` and `mapAsync` (internal).
+ *
+ * @throws {TypeError} if either is given and is not a function.
+ */
+export function settledCallbacks<R>(
+  result: AsyncResult<R>,
+  callback: ((value: R) => void) | undefined,
+  errorCallback: ((error: unknown) => void) | undefined,
+): void {
+  if (callback !== undefined && typeof callback !== "function") {
+    throw new TypeError("Cannot submit task: 'callback' must be a function");
+  }
+  if (errorCallback !== undefined && typeof errorCallback !== "function") {
+    throw new TypeError("Cannot submit task: 'errorCallback' must be a function");
+  }
+  if (callback || errorCallback) {
+    result.then(
+      (value) => callback?.(value),
+      (error) => errorCallback?.(error),
+    );
+  }
+}

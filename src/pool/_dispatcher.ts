@@ -1,0 +1,582 @@
+/**
+ * The engine behind `Pool`: the queue of submitted tasks, dispatch to workers, results, and the
+ * workers' life cycle (start, retire, kill, exit, replacement), crash recovery and stopping.
+ * `pool.ts` holds the public class and checks its options; the map family (`_map.ts`) is written
+ * over this module's `submit`, `cancel` and `room`; the records and slot bookkeeping are
+ * `_member.ts`.
+ *
+ * Dispatch: submitted tasks wait in a FIFO ({@linkcode TaskQueue}); the pool sends them to workers in
+ * batches (one `postMessage` for up to {@linkcode MAX_BATCH} tasks, at most `S.SLOTS` sent and
+ * unanswered per worker), and workers answer in batches. Every task sent takes a slot in the
+ * worker's slot region (`src/kernel/task_slot.ts`): a worker claims a slot before it runs the task,
+ * and the pool can revoke a task that has not started, without any message. That makes batching
+ * safe for long tasks too: a worker that runs out of work takes (steals) half of the unstarted tasks
+ * of the busiest worker; an aborted task that has not started is simply revoked; and when a worker
+ * dies, the pool knows exactly which task it was running (RUNNING), which it never started (QUEUED:
+ * sent again elsewhere) and which finished without their result arriving (DONE: run again).
+ *
+ * Worker threads are started with `node:worker_threads`, whose `unref()` lets an idle pool's workers
+ * not keep the program alive. Deno 2.9 cannot interrupt a worker that runs synchronous code (a busy
+ * loop, a blocking call): a killed worker is given `TERMINATE_GRACE` ms to really end (see
+ * `_stop.ts`), then abandoned. Its bookkeeping does not wait for that: as soon as it is killed, the
+ * tasks it had not started are revoked (so the abandoned thread, which may run on until its current
+ * job returns, can no longer start them) and sent elsewhere.
+ *
+ * States: "running" -> "closed" (close: no new tasks, workers leave once the work is done) |
+ * "running"/"closed" -> "broken" (a worker could not start: every unfinished task rejects) |
+ * any -> "terminated" (terminate: every unfinished task rejects). "broken" and "terminated" stop
+ * through the one `#stop`.
+ *
+ * @module
+ */
+import { threadId } from "node:worker_threads";
+import { RuntimeError, WorkerCrashedError } from "../errors.ts";
+import type { TaskControl } from "./async_result.ts";
+import {
+  type Failure,
+  type FromWorker,
+  type Kind,
+  serializeThrown,
+  type ToWorker,
+} from "./protocol.ts";
+import { rebuild } from "./remote_error.ts";
+import { heapCap, isOutOfMemory, type ResourceLimits } from "./limits.ts";
+import type { TaskOptions } from "./pool_options.ts";
+import { TaskQueue } from "./task_queue.ts";
+import type { TerminateStatus } from "./types.ts";
+import { reviveResult } from "./_chunking.ts";
+import type { MapHost } from "./_map.ts";
+import {
+  assign,
+  capacity,
+  isRunning,
+  type Member,
+  newMember,
+  newTask,
+  reclaim,
+  release,
+  runOne,
+  takeUnstarted,
+  type Task,
+  withdraw,
+} from "./_member.ts";
+import { spawnWorker } from "./_spawn.ts";
+import { stopWorker } from "./_stop.ts";
+
+/** Most tasks sent to one worker in one message. */
+export const MAX_BATCH = 64;
+
+let workerCount = 0;
+
+/** What a dispatcher runs: the pool's options, checked by `Pool`. */
+export interface DispatcherConfig {
+  readonly size: number;
+  readonly module: string;
+  readonly initializer: string | null;
+  readonly initArgs: unknown[];
+  readonly maxTasksPerChild: number;
+  readonly maxQueue: number;
+  readonly abortGrace: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+}
+
+/** A pool's engine (see the module doc); `Pool` and the map family call it. */
+export class Dispatcher implements MapHost {
+  /** Number of workers kept running. */
+  readonly size: number;
+  readonly #module: string;
+  readonly #initializer: string | null;
+  readonly #initArgs: unknown[];
+  readonly #maxTasksPerChild: number;
+  readonly #maxQueue: number;
+  readonly #abortGrace: number;
+  readonly #resourceLimits: ResourceLimits | undefined;
+  readonly #queue = new TaskQueue<Task>();
+  /** Workers that take tasks. */
+  readonly #live: Member[] = [];
+  /** Every worker whose thread has not exited yet. */
+  readonly #members = new Set<Member>();
+  #state: "running" | "closed" | "terminated" | "broken" = "running";
+  #broken: WorkerCrashedError | undefined;
+  #nextId = 1;
+  #outstanding = 0;
+  #pumpScheduled = false;
+  /** Kills in progress (a worker stays here until its thread ended or was abandoned). */
+  readonly #dying = new Set<Promise<boolean>>();
+  #joiners: (() => void)[] = [];
+  #roomWaiters: (() => void)[] = [];
+
+  /** Starts `config.size` workers. */
+  constructor(config: DispatcherConfig) {
+    this.size = config.size;
+    this.#module = config.module;
+    this.#initializer = config.initializer;
+    this.#initArgs = config.initArgs;
+    this.#maxTasksPerChild = config.maxTasksPerChild;
+    this.#maxQueue = config.maxQueue;
+    this.#abortGrace = config.abortGrace;
+    this.#resourceLimits = config.resourceLimits;
+    for (let i = 0; i < this.size; i++) this.#spawn();
+  }
+
+  // --- submission --------------------------------------------------------------------------------
+
+  /**
+   * Queues `name(...args)` and returns its record, whose `promise` settles with the outcome;
+   * `bounded` submissions throw a `RangeError` once `maxQueue` tasks wait.
+   */
+  submit(
+    what: string,
+    name: string,
+    kind: Kind,
+    args: unknown[] | Int32Array | Float64Array,
+    options: TaskOptions | undefined,
+    bounded: boolean,
+  ): Task {
+    if (typeof name !== "string") {
+      throw new TypeError(
+        `Cannot ${what}: the task name must be a string, received ${typeof name}`,
+      );
+    }
+    if (!Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array)) {
+      throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
+    }
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`Cannot ${what}: 'signal' must be an AbortSignal`);
+    }
+    const transfer = options?.transfer;
+    if (transfer !== undefined && !Array.isArray(transfer)) {
+      throw new TypeError(`Cannot ${what}: 'transfer' must be an array`);
+    }
+    this.checkRunning(what);
+    if (bounded && this.#queue.length >= this.#maxQueue) {
+      throw new RangeError(
+        `Cannot ${what}: ${this.#maxQueue} tasks already wait, the pool's maxQueue`,
+      );
+    }
+    let transferred: Transferable[] | undefined;
+    if (transfer !== undefined && transfer.length > 0) {
+      // Detach the buffers now, as postMessage would: the caller may reuse nothing it transferred.
+      ({ args, transfer: transferred } = structuredClone({ args, transfer }, { transfer }));
+    }
+    const task = newTask(this.#nextId++, name, kind, args, transferred, signal);
+    if (signal?.aborted) {
+      task.settled = true;
+      task.reject(signal.reason);
+      return task;
+    }
+    if (signal) {
+      task.onAbort = () => this.#abort(task, signal.reason);
+      signal.addEventListener("abort", task.onAbort, { once: true });
+    }
+    if (this.#outstanding++ === 0) { for (const m of this.#members) m.worker.ref(); }
+    this.#queue.push(task);
+    this.#schedulePump();
+    return task;
+  }
+
+  /** Throws unless the pool takes work: the error that broke it, or a `RuntimeError`. */
+  checkRunning(what: string): void {
+    if (this.#state === "broken") throw this.#broken!;
+    if (this.#state !== "running") {
+      throw new RuntimeError(`Cannot ${what}: the pool is ${this.#state}`);
+    }
+  }
+
+  /** A fresh id, from the sequence task ids come from. */
+  newId(): number {
+    return this.#nextId++;
+  }
+
+  /** How an `AsyncResult` of `task` sees and cancels it. */
+  control(task: Task): TaskControl {
+    return { running: () => isRunning(task), cancel: () => this.cancel(task) };
+  }
+
+  /** Drops `task` if no worker started it (it rejects with an `AbortError`); returns whether it did. */
+  cancel(task: Task): boolean {
+    if (task.settled) return false;
+    return this.#cancelWith(task, new DOMException("The task was cancelled", "AbortError"));
+  }
+
+  /** Waits until fewer than `maxQueue` tasks wait (or the pool stops running). */
+  room(): Promise<void> | undefined {
+    if (this.#queue.length < this.#maxQueue || this.#state !== "running") return undefined;
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #wakeRoomWaiters(): void {
+    if (this.#roomWaiters.length === 0) return;
+    if (this.#queue.length >= this.#maxQueue && this.#state === "running") return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #abort(task: Task, reason: unknown): void {
+    if (task.settled) return;
+    if (this.#cancelWith(task, reason)) return;
+    const m = task.member;
+    this.#settle(task, false, reason);
+    if (!m || m.state === "leaving" || m.state === "exited") return;
+    // Running (or finished with its result on the way): ask it to stop, replace it if it does not.
+    const message: ToWorker = { type: "abort", id: task.id, reason: serializeThrown(reason) };
+    m.inbox.postMessage(message);
+    task.grace = setTimeout(() => {
+      task.grace = undefined;
+      if (m.assigned.get(task.id) === task) void this.#kill(m);
+    }, this.#abortGrace);
+  }
+
+  /** Drops `task`, rejecting it with `reason`, if no worker started it; returns whether it did. */
+  #cancelWith(task: Task, reason: unknown): boolean {
+    if (this.#queue.remove(task)) {
+      this.#settle(task, false, reason);
+      this.#wakeRoomWaiters();
+      return true;
+    }
+    if (withdraw(task)) {
+      this.#settle(task, false, reason);
+      this.#schedulePump();
+      return true;
+    }
+    return false;
+  }
+
+  #settle(task: Task, ok: boolean, value: unknown): void {
+    if (task.settled) return;
+    task.settled = true;
+    if (task.onAbort) task.signal!.removeEventListener("abort", task.onAbort);
+    task.onAbort = undefined;
+    if (--this.#outstanding === 0 && this.#state === "running") {
+      for (const m of this.#members) m.worker.unref();
+    }
+    if (ok) task.resolve(value);
+    else task.reject(value);
+  }
+
+  // --- the pool's life cycle (Pool.close, join, terminate) ---------------------------------------
+
+  /** Ids of the workers that take tasks. */
+  workerIds(): number[] {
+    return this.#live.map((m) => m.id);
+  }
+
+  /** Stops accepting tasks; workers leave once every submitted task is done. */
+  close(): void {
+    if (this.#state !== "running") return;
+    this.#state = "closed";
+    for (const m of this.#members) m.worker.ref();
+    this.#wakeRoomWaiters();
+    this.#maybeFinish();
+  }
+
+  /** Waits until every worker has exited; throws a `RuntimeError` while the pool runs. */
+  async join(): Promise<void> {
+    if (this.#state === "running") {
+      throw new RuntimeError("Cannot join a running pool: call close() or terminate() first");
+    }
+    if (this.#members.size === 0) return;
+    await new Promise<void>((resolve) => this.#joiners.push(resolve));
+  }
+
+  /** Stops every worker now; unfinished tasks reject with an `AbortError`. */
+  async terminate(): Promise<TerminateStatus> {
+    if (this.#state === "terminated" || (this.#state !== "running" && this.#members.size === 0)) {
+      this.#state = "terminated";
+      return "not-running";
+    }
+    this.#stop(
+      "terminated",
+      new DOMException("The pool was terminated before the task finished", "AbortError"),
+    );
+    // Every kill in progress counts, including those of workers replaced after an abort.
+    const stopped = await Promise.all(this.#dying);
+    return stopped.every(Boolean) ? "terminated" : "unresponsive";
+  }
+
+  #breakPool(error: WorkerCrashedError): void {
+    if (this.#state === "broken" || this.#state === "terminated") return;
+    this.#broken = error;
+    this.#stop("broken", error);
+  }
+
+  /** The one way to stop at once (terminate, or a broken pool): every unfinished task rejects. */
+  #stop(state: "terminated" | "broken", reason: unknown): void {
+    this.#state = state;
+    for (const task of this.#queue.drain()) this.#settle(task, false, reason);
+    this.#wakeRoomWaiters();
+    for (const m of [...this.#members]) {
+      for (const task of m.assigned.values()) this.#settle(task, false, reason);
+      void this.#kill(m);
+    }
+  }
+
+  /** After close(): once no work is left, asks every worker to exit; resolves join() when all did. */
+  #maybeFinish(): void {
+    if (this.#state === "closed" && this.#queue.length === 0 && !this.#anyAssigned()) {
+      for (const m of [...this.#members]) {
+        if (m.state === "starting" || m.state === "ready") {
+          this.#leave(m);
+          const stop: ToWorker = { type: "stop" };
+          m.inbox.postMessage(stop);
+        }
+      }
+    }
+    if (this.#state !== "running" && this.#members.size === 0) {
+      const joiners = this.#joiners;
+      this.#joiners = [];
+      for (const resolve of joiners) resolve();
+    }
+  }
+
+  // --- dispatch ----------------------------------------------------------------------------------
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#state === "terminated" || this.#state === "broken") return;
+    while (this.#queue.length > 0) {
+      let best: Member | undefined;
+      let room = 0;
+      for (const m of this.#live) {
+        const c = capacity(m, this.#maxTasksPerChild);
+        if (c > room) {
+          room = c;
+          best = m;
+        }
+      }
+      if (!best) break;
+      const share = Math.ceil(this.#queue.length / this.#live.length);
+      const n = Math.min(room, share, MAX_BATCH);
+      const batch: Task[] = [];
+      for (let i = 0; i < n; i++) {
+        const task = this.#queue.shift();
+        if (!task) break;
+        batch.push(task);
+      }
+      this.#send(best, batch);
+    }
+    this.#wakeRoomWaiters();
+    if (this.#queue.length === 0) this.#steal();
+    this.#maybeFinish();
+  }
+
+  /** Gives idle workers half of the unstarted tasks of the busiest one. */
+  #steal(): void {
+    for (const thief of this.#live) {
+      const room = capacity(thief, this.#maxTasksPerChild);
+      if (thief.assigned.size > 0 || room === 0) continue;
+      let victim: Member | undefined;
+      for (const m of this.#live) {
+        if (m !== thief && m.assigned.size >= 2 && m.assigned.size > (victim?.assigned.size ?? 1)) {
+          victim = m;
+        }
+      }
+      if (!victim) return;
+      const stolen = takeUnstarted(victim, Math.min(victim.assigned.size >> 1, room));
+      if (stolen.length > 0) this.#send(thief, stolen);
+    }
+  }
+
+  #send(m: Member, tasks: Task[]): void {
+    const { message, transfer } = assign(m, tasks);
+    try {
+      m.inbox.postMessage(message, transfer ?? []);
+    } catch {
+      // Something in the batch cannot be cloned: send the tasks one by one and fail only those.
+      for (const task of tasks) {
+        try {
+          m.inbox.postMessage(runOne(task), task.transfer ?? []);
+        } catch (error) {
+          withdraw(task); // it never reached the worker: its slot is still QUEUED
+          this.#settle(task, false, error);
+        }
+      }
+    }
+  }
+
+  // --- workers -----------------------------------------------------------------------------------
+
+  #spawn(): void {
+    const name = `PoolWorker-${++workerCount}`;
+    const m = newMember(
+      spawnWorker({ role: "pool", name, parentId: threadId, daemon: true }, this.#resourceLimits),
+    );
+    const worker = m.worker;
+    this.#live.push(m);
+    this.#members.add(m);
+    worker.on("message", (message: FromWorker) => this.#onMessage(m, message));
+    worker.on("exit", (code: number) => this.#onExit(m, code));
+    worker.on("error", (error: unknown) => {
+      // worker_main reports the errors of the code it runs itself: an `error` event comes from Deno,
+      // such as the one of a worker stopped at its heap cap (see limits.ts).
+      if (isOutOfMemory(error)) {
+        m.outOfMemory = true;
+        m.fatal = error;
+      } else m.fatal ??= error;
+    });
+    if (this.#outstanding === 0 && this.#state === "running") worker.unref();
+    const init: ToWorker = {
+      type: "init",
+      module: this.#module,
+      initializer: this.#initializer,
+      initArgs: this.#initArgs,
+      slots: m.words.buffer as SharedArrayBuffer,
+    };
+    m.inbox.postMessage(init);
+  }
+
+  #onMessage(m: Member, message: FromWorker): void {
+    switch (message.type) {
+      case "results":
+        this.#onResults(m, message.ids, message.values, message.failed);
+        break;
+      case "ready":
+        if (m.state === "starting") m.state = "ready";
+        break;
+      case "init-failed":
+        this.#breakPool(
+          new WorkerCrashedError(
+            `Cannot start pool worker ${m.id}: the task module failed to load or its initializer threw`,
+            { cause: rebuild(message.error), workerId: m.id, exitCode: null },
+          ),
+        );
+        break;
+      case "fatal":
+        m.fatal = rebuild(message.error);
+        if (message.outOfMemory) m.outOfMemory = true;
+        break;
+    }
+  }
+
+  #onResults(m: Member, ids: number[], values: unknown[], failed: number[]): void {
+    let f = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const task = m.assigned.get(ids[i]!);
+      const failure = f < failed.length && failed[f] === i;
+      if (failure) f++;
+      if (!task) continue;
+      release(m, task);
+      if (task.settled) continue;
+      if (failure) this.#settle(task, false, rebuild((values[i] as Failure).error));
+      else this.#settle(task, true, reviveResult(values[i]));
+    }
+    if (m.sent >= this.#maxTasksPerChild && m.assigned.size === 0 && m.state !== "leaving") {
+      this.#retire(m);
+    }
+    this.#pump();
+  }
+
+  /** Lets `m` exit after its last task and starts its replacement. */
+  #retire(m: Member): void {
+    this.#leave(m);
+    const stop: ToWorker = { type: "stop" };
+    m.inbox.postMessage(stop);
+    this.#fill();
+  }
+
+  #leave(m: Member): void {
+    if (m.state === "leaving" || m.state === "exited") return;
+    m.state = "leaving";
+    const i = this.#live.indexOf(m);
+    if (i >= 0) this.#live.splice(i, 1);
+  }
+
+  /** Starts workers until `size` take tasks, while there is or may be work. */
+  #fill(): void {
+    const needed = this.#state === "running" ||
+      (this.#state === "closed" && (this.#queue.length > 0 || this.#anyAssigned()));
+    if (!needed) return;
+    while (this.#live.length < this.size) this.#spawn();
+  }
+
+  #anyAssigned(): boolean {
+    for (const m of this.#members) if (m.assigned.size > 0) return true;
+    return false;
+  }
+
+  /**
+   * Terminates `m` (once) and retires it at once (its `exit` event follows within milliseconds and
+   * runs `#onExit`); the returned promise tells whether its thread really ended
+   * within `TERMINATE_GRACE` ms. Until then the kill is in `#dying`.
+   */
+  #kill(m: Member): Promise<boolean> {
+    if (m.stopped) return m.stopped;
+    this.#leave(m);
+    const stopped = stopWorker(m.worker, m.ended).then((ended) => {
+      this.#dying.delete(stopped);
+      if (!ended) this.#onExit(m, null);
+      return ended;
+    });
+    m.stopped = stopped;
+    this.#dying.add(stopped);
+    return stopped;
+  }
+
+  #onExit(m: Member, code: number | null): void {
+    if (m.state === "exited") return;
+    const wasReady = m.state === "ready";
+    const expected = m.state === "leaving";
+    m.state = "exited";
+    const i = this.#live.indexOf(m);
+    if (i >= 0) this.#live.splice(i, 1);
+    this.#members.delete(m);
+    // A worker stopped at its heap cap: by Deno (its `error` event), or by itself (its `fatal`
+    // report; see limits.ts); either way m.fatal is the ERR_WORKER_OUT_OF_MEMORY error.
+    const ended = m.outOfMemory
+      ? `Pool worker ${m.id} ran out of memory (${heapCap(this.#resourceLimits)})`
+      : `Worker ${m.id} ended`;
+    const crashed = (message: string) =>
+      new WorkerCrashedError(message, { cause: m.fatal, workerId: m.id, exitCode: code });
+    const again: Task[] = [];
+    for (const [task, started] of reclaim(m)) {
+      if (started) {
+        this.#settle(
+          task,
+          false,
+          crashed(
+            `${ended} while running task ${task.id} ('${task.name}')` +
+              (code === null ? "" : `, exit code ${code}`),
+          ),
+        );
+      } else if (task.transfer !== undefined) {
+        this.#settle(
+          task,
+          false,
+          crashed(
+            `${ended} before task ${task.id} ('${task.name}') could finish, and the buffers ` +
+              "transferred to it were lost with it",
+          ),
+        );
+      } else {
+        // QUEUED: never started; DONE: finished, its result lost with the worker. Run it again.
+        again.push(task);
+      }
+    }
+    if (again.length > 0) this.#queue.unshiftAll(again);
+    // m.inbox is not closed: closing it would fire the `close` event that tells the thread's end;
+    // it closes itself when the thread ends.
+    if (!expected && !wasReady && this.#state === "running") {
+      this.#breakPool(
+        crashed(
+          m.outOfMemory
+            ? `${ended} before it was ready`
+            : `Pool worker ${m.id} exited before it was ready`,
+        ),
+      );
+    } else if (this.#state === "running" || this.#state === "closed") {
+      this.#fill();
+      this.#pump();
+    }
+    this.#maybeFinish();
+  }
+}

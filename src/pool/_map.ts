@@ -1,0 +1,200 @@
+/**
+ * The map family of `Pool` (`map`, `starmap`, `mapAsync`, `starmapAsync`, `imap`, `imapUnordered`),
+ * written over three calls of the dispatcher ({@linkcode MapHost}): `submit` a chunk as one task,
+ * `cancel` a chunk not yet started, and wait for `room` in a bounded queue. One engine (`chunks`)
+ * reads the items as room frees up and yields each chunk's results; the public forms collect or
+ * stream them.
+ *
+ * @module
+ */
+import { AsyncResult, settledCallbacks } from "./async_result.ts";
+import { type Kind, MAP } from "./protocol.ts";
+import type { MapAsyncOptions, MapOptions, TaskOptions } from "./pool_options.ts";
+import { checkIterable, chunkSource, packNumbers } from "./_chunking.ts";
+import type { Task } from "./_member.ts";
+
+/** What the map family needs of a pool's dispatcher. */
+export interface MapHost {
+  /** Number of workers: sets the default `chunksize` of `map` and the window of chunks in flight. */
+  readonly size: number;
+  /** Throws unless the pool takes work. */
+  checkRunning(what: string): void;
+  /** Queues one task (a chunk when `kind` is `MAP` or `STARMAP`). */
+  submit(
+    what: string,
+    name: string,
+    kind: Kind,
+    args: unknown[] | Int32Array | Float64Array,
+    options: TaskOptions | undefined,
+    bounded: boolean,
+  ): Task;
+  /** Drops a task no worker started; returns whether it did. */
+  cancel(task: Task): boolean;
+  /** Resolves once fewer than `maxQueue` tasks wait; `undefined` if they already do. */
+  room(): Promise<void> | undefined;
+  /** A fresh id, from the sequence task ids come from. */
+  newId(): number;
+}
+
+/** `map` / `starmap`: reads every item first (as Python does), resolves with the results in order. */
+export async function mapAll(
+  host: MapHost,
+  what: string,
+  name: string,
+  kind: Kind,
+  items: Iterable<unknown>,
+  options: MapOptions | undefined,
+): Promise<unknown[]> {
+  const list = Array.isArray(items) ? items : Array.from(checkIterable(what, items));
+  let chunksize = options?.chunksize;
+  if (chunksize === undefined) {
+    chunksize = Math.max(1, Math.ceil(list.length / (host.size * 4)));
+  }
+  const parts: ArrayLike<unknown>[] = [];
+  let total = 0;
+  for await (
+    const [index, values] of chunks(host, what, name, kind, list, chunksize, options, true)
+  ) {
+    parts[index] = values;
+    total += values.length;
+  }
+  if (parts.length === 1 && Array.isArray(parts[0])) return parts[0];
+  const out = new Array<unknown>(total);
+  let at = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) out[at++] = part[i];
+  }
+  return out;
+}
+
+/** `mapAsync` / `starmapAsync`: `mapAll` behind an {@linkcode AsyncResult} that can cancel it. */
+export function mapAsync(
+  host: MapHost,
+  what: string,
+  name: string,
+  kind: Kind,
+  items: Iterable<unknown>,
+  options: MapAsyncOptions<unknown> | undefined,
+): AsyncResult<unknown[]> {
+  host.checkRunning(what);
+  const controller = new AbortController();
+  const user = options?.signal;
+  const signal = user ? AbortSignal.any([user, controller.signal]) : controller.signal;
+  const promise = mapAll(host, what, name, kind, items, { ...options, signal });
+  let done = false;
+  promise.then(() => done = true, () => done = true);
+  const id = host.newId();
+  const result = new AsyncResult(id, promise, {
+    // A map counts as running from submission until its last chunk settles.
+    running: () => !done,
+    cancel: () => {
+      if (done) return false;
+      controller.abort(new DOMException("The task was cancelled", "AbortError"));
+      return true;
+    },
+  });
+  settledCallbacks(result, options?.callback, options?.errorCallback);
+  return result;
+}
+
+/** `imap` / `imapUnordered`: yields each item's result, in order or as its chunk finishes. */
+export async function* imap(
+  host: MapHost,
+  what: string,
+  name: string,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  options: MapOptions | undefined,
+  ordered: boolean,
+): AsyncGenerator<unknown> {
+  for await (
+    const [, values] of chunks(
+      host,
+      what,
+      name,
+      MAP,
+      items,
+      options?.chunksize ?? 1,
+      options,
+      ordered,
+    )
+  ) {
+    for (let i = 0; i < values.length; i++) yield values[i];
+  }
+}
+
+/**
+ * The engine of the map family: reads `items` in chunks as room frees up (at most a window of
+ * chunks in flight), submits each chunk as one task, and yields `[chunk index, results]`, in
+ * order or as they finish. On early exit or error, drops the chunks not started.
+ */
+async function* chunks(
+  host: MapHost,
+  what: string,
+  name: string,
+  kind: Kind,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  chunksize: number,
+  options: MapOptions | undefined,
+  ordered: boolean,
+): AsyncGenerator<[number, ArrayLike<unknown>]> {
+  if (typeof chunksize !== "number" || !Number.isInteger(chunksize) || chunksize < 1) {
+    throw new RangeError(
+      `Cannot ${what}: 'chunksize' must be a positive integer, received ${chunksize}`,
+    );
+  }
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Cannot ${what}: 'signal' must be an AbortSignal`);
+  }
+  signal?.throwIfAborted();
+  host.checkRunning(what);
+  const source = chunkSource(what, items, chunksize);
+  const window = Math.max(16, host.size * 32);
+  const pending = new Map<number, Task>();
+  let next = 0;
+  let wanted = 0;
+  let exhausted = false;
+  const taskOptions: TaskOptions = signal ? { signal } : {};
+  try {
+    for (;;) {
+      while (!exhausted && pending.size < window) {
+        const room = host.room();
+        if (room) await room;
+        let chunk = source.next();
+        if (chunk instanceof Promise) chunk = await chunk;
+        if (chunk === undefined) {
+          exhausted = true;
+          break;
+        }
+        const task = host.submit(
+          what,
+          name,
+          kind,
+          kind === MAP ? packNumbers(chunk) : chunk,
+          taskOptions,
+          false,
+        );
+        task.promise.catch(() => {}); // observed below; never an unhandled rejection
+        pending.set(next++, task);
+      }
+      if (pending.size === 0) return;
+      if (ordered) {
+        const task = pending.get(wanted)!;
+        const values = await task.promise as ArrayLike<unknown>;
+        pending.delete(wanted);
+        yield [wanted++, values];
+      } else {
+        const [index, values] = await Promise.race(
+          [...pending].map(([index, task]) =>
+            task.promise.then((values) => [index, values] as [number, ArrayLike<unknown>])
+          ),
+        );
+        pending.delete(index);
+        yield [index, values];
+      }
+    }
+  } finally {
+    for (const task of pending.values()) host.cancel(task);
+    await source.return?.();
+  }
+}
