@@ -36,7 +36,7 @@ export type Kind = typeof CALL | typeof MAP | typeof STARMAP;
 
 /**
  * Parent to pool worker, through `parentPort`, first: the port every later message comes through
- * (see `Member.inbox` in `pool.ts` for why).
+ * (see `Member.inbox` in `_member.ts` for why).
  */
 export interface PortMessage {
   readonly type: "port";

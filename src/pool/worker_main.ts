@@ -1,6 +1,7 @@
 /**
  * The program every `Pool` worker and `Process` child runs (started with `node:worker_threads`; how
- * the parent stops one and knows it ended: `_stop.ts`). It imports no parent-side code.
+ * the parent stops one and knows it ended: `_stop.ts`). It imports no parent-side code: revival
+ * knows its classes through `_revivable.ts`, not `mod.ts`.
  *
  * - **Errors never escape.** Handlers for uncaught errors and unhandled rejections are installed
  *   before anything else runs: the error is reported to the parent (serialized with its class, stack,
@@ -28,8 +29,6 @@ import { REAL } from "../_atomics.ts";
 import { revive } from "../_region.ts";
 import * as L from "../kernel/exit_latch.ts";
 import * as S from "../kernel/task_slot.ts";
-// Loads every Interlock class, so that revive() knows every tag it may meet in arguments.
-import "../../mod.ts";
 import { setCurrentProcess, setTaskSignal } from "./context.ts";
 import { MEMORY_WATCH_MS, OUT_OF_MEMORY } from "./limits.ts";
 import {
@@ -46,6 +45,8 @@ import {
   type ToWorker,
   type WorkerData,
 } from "./protocol.ts";
+// Loads every revivable class, so that revive() knows every tag it may meet in arguments.
+import { reviveList } from "./_revivable.ts";
 
 /** A task whose average run time is below this many milliseconds counts as tiny. */
 export const TINY_MS = 0.05;
@@ -205,14 +206,6 @@ function flush(): void {
   outIds = [];
   outValues = [];
   outFailed = [];
-}
-
-function reviveList(list: unknown[]): unknown[] {
-  for (let i = 0; i < list.length; i++) {
-    const v = list[i];
-    if (typeof v === "object" && v !== null) return revive(list) as unknown[];
-  }
-  return list;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
