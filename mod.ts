@@ -46,7 +46,7 @@ export type {
   MapOptions,
   PoolOptions,
   TaskOptions,
-} from "./src/pool/pool.ts";
+} from "./src/pool/pool_options.ts";
 export { Process, TERMINATED } from "./src/pool/process.ts";
 export type { ProcessOptions } from "./src/pool/process.ts";
 export type { ResourceLimits } from "./src/pool/limits.ts";

@@ -8,7 +8,8 @@
 import { RuntimeError } from "../errors.ts";
 import { deadlineOf } from "../options.ts";
 import type { AsyncResult } from "../pool/async_result.ts";
-import { Pool, type PoolOptions } from "../pool/pool.ts";
+import { Pool } from "../pool/pool.ts";
+import type { PoolOptions } from "../pool/pool_options.ts";
 import type {
   AnyModule,
   TaskArgs,

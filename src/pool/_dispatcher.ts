@@ -45,7 +45,6 @@ import type { TaskOptions } from "./pool_options.ts";
 import { TaskQueue } from "./task_queue.ts";
 import type { TerminateStatus } from "./types.ts";
 import { reviveResult } from "./_chunking.ts";
-import type { MapHost } from "./_map.ts";
 import {
   assign,
   capacity,
@@ -81,7 +80,7 @@ export interface DispatcherConfig {
 }
 
 /** A pool's engine (see the module doc); `Pool` and the map family call it. */
-export class Dispatcher implements MapHost {
+export class Dispatcher {
   /** Number of workers kept running. */
   readonly size: number;
   readonly #module: string;

@@ -10,31 +10,19 @@
 import { AsyncResult, settledCallbacks } from "./async_result.ts";
 import { type Kind, MAP } from "./protocol.ts";
 import type { MapAsyncOptions, MapOptions, TaskOptions } from "./pool_options.ts";
+import type { Dispatcher } from "./_dispatcher.ts";
 import { checkIterable, chunkSource, packNumbers } from "./_chunking.ts";
 import type { Task } from "./_member.ts";
 
-/** What the map family needs of a pool's dispatcher. */
-export interface MapHost {
-  /** Number of workers: sets the default `chunksize` of `map` and the window of chunks in flight. */
-  readonly size: number;
-  /** Throws unless the pool takes work. */
-  checkRunning(what: string): void;
-  /** Queues one task (a chunk when `kind` is `MAP` or `STARMAP`). */
-  submit(
-    what: string,
-    name: string,
-    kind: Kind,
-    args: unknown[] | Int32Array | Float64Array,
-    options: TaskOptions | undefined,
-    bounded: boolean,
-  ): Task;
-  /** Drops a task no worker started; returns whether it did. */
-  cancel(task: Task): boolean;
-  /** Resolves once fewer than `maxQueue` tasks wait; `undefined` if they already do. */
-  room(): Promise<void> | undefined;
-  /** A fresh id, from the sequence task ids come from. */
-  newId(): number;
-}
+/**
+ * What the map family needs of a pool's dispatcher: its `size` (the default `chunksize` of `map`, the
+ * window of chunks in flight), `checkRunning`, `submit` (one task per chunk), `cancel` (a chunk not
+ * started), `room` (wait while `maxQueue` tasks wait) and `newId` (the id of a `mapAsync` result).
+ */
+export type MapHost = Pick<
+  Dispatcher,
+  "size" | "checkRunning" | "submit" | "cancel" | "room" | "newId"
+>;
 
 /** `map` / `starmap`: reads every item first (as Python does), resolves with the results in order. */
 export async function mapAll(

@@ -35,14 +35,6 @@ import {
 import { Dispatcher } from "./_dispatcher.ts";
 import { imap, mapAll, mapAsync } from "./_map.ts";
 
-export type {
-  ApplyAsyncOptions,
-  MapAsyncOptions,
-  MapOptions,
-  PoolOptions,
-  TaskOptions,
-} from "./pool_options.ts";
-
 /**
  * A pool of worker threads that run the exported functions of one task module, with Python
  * `multiprocessing.Pool`'s methods, typed by the module.
