@@ -1,7 +1,7 @@
 /**
  * The pool's records, `Task` (one submission, from `submit` until it settles) and `Member` (one
- * worker thread), and the bookkeeping of a member's task slots over the task-slot kernel
- * (`src/kernel/task_slot.ts`): the only place the pool touches a worker's slots.
+ * worker thread, started by `spawnMember`), and the bookkeeping of a member's task slots over the
+ * task-slot kernel (`src/kernel/task_slot.ts`): the only place the pool touches a worker's slots.
  *
  * A member owns `S.SLOTS` slots, each with a generation. Sending a task takes a free slot, bumps its
  * generation and marks it QUEUED (`assign`); the worker claims it (RUNNING) before it runs the task
@@ -14,12 +14,13 @@
  *
  * @module
  */
-import type { Worker } from "node:worker_threads";
+import { threadId, type Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
 import * as S from "../kernel/task_slot.ts";
+import type { ResourceLimits } from "./limits.ts";
 import type { Kind, RunMessage } from "./protocol.ts";
-import type { Spawned } from "./_spawn.ts";
+import { spawnWorker } from "./_spawn.ts";
 import type { Queued } from "./task_queue.ts";
 
 /** One submitted task. */
@@ -72,43 +73,12 @@ export interface Member {
   stopped: Promise<boolean> | undefined;
 }
 
-/** The record of a new task, not queued yet, with its pending `promise`. */
-export function newTask(
-  id: number,
-  name: string,
-  kind: Kind,
-  args: unknown[] | Int32Array | Float64Array,
-  transfer: Transferable[] | undefined,
-  signal: AbortSignal | undefined,
-): Task {
-  let resolve!: (value: unknown) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<unknown>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return {
-    id,
-    name,
-    kind,
-    args,
-    transfer,
-    promise,
-    resolve,
-    reject,
-    settled: false,
-    signal,
-    onAbort: undefined,
-    member: undefined,
-    slot: -1,
-    gen: 0,
-    grace: undefined,
-    queued: false,
-  };
-}
-
-/** The record of a just-started worker, with a fresh slot region (every slot free). */
-export function newMember({ worker, inbox, ended }: Spawned): Member {
+/** Starts a pool worker named `name` and returns its record, every slot free. */
+export function spawnMember(name: string, limits: ResourceLimits | undefined): Member {
+  const { worker, inbox, ended } = spawnWorker(
+    { role: "pool", name, parentId: threadId, daemon: true },
+    limits,
+  );
   return {
     worker,
     inbox,
