@@ -114,6 +114,22 @@ export { SimCondition } from "./sim/condition.ts";
 export { SimBarrier, type SimBarrierWaitOptions } from "./sim/barrier.ts";
 export { SimValue } from "./sim/value.ts";
 export { SimSharedArray } from "./sim/array.ts";
+export { SimQueue } from "./sim/queue.ts";
+export {
+  type ArgsOf,
+  type ExplorableModule,
+  fromModule,
+  type FunctionName,
+  loadModule,
+  type ModuleScenario,
+  type ModuleThread,
+} from "./module.ts";
+export {
+  DataRaceError,
+  NotExplorableError,
+  type RaceAccess,
+  type SourceSite,
+} from "./_module_errors.ts";
 export type { Reset, Scenario, ThreadBody } from "./_scenario.ts";
 export type { PictureOptions } from "./_diagram.ts";
 export {

@@ -1,0 +1,288 @@
+/**
+ * Data races on plain memory, found online while the virtual threads of an instrumented module run
+ * (`_runtime.ts` calls in here at every shared access it makes), FastTrack-style (Flanagan and
+ * Freund 2009): a vector clock per thread, and per location the clock of its last plain write, and
+ * each thread's last plain read, atomic read and atomic write.
+ *
+ * Happens-before (what orders two accesses of different threads):
+ * - program order within a thread; everything `setup()` did before every thread;
+ * - an `Atomics` write (store, read-modify-write, a compare-exchange that wrote) releases its
+ *   address, an `Atomics` read (load, read-modify-write, any compare-exchange, a wait's check)
+ *   acquires it (JavaScript's atomics are sequentially consistent, so a read that sees a write
+ *   synchronizes with it; joining every earlier write of the address is conservative);
+ * - `Atomics.notify` releases the waiter list of its address and a wait it woke acquires it;
+ * - every operation on an Interlock object releases the object when it starts and acquires it when
+ *   it ends (a `Condition` also its lock). This is conservative: two operations that do not
+ *   synchronize in the primitive's kernel (two `locked()` calls) are taken to, so a race may hide
+ *   behind them, but none is invented.
+ *
+ * A race is two accesses of different threads to the same element (same buffer and byte offset),
+ * at least one a write and at least one plain, neither ordered before the other. Accesses through
+ * views of different element sizes over the same bytes are not compared.
+ *
+ * An execution's state starts when thread 0's body begins (`enter`), so race detection covers
+ * scenarios whose threads come from `module.thread()` (as `fromModule` builds them), thread 0
+ * included; threads that did not `enter` in this execution are not tracked.
+ *
+ * @module
+ */
+import type { Thread } from "./_engine.ts";
+import { DataRaceError, type RaceAccess, type SourceSite } from "./_module_errors.ts";
+import { Namer } from "./_scenario.ts";
+
+/** Most threads an execution has (`Scenario.threads` holds at most 30, plus forwarders). */
+const WIDTH = 32;
+
+const PLAIN_READ = 0;
+const PLAIN_WRITE = 1;
+const ATOMIC_READ = 2;
+const ATOMIC_WRITE = 3;
+/** How an access is named in reports. */
+const KINDS = ["read", "write", "atomic read", "atomic write"] as const;
+
+/** What is known of one location. */
+class Location {
+  /** Last plain write: thread (-1: none), its clock then, and its site. */
+  pwThread = -1;
+  pwClock = 0;
+  pwSite = 0;
+  /** Per thread: the clock of its last plain read, atomic read, atomic write (0: none). */
+  readonly pr = new Int32Array(WIDTH);
+  readonly ar = new Int32Array(WIDTH);
+  readonly aw = new Int32Array(WIDTH);
+  /** ... and the sites of those accesses. */
+  readonly prSite = new Int32Array(WIDTH);
+  readonly arSite = new Int32Array(WIDTH);
+  readonly awSite = new Int32Array(WIDTH);
+
+  /** Forgets the accesses of threads 0 … n - 1 (the others made none). */
+  clear(n: number): void {
+    this.pwThread = -1;
+    this.pr.fill(0, 0, n);
+    this.ar.fill(0, 0, n);
+    this.aw.fill(0, 0, n);
+  }
+}
+
+/** The race detector of the current execution (one per process: executions never overlap). */
+export class RaceDetector {
+  readonly #siteOf: (id: number) => SourceSite;
+  /** Vector clock of each thread (`clocks[t][u]`: the last step of u that happens before t now). */
+  readonly #clocks: Int32Array[] = Array.from({ length: WIDTH }, () => new Int32Array(WIDTH));
+  /** The Thread object each id stands for in this execution (others are not tracked). */
+  readonly #owner: (Thread | undefined)[] = new Array(WIDTH).fill(undefined);
+  readonly #names: string[] = new Array(WIDTH).fill("");
+  /** Per thread: the objects to acquire at its next access (see {@linkcode RaceDetector.later}). */
+  readonly #pending: (readonly number[] | undefined)[] = new Array(WIDTH).fill(undefined);
+  #width = 0;
+  readonly #locations = new Map<number, Location>();
+  readonly #spare: Location[] = [];
+  readonly #sync = new Map<number, Int32Array>();
+  readonly #spareClocks: Int32Array[] = [];
+  #shared: unknown = undefined;
+  /** The first race of this execution, if any. */
+  race: DataRaceError | undefined = undefined;
+  /** Per thread: the addresses it read since it last wrote or synchronized (see `spins`). */
+  readonly #stretch: number[][] = Array.from({ length: WIDTH }, () => []);
+
+  /** `siteOf` turns a site id of the instrumented code into its place in the source. */
+  constructor(siteOf: (id: number) => SourceSite) {
+    this.#siteOf = siteOf;
+  }
+
+  /**
+   * Thread `t`'s body begins with `shared` as the execution's state: thread 0 starts a new
+   * execution (every earlier state is dropped); every thread is then tracked.
+   */
+  enter(t: Thread, shared: unknown): void {
+    if (t.id >= WIDTH) return;
+    if (t.id === 0) this.#reset(shared);
+    this.#owner[t.id] = t;
+    this.#names[t.id] = t.name;
+    const c = this.#clocks[t.id]!;
+    c.fill(0);
+    c[t.id] = 1;
+    if (t.id >= this.#width) this.#width = t.id + 1;
+  }
+
+  #reset(shared: unknown): void {
+    const n = this.#width;
+    this.#owner.fill(undefined, 0, n);
+    this.#pending.fill(undefined, 0, n);
+    for (let k = 0; k < n; k++) this.#stretch[k]!.length = 0;
+    this.#width = 0;
+    if (this.#locations.size > 0) {
+      for (const loc of this.#locations.values()) {
+        loc.clear(n);
+        this.#spare.push(loc);
+      }
+      this.#locations.clear();
+    }
+    for (const l of this.#sync.values()) this.#spareClocks.push(l.fill(0, 0, n));
+    this.#sync.clear();
+    this.#shared = shared;
+    this.race = undefined;
+  }
+
+  /**
+   * Whether `t`, about to read `addr`, already read it since it last wrote or synchronized: it is
+   * spinning (a loop of reads waiting for another thread), and should give way before it reads
+   * again (`_runtime.ts` makes it pause), so that a spin loop ends under every strategy.
+   */
+  spins(t: Thread, addr: number): boolean {
+    const s = this.#stretch[t.id];
+    if (s === undefined) return false;
+    if (s.includes(addr)) {
+      s.length = 0;
+      s.push(addr);
+      return true;
+    }
+    s.push(addr);
+    return false;
+  }
+
+  /** `t` wrote or synchronized: its reads start a new stretch (see {@linkcode RaceDetector.spins}). */
+  moved(t: Thread): void {
+    const s = this.#stretch[t.id];
+    if (s !== undefined) s.length = 0;
+  }
+
+  /** Whether `t` is tracked in this execution. */
+  tracks(t: Thread): boolean {
+    return t.id < WIDTH && this.#owner[t.id] === t;
+  }
+
+  /**
+   * Checks and records an access of `t` to element `i` of `a` (its address `addr`); throws (and
+   * keeps) a {@linkcode DataRaceError} if it races with an earlier one.
+   */
+  access(
+    t: Thread,
+    a: ArrayBufferView,
+    i: number,
+    addr: number,
+    write: boolean,
+    atomic: boolean,
+    site: number,
+  ): void {
+    if (this.race !== undefined || !this.tracks(t)) return;
+    this.settle(t);
+    const me = t.id;
+    const vc = this.#clocks[me]!;
+    let loc = this.#locations.get(addr);
+    if (loc === undefined) {
+      loc = this.#spare.pop() ?? new Location();
+      this.#locations.set(addr, loc);
+    }
+    // Against the last plain write (every kind of access conflicts with it).
+    const w = loc.pwThread;
+    if (w >= 0 && w !== me && loc.pwClock > vc[w]!) {
+      this.#found(a, i, w, PLAIN_WRITE, loc.pwSite, me, write, atomic, site);
+    }
+    const n = this.#width;
+    for (let u = 0; u < n; u++) {
+      if (u === me) continue;
+      const uc = vc[u]!;
+      if (!atomic && loc.aw[u]! > uc) {
+        this.#found(a, i, u, ATOMIC_WRITE, loc.awSite[u]!, me, write, atomic, site);
+      }
+      if (write) {
+        if (loc.pr[u]! > uc) {
+          this.#found(a, i, u, PLAIN_READ, loc.prSite[u]!, me, write, atomic, site);
+        }
+        if (!atomic && loc.ar[u]! > uc) {
+          this.#found(a, i, u, ATOMIC_READ, loc.arSite[u]!, me, write, atomic, site);
+        }
+      }
+    }
+    const now = vc[me]!;
+    if (write && !atomic) {
+      loc.pwThread = me;
+      loc.pwClock = now;
+      loc.pwSite = site;
+    } else if (write) {
+      loc.aw[me] = now;
+      loc.awSite[me] = site;
+    } else if (atomic) {
+      loc.ar[me] = now;
+      loc.arSite[me] = site;
+    } else {
+      loc.pr[me] = now;
+      loc.prSite[me] = site;
+    }
+  }
+
+  #found(
+    a: ArrayBufferView,
+    i: number,
+    thread: number,
+    kind: number,
+    site: number,
+    me: number,
+    write: boolean,
+    atomic: boolean,
+    mySite: number,
+  ): never {
+    const access = (thread: number, kind: number, site: number): RaceAccess => ({
+      thread,
+      threadName: this.#names[thread]!,
+      kind: KINDS[kind]!,
+      site: this.#siteOf(site),
+    });
+    const address = new Namer(this.#shared).name(a as never, i);
+    this.race = new DataRaceError(
+      address,
+      access(thread, kind, site),
+      access(me, (atomic ? 2 : 0) + (write ? 1 : 0), mySite),
+    );
+    throw this.race;
+  }
+
+  /** `t` releases the synchronization object `key`: what it did so far happens before its acquirers. */
+  release(t: Thread, key: number): void {
+    if (!this.tracks(t)) return;
+    this.settle(t);
+    const vc = this.#clocks[t.id]!;
+    let l = this.#sync.get(key);
+    if (l === undefined) {
+      l = this.#spareClocks.pop() ?? new Int32Array(WIDTH);
+      this.#sync.set(key, l);
+    }
+    const n = this.#width;
+    for (let u = 0; u < n; u++) if (vc[u]! > l[u]!) l[u] = vc[u]!;
+    vc[t.id]!++;
+  }
+
+  /**
+   * `t` will acquire the objects `keys` when the operation it starts now ends: at its next access
+   * (the first thing `access`, `release` and `settle` do), which comes in the same step as the end
+   * of the operation, since a thread runs its own code up to its next access in one step.
+   */
+  later(t: Thread, keys: readonly number[]): void {
+    if (this.tracks(t)) this.#pending[t.id] = keys;
+  }
+
+  /** Performs `t`'s pending acquires (see {@linkcode RaceDetector.later}). */
+  settle(t: Thread): void {
+    const keys = this.#pending[t.id];
+    if (keys === undefined) return;
+    this.#pending[t.id] = undefined;
+    if (this.#owner[t.id] !== t) return;
+    for (const k of keys) this.acquire(t, k);
+  }
+
+  /** `t` acquires the synchronization object `key`: what its releasers did happens before `t` now. */
+  acquire(t: Thread, key: number): void {
+    if (!this.tracks(t)) return;
+    const l = this.#sync.get(key);
+    if (l === undefined) return;
+    const vc = this.#clocks[t.id]!;
+    const n = this.#width;
+    for (let u = 0; u < n; u++) if (l[u]! > vc[u]!) vc[u] = l[u]!;
+  }
+}
+
+/** The synchronization key of the waiter list of address `addr` (distinct from every address). */
+export function waitersKey(addr: number): number {
+  return -addr - 1;
+}
