@@ -60,6 +60,8 @@ export class NotExplorableError extends Error {
   readonly advice: string;
 
   /**
+   * Creates the error of the construct at `site`.
+   *
    * @param site Where the construct is.
    * @param reason Why the explorer cannot run it.
    * @param advice What to do instead.
@@ -118,6 +120,8 @@ export class DataRaceError extends Error {
   readonly second: RaceAccess;
 
   /**
+   * Creates the error of a race between `first` and `second` on `address`.
+   *
    * @param address The memory both access.
    * @param first The earlier access.
    * @param second The later access.

@@ -116,6 +116,7 @@ export { SimValue } from "./sim/value.ts";
 export { SimSharedArray } from "./sim/array.ts";
 export { SimQueue } from "./sim/queue.ts";
 export {
+  type AnyFunction,
   type ArgsOf,
   type ExplorableModule,
   fromModule,

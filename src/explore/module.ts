@@ -13,8 +13,9 @@ import { enter, isFollowed } from "./_runtime.ts";
 import { addSites, races } from "./_steps.ts";
 import type { Scenario, ThreadBody } from "./_scenario.ts";
 
+/** Any function (the default shape of a module whose type is not given). */
 // deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => unknown;
+export type AnyFunction = (...args: any[]) => unknown;
 
 /** The names of the functions a module exports. */
 export type FunctionName<M> =
@@ -207,8 +208,8 @@ async function deriveNow(url: string, chain: readonly string[]): Promise<Derived
  * import { explore, loadModule } from "@interlock/interlock/explore";
  * import assert from "node:assert/strict";
  *
- * const bank = await loadModule<typeof import("./examples/bank/accounts.ts")>(
- *   new URL("./examples/bank/accounts.ts", import.meta.url),
+ * const bank = await loadModule<typeof import("../../examples/bank/accounts.ts")>(
+ *   new URL("../../examples/bank/accounts.ts", import.meta.url),
  * );
  * const report = explore(bank.scenario({
  *   setup: () => ({ balance: new Value("i", 100, { lock: false }) }),
@@ -300,7 +301,7 @@ export async function loadModule<M = Record<string, AnyFunction>>(
  * import assert from "node:assert/strict";
  *
  * type Bank = { balance: Value<"i">; lock: Lock };
- * const scenario = await fromModule<Bank>(new URL("./examples/bank/accounts.ts", import.meta.url), {
+ * const scenario = await fromModule<Bank>(new URL("../../examples/bank/accounts.ts", import.meta.url), {
  *   setup: () => ({ balance: new Value("i", 100, { lock: false }), lock: new Lock() }),
  *   threads: [
  *     ["withdrawLocked", ({ balance, lock }) => [balance, lock, 2]],
