@@ -20,9 +20,9 @@
  * at least one a write and at least one plain, neither ordered before the other. Accesses through
  * views of different element sizes over the same bytes are not compared.
  *
- * An execution's state starts when thread 0's body begins (`enter`), so race detection covers
+ * An execution's state starts when thread 0's body is called (`start`), so race detection covers
  * scenarios whose threads come from `module.thread()` (as `fromModule` builds them), thread 0
- * included; threads that did not `enter` in this execution are not tracked.
+ * included; threads whose body did not `start` in this execution are not tracked.
  *
  * @module
  */
@@ -32,6 +32,9 @@ import { Namer } from "./_scenario.ts";
 
 /** Most threads an execution has (`Scenario.threads` holds at most 30, plus forwarders). */
 const WIDTH = 32;
+
+/** Most distinct addresses a spin loop reads (see `RaceDetector.spins`). */
+const STRETCH = 8;
 
 const PLAIN_READ = 0;
 const PLAIN_WRITE = 1;
@@ -71,6 +74,8 @@ export class RaceDetector {
   readonly #clocks: Int32Array[] = Array.from({ length: WIDTH }, () => new Int32Array(WIDTH));
   /** The Thread object each id stands for in this execution (others are not tracked). */
   readonly #owner: (Thread | undefined)[] = new Array(WIDTH).fill(undefined);
+  /** Per thread: its body started in this execution, and it is not registered yet. */
+  readonly #starting: boolean[] = new Array(WIDTH).fill(false);
   readonly #names: string[] = new Array(WIDTH).fill("");
   /** Per thread: the objects to acquire at its next access (see {@linkcode RaceDetector.later}). */
   readonly #pending: (readonly number[] | undefined)[] = new Array(WIDTH).fill(undefined);
@@ -82,8 +87,12 @@ export class RaceDetector {
   #shared: unknown = undefined;
   /** The first race of this execution, if any. */
   race: DataRaceError | undefined = undefined;
-  /** Per thread: the addresses it read since it last wrote or synchronized (see `spins`). */
-  readonly #stretch: number[][] = Array.from({ length: WIDTH }, () => []);
+  /**
+   * Per thread: the addresses it read since it last wrote or synchronized (see `spins`), up to
+   * STRETCH of them from `t * STRETCH` on, and how many.
+   */
+  readonly #stretch = new Float64Array(WIDTH * STRETCH);
+  readonly #stretched = new Int32Array(WIDTH);
 
   /** `siteOf` turns a site id of the instrumented code into its place in the source. */
   constructor(siteOf: (id: number) => SourceSite) {
@@ -91,25 +100,35 @@ export class RaceDetector {
   }
 
   /**
-   * Thread `t`'s body begins with `shared` as the execution's state: thread 0 starts a new
-   * execution (every earlier state is dropped); every thread is then tracked.
+   * Thread `id`'s body is called (it has not run yet) with `shared` as the execution's state:
+   * thread 0 starts a new execution (every earlier state is dropped); the thread is tracked from
+   * its first access on (`tracks`), by the `Thread` object that makes it.
    */
-  enter(t: Thread, shared: unknown): void {
-    if (t.id >= WIDTH) return;
-    if (t.id === 0) this.#reset(shared);
-    this.#owner[t.id] = t;
-    this.#names[t.id] = t.name;
-    const c = this.#clocks[t.id]!;
+  start(id: number, shared: unknown): void {
+    if (id >= WIDTH) return;
+    if (id === 0) this.#reset(shared);
+    this.#starting[id] = true;
+  }
+
+  /** Registers `t`, whose body started in this execution (see {@linkcode RaceDetector.start}). */
+  #register(t: Thread): boolean {
+    const id = t.id;
+    this.#starting[id] = false;
+    this.#owner[id] = t;
+    this.#names[id] = t.name;
+    const c = this.#clocks[id]!;
     c.fill(0);
-    c[t.id] = 1;
-    if (t.id >= this.#width) this.#width = t.id + 1;
+    c[id] = 1;
+    if (id >= this.#width) this.#width = id + 1;
+    return true;
   }
 
   #reset(shared: unknown): void {
     const n = this.#width;
     this.#owner.fill(undefined, 0, n);
+    this.#starting.fill(false);
     this.#pending.fill(undefined, 0, n);
-    for (let k = 0; k < n; k++) this.#stretch[k]!.length = 0;
+    this.#stretched.fill(0, 0, n);
     this.#width = 0;
     if (this.#locations.size > 0) {
       for (const loc of this.#locations.values()) {
@@ -130,26 +149,33 @@ export class RaceDetector {
    * again (`_runtime.ts` makes it pause), so that a spin loop ends under every strategy.
    */
   spins(t: Thread, addr: number): boolean {
-    const s = this.#stretch[t.id];
-    if (s === undefined) return false;
-    if (s.includes(addr)) {
-      s.length = 0;
-      s.push(addr);
-      return true;
+    const id = t.id;
+    if (id >= WIDTH) return false;
+    const base = id * STRETCH;
+    const n = this.#stretched[id]!;
+    for (let k = 0; k < n; k++) {
+      if (this.#stretch[base + k] === addr) {
+        this.#stretch[base] = addr;
+        this.#stretched[id] = 1;
+        return true;
+      }
     }
-    s.push(addr);
+    // A longer stretch of distinct reads is no spin worth catching: start over.
+    const at = n < STRETCH ? n : 0;
+    this.#stretch[base + at] = addr;
+    this.#stretched[id] = at + 1;
     return false;
   }
 
   /** `t` wrote or synchronized: its reads start a new stretch (see {@linkcode RaceDetector.spins}). */
   moved(t: Thread): void {
-    const s = this.#stretch[t.id];
-    if (s !== undefined) s.length = 0;
+    if (t.id < WIDTH) this.#stretched[t.id] = 0;
   }
 
   /** Whether `t` is tracked in this execution. */
   tracks(t: Thread): boolean {
-    return t.id < WIDTH && this.#owner[t.id] === t;
+    const id = t.id;
+    return id < WIDTH && (this.#owner[id] === t || this.#starting[id] === true && this.#register(t));
   }
 
   /**

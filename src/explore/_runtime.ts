@@ -17,7 +17,6 @@
  * @module
  */
 import { isInterlockObject } from "../_region.ts";
-import { currentThread } from "./_engine.ts";
 import { GENERATOR_FORM, opsOf, SimGuard } from "./_interlock_ops.ts";
 import {
   asPlain,
@@ -29,7 +28,6 @@ import {
   now,
   plainRead,
   plainWrite,
-  races,
   running,
   sharedIndex,
   unsuspendable,
@@ -388,9 +386,4 @@ function holdsShared(x: unknown): boolean {
     return Object.values(x).some(shared);
   }
   return false;
-}
-
-/** Starts a thread body of a module (see `_race.ts`): call first thing in the thread. */
-export function enter(shared: unknown): void {
-  races.enter(currentThread(), shared);
 }

@@ -9,7 +9,7 @@
  */
 import type { Resolved } from "./_instrument.ts";
 import { METHOD_NAMES, PROPERTY_NAMES } from "./_interlock_ops.ts";
-import { enter, isFollowed } from "./_runtime.ts";
+import { isFollowed } from "./_runtime.ts";
 import { addSites, races } from "./_steps.ts";
 import type { Scenario, ThreadBody } from "./_scenario.ts";
 
@@ -258,12 +258,16 @@ export async function loadModule<M = Record<string, AnyFunction>>(
         );
       }
       const gen = f as (...a: unknown[]) => Generator<unknown, unknown, unknown>;
-      const body = function* (shared: S, id: number): Generator<unknown, unknown, unknown> {
-        enter(shared);
-        return yield* gen(...(args === undefined ? [] : args(shared, id) as unknown[]));
-      };
-      Object.defineProperty(body, "name", { value: String(name) });
-      return body;
+      // A generator function named after the export (what traces show), whose call is the export's
+      // generator itself: no extra generator in every step. The call starts the thread for race
+      // detection (thread 0's starts an execution).
+      const named = { [name]: function* () {} }[name]!;
+      return new Proxy(named, {
+        apply: (_, __, [shared, id]: [S, number]) => {
+          races.start(id, shared);
+          return gen(...(args === undefined ? [] : args(shared, id) as unknown[]));
+        },
+      }) as unknown as ThreadBody<S>;
     },
     scenario<S>(s: ModuleScenario<M, S>): Scenario<S> {
       if (typeof s !== "object" || s === null || !Array.isArray(s.threads)) {
