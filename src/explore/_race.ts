@@ -45,6 +45,10 @@ const KINDS = ["read", "write", "atomic read", "atomic write"] as const;
 
 /** What is known of one location. */
 class Location {
+  /** The execution this knowledge is of (see `RaceDetector.#gen`). */
+  gen = 0;
+  /** Threads 0 … n - 1 may have entries below. */
+  n = 0;
   /** Last plain write: thread (-1: none), its clock then, and its site. */
   pwThread = -1;
   pwClock = 0;
@@ -58,8 +62,11 @@ class Location {
   readonly arSite = new Int32Array(WIDTH);
   readonly awSite = new Int32Array(WIDTH);
 
-  /** Forgets the accesses of threads 0 … n - 1 (the others made none). */
-  clear(n: number): void {
+  /** Forgets every access: knowledge of execution `gen` starts. */
+  renew(gen: number): void {
+    const n = this.n;
+    this.gen = gen;
+    this.n = 0;
     this.pwThread = -1;
     this.pr.fill(0, 0, n);
     this.ar.fill(0, 0, n);
@@ -77,13 +84,23 @@ export class RaceDetector {
   /** Per thread: its body started in this execution, and it is not registered yet. */
   readonly #starting: boolean[] = new Array(WIDTH).fill(false);
   readonly #names: string[] = new Array(WIDTH).fill("");
-  /** Per thread: the objects to acquire at its next access (see {@linkcode RaceDetector.later}). */
+  /**
+   * Per thread: what it acquires when its current operation ends (see
+   * {@linkcode RaceDetector.later}): objects, and one more object (NaN: none).
+   */
   readonly #pending: (readonly number[] | undefined)[] = new Array(WIDTH).fill(undefined);
+  readonly #pendingAcquire = new Float64Array(WIDTH).fill(NaN);
   #width = 0;
+  /**
+   * The execution the state below is of: a location or clock of another is stale and starts over
+   * on first use, so that starting an execution costs no sweep of them. (The maps are emptied once
+   * they grow large: executions that make fresh state (`reset: "setup"`) have fresh addresses.)
+   */
+  #gen = 1;
   readonly #locations = new Map<number, Location>();
-  readonly #spare: Location[] = [];
+  /** Synchronization objects' clocks; word WIDTH holds the execution they are of. */
   readonly #sync = new Map<number, Int32Array>();
-  readonly #spareClocks: Int32Array[] = [];
+  readonly #scratch = new Int32Array(WIDTH);
   #shared: unknown = undefined;
   /** The first race of this execution, if any. */
   race: DataRaceError | undefined = undefined;
@@ -128,19 +145,41 @@ export class RaceDetector {
     this.#owner.fill(undefined, 0, n);
     this.#starting.fill(false);
     this.#pending.fill(undefined, 0, n);
+    this.#pendingAcquire.fill(NaN, 0, n);
     this.#stretched.fill(0, 0, n);
     this.#width = 0;
-    if (this.#locations.size > 0) {
-      for (const loc of this.#locations.values()) {
-        loc.clear(n);
-        this.#spare.push(loc);
-      }
-      this.#locations.clear();
-    }
-    for (const l of this.#sync.values()) this.#spareClocks.push(l.fill(0, 0, n));
-    this.#sync.clear();
+    this.#gen = (this.#gen + 1) | 0;
+    if (this.#locations.size > 4096) this.#locations.clear();
+    if (this.#sync.size > 4096) this.#sync.clear();
     this.#shared = shared;
     this.race = undefined;
+  }
+
+  /** What is known of address `addr` in this execution. */
+  #location(addr: number): Location {
+    let loc = this.#locations.get(addr);
+    if (loc === undefined) {
+      loc = new Location();
+      this.#locations.set(addr, loc);
+    }
+    if (loc.gen !== this.#gen) loc.renew(this.#gen);
+    return loc;
+  }
+
+  /** The clock of synchronization object `key` in this execution, if it has one. */
+  #clockOf(key: number, make: boolean): Int32Array | undefined {
+    let l = this.#sync.get(key);
+    if (l === undefined) {
+      if (!make) return undefined;
+      l = new Int32Array(WIDTH + 1);
+      this.#sync.set(key, l);
+    }
+    if (l[WIDTH] !== this.#gen) {
+      if (!make) return undefined;
+      l.fill(0);
+      l[WIDTH] = this.#gen;
+    }
+    return l;
   }
 
   /**
@@ -175,12 +214,15 @@ export class RaceDetector {
   /** Whether `t` is tracked in this execution. */
   tracks(t: Thread): boolean {
     const id = t.id;
-    return id < WIDTH && (this.#owner[id] === t || this.#starting[id] === true && this.#register(t));
+    return id < WIDTH &&
+      (this.#owner[id] === t || this.#starting[id] === true && this.#register(t));
   }
 
   /**
-   * Checks and records an access of `t` to element `i` of `a` (its address `addr`); throws (and
-   * keeps) a {@linkcode DataRaceError} if it races with an earlier one.
+   * Checks and records an access of `t` to element `i` of `a` (its address `addr`), which `t` is
+   * about to make: `t` is parked before it, so it could make it now, and its clock does not move
+   * before it does. Throws (and keeps) a {@linkcode DataRaceError} if it races with an earlier one.
+   * An atomic read also counts what it acquires from `key` (the writes it may read from).
    */
   access(
     t: Thread,
@@ -190,16 +232,20 @@ export class RaceDetector {
     write: boolean,
     atomic: boolean,
     site: number,
+    key = NaN,
   ): void {
     if (this.race !== undefined || !this.tracks(t)) return;
     this.settle(t);
     const me = t.id;
-    const vc = this.#clocks[me]!;
-    let loc = this.#locations.get(addr);
-    if (loc === undefined) {
-      loc = this.#spare.pop() ?? new Location();
-      this.#locations.set(addr, loc);
+    let vc = this.#clocks[me]!;
+    const l = atomic && !write ? this.#clockOf(key, false) : undefined;
+    if (l !== undefined) {
+      const joined = this.#scratch;
+      for (let u = 0; u < this.#width; u++) joined[u] = Math.max(vc[u]!, l[u]!);
+      vc = joined;
     }
+    const loc = this.#location(addr);
+    if (me >= loc.n) loc.n = me + 1;
     // Against the last plain write (every kind of access conflicts with it).
     const w = loc.pwThread;
     if (w >= 0 && w !== me && loc.pwClock > vc[w]!) {
@@ -268,39 +314,43 @@ export class RaceDetector {
   release(t: Thread, key: number): void {
     if (!this.tracks(t)) return;
     this.settle(t);
-    const vc = this.#clocks[t.id]!;
-    let l = this.#sync.get(key);
-    if (l === undefined) {
-      l = this.#spareClocks.pop() ?? new Int32Array(WIDTH);
-      this.#sync.set(key, l);
-    }
+    const id = t.id;
+    const vc = this.#clocks[id]!;
+    const l = this.#clockOf(key, true)!;
     const n = this.#width;
     for (let u = 0; u < n; u++) if (vc[u]! > l[u]!) l[u] = vc[u]!;
-    vc[t.id]!++;
+    vc[id]!++;
   }
 
   /**
-   * `t` will acquire the objects `keys` when the operation it starts now ends: at its next access
-   * (the first thing `access`, `release` and `settle` do), which comes in the same step as the end
-   * of the operation, since a thread runs its own code up to its next access in one step.
+   * `t` acquires `keys` (objects, or one) when the operation it starts now ends: at its next access
+   * (the first thing `access`, `release` and `settle` do). That comes in the same step as the end
+   * of the operation, since a thread runs its own code up to its next access in one step, and no
+   * other thread moves in between. (A thread that ends right after has no access left to order.)
    */
-  later(t: Thread, keys: readonly number[]): void {
-    if (this.tracks(t)) this.#pending[t.id] = keys;
+  later(t: Thread, keys: readonly number[] | number): void {
+    if (!this.tracks(t)) return;
+    if (typeof keys === "number") this.#pendingAcquire[t.id] = keys;
+    else this.#pending[t.id] = keys;
   }
 
   /** Performs `t`'s pending acquires (see {@linkcode RaceDetector.later}). */
   settle(t: Thread): void {
-    const keys = this.#pending[t.id];
-    if (keys === undefined) return;
-    this.#pending[t.id] = undefined;
-    if (this.#owner[t.id] !== t) return;
-    for (const k of keys) this.acquire(t, k);
+    const id = t.id;
+    const keys = this.#pending[id];
+    const one = this.#pendingAcquire[id]!;
+    if (keys === undefined && one !== one) return;
+    this.#pending[id] = undefined;
+    this.#pendingAcquire[id] = NaN;
+    if (this.#owner[id] !== t) return;
+    if (keys !== undefined) { for (const k of keys) this.acquire(t, k); }
+    if (one === one) this.acquire(t, one);
   }
 
   /** `t` acquires the synchronization object `key`: what its releasers did happens before `t` now. */
   acquire(t: Thread, key: number): void {
     if (!this.tracks(t)) return;
-    const l = this.#sync.get(key);
+    const l = this.#clockOf(key, false);
     if (l === undefined) return;
     const vc = this.#clocks[t.id]!;
     const n = this.#width;

@@ -133,8 +133,14 @@ export const runtime = {
   },
 
   /** `Atomics.name(...args)`. */
-  atomics(name: string, site: number, ...args: unknown[]): Step<unknown> {
-    const a = args[0];
+  atomics(
+    name: string,
+    site: number,
+    a?: unknown,
+    i?: unknown,
+    v?: unknown,
+    w?: unknown,
+  ): Step<unknown> {
     if (name === "waitAsync" && running() !== undefined) {
       throw notExplorable(
         site,
@@ -144,10 +150,11 @@ export const runtime = {
     }
     if ((isSharedIntegers(a) || name === "pause") && name !== "isLockFree") {
       const t = running();
-      if (t !== undefined) return atomicOp(t, name, a as AtomicArray, args, site);
+      if (t !== undefined) return atomicOp(t, name, a as AtomicArray, i, v, w, site);
     }
+    // Missing arguments are undefined either way: every Atomics function reads them so.
     return now(
-      (Atomics as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args),
+      (Atomics as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(a, i, v, w),
     );
   },
 

@@ -9,7 +9,7 @@
  * @module
  */
 import type { AtomicArray } from "../_atomics.ts";
-import { addressOf, bufferId, currentThread, SIM, type Thread } from "./_engine.ts";
+import { bufferId, currentThread, SIM, type Thread } from "./_engine.ts";
 import { type ClassOps, NESTING, type Op } from "./_interlock_ops.ts";
 import { NotExplorableError, type SourceSite } from "./_module_errors.ts";
 import { RaceDetector, waitersKey } from "./_race.ts";
@@ -102,72 +102,117 @@ export function unsuspendable(site: number): NotExplorableError {
 
 /** The element index `key` of `a` if `a` is a typed array over shared memory, else -1. */
 export function sharedIndex(a: ArrayBufferView, key: unknown): number {
-  if (!(a.buffer instanceof SharedArrayBuffer) || a instanceof DataView) return -1;
-  const i = typeof key === "number" ? key : typeof key === "string" ? Number(key) : NaN;
-  if (!Number.isInteger(i) || i < 0 || i >= (a as AtomicArray).length) return -1;
-  if (typeof key === "string" && String(i) !== key) return -1;
-  return i;
+  const info = infoOf(a);
+  if (info === null) return -1;
+  if (typeof key === "number") {
+    return key >= 0 && key < info.length && Number.isInteger(key) ? key : -1;
+  }
+  const i = typeof key === "string" ? Number(key) : NaN;
+  return Number.isInteger(i) && i >= 0 && i < info.length && String(i) === key ? i : -1;
 }
 
-type Bits = { view: AtomicArray; read(bits: number | bigint): unknown; write(v: unknown): unknown };
-const aliases = new WeakMap<ArrayBufferView, Bits>();
+/**
+ * What accesses to one typed array over shared memory need: the integer view they go through (a
+ * float array's bits), the conversions for floats, and where its elements are (`addressOf`'s
+ * numbering: buffer id and byte index in one number).
+ */
+interface ArrayInfo {
+  /** Elements (a view over a growable buffer that grows is not followed: a view's length). */
+  readonly length: number;
+  /** Whether `Atomics` takes the array itself (an integer array). */
+  readonly integers: boolean;
+  readonly view: AtomicArray;
+  /** The address of element 0; element i is at `base + i * size`. */
+  readonly base: number;
+  readonly size: number;
+  /** Bits to value and back, for arrays `Atomics` does not take. */
+  readonly read: ((bits: number | bigint) => unknown) | undefined;
+  readonly write: ((v: unknown) => number | bigint) | undefined;
+}
+
+const infos = new WeakMap<ArrayBufferView, ArrayInfo | null>();
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 const c8 = new Uint8ClampedArray(1);
 
-/** The integer view an access to `a` is made through (a float array's bits), and the conversions. */
-function bitsOf(a: ArrayBufferView): Bits {
-  let b = aliases.get(a);
-  if (b !== undefined) return b;
+/** What accesses to `a` need, or null if `a` is not a typed array over shared memory. */
+function infoOf(a: ArrayBufferView): ArrayInfo | null {
+  let info = infos.get(a);
+  if (info !== undefined) return info;
+  if (!(a.buffer instanceof SharedArrayBuffer) || a instanceof DataView) {
+    infos.set(a, null);
+    return null;
+  }
   const { buffer, byteOffset } = a;
   const n = (a as AtomicArray).length;
-  const same = (x: unknown) => x;
+  let view = a as AtomicArray;
+  let read: ArrayInfo["read"];
+  let write: ArrayInfo["write"];
   if (a instanceof Float64Array) {
-    b = {
-      view: new BigUint64Array(buffer, byteOffset, n),
-      read: (bits) => ((u64[0] = bits as bigint), f64[0]),
-      write: (v) => ((f64[0] = v as number), u64[0]),
-    };
+    view = new BigUint64Array(buffer, byteOffset, n);
+    read = (bits) => ((u64[0] = bits as bigint), f64[0]);
+    write = (v) => ((f64[0] = v as number), u64[0]!);
   } else if (a instanceof Float32Array) {
-    b = {
-      view: new Uint32Array(buffer, byteOffset, n),
-      read: (bits) => ((u32[0] = bits as number), f32[0]),
-      write: (v) => ((f32[0] = v as number), u32[0]),
-    };
+    view = new Uint32Array(buffer, byteOffset, n);
+    read = (bits) => ((u32[0] = bits as number), f32[0]);
+    write = (v) => ((f32[0] = v as number), u32[0]!);
   } else if (a instanceof Uint8ClampedArray) {
-    b = {
-      view: new Uint8Array(buffer, byteOffset, n),
-      read: same,
-      write: (v) => ((c8[0] = v as number), c8[0]),
-    };
+    view = new Uint8Array(buffer, byteOffset, n);
+    read = (bits) => bits;
+    write = (v) => ((c8[0] = v as number), c8[0]!);
   } else if (typeof Float16Array === "function" && a instanceof Float16Array) {
     const f16 = new Float16Array(1);
     const u16 = new Uint16Array(f16.buffer);
-    b = {
-      view: new Uint16Array(buffer, byteOffset, n),
-      read: (bits) => ((u16[0] = bits as number), f16[0]),
-      write: (v) => ((f16[0] = v as number), u16[0]),
-    };
-  } else {
-    b = { view: a as AtomicArray, read: same, write: same };
+    view = new Uint16Array(buffer, byteOffset, n);
+    read = (bits) => ((u16[0] = bits as number), f16[0]);
+    write = (v) => ((f16[0] = v as number), u16[0]!);
   }
-  aliases.set(a, b);
-  return b;
+  const base = bufferId(buffer) * 2 ** 32 + byteOffset;
+  const size = (a as AtomicArray).BYTES_PER_ELEMENT;
+  info = { length: n, integers: write === undefined, view, base, size, read, write };
+  infos.set(a, info);
+  return info;
 }
 
-export function* plainRead(t: Thread, a: ArrayBufferView, i: number, site: number): Step<unknown> {
+// Every access below is checked for races before its step: the thread is parked before it from
+// then on, with a clock that cannot move, and could make it at once (see RaceDetector.access).
+
+/** A plain read of element `i` of `a`: one load step. */
+export function plainRead(t: Thread, a: ArrayBufferView, i: number, site: number): Step<unknown> {
   checkSuspendable(site);
-  const addr = addressOf(a as AtomicArray, i);
-  const b = bitsOf(a);
-  if (races.spins(t, addr)) yield* SIM.pause();
-  const bits = yield* SIM.load(b.view, i);
-  races.access(t, a, i, addr, false, false, site);
-  return b.read(bits);
+  const info = infoOf(a)!;
+  const addr = info.base + i * info.size;
+  if (races.spins(t, addr)) return afterPause(() => plainRead2(t, a, i, addr, info, site));
+  return plainRead2(t, a, i, addr, info, site);
 }
 
-export function* plainWrite(
+function plainRead2(
+  t: Thread,
+  a: ArrayBufferView,
+  i: number,
+  addr: number,
+  info: ArrayInfo,
+  site: number,
+): Step<unknown> {
+  races.access(t, a, i, addr, false, false, site);
+  const step = SIM.load(info.view, i);
+  return info.read === undefined ? step : converted(step, info.read);
+}
+
+function* converted(step: Step<unknown>, read: (bits: number | bigint) => unknown): Step<unknown> {
+  return read((yield* step) as number | bigint);
+}
+
+/** Gives way (the thread is spinning), then runs `then`. */
+function* afterPause(then: () => Step<unknown>): Step<unknown> {
+  yield* SIM.pause();
+  return yield* then();
+}
+
+/** A plain write of `v` to element `i` of `a`: one store step; the result is `v`. */
+export function plainWrite(
   t: Thread,
   a: ArrayBufferView,
   i: number,
@@ -175,11 +220,19 @@ export function* plainWrite(
   site: number,
 ): Step<unknown> {
   checkSuspendable(site);
-  const b = bitsOf(a);
-  const bits = b.write(v);
+  const info = infoOf(a)!;
+  const bits = info.write === undefined ? v : info.write(v);
   races.moved(t);
-  yield* SIM.store(b.view, i, bits as never);
-  races.access(t, a, i, addressOf(a as AtomicArray, i), true, false, site);
+  races.access(t, a, i, info.base + i * info.size, true, false, site);
+  const step = SIM.store(info.view, i, bits as never);
+  // A store returns the integer it stored, an assignment its right-hand side: the same for these.
+  const same = info.write === undefined &&
+    (typeof v === "bigint" || Number.isSafeInteger(v) && !Object.is(v, -0));
+  return same ? step : returning(step, v);
+}
+
+function* returning(step: Step<unknown>, v: unknown): Step<unknown> {
+  yield* step;
   return v;
 }
 
@@ -241,15 +294,15 @@ export function notModelled(site: number, ops: ClassOps, name: string): NotExplo
 
 const probes = new Map<unknown, { 0: unknown }>();
 
-/** Whether a compare-exchange with `expected` that returned `old` wrote (as `_dfs.ts` decides). */
-function casWrote(a: AtomicArray, expected: unknown, old: unknown): boolean {
+/** Whether a compare-exchange of `expected` on an element that holds `now` writes. */
+function casWrites(a: AtomicArray, expected: unknown, now: unknown): boolean {
   let probe = probes.get(a.constructor);
   if (probe === undefined) {
     probe = new (a.constructor as new (n: number) => { 0: unknown })(1);
     probes.set(a.constructor, probe);
   }
   probe[0] = expected;
-  return probe[0] === old;
+  return probe[0] === now;
 }
 
 const BITWISE: Record<string, (x: never, y: never) => number | bigint> = {
@@ -258,96 +311,92 @@ const BITWISE: Record<string, (x: never, y: never) => number | bigint> = {
   xor: (x, y) => x ^ y,
 };
 
+/** Whether `a` is an integer typed array over shared memory (what `Atomics` waits take). */
 export function isSharedIntegers(a: unknown): a is AtomicArray {
-  return ArrayBuffer.isView(a) && a.buffer instanceof SharedArrayBuffer &&
-    !(a instanceof DataView) && !(a instanceof Float64Array) && !(a instanceof Float32Array) &&
-    !(a instanceof Uint8ClampedArray) &&
-    !(typeof Float16Array === "function" && a instanceof Float16Array);
+  return ArrayBuffer.isView(a) && infoOf(a)?.integers === true;
 }
 
-export function* atomicOp(
+/**
+ * `Atomics[name](a, ...)` as a step. For race detection an atomic write releases its address
+ * before its step (a thread may end right after it; releasing early only adds order, so it may
+ * hide a race, never invent one), an atomic read acquires it after its step
+ * (`RaceDetector.later`), and a `notify` releases the waiters of its address.
+ */
+export function atomicOp(
   t: Thread,
   name: string,
   a: AtomicArray,
-  args: readonly unknown[],
+  i: unknown,
+  v: unknown,
+  w: unknown,
   site: number,
+  spinning = true,
 ): Step<unknown> {
   checkSuspendable(site);
-  const i = args[1] as number;
+  if (name === "pause") return SIM.pause();
   const index = Math.trunc(Number(i)) || 0;
-  const addr = () => addressOf(a, index);
-  const v = args[2] as never;
-  // Loads and compare-exchanges that fail are reads (see RaceDetector.spins); the rest write.
-  const reads = name === "load" || name === "compareExchange";
-  if (reads ? races.spins(t, addressOf(a, index)) : (races.moved(t), false)) yield* SIM.pause();
+  const info = infoOf(a)!;
+  const addr = info.base + index * info.size;
+  // A load, or a compare-exchange that would fail now, is a read: a thread repeating reads spins.
+  const read = name === "load" ||
+    name === "compareExchange" && !casWrites(a, v, Atomics.load(a as Int32Array, index));
+  if (read && spinning && races.spins(t, addr)) {
+    return afterPause(() => atomicOp(t, name, a, i, v, w, site, false));
+  }
+  if (!read && name !== "wait") races.moved(t);
   switch (name) {
-    case "load": {
-      const r = yield* SIM.load(a, i);
-      races.acquire(t, addr());
-      races.access(t, a, index, addr(), false, true, site);
-      return r;
-    }
-    case "store": {
-      const r = yield* SIM.store(a, i, v);
-      races.access(t, a, index, addr(), true, true, site);
-      races.release(t, addr());
-      return r;
-    }
+    case "load":
+      races.access(t, a, index, addr, false, true, site, addr);
+      races.later(t, addr);
+      return SIM.load(a, i as number);
+    case "store":
+      races.access(t, a, index, addr, true, true, site);
+      races.release(t, addr);
+      return SIM.store(a, i as number, v as never);
     case "add":
     case "sub":
-    case "exchange": {
-      const r =
-        yield* (name === "add"
-          ? SIM.add(a, i, v)
-          : name === "sub"
-          ? SIM.sub(a, i, v)
-          : SIM.exchange(a, i, v));
-      races.acquire(t, addr());
-      races.access(t, a, index, addr(), true, true, site);
-      races.release(t, addr());
-      return r;
-    }
-    case "compareExchange": {
-      const r = yield* SIM.compareExchange(a, i, v, args[3] as never);
-      const wrote = casWrote(a, v, r);
-      races.acquire(t, addr());
-      races.access(t, a, index, addr(), wrote, true, site);
-      if (wrote) {
-        races.release(t, addr());
-        races.moved(t);
-      }
-      return r;
-    }
+    case "exchange":
+    case "compareExchange":
+      races.access(t, a, index, addr, !read, true, site, addr);
+      races.release(t, addr);
+      races.later(t, addr);
+      return name === "add"
+        ? SIM.add(a, i as number, v as never)
+        : name === "sub"
+        ? SIM.sub(a, i as number, v as never)
+        : name === "exchange"
+        ? SIM.exchange(a, i as number, v as never)
+        : SIM.compareExchange(a, i as number, v as never, w as never);
     case "and":
     case "or":
-    case "xor": {
-      // Not an operation of the seam: a compare-exchange loop, atomic as a whole all the same.
-      const f = BITWISE[name]!;
-      for (;;) {
-        const old = yield* SIM.load(a, i);
-        if ((yield* SIM.compareExchange(a, i, old, f(old as never, v) as never)) === old) {
-          races.acquire(t, addr());
-          races.access(t, a, index, addr(), true, true, site);
-          races.release(t, addr());
-          return old;
-        }
-      }
-    }
+    case "xor":
+      races.access(t, a, index, addr, true, true, site, addr);
+      races.release(t, addr);
+      races.later(t, addr);
+      return bitwise(a, i as number, BITWISE[name]!, v as never);
     case "wait": {
-      const timeout = args[3] === undefined ? Infinity : Number(args[3]);
+      races.access(t, a, index, addr, false, true, site, addr);
+      races.later(t, [addr, waitersKey(addr)]);
+      const timeout = w === undefined ? Infinity : Number(w);
       const deadline = Number.isNaN(timeout) || timeout === Infinity ? Infinity : 0;
-      const r = yield* SIM.wait(a as Int32Array, i, v, deadline);
-      races.acquire(t, addr());
-      if (r === "ok") races.acquire(t, waitersKey(addr()));
-      races.access(t, a, index, addr(), false, true, site);
-      return r;
+      return SIM.wait(a as Int32Array, i as number, v as number, deadline);
     }
-    case "notify": {
-      races.release(t, waitersKey(addr()));
-      return yield* SIM.notify(a as Int32Array, i, args[2] === undefined ? Infinity : v);
-    }
-    case "pause":
-      return yield* SIM.pause();
+    case "notify":
+      races.release(t, waitersKey(addr));
+      return SIM.notify(a as Int32Array, i as number, v === undefined ? Infinity : v as number);
   }
   throw new TypeError(`Cannot explore Atomics.${name}: not an Atomics operation on an array`);
+}
+
+/** `Atomics.and`/`or`/`xor`, not operations of the seam: a compare-exchange loop, atomic as a whole. */
+function* bitwise(
+  a: AtomicArray,
+  i: number,
+  f: (x: never, y: never) => number | bigint,
+  v: never,
+): Step<unknown> {
+  for (;;) {
+    const old = yield* SIM.load(a, i);
+    if ((yield* SIM.compareExchange(a, i, old, f(old as never, v) as never)) === old) return old;
+  }
 }
