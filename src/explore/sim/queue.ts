@@ -1,10 +1,10 @@
 /**
  * `SimQueue`: a `Queue`, `JoinableQueue` or `SimpleQueue` under the explorer, minimal: the ring
- * only. Items travel through the queue kernel's ring (`src/kernel/queue.ts`, derived), encoded and
- * written with the production codec, exactly as `Channel` (`src/channel/_core.ts`) puts and gets
- * records that fit a slot. What the ring cannot take goes to the lane in production (an item larger
- * than a slot, or a full ring, or records already in the lane); the explorer does not model the
- * lane yet and says so with a `RangeError`.
+ * only. Items travel through the queue kernel's ring (`src/kernel/queue.ts`, derived), written and
+ * read with `Channel`'s own `writeSlot`/`readSlot` (`src/channel/_core.ts`) and the production
+ * codec, exactly as `Channel` puts and gets records that fit a slot. What the ring cannot take goes
+ * to the lane in production (an item larger than a slot, a full ring, records already in the
+ * lane); the explorer does not model the lane yet and says so with a `RangeError`.
  *
  * @module
  */
@@ -14,7 +14,14 @@ import * as K from "../../kernel/queue.ts";
 import * as G from "../../kernel_gen/queue.ts";
 import { deadlineOf, waitFailure } from "../../options.ts";
 import * as C from "../../channel/_codec.ts";
-import { encode, encodedLength, encodedPayload, SLOT_PAYLOAD } from "../../channel/_core.ts";
+import {
+  encode,
+  encodedLength,
+  encodedPayload,
+  readSlot,
+  SLOT_PAYLOAD,
+  writeSlot,
+} from "../../channel/_core.ts";
 import { GET, getFailure, PUT, putFailure } from "../../channel/_glue.ts";
 import { JoinableQueue, Queue } from "../../channel/queue.ts";
 import { SimpleQueue } from "../../channel/simple_queue.ts";
@@ -137,9 +144,7 @@ export class SimQueue<T = unknown> {
       throw laneError(p === K.LANE ? "records already in the lane" : "a full ring");
     }
     if (this.#joinable) yield* G.addTask(SIM, S);
-    // As Channel's #place: the record is plain data in our reserved slot; publish releases it.
-    S.q[K.slotWord(S, p) + 1] = kind | (length << 8);
-    C.write(this.#ring, this.#slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER, kind, payload);
+    writeSlot(this.#ring, this.#slot0, S, p, kind, length, payload);
     yield* G.publish(SIM, S, p);
   }
 
@@ -168,12 +173,9 @@ export class SimQueue<T = unknown> {
   *#take(S: K.Shape, p: number, options: SimWaitOptions | undefined): Step<T> {
     if (p === K.LANE) throw laneError("records in the lane");
     if (p < 0) throw getFailure(p, options);
-    // As Channel's #takeSlot.
-    const header = S.q[K.slotWord(S, p) + 1]!;
-    const at = this.#slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER;
     let value: unknown;
     try {
-      value = C.read(this.#ring, at, header & 0xff, header >>> 8);
+      value = readSlot(this.#ring, this.#slot0, S, p);
     } finally {
       yield* G.release(SIM, S, p);
     }
