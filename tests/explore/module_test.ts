@@ -22,6 +22,7 @@ import {
   fromModule,
   loadModule,
   NotExplorableError,
+  replay,
   type Scenario,
   search,
   sim,
@@ -62,6 +63,8 @@ Deno.test("the explorer finds the lost update in the seed's withdraw/deposit, as
   assert.equal(rendered.match(/read balance\.value → 100/g)?.length, 2, rendered);
   assert.match(rendered, /T0 withdraw/);
   assert.match(rendered, /T1 deposit/);
+  const again = replay(failure.scenario as Scenario<Bank>, failure.token);
+  assert.deepEqual(again.failure?.trace, failure.trace);
 });
 
 Deno.test("the explorer proves the seed's withdrawLocked/depositLocked, step for step as a hand-written scenario", async () => {
