@@ -16,6 +16,12 @@
  * - "lost update": fast-check finding and shrinking the unlocked bank's race (generated scenario),
  *   against a random walk that only finds it (no shrinking).
  *
+ * - "derived user code": the same locked bank as the functions its workers run
+ *   (`examples/bank/accounts.ts`' `withdrawLocked`/`depositLocked`, derived at load time by
+ *   `loadModule`), against the hand-written generator scenario above (random walk); the report
+ *   adds a plain-memory program (a spinlock around a plain counter, `tests/explore/user_programs/`)
+ *   against its hand-written `sim()` form, and gives steps/s side by side with their ratio.
+ *
  * - "executions vs scenario size" (the report's chart): executions needed to cover every
  *   interleaving of the locked bank, 2 threads x 1, 2, 3 transactions, with partial-order reduction,
  *   with plain depth-first search, and with DPOR up to 2 preemptions (counts, capped at `--cap`).
@@ -35,8 +41,17 @@ import { Lock, Value } from "../mod.ts";
 import { execute } from "../src/explore/_engine.ts";
 import { prng, randomWalk } from "../src/explore/_sample.ts";
 import { prepare } from "../src/explore/_scenario.ts";
-import { explore, type Report, sample, type Scenario, search, sim } from "../src/explore/mod.ts";
+import {
+  explore,
+  loadModule,
+  type Report,
+  sample,
+  type Scenario,
+  search,
+  sim,
+} from "../src/explore/mod.ts";
 import { chartsDir, writeChart } from "./_chart.ts";
+import { spread } from "./_stats.ts";
 
 interface Bank {
   balance: Value<"i">;
@@ -172,6 +187,129 @@ Deno.bench({
     }
   },
 });
+
+// --- Derived user code --------------------------------------------------------------------------
+
+const accounts = await loadModule<typeof import("../examples/bank/accounts.ts")>(
+  new URL("../examples/bank/accounts.ts", import.meta.url),
+);
+
+/** The locked bank as the workers' own functions run it: 2 threads x `transactions`. */
+function derivedBank(transactions: number): Scenario<Bank> {
+  return accounts.scenario({
+    setup: () => ({ balance: new Value("i", 100, { lock: false }), lock: new Lock() }),
+    threads: [
+      ["withdrawLocked", ({ balance, lock }) => [balance, lock, transactions]],
+      ["depositLocked", ({ balance, lock }) => [balance, lock, transactions]],
+    ],
+    invariant: ({ balance }) => balance.value === 100,
+  });
+}
+
+const derived2x2 = derivedBank(2);
+
+Deno.bench({
+  name: "100 executions of the 2x2 locked bank, hand-written sim() scenario (random walk)",
+  group: "derived user code",
+  baseline: true,
+  fn: () => {
+    sample(locked2x2, { runs: 100, seed: 1, strategy: "random" });
+  },
+});
+
+Deno.bench({
+  name: "100 executions of the 2x2 locked bank, the workers' own functions (random walk)",
+  group: "derived user code",
+  fn: () => {
+    sample(derived2x2, { runs: 100, seed: 1, strategy: "random" });
+  },
+});
+
+type Spin = { lock: Int32Array; counter: Int32Array };
+const spinSetup = (): Spin => ({
+  lock: new Int32Array(new SharedArrayBuffer(4)),
+  counter: new Int32Array(new SharedArrayBuffer(4)),
+});
+
+/**
+ * A spinlock around a plain counter, by hand, shaped as `tests/explore/user_programs/spinlock.ts`
+ * (its `acquire` and `release` helpers are generators here too): compare-exchange, load, store,
+ * store.
+ */
+function* spinAcquire(lock: Int32Array) {
+  while ((yield* sim(lock).compareExchange(0, 0, 1)) !== 0) yield* sim(lock).pause();
+}
+function* spinRelease(lock: Int32Array) {
+  yield* sim(lock).store(0, 0);
+}
+const spinHand: Scenario<Spin> = {
+  setup: spinSetup,
+  threads: [0, 1].map(() =>
+    function* increment({ lock, counter }: Spin) {
+      for (let k = 0; k < 2; k++) {
+        yield* spinAcquire(lock);
+        yield* sim(counter).store(0, (yield* sim(counter).load(0)) + 1);
+        yield* spinRelease(lock);
+      }
+    }
+  ),
+  invariant: ({ counter }) => counter[0] === 4,
+};
+
+/**
+ * Steps/s of derived user code against the same program written by hand, side by side: rounds
+ * alternate between the two, each the CPU time of one strategy run; the ratio of each round pair.
+ */
+async function derivedReport(): Promise<Record<string, number>> {
+  const spin = await loadModule<typeof import("../tests/explore/user_programs/spinlock.ts")>(
+    new URL("../tests/explore/user_programs/spinlock.ts", import.meta.url),
+  );
+  const spinDerived = spin.scenario({
+    setup: spinSetup,
+    threads: [
+      ["increment", ({ lock, counter }) => [lock, counter, 2]],
+      ["increment", ({ lock, counter }) => [lock, counter, 2]],
+    ],
+    invariant: ({ counter }) => counter[0] === 4,
+  });
+  const pairs: [string, Scenario<never>, Scenario<never>][] = [
+    ["2x2 locked bank (Lock, Value)", locked2x2 as never, derived2x2 as never],
+    ["2x2 spinlock, plain counter (Atomics, Int32Array)", spinHand as never, spinDerived as never],
+  ];
+  const strategies: [string, (s: Scenario<never>) => Report][] = [
+    ["random walk, 5,000 runs", (s) => sample(s, { runs: 5000, seed: 1, strategy: "random" })],
+    ["exhaustive DPOR", (s) => explore(s)],
+  ];
+  console.log(
+    "\n| program | strategy | hand-written M steps/s | derived M steps/s | hand/derived steps/s |",
+  );
+  console.log("| --- | --- | ---: | ---: | ---: |");
+  const ratios: Record<string, number> = {};
+  for (const [program, hand, derived] of pairs) {
+    for (const [strategy, run] of strategies) {
+      const rate = (s: Scenario<never>) => {
+        const { ms, result } = cpu(() => run(s), 1);
+        return result.steps / ms / 1000;
+      };
+      for (let k = 0; k < 2; k++) rate(hand), rate(derived); // warm-up
+      const hands: number[] = [];
+      const deriveds: number[] = [];
+      for (let k = 0; k < 11; k++) {
+        hands.push(rate(hand));
+        deriveds.push(rate(derived));
+      }
+      const r = hands.map((h, k) => h / deriveds[k]!);
+      const f2 = (x: number) => fmt(x, 2);
+      console.log(
+        `| ${program} | ${strategy} | ${spread(hands, f2)} | ${spread(deriveds, f2)} | ${
+          spread(r, f2)
+        } |`,
+      );
+      ratios[`hand/derived steps/s, ${program}, ${strategy}`] = Number(median(r).toFixed(2));
+    }
+  }
+  return ratios;
+}
 
 // --- The report (deno run) -----------------------------------------------------------------------
 
@@ -385,4 +523,6 @@ if (import.meta.main) {
     `lost update found by random walk (2x1, no shrinking): median ${fmt(median(walk), 2)} ms`,
   );
   await sizeChart(cap, dir);
+  const ratios = await derivedReport();
+  console.log(JSON.stringify({ bench: "explore_derived", ratios }));
 }

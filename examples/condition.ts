@@ -24,6 +24,18 @@ export function consumer(condition: Condition, data: Value<"i">, number: number)
   console.log(`Consumer ${number} got the data: ${seen}`);
 }
 
+/** Publishes `value` in `data` and wakes every consumer (the main thread runs it). */
+export async function producer(
+  condition: Condition,
+  data: Value<"i">,
+  value: number,
+): Promise<void> {
+  using _ = await condition.acquire();
+  console.log("Producer publishing the data");
+  data.value = value;
+  condition.notifyAll(); // wake every consumer that waits
+}
+
 if (import.meta.main) {
   const condition = new Condition(); // bound to a new RLock, as in Python
   const data = new Value("i", 0);
@@ -32,13 +44,7 @@ if (import.meta.main) {
     new Process(self, "consumer", { args: [condition, data, i] })
   );
   for (const c of consumers) c.start();
-
-  {
-    using _ = await condition.acquire();
-    console.log("Producer publishing the data");
-    data.value = 42;
-    condition.notifyAll(); // wake every consumer that waits
-  }
+  await producer(condition, data, 42);
   for (const c of consumers) await c.join();
   console.log("All consumers done");
 }

@@ -3,10 +3,11 @@
  *
  * 1. The seed article's race: workers withdraw and deposit on a shared balance of 100 with no lock.
  * 2. The fix: the same with a `Lock`.
- * 3. The explanation: the interleaving explorer finds and shrinks the lost update of the unlocked
- *    bank and prints it as a sequence diagram, writes the same schedule as an HTML page (lanes,
- *    arrows, a step slider over shared memory) and prints its path, then proves the locked bank
- *    over every interleaving.
+ * 3. The explanation: the interleaving explorer runs the very functions the workers of 1 and 2 run
+ *    (`examples/bank/accounts.ts`, loaded unchanged), finds and shrinks the lost update of the
+ *    unlocked bank and prints it as a sequence diagram, writes the same schedule as an HTML page
+ *    (lanes, arrows, a step slider over shared memory) and prints its path, then proves the locked
+ *    bank over every interleaving.
  * 4. A `Pool`: squares of 1..5 with the worker that computed each, then a CPU-bound `map` and its
  *    speedup over one thread.
  *
@@ -30,9 +31,14 @@ import {
   taskModule,
   Value,
 } from "@interlock/interlock";
-import { type ExplorationFailure, explore, search } from "@interlock/interlock/explore";
+import {
+  type ExplorationFailure,
+  explore,
+  loadModule,
+  type ModuleScenario,
+  search,
+} from "@interlock/interlock/explore";
 import { countPrimes } from "./async_vs_workers.ts";
-import { bankScenario } from "./bank/scenario.ts";
 
 /** Pool task: the square of `n`, and which worker computed it. */
 export function square(n: number): { n: number; square: number; worker: number } {
@@ -154,10 +160,28 @@ async function writePage(failure: ExplorationFailure): Promise<string> {
   return path;
 }
 
+/** The bank of phases 1 and 2 for the explorer: `threads` of the workers' functions, on 100. */
+function bankOf(
+  threads: ModuleScenario<Accounts, Bank>["threads"],
+): ModuleScenario<Accounts, Bank> {
+  return {
+    setup: () => ({ balance: new Value("i", 100, { lock: false }), lock: new Lock() }),
+    threads,
+    invariant: ({ balance }) =>
+      balance.value === 100 || `the balance is ${balance.value}, not 100: an update was lost`,
+  };
+}
+type Accounts = typeof import("./bank/accounts.ts");
+type Bank = { balance: Value<"i">; lock: Lock };
+
 async function explainPhase(): Promise<void> {
-  console.log(bold("3. Why: the explorer searches the interleavings of the library's own code"));
+  console.log(bold("3. Why: the explorer ran the very functions your workers run"));
   progress("  searching schedules of the unlocked bank ...");
-  const race = search(bankScenario(false, 2, 1));
+  const accounts = await loadModule<Accounts>(new URL("./bank/accounts.ts", import.meta.url));
+  const race = search(accounts.scenario(bankOf([
+    ["withdraw", ({ balance }) => [balance, 1]],
+    ["deposit", ({ balance }) => [balance, 1]],
+  ])));
   clearProgress();
   if (!race.failure) throw new Error("The explorer did not find the lost update");
   console.log(
@@ -169,7 +193,10 @@ async function explainPhase(): Promise<void> {
   const page = await writePage(race.failure);
   console.log(`\n  The same schedule as a page, with a step slider over shared memory: ${page}\n`);
   progress("  exploring every interleaving of the locked bank ...");
-  const proof = explore(bankScenario(true, 2, 2));
+  const proof = explore(accounts.scenario(bankOf([
+    ["withdrawLocked", ({ balance, lock }) => [balance, lock, 2]],
+    ["depositLocked", ({ balance, lock }) => [balance, lock, 2]],
+  ])));
   clearProgress();
   console.log(
     `  Locked bank, 2 threads x 2 transactions: ${proof.ok ? "balance preserved" : "FAILED"} in ` +

@@ -40,7 +40,10 @@ async function checkDemo(html: string): Promise<void> {
   // 2. The Lock keeps every run at exactly 100.
   assert.equal(fix.match(/^ {2}Final balance = +100$/gm)?.length, 3, fix);
   assert.match(fix, /3 of 3 runs ended at exactly 100/);
-  // 3. The shrunk lost update: two threads reading the same balance, then the locked proof.
+  // 3. The shrunk lost update: two threads reading the same balance, then the locked proof, both
+  // in the very functions the workers of 1 and 2 run.
+  assert.match(why, /^Why: the explorer ran the very functions your workers run/);
+  assert.match(why, /scenario examples\/bank\/accounts\.ts: withdraw, deposit, 2 threads/);
   assert.match(why, /shrank it to 2 threads, 4 steps, 1 preemption/);
   assert.equal(why.match(/read balance\.value → 100/g)?.length, 2, why);
   assert.match(why, /write balance\.value ← 99/);

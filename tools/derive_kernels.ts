@@ -19,11 +19,14 @@
  * used inside a nested function (a callback could not be suspended).
  *
  * Usage: `deno task derive` (writes), `deno task derive --check` (exits 1 if a derived file is stale).
- * `tests/tools/derive_kernels_test.ts` runs the check in CI.
+ * `tests/tools/derive_kernels_test.ts` runs the check in CI. The edits themselves (`function*`,
+ * `(yield* …)`, applied with the layout kept) are `src/explore/_derive.ts`'s, which the explorer
+ * also uses to derive the generator form of a user's module when it loads it (`src/explore/module.ts`).
  *
  * @module
  */
 import ts from "typescript";
+import { applyEdits, delegate, type Edit, insert, toGenerator } from "../src/explore/_derive.ts";
 
 /** Where kernels live, and where their derived forms go (same depth, so relative imports hold). */
 export const KERNEL_DIR = new URL("../src/kernel/", import.meta.url);
@@ -42,13 +45,6 @@ export const NOT_DERIVED: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
-interface Edit {
-  pos: number;
-  text: string;
-  /** Orders edits at one position: closers first, then openers of wider spans first. */
-  rank: number;
-}
-
 /** Returns the generator form of the kernel module `source` (from file `name`). */
 export function deriveKernel(source: string, name: string): string {
   const file = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
@@ -66,8 +62,8 @@ export function deriveKernel(source: string, name: string): string {
       if (spec.endsWith("/_atomics.ts") && named && ts.isNamedImports(named)) {
         for (const element of named.elements) {
           if (element.name.text === "Seam" && !element.propertyName) {
-            edits.push({ pos: element.getStart(), text: "GenSeam as ", rank: 0 });
-            edits.push({ pos: element.end, text: ", KernelGen", rank: 0 });
+            insert(edits, element.getStart(), "GenSeam as ");
+            insert(edits, element.end, ", KernelGen");
             seamImport = true;
           }
         }
@@ -76,11 +72,9 @@ export function deriveKernel(source: string, name: string): string {
     }
     if (!ts.isFunctionDeclaration(statement) || !isKernel(statement)) continue;
     if (!statement.type) fail(statement, `kernel '${statement.name?.text}' needs a return type`);
-    const keyword = statement.getChildren().find((c) => c.kind === ts.SyntaxKind.FunctionKeyword);
-    if (!keyword) fail(statement, "no 'function' keyword");
-    edits.push({ pos: keyword!.end, text: "*", rank: 0 });
-    edits.push({ pos: statement.type!.getStart(), text: "KernelGen<", rank: 0 });
-    edits.push({ pos: statement.type!.end, text: ">", rank: 0 });
+    toGenerator(edits, statement);
+    insert(edits, statement.type!.getStart(), "KernelGen<");
+    insert(edits, statement.type!.end, ">");
     if (statement.body) visit(statement.body, false);
   }
   if (edits.length > 0 && !seamImport) {
@@ -92,22 +86,11 @@ export function deriveKernel(source: string, name: string): string {
     if (nested && ts.isIdentifier(node) && node.text === "A") {
       fail(node, "the seam 'A' is used inside a nested function");
     }
-    if (ts.isCallExpression(node) && isSeamCall(node)) {
-      const span = node.end - node.getStart();
-      edits.push({ pos: node.getStart(), text: "(yield* ", rank: 1e9 - span });
-      edits.push({ pos: node.end, text: ")", rank: -1e9 + span });
-    }
+    if (ts.isCallExpression(node) && isSeamCall(node)) delegate(edits, node);
     ts.forEachChild(node, (child) => visit(child, nested));
   }
 
-  edits.sort((a, b) => a.pos - b.pos || a.rank - b.rank);
-  let out = "";
-  let at = 0;
-  for (const edit of edits) {
-    out += source.slice(at, edit.pos) + edit.text;
-    at = edit.pos;
-  }
-  out += source.slice(at);
+  const out = applyEdits(source, edits);
   return `// Derived from src/kernel/${name} by tools/derive_kernels.ts: do not edit.\n` +
     `// The generator form of each kernel there, for the async path and the explorer; its layout,\n` +
     `// state table, invariant and every function's docs are in src/kernel/${name}.\n` +

@@ -242,14 +242,7 @@ export class Channel implements QueueParts {
       const p = K.tryReserve(REAL, S);
       if (p >= 0) {
         if (this.#joinable) K.addTask(REAL, S);
-        // The record is plain data in our reserved slot; publish's store of seq releases it.
-        S.q[K.slotWord(S, p) + 1] = kind | (length << 8);
-        C.write(
-          this.#ring,
-          this.#slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER,
-          kind,
-          payload,
-        );
+        writeSlot(this.#ring, this.#slot0, S, p, kind, length, payload);
         K.publish(REAL, S, p);
         return K.OK;
       }
@@ -298,14 +291,11 @@ export class Channel implements QueueParts {
   }
 
   #takeSlot(p: number): unknown {
-    const S = this.S;
-    const header = S.q[K.slotWord(S, p) + 1]!;
-    const at = this.#slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER;
     let value: unknown;
     try {
-      value = C.read(this.#ring, at, header & 0xff, header >>> 8);
+      value = readSlot(this.#ring, this.#slot0, this.S, p);
     } finally {
-      K.release(REAL, S, p);
+      K.release(REAL, this.S, p);
     }
     return value;
   }
@@ -358,6 +348,35 @@ export class Channel implements QueueParts {
   join(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     return runAsync(G.join(ASYNC, this.S, deadline), signal);
   }
+}
+
+/**
+ * Writes a record of `kind` (`length` payload bytes; `payload` as {@linkcode encode} left it) into
+ * the slot of reserved ring position `p` of the ring whose slot 0 is at byte `slot0` of `ring`.
+ * Plain data in a slot only this thread holds: `publish`'s store of the slot's seq releases it.
+ * (Channel's puts, and the explorer's `SimQueue`.)
+ */
+export function writeSlot(
+  ring: C.Mem,
+  slot0: number,
+  S: K.Shape,
+  p: number,
+  kind: number,
+  length: number,
+  payload: unknown,
+): void {
+  S.q[K.slotWord(S, p) + 1] = kind | (length << 8);
+  C.write(ring, slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER, kind, payload);
+}
+
+/**
+ * Reads the record in the slot of claimed ring position `p` (see {@linkcode writeSlot}); the caller
+ * then releases the slot, also when this throws. (Channel's gets, and the explorer's `SimQueue`.)
+ */
+export function readSlot(ring: C.Mem, slot0: number, S: K.Shape, p: number): unknown {
+  const header = S.q[K.slotWord(S, p) + 1]!;
+  const at = slot0 + (p & S.mask) * K.SLOT_BYTES + K.SLOT_HEADER;
+  return C.read(ring, at, header & 0xff, header >>> 8);
 }
 
 /** A failed get's status, distinguishable from any value a queue can carry. */

@@ -52,6 +52,13 @@
  *   production would cost ~6x per locked transfer, and driving real workers in lock-step manages
  *   only ~16,000 steps/s (the measurements behind the seam's design, `src/_atomics.ts`).
  *
+ * ## Your own code, unchanged
+ *
+ * {@linkcode loadModule} loads the module your workers run and explores its functions as they are
+ * written (their generator form is derived when it loads, as the kernels' is): every operation on
+ * an Interlock object, every plain access to shared memory and every `Atomics` call is a step, and
+ * two plain accesses that nothing orders fail the execution with a {@linkcode DataRaceError}.
+ *
  * ## Semantics
  *
  * - All operations are sequentially consistent and atomic, as `Atomics` is; a `wait` checks and
@@ -114,6 +121,23 @@ export { SimCondition } from "./sim/condition.ts";
 export { SimBarrier, type SimBarrierWaitOptions } from "./sim/barrier.ts";
 export { SimValue } from "./sim/value.ts";
 export { SimSharedArray } from "./sim/array.ts";
+export { SimQueue } from "./sim/queue.ts";
+export {
+  type AnyFunction,
+  type ArgsOf,
+  type ExplorableModule,
+  fromModule,
+  type FunctionName,
+  loadModule,
+  type ModuleScenario,
+  type ModuleThread,
+} from "./module.ts";
+export {
+  DataRaceError,
+  NotExplorableError,
+  type RaceAccess,
+  type SourceSite,
+} from "./_module_errors.ts";
 export type { Reset, Scenario, ThreadBody } from "./_scenario.ts";
 export type { PictureOptions } from "./_diagram.ts";
 export {

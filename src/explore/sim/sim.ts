@@ -9,6 +9,8 @@
  * @module
  */
 import type { AtomicArray } from "../../_atomics.ts";
+import { JoinableQueue, Queue } from "../../channel/queue.ts";
+import { SimpleQueue } from "../../channel/simple_queue.ts";
 import type { ElementType } from "../../shared/_type.ts";
 import { SharedArray } from "../../shared/array.ts";
 import { Value } from "../../shared/value.ts";
@@ -25,6 +27,7 @@ import { SimCondition } from "./condition.ts";
 import { SimEvent } from "./event.ts";
 import { SimLock } from "./lock.ts";
 import { SimArray } from "./memory.ts";
+import { SimQueue } from "./queue.ts";
 import { SimRLock } from "./rlock.ts";
 import { SimSemaphore } from "./semaphore.ts";
 import { SimValue } from "./value.ts";
@@ -51,6 +54,9 @@ const factories = new Map<abstract new (...args: never[]) => object, Factory>([
   [Barrier, (x: Barrier) => new SimBarrier(x)],
   [Value, (x: Value) => new SimValue(x)],
   [SharedArray, (x: SharedArray) => new SimSharedArray(x)],
+  [Queue, (x: Queue) => new SimQueue(x)],
+  [JoinableQueue, (x: Queue) => new SimQueue(x)],
+  [SimpleQueue, (x: SimpleQueue) => new SimQueue(x)],
 ]);
 
 /**
@@ -235,6 +241,27 @@ export function sim<T extends ElementType>(value: Value<T>): SimValue<T>;
  */
 export function sim<T extends ElementType>(array: SharedArray<T>): SimSharedArray<T>;
 /**
+ * Wrapper of a `Queue`, `JoinableQueue` or `SimpleQueue` (the ring only: see {@linkcode SimQueue}).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ q: new Queue<string>() }),
+ *   threads: [
+ *     function* producer({ q }: { q: Queue<string> }) { yield* sim(q).put("hello"); },
+ *     function* consumer({ q }: { q: Queue<string> }) { return yield* sim(q).get(); },
+ *   ],
+ *   invariant: (_, results) => results[1] === "hello",
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
+export function sim<T>(queue: Queue<T> | SimpleQueue<T>): SimQueue<T>;
+/**
  * Wrapper of raw shared memory (an integer typed array): every `Atomics` operation as a step.
  *
  * @example
@@ -261,7 +288,8 @@ export function sim<T extends AtomicArray>(array: T): SimArray<T>;
  * - `Lock` → {@linkcode SimLock}, `RLock` → {@linkcode SimRLock}, `Semaphore` /
  *   `BoundedSemaphore` → {@linkcode SimSemaphore}, `Event` → {@linkcode SimEvent}, `Condition` →
  *   {@linkcode SimCondition}, `Barrier` → {@linkcode SimBarrier}, `Value` → {@linkcode SimValue},
- *   `SharedArray` → {@linkcode SimSharedArray}, an integer typed array → {@linkcode SimArray}.
+ *   `SharedArray` → {@linkcode SimSharedArray}, `Queue` / `JoinableQueue` / `SimpleQueue` →
+ *   {@linkcode SimQueue}, an integer typed array → {@linkcode SimArray}.
  * - A finite `timeout` option makes "the timeout fires" a scheduling choice; its length is ignored.
  * - Wrappers are cached per object, so calling `sim(x)` in a loop costs one lookup.
  *
