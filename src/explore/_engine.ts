@@ -1,6 +1,5 @@
 /**
- * The explorer's engine: the simulated seam, virtual threads, and one execution of a scenario under
- * a scheduling policy.
+ * The explorer's engine: one execution of a scenario under a scheduling policy.
  *
  * How a step works. A thread is a generator; every shared access it makes goes through the simulated
  * seam {@linkcode SIM} (directly, through `sim(x)` wrappers, or through a derived kernel from
@@ -16,252 +15,58 @@
  * (keyed by buffer and byte index) in one step, or returns "not-equal"; a sleeper wakes only by a
  * `notify` (arrival order, count respected: it resumes with "ok" within the notifier's step) or, if
  * its deadline is finite, by its timeout firing, which is one more scheduling choice (there is no
- * clock). A thread that executed `pause` (a spin-wait hint) yields: it is not scheduled again until
- * another thread has moved, unless no other thread can; so spin loops terminate under every strategy.
+ * clock). A `pause` (a spin-wait hint) after a stretch of reads with no side effect awaits a change
+ * of what the thread read (`_await.ts`): the thread cannot move until another thread changes one
+ * of those words, unless no other thread can move at all; so spin loops neither multiply schedules
+ * nor run forever.
  *
  * @module
  */
-import { type AtomicArray, atomics, type GenSeam, type WaitResult } from "../_atomics.ts";
+import { type AtomicArray, atomics, type WaitResult } from "../_atomics.ts";
+import type { Stretch } from "./_await.ts";
+import {
+  ADD,
+  addressOf,
+  BLOCKED,
+  CAS,
+  DONE,
+  LOAD,
+  NOTIFY,
+  OP,
+  PARKED,
+  PAUSE,
+  RUNNABLE,
+  setRunning,
+  STORE,
+  SUB,
+  Thread,
+  TIMEOUT,
+  WAIT,
+  XCHG,
+} from "./_thread.ts";
 
-// Operation codes (what a thread's pending step does).
-export const LOAD = 0;
-export const STORE = 1;
-export const ADD = 2;
-export const SUB = 3;
-export const XCHG = 4;
-export const CAS = 5;
-export const WAIT = 6;
-export const NOTIFY = 7;
-export const PAUSE = 8;
-/** Not an operation a thread yields: the step in which a blocked thread's timeout fires. */
-export const TIMEOUT = 9;
-
-// Thread states.
-export const RUNNABLE = 0;
-export const BLOCKED = 1;
-export const DONE = 2;
-/** A forwarder with nothing to forward (neither enabled nor unfinished). */
-export const PARKED = 3;
-
-/** What a thread body yields (through `yield*`) at every shared access. */
-const OP: unique symbol = Symbol("interlock.explore.op");
-
-const NO_ARRAY = new Int32Array(0);
-
-/** A virtual thread and its pending operation. */
-export class Thread {
-  /** Index in the scenario's thread list. */
-  readonly id: number;
-  /** The body's name, for traces. */
-  readonly name: string;
-  gen: Iterator<unknown, unknown, unknown> | undefined = undefined;
-  status: number = RUNNABLE;
-  // The pending operation (valid while RUNNABLE), or the wait it sleeps in (while BLOCKED).
-  op: number = LOAD;
-  a: AtomicArray = NO_ARRAY;
-  i = 0;
-  x: number | bigint = 0;
-  y: number | bigint = 0;
-  deadline = Infinity;
-  /** Waiter-list key while BLOCKED. */
-  key = 0;
-  /** Set by `pause`: give way to the other threads for one step. */
-  yielded = false;
-  /** Set by a wrapper while it runs a kernel on behalf of a call with an abort signal. */
-  abortable = false;
-  /** Whether the current sleep can be aborted (it began while `abortable`). */
-  abortWait = false;
-  /** Set when this thread's last sleep was aborted (the wrapper throws an `AbortError`). */
-  aborted = false;
-  /**
-   * For a forwarder (see {@linkcode Execution.forwarderOf}): the thread it forwards for; else -1.
-   */
-  forwardsFor = -1;
-  /** A forwarder's pending forwards: the addresses to notify once each. */
-  readonly forwards: { a: Int32Array; i: number }[] = [];
-  /** This thread's forwarder, once it has one. */
-  forwarder: Thread | undefined = undefined;
-  result: unknown = undefined;
-  error: unknown = undefined;
-  failed = false;
-  /** The one reusable iterator every seam operation of this thread returns (see {@linkcode Step}). */
-  readonly step: Step = new Step();
-
-  constructor(id: number, name: string) {
-    this.id = id;
-    this.name = name;
-  }
-}
-
-/**
- * What a seam operation returns to `yield*`: an iterator that yields {@linkcode OP} once (parking
- * the thread with its pending operation) and then returns what the scheduler resumed it with. One
- * per thread, reused for every operation: a hand-written iterator instead of a generator saves a
- * generator object and one level of delegation per step. Errors the scheduler throws into the
- * thread propagate through `throw`, exactly as out of a generator.
- */
-class Step {
-  #parked = false;
-  readonly #yielded = { done: false, value: OP as unknown };
-  readonly #returned = { done: true, value: undefined as unknown };
-
-  /** Arms the iterator for one operation. */
-  arm(): this {
-    this.#parked = false;
-    return this;
-  }
-
-  next(value?: unknown): IteratorResult<unknown, unknown> {
-    if (!this.#parked) {
-      this.#parked = true;
-      return this.#yielded as IteratorResult<unknown, unknown>;
-    }
-    this.#returned.value = value;
-    return this.#returned as IteratorResult<unknown, unknown>;
-  }
-
-  throw(e?: unknown): IteratorResult<unknown, unknown> {
-    throw e;
-  }
-
-  return(value?: unknown): IteratorResult<unknown, unknown> {
-    this.#returned.value = value;
-    return this.#returned as IteratorResult<unknown, unknown>;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-}
-
-let running: Thread | undefined;
-let spinCount = 0;
-
-/** Sets `A.spin` of {@linkcode SIM} for the coming executions; returns the previous value. */
-export function setSpin(spin: number): number {
-  const previous = spinCount;
-  spinCount = spin;
-  return previous;
-}
-
-/** The virtual thread running now (wrappers use its id as the agent id of `RLock` owners). */
-export function currentThread(): Thread {
-  return me();
-}
-
-function me(): Thread {
-  if (running === undefined) {
-    throw new Error(
-      "Explorer operations can only run inside a thread body driven by the explorer " +
-        "(explore, search, sample or replay)",
-    );
-  }
-  return running;
-}
-
-/**
- * The simulated seam: each operation parks the calling virtual thread with the operation as its
- * pending step; the scheduler performs it and resumes the thread with its result.
- */
-export const SIM: GenSeam = {
-  get spin(): number {
-    return spinCount;
-  },
-  load(a, i) {
-    const t = me();
-    t.op = LOAD;
-    t.a = a;
-    t.i = i;
-    return t.step.arm() as never;
-  },
-  store(a, i, v) {
-    const t = me();
-    t.op = STORE;
-    t.a = a;
-    t.i = i;
-    t.x = v;
-    return t.step.arm() as never;
-  },
-  add(a, i, v) {
-    const t = me();
-    t.op = ADD;
-    t.a = a;
-    t.i = i;
-    t.x = v;
-    return t.step.arm() as never;
-  },
-  sub(a, i, v) {
-    const t = me();
-    t.op = SUB;
-    t.a = a;
-    t.i = i;
-    t.x = v;
-    return t.step.arm() as never;
-  },
-  exchange(a, i, v) {
-    const t = me();
-    t.op = XCHG;
-    t.a = a;
-    t.i = i;
-    t.x = v;
-    return t.step.arm() as never;
-  },
-  compareExchange(a, i, e, r) {
-    const t = me();
-    t.op = CAS;
-    t.a = a;
-    t.i = i;
-    t.x = e;
-    t.y = r;
-    return t.step.arm() as never;
-  },
-  wait(a, i, expected, deadline) {
-    const t = me();
-    t.op = WAIT;
-    t.a = a;
-    t.i = i;
-    t.x = expected;
-    t.deadline = deadline;
-    return t.step.arm() as never;
-  },
-  notify(a, i, count) {
-    const t = me();
-    t.op = NOTIFY;
-    t.a = a;
-    t.i = i;
-    t.x = count;
-    return t.step.arm() as never;
-  },
-  pause() {
-    const t = me();
-    t.op = PAUSE;
-    return t.step.arm() as never;
-  },
-};
-
-const bufferIds = new WeakMap<ArrayBufferLike, number>();
-let nextBufferId = 1;
-
-let lastBuffer: ArrayBufferLike | undefined;
-let lastBufferId = 0;
-
-/** A small number naming `buffer` for the lifetime of the process. */
-export function bufferId(buffer: ArrayBufferLike): number {
-  if (buffer === lastBuffer) return lastBufferId;
-  let id = bufferIds.get(buffer);
-  if (id === undefined) {
-    id = nextBufferId++;
-    bufferIds.set(buffer, id);
-  }
-  lastBuffer = buffer;
-  lastBufferId = id;
-  return id;
-}
-
-/** The address of element `i` of `a`: buffer id and byte index in one number. */
-export function addressOf(a: AtomicArray, i: number): number {
-  return bufferId(a.buffer) * 2 ** 32 + a.byteOffset + i * a.BYTES_PER_ELEMENT;
-}
+export {
+  ADD,
+  addressOf,
+  BLOCKED,
+  bufferId,
+  CAS,
+  currentThread,
+  DONE,
+  LOAD,
+  NOTIFY,
+  PARKED,
+  PAUSE,
+  RUNNABLE,
+  setSpin,
+  SIM,
+  STORE,
+  SUB,
+  Thread,
+  TIMEOUT,
+  WAIT,
+  XCHG,
+} from "./_thread.ts";
 
 /**
  * A waiter-list entry left behind by an aborted sleep: production's `runAsync` cannot withdraw an
@@ -308,6 +113,25 @@ export interface Event {
   preempted: boolean;
   /** Whether the thread finished (returned or threw) within this step. */
   finished: boolean;
+  /** The value at the address before the step (memory operations that did not throw). */
+  before: number | bigint | undefined;
+  /**
+   * For a step that awaited a change (a `pause` or a re-`wait` at the end of a stretch without side
+   * effects, see `_await.ts`): the words it watched and the values the thread had seen there.
+   */
+  watch: Watch | undefined;
+  /** Whether an awaiting thread moved only because no other thread could (no change seen). */
+  forced: boolean;
+}
+
+/** The words an awaiting step watched. */
+export interface Watch {
+  /** Addresses (see `addressOf`). */
+  readonly addresses: readonly number[];
+  /** Bytes of each word. */
+  readonly sizes: readonly number[];
+  /** The values the thread had seen. */
+  readonly values: readonly (number | bigint)[];
 }
 
 /** How an execution ended. */
@@ -363,8 +187,9 @@ export class Execution {
   cause: unknown = undefined;
   /** The shared state it ran on. */
   readonly shared: unknown;
+  /** Whether awaiting threads are enabled only because no other thread can move (see `collect`). */
+  forced = false;
   readonly #queues = new Map<number, (Thread | Orphan)[]>();
-  #yielders = 0;
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
@@ -402,21 +227,36 @@ export class Execution {
   collect(): number {
     const ts = this.threads;
     let c = 0;
-    let yielded = 0;
+    let awaiting = 0;
     for (let k = 0; k < ts.length; k++) {
       const t = ts[k]!;
       if (t.status === RUNNABLE) {
-        if (t.yielded) yielded++;
+        if (this.awaits(t) && !t.stretch.changed()) awaiting++;
         else this.enabled[c++] = k;
       } else if (t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait)) {
         this.enabled[c++] = k;
       }
     }
-    if (c === 0 && yielded > 0) {
+    // Nobody else can move: awaiting threads move anyway (see `_await.ts`).
+    this.forced = c === 0 && awaiting > 0;
+    if (this.forced) {
       for (let k = 0; k < ts.length; k++) if (ts[k]!.status === RUNNABLE) this.enabled[c++] = k;
     }
     this.count = c;
     return c;
+  }
+
+  /**
+   * Whether runnable thread `t`'s pending step awaits a change of what it read: a `pause`, or a
+   * `wait` that re-waits on a value it already missed, at the end of a stretch with no side effect.
+   */
+  awaits(t: Thread): boolean {
+    const s = t.stretch;
+    if (!s.clean) return false;
+    if (t.op === PAUSE) return s.guardsPause();
+    if (t.op !== WAIT || s.missedAt.length === 0) return false;
+    const expected = coerced(t.a, t.x);
+    return expected !== undefined && s.guardsWait(addressOf(t.a, t.i), expected);
   }
 
   /** Whether thread `k` is in `enabled`. */
@@ -432,14 +272,6 @@ export class Execution {
     if (preempted) this.preemptions++;
     this.choices.push(k);
     this.steps++;
-    if (this.#yielders > 0) {
-      for (const u of this.threads) {
-        if (u !== t && u.yielded) {
-          u.yielded = false;
-          this.#yielders--;
-        }
-      }
-    }
     this.last = k;
     if (t.status === BLOCKED) {
       // The timeout fires (the sleeper leaves the waiter list) or the abort signal does (its wait
@@ -454,6 +286,7 @@ export class Execution {
       }
       t.abortWait = false;
       t.status = RUNNABLE;
+      t.stretch.dirty();
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
       if (ev) {
         ev.after = atomics.load(t.a, t.i);
@@ -480,7 +313,16 @@ export class Execution {
       for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
       return;
     }
+    const s = t.stretch;
+    // A step that awaited a change ends the stretch (the loop's iteration) it guarded.
+    let watch: Watch | undefined;
+    if (this.awaits(t)) {
+      if (this.events !== undefined) watch = watchOf(s);
+      s.reset();
+    }
     let result: unknown;
+    let before: number | bigint | undefined;
+    let after: number | bigint | undefined;
     let slept = false;
     let woke: number[] | undefined;
     let forwarded: number[] | undefined;
@@ -488,40 +330,55 @@ export class Execution {
     try {
       switch (t.op) {
         case LOAD:
-          result = atomics.load(t.a, t.i);
+          result = before = after = atomics.load(t.a, t.i);
+          s.read(t.a, t.i, addressOf(t.a, t.i), before);
           break;
         case STORE:
+          before = atomics.load(t.a, t.i);
           result = atomics.store(t.a, t.i, t.x);
+          after = atomics.load(t.a, t.i);
+          this.#wrote(s, t, before, after);
           break;
         case ADD:
-          result = atomics.add(t.a, t.i, t.x);
-          break;
         case SUB:
-          result = atomics.sub(t.a, t.i, t.x);
-          break;
         case XCHG:
-          result = atomics.exchange(t.a, t.i, t.x);
-          break;
         case CAS:
-          result = atomics.compareExchange(t.a, t.i, t.x, t.y);
+          result = before = t.op === ADD
+            ? atomics.add(t.a, t.i, t.x)
+            : t.op === SUB
+            ? atomics.sub(t.a, t.i, t.x)
+            : t.op === XCHG
+            ? atomics.exchange(t.a, t.i, t.x)
+            : atomics.compareExchange(t.a, t.i, t.x, t.y);
+          after = atomics.load(t.a, t.i);
+          this.#wrote(s, t, before, after);
           break;
         case WAIT:
           result = this.#wait(t);
           slept = result === undefined;
+          if (slept) {
+            s.dirty();
+          } else {
+            before = after = atomics.load(t.a, t.i);
+            const at = addressOf(t.a, t.i);
+            s.read(t.a, t.i, at, before);
+            s.missed(at, coerced(t.a, t.x)!);
+          }
           break;
         case NOTIFY:
           forwarded = [];
           woke = this.#notify(t, forwarded);
           result = woke.length + forwarded.length;
+          s.dirty();
           break;
         case PAUSE:
-          t.yielded = true;
-          this.#yielders++;
+          s.reset();
           break;
       }
     } catch (e) {
       threw = true;
       result = e;
+      s.dirty();
     }
     const ev = this.events === undefined ? undefined : this.#record(t, t.op, preempted, result);
     if (ev) {
@@ -529,11 +386,20 @@ export class Execution {
       ev.woke = woke;
       ev.forwarded = forwarded;
       ev.threw = threw;
-      if (!threw && t.op !== PAUSE) ev.after = atomics.load(t.a, t.i);
+      ev.before = before;
+      ev.watch = watch;
+      ev.forced = watch !== undefined && this.forced;
+      if (!threw && t.op !== PAUSE) ev.after = after ?? atomics.load(t.a, t.i);
     }
     if (woke) { for (const w of woke) this.#resume(this.threads[w]!, "ok", false); }
     if (!slept) this.#resume(t, result, threw);
     if (ev) ev.finished = t.status === DONE;
+  }
+
+  /** A write that stored the value already there is a read; any other one is a side effect. */
+  #wrote(s: Stretch, t: Thread, before: number | bigint, after: number | bigint): void {
+    if (before === after) s.read(t.a, t.i, addressOf(t.a, t.i), before);
+    else s.dirty();
   }
 
   #record(t: Thread, op: number, preempted: boolean, result: unknown): Event | undefined {
@@ -554,6 +420,9 @@ export class Execution {
       threw: false,
       preempted,
       finished: false,
+      before: undefined,
+      watch: undefined,
+      forced: false,
     };
     this.events.push(ev);
     return ev;
@@ -643,16 +512,16 @@ export class Execution {
   }
 
   #resume(t: Thread, value: unknown, isError: boolean): void {
-    running = t;
+    setRunning(t);
     let r: IteratorResult<unknown, unknown>;
     try {
       r = isError ? t.gen!.throw!(value) : t.gen!.next(value);
     } catch (e) {
-      running = undefined;
+      setRunning(undefined);
       this.#fail(t, e);
       return;
     }
-    running = undefined;
+    setRunning(undefined);
     if (r.done) {
       t.status = DONE;
       t.result = r.value;
@@ -696,6 +565,26 @@ export class Execution {
     for (const t of this.threads) if (t.status !== DONE && t.status !== PARKED) return false;
     return true;
   }
+}
+
+/** The expected value of a `wait` on `a`, coerced as `Atomics.wait` does (undefined: it throws). */
+function coerced(a: AtomicArray, x: number | bigint): number | bigint | undefined {
+  try {
+    if (a instanceof Int32Array) return Number(x) | 0;
+    if (a instanceof BigInt64Array) return BigInt.asIntN(64, BigInt(x));
+  } catch {
+    // The wait itself throws the engine's error.
+  }
+  return undefined;
+}
+
+/** The words a stretch read, as an awaiting step's {@linkcode Watch}. */
+function watchOf(s: Stretch): Watch {
+  return {
+    addresses: s.addresses.slice(),
+    sizes: s.arrays.map((a) => a.BYTES_PER_ELEMENT),
+    values: s.values.slice(),
+  };
 }
 
 /** `Name: message` of an error, or the value's string form. */

@@ -1,0 +1,254 @@
+/**
+ * Virtual threads and the simulated seam: each shared access a thread body makes through
+ * {@linkcode SIM} parks the thread with the operation as its pending step (no allocation); the
+ * engine (`_engine.ts`) performs it when the scheduler picks that thread.
+ *
+ * @module
+ */
+import type { AtomicArray, GenSeam } from "../_atomics.ts";
+import { Stretch } from "./_await.ts";
+
+// Operation codes (what a thread's pending step does).
+export const LOAD = 0;
+export const STORE = 1;
+export const ADD = 2;
+export const SUB = 3;
+export const XCHG = 4;
+export const CAS = 5;
+export const WAIT = 6;
+export const NOTIFY = 7;
+export const PAUSE = 8;
+/** Not an operation a thread yields: the step in which a blocked thread's timeout fires. */
+export const TIMEOUT = 9;
+
+// Thread states.
+export const RUNNABLE = 0;
+export const BLOCKED = 1;
+export const DONE = 2;
+/** A forwarder with nothing to forward (neither enabled nor unfinished). */
+export const PARKED = 3;
+
+/** What a thread body yields (through `yield*`) at every shared access. */
+export const OP: unique symbol = Symbol("interlock.explore.op");
+
+const NO_ARRAY = new Int32Array(0);
+
+/** A virtual thread and its pending operation. */
+export class Thread {
+  /** Index in the scenario's thread list. */
+  readonly id: number;
+  /** The body's name, for traces. */
+  readonly name: string;
+  gen: Iterator<unknown, unknown, unknown> | undefined = undefined;
+  status: number = RUNNABLE;
+  // The pending operation (valid while RUNNABLE), or the wait it sleeps in (while BLOCKED).
+  op: number = LOAD;
+  a: AtomicArray = NO_ARRAY;
+  i = 0;
+  x: number | bigint = 0;
+  y: number | bigint = 0;
+  deadline = Infinity;
+  /** Waiter-list key while BLOCKED. */
+  key = 0;
+  /** What this thread read and whether it wrote since its last `pause` (see `_await.ts`). */
+  readonly stretch: Stretch = new Stretch();
+  /** Set by a wrapper while it runs a kernel on behalf of a call with an abort signal. */
+  abortable = false;
+  /** Whether the current sleep can be aborted (it began while `abortable`). */
+  abortWait = false;
+  /** Set when this thread's last sleep was aborted (the wrapper throws an `AbortError`). */
+  aborted = false;
+  /**
+   * For a forwarder (see {@linkcode Execution.forwarderOf}): the thread it forwards for; else -1.
+   */
+  forwardsFor = -1;
+  /** A forwarder's pending forwards: the addresses to notify once each. */
+  readonly forwards: { a: Int32Array; i: number }[] = [];
+  /** This thread's forwarder, once it has one. */
+  forwarder: Thread | undefined = undefined;
+  result: unknown = undefined;
+  error: unknown = undefined;
+  failed = false;
+  /** The one reusable iterator every seam operation of this thread returns (see {@linkcode Step}). */
+  readonly step: Step = new Step();
+
+  constructor(id: number, name: string) {
+    this.id = id;
+    this.name = name;
+  }
+}
+
+/**
+ * What a seam operation returns to `yield*`: an iterator that yields {@linkcode OP} once (parking
+ * the thread with its pending operation) and then returns what the scheduler resumed it with. One
+ * per thread, reused for every operation: a hand-written iterator instead of a generator saves a
+ * generator object and one level of delegation per step. Errors the scheduler throws into the
+ * thread propagate through `throw`, exactly as out of a generator.
+ */
+class Step {
+  #parked = false;
+  readonly #yielded = { done: false, value: OP as unknown };
+  readonly #returned = { done: true, value: undefined as unknown };
+
+  /** Arms the iterator for one operation. */
+  arm(): this {
+    this.#parked = false;
+    return this;
+  }
+
+  next(value?: unknown): IteratorResult<unknown, unknown> {
+    if (!this.#parked) {
+      this.#parked = true;
+      return this.#yielded as IteratorResult<unknown, unknown>;
+    }
+    this.#returned.value = value;
+    return this.#returned as IteratorResult<unknown, unknown>;
+  }
+
+  throw(e?: unknown): IteratorResult<unknown, unknown> {
+    throw e;
+  }
+
+  return(value?: unknown): IteratorResult<unknown, unknown> {
+    this.#returned.value = value;
+    return this.#returned as IteratorResult<unknown, unknown>;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+let running: Thread | undefined;
+let spinCount = 0;
+
+/** Marks `t` as the thread whose body runs now (undefined: none), for {@linkcode SIM}. */
+export function setRunning(t: Thread | undefined): void {
+  running = t;
+}
+
+/** Sets `A.spin` of {@linkcode SIM} for the coming executions; returns the previous value. */
+export function setSpin(spin: number): number {
+  const previous = spinCount;
+  spinCount = spin;
+  return previous;
+}
+
+/** The virtual thread running now (wrappers use its id as the agent id of `RLock` owners). */
+export function currentThread(): Thread {
+  return me();
+}
+
+function me(): Thread {
+  if (running === undefined) {
+    throw new Error(
+      "Explorer operations can only run inside a thread body driven by the explorer " +
+        "(explore, search, sample or replay)",
+    );
+  }
+  return running;
+}
+
+/**
+ * The simulated seam: each operation parks the calling virtual thread with the operation as its
+ * pending step; the scheduler performs it and resumes the thread with its result.
+ */
+export const SIM: GenSeam = {
+  get spin(): number {
+    return spinCount;
+  },
+  load(a, i) {
+    const t = me();
+    t.op = LOAD;
+    t.a = a;
+    t.i = i;
+    return t.step.arm() as never;
+  },
+  store(a, i, v) {
+    const t = me();
+    t.op = STORE;
+    t.a = a;
+    t.i = i;
+    t.x = v;
+    return t.step.arm() as never;
+  },
+  add(a, i, v) {
+    const t = me();
+    t.op = ADD;
+    t.a = a;
+    t.i = i;
+    t.x = v;
+    return t.step.arm() as never;
+  },
+  sub(a, i, v) {
+    const t = me();
+    t.op = SUB;
+    t.a = a;
+    t.i = i;
+    t.x = v;
+    return t.step.arm() as never;
+  },
+  exchange(a, i, v) {
+    const t = me();
+    t.op = XCHG;
+    t.a = a;
+    t.i = i;
+    t.x = v;
+    return t.step.arm() as never;
+  },
+  compareExchange(a, i, e, r) {
+    const t = me();
+    t.op = CAS;
+    t.a = a;
+    t.i = i;
+    t.x = e;
+    t.y = r;
+    return t.step.arm() as never;
+  },
+  wait(a, i, expected, deadline) {
+    const t = me();
+    t.op = WAIT;
+    t.a = a;
+    t.i = i;
+    t.x = expected;
+    t.deadline = deadline;
+    return t.step.arm() as never;
+  },
+  notify(a, i, count) {
+    const t = me();
+    t.op = NOTIFY;
+    t.a = a;
+    t.i = i;
+    t.x = count;
+    return t.step.arm() as never;
+  },
+  pause() {
+    const t = me();
+    t.op = PAUSE;
+    return t.step.arm() as never;
+  },
+};
+
+const bufferIds = new WeakMap<ArrayBufferLike, number>();
+let nextBufferId = 1;
+
+let lastBuffer: ArrayBufferLike | undefined;
+let lastBufferId = 0;
+
+/** A small number naming `buffer` for the lifetime of the process. */
+export function bufferId(buffer: ArrayBufferLike): number {
+  if (buffer === lastBuffer) return lastBufferId;
+  let id = bufferIds.get(buffer);
+  if (id === undefined) {
+    id = nextBufferId++;
+    bufferIds.set(buffer, id);
+  }
+  lastBuffer = buffer;
+  lastBufferId = id;
+  return id;
+}
+
+/** The address of element `i` of `a`: buffer id and byte index in one number. */
+export function addressOf(a: AtomicArray, i: number): number {
+  return bufferId(a.buffer) * 2 ** 32 + a.byteOffset + i * a.BYTES_PER_ELEMENT;
+}
