@@ -32,6 +32,7 @@ import {
   DONE,
   LOAD,
   NOTIFY,
+  numberBuffers,
   OP,
   PARKED,
   PAUSE,
@@ -122,11 +123,32 @@ export interface Event {
   watch: Watch | undefined;
   /** Whether an awaiting thread moved only because no other thread could (no change seen). */
   forced: boolean;
+  /**
+   * Steps of other threads that could happen before this step and cannot right after it: a
+   * timeout (or abort) of a sleeper this `notify` woke, an await whose watched words this write
+   * put back as the thread had seen them. (Partial-order reduction reverses these too.)
+   */
+  disabled: Pending[] | undefined;
+}
+
+/** A step a thread could have made (see {@linkcode Event.disabled}). */
+export interface Pending {
+  readonly thread: number;
+  /** TIMEOUT, PAUSE or WAIT (an await). */
+  readonly op: number;
+  readonly a: AtomicArray;
+  readonly i: number;
+  readonly x: number | bigint;
+  /** For an await: the words it watched. */
+  readonly watch: Watch | undefined;
 }
 
 /** The words an awaiting step watched. */
 export interface Watch {
-  /** Addresses (see `addressOf`). */
+  /** The arrays and indices of the words. */
+  readonly arrays: readonly AtomicArray[];
+  readonly indices: readonly number[];
+  /** Their addresses (see `addressOf`). */
   readonly addresses: readonly number[];
   /** Bytes of each word. */
   readonly sizes: readonly number[];
@@ -157,6 +179,8 @@ export interface Prepared {
   always: ((shared: never) => unknown) | undefined;
   /** Step bound of one execution (livelock beyond). */
   maxSteps: number;
+  /** The words of a state's shared memory, buffer by buffer in a fixed order (to number them). */
+  memoryOf?(shared: unknown): readonly { readonly buffer: ArrayBufferLike }[];
 }
 
 /** A scheduling policy: returns the id of the enabled thread that moves next, or -1 to stop. */
@@ -193,6 +217,7 @@ export class Execution {
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
+    if (p.memoryOf) numberBuffers(p.memoryOf(this.shared).map((w) => w.buffer));
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
     this.threads = new Array(n);
@@ -308,6 +333,7 @@ export class Execution {
         ev.woke = woke;
         ev.forwarded = forwarded;
         ev.after = atomics.load(t.a, t.i);
+        ev.disabled = this.#cancelled(woke);
       }
       this.#park(t);
       for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
@@ -327,6 +353,10 @@ export class Execution {
     let woke: number[] | undefined;
     let forwarded: number[] | undefined;
     let threw = false;
+    // Awaits another thread could make now that this write may take away (recorded runs only).
+    const open = this.events !== undefined && t.op >= STORE && t.op <= CAS
+      ? this.#openAwaits(t)
+      : undefined;
     try {
       switch (t.op) {
         case LOAD:
@@ -390,10 +420,46 @@ export class Execution {
       ev.watch = watch;
       ev.forced = watch !== undefined && this.forced;
       if (!threw && t.op !== PAUSE) ev.after = after ?? atomics.load(t.a, t.i);
+      if (woke) ev.disabled = this.#cancelled(woke);
+      else if (open !== undefined && before !== after) ev.disabled = this.#closed(open);
     }
     if (woke) { for (const w of woke) this.#resume(this.threads[w]!, "ok", false); }
     if (!slept) this.#resume(t, result, threw);
     if (ev) ev.finished = t.status === DONE;
+  }
+
+  /** The timeouts (or aborts) the sleepers in `woke` could have taken before they were woken. */
+  #cancelled(woke: readonly number[]): Pending[] | undefined {
+    let out: Pending[] | undefined;
+    for (const w of woke) {
+      const u = this.threads[w]!;
+      if (u.deadline === Infinity && !u.abortWait) continue;
+      (out ??= []).push({ thread: w, op: TIMEOUT, a: u.a, i: u.i, x: u.x, watch: undefined });
+    }
+    return out;
+  }
+
+  /** Other threads whose await could move now (a watched word changed). */
+  #openAwaits(t: Thread): Pending[] | undefined {
+    let out: Pending[] | undefined;
+    for (const u of this.threads) {
+      if (u === t || u.status !== RUNNABLE || !this.awaits(u) || !u.stretch.changed()) continue;
+      (out ??= []).push({
+        thread: u.id,
+        op: u.op,
+        a: u.a,
+        i: u.i,
+        x: u.x,
+        watch: watchOf(u.stretch),
+      });
+    }
+    return out;
+  }
+
+  /** The awaits of `open` that can no longer move (every watched word is back as seen). */
+  #closed(open: readonly Pending[]): Pending[] | undefined {
+    const out = open.filter((o) => !this.threads[o.thread]!.stretch.changed());
+    return out.length > 0 ? out : undefined;
   }
 
   /** A write that stored the value already there is a read; any other one is a side effect. */
@@ -423,6 +489,7 @@ export class Execution {
       before: undefined,
       watch: undefined,
       forced: false,
+      disabled: undefined,
     };
     this.events.push(ev);
     return ev;
@@ -581,6 +648,8 @@ function coerced(a: AtomicArray, x: number | bigint): number | bigint | undefine
 /** The words a stretch read, as an awaiting step's {@linkcode Watch}. */
 function watchOf(s: Stretch): Watch {
   return {
+    arrays: s.arrays.slice(),
+    indices: s.indices.slice(),
     addresses: s.addresses.slice(),
     sizes: s.arrays.map((a) => a.BYTES_PER_ELEMENT),
     values: s.values.slice(),

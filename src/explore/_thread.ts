@@ -230,15 +230,29 @@ export const SIM: GenSeam = {
 };
 
 const bufferIds = new WeakMap<ArrayBufferLike, number>();
-let nextBufferId = 1;
+/** Ids of buffers no execution's shared state holds: above every id {@linkcode numberBuffers} gives. */
+let nextBufferId = 2 ** 16;
+/** The current execution's numbering of its state's buffers. */
+let numbered = new Map<ArrayBufferLike, number>();
 
 let lastBuffer: ArrayBufferLike | undefined;
 let lastBufferId = 0;
 
-/** A small number naming `buffer` for the lifetime of the process. */
+/**
+ * Numbers the buffers of an execution's shared state 1, 2, … in `buffers`' order (the walk order of
+ * the state), so that the same word has the same address in every execution, also when each one
+ * builds its state anew with `setup()`.
+ */
+export function numberBuffers(buffers: Iterable<ArrayBufferLike>): void {
+  numbered = new Map();
+  for (const b of buffers) if (!numbered.has(b)) numbered.set(b, numbered.size + 1);
+  lastBuffer = undefined;
+}
+
+/** A number naming `buffer` (see {@linkcode numberBuffers}; else for the lifetime of the process). */
 export function bufferId(buffer: ArrayBufferLike): number {
   if (buffer === lastBuffer) return lastBufferId;
-  let id = bufferIds.get(buffer);
+  let id = numbered.get(buffer) ?? bufferIds.get(buffer);
   if (id === undefined) {
     id = nextBufferId++;
     bufferIds.set(buffer, id);

@@ -1,0 +1,151 @@
+/**
+ * Dependence: how a recorded step touches shared state, and when two steps do not commute. Two
+ * executions are equivalent (the same Mazurkiewicz trace) when one turns into the other by swapping
+ * adjacent independent steps; partial-order reduction explores one execution per class.
+ *
+ * - **Memory.** A step reads or writes the bytes of one word (buffer and byte range, so views of
+ *   different widths over the same bytes conflict). A write is a step that changed the value: a
+ *   failed compare-exchange, and a store, exchange, add or successful compare-exchange that left
+ *   the value as it was, are reads (swapping them with other reads changes nothing). Two accesses
+ *   conflict when their bytes overlap and one writes.
+ * - **Waiter lists.** Each address has its own waiter list. A `wait` that went to sleep, a timeout
+ *   (or abort) and a `notify` that woke someone (or handed a wake-up to a forwarder) write it; a
+ *   `notify` that found nobody only reads it. A `wait` that returned "not-equal" does not touch it.
+ * - **Wake-ups.** A woken thread's next step happens after the `notify` that woke it (an edge of the
+ *   happens-before relation, not a conflict).
+ * - **Awaits.** A step that awaited a change (`_await.ts`) also reads every word it watched; a
+ *   *forced* one (it moved because no other thread could) is ordered with everything.
+ * - **`always`.** When a scenario checks a predicate after every step, the predicate sees every
+ *   intermediate state, so every write conflicts with every other write ("visible"): each state the
+ *   predicate can observe is then reached by some explored schedule.
+ *
+ * @module
+ */
+import type { Event } from "./_engine.ts";
+import { addressOf, LOAD, NOTIFY, PAUSE, TIMEOUT, WAIT } from "./_thread.ts";
+
+/** No access. */
+export const NONE = 0;
+/** A read. */
+export const READ = 1;
+/** A write. */
+export const WRITE = 2;
+
+/** How one step touches shared state. */
+export interface Access {
+  /** The thread that moved. */
+  readonly thread: number;
+  /** A forced step: ordered with every other step. */
+  readonly all: boolean;
+  /** Memory access: {@linkcode NONE}, {@linkcode READ} or {@linkcode WRITE}. */
+  readonly mem: number;
+  /** Address of the word (see `addressOf`), also the key of its waiter list. */
+  readonly addr: number;
+  /** Bytes of the word. */
+  readonly size: number;
+  /** Waiter-list access at `addr`: {@linkcode NONE}, {@linkcode READ} or {@linkcode WRITE}. */
+  readonly queue: number;
+  /** Words an awaiting step read: address and size pairs. */
+  readonly watch: readonly number[] | undefined;
+  /** A memory write while a scenario checks `always` (conflicts with every other such write). */
+  readonly visible: boolean;
+  /** Threads this step woke or handed a wake-up to (they continue after it). */
+  readonly wakes: readonly number[] | undefined;
+}
+
+/** Builds an access record. */
+export function access(
+  thread: number,
+  fields: Partial<Omit<Access, "thread">> = {},
+): Access {
+  return {
+    thread,
+    all: fields.all ?? false,
+    mem: fields.mem ?? NONE,
+    addr: fields.addr ?? 0,
+    size: fields.size ?? 0,
+    queue: fields.queue ?? NONE,
+    watch: fields.watch,
+    visible: fields.visible ?? false,
+    wakes: fields.wakes,
+  };
+}
+
+/** The threads a recorded step woke or handed a wake-up to. */
+export function wakesOf(e: Event): number[] | undefined {
+  if (!e.forwarded?.length) return e.woke?.length ? e.woke : undefined;
+  return [...(e.woke ?? []), ...e.forwarded];
+}
+
+/** The words an awaiting step watched, as address and size pairs. */
+export function watchOf(e: Event): number[] | undefined {
+  const w = e.watch;
+  if (w === undefined) return undefined;
+  const pairs: number[] = [];
+  for (let k = 0; k < w.addresses.length; k++) pairs.push(w.addresses[k]!, w.sizes[k]!);
+  return pairs;
+}
+
+/**
+ * How recorded step `e` touched shared state. `visible`: the scenario checks `always`. `id` maps
+ * the engine's thread ids to the caller's (forwarders get their ids in order of creation).
+ */
+export function accessOf(e: Event, visible: boolean, id?: (k: number) => number): Access {
+  if (id !== undefined) {
+    const a = accessOf(e, visible);
+    return { ...a, thread: id(a.thread), wakes: a.wakes?.map(id) };
+  }
+  const wakes = wakesOf(e);
+  if (e.forced) return access(e.thread, { all: true, wakes });
+  const watch = watchOf(e);
+  if (e.threw || e.op === PAUSE) return access(e.thread, { watch });
+  const addr = addressOf(e.a, e.i);
+  const size = e.a.BYTES_PER_ELEMENT;
+  switch (e.op) {
+    case LOAD:
+      return access(e.thread, { mem: READ, addr, size });
+    case WAIT:
+      return access(e.thread, { mem: READ, addr, size, queue: e.slept ? WRITE : NONE, watch });
+    case NOTIFY:
+      return access(e.thread, { addr, size, queue: wakes ? WRITE : READ, wakes });
+    case TIMEOUT:
+      return access(e.thread, { addr, size, queue: WRITE });
+    default: {
+      // Store and read-modify-write operations: a write only if the value changed.
+      const wrote = e.before !== e.after;
+      return access(e.thread, {
+        mem: wrote ? WRITE : READ,
+        addr,
+        size,
+        visible: wrote && visible,
+      });
+    }
+  }
+}
+
+/** Whether byte ranges [a, a + m) and [b, b + n) overlap (addresses carry the buffer id). */
+export function overlap(a: number, m: number, b: number, n: number): boolean {
+  return a < b + n && b < a + m;
+}
+
+/** Whether a step with access `p` may not commute with one with access `q` (another thread's). */
+export function dependent(p: Access, q: Access): boolean {
+  if (p.all || q.all) return true;
+  if (p.mem !== NONE && q.mem !== NONE && (p.mem === WRITE || q.mem === WRITE)) {
+    if (overlap(p.addr, p.size, q.addr, q.size)) return true;
+  }
+  if (p.queue !== NONE && q.queue !== NONE && (p.queue === WRITE || q.queue === WRITE)) {
+    if (p.addr === q.addr) return true;
+  }
+  if (p.visible && q.visible) return true;
+  if (p.watch !== undefined && q.mem === WRITE && watches(p.watch, q)) return true;
+  if (q.watch !== undefined && p.mem === WRITE && watches(q.watch, p)) return true;
+  return false;
+}
+
+function watches(watch: readonly number[], w: Access): boolean {
+  for (let k = 0; k < watch.length; k += 2) {
+    if (overlap(watch[k]!, watch[k + 1]!, w.addr, w.size)) return true;
+  }
+  return false;
+}

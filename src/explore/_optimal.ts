@@ -1,0 +1,390 @@
+/**
+ * Optimal dynamic partial-order reduction (Abdulla, Aronis, Jonsson, Sagonas: "Optimal Dynamic
+ * Partial Order Reduction", POPL 2014; "Source Sets: A Foundation for Optimal Dynamic Partial Order
+ * Reduction", JACM 2017), as Nidhugg and GenMC implement it: a stateless depth-first search
+ * (every execution re-runs from fresh state, replaying a prefix of choices) that runs exactly one
+ * complete execution per Mazurkiewicz trace under the dependence of `_access.ts`.
+ *
+ * - **Sleep sets** hold, at each state, the threads whose next step (recorded exactly) starts a
+ *   class already explored from there; a thread stays asleep through steps independent of its own.
+ * - **Races.** After each execution, every race i < j (`_races.ts`) asks for the executions in
+ *   which j's thread moves before i: the sequence v = notdep(i).j — the steps after i that do not
+ *   happen after it, in order, then j's thread's step as it would run there (its access is
+ *   recomputed for that state: a compare-exchange that failed because of i may succeed, a `wait`
+ *   may sleep or not, a `notify` may find sleepers or not; an await that would see no change there
+ *   cannot move, so that reversal does not exist).
+ * - **Wakeup trees** (`_wakeup.ts`): v is inserted into the tree of the state before i unless a
+ *   sleeping thread, or the branch being explored, or a branch already in the tree covers it. The
+ *   search then follows the tree's branches before choosing freely.
+ *
+ * - **Forced steps** (awaiting threads that move because no other thread can, `_await.ts`) are
+ *   ordered with everything; where they can happen, every awaiting thread is a branch.
+ *
+ * With these, no explored execution is blocked by its sleep set in the classic setting; blocking
+ * steps (waits, awaits) can still make a branch end early. Such executions are counted as
+ * `pruned` and are not complete executions.
+ *
+ * @module
+ */
+import { type Access, access, accessOf, dependent, NONE, READ, WRITE } from "./_access.ts";
+import type { DfsOptions, DfsResult } from "./_dfs.ts";
+import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
+import { Races } from "./_races.ts";
+import { addressOf, CAS, LOAD, NOTIFY, PAUSE, STORE, TIMEOUT, WAIT, XCHG } from "./_thread.ts";
+import { insert, type Sequence, weakInitial, WNode } from "./_wakeup.ts";
+
+const bit = (k: number) => 1 << k;
+
+function lowest(mask: number): number {
+  return 31 - Math.clz32(mask & -mask);
+}
+
+/** A state of the search: the state before step `depth` of the current execution. */
+class Node {
+  /** Threads that can move here (to detect nondeterministic bodies on replay). */
+  readonly enabled: number;
+  /** The thread whose branch is being explored (-1: none could be). */
+  chosen = -1;
+  /** Sleeping threads, and the access of each one's next step. */
+  sleep = 0;
+  readonly sleepAcc: Access[] = [];
+  /** Branches still to explore from here, in order. */
+  wut: WNode[] = [];
+  constructor(enabled: number) {
+    this.enabled = enabled;
+  }
+}
+
+/** Runs the optimal search over the schedules of `p`. */
+export function optimal(p: Prepared, o: DfsOptions): DfsResult {
+  const visible = p.always !== undefined;
+  // Threads by stable ids: a forwarder's engine id is its order of creation, which a reversed
+  // schedule may change; here the forwarder of thread t is thread n + t.
+  const n = p.bodies.length;
+  let current: Execution | undefined;
+  const logical = (k: number) => {
+    if (k < n) return k;
+    const l = n + current!.threads[k]!.forwardsFor;
+    if (l > 30) {
+      throw new RangeError(
+        `Cannot explore: thread ${l - n}'s aborted wait needs a forwarder, and partial-order ` +
+          "reduction numbers forwarders after the threads, within 31 (use fewer threads or dpor: false)",
+      );
+    }
+    return l;
+  };
+  const physical = (l: number) => l < n ? l : current!.threads[l - n]!.forwarder?.id ?? -1;
+  const result: DfsResult = {
+    executions: 0,
+    pruned: 0,
+    steps: 0,
+    cut: false,
+    stopped: false,
+    limited: false,
+  };
+  const stack: Node[] = [];
+  const races = new Races();
+  /** Accesses of the current execution's steps (filled as it runs). */
+  let accs: Access[] = [];
+  /** Children of the wakeup-tree branch being followed, for the next new state. */
+  let pending: WNode[] = [];
+
+  const choose = (ex: Execution): number => {
+    current = ex;
+    const d = ex.steps;
+    let enabled = 0;
+    for (let j = 0; j < ex.count; j++) enabled |= bit(logical(ex.enabled[j]!));
+    if (d < stack.length) {
+      const node = stack[d]!;
+      if (node.enabled !== enabled) {
+        throw new Error(
+          `Nondeterministic thread bodies: replaying a schedule diverged at step ${d + 1} ` +
+            "(threads must do the same shared accesses given the same schedule)",
+        );
+      }
+      return physical(node.chosen);
+    }
+    const node = new Node(enabled);
+    if (d > 0) {
+      // Threads stay asleep through a step independent of their own next step.
+      const parent = stack[d - 1]!;
+      const moved = accessOf(ex.events![d - 1]!, visible, logical);
+      accs[d - 1] = moved;
+      let q = parent.sleep;
+      while (q) {
+        const t = lowest(q);
+        q &= ~bit(t);
+        const a = parent.sleepAcc[t]!;
+        if (!dependent(a, moved)) {
+          node.sleep |= bit(t);
+          node.sleepAcc[t] = a;
+        }
+      }
+    }
+    stack.push(node);
+    let pick: number;
+    if (pending.length > 0) {
+      const c = pending[0]!;
+      node.wut = pending.slice(1);
+      pending = c.children;
+      pick = node.chosen = c.thread;
+    } else {
+      const open = enabled & ~node.sleep;
+      if (open === 0) return -1; // every continuation is equivalent to an explored one
+      const last = ex.last >= 0 ? logical(ex.last) : -1;
+      pick = node.chosen = last >= 0 && open & bit(last) ? last : lowest(open);
+    }
+    if (ex.forced) {
+      // Only awaiting threads can move, and only because nobody else can: every one of them is a
+      // branch (forced steps are ordered with everything, so they never race).
+      let q = enabled & ~node.sleep & ~bit(pick);
+      for (const c of node.wut) q &= ~bit(c.thread);
+      while (q) {
+        const t = lowest(q);
+        q &= ~bit(t);
+        node.wut.push(new WNode(access(t, { all: true })));
+      }
+    }
+    // A branch whose thread cannot move here does not exist (a blocked step).
+    return enabled & bit(pick) ? physical(pick) : -1;
+  };
+
+  for (;;) {
+    accs = [];
+    const ex = execute(p, choose, true);
+    result.executions++;
+    result.steps += ex.steps;
+    if (ex.ending === "pruned") result.pruned++;
+    if (o.onExecution(ex)) {
+      result.stopped = true;
+      return result;
+    }
+    if (result.executions >= o.maxExecutions) {
+      result.stopped = true;
+      result.limited = true;
+      return result;
+    }
+    const events = ex.events!;
+    current = ex;
+    for (let k = 0; k < events.length; k++) accs[k] ??= accessOf(events[k]!, visible, logical);
+    races.analyse(accs, 2 * n);
+    const rs = races.races;
+    for (let r = 0; r < rs.length; r += 2) {
+      const j = rs[r + 1]!;
+      reverse(rs[r]!, events[j]!, accs[j]!, events, accs, races, stack, visible);
+    }
+    // Steps a thread could have made before step i and not after it (a woken sleeper's timeout,
+    // an await whose change i undid) race with i too.
+    for (let i = 0; i < events.length; i++) {
+      for (const d of events[i]!.disabled ?? []) {
+        const e = pendingEvent(d);
+        reverse(i, e, accessOf(e, visible, logical), events, accs, races, stack, visible);
+      }
+    }
+    // Backtrack to the deepest state with a branch left.
+    let d = stack.length - 1;
+    for (; d >= 0; d--) {
+      const n = stack[d]!;
+      if (n.chosen >= 0 && d < events.length) {
+        n.sleep |= bit(n.chosen);
+        n.sleepAcc[n.chosen] = accs[d]!;
+      }
+      const next = n.wut.shift();
+      if (next !== undefined) {
+        n.chosen = next.thread;
+        pending = next.children;
+        break;
+      }
+    }
+    if (d < 0) return result;
+    stack.length = d + 1;
+  }
+}
+
+/** A pending step as an event that has not run (for {@linkcode reversed}). */
+function pendingEvent(d: Pending): Event {
+  return {
+    thread: d.thread,
+    op: d.op,
+    a: d.a,
+    i: d.i,
+    x: d.x,
+    y: 0,
+    result: undefined,
+    after: undefined,
+    slept: false,
+    woke: undefined,
+    forwarded: undefined,
+    aborted: false,
+    threw: false,
+    preempted: false,
+    finished: false,
+    before: undefined,
+    watch: d.watch,
+    forced: false,
+    disabled: undefined,
+  };
+}
+
+/**
+ * Handles the race of step i with step `e` of another thread (with access `a`; a step of the
+ * execution after i, or one i disabled): the sequence notdep(i).e, inserted into the wakeup tree
+ * of the state before i unless something there already covers it.
+ */
+function reverse(
+  i: number,
+  e: Event,
+  a: Access,
+  events: readonly Event[],
+  accs: readonly Access[],
+  races: Races,
+  stack: readonly Node[],
+  visible: boolean,
+): void {
+  const node = stack[i]!;
+  const n = events.length;
+  const items: number[] = [];
+  for (let k = i + 1; k < n; k++) if (!races.happensBefore(i, k)) items.push(k);
+  const last = reversed(i, e, a, events, races, visible);
+  if (last === undefined) return;
+  // Happens-before of the final step within the sequence: direct predecessors (its thread's
+  // steps, dependent steps, the notify that woke its thread), then everything before those.
+  const m = items.length;
+  const before = new Uint8Array(m);
+  for (let a = m - 1; a >= 0; a--) {
+    const x = accs[items[a]!]!;
+    let pred = x.thread === last.thread || dependent(x, last) ||
+      (x.wakes !== undefined && x.wakes.includes(last.thread));
+    for (let b = a + 1; b < m && !pred; b++) {
+      if (before[b] && races.happensBefore(items[a]!, items[b]!)) pred = true;
+    }
+    before[a] = pred ? 1 : 0;
+  }
+  const acc = items.map((k) => accs[k]!);
+  acc.push(last);
+  const w: Sequence = {
+    acc,
+    hb: (a, b) => b === m ? before[a] === 1 : races.happensBefore(items[a]!, items[b]!),
+  };
+  // The branch being explored from here covers it (the paper keeps that branch in the tree).
+  if (weakInitial(accs[i]!, w)) return;
+  let q = node.sleep;
+  while (q) {
+    const t = lowest(q);
+    q &= ~bit(t);
+    if (weakInitial(node.sleepAcc[t]!, w)) return;
+  }
+  insert(node.wut, w);
+}
+
+/**
+ * The access of step `e` (access `a` as recorded) when its thread makes it right after notdep(i)
+ * from the state before i (instead of where it ran), or undefined if it cannot move there.
+ */
+function reversed(
+  i: number,
+  e: Event,
+  a: Access,
+  events: readonly Event[],
+  races: Races,
+  visible: boolean,
+): Access | undefined {
+  const included = (k: number) => k !== i && (k < i || !races.happensBefore(i, k));
+  if (e.watch !== undefined) {
+    // An await moves only if some word it watched holds another value than it saw.
+    let changed = false;
+    const w = e.watch;
+    for (let k = 0; k < w.addresses.length && !changed; k++) {
+      const v = valueAt(w.addresses[k]!, w.sizes[k]!, events, included);
+      changed = v === UNKNOWN || v !== w.values[k];
+    }
+    if (!changed) return undefined;
+    if (e.op === PAUSE) return a;
+  }
+  if (e.threw) return a;
+  const op = e.op;
+  if (op === TIMEOUT) return a;
+  if (op === NOTIFY) {
+    const entries = queueEntries(a.addr, events, included);
+    const wakes = entries > 0 && Number(e.x) > 0;
+    return access(a.thread, { addr: a.addr, size: a.size, queue: wakes ? WRITE : READ });
+  }
+  if (a.mem === NONE) return a;
+  const v = valueAt(a.addr, a.size, events, included);
+  if (op === WAIT) {
+    const sleeps = v === UNKNOWN || v === coerce(e, e.x);
+    return access(a.thread, { ...a, queue: sleeps ? WRITE : NONE });
+  }
+  let wrote: boolean;
+  if (v === UNKNOWN) wrote = true;
+  else if (op === STORE || op === XCHG) wrote = v !== e.after;
+  else if (op === CAS) wrote = v === coerce(e, e.x) && v !== coerce(e, e.y);
+  else wrote = a.mem === WRITE; // add and sub change the value whatever it was, or never
+  if (!wrote && a.mem === READ) return a;
+  return access(a.thread, {
+    mem: wrote ? WRITE : READ,
+    addr: a.addr,
+    size: a.size,
+    visible: wrote && visible,
+  });
+}
+
+const UNKNOWN = Symbol("unknown");
+
+/**
+ * The value of the word (addr, size) after the steps `included` (the later steps of the execution
+ * that write it all happen after i, so they are never included).
+ */
+function valueAt(
+  addr: number,
+  size: number,
+  events: readonly Event[],
+  included: (k: number) => boolean,
+): number | bigint | typeof UNKNOWN {
+  let first = -1;
+  for (let k = events.length - 1; k >= 0; k--) {
+    const e = events[k]!;
+    if (e.before === undefined) continue; // no memory access (or it threw)
+    const at = addressOf(e.a, e.i);
+    const bytes = e.a.BYTES_PER_ELEMENT;
+    if (at + bytes <= addr || addr + size <= at) continue;
+    if (at !== addr || bytes !== size) return UNKNOWN; // views of another width: not tracked
+    first = k;
+    if (!included(k) || e.op === WAIT || e.op === LOAD) continue;
+    return e.after!;
+  }
+  // No included write: the word still holds what it held before the execution began.
+  return first >= 0 ? events[first]!.before! : UNKNOWN;
+}
+
+/** Entries in the waiter list of `addr` after the steps `included`. */
+function queueEntries(
+  addr: number,
+  events: readonly Event[],
+  included: (k: number) => boolean,
+): number {
+  let entries = 0;
+  for (let k = 0; k < events.length; k++) {
+    const e = events[k]!;
+    if (e.threw || e.op === PAUSE || !included(k)) continue;
+    if (e.op !== WAIT && e.op !== NOTIFY && e.op !== TIMEOUT) continue;
+    if (addressOf(e.a, e.i) !== addr) continue;
+    if (e.op === WAIT && e.slept) entries++;
+    else if (e.op === NOTIFY) entries -= (e.woke?.length ?? 0) + (e.forwarded?.length ?? 0);
+    else if (e.op === TIMEOUT && !e.aborted) entries--;
+  }
+  return entries;
+}
+
+const probes = new Map<unknown, { 0: unknown }>();
+
+/** `x` stored into an element of `e`'s array (as a compare-exchange coerces its operands). */
+function coerce(e: Event, x: number | bigint): unknown {
+  let probe = probes.get(e.a.constructor);
+  if (!probe) {
+    probe = new (e.a.constructor as new (n: number) => { 0: unknown })(1);
+    probes.set(e.a.constructor, probe);
+  }
+  probe[0] = x;
+  return probe[0];
+}
