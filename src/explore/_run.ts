@@ -40,7 +40,7 @@ export interface RunOptions {
 }
 
 /** The strategies. */
-export type Strategy = "exhaustive" | "random" | "pct" | "fast-check" | "replay";
+export type Strategy = "exhaustive" | "portfolio" | "random" | "pct" | "fast-check" | "replay";
 
 /** Coverage of one pass of the exhaustive search at one preemption bound. */
 export interface BoundReport {

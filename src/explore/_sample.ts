@@ -57,6 +57,51 @@ export function pct(random: () => number, threads: number, k: number, d: number)
   };
 }
 
+/** The sampling strategies of `sample()`. */
+export type SampleStrategy = "portfolio" | "pct" | "random";
+
+/** One run's schedule maker, and how a failure names it. */
+export interface Sampler {
+  readonly choose: Chooser;
+  readonly label: string;
+}
+
+/**
+ * The schedule maker of run `run` (0-based) of `strategy`: a random walk, PCT at `depth`, or, for
+ * the portfolio, a random walk and PCT at every depth from 2 to `depth` in turn (one run each).
+ * `k` is PCT's estimate of the steps of one execution.
+ *
+ * Why a portfolio: bugs need different numbers of ordering constraints, and no single setting
+ * finds them all quickly. Measured on the check-then-set lock's lost update (a lock whose acquire
+ * loads the state, then stores 1; 2 threads x 1-2 transfers, and 3 x 2; 20 seeds each, 2,000 runs):
+ * PCT depth 2 never found it, PCT depth 3 found it in 6-1,098 runs, a random walk in 1-16. PCT is
+ * what finds a deep bug in a long run where a random walk scatters its switches, so the portfolio
+ * keeps both.
+ */
+export function sampler(
+  strategy: SampleStrategy,
+  depth: number,
+  run: number,
+  random: () => number,
+  threads: number,
+  k: number,
+): Sampler {
+  const which = run + 1;
+  if (strategy === "random") {
+    return { choose: randomWalk(random), label: `random walk, run ${which}` };
+  }
+  if (strategy === "pct") {
+    return { choose: pct(random, threads, k, depth), label: `PCT (depth ${depth}), run ${which}` };
+  }
+  const depths = depth <= 2 ? [depth] : Array.from({ length: depth - 1 }, (_, d) => d + 2);
+  const slot = run % (depths.length + 1);
+  if (slot === 0) {
+    return { choose: randomWalk(random), label: `portfolio run ${which}: random walk` };
+  }
+  const d = depths[slot - 1]!;
+  return { choose: pct(random, threads, k, d), label: `portfolio run ${which}: PCT (depth ${d})` };
+}
+
 /**
  * The fast-check chooser: `schedule` is plain data. At a step where at least two threads can move,
  * the next number c is consumed: 0 keeps the running thread (if it can move), c picks the c-th of

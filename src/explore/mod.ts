@@ -79,7 +79,8 @@
  *   iterative preemption bounding (bound 0, 1, 2, …; the report says which bound completed).
  * - {@linkcode search}: fast-check; the schedule is shrinkable data and the scenario may be generated
  *   too, so a failure shrinks to few threads, few steps and few context switches.
- * - {@linkcode sample}: PCT (depth 2 or 3) or random walk, from a seed.
+ * - {@linkcode sample}: by default a portfolio of random walks and PCT at depths 2 and 3, taking
+ *   turns; or PCT at one depth, or a random walk; from a seed.
  * - {@linkcode replay}: re-runs a failure's versioned replay token.
  *
  * A failure prints as a sequence diagram (`failure.render()`), and draws as a self-contained HTML
@@ -106,7 +107,7 @@ import {
   type RunOptions,
   withSpin,
 } from "./_run.ts";
-import { Diverged, pct, prng, randomWalk, replayChooser, scheduleChooser } from "./_sample.ts";
+import { Diverged, prng, replayChooser, sampler, scheduleChooser } from "./_sample.ts";
 import type { Ready, Scenario } from "./_scenario.ts";
 import { decodeToken, ExplorationFailure } from "./_trace.ts";
 
@@ -315,18 +316,22 @@ export function explore<S>(scenario: Scenario<S>, options?: ExploreOptions): Rep
 export interface SampleOptions extends RunOptions {
   /**
    * `"pct"`: probabilistic concurrency testing (random priorities, `depth - 1` priority change
-   * points); `"random"`: a uniformly random enabled thread at every step.
-   * @default {"pct"}
+   * points); `"random"`: a uniformly random enabled thread at every step; `"portfolio"`: runs take
+   * turns between a random walk and PCT at each depth from 2 to `depth`, so bugs that need 2 or 3
+   * ordering constraints are found with the defaults.
+   * @default {"portfolio"}
    */
-  strategy?: "pct" | "random";
+  strategy?: "portfolio" | "pct" | "random";
   /**
    * Executions to run.
    * @default {1000}
    */
   runs?: number;
   /**
-   * PCT's bug depth d (how many ordering constraints the bug needs); 2 or 3 find most bugs.
-   * @default {2}
+   * PCT's bug depth d (how many ordering constraints the bug needs); 2 or 3 find most bugs. For
+   * `"portfolio"`, the deepest PCT depth in its rotation (3 unless given); for `"pct"`, 2 unless
+   * given.
+   * @default {3}
    */
   depth?: number;
   /**
@@ -338,9 +343,11 @@ export interface SampleOptions extends RunOptions {
 
 /**
  * Samples schedules of `scenario` at random: PCT with depth d (a bug of depth d is found with
- * probability at least 1/(n·k^(d−1)) per run, for n threads and k steps) or a random walk.
+ * probability at least 1/(n·k^(d−1)) per run, for n threads and k steps), a random walk, or (the
+ * default) both in turn: a random walk, PCT depth 2, PCT depth 3, a random walk, …
  *
- * - Deterministic given `seed`; the seed and a replay token are printed with every failure.
+ * - Deterministic given `seed`; the seed, the run and its strategy, and a replay token are printed
+ *   with every failure.
  * - Stops at the first failure.
  *
  * @param scenario Shared state, threads and invariants.
@@ -368,14 +375,16 @@ export interface SampleOptions extends RunOptions {
  */
 export function sample<S>(scenario: Scenario<S>, options?: SampleOptions): Report {
   const c = common("sample", options);
-  const strategy = options?.strategy ?? "pct";
-  if (strategy !== "pct" && strategy !== "random") {
+  const strategy = options?.strategy ?? "portfolio";
+  if (strategy !== "portfolio" && strategy !== "pct" && strategy !== "random") {
     throw new TypeError(
-      `Cannot sample: 'strategy' must be "pct" or "random", received ${String(strategy)}`,
+      `Cannot sample: 'strategy' must be "portfolio", "pct" or "random", received ${
+        String(strategy)
+      }`,
     );
   }
   const runs = natural("sample", "runs", options?.runs, 1000);
-  const depth = natural("sample", "depth", options?.depth, 2);
+  const depth = natural("sample", "depth", options?.depth, strategy === "pct" ? 2 : 3);
   if (depth < 1) throw new RangeError("Cannot sample: 'depth' must be at least 1, received 0");
   const seed = options?.seed ?? Math.floor(Math.random() * 2 ** 31);
   if (!Number.isInteger(seed)) {
@@ -393,19 +402,13 @@ export function sample<S>(scenario: Scenario<S>, options?: SampleOptions): Repor
     let executions = 0;
     let failure: ExplorationFailure | undefined;
     for (let run = 0; run < runs; run++) {
-      const choose = strategy === "pct" ? pct(random, n, k, depth) : randomWalk(random);
+      const { choose, label } = sampler(strategy, depth, run, random, n, k);
       const ex = execute(p, choose, false);
       executions++;
       steps += ex.steps;
       if (ex.steps > k) k = ex.steps;
       if (ex.ending !== "ok") {
-        failure = failureOf(p, ex, {
-          strategy: strategy === "pct"
-            ? `PCT (depth ${depth}), run ${run + 1}`
-            : `random walk, run ${run + 1}`,
-          seed,
-          scenario,
-        });
+        failure = failureOf(p, ex, { strategy: label, seed, scenario });
         break;
       }
       states.add(finalState(p, ex));
