@@ -16,6 +16,14 @@
  * - "lost update": fast-check finding and shrinking the unlocked bank's race (generated scenario),
  *   against a random walk that only finds it (no shrinking).
  *
+ * The report (`deno run`) adds the proofs of issue 13's table, at kernel level (the library's own
+ * `Lock`, `Value`, `Semaphore` and `Condition` kernels, every shared access a scheduling point,
+ * default options, so `spin: 0`): the locked bank (one acquire / get / set / release per transfer)
+ * at 2x2, 3x1, 2x3 and 3x2 threads x transfers, `Semaphore(2)` with 3 threads (acquire / add / sub /
+ * release), and the `Condition` hand-off (a producer puts 2 items, each with `notifyAll`, a consumer
+ * takes them, waiting while there are none); then spin loops under the await rule, sampling, and
+ * time to the first counterexample.
+ *
  * - "derived user code": the same locked bank as the functions its workers run
  *   (`examples/bank/accounts.ts`' `withdrawLocked`/`depositLocked`, derived at load time by
  *   `loadModule`), against the hand-written generator scenario above (random walk); the report
@@ -24,23 +32,20 @@
  *
  * - "executions vs scenario size" (the report's chart): executions needed to cover every
  *   interleaving of the locked bank, 2 threads x 1, 2, 3 transactions, with partial-order reduction,
- *   with plain depth-first search, and with DPOR up to 2 preemptions (counts, capped at `--cap`).
+ *   with plain depth-first search, and with DPOR up to 2 preemptions (counts, capped at
+ *   `--chartCap`).
  *
  * Run: `deno bench --allow-read --allow-env --allow-sys bench/explore_bench.ts` for the groups, and
- * `deno run --allow-read --allow-env --allow-sys --allow-write bench/explore_bench.ts [--cap 50000]
- * [--charts DIR]` for the report behind `bench/RESULTS.md` (## Explorer): steps/s, executions/s,
- * distinct interleavings/s, time to the first counterexample including shrinking, coverage counts
- * and bounds completed, and `bench/charts/explore_size.svg` (+ `.json`). Figures use process CPU
- * time (`process.cpuUsage`), which a machine shared with other jobs disturbs less than wall time.
+ * `deno run --allow-read --allow-env --allow-sys --allow-write bench/explore_bench.ts [--runs 3]
+ * [--cap 200000] [--chartCap 50000] [--charts DIR]` for the report behind `bench/RESULTS.md`
+ * (## Explorer) and `bench/charts/explore_size.svg` (+ `.json`). Every figure is wall time, median
+ * (min-max) of `--runs` runs; the machine is shared, so read counts as exact and times together
+ * with the load average printed first. The last line is JSON (`{"bench":"explore",…}`).
  *
  * @module
  */
-import process from "node:process";
 import fc from "fast-check";
-import { Lock, Value } from "../mod.ts";
-import { execute } from "../src/explore/_engine.ts";
-import { prng, randomWalk } from "../src/explore/_sample.ts";
-import { prepare } from "../src/explore/_scenario.ts";
+import { Condition, Lock, Semaphore, Value } from "../mod.ts";
 import {
   explore,
   loadModule,
@@ -51,7 +56,7 @@ import {
   sim,
 } from "../src/explore/mod.ts";
 import { chartsDir, writeChart } from "./_chart.ts";
-import { spread } from "./_stats.ts";
+import { median, parseFlags, spread } from "./_stats.ts";
 
 interface Bank {
   balance: Value<"i">;
@@ -163,7 +168,7 @@ Deno.bench({
   group: "exhaustive 2x2",
   n: 10,
   fn: () => {
-    explore(locked2x2, { dpor: false, maxExecutions: 3680 });
+    explore(locked2x2, { dpor: false, maxExecutions: 298 });
   },
 });
 
@@ -258,7 +263,7 @@ const spinHand: Scenario<Spin> = {
 
 /**
  * Steps/s of derived user code against the same program written by hand, side by side: rounds
- * alternate between the two, each the CPU time of one strategy run; the ratio of each round pair.
+ * alternate between the two, each the wall time of one strategy run; the ratio of each round pair.
  */
 async function derivedReport(): Promise<Record<string, number>> {
   const spin = await loadModule<typeof import("../tests/explore/user_programs/spinlock.ts")>(
@@ -288,8 +293,8 @@ async function derivedReport(): Promise<Record<string, number>> {
   for (const [program, hand, derived] of pairs) {
     for (const [strategy, run] of strategies) {
       const rate = (s: Scenario<never>) => {
-        const { ms, result } = cpu(() => run(s), 1);
-        return result.steps / ms / 1000;
+        const { ms, result } = wall(() => run(s), 1);
+        return result.steps / ms[0]! / 1000;
       };
       for (let k = 0; k < 2; k++) rate(hand), rate(derived); // warm-up
       const hands: number[] = [];
@@ -313,31 +318,90 @@ async function derivedReport(): Promise<Record<string, number>> {
 
 // --- The report (deno run) -----------------------------------------------------------------------
 
-/** CPU milliseconds of `f`, best of `reps` (with its last result). */
-function cpu<T>(f: () => T, reps = 5): { ms: number; result: T } {
-  let best = Infinity;
+/** Wall milliseconds of `f` over `runs` runs, and its last result. */
+function wall<T>(f: () => T, runs: number): { ms: number[]; result: T } {
+  const ms: number[] = [];
   let result!: T;
-  for (let k = 0; k < reps; k++) {
-    const start = process.cpuUsage();
+  for (let k = 0; k < runs; k++) {
+    const start = performance.now();
     result = f();
-    const used = process.cpuUsage(start);
-    best = Math.min(best, (used.user + used.system) / 1000);
+    ms.push(performance.now() - start);
   }
-  return { ms: best, result };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return { ms, result };
 }
 
 const fmt = (x: number, digits = 0) =>
   x.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ms = (xs: number[]) => spread(xs, (x) => fmt(x));
+const rate = (count: number, xs: number[], digits = 0) =>
+  spread(xs.map((x) => count / x * 1000), (x) => fmt(x, digits));
 
-function rates(name: string, ms: number, r: Report): string {
-  return `| ${name} | ${fmt(r.executions)} | ${fmt(r.steps)} | ${fmt(ms, 1)} | ${
-    fmt(r.executions / ms * 1000)
-  } | ${fmt(r.steps / ms / 1000, 2)} |`;
+/** `Semaphore(2)`, 3 threads: acquire, count in, count out, release. */
+function semaphore(): Scenario<{ sem: Semaphore; inside: Int32Array }> {
+  return {
+    setup: () => ({ sem: new Semaphore(2), inside: new Int32Array(new SharedArrayBuffer(4)) }),
+    threads: [0, 1, 2].map(() =>
+      function* holder({ sem, inside }) {
+        yield* sim(sem).acquire();
+        if ((yield* sim(inside).add(0, 1)) >= 2) throw new Error("3 holders of a Semaphore(2)");
+        yield* sim(inside).sub(0, 1);
+        yield* sim(sem).release();
+      }
+    ),
+    invariant: ({ sem }) => sem.value === 2,
+  };
+}
+
+/** A producer puts 2 items (`notifyAll` each), a consumer takes them, waiting while none. */
+function handOff(): Scenario<{ cond: Condition; items: Int32Array }> {
+  const n = 2;
+  return {
+    setup: () => ({
+      cond: new Condition(new Lock()),
+      items: new Int32Array(new SharedArrayBuffer(4)),
+    }),
+    threads: [
+      function* consumer({ cond, items }) {
+        for (let k = 0; k < n; k++) {
+          yield* sim(cond).acquire();
+          while ((yield* sim(items).load(0)) === 0) yield* sim(cond).wait();
+          yield* sim(items).sub(0, 1);
+          yield* sim(cond).release();
+        }
+      },
+      function* producer({ cond, items }) {
+        for (let k = 0; k < n; k++) {
+          yield* sim(cond).acquire();
+          yield* sim(items).add(0, 1);
+          yield* sim(cond).notifyAll();
+          yield* sim(cond).release();
+        }
+      },
+    ],
+    invariant: ({ items }) => items[0] === 0,
+  };
+}
+
+/** A test-and-set spin lock in user code: exchange until it returns 0, pausing between tries. */
+function spinBank(
+  threads: number,
+  transfers: number,
+): Scenario<{ lock: Int32Array; n: Int32Array }> {
+  return {
+    setup: () => ({
+      lock: new Int32Array(new SharedArrayBuffer(4)),
+      n: new Int32Array(new SharedArrayBuffer(4)),
+    }),
+    threads: Array.from({ length: threads }, () =>
+      function* teller({ lock, n }) {
+        for (let k = 0; k < transfers; k++) {
+          while ((yield* sim(lock).exchange(0, 1)) !== 0) yield* sim(lock).pause();
+          yield* sim(n).store(0, (yield* sim(n).load(0)) + 1);
+          yield* sim(lock).store(0, 0);
+        }
+      }),
+    invariant: ({ n }) => n[0] === threads * transfers,
+  };
 }
 
 /** Executions to cover the locked bank of 2 threads x 1..3 transactions, by strategy: a chart. */
@@ -391,19 +455,66 @@ async function sizeChart(cap: number, dir: URL): Promise<void> {
 if (import.meta.main) {
   const args = [...Deno.args];
   const dir = chartsDir(args);
-  const capAt = args.indexOf("--cap");
-  const cap = capAt < 0 ? 50_000 : Number(args[capAt + 1]);
-  if (!Number.isInteger(cap) || cap < 1) {
-    throw new RangeError(`Bad option --cap ${args[capAt + 1]}`);
-  }
-  const load = Deno.loadavg();
-  console.log(`Explorer report (load average ${load.map((x) => x.toFixed(1)).join(", ")})\n`);
+  const { runs, cap, chartCap } = parseFlags(args, { runs: 3, cap: 200_000, chartCap: 50_000 });
+  const load = () => Deno.loadavg().map((x) => x.toFixed(1)).join(", ");
+  console.log(`Explorer report (${runs} runs each, load average ${load()})\n`);
+  const json: Record<string, Record<string, number | boolean>> = {
+    ratios: {},
+    executions: {},
+    ms: {},
+    complete: {},
+  };
 
-  // Production cost of the same work, per operation.
-  const prod = cpu(() => {
+  // Proofs at kernel level (issue 13's table).
+  console.log("| scenario | executions | wall ms, median (min-max) | complete |");
+  console.log("| --- | ---: | ---: | --- |");
+  const proofs: [string, string, () => Report, number][] = [
+    ["bank_2x2", "locked bank, 2 threads x 2 transfers", () => explore(bank(true, 2, 2)), runs],
+    ["bank_3x1", "locked bank, 3 x 1", () => explore(bank(true, 3, 1)), runs],
+    ["bank_2x3", "locked bank, 2 x 3", () => explore(bank(true, 2, 3)), runs],
+    [
+      "bank_3x2",
+      `locked bank, 3 x 2 (stopped at ${fmt(cap)} executions)`,
+      () => explore(bank(true, 3, 2), { maxExecutions: cap }),
+      1,
+    ],
+    ["semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore()), 1],
+    ["condition", "\`Condition\` hand-off, 2 items, \`notifyAll\`", () => explore(handOff()), runs],
+  ];
+  for (const [key, name, run, n] of proofs) {
+    const { ms: xs, result: r } = wall(run, n);
+    if (!r.ok) throw new Error(r.summary);
+    console.log(`| ${name} | ${fmt(r.executions)} | ${ms(xs)} | ${r.complete ? "yes" : "no"} |`);
+    json.executions![key] = r.executions;
+    json.ms![key] = Math.round(median(xs));
+    json.complete![key] = r.complete;
+  }
+
+  // Spin loops: the await rule against the same scenario with the kernels' spin phase.
+  console.log("\n| scenario | executions | wall ms, median (min-max) | complete |");
+  console.log("| --- | ---: | ---: | --- |");
+  const spins: [string, string, () => Report][] = [
+    ["spin_lock_2x2", "test-and-set spin lock, 2 x 2 (user code)", () => explore(spinBank(2, 2))],
+    ["spin_lock_3x1", "test-and-set spin lock, 3 x 1 (user code)", () => explore(spinBank(3, 1))],
+    [
+      "bank_3x1_spin32",
+      "locked bank 3 x 1, \`spin: 32\`",
+      () => explore(bank(true, 3, 1), { spin: 32 }),
+    ],
+  ];
+  for (const [key, name, run] of spins) {
+    const { ms: xs, result: r } = wall(run, runs);
+    if (!r.ok) throw new Error(r.summary);
+    console.log(`| ${name} | ${fmt(r.executions)} | ${ms(xs)} | ${r.complete ? "yes" : "no"} |`);
+    json.executions![key] = r.executions;
+    json.ms![key] = Math.round(median(xs));
+  }
+
+  // Speed of one step and one execution against production.
+  const prod = wall(() => {
     for (let k = 0; k < 1_000_000; k++) Atomics.add(words, 0, 1);
-  });
-  const prodBank = cpu(() => {
+  }, runs);
+  const prodBank = wall(() => {
     for (let k = 0; k < 250_000; k++) {
       for (const delta of [-1, 1, -1, 1]) {
         real.lock.acquireSync();
@@ -411,118 +522,58 @@ if (import.meta.main) {
         real.lock.release();
       }
     }
-  });
-  const steps = cpu(() => sample(adder, { runs: 200, seed: 1, strategy: "random" }));
-  const random = cpu(() => sample(locked2x2, { runs: 20_000, seed: 1, strategy: "random" }));
-  const pct = cpu(() => sample(locked2x2, { runs: 20_000, seed: 1, strategy: "pct" }));
-  const dpor = cpu(() => explore(locked2x2), 3);
-  const dfs = cpu(() => explore(locked2x2, { dpor: false, maxExecutions: 50_000 }), 3);
-  const bounded = cpu(() => explore(bank(true, 3, 1), { preemptionBound: 3 }), 3);
-  // Distinct interleavings among random-walk executions (schedules deduplicated by their steps).
-  const distinct = cpu(() => {
-    const p = prepare(locked2x2, { maxSteps: 10_000, reset: "auto" });
-    const random = prng(1);
-    const seen = new Set<string>();
-    for (let k = 0; k < 20_000; k++) {
-      seen.add(execute(p, randomWalk(random), false).choices.join(""));
-    }
-    return seen.size;
-  }, 1);
-  const stepNs = steps.ms * 1e6 / steps.result.steps;
-  const execUs = random.ms * 1000 / random.result.executions;
-  console.log("| run | executions | steps | CPU ms | executions/s | M steps/s |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-  console.log(rates("one thread, 1,000 `add`s (x200)", steps.ms, steps.result));
-  console.log(rates("2x2 locked bank, random walk", random.ms, random.result));
-  console.log(rates("2x2 locked bank, PCT d=2", pct.ms, pct.result));
-  console.log(rates("2x2 locked bank, exhaustive DPOR (complete)", dpor.ms, dpor.result));
-  console.log(rates("2x2 locked bank, plain DFS (50,000 cap)", dfs.ms, dfs.result));
-  console.log(rates("3x1 locked bank, bounds 0-3 (DPOR)", bounded.ms, bounded.result));
+  }, runs);
+  const steps = wall(() => sample(adder, { runs: 200, seed: 1, strategy: "random" }), runs);
+  const random = wall(() => sample(locked2x2, { runs: 20_000, seed: 1, strategy: "random" }), runs);
+  const portfolio = wall(() => sample(locked2x2, { runs: 20_000, seed: 1 }), runs);
+  const dfs = wall(() => explore(locked2x2, { dpor: false, maxExecutions: 50_000 }), runs);
+  const stepNs = median(steps.ms) * 1e6 / steps.result.steps;
+  const execUs = median(random.ms) * 1000 / random.result.executions;
+  const addNs = median(prod.ms);
+  const txNs = median(prodBank.ms);
+  console.log("\n| run | executions | M steps/s | executions/s |");
+  console.log("| --- | ---: | ---: | ---: |");
+  const line = (name: string, w: { ms: number[]; result: Report }) =>
+    console.log(
+      `| ${name} | ${fmt(w.result.executions)} | ${rate(w.result.steps / 1e6, w.ms, 2)} | ${
+        rate(w.result.executions, w.ms)
+      } |`,
+    );
+  line("one thread, 1,000 \`add\`s (x200)", steps);
+  line("2x2 locked bank, random walk", random);
+  line("2x2 locked bank, \`sample()\` defaults (portfolio)", portfolio);
+  line("2x2 locked bank, plain DFS (50,000 cap)", dfs);
   console.log(
-    `\nrandom walk, 2x2 locked bank: ${fmt(distinct.result)} distinct interleavings in 20,000 ` +
-      `executions, ${fmt(distinct.result / distinct.ms * 1000)} distinct interleavings/s ` +
-      `(exhaustive DPOR: every execution is a distinct class, ${
-        fmt(dpor.result.executions / dpor.ms * 1000)
-      }/s; plain DFS: every execution a distinct schedule, ${
-        fmt(dfs.result.executions / dfs.ms * 1000)
-      }/s)`,
-  );
-  console.log(
-    `production: ${fmt(prod.ms * 1e6 / 1e6, 1)} ns per Atomics.add, ${
-      fmt(prodBank.ms * 1e6 / 1e6, 1)
-    } ns per 4 locked transactions`,
-  );
-  console.log(
-    `simulator: ${fmt(stepNs, 1)} ns per step (${fmt(stepNs / (prod.ms * 1e6 / 1e6), 0)}x an ` +
+    `\nproduction: ${fmt(addNs, 1)} ns per Atomics.add, ${fmt(txNs, 1)} ns per 4 locked ` +
+      `transactions; simulator: ${fmt(stepNs, 1)} ns per step (${fmt(stepNs / addNs, 0)}x an ` +
       `Atomics.add), ${fmt(execUs, 1)} µs per 2x2 execution (${
-        fmt(execUs * 1000 / (prodBank.ms * 1e6 / 1e6), 0)
+        fmt(execUs * 1000 / txNs, 0)
       }x the same 4 transactions in production)`,
   );
+  json.ratios!.step_vs_atomics_add = Number((stepNs / addNs).toFixed(1));
+  json.ratios!.execution_vs_production_transactions = Number((execUs * 1000 / txNs).toFixed(0));
 
-  // Coverage.
-  console.log("\n| scenario | strategy | executions | complete | bound completed | ms |");
-  console.log("| --- | --- | ---: | --- | ---: | ---: |");
-  const coverage: [string, string, () => Report][] = [
-    ["locked bank 2x2", "DPOR", () => explore(locked2x2)],
-    [
-      "locked bank 2x2",
-      "plain DFS, 200,000 cap",
-      () => explore(locked2x2, { dpor: false, maxExecutions: 200_000 }),
-    ],
-    [
-      "locked bank 3x1",
-      "DPOR, bounds 0-3",
-      () => explore(bank(true, 3, 1), { preemptionBound: 3 }),
-    ],
-    [
-      "locked bank 3x1",
-      "plain DFS, bounds 0-3",
-      () => explore(bank(true, 3, 1), { preemptionBound: 3, dpor: false }),
-    ],
-    ["locked bank 3x1", "DPOR", () => explore(bank(true, 3, 1), { maxExecutions: 1_000_000 })],
-    [
-      "locked bank 2x3",
-      "DPOR, 200,000 cap",
-      () => explore(bank(true, 2, 3), { maxExecutions: 200_000 }),
-    ],
-    [
-      "locked bank 2x3",
-      "DPOR, bounds 0-2",
-      () => explore(bank(true, 2, 3), { preemptionBound: 2 }),
-    ],
-  ];
-  for (const [name, strategy, run] of coverage) {
-    const { ms, result: r } = cpu(run, 1);
-    console.log(
-      `| ${name} | ${strategy} | ${fmt(r.executions)} | ${r.complete ? "yes" : "no"} | ${
-        r.boundCompleted ?? "-"
-      } | ${fmt(ms)} |`,
-    );
-  }
-
-  // Time to the first counterexample, shrinking included (fresh seeds, median of 21).
+  // Time to the first counterexample, shrinking included (fresh seeds, 21 of them).
   const times: number[] = [];
   const threads: number[] = [];
   for (let s = 1; s <= 21; s++) {
-    const { ms, result } = cpu(() => search(unlockedBanks, { seed: s }), 1);
-    times.push(ms);
+    const { ms: xs, result } = wall(() => search(unlockedBanks, { seed: s }), 1);
+    times.push(xs[0]!);
     threads.push(result.failure!.threads);
   }
-  console.log(
-    `\nlost update found and shrunk (fast-check, generated 1-4 tellers x 1-3 transactions): median ${
-      fmt(median(times), 1)
-    } ms, max ${fmt(Math.max(...times), 1)} ms over 21 seeds; shrunk to ${
-      [...new Set(threads)].join("/")
-    } threads`,
-  );
   const walk: number[] = [];
   for (let s = 1; s <= 21; s++) {
-    walk.push(cpu(() => sample(bank(false, 2, 1), { seed: s, strategy: "random" }), 1).ms);
+    walk.push(wall(() => sample(bank(false, 2, 1), { seed: s, strategy: "random" }), 1).ms[0]!);
   }
   console.log(
-    `lost update found by random walk (2x1, no shrinking): median ${fmt(median(walk), 2)} ms`,
+    `\nlost update found and shrunk (fast-check, generated 1-4 tellers x 1-3 transactions): ${
+      ms(times)
+    } ms over 21 seeds, shrunk to ${[...new Set(threads)].join("/")} threads; found by a random ` +
+      `walk (2x1, no shrinking): ${spread(walk, (x) => fmt(x, 2))} ms`,
   );
-  await sizeChart(cap, dir);
-  const ratios = await derivedReport();
-  console.log(JSON.stringify({ bench: "explore_derived", ratios }));
+  json.ratios!.find_and_shrink_vs_random_walk = Number((median(times) / median(walk)).toFixed(1));
+  await sizeChart(chartCap, dir);
+  Object.assign(json.ratios!, await derivedReport());
+  console.log(`(load average at the end: ${load()})`);
+  console.log(JSON.stringify({ bench: "explore", ...json }));
 }

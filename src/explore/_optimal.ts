@@ -50,6 +50,8 @@ class Node {
   readonly sleepAcc: Access[] = [];
   /** Branches still to explore from here, in order. */
   wut: WNode[] = [];
+  /** Races (i, this step) already reversed with a sequence of steps up to this one only. */
+  readonly handled = new Set<number>();
   constructor(enabled: number) {
     this.enabled = enabled;
   }
@@ -170,8 +172,16 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     races.analyse(accs, 2 * n);
     const rs = races.races;
     for (let r = 0; r < rs.length; r += 2) {
+      const i = rs[r]!;
       const j = rs[r + 1]!;
-      reverse(rs[r]!, events[j]!, accs[j]!, events, accs, races, stack, visible);
+      // When every step after j happens after i, the sequence depends only on steps 0..j: once
+      // handled while the state before j stays on the stack, it is handled for good.
+      if (races.beforeAllAfter(i, j)) {
+        const seen = stack[j]!.handled;
+        if (seen.has(i)) continue;
+        seen.add(i);
+      }
+      reverse(i, events[j]!, accs[j]!, events, accs, races, stack, visible);
     }
     // Steps a thread could have made before step i and not after it (a woken sleeper's timeout,
     // an await whose change i undid) race with i too.
@@ -191,6 +201,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
       }
       const next = n.wut.shift();
       if (next !== undefined) {
+        n.handled.clear();
         n.chosen = next.thread;
         pending = next.children;
         break;

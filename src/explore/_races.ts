@@ -27,6 +27,8 @@ export class Races {
   readonly races: number[] = [];
 
   #threadClock = new Int32Array(0);
+  /** `#suffix[k * T + t]`: the least `clocks[k' * T + t]` over k' >= k (row n: no steps). */
+  #suffix = new Int32Array(0);
   #lastOf = new Int32Array(0);
   // Per address slot: the last write and the reads since; the same for its waiter list.
   readonly #slots = new Map<number, number>();
@@ -115,6 +117,23 @@ export class Races {
       lastOf[p] = j;
       if (a.all) lastAll = j;
     }
+    if (this.#suffix.length < (n + 1) * T) {
+      this.#suffix = new Int32Array(Math.max((n + 1) * T, this.#suffix.length * 2));
+    }
+    const suffix = this.#suffix;
+    suffix.fill(0x7fffffff, n * T, (n + 1) * T);
+    for (let k = n - 1; k >= 0; k--) {
+      for (let t = 0; t < T; t++) {
+        const c = clocks[k * T + t]!;
+        const later = suffix[(k + 1) * T + t]!;
+        suffix[k * T + t] = c < later ? c : later;
+      }
+    }
+  }
+
+  /** Whether step i happens before every step after step j (i <= j). */
+  beforeAllAfter(i: number, j: number): boolean {
+    return this.#suffix[(j + 1) * this.T + this.acc[i]!.thread]! >= i + 1;
   }
 
   /** Whether step i happens before step k (i < k). */
