@@ -71,7 +71,10 @@
  *   **livelock**; a thread that throws fails the run too.
  * - Thread bodies must be deterministic: every failure is replayed twice and a divergence is
  *   reported as such ("diverged at step k").
- * - `A.spin` is 0 under the explorer unless `spin` is set; `pause()` makes a thread give way.
+ * - `A.spin` is 0 under the explorer unless `spin` is set. A `pause()` after reads with no write
+ *   since the last one waits until another thread changes a word read (a spin loop's next look
+ *   would see nothing new), or until no other thread can move; so spin loops add no schedules.
+ *   This assumes such a pause sits in a loop that re-reads those words (`_await.ts`).
  *
  * ## Strategies
  *

@@ -4,7 +4,8 @@
  * every schedule (through the engine's `execute` only), and for each execution a canonical form of
  * its trace — its steps ordered by happens-before, ties broken by the lowest thread id. Two
  * executions have the same canonical form exactly when one turns into the other by swapping
- * adjacent independent steps.
+ * adjacent independent steps. {@linkcode optimalOn} holds the search to it: one execution per
+ * class, every class, the same outcomes.
  *
  * Dependence, as `src/explore/_access.ts` documents it (restated here from the recorded fields,
  * not imported): overlapping bytes with at least one write (a write changes the value); the
@@ -13,6 +14,8 @@
  * forced step conflicts with everything; under `always`, writes conflict with each other. A woken
  * thread's next step comes after the notify that woke it.
  */
+import assert from "node:assert/strict";
+import { dfs } from "../../src/explore/_dfs.ts";
 import { type Event, execute, type Execution, PAUSE } from "../../src/explore/_engine.ts";
 import { finalState } from "../../src/explore/_run.ts";
 import { prepare, type Ready } from "../../src/explore/_scenario.ts";
@@ -192,4 +195,47 @@ export function bruteForce<S>(scenario: Scenario<S>, maxSteps = 200, limit = 2_0
     if (stack.length === 0) return result;
     stack.at(-1)!.at++;
   }
+}
+
+/**
+ * The classes and outcomes of the executions the optimal search runs. (It goes on after failures
+ * here; `explore` stops at the first one, as the reduction's guarantees assume executions that ran
+ * to their end. The scenarios below fail only by deadlock or livelock, where nothing can move.)
+ */
+export function reduced<S>(scenario: Scenario<S>, maxSteps = 200) {
+  const p = prepare(scenario, { maxSteps, reset: "auto" });
+  const traces = new Set<string>();
+  const outcomes = new Set<string>();
+  let executions = 0;
+  let duplicates = 0;
+  const r = dfs(p, {
+    bound: Infinity,
+    dpor: true,
+    maxExecutions: 1e6,
+    onExecution: (ex) => {
+      if (ex.ending === "pruned") return false;
+      executions++;
+      const key = canonical(
+        ex.events!,
+        scenario.always !== undefined,
+        stableIds(ex, p.bodies.length),
+      );
+      if (traces.has(key)) duplicates++;
+      traces.add(key);
+      outcomes.add(outcome(p, ex));
+      return false;
+    },
+  });
+  return { executions, duplicates, traces, outcomes, pruned: r.pruned };
+}
+
+/** Asserts the optimal search's executions are the trace classes, one each. */
+export function optimalOn<S>(name: string, scenario: Scenario<S>, maxSteps = 200) {
+  const all = bruteForce(scenario, maxSteps);
+  const got = reduced(scenario, maxSteps);
+  assert.equal(got.duplicates, 0, `${name}: two explored executions are equivalent`);
+  assert.equal(got.executions, all.traces.size, `${name}: executions vs Mazurkiewicz traces`);
+  assert.deepEqual([...got.traces].sort(), [...all.traces].sort(), `${name}: the classes`);
+  assert.deepEqual([...got.outcomes].sort(), [...all.outcomes].sort(), `${name}: outcomes`);
+  return { schedules: all.schedules, traces: all.traces.size, pruned: got.pruned };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { explore, replay, sample, search, type TraceStep } from "../../src/explore/mod.ts";
 import { type Bank, bank, type Teller, tellers } from "./_bank.ts";
+import { optimalOn } from "./_traces.ts";
 
 /** Generated unlocked banks: 1 to 4 tellers, 1 to 3 transactions each. */
 const unlockedBanks = fc.array(
@@ -61,6 +62,15 @@ Deno.test("the locked bank keeps its balance in every interleaving of 2 threads 
     report.summary,
     new RegExp(`after ${report.executions.toLocaleString("en")} executions`),
   );
+});
+
+Deno.test("the locked bank's proof is checked against plain search: at 2 threads x 1 transaction, one execution per class of its 136 schedules", () => {
+  const scenario = bank(tellers(2, 1), true);
+  const report = explore(scenario);
+  assert.ok(report.ok && report.complete, report.summary);
+  const r = optimalOn("locked bank 2x1", scenario);
+  assert.equal(r.schedules, 136);
+  assert.equal(r.traces, report.executions);
 });
 
 Deno.test("the locked bank keeps its balance for 3 threads x 1 transaction up to preemption bound 3", () => {

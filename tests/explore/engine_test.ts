@@ -260,7 +260,7 @@ Deno.test("a spin loop that never sees progress is reported as a livelock", () =
   assert.equal(report.failure!.trace.length, 200);
 });
 
-Deno.test("a paused thread gives way, so a spin-wait on a flag terminates in every schedule", () => {
+Deno.test("a spin-wait on a flag awaits the flag's change, so it terminates in every schedule", () => {
   const report = explore({
     setup: () => ({ m: words() }),
     threads: [function* spinner({ m }: { m: Int32Array }) {

@@ -7,55 +7,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
-import { dfs } from "../../src/explore/_dfs.ts";
 import { currentThread, SIM } from "../../src/explore/_engine.ts";
-import { prepare } from "../../src/explore/_scenario.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
-import { bruteForce, canonical, outcome, stableIds } from "./_traces.ts";
-
-/**
- * The classes and outcomes of the executions the optimal search runs. (It goes on after failures
- * here; `explore` stops at the first one, as the reduction's guarantees assume executions that ran
- * to their end. The scenarios below fail only by deadlock or livelock, where nothing can move.)
- */
-function reduced<S>(scenario: Scenario<S>, maxSteps = 200) {
-  const p = prepare(scenario, { maxSteps, reset: "auto" });
-  const traces = new Set<string>();
-  const outcomes = new Set<string>();
-  let executions = 0;
-  let duplicates = 0;
-  const r = dfs(p, {
-    bound: Infinity,
-    dpor: true,
-    maxExecutions: 1e6,
-    onExecution: (ex) => {
-      if (ex.ending === "pruned") return false;
-      executions++;
-      const key = canonical(
-        ex.events!,
-        scenario.always !== undefined,
-        stableIds(ex, p.bodies.length),
-      );
-      if (traces.has(key)) duplicates++;
-      traces.add(key);
-      outcomes.add(outcome(p, ex));
-      return false;
-    },
-  });
-  return { executions, duplicates, traces, outcomes, pruned: r.pruned };
-}
-
-/** Asserts the optimal search's executions are the trace classes, one each. */
-function optimalOn<S>(name: string, scenario: Scenario<S>, maxSteps = 200) {
-  const all = bruteForce(scenario, maxSteps);
-  const got = reduced(scenario, maxSteps);
-  assert.equal(got.duplicates, 0, `${name}: two explored executions are equivalent`);
-  assert.equal(got.executions, all.traces.size, `${name}: executions vs Mazurkiewicz traces`);
-  assert.deepEqual([...got.traces].sort(), [...all.traces].sort(), `${name}: the classes`);
-  assert.deepEqual([...got.outcomes].sort(), [...all.outcomes].sort(), `${name}: outcomes`);
-  return { schedules: all.schedules, traces: all.traces.size, pruned: got.pruned };
-}
+import { optimalOn } from "./_traces.ts";
 
 type Op = {
   k:

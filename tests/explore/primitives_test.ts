@@ -11,6 +11,7 @@ import {
   Semaphore,
 } from "../../mod.ts";
 import { explore, type Report, sample, type Scenario, sim } from "../../src/explore/mod.ts";
+import { optimalOn } from "./_traces.ts";
 
 function cells(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
@@ -41,9 +42,12 @@ Deno.test("Semaphore never admits more holders than its value and loses no permi
       }),
     invariant: ({ sem }) => sem.value === value || `value ${sem.value} after all released`,
   });
-  // Every interleaving of 2 threads on Semaphore(1); 3 threads on Semaphore(2) up to 2 preemptions
-  // and over PCT samples (its full state space is beyond a unit test's budget).
-  assert.equal(proves(scenario(1, 2)).complete, true);
+  // Every interleaving of 2 threads on Semaphore(1) (checked against plain search: one execution
+  // per class of its schedules); 3 threads on Semaphore(2) up to 2 preemptions and over PCT samples
+  // (every interleaving takes ~167,000 executions, bench/explore_bench.ts).
+  const small = proves(scenario(1, 2));
+  assert.equal(small.complete, true);
+  assert.equal(optimalOn("Semaphore(1), 2 threads", scenario(1, 2)).traces, small.executions);
   assert.equal(proves(scenario(2, 3), { preemptionBound: 2 }).boundCompleted, 2);
   const pct = sample(scenario(2, 3), { strategy: "pct", depth: 3, runs: 3000, seed: 11 });
   assert.ok(pct.ok, pct.failure?.message);
@@ -315,7 +319,7 @@ Deno.test("a timed-out Semaphore.acquire takes no permit and swallows no wake-up
 
 Deno.test("a timed-out Event.wait leaves no waiter count behind, in every interleaving", () => {
   type S = { ev: Event };
-  proves<S>({
+  const scenario: Scenario<S> = {
     setup: () => ({ ev: new Event() }),
     threads: [
       function* impatient({ ev }: S) {
@@ -332,7 +336,10 @@ Deno.test("a timed-out Event.wait leaves no waiter count behind, in every interl
       },
     ],
     invariant: ({ ev }) => new Int32Array(ev.buffer, ev.byteOffset, 3)[2] === 0 && ev.isSet(),
-  });
+  };
+  const report = proves(scenario);
+  // Checked, not trusted: one execution per class of plain search's schedules, and no class left.
+  assert.equal(optimalOn("a timed-out Event.wait", scenario).traces, report.executions);
 });
 
 Deno.test("a timed-out Condition.wait holds the lock again, takes no token and passes on wake-ups, in every interleaving with up to 2 preemptions", () => {
