@@ -91,36 +91,44 @@ export function watchOf(e: Event): number[] | undefined {
  * the engine's thread ids to the caller's (forwarders get their ids in order of creation).
  */
 export function accessOf(e: Event, visible: boolean, id?: (k: number) => number): Access {
+  let wakes = wakesOf(e);
+  let thread = e.thread;
   if (id !== undefined) {
-    const a = accessOf(e, visible);
-    return { ...a, thread: id(a.thread), wakes: a.wakes?.map(id) };
+    thread = id(thread);
+    if (wakes !== undefined) wakes = wakes.map(id);
   }
-  const wakes = wakesOf(e);
-  if (e.forced) return access(e.thread, { all: true, wakes });
-  const watch = watchOf(e);
-  if (e.threw || e.op === PAUSE) return access(e.thread, { watch });
-  const addr = addressOf(e.a, e.i);
-  const size = e.a.BYTES_PER_ELEMENT;
-  switch (e.op) {
-    case LOAD:
-      return access(e.thread, { mem: READ, addr, size });
-    case WAIT:
-      return access(e.thread, { mem: READ, addr, size, queue: e.slept ? WRITE : NONE, watch });
-    case NOTIFY:
-      return access(e.thread, { addr, size, queue: wakes ? WRITE : READ, wakes });
-    case TIMEOUT:
-      return access(e.thread, { addr, size, queue: WRITE });
-    default: {
-      // Store and read-modify-write operations: a write only if the value changed.
-      const wrote = e.before !== e.after;
-      return access(e.thread, {
-        mem: wrote ? WRITE : READ,
-        addr,
-        size,
-        visible: wrote && visible,
-      });
+  let all = false;
+  let mem = NONE;
+  let addr = 0;
+  let size = 0;
+  let queue = NONE;
+  let write = false;
+  const watch = e.forced ? undefined : watchOf(e);
+  if (e.forced) all = true;
+  else if (!e.threw && e.op !== PAUSE) {
+    addr = addressOf(e.a, e.i);
+    size = e.a.BYTES_PER_ELEMENT;
+    switch (e.op) {
+      case LOAD:
+        mem = READ;
+        break;
+      case WAIT:
+        mem = READ;
+        if (e.slept) queue = WRITE;
+        break;
+      case NOTIFY:
+        queue = wakes ? WRITE : READ;
+        break;
+      case TIMEOUT:
+        queue = WRITE;
+        break;
+      default:
+        // Store and read-modify-write operations: a write only if the value changed.
+        write = e.before !== e.after;
+        mem = write ? WRITE : READ;
     }
   }
+  return { thread, all, mem, addr, size, queue, watch, visible: write && visible, wakes };
 }
 
 /** Whether byte ranges [a, a + m) and [b, b + n) overlap (addresses carry the buffer id). */
