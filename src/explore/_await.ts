@@ -29,6 +29,7 @@
  * @module
  */
 import { type AtomicArray, atomics } from "../_atomics.ts";
+import type { Watch } from "./_event.ts";
 
 /** What a thread read and whether it had a side effect since its last `pause`. */
 export class Stretch {
@@ -102,4 +103,26 @@ export class Stretch {
     }
     return false;
   }
+}
+
+/** The expected value of a `wait` on `a`, coerced as `Atomics.wait` does (undefined: it throws). */
+export function coerced(a: AtomicArray, x: number | bigint): number | bigint | undefined {
+  try {
+    if (a instanceof Int32Array) return Number(x) | 0;
+    if (a instanceof BigInt64Array) return BigInt.asIntN(64, BigInt(x));
+  } catch {
+    // The wait itself throws the engine's error.
+  }
+  return undefined;
+}
+
+/** The words a stretch read, as an awaiting step's {@linkcode Watch}. */
+export function watchOf(s: Stretch): Watch {
+  return {
+    arrays: s.arrays.slice(),
+    indices: s.indices.slice(),
+    addresses: s.addresses.slice(),
+    sizes: s.arrays.map((a) => a.BYTES_PER_ELEMENT),
+    values: s.values.slice(),
+  };
 }

@@ -19,8 +19,11 @@
  */
 import { type Access, accessOf } from "./_access.ts";
 import { execute, type Execution, type Prepared } from "./_engine.ts";
+import type { DfsOptions, DfsResult } from "./_pass.ts";
 import { optimal } from "./_optimal.ts";
 import { Races } from "./_races.ts";
+
+export type { DfsOptions, DfsResult } from "./_pass.ts";
 
 /** A state of the search: the state before step `depth` of the current execution. */
 interface Node {
@@ -32,32 +35,6 @@ interface Node {
   chosen: number;
   backtrack: number;
   done: number;
-}
-
-/** Options of one exhaustive pass. */
-export interface DfsOptions {
-  /** Preemption bound (Infinity: none). */
-  bound: number;
-  /** Use partial-order reduction. */
-  dpor: boolean;
-  /** Stop after this many executions. */
-  maxExecutions: number;
-  /** Called after every execution; return true to stop. */
-  onExecution(ex: Execution): boolean;
-}
-
-/** What one exhaustive pass did. */
-export interface DfsResult {
-  executions: number;
-  /** Executions abandoned as equivalent to explored ones (or as a branch that cannot move). */
-  pruned: number;
-  steps: number;
-  /** Whether some schedule was cut by the preemption bound. */
-  cut: boolean;
-  /** Whether the pass stopped early (failure found, limit, or `onExecution`). */
-  stopped: boolean;
-  /** Whether the limit on executions stopped it. */
-  limited: boolean;
 }
 
 const bit = (k: number) => 1 << k;

@@ -22,8 +22,10 @@
  *
  * @module
  */
-import { type AtomicArray, atomics, type WaitResult } from "../_atomics.ts";
-import type { Stretch } from "./_await.ts";
+import { atomics } from "../_atomics.ts";
+import { coerced, type Stretch, watchOf } from "./_await.ts";
+import type { Ending, Event, Pending, Watch } from "./_event.ts";
+import { Waiters } from "./_waiters.ts";
 import {
   ADD,
   addressOf,
@@ -46,6 +48,7 @@ import {
   XCHG,
 } from "./_thread.ts";
 
+export type { Ending, Event, Pending, Watch } from "./_event.ts";
 export {
   ADD,
   addressOf,
@@ -68,102 +71,6 @@ export {
   WAIT,
   XCHG,
 } from "./_thread.ts";
-
-/**
- * A waiter-list entry left behind by an aborted sleep: production's `runAsync` cannot withdraw an
- * in-flight `Atomics.waitAsync`, so on abort it resumes the kernel at once and leaves the wait
- * registered; a `notify` that lands on it counts as a wake-up and is passed on by one more
- * `notify` on the same word, later (`src/_async.ts`). The explorer models "later" as a step of the
- * aborting thread's forwarder.
- */
-class Orphan {
-  readonly of: Thread;
-  constructor(of: Thread) {
-    this.of = of;
-  }
-}
-
-/** One step as recorded (for traces, replay checks and partial-order reduction). */
-export interface Event {
-  /** The thread that moved. */
-  thread: number;
-  /** Operation code (TIMEOUT for a fired timeout). */
-  op: number;
-  a: AtomicArray;
-  i: number;
-  x: number | bigint;
-  y: number | bigint;
-  /** What the operation returned ("ok"-less waits: the thread went to sleep). */
-  result: unknown;
-  /** The value at the address after the step (undefined for pause, or if the operation threw). */
-  after: number | bigint | undefined;
-  /** Whether a `wait` went to sleep. */
-  slept: boolean;
-  /** Threads a `notify` woke, in order. */
-  woke: number[] | undefined;
-  /**
-   * Forwarders a `notify` handed a wake-up to (it landed on an aborted sleeper's orphaned wait,
-   * which production forwards with one more `notify` later).
-   */
-  forwarded: number[] | undefined;
-  /** A TIMEOUT step that was an abort (the orphaned wait stays in the waiter list). */
-  aborted: boolean;
-  /** Whether the operation threw (the error went into the thread). */
-  threw: boolean;
-  /** Whether this step preempted a thread that could have continued. */
-  preempted: boolean;
-  /** Whether the thread finished (returned or threw) within this step. */
-  finished: boolean;
-  /** The value at the address before the step (memory operations that did not throw). */
-  before: number | bigint | undefined;
-  /**
-   * For a step that awaited a change (a `pause` or a re-`wait` at the end of a stretch without side
-   * effects, see `_await.ts`): the words it watched and the values the thread had seen there.
-   */
-  watch: Watch | undefined;
-  /** Whether an awaiting thread moved only because no other thread could (no change seen). */
-  forced: boolean;
-  /**
-   * Steps of other threads that could happen before this step and cannot right after it: a
-   * timeout (or abort) of a sleeper this `notify` woke, an await whose watched words this write
-   * put back as the thread had seen them. (Partial-order reduction reverses these too.)
-   */
-  disabled: Pending[] | undefined;
-}
-
-/** A step a thread could have made (see {@linkcode Event.disabled}). */
-export interface Pending {
-  readonly thread: number;
-  /** TIMEOUT, PAUSE or WAIT (an await). */
-  readonly op: number;
-  readonly a: AtomicArray;
-  readonly i: number;
-  readonly x: number | bigint;
-  /** For an await: the words it watched. */
-  readonly watch: Watch | undefined;
-}
-
-/** The words an awaiting step watched. */
-export interface Watch {
-  /** The arrays and indices of the words. */
-  readonly arrays: readonly AtomicArray[];
-  readonly indices: readonly number[];
-  /** Their addresses (see `addressOf`). */
-  readonly addresses: readonly number[];
-  /** Bytes of each word. */
-  readonly sizes: readonly number[];
-  /** The values the thread had seen. */
-  readonly values: readonly (number | bigint)[];
-}
-
-/** How an execution ended. */
-export type Ending =
-  | "ok"
-  | "invariant"
-  | "deadlock"
-  | "livelock"
-  | "error"
-  | "pruned";
 
 /** Everything an execution needs from a scenario, prepared once. */
 export interface Prepared {
@@ -213,7 +120,7 @@ export class Execution {
   readonly shared: unknown;
   /** Whether awaiting threads are enabled only because no other thread can move (see `collect`). */
   forced = false;
-  readonly #queues = new Map<number, (Thread | Orphan)[]>();
+  readonly #waiters: Waiters;
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
@@ -224,6 +131,7 @@ export class Execution {
     // Room for one forwarder per thread.
     this.enabled = new Array(2 * n).fill(0);
     for (let k = 0; k < n; k++) this.threads[k] = new Thread(k, p.names[k]!);
+    this.#waiters = new Waiters(this.threads);
   }
 
   /** Starts every thread (runs it to its first shared access). */
@@ -301,16 +209,7 @@ export class Execution {
     if (t.status === BLOCKED) {
       // The timeout fires (the sleeper leaves the waiter list) or the abort signal does (its wait
       // stays there, orphaned); either way the kernel sees "timed-out".
-      const list = this.#queues.get(t.key)!;
-      const at = list.indexOf(t);
-      if (t.abortWait) {
-        list[at] = new Orphan(t);
-        t.aborted = true;
-      } else {
-        list.splice(at, 1);
-      }
-      t.abortWait = false;
-      t.status = RUNNABLE;
+      this.#waiters.leave(t);
       t.stretch.dirty();
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
       if (ev) {
@@ -318,7 +217,8 @@ export class Execution {
         ev.aborted = t.aborted;
       }
       this.#resume(t, "timed-out", false);
-      if (ev) ev.finished = t.status === DONE;
+      // (Read the thread afresh: leave() made it runnable, which the narrowing above cannot see.)
+      if (ev) ev.finished = this.threads[k]!.status === DONE;
       return;
     }
     if (t.forwardsFor >= 0) {
@@ -327,7 +227,7 @@ export class Execution {
       t.op = NOTIFY;
       t.x = 1;
       const forwarded: number[] = [];
-      const woke = this.#notify(t, forwarded);
+      const woke = this.#waiters.notify(t, forwarded);
       const ev = this.#record(t, NOTIFY, preempted, woke.length);
       if (ev) {
         ev.woke = woke;
@@ -335,7 +235,7 @@ export class Execution {
         ev.after = atomics.load(t.a, t.i);
         ev.disabled = this.#cancelled(woke);
       }
-      this.#park(t);
+      this.#waiters.park(t);
       for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
       return;
     }
@@ -384,7 +284,7 @@ export class Execution {
           this.#wrote(s, t, before, after);
           break;
         case WAIT:
-          result = this.#wait(t);
+          result = this.#waiters.wait(t);
           slept = result === undefined;
           if (slept) {
             s.dirty();
@@ -397,7 +297,7 @@ export class Execution {
           break;
         case NOTIFY:
           forwarded = [];
-          woke = this.#notify(t, forwarded);
+          woke = this.#waiters.notify(t, forwarded);
           result = woke.length + forwarded.length;
           s.dirty();
           break;
@@ -495,89 +395,6 @@ export class Execution {
     return ev;
   }
 
-  /** `Atomics.wait` semantics; returns undefined when the thread went to sleep. */
-  #wait(t: Thread): WaitResult | undefined {
-    const a = t.a;
-    const isInt32 = a instanceof Int32Array;
-    if (!(isInt32 || a instanceof BigInt64Array) || !(a.buffer instanceof SharedArrayBuffer)) {
-      // Let the engine produce the exact TypeError (it throws before waiting).
-      return atomics.wait(a, t.i, t.x, 0) as unknown as WaitResult;
-    }
-    const now = atomics.load(a, t.i); // validates the index exactly as wait does
-    const expected = isInt32 ? Number(t.x) | 0 : BigInt.asIntN(64, BigInt(t.x));
-    if (now !== expected) return "not-equal";
-    const d = Number(t.deadline);
-    t.deadline = Number.isNaN(d) ? Infinity : d;
-    t.key = addressOf(a, t.i);
-    t.status = BLOCKED;
-    t.abortWait = t.abortable;
-    const list = this.#queues.get(t.key);
-    if (list) list.push(t);
-    else this.#queues.set(t.key, [t]);
-    return undefined;
-  }
-
-  /**
-   * `Atomics.notify` semantics; returns the woken threads (not yet resumed). Wake-ups that land on
-   * orphaned waits count, and go to the aborted threads' forwarders (listed in `forwarded`).
-   */
-  #notify(t: Thread, forwarded: number[]): number[] {
-    const a = t.a;
-    if (!(a instanceof Int32Array || a instanceof BigInt64Array)) {
-      atomics.notify(a, t.i, 0); // throws the engine's exact TypeError
-    }
-    atomics.load(a, t.i); // validates the index
-    const c = t.x === undefined ? Infinity : Math.trunc(Number(t.x));
-    let count = Number.isNaN(c) ? 0 : Math.max(c, 0);
-    if (!(a.buffer instanceof SharedArrayBuffer)) return [];
-    const list = this.#queues.get(addressOf(a, t.i));
-    const woke: number[] = [];
-    while (list !== undefined && list.length > 0 && count > 0) {
-      const w = list.shift()!;
-      count--;
-      if (w instanceof Orphan) {
-        const f = this.forwarderOf(w.of);
-        f.forwards.push({ a: a as Int32Array, i: t.i });
-        if (f.status === PARKED) this.#park(f);
-        forwarded.push(f.id);
-      } else {
-        w.status = RUNNABLE;
-        woke.push(w.id);
-      }
-    }
-    return woke;
-  }
-
-  /**
-   * The thread that passes on `t`'s orphaned wake-ups (created on first use, deterministically, so
-   * schedules replay): in production, the promise reaction of the abandoned `waitAsync` in `t`'s
-   * agent, which runs at some later point; here, a thread the scheduler may run at any step.
-   */
-  forwarderOf(t: Thread): Thread {
-    if (t.forwarder) return t.forwarder;
-    const f = new Thread(this.threads.length, `${t.name} (forwards)`);
-    if (f.id > 30) throw new RangeError("Cannot explore: too many threads with aborted waits");
-    f.forwardsFor = t.id;
-    f.status = PARKED;
-    t.forwarder = f;
-    this.threads.push(f);
-    return f;
-  }
-
-  /** Makes a forwarder runnable with its next forward as pending notify, or parks it. */
-  #park(f: Thread): void {
-    const next = f.forwards[0];
-    if (next === undefined) {
-      f.status = PARKED;
-      return;
-    }
-    f.status = RUNNABLE;
-    f.op = NOTIFY;
-    f.a = next.a;
-    f.i = next.i;
-    f.x = 1;
-  }
-
   #resume(t: Thread, value: unknown, isError: boolean): void {
     setRunning(t);
     let r: IteratorResult<unknown, unknown>;
@@ -632,28 +449,6 @@ export class Execution {
     for (const t of this.threads) if (t.status !== DONE && t.status !== PARKED) return false;
     return true;
   }
-}
-
-/** The expected value of a `wait` on `a`, coerced as `Atomics.wait` does (undefined: it throws). */
-function coerced(a: AtomicArray, x: number | bigint): number | bigint | undefined {
-  try {
-    if (a instanceof Int32Array) return Number(x) | 0;
-    if (a instanceof BigInt64Array) return BigInt.asIntN(64, BigInt(x));
-  } catch {
-    // The wait itself throws the engine's error.
-  }
-  return undefined;
-}
-
-/** The words a stretch read, as an awaiting step's {@linkcode Watch}. */
-function watchOf(s: Stretch): Watch {
-  return {
-    arrays: s.arrays.slice(),
-    indices: s.indices.slice(),
-    addresses: s.addresses.slice(),
-    sizes: s.arrays.map((a) => a.BYTES_PER_ELEMENT),
-    values: s.values.slice(),
-  };
 }
 
 /** `Name: message` of an error, or the value's string form. */

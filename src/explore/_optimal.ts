@@ -27,7 +27,7 @@
  * @module
  */
 import { type Access, access, accessOf, dependent, NONE, READ, WRITE } from "./_access.ts";
-import type { DfsOptions, DfsResult } from "./_dfs.ts";
+import type { DfsOptions, DfsResult } from "./_pass.ts";
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
 import { Races } from "./_races.ts";
 import { addressOf, CAS, LOAD, NOTIFY, PAUSE, STORE, TIMEOUT, WAIT, XCHG } from "./_thread.ts";

@@ -59,7 +59,7 @@ export class Thread {
   /** Set when this thread's last sleep was aborted (the wrapper throws an `AbortError`). */
   aborted = false;
   /**
-   * For a forwarder (see {@linkcode Execution.forwarderOf}): the thread it forwards for; else -1.
+   * For a forwarder (see `Waiters.forwarderOf` in `_waiters.ts`): the thread it forwards for; else -1.
    */
   forwardsFor = -1;
   /** A forwarder's pending forwards: the addresses to notify once each. */

@@ -1,0 +1,89 @@
+/**
+ * What an execution records: each step as an {@linkcode Event} (for traces, replay checks and
+ * partial-order reduction), and how the execution ended.
+ *
+ * @module
+ */
+import type { AtomicArray } from "../_atomics.ts";
+
+/** One step as recorded (for traces, replay checks and partial-order reduction). */
+export interface Event {
+  /** The thread that moved. */
+  thread: number;
+  /** Operation code (TIMEOUT for a fired timeout). */
+  op: number;
+  a: AtomicArray;
+  i: number;
+  x: number | bigint;
+  y: number | bigint;
+  /** What the operation returned ("ok"-less waits: the thread went to sleep). */
+  result: unknown;
+  /** The value at the address after the step (undefined for pause, or if the operation threw). */
+  after: number | bigint | undefined;
+  /** Whether a `wait` went to sleep. */
+  slept: boolean;
+  /** Threads a `notify` woke, in order. */
+  woke: number[] | undefined;
+  /**
+   * Forwarders a `notify` handed a wake-up to (it landed on an aborted sleeper's orphaned wait,
+   * which production forwards with one more `notify` later).
+   */
+  forwarded: number[] | undefined;
+  /** A TIMEOUT step that was an abort (the orphaned wait stays in the waiter list). */
+  aborted: boolean;
+  /** Whether the operation threw (the error went into the thread). */
+  threw: boolean;
+  /** Whether this step preempted a thread that could have continued. */
+  preempted: boolean;
+  /** Whether the thread finished (returned or threw) within this step. */
+  finished: boolean;
+  /** The value at the address before the step (memory operations that did not throw). */
+  before: number | bigint | undefined;
+  /**
+   * For a step that awaited a change (a `pause` or a re-`wait` at the end of a stretch without side
+   * effects, see `_await.ts`): the words it watched and the values the thread had seen there.
+   */
+  watch: Watch | undefined;
+  /** Whether an awaiting thread moved only because no other thread could (no change seen). */
+  forced: boolean;
+  /**
+   * Steps of other threads that could happen before this step and cannot right after it: a
+   * timeout (or abort) of a sleeper this `notify` woke, an await whose watched words this write
+   * put back as the thread had seen them. (Partial-order reduction reverses these too.)
+   */
+  disabled: Pending[] | undefined;
+}
+
+/** A step a thread could have made (see {@linkcode Event.disabled}). */
+export interface Pending {
+  readonly thread: number;
+  /** TIMEOUT, PAUSE or WAIT (an await). */
+  readonly op: number;
+  readonly a: AtomicArray;
+  readonly i: number;
+  readonly x: number | bigint;
+  /** For an await: the words it watched. */
+  readonly watch: Watch | undefined;
+}
+
+/** The words an awaiting step watched. */
+export interface Watch {
+  /** The arrays and indices of the words. */
+  readonly arrays: readonly AtomicArray[];
+  readonly indices: readonly number[];
+  /** Their addresses (see `addressOf`). */
+  readonly addresses: readonly number[];
+  /** Bytes of each word. */
+  readonly sizes: readonly number[];
+  /** The values the thread had seen. */
+  readonly values: readonly (number | bigint)[];
+}
+
+/** How an execution ended. */
+export type Ending =
+  | "ok"
+  | "invariant"
+  | "deadlock"
+  | "livelock"
+  | "error"
+  | "pruned";

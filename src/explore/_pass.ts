@@ -1,0 +1,33 @@
+/**
+ * What one exhaustive pass over the schedules of a scenario takes and reports (`_dfs.ts` runs it,
+ * with `_optimal.ts` when it reduces without a preemption bound).
+ *
+ * @module
+ */
+import type { Execution } from "./_engine.ts";
+
+/** Options of one exhaustive pass. */
+export interface DfsOptions {
+  /** Preemption bound (Infinity: none). */
+  bound: number;
+  /** Use partial-order reduction. */
+  dpor: boolean;
+  /** Stop after this many executions. */
+  maxExecutions: number;
+  /** Called after every execution; return true to stop. */
+  onExecution(ex: Execution): boolean;
+}
+
+/** What one exhaustive pass did. */
+export interface DfsResult {
+  executions: number;
+  /** Executions abandoned as equivalent to explored ones (or as a branch that cannot move). */
+  pruned: number;
+  steps: number;
+  /** Whether some schedule was cut by the preemption bound. */
+  cut: boolean;
+  /** Whether the pass stopped early (failure found, limit, or `onExecution`). */
+  stopped: boolean;
+  /** Whether the limit on executions stopped it. */
+  limited: boolean;
+}
