@@ -19,7 +19,7 @@
  */
 import { type Access, accessOf } from "./_access.ts";
 import { execute, type Execution, type Prepared } from "./_engine.ts";
-import type { DfsOptions, DfsResult } from "./_pass.ts";
+import { type DfsOptions, type DfsResult, emptyResult, tally } from "./_pass.ts";
 import { optimal } from "./_optimal.ts";
 import { Races } from "./_races.ts";
 
@@ -47,14 +47,7 @@ function lowest(mask: number): number {
 export function dfs(p: Prepared, o: DfsOptions): DfsResult {
   if (o.dpor && o.bound === Infinity) return optimal(p, o);
   const stack: Node[] = [];
-  const result: DfsResult = {
-    executions: 0,
-    pruned: 0,
-    steps: 0,
-    cut: false,
-    stopped: false,
-    limited: false,
-  };
+  const result = emptyResult();
   const cost = (n: Node, q: number) => n.lastEnabled && q !== n.last ? 1 : 0;
   const races = new Races();
   const visible = p.always !== undefined;
@@ -102,24 +95,13 @@ export function dfs(p: Prepared, o: DfsOptions): DfsResult {
 
   for (;;) {
     const ex = execute(p, choose, o.dpor);
-    result.executions++;
-    result.steps += ex.steps;
-    if (ex.ending === "pruned") result.pruned++;
     if (o.dpor) {
       const accs: Access[] = ex.events!.map((e) => accessOf(e, visible));
       races.analyse(accs, ex.threads.length);
       const rs = races.races;
       for (let r = 0; r < rs.length; r += 2) reverse(rs[r]!, rs[r + 1]!, accs, stack);
     }
-    if (o.onExecution(ex)) {
-      result.stopped = true;
-      return result;
-    }
-    if (result.executions >= o.maxExecutions) {
-      result.stopped = true;
-      result.limited = true;
-      return result;
-    }
+    if (tally(result, o, ex)) return result;
     // Backtrack to the deepest state with an unexplored branch within the bound.
     let d = stack.length - 1;
     for (; d >= 0; d--) {

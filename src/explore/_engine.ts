@@ -24,7 +24,7 @@
  */
 import { atomics } from "../_atomics.ts";
 import { coerced, type Stretch, watchOf } from "./_await.ts";
-import type { Ending, Event, Pending, Watch } from "./_event.ts";
+import { type Ending, type Event, type Pending, stepRecord, type Watch } from "./_event.ts";
 import { Waiters } from "./_waiters.ts";
 import {
   ADD,
@@ -370,27 +370,7 @@ export class Execution {
 
   #record(t: Thread, op: number, preempted: boolean, result: unknown): Event | undefined {
     if (this.events === undefined) return undefined;
-    const ev: Event = {
-      thread: t.id,
-      op,
-      a: t.a,
-      i: t.i,
-      x: t.x,
-      y: t.y,
-      result,
-      after: undefined,
-      slept: false,
-      woke: undefined,
-      forwarded: undefined,
-      aborted: false,
-      threw: false,
-      preempted,
-      finished: false,
-      before: undefined,
-      watch: undefined,
-      forced: false,
-      disabled: undefined,
-    };
+    const ev = stepRecord(t.id, op, t, result, preempted);
     this.events.push(ev);
     return ev;
   }

@@ -87,3 +87,34 @@ export type Ending =
   | "livelock"
   | "error"
   | "pruned";
+
+/** A step's record with its operation and outcome so far (the engine fills in the rest). */
+export function stepRecord(
+  thread: number,
+  op: number,
+  at: { a: AtomicArray; i: number; x: number | bigint; y: number | bigint },
+  result: unknown,
+  preempted: boolean,
+): Event {
+  return {
+    thread,
+    op,
+    a: at.a,
+    i: at.i,
+    x: at.x,
+    y: at.y,
+    result,
+    after: undefined,
+    slept: false,
+    woke: undefined,
+    forwarded: undefined,
+    aborted: false,
+    threw: false,
+    preempted,
+    finished: false,
+    before: undefined,
+    watch: undefined,
+    forced: false,
+    disabled: undefined,
+  };
+}

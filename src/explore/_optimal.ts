@@ -27,8 +27,9 @@
  * @module
  */
 import { type Access, access, accessOf, dependent, NONE, READ, WRITE } from "./_access.ts";
-import type { DfsOptions, DfsResult } from "./_pass.ts";
+import { type DfsOptions, type DfsResult, emptyResult, tally } from "./_pass.ts";
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
+import { stepRecord } from "./_event.ts";
 import { Races } from "./_races.ts";
 import { addressOf, CAS, LOAD, NOTIFY, PAUSE, STORE, TIMEOUT, WAIT, XCHG } from "./_thread.ts";
 import { insert, type Sequence, weakInitial, WNode } from "./_wakeup.ts";
@@ -76,14 +77,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     return l;
   };
   const physical = (l: number) => l < n ? l : current!.threads[l - n]!.forwarder?.id ?? -1;
-  const result: DfsResult = {
-    executions: 0,
-    pruned: 0,
-    steps: 0,
-    cut: false,
-    stopped: false,
-    limited: false,
-  };
+  const result = emptyResult();
   const stack: Node[] = [];
   const races = new Races();
   /** Accesses of the current execution's steps (filled as it runs). */
@@ -154,18 +148,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
   for (;;) {
     accs = [];
     const ex = execute(p, choose, true);
-    result.executions++;
-    result.steps += ex.steps;
-    if (ex.ending === "pruned") result.pruned++;
-    if (o.onExecution(ex)) {
-      result.stopped = true;
-      return result;
-    }
-    if (result.executions >= o.maxExecutions) {
-      result.stopped = true;
-      result.limited = true;
-      return result;
-    }
+    if (tally(result, o, ex)) return result;
     const events = ex.events!;
     current = ex;
     for (let k = 0; k < events.length; k++) accs[k] ??= accessOf(events[k]!, visible, logical);
@@ -214,27 +197,9 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
 
 /** A pending step as an event that has not run (for {@linkcode reversed}). */
 function pendingEvent(d: Pending): Event {
-  return {
-    thread: d.thread,
-    op: d.op,
-    a: d.a,
-    i: d.i,
-    x: d.x,
-    y: 0,
-    result: undefined,
-    after: undefined,
-    slept: false,
-    woke: undefined,
-    forwarded: undefined,
-    aborted: false,
-    threw: false,
-    preempted: false,
-    finished: false,
-    before: undefined,
-    watch: d.watch,
-    forced: false,
-    disabled: undefined,
-  };
+  const e = stepRecord(d.thread, d.op, { ...d, y: 0 }, undefined, false);
+  e.watch = d.watch;
+  return e;
 }
 
 /**

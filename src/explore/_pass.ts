@@ -31,3 +31,25 @@ export interface DfsResult {
   /** Whether the limit on executions stopped it. */
   limited: boolean;
 }
+
+/** A result with nothing run yet. */
+export function emptyResult(): DfsResult {
+  return { executions: 0, pruned: 0, steps: 0, cut: false, stopped: false, limited: false };
+}
+
+/** Counts execution `ex` into `result`; returns whether the pass stops (as `o` asks, or its limit). */
+export function tally(result: DfsResult, o: DfsOptions, ex: Execution): boolean {
+  result.executions++;
+  result.steps += ex.steps;
+  if (ex.ending === "pruned") result.pruned++;
+  if (o.onExecution(ex)) {
+    result.stopped = true;
+    return true;
+  }
+  if (result.executions >= o.maxExecutions) {
+    result.stopped = true;
+    result.limited = true;
+    return true;
+  }
+  return false;
+}

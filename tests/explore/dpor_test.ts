@@ -7,71 +7,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Condition, Lock, Semaphore } from "../../mod.ts";
 import { dfs } from "../../src/explore/_dfs.ts";
-import { currentThread, SIM } from "../../src/explore/_engine.ts";
 import { finalState } from "../../src/explore/_run.ts";
 import { prepare } from "../../src/explore/_scenario.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
+import { KINDS, program, programs as randomPrograms } from "./_programs.ts";
 
-type Op = {
-  k: "load" | "store" | "add" | "cas" | "xchg" | "wait" | "waitT" | "waitA" | "notify" | "pause";
-  c: number;
-  v: number;
-  w: number;
-};
-
-const op: fc.Arbitrary<Op> = fc.record({
-  k: fc.constantFrom(
-    "load",
-    "store",
-    "add",
-    "cas",
-    "xchg",
-    "wait",
-    "waitT",
-    "waitA",
-    "notify",
-    "pause",
-  ),
-  c: fc.nat({ max: 1 }),
-  v: fc.nat({ max: 2 }),
-  w: fc.nat({ max: 2 }),
-}) as fc.Arbitrary<Op>;
-
-/** Random programs: 2 or 3 threads of 1 to 3 operations (plain, timed or abortable waits among them) on two words. */
-const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), {
-  minLength: 2,
-  maxLength: 3,
-});
-
-function program(threads: Op[][]): Scenario<{ m: Int32Array }> {
-  return {
-    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
-    threads: threads.map((ops) =>
-      function* t({ m }: { m: Int32Array }) {
-        const seen: unknown[] = [];
-        const s = sim(m);
-        for (const o of ops) {
-          if (o.k === "load") seen.push(yield* s.load(o.c));
-          else if (o.k === "store") yield* s.store(o.c, o.v);
-          else if (o.k === "add") seen.push(yield* s.add(o.c, o.v));
-          else if (o.k === "cas") seen.push(yield* s.compareExchange(o.c, o.v, o.w));
-          else if (o.k === "xchg") seen.push(yield* s.exchange(o.c, o.v));
-          else if (o.k === "wait") seen.push(yield* s.wait(o.c, o.v));
-          else if (o.k === "waitT") seen.push(yield* s.wait(o.c, o.v, { timeout: 1 }));
-          else if (o.k === "waitA") {
-            // An abortable sleep: its abort leaves an orphaned wait that a forwarder passes on.
-            currentThread().abortable = true;
-            seen.push(yield* SIM.wait(m, o.c, o.v, Infinity));
-            currentThread().abortable = false;
-          } else if (o.k === "notify") seen.push(yield* s.notify(o.c, o.w));
-          else yield* s.pause();
-        }
-        return seen.join(",");
-      }
-    ),
-  };
-}
+/** Random programs without spin loops (`optimal_test.ts` has those). */
+const programs = randomPrograms(KINDS.filter((k) => k !== "spin" && k !== "rewait"));
 
 /** Every outcome (ending, final memory, thread results, who still sleeps) and the executions run. */
 function outcomes<S>(scenario: Scenario<S>, dpor: boolean, bound: number) {

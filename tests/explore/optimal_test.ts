@@ -7,101 +7,16 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
-import { currentThread, SIM } from "../../src/explore/_engine.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
+import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
 import { optimalOn } from "./_traces.ts";
-
-type Op = {
-  k:
-    | "load"
-    | "store"
-    | "add"
-    | "cas"
-    | "xchg"
-    | "wait"
-    | "waitT"
-    | "waitA"
-    | "notify"
-    | "pause"
-    | "spin"
-    | "rewait";
-  c: number;
-  v: number;
-  w: number;
-};
-
-const op: fc.Arbitrary<Op> = fc.record({
-  k: fc.constantFrom(
-    "load",
-    "store",
-    "add",
-    "cas",
-    "xchg",
-    "wait",
-    "waitT",
-    "waitA",
-    "notify",
-    "pause",
-    "spin",
-    "rewait",
-  ),
-  c: fc.nat({ max: 1 }),
-  v: fc.nat({ max: 2 }),
-  w: fc.nat({ max: 2 }),
-}) as fc.Arbitrary<Op>;
-
-/** Random programs: 2 or 3 threads of 1 to 3 operations on two words. */
-const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), {
-  minLength: 2,
-  maxLength: 3,
-});
-
-function program(threads: Op[][]): Scenario<{ m: Int32Array }> {
-  return {
-    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
-    threads: threads.map((ops) =>
-      function* t({ m }: { m: Int32Array }) {
-        const seen: unknown[] = [];
-        const s = sim(m);
-        for (const o of ops) {
-          if (o.k === "load") seen.push(yield* s.load(o.c));
-          else if (o.k === "store") yield* s.store(o.c, o.v);
-          else if (o.k === "add") seen.push(yield* s.add(o.c, o.v));
-          else if (o.k === "cas") seen.push(yield* s.compareExchange(o.c, o.v, o.w));
-          else if (o.k === "xchg") seen.push(yield* s.exchange(o.c, o.v));
-          else if (o.k === "wait") seen.push(yield* s.wait(o.c, o.v));
-          else if (o.k === "waitT") seen.push(yield* s.wait(o.c, o.v, { timeout: 1 }));
-          else if (o.k === "waitA") {
-            // An abortable sleep: its abort leaves an orphaned wait that a forwarder passes on.
-            currentThread().abortable = true;
-            seen.push(yield* SIM.wait(m, o.c, o.v, Infinity));
-            currentThread().abortable = false;
-          } else if (o.k === "notify") seen.push(yield* s.notify(o.c, o.w));
-          else if (o.k === "pause") yield* s.pause();
-          else if (o.k === "spin") {
-            // A spin with a budget of 2: awaits a change, or runs out when nobody else can move.
-            for (let n = 0; n < 2 && (yield* s.load(o.c)) === o.v; n++) yield* s.pause();
-          } else {
-            // Re-waits on the same value while the wait returns "not-equal" (at most twice).
-            for (let n = 0; n < 2; n++) {
-              const r = yield* s.wait(o.c, o.v, { timeout: 1 });
-              seen.push(r);
-              if (r !== "not-equal") break;
-            }
-          }
-        }
-        return seen.join(",");
-      }
-    ),
-  };
-}
 
 Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of random programs with waits, timeouts, aborts, CAS failures and spins", () => {
   let schedules = 0;
   let traces = 0;
   fc.assert(
-    fc.property(programs, (threads) => {
+    fc.property(programs(), (threads) => {
       const r = optimalOn(JSON.stringify(threads), program(threads), 120);
       schedules += r.schedules;
       traces += r.traces;
