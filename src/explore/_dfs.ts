@@ -19,7 +19,7 @@
  */
 import { type Access, accessOf } from "./_access.ts";
 import { execute, type Execution, type Prepared } from "./_engine.ts";
-import { type DfsOptions, type DfsResult, emptyResult, tally } from "./_pass.ts";
+import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
 import { optimal } from "./_optimal.ts";
 import { Races } from "./_races.ts";
 
@@ -58,12 +58,7 @@ export function dfs(p: Prepared, o: DfsOptions): DfsResult {
     for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
     if (d < stack.length) {
       const n = stack[d]!;
-      if (n.enabled !== enabled) {
-        throw new Error(
-          `Nondeterministic thread bodies: replaying a schedule diverged at step ${d + 1} ` +
-            "(threads must do the same shared accesses given the same schedule)",
-        );
-      }
+      if (n.enabled !== enabled) throw diverged(d);
       return n.chosen;
     }
     const parent = d > 0 ? stack[d - 1] : undefined;

@@ -27,7 +27,7 @@
  * @module
  */
 import { type Access, access, accessOf, dependent, NONE, READ, WRITE } from "./_access.ts";
-import { type DfsOptions, type DfsResult, emptyResult, tally } from "./_pass.ts";
+import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
 import { stepRecord } from "./_event.ts";
 import { Races } from "./_races.ts";
@@ -92,12 +92,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     for (let j = 0; j < ex.count; j++) enabled |= bit(logical(ex.enabled[j]!));
     if (d < stack.length) {
       const node = stack[d]!;
-      if (node.enabled !== enabled) {
-        throw new Error(
-          `Nondeterministic thread bodies: replaying a schedule diverged at step ${d + 1} ` +
-            "(threads must do the same shared accesses given the same schedule)",
-        );
-      }
+      if (node.enabled !== enabled) throw diverged(d);
       return physical(node.chosen);
     }
     const node = new Node(enabled);

@@ -53,3 +53,11 @@ export function tally(result: DfsResult, o: DfsOptions, ex: Execution): boolean 
   }
   return false;
 }
+
+/** The error of a replay that found other threads able to move at step `d` than before. */
+export function diverged(d: number): Error {
+  return new Error(
+    `Nondeterministic thread bodies: replaying a schedule diverged at step ${d + 1} ` +
+      "(threads must do the same shared accesses given the same schedule)",
+  );
+}
