@@ -124,7 +124,7 @@ export class Execution {
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
-    if (p.memoryOf) numberBuffers(p.memoryOf(this.shared).map((w) => w.buffer));
+    numberBuffers(p.memoryOf ? p.memoryOf(this.shared).map((w) => w.buffer) : []);
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
     this.threads = new Array(n);

@@ -229,19 +229,17 @@ export const SIM: GenSeam = {
   },
 };
 
-const bufferIds = new WeakMap<ArrayBufferLike, number>();
-/** Ids of buffers no execution's shared state holds: above every id {@linkcode numberBuffers} gives. */
-let nextBufferId = 2 ** 16;
-/** The current execution's numbering of its state's buffers. */
+/** The current execution's numbering of the buffers it touches. */
 let numbered = new Map<ArrayBufferLike, number>();
 
 let lastBuffer: ArrayBufferLike | undefined;
 let lastBufferId = 0;
 
 /**
- * Numbers the buffers of an execution's shared state 1, 2, … in `buffers`' order (the walk order of
- * the state), so that the same word has the same address in every execution, also when each one
- * builds its state anew with `setup()`.
+ * Starts an execution's numbering of buffers: those of its shared state 1, 2, … in `buffers`' order
+ * (the walk order of the state), any other in order of first use. So the same word has the same
+ * address in every execution (partial-order reduction compares steps across executions), also when
+ * each one builds its state anew with `setup()`.
  */
 export function numberBuffers(buffers: Iterable<ArrayBufferLike>): void {
   numbered = new Map();
@@ -249,13 +247,13 @@ export function numberBuffers(buffers: Iterable<ArrayBufferLike>): void {
   lastBuffer = undefined;
 }
 
-/** A number naming `buffer` (see {@linkcode numberBuffers}; else for the lifetime of the process). */
+/** The number of `buffer` in the current execution (see {@linkcode numberBuffers}). */
 export function bufferId(buffer: ArrayBufferLike): number {
   if (buffer === lastBuffer) return lastBufferId;
-  let id = numbered.get(buffer) ?? bufferIds.get(buffer);
+  let id = numbered.get(buffer);
   if (id === undefined) {
-    id = nextBufferId++;
-    bufferIds.set(buffer, id);
+    id = numbered.size + 1;
+    numbered.set(buffer, id);
   }
   lastBuffer = buffer;
   lastBufferId = id;
