@@ -52,7 +52,7 @@ class Node {
   /** Branches still to explore from here, in order. */
   wut: WNode[] = [];
   /** Races (i, this step) already reversed with a sequence of steps up to this one only. */
-  readonly handled = new Set<number>();
+  handled: Set<number> | undefined = undefined;
   constructor(enabled: number) {
     this.enabled = enabled;
   }
@@ -99,14 +99,13 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     if (d > 0) {
       // Threads stay asleep through a step independent of their own next step.
       const parent = stack[d - 1]!;
-      const moved = accessOf(ex.events![d - 1]!, visible, logical);
-      accs[d - 1] = moved;
       let q = parent.sleep;
+      const moved = q ? accs[d - 1] = accessOf(ex.events![d - 1]!, visible, logical) : undefined;
       while (q) {
         const t = lowest(q);
         q &= ~bit(t);
         const a = parent.sleepAcc[t]!;
-        if (!dependent(a, moved)) {
+        if (!dependent(a, moved!)) {
           node.sleep |= bit(t);
           node.sleepAcc[t] = a;
         }
@@ -155,7 +154,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
       // When every step after j happens after i, the sequence depends only on steps 0..j: once
       // handled while the state before j stays on the stack, it is handled for good.
       if (races.beforeAllAfter(i, j)) {
-        const seen = stack[j]!.handled;
+        const seen = stack[j]!.handled ??= new Set();
         if (seen.has(i)) continue;
         seen.add(i);
       }
@@ -179,7 +178,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
       }
       const next = n.wut.shift();
       if (next !== undefined) {
-        n.handled.clear();
+        n.handled = undefined;
         n.chosen = next.thread;
         pending = next.children;
         break;
