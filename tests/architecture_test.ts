@@ -42,7 +42,6 @@ const LONG_FILES_PENDING: ReadonlyMap<string, string> = new Map([
     "one algorithm whose functions share module-private constants (a V8 cost when imported); " +
     "splitting the lane functions out is its own change",
   ],
-  ["src/explore/_engine.ts", "being rewritten on branch dpor (654 lines there)"],
   [
     "src/explore/mod.ts",
     "a subpath mod.ts that still holds explore/search/sample/replay; moving them out is its own change",

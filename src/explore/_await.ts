@@ -7,24 +7,27 @@
  * sleep, a `notify`, a timeout, an error). A write that stores the value already there changes
  * nothing and counts as a read.
  *
- * The rule. A `pause` at the end of a stretch with no side effect and at least one read is an
- * **await**: the thread cannot move until some word it read in the stretch holds another value
- * than it saw (another thread changed it). Likewise a `wait(a, i, v)` in such a stretch that
- * already saw a `wait` on the same word and value return "not-equal" (the loop re-waits on the
- * same value) waits for such a change. When no thread can move otherwise, awaiting threads move
- * anyway (a *forced* step), so a loop whose exit never comes runs into `maxSteps` (a livelock)
- * and a spin budget runs out as in production.
+ * The rule. A `pause` that ends a stretch with no side effect, when the stretch before it (since
+ * the previous `pause`) read the same words with the same values and had no side effect either,
+ * is an **await**: the loop showed that its iteration repeats, and the thread cannot move until
+ * some word it read holds another value than it saw (another thread changed it). Likewise a
+ * `wait(a, i, v)` in a stretch with no side effect that already saw a `wait` on the same word and
+ * value return "not-equal" (the loop re-waits on the same value) waits for such a change. When no
+ * thread can move otherwise, awaiting threads move anyway (a *forced* step), so a loop whose exit
+ * never comes runs into `maxSteps` (a livelock) and a spin budget runs out as in production.
  *
- * What it assumes (and why it is sound under that assumption): a `pause` sits in a loop that
- * re-reads the words it read, and one iteration with the same values read and no side effect does
- * the same thing again, so iterations that repeat are invisible to other threads and to the
- * outcome. Every schedule the rule leaves out then has an explored twin in which the repeating
- * iterations are not run. A loop that counts its pauses (a spin budget, as in the kernels' spin
- * phases) breaks the assumption: the explorer lets its budget run out only when no other thread
- * can move, so with `spin > 0` the path "spin until the budget is gone, then sleep" is explored
- * only from there. The default `spin: 0` skips the spin phases and explores the kernels' sleeping
- * paths in full. A `pause` that is not in such a loop (a one-off delay after a read) loses the
- * schedules in which its thread moves on before another thread writes what it read.
+ * What it assumes (and why it is sound under that assumption): an iteration that ran twice with
+ * the same values read and no side effect would run the same way again while those values stay,
+ * so further repetitions are invisible to other threads and to the outcome; every schedule the rule
+ * leaves out has an explored twin in which they are not run. The first repetition is always run,
+ * so code that pauses once (a one-off delay after a read) is explored in full. A loop whose
+ * iterations differ only in thread-local state breaks the assumption: a spin budget (the kernels'
+ * spin phases count their pauses) runs out only when no other thread can move, so with `spin > 0`
+ * the path "spin until the budget is gone, then sleep" is explored only from there; the default
+ * `spin: 0` skips the spin phases and explores the kernels' sleeping paths in full. So does
+ * straight-line code that reads the same words between three pauses in a row (the explorer's
+ * instrumentation of user modules pauses before a thread reads a word it read since its last
+ * write: three reads of one word, no write between, hold the third until the word changes).
  *
  * @module
  */
@@ -44,9 +47,31 @@ export class Stretch {
   /** The not-equal waits of the stretch: address and expected value (coerced). */
   readonly missedAt: number[] = [];
   readonly missedValue: (number | bigint)[] = [];
+  /** The stretch before, when it had no side effect and read something: its words and values. */
+  #previous: { addresses: number[]; values: (number | bigint)[] } | undefined = undefined;
 
-  /** Starts a new stretch. */
+  /** Starts afresh (a new thread). */
   reset(): void {
+    this.#clear();
+    this.#previous = undefined;
+  }
+
+  /** Ends the stretch at a `pause` (or an awaited step): it becomes the previous one. */
+  next(): void {
+    this.#previous = this.clean && this.values.length > 0
+      ? { addresses: this.addresses.slice(), values: this.values.slice() }
+      : undefined;
+    this.#clear();
+  }
+
+  /** Notes a side effect: the stretch guards nothing, and breaks the repetition. */
+  dirty(): void {
+    if (this.clean) this.#clear();
+    this.clean = false;
+    this.#previous = undefined;
+  }
+
+  #clear(): void {
     this.clean = true;
     this.arrays.length = 0;
     this.indices.length = 0;
@@ -54,12 +79,6 @@ export class Stretch {
     this.addresses.length = 0;
     this.missedAt.length = 0;
     this.missedValue.length = 0;
-  }
-
-  /** Notes a side effect: the stretch guards nothing. */
-  dirty(): void {
-    if (this.clean) this.reset();
-    this.clean = false;
   }
 
   /** Notes that the thread saw `value` at word `i` of `a` (address `address`). */
@@ -82,9 +101,22 @@ export class Stretch {
     this.missedValue.push(expected);
   }
 
-  /** Whether a `pause` now would await a change. */
+  /**
+   * Whether a `pause` now would await a change: this stretch and the one before it (up to the
+   * previous `pause`) read the same words with the same values and had no side effect, so the loop
+   * showed that its iteration repeats.
+   */
   guardsPause(): boolean {
-    return this.clean && this.values.length > 0;
+    const p = this.#previous;
+    if (!this.clean || p === undefined || p.values.length !== this.values.length) return false;
+    for (let k = 0; k < this.values.length; k++) {
+      let seen = false;
+      for (let j = 0; j < p.values.length && !seen; j++) {
+        seen = p.addresses[j] === this.addresses[k] && p.values[j] === this.values[k];
+      }
+      if (!seen) return false;
+    }
+    return true;
   }
 
   /** Whether a `wait` on `address` for `expected` (coerced) now would await a change. */

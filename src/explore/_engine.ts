@@ -15,10 +15,10 @@
  * (keyed by buffer and byte index) in one step, or returns "not-equal"; a sleeper wakes only by a
  * `notify` (arrival order, count respected: it resumes with "ok" within the notifier's step) or, if
  * its deadline is finite, by its timeout firing, which is one more scheduling choice (there is no
- * clock). A `pause` (a spin-wait hint) after a stretch of reads with no side effect awaits a change
- * of what the thread read (`_await.ts`): the thread cannot move until another thread changes one
- * of those words, unless no other thread can move at all; so spin loops neither multiply schedules
- * nor run forever.
+ * clock). A `pause` (a spin-wait hint) that ends a spin loop's repeated iteration (the same reads,
+ * no side effect) awaits a change of what the thread read (`_await.ts`): the thread cannot move
+ * until another thread changes one of those words, unless no other thread can move at all; so
+ * spin loops neither multiply schedules nor run forever.
  *
  * @module
  */
@@ -242,9 +242,10 @@ export class Execution {
     const s = t.stretch;
     // A step that awaited a change ends the stretch (the loop's iteration) it guarded.
     let watch: Watch | undefined;
-    if (this.awaits(t)) {
+    const awaited = this.awaits(t);
+    if (awaited) {
       if (this.events !== undefined) watch = watchOf(s);
-      s.reset();
+      s.next();
     }
     let result: unknown;
     let before: number | bigint | undefined;
@@ -302,7 +303,7 @@ export class Execution {
           s.dirty();
           break;
         case PAUSE:
-          s.reset();
+          if (!awaited) s.next();
           break;
       }
     } catch (e) {

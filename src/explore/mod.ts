@@ -72,10 +72,11 @@
  *   **livelock**; a thread that throws fails the run too.
  * - Thread bodies must be deterministic: every failure is replayed twice and a divergence is
  *   reported as such ("diverged at step k").
- * - `A.spin` is 0 under the explorer unless `spin` is set. A `pause()` after reads with no write
- *   since the last one waits until another thread changes a word read (a spin loop's next look
- *   would see nothing new), or until no other thread can move; so spin loops add no schedules.
- *   This assumes such a pause sits in a loop that re-reads those words (`_await.ts`).
+ * - `A.spin` is 0 under the explorer unless `spin` is set. Once a spin loop ran the same iteration
+ *   twice (the same words read with the same values, no write, a `pause()` after each), its next
+ *   `pause()` waits until another thread changes a word it read, or until no other thread can
+ *   move; so spin loops add few schedules. This assumes the iteration would repeat the same way
+ *   while those words stay (`_await.ts` says where that fails: spin budgets).
  * - Two schedules are equivalent when they differ only in the order of independent steps (other
  *   words; reads of the same word; a write that left the value as it was counts as a read);
  *   equivalent schedules end in the same state with the same thread results. With an `always`

@@ -85,7 +85,10 @@ export class SimArray<T extends AtomicArray> {
     return yield* SIM.notify(this.array as unknown as Int32Array, i, count);
   }
 
-  /** `Atomics.pause()`: a spin-wait hint; under the explorer, after reads with no write since the last pause, it waits until another thread changes what was read (`_await.ts`). */
+  /**
+   * `Atomics.pause()`: a spin-wait hint; under the explorer, once a loop repeated an iteration of
+   * reads with no write, it waits until another thread changes what was read (`_await.ts`).
+   */
   *pause(): Step<void> {
     yield* SIM.pause();
   }
