@@ -56,8 +56,12 @@ export class Stretch {
     this.#previous = undefined;
   }
 
-  /** Ends the stretch at a `pause` (or an awaited step): it becomes the previous one. */
+  /**
+   * Ends the stretch at a `pause` (or an awaited step): it becomes the previous one. A stretch that
+   * read nothing and did nothing (pauses in a row, as a spin with backoff makes) changes nothing.
+   */
   next(): void {
+    if (this.clean && this.values.length === 0 && this.missedAt.length === 0) return;
     this.#previous = this.clean && this.values.length > 0
       ? { addresses: this.addresses.slice(), values: this.values.slice() }
       : undefined;
