@@ -49,28 +49,8 @@ import {
 } from "./_thread.ts";
 
 export type { Ending, Event, Pending, Watch } from "./_event.ts";
-export {
-  ADD,
-  addressOf,
-  BLOCKED,
-  bufferId,
-  CAS,
-  currentThread,
-  DONE,
-  LOAD,
-  NOTIFY,
-  PARKED,
-  PAUSE,
-  RUNNABLE,
-  setSpin,
-  SIM,
-  STORE,
-  SUB,
-  Thread,
-  TIMEOUT,
-  WAIT,
-  XCHG,
-} from "./_thread.ts";
+// The engine's callers reach threads, operation codes and the simulated seam through it.
+export * from "./_thread.ts";
 
 /** Everything an execution needs from a scenario, prepared once. */
 export interface Prepared {
