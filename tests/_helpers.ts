@@ -1,10 +1,20 @@
 /**
- * Test helpers: run exported functions of fixture modules in real workers.
+ * Test helpers: run exported functions of fixture modules in real workers, and put a deadline on
+ * every wait, so that a lost wake-up fails its test within seconds, naming what it waited for,
+ * instead of hanging the suite.
  *
  * @module
  */
 
 const HARNESS = new URL("./_workers/harness.ts", import.meta.url);
+
+/**
+ * How long a test waits for its workers (and for anything else it awaits) unless it says
+ * otherwise, in ms. Every worker test here finishes in well under a second on an idle machine, and
+ * in a few seconds on the shared 2-core CI machine; a wait that takes longer has lost a wake-up.
+ * Kept under half of the 30 s in which `deno task mutants` requires every mutant to be killed.
+ */
+export const DEADLINE_MS = 10_000;
 
 /** One call to run in its own worker: `fixtures[name](...args)`. */
 export interface WorkerCall {
@@ -16,31 +26,88 @@ export interface WorkerCall {
   args: unknown[];
 }
 
+/** Options of {@linkcode inWorkers}. */
+export interface InWorkersOptions {
+  /**
+   * Fail (and terminate the workers) if they have not all finished after this many ms.
+   * @default {DEADLINE_MS}
+   */
+  deadline?: number;
+}
+
+function describe(call: WorkerCall): string {
+  return `${call.url.pathname.split("/").pop()}#${call.name}`;
+}
+
 /**
  * Starts one worker per call, runs them concurrently and resolves with their results in order.
- * Rejects with the first worker's error. Every worker is terminated before this settles.
+ * Rejects with the first worker's error, or, after `deadline` ms, with an error naming the calls
+ * still running. Every worker is terminated before this settles.
  */
-export async function inWorkers<T = unknown>(calls: WorkerCall[]): Promise<T[]> {
+export async function inWorkers<T = unknown>(
+  calls: WorkerCall[],
+  options: InWorkersOptions = {},
+): Promise<T[]> {
+  const deadline = options.deadline ?? DEADLINE_MS;
   const workers = calls.map(() => new Worker(HARNESS, { type: "module" }));
+  const finished = calls.map(() => false);
   try {
-    return await Promise.all(calls.map((call, k) =>
+    const all = Promise.all(calls.map((call, k) =>
       new Promise<T>((resolve, reject) => {
         const worker = workers[k]!;
-        worker.onmessage = (e: MessageEvent<{ ok: boolean; value: T; error: unknown }>) =>
-          e.data.ok ? resolve(e.data.value) : reject(e.data.error);
+        worker.onmessage = (e: MessageEvent<{ ok: boolean; value: T; error: unknown }>) => {
+          finished[k] = true;
+          if (e.data.ok) resolve(e.data.value);
+          else reject(e.data.error);
+        };
         worker.onerror = (e) => {
           e.preventDefault();
-          reject(new Error(`Worker failed: ${e.message}`));
+          reject(new Error(`Worker ${k} (${describe(call)}) failed: ${e.message}`));
         };
         worker.postMessage({ url: call.url.href, name: call.name, args: call.args });
       })
     ));
+    return await within(all, deadline, () => {
+      const running = calls.flatMap((call, k) => finished[k] ? [] : [`${k}: ${describe(call)}`]);
+      return `workers to finish (${running.length} of ${calls.length} still running: ` +
+        `${running.join(", ")})`;
+    });
   } finally {
     for (const worker of workers) worker.terminate();
   }
 }
 
+/** The sum of `counts` (what a test's workers report having done). */
+export function sum(counts: readonly number[]): number {
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 /** `n` calls of the same export with the same arguments. */
 export function times(n: number, url: URL, name: string, args: unknown[]): WorkerCall[] {
   return Array.from({ length: n }, () => ({ url, name, args }));
+}
+
+/**
+ * Resolves or rejects as `promise` does, or rejects after `ms` with "Timed out after `ms` ms waiting
+ * for `what`": a bound that turns a hang (a bug) into a failure that says what never happened;
+ * never used to order events. `what` may be a function, called only when the time is up.
+ */
+export function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string | (() => string),
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const named = typeof what === "string" ? what : what();
+      reject(new Error(`Timed out after ${ms} ms waiting for ${named}`));
+    }, ms);
+  });
+  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
+}
+
+/** {@linkcode within} with the default deadline: `await bounded(queue.get(), "the first item")`. */
+export function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
+  return within(promise, DEADLINE_MS, what);
 }

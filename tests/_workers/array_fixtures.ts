@@ -4,6 +4,7 @@
  * @module
  */
 import type { SharedArray, Value } from "../../mod.ts";
+import { contendSync, guarded } from "../_contention.ts";
 
 /** The seed's `modify_shared_resources`: increments the counter and doubles every element. */
 export function modifySharedResources(counter: Value<"i">, numbers: SharedArray<"d">): number[] {
@@ -16,11 +17,14 @@ export function modifySharedResources(counter: Value<"i">, numbers: SharedArray<
   return numbers.toArray();
 }
 
-/** `n` locked increments of element `i`, through the typed view under the lock. */
-export function bumpUnderLock(a: SharedArray<"i">, i: number, n: number): number {
-  for (let k = 0; k < n; k++) {
-    using _ = a.getLock().acquireSync();
-    a.view[i]! += 1;
-  }
-  return n;
+/**
+ * Locked increments of element `i` through the typed view, started together with the probe's other
+ * parties and repeated until it saw enough contention; returns how many.
+ */
+export function bumpUnderLock(a: SharedArray<"i">, i: number, probe: Int32Array): number {
+  const lock = a.getLock();
+  return contendSync(probe, () => lock.locked(), () => {
+    using _ = lock.acquireSync({ timeout: 5_000 });
+    guarded(probe, () => a.view[i]! += 1);
+  });
 }

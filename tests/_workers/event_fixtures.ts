@@ -7,8 +7,8 @@ import type { Event } from "../../mod.ts";
 
 /** Waits for `event` (blocking or Promise form, generous timeout) and reports it. */
 export async function waitFor(event: Event, useAsync: boolean): Promise<string> {
-  if (useAsync) await event.wait({ timeout: 20_000 });
-  else event.waitSync({ timeout: 20_000 });
+  if (useAsync) await event.wait({ timeout: 5_000 });
+  else event.waitSync({ timeout: 5_000 });
   return "released";
 }
 
@@ -25,7 +25,7 @@ export function pingPong(
 ): number {
   if (first) theirs.set();
   for (let k = 0; k < n; k++) {
-    mine.waitSync({ timeout: 20_000 });
+    mine.waitSync({ timeout: 5_000 });
     mine.clear();
     Atomics.add(rounds, 0, 1);
     if (!first || k < n - 1) theirs.set();

@@ -4,23 +4,29 @@
  * @module
  */
 import type { Lock } from "../../mod.ts";
+import { contend, contendSync, guarded } from "../_contention.ts";
 
-/** `n` non-atomic increments of `counter[0]` under `lock`, blocking form. */
-export function incrementSync(lock: Lock, counter: Int32Array, n: number): number {
-  for (let k = 0; k < n; k++) {
-    using _ = lock.acquireSync();
-    counter[0] = counter[0]! + 1;
-  }
-  return n;
+/**
+ * Non-atomic increments of `counter[0]` under `lock` (blocking form), started together with the
+ * probe's other parties and repeated until the probe saw enough contention; returns how many.
+ */
+export function incrementSync(lock: Lock, counter: Int32Array, probe: Int32Array): number {
+  return contendSync(probe, () => lock.locked(), () => {
+    using _ = lock.acquireSync({ timeout: 5_000 });
+    guarded(probe, () => counter[0] = counter[0]! + 1);
+  });
 }
 
-/** `n` non-atomic increments of `counter[0]` under `lock`, Promise form. */
-export async function incrementAsync(lock: Lock, counter: Int32Array, n: number): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    using _ = await lock.acquire();
-    counter[0] = counter[0]! + 1;
-  }
-  return n;
+/** Same as {@linkcode incrementSync} with the Promise form. */
+export function incrementAsync(
+  lock: Lock,
+  counter: Int32Array,
+  probe: Int32Array,
+): Promise<number> {
+  return contend(probe, () => lock.locked(), async () => {
+    using _ = await lock.acquire({ timeout: 5_000 });
+    guarded(probe, () => counter[0] = counter[0]! + 1);
+  });
 }
 
 /** Tries to acquire with a timeout; reports what happened. */

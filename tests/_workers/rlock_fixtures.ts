@@ -4,29 +4,32 @@
  * @module
  */
 import type { RLock } from "../../mod.ts";
+import { contend, contendSync, guarded } from "../_contention.ts";
 
-/** `n` non-atomic increments of `counter[0]`, each under a doubly (reentrantly) acquired `rlock`. */
-export function incrementNestedSync(rlock: RLock, counter: Int32Array, n: number): number {
-  for (let k = 0; k < n; k++) {
-    using _outer = rlock.acquireSync();
-    using _inner = rlock.acquireSync();
-    counter[0] = counter[0]! + 1;
-  }
-  return n;
+/**
+ * Non-atomic increments of `counter[0]`, each under a doubly (reentrantly) acquired `rlock`,
+ * started together with the probe's other parties and repeated until the probe saw enough
+ * contention; returns how many.
+ */
+export function incrementNestedSync(rlock: RLock, counter: Int32Array, probe: Int32Array): number {
+  return contendSync(probe, () => rlock.locked(), () => {
+    using _outer = rlock.acquireSync({ timeout: 5_000 });
+    using _inner = rlock.acquireSync({ timeout: 5_000 });
+    guarded(probe, () => counter[0] = counter[0]! + 1);
+  });
 }
 
 /** Same as {@linkcode incrementNestedSync} with the Promise form. */
-export async function incrementNestedAsync(
+export function incrementNestedAsync(
   rlock: RLock,
   counter: Int32Array,
-  n: number,
+  probe: Int32Array,
 ): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    using _outer = await rlock.acquire();
-    using _inner = await rlock.acquire();
-    counter[0] = counter[0]! + 1;
-  }
-  return n;
+  return contend(probe, () => rlock.locked(), async () => {
+    using _outer = await rlock.acquire({ timeout: 5_000 });
+    using _inner = await rlock.acquire({ timeout: 5_000 });
+    guarded(probe, () => counter[0] = counter[0]! + 1);
+  });
 }
 
 /** What a non-owner sees of an RLock that another agent holds. */

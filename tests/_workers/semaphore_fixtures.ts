@@ -4,42 +4,30 @@
  * @module
  */
 import type { Semaphore } from "../../mod.ts";
+import { contend, contendSync, guarded } from "../_contention.ts";
 
 /**
- * Enters the section guarded by `sem` `n` times. `stats[0]` counts threads inside, `stats[1]` is the
- * high-water mark of `stats[0]`, `stats[2]` counts entries.
+ * Enters the section guarded by `sem` (blocking or Promise form), started together with the
+ * probe's other parties and repeated until the probe saw enough contention (the semaphore found
+ * with no permit left); returns how many times it entered.
  */
-export async function crowd(
-  sem: Semaphore,
-  stats: Int32Array,
-  n: number,
-  useAsync: boolean,
-): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    using _ = useAsync ? await sem.acquire() : sem.acquireSync();
-    enter(stats);
+export function crowd(sem: Semaphore, probe: Int32Array, useAsync: boolean): Promise<number> {
+  const busy = () => sem.value === 0;
+  if (!useAsync) {
+    return Promise.resolve(contendSync(probe, busy, () => {
+      using _ = sem.acquireSync({ timeout: 5_000 });
+      guarded(probe, () => {});
+    }));
   }
-  return n;
-}
-
-/** Records one visit to the guarded section (shared with the main-thread part of the test). */
-export function enter(stats: Int32Array): void {
-  const inside = Atomics.add(stats, 0, 1) + 1;
-  let high = Atomics.load(stats, 1);
-  while (inside > high) {
-    const seen = Atomics.compareExchange(stats, 1, high, inside);
-    if (seen === high) break;
-    high = seen;
-  }
-  Atomics.add(stats, 2, 1);
-  // A little work while inside, so that holders overlap.
-  for (let spin = 0; spin < 50; spin++) Atomics.load(stats, 0);
-  Atomics.sub(stats, 0, 1);
+  return contend(probe, busy, async () => {
+    using _ = await sem.acquire({ timeout: 5_000 });
+    guarded(probe, () => {});
+  });
 }
 
 /** Takes one permit (blocking, generous timeout) and reports it. */
 export function takeOne(sem: Semaphore): string {
-  sem.acquireSync({ timeout: 20_000 });
+  sem.acquireSync({ timeout: 5_000 });
   return "took";
 }
 

@@ -4,39 +4,32 @@
  * @module
  */
 import type { Value } from "../../mod.ts";
+import { contend, contendSync, guarded, startTogetherSync } from "../_contention.ts";
 
-/** The seed's locked deposit: `n` times `balance.value = balance.value + delta` under its lock. */
-export function transactSync(balance: Value<"i">, delta: number, n: number): number {
-  for (let k = 0; k < n; k++) {
-    using _ = balance.getLock().acquireSync();
-    balance.value = balance.value + delta;
-  }
-  return n;
+/**
+ * The seed's locked deposit, `balance.value = balance.value + delta` under its lock, started
+ * together with the probe's other parties and repeated until it saw enough contention; returns how
+ * many deposits it made.
+ */
+export function transactSync(balance: Value<"i">, delta: number, probe: Int32Array): number {
+  const lock = balance.getLock();
+  return contendSync(probe, () => lock.locked(), () => {
+    using _ = lock.acquireSync({ timeout: 5_000 });
+    guarded(probe, () => balance.value = balance.value + delta);
+  });
 }
 
 /** The same under the Promise form of the lock. */
-export async function transactAsync(
+export function transactAsync(
   balance: Value<"i">,
   delta: number,
-  n: number,
+  probe: Int32Array,
 ): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    using _ = await balance.getLock().acquire();
-    balance.value = balance.value + delta;
-  }
-  return n;
-}
-
-/** Writes `a` and `-a` alternately to a float Value `n` times (a torn write would mix halves). */
-export function flipFloat(v: Value<"d">, a: number, n: number): number {
-  for (let k = 0; k < n; k++) v.value = k % 2 === 0 ? a : -a;
-  return n;
-}
-
-/** Writes `a` and `~a` alternately to a bigint Value `n` times. */
-export function flipBigInt(v: Value<"q">, a: bigint, n: number): number {
-  for (let k = 0; k < n; k++) v.value = k % 2 === 0 ? a : ~a;
-  return n;
+  const lock = balance.getLock();
+  return contend(probe, () => lock.locked(), async () => {
+    using _ = await lock.acquire({ timeout: 5_000 });
+    guarded(probe, () => balance.value = balance.value + delta);
+  });
 }
 
 /** Sets the value and reports what the worker sees afterwards. */
@@ -45,40 +38,62 @@ export function setValue(v: Value<"d">, x: number): number {
   return v.value;
 }
 
-/** Reads `v` until `done[0]` is set; returns how many reads saw something other than `a`/`-a`. */
-export function readFloatUntil(v: Value<"d">, a: number, done: Int32Array): [number, number] {
-  let reads = 0;
-  let torn = 0;
-  while (Atomics.load(done, 0) === 0) {
-    const x = v.value;
-    if (x !== a && x !== -a) torn++;
-    reads++;
-  }
-  return [reads, torn];
-}
+/**
+ * Words a torn-read run shares: [0] changes the reader saw (reads that found a different value
+ * than its previous read: the writer wrote in between, so the two really interleaved), [1] the
+ * writer is done. The probe only lines the two up (2 parties).
+ */
+const CHANGES = 0;
+const DONE = 1;
 
-/** `flipFloat`, then sets `done[0]`. */
-export function flipFloatThenDone(v: Value<"d">, a: number, n: number, done: Int32Array): number {
-  flipFloat(v, a, n);
-  Atomics.store(done, 0, 1);
+/** How long the writer keeps writing to reach the changes it was asked for, at most (ms). */
+const WRITE_LIMIT_MS = 4_000;
+
+/**
+ * Writes `a` and `b` alternately to `v` until the reader saw the value change `changes` times (at
+ * least `minWrites` writes; at most {@linkcode WRITE_LIMIT_MS}). Returns how many it wrote.
+ */
+export function flip<T extends number | bigint>(
+  v: { value: T },
+  a: T,
+  b: T,
+  changes: number,
+  minWrites: number,
+  words: Int32Array,
+  probe: Int32Array,
+): number {
+  startTogetherSync(probe);
+  const start = performance.now();
+  let n = 0;
+  for (;; n++) {
+    v.value = n % 2 === 0 ? a : b;
+    if (n < minWrites || (n & 1023) !== 0) continue;
+    if (Atomics.load(words, CHANGES) >= changes) break;
+    if (performance.now() - start > WRITE_LIMIT_MS) break;
+  }
+  Atomics.store(words, DONE, 1);
   return n;
 }
 
-/** Reads `v` until `done[0]` is set; returns how many reads saw something other than `a`/`~a`. */
-export function readBigIntUntil(v: Value<"q">, a: bigint, done: Int32Array): [number, number] {
-  let reads = 0;
+/**
+ * Reads `v` until the writer is done, counting in `words` the reads that saw the value change;
+ * returns how many reads saw something other than `a` or `b` (a torn value).
+ */
+export function watch<T extends number | bigint>(
+  v: { value: T },
+  a: T,
+  b: T,
+  words: Int32Array,
+  probe: Int32Array,
+): number {
+  startTogetherSync(probe);
   let torn = 0;
-  while (Atomics.load(done, 0) === 0) {
+  let last = v.value;
+  while (Atomics.load(words, DONE) === 0) {
     const x = v.value;
-    if (x !== a && x !== ~a) torn++;
-    reads++;
+    if (x !== a && x !== b) torn++;
+    if (x !== last) Atomics.add(words, CHANGES, 1);
+    last = x;
   }
-  return [reads, torn];
-}
-
-/** `flipBigInt`, then sets `done[0]`. */
-export function flipBigIntThenDone(v: Value<"q">, a: bigint, n: number, done: Int32Array): number {
-  flipBigInt(v, a, n);
-  Atomics.store(done, 0, 1);
-  return n;
+  return torn;
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock, revive, RuntimeError, SharedArray, Value } from "../../mod.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { assertContended, probe } from "../_contention.ts";
+import { inWorkers, sum, times } from "../_helpers.ts";
 
 const FIXTURES = new URL("../_workers/array_fixtures.ts", import.meta.url);
 
@@ -16,10 +17,12 @@ Deno.test("SharedArray: an array doubled in a worker is seen doubled by the pare
   assert.equal(counter.value, 1);
 });
 
-Deno.test("SharedArray: 3 workers x 2,000 locked updates through the view lose none", async () => {
+Deno.test("SharedArray: 3 workers doing contended locked updates through the view lose none", async () => {
   const a = new SharedArray("i", 4);
-  await inWorkers(times(3, FIXTURES, "bumpUnderLock", [a, 2, 2_000]));
-  assert.deepEqual(a.toArray(), [0, 0, 6_000, 0]);
+  const p = probe({ parties: 3, target: 500, minOps: 2_000 });
+  const done = await inWorkers<number>(times(3, FIXTURES, "bumpUnderLock", [a, 2, p]));
+  assertContended(p, "3 blocking workers");
+  assert.deepEqual(a.toArray(), [0, 0, sum(done), 0]);
 });
 
 Deno.test("SharedArray behaves like a TypedArray of its type for any get/set sequence", () => {

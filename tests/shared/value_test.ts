@@ -1,25 +1,30 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock, revive, RuntimeError, Value } from "../../mod.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { assertContended, probe } from "../_contention.ts";
+import { inWorkers, sum, times } from "../_helpers.ts";
 import type { Typecode } from "../../mod.ts";
 
 const FIXTURES = new URL("../_workers/value_fixtures.ts", import.meta.url);
 
-Deno.test("Value: 5 workers x 1,000 locked increments of Value('i', 0) end at exactly 5,000", async () => {
+Deno.test("Value: 5 workers doing contended locked increments of Value('i', 0) lose none", async () => {
   const counter = new Value("i", 0);
-  await inWorkers(times(5, FIXTURES, "transactSync", [counter, 1, 1_000]));
-  assert.equal(counter.value, 5_000);
+  const p = probe({ parties: 5, target: 500, minOps: 1_000 });
+  const done = await inWorkers<number>(times(5, FIXTURES, "transactSync", [counter, 1, p]));
+  assertContended(p, "5 blocking workers");
+  assert.equal(counter.value, sum(done));
   assert.equal(counter.getLock().locked(), false);
 });
 
-Deno.test("Value: locked withdrawals and deposits from blocking and async workers keep the balance at 100", async () => {
+Deno.test("Value: contended locked withdrawals and deposits from blocking and async workers keep the balance", async () => {
   const balance = new Value("i", 100);
-  await inWorkers([
-    { url: FIXTURES, name: "transactSync", args: [balance, -1, 10_000] },
-    { url: FIXTURES, name: "transactAsync", args: [balance, +1, 10_000] },
+  const p = probe({ parties: 2, target: 200, minOps: 2_000 });
+  const [withdrawals, deposits] = await inWorkers<number>([
+    { url: FIXTURES, name: "transactSync", args: [balance, -1, p] },
+    { url: FIXTURES, name: "transactAsync", args: [balance, +1, p] },
   ]);
-  assert.equal(balance.value, 100);
+  assertContended(p, "a blocking and an async worker");
+  assert.equal(balance.value, 100 - withdrawals! + deposits!);
 });
 
 Deno.test("Value: a worker's write is seen by the parent", async () => {
@@ -29,28 +34,36 @@ Deno.test("Value: a worker's write is seen by the parent", async () => {
   assert.equal(v.value, 3.25);
 });
 
-Deno.test("Value('d') never shows a torn float to a concurrent reader", async () => {
-  const a = 1.0000000000000002e300; // distinct high and low 32-bit halves from -a
+/** Changes of the value a reader must see: reads that really interleave with the writes. */
+const CHANGES = 5_000;
+
+/** A writer alternates `a` and `b` while a reader watches; returns the torn reads it saw. */
+async function tornReads<T extends number | bigint>(v: Value, a: T, b: T): Promise<number> {
+  const words = new Int32Array(new SharedArrayBuffer(8));
+  const p = probe({ parties: 2 });
+  const [, torn] = await inWorkers<number>([
+    { url: FIXTURES, name: "flip", args: [v, a, b, CHANGES, 10_000, words, p] },
+    { url: FIXTURES, name: "watch", args: [v, a, b, words, p] },
+  ]);
+  assert.ok(words[0]! >= CHANGES, `the reader saw the value change only ${words[0]} times`);
+  return torn!;
+}
+
+Deno.test("Value('d') never shows a torn float to a reader that sees 5,000 of a writer's writes", async () => {
+  // Every bit of the high and of the low 32-bit half differs between the two: a read that mixed
+  // the halves of two writes would see a third number.
+  const a = Math.PI; // 0x400921fb_54442d18
+  const b = -Math.E; // 0xc005bf0a_8b145769
   const v = new Value("d", a, { lock: false });
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const [, [reads, torn]] = await inWorkers<unknown>([
-    { url: FIXTURES, name: "flipFloatThenDone", args: [v, a, 200_000, done] },
-    { url: FIXTURES, name: "readFloatUntil", args: [v, a, done] },
-  ]) as unknown as [number, [number, number]];
-  assert.equal(torn, 0);
-  assert.ok(reads >= 0);
-  assert.ok(v.value === a || v.value === -a);
+  assert.equal(await tornReads(v, a, b), 0);
+  assert.ok(v.value === a || v.value === b);
 });
 
-Deno.test("Value('q') never shows a torn bigint to a concurrent reader", async () => {
+Deno.test("Value('q') never shows a torn bigint to a reader that sees 5,000 of a writer's writes", async () => {
   const a = 0x0123_4567_89ab_cdefn;
   const v = new Value("q", a);
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const [, [, torn]] = await inWorkers<unknown>([
-    { url: FIXTURES, name: "flipBigIntThenDone", args: [v, a, 200_000, done] },
-    { url: FIXTURES, name: "readBigIntUntil", args: [v, a, done] },
-  ]) as unknown as [number, [number, number]];
-  assert.equal(torn, 0);
+  assert.equal(await tornReads(v, a, ~a), 0);
+  assert.ok(v.value === a || v.value === ~a);
 });
 
 const CODES: Typecode[] = ["b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"];

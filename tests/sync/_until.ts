@@ -5,16 +5,19 @@
  *
  * @module
  */
+import { DEADLINE_MS } from "../_helpers.ts";
 
-/** Resolves once `condition()` is true; rejects naming `what` after `limitMs` (default 20 s). */
+/** Resolves once `condition()` is true; rejects naming `what` after `limitMs`. */
 export async function until(
   condition: () => boolean,
   what: string,
-  limitMs = 20_000,
+  limitMs = DEADLINE_MS,
 ): Promise<void> {
   const start = performance.now();
   while (!condition()) {
-    if (performance.now() - start > limitMs) throw new Error(`Gave up waiting until ${what}`);
+    if (performance.now() - start > limitMs) {
+      throw new Error(`Gave up after ${limitMs} ms waiting until ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }

@@ -6,7 +6,7 @@ import * as K from "../../src/kernel/condition.ts";
 import * as G from "../../src/kernel_gen/condition.ts";
 import * as KL from "../../src/kernel/lock.ts";
 import * as KR from "../../src/kernel/rlock.ts";
-import { inWorkers } from "../_helpers.ts";
+import { bounded, inWorkers } from "../_helpers.ts";
 import { until } from "./_until.ts";
 
 const FIXTURES = new URL("../_workers/condition_fixtures.ts", import.meta.url);
@@ -52,10 +52,12 @@ Deno.test("Condition.waitSync() releases a thrice-held RLock and restores the co
   const cond = new Condition();
   const steps = new Int32Array(new SharedArrayBuffer(4));
   const work = inWorkers<{ outcome: string; recursionCount: number }>([
-    { url: FIXTURES, name: "nestedWait", args: [cond, 3, 20_000, steps] },
+    { url: FIXTURES, name: "nestedWait", args: [cond, 3, 5_000, steps] },
   ]);
-  await Atomics.waitAsync(steps, 0, 0).value;
-  await until(() => counts(cond).waiters === 1 && !cond.lock.locked(), "the worker waits");
+  await until(
+    () => steps[0] === 1 && counts(cond).waiters === 1 && !cond.lock.locked(),
+    "the worker waits",
+  );
   {
     using _ = await cond.acquire();
     cond.notify();
@@ -85,7 +87,7 @@ Deno.test("Condition.notify(n) lets exactly min(n, waiting) async waits return",
         let returned = 0;
         const waits = Array.from({ length: k }, async () => {
           using _ = await cond.acquire();
-          await cond.wait({ timeout: 20_000 });
+          await cond.wait({ timeout: 5_000 });
           returned++;
         });
         await until(() => counts(cond).waiters === k, `${k} waits are registered`);
@@ -102,7 +104,7 @@ Deno.test("Condition.notify(n) lets exactly min(n, waiting) async waits return",
           using _ = await cond.acquire();
           cond.notifyAll();
         }
-        await Promise.all(waits);
+        await bounded(Promise.all(waits), `${k} waits to return after notifyAll`);
         assert.equal(returned, k);
         assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
       },

@@ -18,7 +18,7 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
     ...times(2, FIXTURES, "waitFor", [event, false]),
     ...times(2, FIXTURES, "waitFor", [event, true]),
   ]);
-  const here = event.wait({ timeout: 20_000 });
+  const here = event.wait({ timeout: 5_000 });
   await until(() => words(event)[K.WAITERS] === 5, "5 waiters sleep");
   event.set();
   await here;
@@ -30,7 +30,7 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
 Deno.test("Event waiters asleep at set() return even though clear() follows at once", async () => {
   const event = new Event();
   const work = inWorkers<string>(times(3, FIXTURES, "waitFor", [event, false]));
-  const here = event.wait();
+  const here = event.wait({ timeout: 5_000 });
   await until(() => words(event)[K.WAITERS] === 4, "4 waiters sleep");
   event.set();
   event.clear();
@@ -58,7 +58,7 @@ Deno.test("Event timeouts and aborts leave no waiter behind and swallow no set()
   assert.equal(words(event)[K.WAITERS], 0);
   const controller = new AbortController();
   const aborted = event.wait({ signal: controller.signal });
-  const live = event.wait({ timeout: 10_000 });
+  const live = event.wait({ timeout: 5_000 });
   controller.abort(new Error("stop"));
   await assert.rejects(aborted, { message: "stop" });
   event.set();

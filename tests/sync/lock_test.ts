@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock, revive, RuntimeError } from "../../mod.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { assertContended, contend, guarded, probe } from "../_contention.ts";
+import { bounded, inWorkers, sum, times } from "../_helpers.ts";
 
 const FIXTURES = new URL("../_workers/lock_fixtures.ts", import.meta.url);
 
@@ -9,35 +10,44 @@ function counter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-Deno.test("Lock gives mutual exclusion to 2 workers x 100,000 non-atomic increments", async () => {
+Deno.test("Lock gives mutual exclusion to 2 workers doing contended non-atomic increments at the same time", async () => {
   const lock = new Lock();
   const c = counter();
-  await inWorkers(times(2, FIXTURES, "incrementSync", [lock, c, 100_000]));
-  assert.equal(c[0], 200_000);
+  const p = probe({ parties: 2, target: 300, minOps: 20_000 });
+  const done = await inWorkers<number>(times(2, FIXTURES, "incrementSync", [lock, c, p]));
+  assertContended(p, "2 blocking workers");
+  assert.equal(c[0], sum(done));
   assert.equal(lock.locked(), false);
 });
 
 Deno.test("Lock excludes across blocking workers and async waiters on 4 workers", async () => {
   const lock = new Lock();
   const c = counter();
-  await inWorkers([
-    ...times(2, FIXTURES, "incrementSync", [lock, c, 20_000]),
-    ...times(2, FIXTURES, "incrementAsync", [lock, c, 5_000]),
+  const p = probe({ parties: 4, target: 500, minOps: 2_000 });
+  const done = await inWorkers<number>([
+    ...times(2, FIXTURES, "incrementSync", [lock, c, p]),
+    ...times(2, FIXTURES, "incrementAsync", [lock, c, p]),
   ]);
-  assert.equal(c[0], 50_000);
+  assertContended(p, "2 blocking and 2 async workers");
+  assert.equal(c[0], sum(done));
   assert.equal(lock.locked(), false);
 });
 
 Deno.test("Lock.acquire() on the main thread waits for a worker's release", async () => {
   const lock = new Lock();
   const c = counter();
-  const work = inWorkers(times(1, FIXTURES, "incrementSync", [lock, c, 50_000]));
-  for (let k = 0; k < 2_000; k++) {
-    using _ = await lock.acquire();
-    c[0] = c[0]! + 1;
-  }
-  await work;
-  assert.equal(c[0], 52_000);
+  const p = probe({ parties: 2, target: 100, minOps: 500 });
+  const work = inWorkers<number>(times(1, FIXTURES, "incrementSync", [lock, c, p]));
+  const here = await bounded(
+    contend(p, () => lock.locked(), async () => {
+      using _ = await lock.acquire({ timeout: 5_000 });
+      guarded(p, () => c[0] = c[0]! + 1);
+    }),
+    "the main thread's increments",
+  );
+  const [there] = await work;
+  assertContended(p, "the main thread and a worker");
+  assert.equal(c[0], here + there!);
 });
 
 Deno.test("Lock.acquireSync() in a worker times out while the main thread holds it", async () => {

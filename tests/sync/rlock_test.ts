@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { Lock, RLock, RuntimeError } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/rlock.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { assertContended, contend, guarded, probe } from "../_contention.ts";
+import { bounded, inWorkers, sum, times } from "../_helpers.ts";
 
 const FIXTURES = new URL("../_workers/rlock_fixtures.ts", import.meta.url);
 
@@ -11,27 +12,34 @@ function counter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-Deno.test("RLock gives mutual exclusion to 2 workers x 100,000 nested non-atomic increments", async () => {
+Deno.test("RLock gives mutual exclusion to 2 workers doing contended nested non-atomic increments at the same time", async () => {
   const rlock = new RLock();
   const c = counter();
-  await inWorkers(times(2, FIXTURES, "incrementNestedSync", [rlock, c, 100_000]));
-  assert.equal(c[0], 200_000);
+  const p = probe({ parties: 2, target: 300, minOps: 20_000 });
+  const done = await inWorkers<number>(times(2, FIXTURES, "incrementNestedSync", [rlock, c, p]));
+  assertContended(p, "2 blocking workers");
+  assert.equal(c[0], sum(done));
   assert.equal(rlock.locked(), false);
 });
 
 Deno.test("RLock excludes blocking and async holders on 4 workers and the main thread", async () => {
   const rlock = new RLock();
   const c = counter();
-  const work = inWorkers([
-    ...times(2, FIXTURES, "incrementNestedSync", [rlock, c, 20_000]),
-    ...times(2, FIXTURES, "incrementNestedAsync", [rlock, c, 5_000]),
+  const p = probe({ parties: 5, target: 500, minOps: 500 });
+  const work = inWorkers<number>([
+    ...times(2, FIXTURES, "incrementNestedSync", [rlock, c, p]),
+    ...times(2, FIXTURES, "incrementNestedAsync", [rlock, c, p]),
   ]);
-  for (let k = 0; k < 1_000; k++) {
-    using _ = await rlock.acquire();
-    c[0] = c[0]! + 1;
-  }
-  await work;
-  assert.equal(c[0], 51_000);
+  const here = await bounded(
+    contend(p, () => rlock.locked(), async () => {
+      using _ = await rlock.acquire({ timeout: 5_000 });
+      guarded(p, () => c[0] = c[0]! + 1);
+    }),
+    "the main thread's increments",
+  );
+  const done = await work;
+  assertContended(p, "2 blocking and 2 async workers and the main thread");
+  assert.equal(c[0], here + sum(done));
   assert.equal(rlock.locked(), false);
 });
 

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { BoundedSemaphore, Lock, RuntimeError, Semaphore } from "../../mod.ts";
 import * as K from "../../src/kernel/semaphore.ts";
-import { inWorkers, times } from "../_helpers.ts";
-import { enter } from "../_workers/semaphore_fixtures.ts";
+import { assertContended, probe } from "../_contention.ts";
+import { bounded, inWorkers, times } from "../_helpers.ts";
+import { crowd } from "../_workers/semaphore_fixtures.ts";
 import { until } from "./_until.ts";
 
 const FIXTURES = new URL("../_workers/semaphore_fixtures.ts", import.meta.url);
@@ -12,22 +13,18 @@ function words(sem: Semaphore): Int32Array {
   return new Int32Array(sem.buffer, sem.byteOffset, K.BYTES / 4);
 }
 
-Deno.test("Semaphore(2) never admits more than 2 holders among 4 workers and the main thread", async () => {
+Deno.test("Semaphore(2) never admits more than 2 holders among 4 contending workers and the main thread", async () => {
   const sem = new Semaphore(2);
-  const stats = new Int32Array(new SharedArrayBuffer(12));
-  const work = inWorkers([
-    ...times(2, FIXTURES, "crowd", [sem, stats, 10_000, false]),
-    ...times(2, FIXTURES, "crowd", [sem, stats, 2_000, true]),
+  const p = probe({ parties: 5, limit: 2, target: 500, minOps: 500 });
+  const work = inWorkers<number>([
+    ...times(2, FIXTURES, "crowd", [sem, p, false]),
+    ...times(2, FIXTURES, "crowd", [sem, p, true]),
   ]);
-  for (let k = 0; k < 500; k++) {
-    using _ = await sem.acquire();
-    enter(stats);
-  }
-  await work;
-  assert.equal(stats[2], 24_500);
-  assert.ok(stats[1]! <= 2, `high-water mark ${stats[1]}`);
-  assert.ok(stats[1]! >= 1);
-  assert.equal(stats[0], 0);
+  const here = await bounded(crowd(sem, p, true), "the main thread's entries");
+  const done = await work;
+  const seen = assertContended(p, "4 workers and the main thread");
+  assert.equal(seen.maxInside, 2, "both permits were held at once");
+  assert.ok(here > 0 && done.every((n) => n > 0));
   assert.equal(sem.value, 2);
   assert.equal(words(sem)[K.WAITERS], 0);
 });
@@ -49,7 +46,7 @@ Deno.test("Semaphore timeouts and aborts take no permit and swallow no wake-up",
   assert.equal(words(sem)[K.WAITERS], 0);
   const controller = new AbortController();
   const aborted = sem.acquire({ signal: controller.signal });
-  const live = sem.acquire({ timeout: 10_000 });
+  const live = sem.acquire({ timeout: 5_000 });
   controller.abort(new Error("stop"));
   await assert.rejects(aborted, { message: "stop" });
   sem.release();

@@ -1,0 +1,85 @@
+/**
+ * The catalogue of `deno task mutants` (see `tools/mutants.ts`): bugs that break a promise the
+ * library makes, each written as exact edits of `src/`, with the tests that must kill it.
+ *
+ * A snippet must occur exactly once in its file; when the code it names moves or changes, the
+ * tool fails loudly and the snippet is re-pointed here. Keep each mutant to the smallest change
+ * that breaks one promise, and its tests to the few that should notice (the tool runs only those).
+ *
+ * @module
+ */
+
+/** One exact edit: replace the only occurrence of `find` in `file` with `replace`. */
+export interface Edit {
+  /** Path from the repository root. */
+  file: string;
+  /** Text that must occur exactly once in the file. */
+  find: string;
+  /** What it becomes. */
+  replace: string;
+}
+
+/** A named bug and the tests that must notice it. */
+export interface Mutant {
+  /** What is broken, as a sentence. */
+  name: string;
+  /** The edits that make the bug. */
+  edits: Edit[];
+  /** Test files (from the repository root) that must kill it. */
+  tests: string[];
+  /** Only the tests whose name matches (`deno test --filter`). */
+  filter?: string;
+}
+
+/** Every mutant, in the order the tool runs them. */
+export const MUTANTS: Mutant[] = [
+  {
+    name: "Lock: a contended acquire walks in without the lock",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "  while (A.exchange(s, $STATE, $CONTENDED) !== $UNLOCKED) {",
+      replace: "  while (A.exchange(s, $STATE, $CONTENDED) === -1) {",
+    }],
+    tests: ["tests/sync/lock_test.ts"],
+  },
+  {
+    name: "Lock: release wakes no sleeper",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "  A.store(s, $STATE, $UNLOCKED);\n  A.notify(s, $STATE, 1);\n",
+      replace: "  A.store(s, $STATE, $UNLOCKED);\n",
+    }],
+    tests: ["tests/sync/lock_test.ts"],
+  },
+  {
+    name: "RLock: clears its owner after releasing the lock, erasing the next owner's record",
+    edits: [{
+      file: "src/kernel/rlock.ts",
+      find: "  A.store(s, $COUNT, 0);\n  A.store(s, $OWNER, 0);\n" +
+        '  if (!L.release(A, s)) throw new Error("Inconsistent RLock state: owned but unlocked");\n',
+      replace:
+        '  if (!L.release(A, s)) throw new Error("Inconsistent RLock state: owned but unlocked");\n' +
+        "  A.store(s, $COUNT, 0);\n  A.store(s, $OWNER, 0);\n",
+    }],
+    tests: ["tests/sync/rlock_test.ts"],
+  },
+  {
+    name: "Value: a float64 is stored as two 32-bit halves, so a reader can see a torn value",
+    edits: [{
+      file: "src/kernel/value.ts",
+      find:
+        "export function set(A: Seam, v: AtomicArray, i: number, kind: Kind, x: number | bigint): void {\n",
+      replace:
+        "export function set(A: Seam, v: AtomicArray, i: number, kind: Kind, x: number | bigint): void {\n" +
+        "  if (kind === $FLOAT64) {\n" +
+        "    const bits = toBits(x as number, kind) as bigint;\n" +
+        "    const halves = new Int32Array(v.buffer, v.byteOffset + i * 8, 2);\n" +
+        "    A.store(halves, 0, Number(BigInt.asIntN(32, bits)));\n" +
+        "    A.store(halves, 1, Number(bits >> 32n));\n" +
+        "    return;\n" +
+        "  }\n",
+    }],
+    tests: ["tests/shared/value_test.ts"],
+    filter: "torn",
+  },
+];
