@@ -175,45 +175,72 @@ function done(p: Int32Array, n: number, start: number): boolean {
 }
 
 /**
+ * Runs `body` as one party of the probe: after the start gate, counted as running while it runs
+ * (blocking form). For hand-off tests (producers and consumers, ping-pong) that need no contention
+ * count: {@linkcode assertOverlapped} then shows the parties really ran at the same time.
+ */
+export function togetherSync<T>(p: Int32Array, body: () => T): T {
+  startTogetherSync(p);
+  running(p, 1);
+  try {
+    return body();
+  } finally {
+    running(p, -1);
+  }
+}
+
+/** {@linkcode togetherSync} for bodies that wait without blocking the thread. */
+export async function together<T>(p: Int32Array, body: () => Promise<T>): Promise<T> {
+  await startTogether(p);
+  running(p, 1);
+  try {
+    return await body();
+  } finally {
+    running(p, -1);
+  }
+}
+
+/** Throws unless every party of `p` ran at the same time as all the others. */
+export function assertOverlapped(p: Int32Array, what: string): Observed {
+  const o = observed(p);
+  if (o.overlap < p[PARTIES]!) {
+    throw new Error(`${what}: only ${o.overlap} of ${p[PARTIES]} threads ever ran at once`);
+  }
+  return o;
+}
+
+/**
  * The worker side of a contended run, blocking form: starts together with the other parties, then
  * repeats `operation` until the probe's target is met, counting an entry as contended when `busy()`
  * says another thread holds the section right before it. Returns how many operations it did.
  */
 export function contendSync(p: Int32Array, busy: () => boolean, operation: () => void): number {
-  startTogetherSync(p);
-  running(p, 1);
-  const start = performance.now();
-  let n = 0;
-  try {
+  return togetherSync(p, () => {
+    const start = performance.now();
+    let n = 0;
     for (; !done(p, n, start); n++) {
       if (busy()) Atomics.add(p, CONTENDED, 1);
       operation();
     }
-  } finally {
-    running(p, -1);
-  }
-  return n;
+    return n;
+  });
 }
 
 /** {@linkcode contendSync} for operations that wait without blocking the thread. */
-export async function contend(
+export function contend(
   p: Int32Array,
   busy: () => boolean,
   operation: () => Promise<void>,
 ): Promise<number> {
-  await startTogether(p);
-  running(p, 1);
-  const start = performance.now();
-  let n = 0;
-  try {
+  return together(p, async () => {
+    const start = performance.now();
+    let n = 0;
     for (; !done(p, n, start); n++) {
       if (busy()) Atomics.add(p, CONTENDED, 1);
       await operation();
     }
-  } finally {
-    running(p, -1);
-  }
-  return n;
+    return n;
+  });
 }
 
 /**

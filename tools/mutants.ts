@@ -20,6 +20,8 @@
  *   deno task mutants --check              only check that every snippet occurs exactly once
  *   deno task mutants --baseline           also run each mutant's tests unmutated first (they
  *                                          must pass, or a kill proves nothing)
+ *   deno task mutants --tests a.ts,b.ts    run these test files instead of each mutant's own
+ *                                          (does another test notice the bug too?)
  *
  * Exits 1 if any mutant survived, timed out, or could not be applied.
  *
@@ -150,6 +152,11 @@ async function runTests(
   if (failed !== undefined) return { status: "failed", detail: failed, ms: failedAt };
   if (status.success) return { status: "passed", detail: "", ms };
   if (ms >= LIMIT_MS) return { status: "timed out", detail: "", ms };
+  // A failure reported only in the summary (e.g. an error thrown between two tests).
+  const summary = /\bFAILURES\b[^\n]*\n+\s*(.*?) => /.exec(log);
+  if (summary || /\berror: Test failed\b/.test(log)) {
+    return { status: "failed", detail: summary?.[1] ?? "the test run (see its errors)", ms };
+  }
   return { status: "error", detail: log.trim().split("\n").slice(-8).join("\n"), ms };
 }
 
@@ -200,6 +207,10 @@ async function main(args: string[]): Promise<number> {
   let mutants = [...MUTANTS];
   const only = value("--only");
   if (only !== undefined) mutants = mutants.filter((m) => m.name.includes(only));
+  const tests = value("--tests");
+  if (tests !== undefined) {
+    mutants = mutants.map(({ filter: _, ...m }) => ({ ...m, tests: tests.split(",") }));
+  }
   const rotate = value("--rotate");
   if (rotate !== undefined) {
     const day = Math.floor(Date.now() / 86_400_000);

@@ -82,4 +82,87 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/shared/value_test.ts"],
     filter: "torn",
   },
+  {
+    name:
+      "Condition: a waiter sleeps on a word that never changes (a notify before its wait is lost)",
+    edits: [{
+      file: "src/kernel/condition.ts",
+      find: "    const result = A.wait(c, $SEQ, seq, deadline);\n",
+      replace: "    const result = A.wait(c, 0, A.load(c, 0), deadline);\n",
+    }, {
+      file: "src/kernel/condition.ts",
+      find: "  A.add(c, $SEQ, 1);\n  A.notify(c, $SEQ, k);\n",
+      replace: "  A.add(c, $SEQ, 1);\n  A.notify(c, 0, k);\n",
+    }],
+    tests: ["tests/explore/primitives_test.ts", "tests/sync/condition_test.ts"],
+    filter: "Condition",
+  },
+  {
+    name: "Condition: a waiter reads the sequence word after releasing the lock",
+    edits: [{
+      file: "src/kernel/condition.ts",
+      find: "  const seq = A.load(c, $SEQ);\n  const saved = unlock(A, lk, reentrant, me);\n",
+      replace: "  const saved = unlock(A, lk, reentrant, me);\n  const seq = A.load(c, $SEQ);\n",
+    }],
+    tests: ["tests/explore/primitives_test.ts", "tests/sync/condition_test.ts"],
+    filter: "Condition",
+  },
+  {
+    name: "Semaphore: tryAcquire takes a permit from an empty semaphore",
+    edits: [{
+      file: "src/kernel/semaphore.ts",
+      find: "  let v = A.load(s, $VALUE);\n  while (v > 0) {\n",
+      replace: "  let v = A.load(s, $VALUE);\n  while (v > -1) {\n",
+    }],
+    tests: ["tests/sync/semaphore_test.ts"],
+    filter: "never admits",
+  },
+  {
+    name: "Semaphore: release(n) wakes one sleeper, whatever n",
+    edits: [{
+      file: "src/kernel/semaphore.ts",
+      find: "  if (A.load(s, $WAITERS) > 0) A.notify(s, $VALUE, n);\n",
+      replace: "  if (A.load(s, $WAITERS) > 0) A.notify(s, $VALUE, 1);\n",
+    }],
+    tests: ["tests/sync/semaphore_test.ts"],
+  },
+  {
+    name: "Event: set() wakes one waiter instead of all",
+    edits: [{
+      file: "src/kernel/event.ts",
+      find: "  if (A.load(e, $WAITERS) > 0) A.notify(e, $STATE, Infinity);\n",
+      replace: "  if (A.load(e, $WAITERS) > 0) A.notify(e, $STATE, 1);\n",
+    }],
+    tests: ["tests/sync/event_test.ts"],
+  },
+  {
+    name: "Event: a waiter woken by set() goes back to sleep if clear() came first",
+    edits: [{
+      file: "src/kernel/event.ts",
+      find:
+        "    const result = A.wait(e, $STATE, v, deadline);\n    if (A.load(e, $STATE) !== v) {\n",
+      replace:
+        "    const result = A.wait(e, $STATE, v, deadline);\n    if ((A.load(e, $STATE) & $FLAG) !== 0) {\n",
+    }],
+    tests: ["tests/sync/event_test.ts"],
+  },
+  {
+    name: "Barrier: a generation admits one party too many",
+    edits: [{
+      file: "src/kernel/barrier.ts",
+      find: "    if (phase === $FILLING && count < p) {\n",
+      replace: "    if (phase === $FILLING && count <= p) {\n",
+    }],
+    tests: ["tests/sync/barrier_test.ts"],
+  },
+  {
+    name: "Barrier: abort() wakes none of the parties waiting",
+    edits: [{
+      file: "src/kernel/barrier.ts",
+      find:
+        "    v = seen;\n  }\n  A.notify(b, $STATE, Infinity);\n}\n\n/**\n * Returns the barrier",
+      replace: "    v = seen;\n  }\n}\n\n/**\n * Returns the barrier",
+    }],
+    tests: ["tests/sync/barrier_test.ts"],
+  },
 ];

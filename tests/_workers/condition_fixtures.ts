@@ -7,6 +7,7 @@
  * @module
  */
 import type { Condition } from "../../mod.ts";
+import { together, togetherSync } from "../_contention.ts";
 
 const HEAD = 0;
 const TAIL = 1;
@@ -39,31 +40,37 @@ export function produceSync(
   buf: Int32Array,
   first: number,
   n: number,
+  probe: Int32Array,
 ): number {
-  for (let k = 0; k < n; k++) {
-    using _ = notFull.acquireSync();
-    notFull.waitForSync(() => buf[COUNT]! < capacity(buf));
-    put(buf, first + k);
-    notEmpty.notify();
-  }
-  return n;
+  return togetherSync(probe, () => {
+    for (let k = 0; k < n; k++) {
+      using _ = notFull.acquireSync();
+      notFull.waitForSync(() => buf[COUNT]! < capacity(buf));
+      put(buf, first + k);
+      notEmpty.notify();
+    }
+    return n;
+  });
 }
 
 /** Same as {@linkcode produceSync}, Promise form. */
-export async function produceAsync(
+export function produceAsync(
   notEmpty: Condition,
   notFull: Condition,
   buf: Int32Array,
   first: number,
   n: number,
+  probe: Int32Array,
 ): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    using _ = await notFull.acquire();
-    await notFull.waitFor(() => buf[COUNT]! < capacity(buf));
-    put(buf, first + k);
-    notEmpty.notify();
-  }
-  return n;
+  return together(probe, async () => {
+    for (let k = 0; k < n; k++) {
+      using _ = await notFull.acquire();
+      await notFull.waitFor(() => buf[COUNT]! < capacity(buf));
+      put(buf, first + k);
+      notEmpty.notify();
+    }
+    return n;
+  });
 }
 
 /** Takes `n` items, counting each in `seen[item]`, blocking form; plain waits in a loop. */
@@ -73,31 +80,37 @@ export function consumeSync(
   buf: Int32Array,
   seen: Int32Array,
   n: number,
+  probe: Int32Array,
 ): number {
-  for (let k = 0; k < n; k++) {
-    using _ = notEmpty.acquireSync();
-    while (buf[COUNT] === 0) notEmpty.waitSync();
-    Atomics.add(seen, take(buf), 1);
-    notFull.notify();
-  }
-  return n;
+  return togetherSync(probe, () => {
+    for (let k = 0; k < n; k++) {
+      using _ = notEmpty.acquireSync();
+      while (buf[COUNT] === 0) notEmpty.waitSync();
+      Atomics.add(seen, take(buf), 1);
+      notFull.notify();
+    }
+    return n;
+  });
 }
 
 /** Same as {@linkcode consumeSync}, Promise form. */
-export async function consumeAsync(
+export function consumeAsync(
   notEmpty: Condition,
   notFull: Condition,
   buf: Int32Array,
   seen: Int32Array,
   n: number,
+  probe: Int32Array,
 ): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    using _ = await notEmpty.acquire();
-    while (buf[COUNT] === 0) await notEmpty.wait();
-    Atomics.add(seen, take(buf), 1);
-    notFull.notify();
-  }
-  return n;
+  return together(probe, async () => {
+    for (let k = 0; k < n; k++) {
+      using _ = await notEmpty.acquire();
+      while (buf[COUNT] === 0) await notEmpty.wait();
+      Atomics.add(seen, take(buf), 1);
+      notFull.notify();
+    }
+    return n;
+  });
 }
 
 /**

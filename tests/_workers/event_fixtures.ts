@@ -4,17 +4,23 @@
  * @module
  */
 import type { Event } from "../../mod.ts";
+import { togetherSync } from "../_contention.ts";
 
-/** Waits for `event` (blocking or Promise form, generous timeout) and reports it. */
+/**
+ * Waits for `event` (blocking or Promise form) and reports it. No timeout: a wait that timed out
+ * after missing a set() would still return (the state changed), hiding the lost wake-up; the
+ * test's deadline ends a wait that never returns.
+ */
 export async function waitFor(event: Event, useAsync: boolean): Promise<string> {
-  if (useAsync) await event.wait({ timeout: 5_000 });
-  else event.waitSync({ timeout: 5_000 });
+  if (useAsync) await event.wait();
+  else event.waitSync();
   return "released";
 }
 
 /**
  * One side of an `n`-round ping-pong: waits for `mine`, lowers it, bumps `rounds[0]`, raises
- * `theirs`. The side with `first` raises `theirs` once before its first wait.
+ * `theirs`. The side with `first` raises `theirs` once before its first wait. Starts together
+ * with the probe's other party.
  */
 export function pingPong(
   mine: Event,
@@ -22,13 +28,16 @@ export function pingPong(
   rounds: Int32Array,
   n: number,
   first: boolean,
+  probe: Int32Array,
 ): number {
-  if (first) theirs.set();
-  for (let k = 0; k < n; k++) {
-    mine.waitSync({ timeout: 5_000 });
-    mine.clear();
-    Atomics.add(rounds, 0, 1);
-    if (!first || k < n - 1) theirs.set();
-  }
-  return n;
+  return togetherSync(probe, () => {
+    if (first) theirs.set();
+    for (let k = 0; k < n; k++) {
+      mine.waitSync({ timeout: 5_000 });
+      mine.clear();
+      Atomics.add(rounds, 0, 1);
+      if (!first || k < n - 1) theirs.set();
+    }
+    return n;
+  });
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Barrier, BrokenBarrierError, Lock } from "../../mod.ts";
 import * as K from "../../src/kernel/barrier.ts";
+import { assertOverlapped, probe } from "../_contention.ts";
 import { bounded, inWorkers, times } from "../_helpers.ts";
 import { until } from "./_until.ts";
 
@@ -22,11 +23,13 @@ Deno.test("Barrier gives 4 workers unique indexes in each of 100 generations, re
   const slots = shared(400);
   const actions = shared(1);
   const errors = shared(1);
-  const args = (useAsync: boolean) => [barrier, 100, arrivals, slots, actions, errors, useAsync];
+  const p = probe({ parties: 4 });
+  const args = (useAsync: boolean) => [barrier, 100, arrivals, slots, actions, errors, useAsync, p];
   await inWorkers([
     ...times(2, FIXTURES, "generations", args(false)),
     ...times(2, FIXTURES, "generations", args(true)),
   ]);
+  assertOverlapped(p, "4 parties");
   assert.equal(errors[0], 0);
   assert.equal(actions[0], 100);
   const wrong = slots.findIndex((n) => n !== 1);

@@ -6,6 +6,7 @@ import * as K from "../../src/kernel/condition.ts";
 import * as G from "../../src/kernel_gen/condition.ts";
 import * as KL from "../../src/kernel/lock.ts";
 import * as KR from "../../src/kernel/rlock.ts";
+import { assertOverlapped, probe } from "../_contention.ts";
 import { bounded, inWorkers } from "../_helpers.ts";
 import { until } from "./_until.ts";
 
@@ -25,12 +26,14 @@ async function producerConsumer(lock: Lock | RLock): Promise<void> {
   const notFull = new Condition(lock);
   const buf = new Int32Array(new SharedArrayBuffer(4 * (3 + 8)));
   const seen = new Int32Array(new SharedArrayBuffer(4 * 10_000));
+  const p = probe({ parties: 4 });
   const done = await inWorkers<number>([
-    { url: FIXTURES, name: "produceSync", args: [notEmpty, notFull, buf, 0, 5_000] },
-    { url: FIXTURES, name: "produceAsync", args: [notEmpty, notFull, buf, 5_000, 5_000] },
-    { url: FIXTURES, name: "consumeSync", args: [notEmpty, notFull, buf, seen, 5_000] },
-    { url: FIXTURES, name: "consumeAsync", args: [notEmpty, notFull, buf, seen, 5_000] },
+    { url: FIXTURES, name: "produceSync", args: [notEmpty, notFull, buf, 0, 5_000, p] },
+    { url: FIXTURES, name: "produceAsync", args: [notEmpty, notFull, buf, 5_000, 5_000, p] },
+    { url: FIXTURES, name: "consumeSync", args: [notEmpty, notFull, buf, seen, 5_000, p] },
+    { url: FIXTURES, name: "consumeAsync", args: [notEmpty, notFull, buf, seen, 5_000, p] },
   ]);
+  assertOverlapped(p, "2 producers and 2 consumers");
   assert.deepEqual(done, [5_000, 5_000, 5_000, 5_000]);
   const missing = seen.findIndex((n) => n !== 1);
   assert.equal(missing, -1, `item ${missing} was seen ${seen[missing]} times`);

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { Event, Lock } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/event.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { assertOverlapped, probe } from "../_contention.ts";
+import { bounded, inWorkers, times } from "../_helpers.ts";
 import { until } from "./_until.ts";
 
 const FIXTURES = new URL("../_workers/event_fixtures.ts", import.meta.url);
@@ -18,10 +19,12 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
     ...times(2, FIXTURES, "waitFor", [event, false]),
     ...times(2, FIXTURES, "waitFor", [event, true]),
   ]);
-  const here = event.wait({ timeout: 5_000 });
+  // No timeout on the waits: a waiter that times out after a set() it missed still returns
+  // (the state changed), which would hide a lost wake-up; the test's deadline bounds them instead.
+  const here = event.wait();
   await until(() => words(event)[K.WAITERS] === 5, "5 waiters sleep");
   event.set();
-  await here;
+  await bounded(here, "the main thread's wait to return");
   assert.deepEqual(await work, ["released", "released", "released", "released"]);
   assert.equal(words(event)[K.WAITERS], 0);
   assert.ok(event.isSet());
@@ -29,13 +32,16 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
 
 Deno.test("Event waiters asleep at set() return even though clear() follows at once", async () => {
   const event = new Event();
-  const work = inWorkers<string>(times(3, FIXTURES, "waitFor", [event, false]));
-  const here = event.wait({ timeout: 5_000 });
+  // The waiters are workers: a waiter that wrongly re-waits would spin, which only a thread other
+  // than the one running the test's deadline may do.
+  const work = inWorkers<string>([
+    ...times(2, FIXTURES, "waitFor", [event, false]),
+    ...times(2, FIXTURES, "waitFor", [event, true]),
+  ]);
   await until(() => words(event)[K.WAITERS] === 4, "4 waiters sleep");
   event.set();
   event.clear();
-  await here;
-  assert.deepEqual(await work, ["released", "released", "released"]);
+  assert.deepEqual(await work, ["released", "released", "released", "released"]);
   assert.equal(event.isSet(), false);
   assert.throws(() => event.waitSync({ timeout: 0 }), { name: "TimeoutError" });
 });
@@ -44,10 +50,12 @@ Deno.test("Event ping-pong hands control back and forth 2 x 2,000 times between 
   const ping = new Event();
   const pong = new Event();
   const rounds = new Int32Array(new SharedArrayBuffer(4));
+  const p = probe({ parties: 2 });
   await inWorkers([
-    { url: FIXTURES, name: "pingPong", args: [ping, pong, rounds, 2_000, true] },
-    { url: FIXTURES, name: "pingPong", args: [pong, ping, rounds, 2_000, false] },
+    { url: FIXTURES, name: "pingPong", args: [ping, pong, rounds, 2_000, true, p] },
+    { url: FIXTURES, name: "pingPong", args: [pong, ping, rounds, 2_000, false, p] },
   ]);
+  assertOverlapped(p, "ping and pong");
   assert.equal(rounds[0], 4_000);
 });
 
