@@ -165,4 +165,22 @@ export const MUTANTS: Mutant[] = [
     }],
     tests: ["tests/sync/barrier_test.ts"],
   },
+  {
+    name: "Queue: a claim on the fast path skips a slot once the ring has wrapped",
+    edits: [{
+      file: "src/kernel/queue.ts",
+      find: "    A.compareExchange(q, $DEQ, g, (g + 1) & $MASK) === g\n",
+      replace: "    A.compareExchange(q, $DEQ, g, (g + (g > S.mask && (g & S.mask) === S.mask ? 2 : 1)) & $MASK) === g\n",
+    }],
+    tests: ["tests/channel/queue_explore_test.ts"],
+  },
+  {
+    name: "Queue: a claim on the slow path skips a slot once the ring has wrapped",
+    edits: [{
+      file: "src/kernel/queue.ts",
+      find: "      if (A.compareExchange(q, $DEQ, p, (p + 1) & $MASK) === p) {\n",
+      replace: "      if (A.compareExchange(q, $DEQ, p, (p + (p > S.mask && (p & S.mask) === S.mask ? 2 : 1)) & $MASK) === p) {\n",
+    }],
+    tests: ["tests/channel/queue_explore_test.ts"],
+  },
 ];

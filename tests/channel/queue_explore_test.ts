@@ -1,401 +1,444 @@
 /**
- * The queue kernel under the interleaving explorer: the production ring algorithm
- * (`src/kernel/queue.ts`, derived generator form) run by virtual threads, every interleaving of
- * small scenarios searched for lost, duplicated or reordered items, deadlocks and lost wake-ups.
+ * The public queue under the interleaving explorer: queues made by the public constructor, their
+ * put and get run as `Channel` runs them (the mirror in `_queue_glue.ts`, checked against a real
+ * `Queue` below) on the production kernel's derived form, by virtual threads; every interleaving of
+ * small scenarios (or thousands of sampled ones) is searched for lost, duplicated or reordered
+ * items, deadlocks and lost wake-ups. The sizes are where queue bugs live: 2-slot rings that wrap
+ * three or four times, producers that spill into the lane, a heap that fills up.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { explore, sample, type Scenario, type ThreadBody } from "../../src/explore/mod.ts";
+import fc from "fast-check";
+import { QueueClosedError, QueueEmptyError, QueueFullError } from "../../mod.ts";
+import {
+  explore,
+  type Report,
+  sample,
+  type Scenario,
+  type ThreadBody,
+} from "../../src/explore/mod.ts";
 import { SIM } from "../../src/explore/_engine.ts";
-import { type KernelGen, REAL } from "../../src/_atomics.ts";
-import { allocate, TAG } from "../../src/_region.ts";
+import { ASYNC, type KernelGen, REAL } from "../../src/_atomics.ts";
+import { encode, encodedLength } from "../../src/channel/_core.ts";
 import * as K from "../../src/kernel/queue.ts";
 import * as G from "../../src/kernel_gen/queue.ts";
+import {
+  close,
+  getNowait,
+  getSync,
+  type Item,
+  type Kernel,
+  large,
+  publicQueue,
+  putNowait,
+  putSync,
+  type Region,
+  runNow,
+  small,
+  view,
+} from "./_queue_glue.ts";
 
-interface Shared {
-  S: K.Shape;
+interface Shared extends Region {
   /** [0]: producers finished. */
   done: Int32Array;
-  /** Stand-in for the heap: the record at lane position `pos` is `lane[pos >> 3]` (8 bytes each). */
-  lane: Int32Array;
 }
 
-/** Lane capacity in the scenarios (bytes; never grown). */
-const LANE_BYTES = 256;
-
-/** A fresh queue region with a ring of `slots` slots and bound `maxsize` (0: unbounded). */
-function setup(slots: number, maxsize = 0, laneBytes = LANE_BYTES): () => Shared {
-  return () => {
-    const q = allocate(TAG.Queue, K.BYTES + slots * K.SLOT_BYTES);
-    q[K.SLOTS] = slots;
-    q[K.MAXSIZE] = maxsize;
-    q[K.FLAVOUR] = K.QUEUE;
-    const S = K.shape(q, slots, maxsize);
-    for (let k = 0; k < slots; k++) q[K.slotWord(S, k)] = k;
-    q[K.LANE_CAP] = laneBytes;
-    return {
-      S,
-      done: new Int32Array(new SharedArrayBuffer(4)),
-      lane: new Int32Array(new SharedArrayBuffer(LANE_BYTES / 2)),
-    };
-  };
-}
-
-/**
- * Gives each thread its own Shape over the shared region, as each real thread has its own
- * `Channel`: a Shape carries the thread's private ENQ/DEQ guesses (`enqHint`, `deqHint`), which the
- * explorer must not see shared between virtual threads (it freezes the scenario's objects).
- */
-function perThread(threads: ThreadBody<Shared>[]): ThreadBody<Shared>[] {
-  return threads.map((body) => {
-    const own = function* (shared: Shared, id: number) {
-      const { q, mask, maxsize } = shared.S;
-      return yield* body({ ...shared, S: K.shape(q, mask + 1, maxsize) }, id);
-    };
-    Object.defineProperty(own, "name", { value: body.name });
-    return own;
+/** A fresh public queue for each execution (see `publicQueue`). */
+function setup(maxsize: number, options: { ring?: number; maxBytes?: number } = {}): () => Shared {
+  return () => ({
+    ...publicQueue(maxsize, options).region,
+    done: new Int32Array(new SharedArrayBuffer(4)),
   });
 }
 
-/** A put through the ring, as Channel does it (waiting for a slot or for room; no lane). */
-function* put({ S }: Shared, item: number): KernelGen<void> {
-  if (S.maxsize > 0) assert.equal(yield* G.count(SIM, S, Infinity), K.OK);
-  for (;;) {
-    const p = yield* G.tryReserve(SIM, S);
-    if (p >= 0) {
-      yield* SIM.store(S.q, K.slotWord(S, p) + 1, item); // the record
-      yield* G.publish(SIM, S, p);
-      return;
-    }
-    assert.equal(p, K.FULL, `unexpected reserve status ${p}`);
-    yield* G.waitSlot(SIM, S, Infinity);
-  }
-}
+type Put = "putSync" | "putNowait";
 
-/** A get through the ring: the item, or the status (CLOSED, TIMED_OUT). */
-function* get({ S }: Shared, deadline: number): KernelGen<number | string> {
-  const p = yield* G.claim(SIM, S, deadline);
-  if (p === K.CLOSED) return "closed";
-  if (p === K.TIMED_OUT) return "timed out";
-  assert.ok(p >= 0, `unexpected claim status ${p}`);
-  const item = yield* SIM.load(S.q, K.slotWord(S, p) + 1);
-  yield* G.release(SIM, S, p);
-  return item;
-}
-
-/** The last producer to finish closes the queue. */
-function* finish(shared: Shared, producers: number): KernelGen<void> {
-  if ((yield* SIM.add(shared.done, 0, 1)) === producers - 1) yield* G.close(SIM, shared.S);
-}
-
-function producer(items: number[], producers: number) {
+/** A producer that puts `items` (by `how`), and closes the queue if it is the last to finish. */
+function producer(items: readonly Item[], producers: number, how: Put, kernel?: Kernel) {
   return function* produce(shared: Shared): KernelGen<void> {
-    for (const item of items) yield* put(shared, item);
-    yield* finish(shared, producers);
+    const c = view(shared, kernel);
+    for (const item of items) {
+      const r = how === "putSync"
+        ? yield* putSync(SIM, c, item, Infinity)
+        : yield* putNowait(SIM, c, item);
+      assert.equal(r, K.OK, `put of ${item.value}: status ${r}`);
+    }
+    if ((yield* SIM.add(shared.done, 0, 1)) === producers - 1) yield* close(SIM, c);
   };
 }
 
-function* drain(shared: Shared): KernelGen<number[]> {
-  const got: number[] = [];
-  for (;;) {
-    const item = yield* get(shared, Infinity);
-    if (item === "closed") return got;
-    got.push(item as number);
-  }
+/** A consumer that gets until the queue is closed and drained; returns what it got, in order. */
+function consumer(kernel?: Kernel) {
+  return function* drain(shared: Shared): KernelGen<number[]> {
+    const c = view(shared, kernel);
+    const got: number[] = [];
+    for (;;) {
+      const item = yield* getSync(SIM, c, Infinity);
+      if (item === "closed") return got;
+      assert.equal(typeof item, "number", `get: ${item}`);
+      got.push(item as number);
+    }
+  };
 }
 
-/** Checks the items each consumer got: all sent, none twice, each producer's in order. */
-function delivered(sent: number[][], results: unknown[]): void {
+/** Checks the items the consumers got: all sent, none twice, each producer's in order. */
+function delivered(sent: readonly (readonly Item[])[], results: unknown[]): void {
   const all: number[] = [];
   for (const result of results) {
     if (!Array.isArray(result)) continue;
     const got = result as number[];
     for (const items of sent) {
-      const mine: number[] = got.filter((x) => items.includes(x));
-      assert.deepEqual(mine, items.filter((x) => mine.includes(x)), `order broken: ${got}`);
+      const values = items.map((item) => item.value);
+      const mine = got.filter((x) => values.includes(x));
+      assert.deepEqual(mine, values.filter((x) => mine.includes(x)), `order broken: ${got}`);
     }
     all.push(...got);
   }
-  assert.deepEqual(all.sort(), sent.flat().sort(), `lost or duplicated: ${all}`);
+  const want = sent.flat().map((item) => item.value);
+  assert.deepEqual(all.sort(), want.sort(), `lost or duplicated: ${all}`);
 }
 
-function twoByTwo(): Scenario<Shared> {
-  const sent = [[11, 12], [21]];
+/** Items `first`, `first + 1`, ... (`n` of them), small unless `isLarge(k)`. */
+function items(first: number, n: number, isLarge: (k: number) => boolean = () => false): Item[] {
+  return Array.from({ length: n }, (_, k) => isLarge(k) ? large(first + k) : small(first + k));
+}
+
+interface Plan {
+  name: string;
+  /** Each producer's items. */
+  sent: Item[][];
+  consumers: number;
+  how: Put;
+  setup: () => Shared;
+}
+
+function scenario(plan: Plan, kernel?: Kernel): Scenario<Shared> {
+  const producers = plan.sent.length;
+  const threads: ThreadBody<Shared>[] = [
+    ...plan.sent.map((mine) => producer(mine, producers, plan.how, kernel)),
+    ...Array.from({ length: plan.consumers }, () => consumer(kernel)),
+  ];
   return {
-    name: "2 producers x 2 consumers, ring of 2",
-    setup: setup(2),
-    threads: perThread([producer(sent[0]!, 2), producer(sent[1]!, 2), drain, drain]),
-    invariant: ({ S }: Shared, results: unknown[]) => {
-      delivered(sent, results);
-      assert.equal(K.size(REAL, S), 0);
+    name: plan.name,
+    setup: plan.setup,
+    threads,
+    invariant: ({ q }: Shared, results: unknown[]) => {
+      delivered(plan.sent, results);
+      const S = K.shape(q, q[K.SLOTS]!, q[K.MAXSIZE]!);
+      assert.equal(K.size(REAL, S), 0, "the queue is empty at the end");
     },
   };
 }
 
-Deno.test("Queue ring kernel: 2 producers and 2 consumers on a 2-slot ring deliver each item once, in order, in every schedule with at most 1 preemption", () => {
-  const report = explore(twoByTwo(), { preemptionBound: 1 });
+const laps = (n: number): Plan => ({
+  name: `1 producer x 1 consumer, 2-slot ring, ${n} items`,
+  sent: [items(1, n)],
+  consumers: 1,
+  how: "putSync",
+  setup: setup(0, { ring: 2 }),
+});
+
+const twoByTwo: Plan = {
+  name: "2 producers x 2 consumers, 2-slot ring, 3 items",
+  sent: [items(11, 2), items(21, 1)],
+  consumers: 2,
+  how: "putSync",
+  setup: setup(0, { ring: 2 }),
+};
+
+const spilling: Plan = {
+  name: "2 spilling producers (putNowait) x 1 consumer, 2-slot ring, 6 items",
+  sent: [items(1, 3), items(11, 3)],
+  consumers: 1,
+  how: "putNowait",
+  setup: setup(0, { ring: 2 }),
+};
+
+const mixed: Plan = {
+  name: "1 producer of large and small items x 2 consumers, 2-slot ring",
+  sent: [items(1, 5, (k) => k === 1)],
+  consumers: 2,
+  how: "putSync",
+  setup: setup(0, { ring: 2 }),
+};
+
+const bounded: Plan = {
+  name: "bounded queue (maxsize 2), 2 producers x 1 consumer, 6 items",
+  sent: [items(1, 3), items(11, 3)],
+  consumers: 1,
+  how: "putSync",
+  setup: setup(2),
+};
+
+/** A heap that holds one large record at a time: the producer waits for room. */
+const fullHeap: Plan = {
+  name: "1 producer of large items x 1 consumer, heap of one record",
+  sent: [[large(1, 3_000), small(2), large(3, 3_000), small(4), large(5, 3_000)]],
+  consumers: 1,
+  how: "putSync",
+  setup: setup(0, { ring: 2, maxBytes: 4096 }),
+};
+
+function ok(report: Report): void {
   assert.ok(report.ok, report.failure?.render());
+}
+
+Deno.test("Queue: 1 producer and 1 consumer on a 2-slot ring pass 6 items (3 laps) in order in every schedule with at most 1 preemption", () => {
+  const report = explore(scenario(laps(6)), { preemptionBound: 1 });
+  ok(report);
+  assert.equal(report.boundCompleted, 1);
+});
+
+Deno.test("Queue: 2 producers and 2 consumers on a 2-slot ring, 8 items (4 laps), pass 2,000 PCT-sampled schedules", () => {
+  const report = sample(scenario({ ...twoByTwo, sent: [items(11, 4), items(21, 4)] }), {
+    runs: 2_000,
+    seed: 2024,
+    strategy: "pct",
+    depth: 3,
+  });
+  ok(report);
+  assert.equal(report.executions, 2_000);
+});
+
+Deno.test("Queue: 1 producer and 2 consumers on a 2-slot ring deliver 6 items once each, in order, in every schedule with at most 1 preemption", () => {
+  const report = explore(scenario({ ...twoByTwo, sent: [items(1, 6)] }), { preemptionBound: 1 });
+  ok(report);
+  assert.equal(report.boundCompleted, 1);
+});
+
+Deno.test("Queue: 2 producers and 2 consumers on a 2-slot ring deliver each item once, in order, in every schedule with at most 1 preemption", () => {
+  const report = explore(scenario(twoByTwo), { preemptionBound: 1 });
+  ok(report);
   assert.equal(report.boundCompleted, 1);
   assert.ok(report.executions > 10_000, `only ${report.executions} executions`);
 });
 
-Deno.test("Queue ring kernel: 2 producers and 2 consumers on a 2-slot ring pass 20,000 PCT-sampled schedules", () => {
-  const report = sample(twoByTwo(), { runs: 20_000, seed: 2024, strategy: "pct", depth: 3 });
-  assert.ok(report.ok, report.failure?.render());
-  assert.equal(report.executions, 20_000);
+Deno.test("Queue: producers that spill into the lane when the ring is full keep their order, in every schedule with at most 1 preemption", () => {
+  const report = explore(scenario(spilling), { preemptionBound: 1 });
+  ok(report);
+  assert.equal(report.boundCompleted, 1);
 });
 
-Deno.test("Queue ring kernel: a full ring makes the producer wait for a slot and nothing is lost, in every schedule with at most 3 preemptions", () => {
-  const sent = [[1, 2, 3]];
-  const report = explore({
-    name: "1 producer x 1 consumer, ring of 2, 3 items",
-    setup: setup(2),
-    threads: perThread([producer(sent[0]!, 1), drain]),
-    invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
-  }, { preemptionBound: 3 });
-  assert.ok(report.ok, report.failure?.render());
-  assert.equal(report.boundCompleted, 3);
+Deno.test("Queue: small items queue up behind a large one in the lane and come out in order, in every schedule with at most 1 preemption", () => {
+  const report = explore(scenario(mixed), { preemptionBound: 1 });
+  ok(report);
 });
 
-Deno.test("Queue ring kernel: a consumer that times out takes nothing and swallows no wake-up", () => {
-  const sent = [[1, 2]];
+Deno.test("Queue: a bounded queue (maxsize 2) blocks producers without deadlock or loss over 3,000 sampled schedules", () => {
+  ok(sample(scenario(bounded), { runs: 3_000, seed: 7 }));
+});
+
+Deno.test("Queue: a producer waiting for heap room is woken by the take that frees it, in every schedule with at most 2 preemptions", () => {
+  const report = explore(scenario(fullHeap), { preemptionBound: 2 });
+  ok(report);
+  assert.equal(report.boundCompleted, 2);
+});
+
+Deno.test("Queue: a consumer that times out takes nothing and swallows no wake-up, in every schedule with at most 1 preemption", () => {
+  const sent = [items(1, 3)];
   const report = explore({
     name: "1 producer, a draining consumer and a consumer that may time out",
-    setup: setup(2),
-    threads: perThread([
-      producer(sent[0]!, 1),
-      drain,
+    setup: setup(0, { ring: 2 }),
+    threads: [
+      producer(sent[0]!, 1, "putSync"),
+      consumer(),
       function* impatient(shared: Shared): KernelGen<number[]> {
-        const item = yield* get(shared, 1_000); // a finite deadline: the timeout is a choice
+        const item = yield* getSync(SIM, view(shared), 1_000); // finite: the timeout is a choice
         return typeof item === "number" ? [item] : [];
       },
-    ]),
+    ],
     invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
-  }, { preemptionBound: 2 });
-  assert.ok(report.ok, report.failure?.render());
-});
-
-Deno.test("Queue ring kernel: a bounded queue (maxsize 1) blocks producers without deadlock or loss", () => {
-  const sent = [[1, 2], [3]];
-  const report = sample({
-    name: "bounded queue, maxsize 1, 2 producers x 1 consumer",
-    setup: setup(2, 1),
-    threads: perThread([producer(sent[0]!, 2), producer(sent[1]!, 2), drain]),
-    invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
-  }, { runs: 3_000, seed: 7 });
-  assert.ok(report.ok, report.failure?.render());
-});
-
-Deno.test("Queue ring kernel mutant: a publish that forgets to wake consumers is caught as a deadlock", () => {
-  function* lazyPut({ S }: Shared, item: number): KernelGen<void> {
-    for (;;) {
-      const p = yield* G.tryReserve(SIM, S);
-      if (p >= 0) {
-        yield* SIM.store(S.q, K.slotWord(S, p) + 1, item);
-        yield* SIM.store(S.q, K.slotWord(S, p), (p + 1) & K.MASK); // publish without wakeConsumers
-        return;
-      }
-      yield* G.waitSlot(SIM, S, Infinity);
-    }
-  }
-  const report = explore({
-    name: "mutant: no wake-up on publish",
-    setup: setup(2),
-    threads: perThread([
-      function* produce(shared: Shared): KernelGen<void> {
-        yield* lazyPut(shared, 1);
-      },
-      function* consume(shared: Shared): KernelGen<number | string> {
-        return yield* get(shared, Infinity);
-      },
-    ]),
-  });
-  assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
+  }, { preemptionBound: 1 });
+  ok(report);
+  assert.equal(report.boundCompleted, 1);
 });
 
 // ---------------------------------------------------------------------------------------------
-// Both lanes: a producer spills into the lane when the ring is full (as putNowait does)
+// Mutants of single kernel functions, swapped into the mirror: each must be caught
 
-/** A put that spills into the lane when the ring is full or the lane is in use. */
-function* putOrSpill({ S, lane }: Shared, item: number): KernelGen<void> {
-  const p = yield* G.tryReserve(SIM, S);
-  if (p >= 0) {
-    yield* SIM.store(S.q, K.slotWord(S, p) + 1, item);
-    yield* G.publish(SIM, S, p);
-    return;
-  }
-  assert.ok(p === K.LANE || p === K.FULL, `unexpected reserve status ${p}`);
-  yield* G.laneLock(SIM, S);
-  const pos = yield* G.laneReserve(SIM, S, 8);
-  assert.ok(pos >= 0, `unexpected lane status ${pos}`);
-  yield* SIM.store(lane, (pos & (LANE_BYTES - 1)) >> 3, item); // the record
-  yield* G.laneCommit(SIM, S);
-  yield* G.laneUnlock(SIM, S);
-  yield* G.wakeConsumers(SIM, S);
-}
-
-type Pop = (A: typeof SIM, S: K.Shape) => KernelGen<number>;
-type Taken = (A: typeof SIM, S: K.Shape) => KernelGen<void>;
-
-/** A get from either lane, as Channel does it; `pop` is the lane pop under test. */
-function* getEither(
-  { S, lane }: Shared,
-  pop: Pop,
-  taken: Taken = G.taken,
-): KernelGen<number | string> {
-  for (;;) {
-    const p = yield* G.claim(SIM, S, Infinity);
-    if (p >= 0) {
-      const item = yield* SIM.load(S.q, K.slotWord(S, p) + 1);
-      yield* G.release(SIM, S, p);
-      return item;
-    }
-    if (p === K.CLOSED) return "closed";
-    assert.equal(p, K.LANE, `unexpected claim status ${p}`);
-    yield* G.laneLock(SIM, S);
-    const pos = yield* pop(SIM, S);
-    let item = 0;
-    if (pos >= 0) {
-      item = yield* SIM.load(lane, (pos & (LANE_BYTES - 1)) >> 3);
-      yield* G.laneFree(SIM, S, 8);
-    }
-    yield* G.laneUnlock(SIM, S);
-    if (pos >= 0) {
-      yield* taken(SIM, S);
-      return item;
-    }
-  }
-}
-
-/** Gets from either lane until the queue is closed and drained; returns the items in order. */
-function* drainEither(shared: Shared, pop: Pop, taken: Taken = G.taken): KernelGen<number[]> {
-  const got: number[] = [];
-  for (;;) {
-    const item = yield* getEither(shared, pop, taken);
-    if (item === "closed") return got;
-    got.push(item as number);
-  }
-}
-
-/**
- * A put that spills into the lane like {@linkcode putOrSpill}, but whose lane holds only
- * `laneBytes` (never grown): when it is full, the producer sleeps in waitRoom until a consumer
- * frees room, as a put into a queue whose heap reached `maxBytes` does.
- */
-function* putOrWaitRoom({ S, lane }: Shared, item: number, laneBytes: number): KernelGen<void> {
-  for (;;) {
-    const p = yield* G.tryReserve(SIM, S);
-    if (p >= 0) {
-      yield* SIM.store(S.q, K.slotWord(S, p) + 1, item);
-      yield* G.publish(SIM, S, p);
-      return;
-    }
-    yield* G.laneLock(SIM, S);
-    const pos = yield* G.laneReserve(SIM, S, 8);
-    if (pos >= 0) {
-      yield* SIM.store(lane, (pos & (LANE_BYTES - 1)) >> 3, item);
-      yield* G.laneCommit(SIM, S);
-    }
-    yield* G.laneUnlock(SIM, S);
-    if (pos >= 0) {
-      yield* G.wakeConsumers(SIM, S);
-      return;
-    }
-    assert.equal(pos, K.FULL, `unexpected lane status ${pos}`);
-    assert.equal(yield* G.waitRoom(SIM, S, 8, laneBytes, Infinity), K.OK);
-  }
-}
-
-function fullHeapScenario(taken: Taken): Scenario<Shared> {
-  const sent = [[1, 2, 3, 4, 5]];
+/** One item handed from a producer to a consumer, with no close() to wake the consumer anyway. */
+function handOne(kernel: Kernel): Scenario<Shared> {
   return {
-    name: "1 producer x 1 consumer, ring of 2, lane of 1 record",
-    setup: setup(2, 0, 8),
-    threads: perThread([
-      function* produce(shared: Shared): KernelGen<void> {
-        for (const item of sent[0]!) yield* putOrWaitRoom(shared, item, 8);
-        yield* finish(shared, 1);
+    name: "one item, no close",
+    setup: setup(0, { ring: 2 }),
+    threads: [
+      function* produce(shared: Shared): KernelGen<number> {
+        return yield* putSync(SIM, view(shared, kernel), small(1), Infinity);
       },
-      function* consume(shared: Shared): KernelGen<number[]> {
-        return yield* drainEither(shared, G.lanePop, taken);
+      function* consume(shared: Shared): KernelGen<number | string> {
+        return yield* getSync(SIM, view(shared, kernel), Infinity);
       },
-    ]),
-    invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
+    ],
   };
 }
 
-Deno.test("Queue kernel: a producer waiting for heap room is woken by the lane take that frees it, and nothing is lost, in every schedule with at most 2 preemptions", () => {
-  const report = explore(fullHeapScenario(G.taken), { preemptionBound: 2 });
-  assert.ok(report.ok, report.failure?.render());
-  assert.equal(report.boundCompleted, 2);
-});
-
-Deno.test("Queue kernel mutant: a lane take that wakes no producer leaves the one waiting for heap room asleep", () => {
-  function* silentTaken(A: typeof SIM, S: K.Shape): KernelGen<void> {
-    if (S.maxsize > 0) yield* A.sub(S.q, K.COUNT, 1);
+Deno.test("Queue mutant: a publish that forgets to wake consumers is caught as a deadlock", () => {
+  function* lazyPublish(A: typeof SIM, S: K.Shape, p: number): KernelGen<void> {
+    yield* A.store(S.q, K.slotWord(S, p), (p + 1) & K.MASK); // no wakeConsumers
   }
-  const report = explore(fullHeapScenario(silentTaken), { preemptionBound: 2 });
+  const report = explore(handOne({ ...G, publish: lazyPublish }));
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
 
-function spillingScenario(pop: Pop): Scenario<Shared> {
-  const sent = [[1, 2, 3]];
-  return {
-    name: "1 spilling producer x 1 consumer, ring of 2",
-    setup: setup(2),
-    threads: perThread([
-      function* produce(shared: Shared): KernelGen<void> {
-        for (const item of sent[0]!) yield* putOrSpill(shared, item);
-        yield* finish(shared, 1);
-      },
-      function* consume(shared: Shared): KernelGen<number[]> {
-        return yield* drainEither(shared, pop);
-      },
-    ]),
-    invariant: (_: Shared, results: unknown[]) => delivered(sent, results),
-  };
-}
-
-Deno.test("Queue kernel: records spilled into the lane are taken after the ring records put before them, in every schedule with at most 2 preemptions", () => {
-  const report = explore(spillingScenario(G.lanePop), { preemptionBound: 2 });
-  assert.ok(report.ok, report.failure?.render());
-  assert.equal(report.boundCompleted, 2);
+Deno.test("Queue mutant: a lane take that wakes no producer leaves the one waiting for heap room asleep", () => {
+  function* silentTaken(A: typeof SIM, S: K.Shape): KernelGen<void> {
+    if (S.maxsize > 0) yield* A.sub(S.q, K.COUNT, 1);
+  }
+  const report = explore(scenario(fullHeap, { ...G, taken: silentTaken }), { preemptionBound: 2 });
+  assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
 
-Deno.test("Queue kernel mutant: a lane pop that trusts the consumer's stale look at the ring reorders a producer's items", () => {
+Deno.test("Queue mutant: a lane pop that trusts the consumer's stale look at the ring reorders a producer's items", () => {
   function* stalePop(A: typeof SIM, S: K.Shape): KernelGen<number> {
     if ((yield* A.load(S.q, K.LANE_ITEMS)) === 0) return K.EMPTY;
     yield* A.sub(S.q, K.LANE_ITEMS, 1);
     return yield* A.load(S.q, K.LANE_TAIL);
   }
-  const report = explore(spillingScenario(stalePop), { preemptionBound: 2 });
+  const report = explore(scenario(spilling, { ...G, lanePop: stalePop }), { preemptionBound: 2 });
   assert.equal(report.failure?.kind, "invariant", report.failure?.render());
   assert.match(String(report.failure?.message), /order broken/);
 });
 
-Deno.test("Queue kernel mutant: a consumer that sleeps without announcing itself on the event word is never woken", () => {
-  function* silentClaim(S: K.Shape): KernelGen<number> {
+Deno.test("Queue mutant: a consumer that sleeps without announcing itself on the event word is never woken", () => {
+  function* silentClaim(A: typeof SIM, S: K.Shape, deadline: number): KernelGen<number> {
     for (;;) {
-      const p = yield* G.tryClaim(SIM, S);
+      const p = yield* G.tryClaim(A, S);
       if (p !== K.EMPTY) return p;
-      const w = yield* SIM.load(S.q, K.PUT_SEQ); // no prepareWait: bit 0 stays clear
-      const again = yield* G.tryClaim(SIM, S);
+      const w = yield* A.load(S.q, K.PUT_SEQ); // no prepareWait: bit 0 stays clear
+      const again = yield* G.tryClaim(A, S);
       if (again !== K.EMPTY) return again;
-      yield* SIM.wait(S.q, K.PUT_SEQ, w, Infinity);
+      yield* A.wait(S.q, K.PUT_SEQ, w, deadline);
     }
   }
-  const report = explore({
-    name: "mutant: sleeper without bit 0",
-    setup: setup(2),
-    threads: perThread([
-      function* produce(shared: Shared): KernelGen<void> {
-        yield* put(shared, 1);
-      },
-      function* consume({ S }: Shared): KernelGen<number> {
-        return yield* silentClaim(S);
-      },
-    ]),
-  });
+  const report = explore(handOne({ ...G, claim: silentClaim }));
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
+});
+
+// ---------------------------------------------------------------------------------------------
+// The mirror is the public queue: the same operations leave the same shared words
+
+type Op =
+  | { op: "putNowait"; k: number; large: boolean }
+  | { op: "putSync0"; k: number; large: boolean }
+  | { op: "getNowait" }
+  | { op: "getSync0" }
+  | { op: "close" };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant("putNowait" as const),
+      k: fc.nat(999),
+      large: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("putSync0" as const),
+      k: fc.nat(999),
+      large: fc.boolean(),
+    }),
+  },
+  { weight: 4, arbitrary: fc.constant({ op: "getNowait" as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: "getSync0" as const }) },
+  { weight: 1, arbitrary: fc.constant({ op: "close" as const }) },
+);
+
+/**
+ * The words both must agree on: positions, event words, counts, the lane, every slot's sequence
+ * number.
+ */
+function kernelWords(q: Int32Array): number[] {
+  const fields = [
+    K.ENQ,
+    K.DEQ,
+    K.PUT_SEQ,
+    K.SPACE_SEQ,
+    K.SLOT_SEQ,
+    K.COUNT,
+    K.UNFINISHED,
+    K.LANE_LOCK + 1,
+    K.LANE_HEAD,
+    K.LANE_TAIL,
+    K.LANE_ITEMS,
+    K.LANE_CAP,
+  ];
+  const S = K.shape(q, q[K.SLOTS]!, q[K.MAXSIZE]!);
+  for (let p = 0; p <= S.mask; p++) fields.push(K.slotWord(S, p));
+  return fields.map((i) => q[i]!);
+}
+
+/** The item the public queue carries for `k`: a number, or a string long enough for the lane. */
+function valueOf(k: number, isLarge: boolean): number | string {
+  return isLarge ? `${k}:${"x".repeat(150 + k)}` : k;
+}
+
+function identity(value: unknown): number {
+  return typeof value === "string" ? Number(value.split(":")[0]) : value as number;
+}
+
+/** What a public queue operation did, in the mirror's terms. */
+function outcome(f: () => unknown): number | string {
+  try {
+    const v = f();
+    return v === undefined ? "ok" : identity(v);
+  } catch (e) {
+    if (e instanceof QueueClosedError) return "closed";
+    if (e instanceof QueueEmptyError) return "empty";
+    if (e instanceof QueueFullError) return "full";
+    if ((e as Error).name === "TimeoutError") return "timed out";
+    throw e;
+  }
+}
+
+function status(r: number): string {
+  return r === K.OK ? "ok" : r === K.CLOSED ? "closed" : r === K.FULL ? "full" : "timed out";
+}
+
+Deno.test("the mirror the explorer runs does what the public Queue does: the same results and shared words after every operation", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(0, 1, 2, 3),
+      fc.constantFrom(2, 4),
+      fc.array(op, { maxLength: 80 }),
+      (maxsize, ring, script) => {
+        const real = publicQueue(maxsize, { ring, maxBytes: 4096 }).queue;
+        const mirrored = publicQueue(maxsize, { ring, maxBytes: 4096 }).region;
+        const c = view(mirrored);
+        const words = new Int32Array(real.buffer, real.byteOffset, mirrored.q.length);
+        for (const [n, step] of script.entries()) {
+          let expected: number | string;
+          let actual: number | string;
+          if (step.op === "putNowait" || step.op === "putSync0") {
+            const value = valueOf(step.k, step.large);
+            encode("put an item on the queue", value, 4096);
+            const item = { value: step.k, length: encodedLength };
+            if (step.op === "putNowait") {
+              expected = outcome(() => real.putNowait(value));
+              actual = status(runNow(putNowait(ASYNC, c, item)));
+            } else {
+              expected = outcome(() => real.putSync(value, { timeout: 0 }));
+              actual = status(runNow(putSync(ASYNC, c, item, performance.now())));
+            }
+          } else if (step.op === "getNowait") {
+            expected = outcome(() => real.getNowait());
+            actual = runNow(getNowait(ASYNC, c));
+          } else if (step.op === "getSync0") {
+            expected = outcome(() => real.getSync({ timeout: 0 }));
+            actual = runNow(getSync(ASYNC, c, performance.now()));
+          } else {
+            expected = outcome(() => real.close());
+            runNow(close(ASYNC, c));
+            actual = "ok";
+          }
+          assert.deepEqual(actual, expected, `step ${n} (${JSON.stringify(step)})`);
+          assert.deepEqual(kernelWords(mirrored.q), kernelWords(words), `words after step ${n}`);
+        }
+      },
+    ),
+    { numRuns: 300, seed: 18 },
+  );
 });
