@@ -5,6 +5,7 @@
  *
  * @module
  */
+import fc from "fast-check";
 
 const HARNESS = new URL("./_workers/harness.ts", import.meta.url);
 
@@ -15,6 +16,13 @@ const HARNESS = new URL("./_workers/harness.ts", import.meta.url);
  * Kept under half of the 30 s in which `deno task mutants` requires every mutant to be killed.
  */
 export const DEADLINE_MS = 10_000;
+
+/**
+ * How long a test waits for threads it has just woken (by `set()`, `release()`, `notify()`,
+ * `close()`, ...) to answer, in ms: the wake-up itself takes microseconds, so only a lost one
+ * takes this long.
+ */
+export const WAKE_MS = 5_000;
 
 /** One call to run in its own worker: `fixtures[name](...args)`. */
 export interface WorkerCall {
@@ -110,4 +118,50 @@ export function within<T>(
 /** {@linkcode within} with the default deadline: `await bounded(queue.get(), "the first item")`. */
 export function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
   return within(promise, DEADLINE_MS, what);
+}
+
+/** The seed every worker-level property runs with first, so every run of the suite checks them. */
+export const SEED = 18;
+
+/** Options of {@linkcode assertSeeded}. */
+export interface SeededOptions<Ts> {
+  /** Runs per seed. */
+  numRuns: number;
+  /** Cases to run first (regressions). */
+  examples?: Ts[];
+  /**
+   * Stop running (and shrinking) after this many ms per seed: each run of a worker-level property
+   * starts workers, so an unbounded shrink can take minutes. A failure found is still reported,
+   * shrunk as far as it got (its seed and path replay it); without one, the property passes with
+   * the runs it made.
+   * @default {15_000}
+   */
+  budgetMs?: number;
+}
+
+/**
+ * Checks an asynchronous fast-check property that starts workers, twice: with the fixed
+ * {@linkcode SEED}, then with a random seed (printed if it fails), so every run of the suite
+ * repeats the same cases and also tries new ones. Shrinking is bounded by `budgetMs`.
+ */
+export async function assertSeeded<Ts extends [unknown, ...unknown[]]>(
+  property: fc.IAsyncProperty<Ts>,
+  options: SeededOptions<Ts>,
+): Promise<void> {
+  const random = Math.floor(Math.random() * 0x7fffffff);
+  for (const seed of [SEED, random]) {
+    try {
+      await fc.assert(property, {
+        seed,
+        numRuns: options.numRuns,
+        examples: seed === SEED ? options.examples ?? [] : [],
+        plugins: [fc.interruptAfterTimeLimit(options.budgetMs ?? 15_000)],
+      });
+    } catch (e) {
+      console.error(
+        `The property failed with ${seed === SEED ? "the fixed" : "a random"} seed ${seed}`,
+      );
+      throw e;
+    }
+  }
 }

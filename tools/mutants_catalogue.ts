@@ -170,7 +170,8 @@ export const MUTANTS: Mutant[] = [
     edits: [{
       file: "src/kernel/queue.ts",
       find: "    A.compareExchange(q, $DEQ, g, (g + 1) & $MASK) === g\n",
-      replace: "    A.compareExchange(q, $DEQ, g, (g + (g > S.mask && (g & S.mask) === S.mask ? 2 : 1)) & $MASK) === g\n",
+      replace:
+        "    A.compareExchange(q, $DEQ, g, (g + (g > S.mask && (g & S.mask) === S.mask ? 2 : 1)) & $MASK) === g\n",
     }],
     tests: ["tests/channel/queue_explore_test.ts"],
   },
@@ -179,8 +180,21 @@ export const MUTANTS: Mutant[] = [
     edits: [{
       file: "src/kernel/queue.ts",
       find: "      if (A.compareExchange(q, $DEQ, p, (p + 1) & $MASK) === p) {\n",
-      replace: "      if (A.compareExchange(q, $DEQ, p, (p + (p > S.mask && (p & S.mask) === S.mask ? 2 : 1)) & $MASK) === p) {\n",
+      replace:
+        "      if (A.compareExchange(q, $DEQ, p, (p + (p > S.mask && (p & S.mask) === S.mask ? 2 : 1)) & $MASK) === p) {\n",
     }],
     tests: ["tests/channel/queue_explore_test.ts"],
+  },
+  {
+    name: "Queue: close() wakes nobody",
+    edits: [{
+      file: "src/kernel/queue.ts",
+      find: "  A.add(q, $PUT_SEQ, 2);\n  A.notify(q, $PUT_SEQ, Infinity);\n" +
+        "  A.add(q, $SPACE_SEQ, 2);\n  A.notify(q, $SPACE_SEQ, Infinity);\n" +
+        "  A.add(q, $SLOT_SEQ, 2);\n  A.notify(q, $SLOT_SEQ, Infinity);\n",
+      replace: "  A.add(q, $PUT_SEQ, 2);\n  A.add(q, $SPACE_SEQ, 2);\n  A.add(q, $SLOT_SEQ, 2);\n",
+    }],
+    tests: ["tests/channel/queue_test.ts"],
+    filter: "close() wakes workers",
   },
 ];

@@ -4,6 +4,7 @@
  * @module
  */
 import { type JoinableQueue, type Queue, QueueClosedError, type SimpleQueue } from "../../mod.ts";
+import { together } from "../_contention.ts";
 
 /** How items are shaped, to exercise each encoding (and the heap for "large"). */
 export type ItemKind = "number" | "string" | "object" | "large";
@@ -33,42 +34,52 @@ export function origin(value: unknown): [number, number] {
   return [p, i];
 }
 
-/** Puts `n` items of producer `p`; `mode` picks the blocking or the Promise form. */
-export async function produce(
+/**
+ * Puts `n` items of producer `p`; `mode` picks the blocking or the Promise form. Starts together
+ * with the probe's other parties.
+ */
+export function produce(
   queue: Queue,
   p: number,
   n: number,
   kind: ItemKind,
   mode: "sync" | "async",
+  probe: Int32Array,
 ): Promise<number> {
-  for (let i = 0; i < n; i++) {
-    if (mode === "sync") queue.putSync(item(kind, p, i));
-    else await queue.put(item(kind, p, i));
-  }
-  return n;
+  return together(probe, async () => {
+    for (let i = 0; i < n; i++) {
+      if (mode === "sync") queue.putSync(item(kind, p, i));
+      else await queue.put(item(kind, p, i));
+    }
+    return n;
+  });
 }
 
 /**
  * Gets items until the queue is closed and drained, using short timeouts (retried) so that waits
- * time out mid-way; returns the items as [producer, index] pairs in the order received.
+ * time out mid-way; returns the items as [producer, index] pairs in the order received. Starts
+ * together with the probe's other parties.
  */
-export async function consume(
+export function consume(
   queue: Queue,
   mode: "sync" | "async",
   timeout: number,
+  probe: Int32Array,
 ): Promise<[number, number][]> {
-  const got: [number, number][] = [];
-  for (;;) {
-    try {
-      const value = mode === "sync"
-        ? queue.getSync({ timeout })
-        : await queue.get({ signal: AbortSignal.timeout(timeout + 1), timeout: timeout * 2 });
-      got.push(origin(value));
-    } catch (e) {
-      if (e instanceof QueueClosedError) return got;
-      if ((e as Error).name !== "TimeoutError") throw e;
+  return together(probe, async () => {
+    const got: [number, number][] = [];
+    for (;;) {
+      try {
+        const value = mode === "sync"
+          ? queue.getSync({ timeout })
+          : await queue.get({ signal: AbortSignal.timeout(timeout + 1), timeout: timeout * 2 });
+        got.push(origin(value));
+      } catch (e) {
+        if (e instanceof QueueClosedError) return got;
+        if ((e as Error).name !== "TimeoutError") throw e;
+      }
     }
-  }
+  });
 }
 
 /** The seed's consumer: gets until the `null` sentinel, returns what it processed. */
@@ -105,8 +116,12 @@ export function work(queue: JoinableQueue<number>, n: number): number {
   return sum;
 }
 
-/** Blocks in getSync until the queue is closed; reports how the wait ended. */
-export function waitForClose(queue: Queue): string {
+/**
+ * Blocks in getSync (no timeout) until the queue is closed; reports how the wait ended. Counts
+ * itself in `started[0]` right before.
+ */
+export function waitForClose(queue: Queue, started: Int32Array): string {
+  Atomics.add(started, 0, 1);
   try {
     queue.getSync();
     return "got an item";

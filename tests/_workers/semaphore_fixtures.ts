@@ -16,13 +16,22 @@ export function crowd(sem: Semaphore, probe: Int32Array, useAsync: boolean): Pro
   if (!useAsync) {
     return Promise.resolve(contendSync(probe, busy, () => {
       using _ = sem.acquireSync({ timeout: 5_000 });
-      guarded(probe, () => {});
+      guarded(probe, () => work(probe));
     }));
   }
   return contend(probe, busy, async () => {
     using _ = await sem.acquire({ timeout: 5_000 });
-    guarded(probe, () => {});
+    guarded(probe, () => work(probe));
   });
+}
+
+/**
+ * About a microsecond of work while holding a permit: long against the acquire and release around
+ * it, so that holders overlap inside the section (with an empty section, two holders of a
+ * Semaphore(2) were almost never inside at the same time).
+ */
+function work(probe: Int32Array): void {
+  for (let k = 0; k < 200; k++) Atomics.load(probe, 0);
 }
 
 /** Takes one permit (blocking, generous timeout) and reports it. */

@@ -4,7 +4,7 @@ import { Event, Lock } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/event.ts";
 import { assertOverlapped, probe } from "../_contention.ts";
-import { bounded, inWorkers, times } from "../_helpers.ts";
+import { inWorkers, times, WAKE_MS, within } from "../_helpers.ts";
 import { until } from "./_until.ts";
 
 const FIXTURES = new URL("../_workers/event_fixtures.ts", import.meta.url);
@@ -24,8 +24,13 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
   const here = event.wait();
   await until(() => words(event)[K.WAITERS] === 5, "5 waiters sleep");
   event.set();
-  await bounded(here, "the main thread's wait to return");
-  assert.deepEqual(await work, ["released", "released", "released", "released"]);
+  await within(here, WAKE_MS, "the main thread's wait woken by set()");
+  assert.deepEqual(await within(work, WAKE_MS, "the workers woken by set()"), [
+    "released",
+    "released",
+    "released",
+    "released",
+  ]);
   assert.equal(words(event)[K.WAITERS], 0);
   assert.ok(event.isSet());
 });
@@ -41,7 +46,12 @@ Deno.test("Event waiters asleep at set() return even though clear() follows at o
   await until(() => words(event)[K.WAITERS] === 4, "4 waiters sleep");
   event.set();
   event.clear();
-  assert.deepEqual(await work, ["released", "released", "released", "released"]);
+  assert.deepEqual(await within(work, WAKE_MS, "the workers woken by set()"), [
+    "released",
+    "released",
+    "released",
+    "released",
+  ]);
   assert.equal(event.isSet(), false);
   assert.throws(() => event.waitSync({ timeout: 0 }), { name: "TimeoutError" });
 });
