@@ -197,4 +197,36 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/channel/queue_test.ts"],
     filter: "close() wakes workers",
   },
+  {
+    name: "Pipe: closing an end does not end the other end's receives (no EOF)",
+    edits: [{
+      file: "src/channel/pipe.ts",
+      find: "    if (!P.close(REAL, this.#s)) return;\n    this.#tx?.close();\n",
+      replace: "    if (!P.close(REAL, this.#s)) return;\n",
+    }],
+    tests: ["tests/channel/pipe_test.ts"],
+  },
+  {
+    name: "Manager: a client claims a mailbox slot without a CAS, so two clients can share one",
+    edits: [{
+      file: "src/kernel/manager.ts",
+      find: "      A.compareExchange(s, slotWord(k), S_FREE, S_CLAIMED) === S_FREE\n",
+      replace: "      A.store(s, slotWord(k), S_CLAIMED) === S_CLAIMED\n",
+    }],
+    // Real workers rarely meet in the window between the load and the store (4 workers x 300
+    // calls did not in 10 of 10 runs); the explorer's mailbox scenarios search it.
+    tests: ["tests/manager/mailbox_explore_test.ts"],
+  },
+  {
+    name: "Manager: a client that frees a mailbox slot wakes no client waiting for one",
+    edits: [{
+      file: "src/kernel/manager.ts",
+      find: "  A.add(s, FREE, 1);\n  A.notify(s, FREE, 1);\n}",
+      replace: "  A.add(s, FREE, 1);\n}",
+    }],
+    // A client waiting for a slot gives up waiting after a while anyway, to ask the server to reap
+    // dead holders (src/manager/_client.ts), so real runs only get slower; the explorer's mailbox
+    // scenarios, whose clients wait without a deadline, deadlock.
+    tests: ["tests/manager/mailbox_explore_test.ts"],
+  },
 ];

@@ -5,20 +5,27 @@
  * @module
  */
 import type { Managed, ManagedDict, ManagedList, ManagedObject } from "../../mod.ts";
+import { together } from "../_contention.ts";
 import type { Counter } from "./manager_types.ts";
 
-/** `n` atomic increments of `dict[key]`, and `n` appends of `[who, k]` to `list`, interleaved. */
-export async function countAndAppend(
+/**
+ * `n` atomic increments of `dict[key]`, and `n` appends of `[who, k]` to `list`, interleaved;
+ * started together with the probe's other parties.
+ */
+export function countAndAppend(
   dict: ManagedDict<string, number>,
   list: ManagedList<[number, number]>,
   who: number,
   n: number,
+  probe: Int32Array,
 ): Promise<number> {
-  for (let k = 0; k < n; k++) {
-    await dict.update("count", "add", 1);
-    await list.append([who, k]);
-  }
-  return n;
+  return together(probe, async () => {
+    for (let k = 0; k < n; k++) {
+      await dict.update("count", "add", 1);
+      await list.append([who, k]);
+    }
+    return n;
+  });
 }
 
 /** `n` calls of a registered counter's non-atomic `increment`. */

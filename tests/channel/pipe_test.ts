@@ -8,15 +8,16 @@ import {
   revive,
   RuntimeError,
 } from "../../mod.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { DEADLINE_MS, inWorkers, times, WAKE_MS } from "../_helpers.ts";
 
 const FIXTURES = new URL("../_workers/pipe_fixtures.ts", import.meta.url);
 
 Deno.test("Pipe: the parent receives the list a worker sent, then EOFError (seed)", async () => {
   const [parentConn, childConn] = Pipe<number[]>();
   await inWorkers(times(1, FIXTURES, "sendData", [childConn]));
-  assert.deepEqual(await parentConn.recv(), [1, 2, 3, 4]);
-  await assert.rejects(parentConn.recv(), EOFError);
+  // The worker has returned: its data and its close are there already.
+  assert.deepEqual(await parentConn.recv({ timeout: WAKE_MS }), [1, 2, 3, 4]);
+  await assert.rejects(parentConn.recv({ timeout: WAKE_MS }), EOFError);
   assert.equal(childConn.closed, true);
 });
 
@@ -29,7 +30,7 @@ Deno.test("Pipe: a worker echoes 1,000 mixed values in order until the parent cl
       k % 4 === 0 ? k : k % 4 === 1 ? `v${k}` : k % 4 === 2 ? { k, list: [k] } : "z".repeat(k),
   );
   for (const v of sent) a.send(v);
-  for (const v of sent) assert.deepEqual(await a.recv(), v);
+  for (const v of sent) assert.deepEqual(await a.recv({ timeout: DEADLINE_MS }), v);
   a.close();
   assert.deepEqual(await worker, [1_000]);
 });
@@ -39,7 +40,7 @@ Deno.test("Pipe: request and reply with a worker using the Promise forms on both
   const worker = inWorkers(times(1, FIXTURES, "answer", [b, 200]));
   for (let k = 0; k < 200; k++) {
     a.send(k);
-    assert.equal(await a.recv(), k + 1);
+    assert.equal(await a.recv({ timeout: DEADLINE_MS }), k + 1);
   }
   await worker;
 });
@@ -96,7 +97,7 @@ Deno.test("Connection.recv() that times out or aborts takes nothing", async () =
   await assert.rejects(a.recv({ timeout: 1 }), { name: "TimeoutError" });
   const controller = new AbortController();
   const aborted = a.recv({ signal: controller.signal });
-  const live = a.recv();
+  const live = a.recv({ timeout: DEADLINE_MS });
   controller.abort();
   await assert.rejects(aborted, { name: "AbortError" });
   b.send("first");

@@ -13,6 +13,7 @@ import {
   QueueEmptyError,
   revive,
 } from "../../mod.ts";
+import { assertOverlapped, probe } from "../_contention.ts";
 import { inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";
 import { REAL } from "../../src/_atomics.ts";
@@ -33,11 +34,13 @@ Deno.test("Manager dict and list lose no update from 4 workers x 150 concurrent 
   await using manager = await Manager.start();
   const dict = await manager.dict<string, number>();
   const list = await manager.list<[number, number]>();
+  const p = probe({ parties: 4 });
   await inWorkers([0, 1, 2, 3].map((who) => ({
     url: FIXTURES,
     name: "countAndAppend",
-    args: [dict, list, who, 150],
+    args: [dict, list, who, 150, p],
   })));
+  assertOverlapped(p, "4 workers calling the manager");
   assert.equal(await dict.get("count"), 600);
   const items = await list.toArray();
   assert.equal(items.length, 600);
