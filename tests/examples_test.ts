@@ -71,13 +71,22 @@ function indexOfOnly(lines: string[], line: string): number {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-const checks: Record<string, (r: Run) => void> = {
-  "race_condition.ts": ({ lines }) => {
-    const balances = matches(lines, /^Final balance = (-?\d+)$/).map(([b]) => Number(b));
-    assert.equal(lines.length, 10);
-    assert.equal(balances.length, 10);
-    // Whatever updates were lost, the balance stays between all-withdrawn and all-deposited.
-    for (const b of balances) assert.ok(b >= 100 - 10_000 && b <= 100 + 10_000, `balance ${b}`);
+const checks: Record<string, (r: Run) => void | Promise<void>> = {
+  "race_condition.ts": async (first) => {
+    // The example's point is the race: without the lock, updates are lost and the balance drifts
+    // from 100. Its workers start together (a Barrier), and most runs drift; a loaded machine may
+    // run them one after the other, so the program is run again (twice at most) until one did.
+    const seen: number[] = [];
+    for (let r: Run | undefined = first, round = 0; r && round < 3; round++) {
+      const balances: number[] = matches(r.lines, /^Final balance = (-?\d+)$/).map(([b]) =>
+        Number(b)
+      );
+      assert.equal(r.lines.length, 10);
+      assert.equal(balances.length, 10);
+      seen.push(...balances);
+      r = seen.some((b) => b !== 100) ? undefined : await run("race_condition.ts");
+    }
+    assert.ok(seen.some((b) => b !== 100), `no update was lost in ${seen.length} runs`);
   },
 
   "bank_lock.ts": ({ lines }) => {
@@ -344,6 +353,6 @@ Deno.test("every seed example in examples/ is smoke-run by this file", async () 
 
 for (const [name, check] of Object.entries(checks)) {
   Deno.test(`examples/${name} runs with its stated permissions and prints the seed's output`, async () => {
-    check(await run(name));
+    await check(await run(name));
   });
 }

@@ -229,4 +229,14 @@ export const MUTANTS: Mutant[] = [
     // scenarios, whose clients wait without a deadline, deadlock.
     tests: ["tests/manager/mailbox_explore_test.ts"],
   },
+  {
+    name: "Pool: the unstarted tasks of a crashed worker are not sent again",
+    edits: [{
+      file: "src/pool/pool.ts",
+      find: "    if (again.length > 0) this.#queue.unshiftAll(again);\n",
+      replace: "",
+    }],
+    tests: ["tests/pool/pool_test.ts"],
+    filter: "exits mid-task",
+  },
 ];

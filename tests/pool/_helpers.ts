@@ -4,6 +4,9 @@
  * @module
  */
 import { Pool, type PoolOptions, taskModule } from "../../mod.ts";
+import { DEADLINE_MS, within } from "../_helpers.ts";
+
+export { within };
 
 /** The tests' task module's type. */
 export type Tasks = typeof import("../_workers/pool_tasks.ts");
@@ -25,26 +28,22 @@ export async function withPool(
 }
 
 /**
- * Rejects if `promise` has not settled after `ms`: a bound that turns a hang (a bug) into a failure;
- * never used to order events.
+ * Waits (without blocking the event loop) until `flags[i]` is at least `n`; rejects after
+ * `DEADLINE_MS` naming what it waited for.
  */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not settled after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
-}
-
-/** Waits (without blocking the event loop) until `flags[i]` is at least `n`. */
 export async function until(flags: Int32Array, i: number, n: number): Promise<void> {
+  const end = performance.now() + DEADLINE_MS;
   for (let v = Atomics.load(flags, i); v < n; v = Atomics.load(flags, i)) {
-    const r = Atomics.waitAsync(flags, i, v);
+    const left = end - performance.now();
+    if (left <= 0) {
+      throw new Error(`Timed out after ${DEADLINE_MS} ms waiting for flags[${i}] to reach ${n}`);
+    }
+    const r = Atomics.waitAsync(flags, i, v, left);
     if (r.async) {
       // waitAsync does not keep the event loop alive by itself.
-      const keep = setInterval(() => {}, 1 << 30);
+      const keep = setTimeout(() => {}, left);
       await r.value;
-      clearInterval(keep);
+      clearTimeout(keep);
     }
   }
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { AsyncResult, Lock, Pool, RuntimeError, Value, WorkerCrashedError } from "../../mod.ts";
 import { results as parentResults } from "../_workers/pool_tasks.ts";
-import { shared, type Tasks, tasks, until, within, withPool } from "./_helpers.ts";
+import { DEADLINE_MS, WAKE_MS } from "../_helpers.ts";
+import { release, shared, type Tasks, tasks, until, within, withPool } from "./_helpers.ts";
 
 Deno.test("Pool.map squares 1..5 in order and tells which worker handled each item (seed)", async () => {
   await withPool({ size: 2 }, async (pool) => {
@@ -156,11 +157,12 @@ Deno.test("a worker that exits mid-task rejects only its task with WorkerCrashed
     const others = Array.from({ length: 200 }, (_, i) => pool.apply("square", [i]));
     const crash = pool.apply("exitWorker", [3]);
     const more = Array.from({ length: 200 }, (_, i) => pool.apply("square", [i + 200]));
-    const error = await within(crash.catch((e) => e), 60_000, "crashed task");
+    const error = await within(crash.catch((e) => e), DEADLINE_MS, "crashed task");
     assert.ok(error instanceof WorkerCrashedError);
     assert.equal(error.exitCode, 3);
     assert.ok(before.includes(error.workerId));
-    const values = await within(Promise.all([...others, ...more]), 60_000, "other tasks");
+    // The replacement is up within a second or two: a lost task would leave this waiting.
+    const values = await within(Promise.all([...others, ...more]), WAKE_MS, "the other tasks");
     assert.deepEqual(values, Array.from({ length: 400 }, (_, i) => i * i), "nothing else lost");
     assert.equal(pool.workerIds().length, 2);
     assert.ok(!pool.workerIds().includes(error.workerId), "the dead worker was replaced");
@@ -172,7 +174,7 @@ Deno.test("uncaught errors outside a task crash only the worker; the running tas
   await withPool({ size: 1 }, async (pool) => {
     const error = await within(
       pool.apply("crashWhileRunning", []).catch((e) => e),
-      60_000,
+      DEADLINE_MS,
       "crash",
     );
     assert.ok(error instanceof WorkerCrashedError);
@@ -183,7 +185,7 @@ Deno.test("uncaught errors outside a task crash only the worker; the running tas
     assert.equal(await pool.apply("throwLater", []), "returned");
     const after = await within(
       Promise.all(Array.from({ length: 20 }, (_, i) => pool.apply("square", [i]))),
-      60_000,
+      DEADLINE_MS,
       "tasks after the crash",
     );
     assert.deepEqual(after, Array.from({ length: 20 }, (_, i) => i * i));
@@ -242,7 +244,7 @@ Deno.test("a running task that ignores its abort has its worker replaced after t
     controller.abort(new Error("give up"));
     await assert.rejects(stuck, /give up/);
     // The queued task was not disturbed: it runs on the replacement worker.
-    const result = await within(queued, 60_000, "the task queued behind the stuck one");
+    const result = await within(queued, DEADLINE_MS, "the task queued behind the stuck one");
     assert.equal(result.value, 49);
     assert.notEqual(result.worker, stuckWorker);
     Atomics.store(flags, 1, 1); // in case the busy loop still runs
@@ -253,14 +255,15 @@ Deno.test("work batched behind a long task is taken over by an idle worker", asy
   await withPool({ size: 2 }, async (pool) => {
     const flags = shared(2);
     // One submission burst: batching may put squares behind the blocking task on its worker.
-    const blocker = pool.apply("blockUntilReleased", [flags]);
+    const blocker = pool.applyAsync("blockUntilReleased", [flags]);
     const squares = Array.from({ length: 300 }, (_, i) => pool.apply("square", [i]));
-    const values = await within(Promise.all(squares), 60_000, "squares behind a blocked task");
+    const values = await within(Promise.all(squares), DEADLINE_MS, "squares behind a blocked task");
     assert.deepEqual(values, Array.from({ length: 300 }, (_, i) => i * i));
-    assert.equal(Atomics.load(flags, 1), 0, "the long task is still running");
-    Atomics.store(flags, 1, 1);
-    Atomics.notify(flags, 1);
-    assert.equal(await blocker, "released");
+    // Every square is done while the long task still blocks its worker: none waited behind it.
+    assert.equal(Atomics.load(flags, 0), 1, "the long task started");
+    assert.equal(blocker.state, "running", "the long task is still running");
+    release(flags);
+    assert.equal(await within(blocker.get(), DEADLINE_MS, "the released task"), "released");
   });
 });
 
@@ -282,7 +285,7 @@ Deno.test("maxTasksPerChild recycles workers and the initializer runs once per w
 
 Deno.test("an initializer that throws breaks the pool: every task rejects with WorkerCrashedError", async () => {
   await withPool({ size: 2, initializer: "badInit" }, async (pool) => {
-    const error = await within(pool.apply("square", [1]).catch((e) => e), 60_000, "task");
+    const error = await within(pool.apply("square", [1]).catch((e) => e), DEADLINE_MS, "task");
     assert.ok(error instanceof WorkerCrashedError);
     assert.ok(error.cause instanceof TypeError);
     assert.equal((error.cause as Error).message, "initializer failed");
@@ -365,23 +368,26 @@ Deno.test("terminate() rejects unfinished tasks with AbortError and stops worker
   const rejected = [spinning, queued].map((task) =>
     assert.rejects(task, (e) => e instanceof DOMException && e.name === "AbortError")
   );
-  assert.equal(await within(pool.terminate(), 60_000, "terminate"), "terminated");
+  assert.equal(await within(pool.terminate(), DEADLINE_MS, "terminate"), "terminated");
   await Promise.all(rejected);
   await pool.join();
 });
 
 Deno.test("await using closes the pool once its work is done (seed: a pool used throughout, closed once)", async () => {
-  let ids: number[];
+  let outer: Pool<Tasks> | undefined;
   {
     await using pool = new Pool(tasks, { size: Math.min(navigator.hardwareConcurrency, 8) });
-    ids = pool.workerIds();
-    assert.equal(ids.length, Math.min(navigator.hardwareConcurrency, 8));
+    outer = pool;
+    assert.equal(pool.workerIds().length, Math.min(navigator.hardwareConcurrency, 8));
     for (let round = 0; round < 3; round++) {
       const chunk = Array.from({ length: 50 }, (_, i) => round * 50 + i);
       assert.deepEqual(await pool.map("square", chunk), chunk.map((x) => x * x));
     }
   }
-  assert.ok(ids.length > 0);
+  // Disposed: closed (new work is refused) and joined (every worker has ended).
+  await assert.rejects(outer.apply("square", [1]), RuntimeError);
+  assert.deepEqual(outer.workerIds(), []);
+  assert.equal(await outer.terminate(), "not-running");
 });
 
 Deno.test("maxQueue bounds waiting tasks: apply beyond it rejects with RangeError, map waits for room", async () => {
