@@ -239,4 +239,17 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/pool/pool_test.ts"],
     filter: "exits mid-task",
   },
+  {
+    name: "Explorer: DPOR reverses only races between neighbouring steps",
+    edits: [{
+      file: "src/explore/_dfs.ts",
+      find: "      if (immediate) x.races.push(i, j);\n",
+      replace: "      if (immediate && j - i <= 4) x.races.push(i, j);\n",
+    }],
+    tests: [
+      "tests/explore/bank_test.ts",
+      "tests/explore/primitives_test.ts",
+      "tests/explore/mutants_test.ts",
+    ],
+  },
 ];

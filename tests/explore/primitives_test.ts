@@ -12,6 +12,7 @@ import {
 } from "../../mod.ts";
 import { explore, type Report, sample, type Scenario, sim } from "../../src/explore/mod.ts";
 import { optimalOn } from "./_traces.ts";
+import { assertComplete } from "./_complete.ts";
 
 function cells(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
@@ -27,6 +28,36 @@ function proves<S>(scenario: Scenario<S>, options: Parameters<typeof explore>[1]
 function isTimeout(e: unknown): boolean {
   return e instanceof DOMException && e.name === "TimeoutError";
 }
+
+type Tickets = { guard: Lock | Semaphore; next: Int32Array; mine: Int32Array };
+
+/**
+ * 2 threads take `guard` and then a ticket (read the counter, `pad` accesses of their own, write
+ * it back, keep the ticket): a proof of the guard must cover both orders in which they take it.
+ */
+function tickets(guard: () => Lock | Semaphore, pad: number): Scenario<Tickets> {
+  return {
+    setup: () => ({ guard: guard(), next: cells(1), mine: cells(2) }),
+    threads: [0, 1].map((k) =>
+      function* customer({ guard, next, mine }: Tickets) {
+        const g = guard instanceof Lock ? sim(guard) : sim(guard);
+        yield* g.acquire();
+        const ticket = yield* sim(next).load(0);
+        for (let i = 0; i < pad; i++) yield* sim(mine).load(k);
+        yield* sim(next).store(0, ticket + 1);
+        yield* sim(mine).store(k, ticket);
+        yield* g.release();
+      }
+    ),
+  };
+}
+
+Deno.test("the search is complete: DPOR reaches both orders of taking a Lock and a Semaphore(1) that plain DFS reaches", () => {
+  for (const [guard, pad] of [[() => new Lock(), 2], [() => new Semaphore(1), 0]] as const) {
+    const orders = assertComplete(tickets(guard, pad), ({ mine }) => [...mine]);
+    assert.deepEqual(orders, ["[0,1]", "[1,0]"]);
+  }
+});
 
 Deno.test("Semaphore never admits more holders than its value and loses no permit", () => {
   type S = { sem: Semaphore; inside: Int32Array };
