@@ -115,6 +115,15 @@ export function within<T>(
   return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * `Deno.test`, with the whole test bounded by `ms` (default three deadlines): for tests made of
+ * many awaits on answers from other threads (executor futures, manager calls), where bounding each
+ * one would bury what the test says. A test that never finishes fails, naming itself.
+ */
+export function boundedTest(name: string, fn: () => Promise<void>, ms = 3 * DEADLINE_MS): void {
+  Deno.test(name, () => within(fn(), ms, `the test "${name}" to finish`));
+}
+
 /** {@linkcode within} with the default deadline: `await bounded(queue.get(), "the first item")`. */
 export function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
   return within(promise, DEADLINE_MS, what);

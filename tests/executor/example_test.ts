@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { isPrime, main, PRIMES } from "../../examples/executor.ts";
+import { boundedTest } from "../_helpers.ts";
 
-Deno.test("examples/executor.ts prints the Python example's answers in order", async () => {
+boundedTest("examples/executor.ts prints the Python example's answers in order", async () => {
   const lines: string[] = [];
   await main((line) => lines.push(line));
   assert.deepEqual(lines.slice(0, 6), PRIMES.map((n) => `${n} is prime: ${isPrime(n)}`));

@@ -17,6 +17,7 @@ import {
   WorkerCrashedError,
 } from "../../mod.ts";
 import type * as Tasks from "../_workers/executor_tasks.ts";
+import { boundedTest } from "../_helpers.ts";
 
 const TASKS = taskModule<typeof Tasks>(new URL("../_workers/executor_tasks.ts", import.meta.url));
 
@@ -30,7 +31,7 @@ async function started(flag: Int32Array, i: number): Promise<void> {
   await Atomics.waitAsync(flag, i, 0).value;
 }
 
-Deno.test("submit() returns a Future: a Promise with the task's id and state", async () => {
+boundedTest("submit() returns a Future: a Promise with the task's id and state", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 1 });
   const flag = flags(1);
   const release = new Event();
@@ -50,7 +51,7 @@ Deno.test("submit() returns a Future: a Promise with the task's id and state", a
   assert.ok(held.done() && !held.running() && !held.cancelled());
 });
 
-Deno.test("cancel() withdraws a task that has not started, and no other", async () => {
+boundedTest("cancel() withdraws a task that has not started, and no other", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 1 });
   const flag = flags(2);
   const release = new Event();
@@ -74,7 +75,7 @@ Deno.test("cancel() withdraws a task that has not started, and no other", async 
   assert.deepEqual(order, ["callback:cancelled"]);
 });
 
-Deno.test("A task's error rejects only its future, with its class and cause", async () => {
+boundedTest("A task's error rejects only its future, with its class and cause", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 2 });
   const bad = executor.submit("squareUnless", 13);
   const good = executor.submit("squareUnless", 4);
@@ -90,7 +91,7 @@ Deno.test("A task's error rejects only its future, with its class and cause", as
   assert.equal(await good.exception(), undefined);
 });
 
-Deno.test("map() yields every result in order for any items and chunksize", async () => {
+boundedTest("map() yields every result in order for any items and chunksize", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 2 });
   await fc.assert(
     fc.asyncProperty(
@@ -106,31 +107,37 @@ Deno.test("map() yields every result in order for any items and chunksize", asyn
   );
 });
 
-Deno.test("map() throws a failing item's error at its turn, after the results before it", async () => {
-  await using executor = new Executor(TASKS, { maxWorkers: 2 });
-  const out: number[] = [];
-  await assert.rejects(async () => {
-    for await (const r of executor.map("squareUnless", [1, 2, 13, 4], { chunksize: 1 })) {
-      out.push(r);
-    }
-  }, RangeError);
-  assert.deepEqual(out, [1, 4]);
-});
+boundedTest(
+  "map() throws a failing item's error at its turn, after the results before it",
+  async () => {
+    await using executor = new Executor(TASKS, { maxWorkers: 2 });
+    const out: number[] = [];
+    await assert.rejects(async () => {
+      for await (const r of executor.map("squareUnless", [1, 2, 13, 4], { chunksize: 1 })) {
+        out.push(r);
+      }
+    }, RangeError);
+    assert.deepEqual(out, [1, 4]);
+  },
+);
 
-Deno.test("map() times out when a result is not ready and cancels the tasks not started", async () => {
-  await using executor = new Executor(TASKS, { maxWorkers: 1 });
-  const flag = flags(3);
-  const release = new Event();
-  const items = [0, 1, 2].map((index) => ({ started: flag, index, release }));
-  const results = executor.map("holdItem", items, { timeout: 50 });
-  await started(flag, 0); // item 0 runs (and blocks); items 1 and 2 wait behind it
-  await assert.rejects(results.next(), { name: "TimeoutError" });
-  release.set();
-  await executor.shutdown();
-  assert.deepEqual([...flag], [1, 0, 0]);
-});
+boundedTest(
+  "map() times out when a result is not ready and cancels the tasks not started",
+  async () => {
+    await using executor = new Executor(TASKS, { maxWorkers: 1 });
+    const flag = flags(3);
+    const release = new Event();
+    const items = [0, 1, 2].map((index) => ({ started: flag, index, release }));
+    const results = executor.map("holdItem", items, { timeout: 50 });
+    await started(flag, 0); // item 0 runs (and blocks); items 1 and 2 wait behind it
+    await assert.rejects(results.next(), { name: "TimeoutError" });
+    release.set();
+    await executor.shutdown();
+    assert.deepEqual([...flag], [1, 0, 0]);
+  },
+);
 
-Deno.test("Leaving a map() loop early cancels the tasks not started", async () => {
+boundedTest("Leaving a map() loop early cancels the tasks not started", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 1 });
   const flag = flags(3);
   const go = new Event();
@@ -150,24 +157,27 @@ Deno.test("Leaving a map() loop early cancels the tasks not started", async () =
   assert.equal(flag[2], 0, "the third item never ran");
 });
 
-Deno.test("asCompleted() yields outcomes in the order futures settle, each future once", async () => {
-  await using executor = new Executor(TASKS, { maxWorkers: 2 });
-  const flag = flags(1);
-  const release = new Event();
-  const slow = executor.submit("hold", flag, 0, release);
-  const failing = executor.submit("squareUnless", 13);
-  const order: Future<number>[] = [];
-  const outcomes: unknown[] = [];
-  for await (const done of asCompleted([slow, failing, failing])) {
-    order.push(done.future);
-    outcomes.push(done.status === "fulfilled" ? done.value : (done.reason as Error).name);
-    if (done.future === failing) release.set(); // the slow one cannot settle before this
-  }
-  assert.deepEqual(order, [failing, slow]);
-  assert.deepEqual(outcomes, ["RangeError", 0]);
-});
+boundedTest(
+  "asCompleted() yields outcomes in the order futures settle, each future once",
+  async () => {
+    await using executor = new Executor(TASKS, { maxWorkers: 2 });
+    const flag = flags(1);
+    const release = new Event();
+    const slow = executor.submit("hold", flag, 0, release);
+    const failing = executor.submit("squareUnless", 13);
+    const order: Future<number>[] = [];
+    const outcomes: unknown[] = [];
+    for await (const done of asCompleted([slow, failing, failing])) {
+      order.push(done.future);
+      outcomes.push(done.status === "fulfilled" ? done.value : (done.reason as Error).name);
+      if (done.future === failing) release.set(); // the slow one cannot settle before this
+    }
+    assert.deepEqual(order, [failing, slow]);
+    assert.deepEqual(outcomes, ["RangeError", 0]);
+  },
+);
 
-Deno.test("asCompleted() yields settled futures first and times out from the call", async () => {
+boundedTest("asCompleted() yields settled futures first and times out from the call", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 2 });
   const done = executor.submit("square", 2);
   await done;
@@ -183,7 +193,7 @@ Deno.test("asCompleted() yields settled futures first and times out from the cal
   await held;
 });
 
-Deno.test("wait() returns on the first completion, the first exception, or all", async () => {
+boundedTest("wait() returns on the first completion, the first exception, or all", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 2 });
   const flag = flags(1);
   const release = new Event();
@@ -215,7 +225,7 @@ Deno.test("wait() returns on the first completion, the first exception, or all",
   );
 });
 
-Deno.test("wait() counts a cancelled future as done but not as an exception", async () => {
+boundedTest("wait() counts a cancelled future as done but not as an exception", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 1 });
   const flag = flags(2);
   const release = new Event();
@@ -229,7 +239,7 @@ Deno.test("wait() counts a cancelled future as done but not as an exception", as
   release.set();
 });
 
-Deno.test("submit() and map() throw RuntimeError after shutdown()", async () => {
+boundedTest("submit() and map() throw RuntimeError after shutdown()", async () => {
   const executor = new Executor(TASKS, { maxWorkers: 1 });
   await executor.shutdown();
   assert.throws(() => executor.submit("square", 2), RuntimeError);
@@ -237,15 +247,18 @@ Deno.test("submit() and map() throw RuntimeError after shutdown()", async () => 
   await executor.shutdown(); // again: harmless
 });
 
-Deno.test("A failing initializer breaks the executor: futures and later submits fail with WorkerCrashedError", async () => {
-  await using executor = new Executor(TASKS, { maxWorkers: 1, initializer: "failingInit" });
-  const future = executor.submit("square", 2);
-  await assert.rejects(future, WorkerCrashedError);
-  assert.equal(future.state, "rejected");
-  assert.throws(() => executor.submit("square", 3), WorkerCrashedError);
-});
+boundedTest(
+  "A failing initializer breaks the executor: futures and later submits fail with WorkerCrashedError",
+  async () => {
+    await using executor = new Executor(TASKS, { maxWorkers: 1, initializer: "failingInit" });
+    const future = executor.submit("square", 2);
+    await assert.rejects(future, WorkerCrashedError);
+    assert.equal(future.state, "rejected");
+    assert.throws(() => executor.submit("square", 3), WorkerCrashedError);
+  },
+);
 
-Deno.test("shutdown() waits for every submitted task by default", async () => {
+boundedTest("shutdown() waits for every submitted task by default", async () => {
   const executor = new Executor(TASKS, { maxWorkers: 2 });
   const futures = Array.from({ length: 40 }, (_, i) => executor.submit("square", i));
   await executor.shutdown();
@@ -253,26 +266,29 @@ Deno.test("shutdown() waits for every submitted task by default", async () => {
   assert.equal(await futures[39], 39 * 39);
 });
 
-Deno.test("shutdown({ wait: false, cancelFutures: true }) returns at once and cancels what has not started", async () => {
-  const executor = new Executor(TASKS, { maxWorkers: 1 });
-  const flag = flags(3);
-  const release = new Event();
-  const running = executor.submit("hold", flag, 0, release);
-  const queued = [1, 2].map((i) => executor.submit("hold", flag, i, release));
-  await started(flag, 0);
-  await executor.shutdown({ wait: false, cancelFutures: true });
-  assert.equal(running.state, "running");
-  for (const f of queued) {
-    assert.equal(f.state, "cancelled");
-    await assert.rejects(f, CancelledError);
-  }
-  release.set();
-  assert.equal(await running, 0);
-  await executor.shutdown();
-  assert.deepEqual([...flag], [1, 0, 0]);
-});
+boundedTest(
+  "shutdown({ wait: false, cancelFutures: true }) returns at once and cancels what has not started",
+  async () => {
+    const executor = new Executor(TASKS, { maxWorkers: 1 });
+    const flag = flags(3);
+    const release = new Event();
+    const running = executor.submit("hold", flag, 0, release);
+    const queued = [1, 2].map((i) => executor.submit("hold", flag, i, release));
+    await started(flag, 0);
+    await executor.shutdown({ wait: false, cancelFutures: true });
+    assert.equal(running.state, "running");
+    for (const f of queued) {
+      assert.equal(f.state, "cancelled");
+      await assert.rejects(f, CancelledError);
+    }
+    release.set();
+    assert.equal(await running, 0);
+    await executor.shutdown();
+    assert.deepEqual([...flag], [1, 0, 0]);
+  },
+);
 
-Deno.test("Executor is typed by its task module and validates its arguments", async () => {
+boundedTest("Executor is typed by its task module and validates its arguments", async () => {
   await using executor = new Executor(TASKS, { maxWorkers: 1 });
   const typed: Future<number> = executor.submit("square", 2);
   assert.equal(await typed, 4);
@@ -290,15 +306,18 @@ Deno.test("Executor is typed by its task module and validates its arguments", as
   await assert.rejects(executor.shutdown({ wait: "yes" as unknown as boolean }), TypeError);
 });
 
-Deno.test("A manager proxy passed to Executor and Process tasks reaches the same object", async () => {
-  await using manager = await Manager.start();
-  const counts = await manager.dict<string, number>();
-  await using executor = new Executor(TASKS, { maxWorkers: 2 });
-  const futures = [0, 1, 2].map(() => executor.submit("tally", counts, "pool", 40));
-  assert.deepEqual(await Promise.all(futures), [40, 40, 40]);
-  const child = new Process(TASKS, "tally", { args: [counts, "process", 25] });
-  child.start();
-  await child.join();
-  assert.equal(child.exitCode, 0);
-  assert.deepEqual(await counts.toMap(), new Map([["pool", 120], ["process", 25]]));
-});
+boundedTest(
+  "A manager proxy passed to Executor and Process tasks reaches the same object",
+  async () => {
+    await using manager = await Manager.start();
+    const counts = await manager.dict<string, number>();
+    await using executor = new Executor(TASKS, { maxWorkers: 2 });
+    const futures = [0, 1, 2].map(() => executor.submit("tally", counts, "pool", 40));
+    assert.deepEqual(await Promise.all(futures), [40, 40, 40]);
+    const child = new Process(TASKS, "tally", { args: [counts, "process", 25] });
+    child.start();
+    await child.join();
+    assert.equal(child.exitCode, 0);
+    assert.deepEqual(await counts.toMap(), new Map([["pool", 120], ["process", 25]]));
+  },
+);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { main } from "../../examples/manager.ts";
+import { boundedTest } from "../_helpers.ts";
 
-Deno.test("examples/manager.ts keeps the bank balance at 100 and counts every word", async () => {
+boundedTest("examples/manager.ts keeps the bank balance at 100 and counts every word", async () => {
   const lines: string[] = [];
   await main((line) => lines.push(line), 300);
   assert.deepEqual(lines, [

@@ -14,7 +14,7 @@ import {
   revive,
 } from "../../mod.ts";
 import { assertOverlapped, probe } from "../_contention.ts";
-import { inWorkers, times } from "../_helpers.ts";
+import { boundedTest, inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";
 import { REAL } from "../../src/_atomics.ts";
 import type {
@@ -30,35 +30,41 @@ const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
 const HARNESS = new URL("../_workers/harness.ts", import.meta.url);
 const TYPES = new URL("../_workers/manager_types.ts", import.meta.url);
 
-Deno.test("Manager dict and list lose no update from 4 workers x 150 concurrent calls", async () => {
-  await using manager = await Manager.start();
-  const dict = await manager.dict<string, number>();
-  const list = await manager.list<[number, number]>();
-  const p = probe({ parties: 4 });
-  await inWorkers([0, 1, 2, 3].map((who) => ({
-    url: FIXTURES,
-    name: "countAndAppend",
-    args: [dict, list, who, 150, p],
-  })));
-  assertOverlapped(p, "4 workers calling the manager");
-  assert.equal(await dict.get("count"), 600);
-  const items = await list.toArray();
-  assert.equal(items.length, 600);
-  // Every (worker, k) pair exactly once, and each worker's appends in its own order.
-  for (let who = 0; who < 4; who++) {
-    assert.deepEqual(items.filter(([w]) => w === who).map(([, k]) => k), [...Array(150).keys()]);
-  }
-});
+boundedTest(
+  "Manager dict and list lose no update from 4 workers x 150 concurrent calls",
+  async () => {
+    await using manager = await Manager.start();
+    const dict = await manager.dict<string, number>();
+    const list = await manager.list<[number, number]>();
+    const p = probe({ parties: 4 });
+    await inWorkers([0, 1, 2, 3].map((who) => ({
+      url: FIXTURES,
+      name: "countAndAppend",
+      args: [dict, list, who, 150, p],
+    })));
+    assertOverlapped(p, "4 workers calling the manager");
+    assert.equal(await dict.get("count"), 600);
+    const items = await list.toArray();
+    assert.equal(items.length, 600);
+    // Every (worker, k) pair exactly once, and each worker's appends in its own order.
+    for (let who = 0; who < 4; who++) {
+      assert.deepEqual(items.filter(([w]) => w === who).map(([, k]) => k), [...Array(150).keys()]);
+    }
+  },
+);
 
-Deno.test("Manager serves a registered class's non-atomic method to 3 workers without losing a count", async () => {
-  await using manager = await Manager.start();
-  await manager.register("Counter", TYPES);
-  const counter = await manager.create<typeof Counter>("Counter", 10);
-  await inWorkers(times(3, FIXTURES, "incrementCounter", [counter, 200]));
-  assert.equal(await counter.value(), 610);
-});
+boundedTest(
+  "Manager serves a registered class's non-atomic method to 3 workers without losing a count",
+  async () => {
+    await using manager = await Manager.start();
+    await manager.register("Counter", TYPES);
+    const counter = await manager.create<typeof Counter>("Counter", 10);
+    await inWorkers(times(3, FIXTURES, "incrementCounter", [counter, 200]));
+    assert.equal(await counter.value(), 610);
+  },
+);
 
-Deno.test("A proxy revived in a worker is a working proxy of the same object", async () => {
+boundedTest("A proxy revived in a worker is a working proxy of the same object", async () => {
   await using manager = await Manager.start();
   const dict = await manager.dict<string, string>([["greeting", "hello"]]);
   const [described] = await inWorkers<[string, string]>(
@@ -67,34 +73,37 @@ Deno.test("A proxy revived in a worker is a working proxy of the same object", a
   assert.deepEqual(described, ["ManagedDict", "hello"]);
 });
 
-Deno.test("A proxy's structured clone carries only data and revives to the right class", async () => {
-  await using manager = await Manager.start();
-  await manager.register("Counter", TYPES);
-  const proxies = [
-    await manager.dict(),
-    await manager.list(),
-    await manager.namespace({ a: 1 }),
-    await manager.create<typeof Counter>("Counter"),
-  ];
-  const classes = [ManagedDict, ManagedList, ManagedNamespace, ManagedObject];
-  const clones = structuredClone(proxies) as object[];
-  for (const clone of clones) assert.equal(Object.getPrototypeOf(clone), Object.prototype);
-  assert.deepEqual(Object.keys(clones[3]!).sort(), [
-    "buffer",
-    "byteOffset",
-    "id",
-    "kind",
-    "methods",
-    "typeid",
-  ]);
-  const revived = revive(clones) as object[];
-  revived.forEach((proxy, k) => assert.ok(proxy instanceof classes[k]!));
-  const counter = revived[3] as Managed<Counter>;
-  assert.equal(await counter.increment(5), 5);
-  assert.equal(await (proxies[3] as Managed<Counter>).value(), 5);
-});
+boundedTest(
+  "A proxy's structured clone carries only data and revives to the right class",
+  async () => {
+    await using manager = await Manager.start();
+    await manager.register("Counter", TYPES);
+    const proxies = [
+      await manager.dict(),
+      await manager.list(),
+      await manager.namespace({ a: 1 }),
+      await manager.create<typeof Counter>("Counter"),
+    ];
+    const classes = [ManagedDict, ManagedList, ManagedNamespace, ManagedObject];
+    const clones = structuredClone(proxies) as object[];
+    for (const clone of clones) assert.equal(Object.getPrototypeOf(clone), Object.prototype);
+    assert.deepEqual(Object.keys(clones[3]!).sort(), [
+      "buffer",
+      "byteOffset",
+      "id",
+      "kind",
+      "methods",
+      "typeid",
+    ]);
+    const revived = revive(clones) as object[];
+    revived.forEach((proxy, k) => assert.ok(proxy instanceof classes[k]!));
+    const counter = revived[3] as Managed<Counter>;
+    assert.equal(await counter.increment(5), 5);
+    assert.equal(await (proxies[3] as Managed<Counter>).value(), 5);
+  },
+);
 
-Deno.test("from() rejects values that are not proxies of its kind with a TypeError", async () => {
+boundedTest("from() rejects values that are not proxies of its kind with a TypeError", async () => {
   await using manager = await Manager.start();
   const list = await manager.list();
   assert.throws(() => ManagedDict.from(structuredClone(list)), TypeError);
@@ -108,19 +117,22 @@ Deno.test("from() rejects values that are not proxies of its kind with a TypeErr
   assert.ok(ManagedList.from(list) === list);
 });
 
-Deno.test("Values longer than one mailbox chunk travel both ways, from the main thread and workers", async () => {
-  await using manager = await Manager.start();
-  const list = await manager.list<string>();
-  const long = "x".repeat(50_000);
-  await list.append(long);
-  assert.equal(await list.get(0), long);
-  const [length] = await inWorkers<number>(times(1, FIXTURES, "echoLong", [list, 70_000]));
-  assert.equal(length, 70_000);
-  const items = await list.toArray();
-  assert.equal(items.map((s) => s.length).join(), "50000,70000");
-});
+boundedTest(
+  "Values longer than one mailbox chunk travel both ways, from the main thread and workers",
+  async () => {
+    await using manager = await Manager.start();
+    const list = await manager.list<string>();
+    const long = "x".repeat(50_000);
+    await list.append(long);
+    assert.equal(await list.get(0), long);
+    const [length] = await inWorkers<number>(times(1, FIXTURES, "echoLong", [list, 70_000]));
+    assert.equal(length, 70_000);
+    const items = await list.toArray();
+    assert.equal(items.map((s) => s.length).join(), "50000,70000");
+  },
+);
 
-Deno.test("More concurrent calls than mailbox slots all complete", async () => {
+boundedTest("More concurrent calls than mailbox slots all complete", async () => {
   await using manager = await Manager.start();
   const dict = await manager.dict<string, number>();
   const results = await Promise.all(
@@ -130,7 +142,7 @@ Deno.test("More concurrent calls than mailbox slots all complete", async () => {
   assert.equal((await dict.values()).reduce((a, b) => a + b, 0), 300);
 });
 
-Deno.test("A managed dict behaves as a Map under any sequence of operations", async () => {
+boundedTest("A managed dict behaves as a Map under any sequence of operations", async () => {
   await using manager = await Manager.start();
   const key = fc.constantFrom("a", "b", "c", 1, 2n, true);
   const op = fc.oneof(
@@ -195,7 +207,7 @@ Deno.test("A managed dict behaves as a Map under any sequence of operations", as
   );
 });
 
-Deno.test("A managed list behaves as an array under any sequence of operations", async () => {
+boundedTest("A managed list behaves as an array under any sequence of operations", async () => {
   await using manager = await Manager.start();
   const index = fc.integer({ min: -4, max: 4 });
   const op = fc.oneof(
@@ -256,7 +268,7 @@ Deno.test("A managed list behaves as an array under any sequence of operations",
   );
 });
 
-Deno.test("A namespace's fields read, write and update atomically", async () => {
+boundedTest("A namespace's fields read, write and update atomically", async () => {
   await using manager = await Manager.start();
   const ns = await manager.namespace({
     n: 0,
@@ -271,115 +283,131 @@ Deno.test("A namespace's fields read, write and update atomically", async () => 
   await assert.rejects(ns.update("tags", "add", 1), TypeError);
 });
 
-Deno.test("Registered types: classes, factories, updaters, async methods and private methods", async () => {
-  await using manager = await Manager.start();
-  await manager.register("Counter", TYPES);
-  await manager.register("Stack", TYPES, "makeStack");
-  await manager.register("maxOf", TYPES);
-  const counter = await manager.create<typeof Counter>("Counter", 3);
-  assert.deepEqual(counter.methods, ["increment", "later", "value"]);
-  assert.equal(await counter.later(), 3);
-  assert.equal("_reset" in counter, false);
-  const stack = await manager.create<typeof makeStack>("Stack", 1, 2);
-  assert.equal(await stack.push(3), 3);
-  assert.equal(await stack.pop(), 3);
-  const best = await manager.dict<string, number>();
-  await Promise.all([4, 9, 2].map((v) => best.update("score", "maxOf", v)));
-  assert.equal(await best.get("score"), 9);
-  await assert.rejects(best.update("score", "Counter"), TypeError);
-});
+boundedTest(
+  "Registered types: classes, factories, updaters, async methods and private methods",
+  async () => {
+    await using manager = await Manager.start();
+    await manager.register("Counter", TYPES);
+    await manager.register("Stack", TYPES, "makeStack");
+    await manager.register("maxOf", TYPES);
+    const counter = await manager.create<typeof Counter>("Counter", 3);
+    assert.deepEqual(counter.methods, ["increment", "later", "value"]);
+    assert.equal(await counter.later(), 3);
+    assert.equal("_reset" in counter, false);
+    const stack = await manager.create<typeof makeStack>("Stack", 1, 2);
+    assert.equal(await stack.push(3), 3);
+    assert.equal(await stack.pop(), 3);
+    const best = await manager.dict<string, number>();
+    await Promise.all([4, 9, 2].map((v) => best.update("score", "maxOf", v)));
+    assert.equal(await best.get("score"), 9);
+    await assert.rejects(best.update("score", "Counter"), TypeError);
+  },
+);
 
-Deno.test("A method's error reaches the caller with its name, message, properties and cause", async () => {
-  await using manager = await Manager.start();
-  await manager.register("Account", TYPES);
-  const account = await manager.create<typeof Account>("Account");
-  await account.deposit(10);
-  const error = await account.withdraw(15).then(() => undefined, (e: unknown) => e) as Error & {
-    missing: number;
-  };
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "InsufficientFunds");
-  assert.equal(error.message, "Insufficient funds: 5 missing");
-  assert.equal(error.missing, 5);
-  assert.ok(error.cause instanceof RangeError);
-  assert.match(error.stack ?? "", /withdraw/);
-  assert.equal(await account.withdraw(4), 6);
-});
+boundedTest(
+  "A method's error reaches the caller with its name, message, properties and cause",
+  async () => {
+    await using manager = await Manager.start();
+    await manager.register("Account", TYPES);
+    const account = await manager.create<typeof Account>("Account");
+    await account.deposit(10);
+    const error = await account.withdraw(15).then(() => undefined, (e: unknown) => e) as Error & {
+      missing: number;
+    };
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, "InsufficientFunds");
+    assert.equal(error.message, "Insufficient funds: 5 missing");
+    assert.equal(error.missing, 5);
+    assert.ok(error.cause instanceof RangeError);
+    assert.match(error.stack ?? "", /withdraw/);
+    assert.equal(await account.withdraw(4), 6);
+  },
+);
 
-Deno.test("Thrown values cross from the server with their class, name, message, cause and properties", async () => {
-  await using manager = await Manager.start();
-  await manager.register("Thrower", TYPES);
-  const thrower = await manager.create<typeof Thrower>("Thrower");
-  const caught = (p: Promise<unknown>) => p.then(() => assert.fail("resolved"), (e: unknown) => e);
+boundedTest(
+  "Thrown values cross from the server with their class, name, message, cause and properties",
+  async () => {
+    await using manager = await Manager.start();
+    await manager.register("Thrower", TYPES);
+    const thrower = await manager.create<typeof Thrower>("Thrower");
+    const caught = (p: Promise<unknown>) =>
+      p.then(() => assert.fail("resolved"), (e: unknown) => e);
 
-  const type = await caught(thrower.typeError()) as TypeError & { code: string; width: number };
-  assert.ok(type instanceof TypeError);
-  assert.equal(type.name, "TypeError");
-  assert.equal(type.message, "bad shape");
-  assert.equal(type.code, "E_SHAPE");
-  assert.equal(type.width, 12);
-  assert.ok(type.cause instanceof RangeError);
-  assert.equal((type.cause as Error).message, "too wide");
+    const type = await caught(thrower.typeError()) as TypeError & { code: string; width: number };
+    assert.ok(type instanceof TypeError);
+    assert.equal(type.name, "TypeError");
+    assert.equal(type.message, "bad shape");
+    assert.equal(type.code, "E_SHAPE");
+    assert.equal(type.width, 12);
+    assert.ok(type.cause instanceof RangeError);
+    assert.equal((type.cause as Error).message, "too wide");
 
-  const abort = await caught(thrower.abort()) as DOMException;
-  assert.ok(abort instanceof DOMException);
-  assert.equal(abort.name, "AbortError");
-  assert.equal(abort.message, "stopped by the caller");
+    const abort = await caught(thrower.abort()) as DOMException;
+    assert.ok(abort instanceof DOMException);
+    assert.equal(abort.name, "AbortError");
+    assert.equal(abort.message, "stopped by the caller");
 
-  const aggregate = await caught(thrower.aggregate()) as AggregateError;
-  assert.ok(aggregate instanceof AggregateError);
-  assert.equal(aggregate.message, "both failed");
-  assert.equal(aggregate.errors.length, 2);
-  assert.ok(aggregate.errors[0] instanceof Error);
-  assert.equal(aggregate.errors[0].message, "first");
-  assert.ok(aggregate.errors[1] instanceof SyntaxError);
-  assert.equal(aggregate.errors[1].message, "second");
+    const aggregate = await caught(thrower.aggregate()) as AggregateError;
+    assert.ok(aggregate instanceof AggregateError);
+    assert.equal(aggregate.message, "both failed");
+    assert.equal(aggregate.errors.length, 2);
+    assert.ok(aggregate.errors[0] instanceof Error);
+    assert.equal(aggregate.errors[0].message, "first");
+    assert.ok(aggregate.errors[1] instanceof SyntaxError);
+    assert.equal(aggregate.errors[1].message, "second");
 
-  const empty = await caught(thrower.queueEmpty()) as QueueEmptyError & { size: number };
-  assert.ok(empty instanceof QueueEmptyError);
-  assert.equal(empty.name, "QueueEmptyError");
-  assert.equal(empty.message, "nothing to take");
-  assert.equal(empty.cause, "drained");
-  assert.equal(empty.size, 0);
-  assert.match(empty.stack ?? "", /queueEmpty/);
+    const empty = await caught(thrower.queueEmpty()) as QueueEmptyError & { size: number };
+    assert.ok(empty instanceof QueueEmptyError);
+    assert.equal(empty.name, "QueueEmptyError");
+    assert.equal(empty.message, "nothing to take");
+    assert.equal(empty.cause, "drained");
+    assert.equal(empty.size, 0);
+    assert.match(empty.stack ?? "", /queueEmpty/);
 
-  assert.deepEqual(await caught(thrower.plainValue()), { code: 7, reason: "not an error" });
-});
+    assert.deepEqual(await caught(thrower.plainValue()), { code: 7, reason: "not an error" });
+  },
+);
 
-Deno.test("Misuse is reported: unknown types, missing exports, bad keys, uncloneable values", async () => {
-  await using manager = await Manager.start();
-  await assert.rejects(manager.create("Nope"), RangeError);
-  await assert.rejects(manager.register("X", TYPES, "missing"), TypeError);
-  await assert.rejects(manager.register("X", "./relative.ts"), TypeError);
-  await assert.rejects(manager.register("", TYPES), TypeError);
-  const dict = await manager.dict<string, unknown>();
-  await assert.rejects(dict.get({} as unknown as string), TypeError);
-  await assert.rejects(dict.set("f", () => 1), { name: "DataCloneError" });
-  await assert.rejects(dict.set("lock", new Lock()), { name: "DataCloneError" });
-  await assert.rejects(manager.dict([[{}, 1]] as unknown as [string, number][]), TypeError);
-  // The manager still serves after every failure above.
-  await dict.set("ok", 1);
-  assert.equal(await dict.get("ok"), 1);
-});
+boundedTest(
+  "Misuse is reported: unknown types, missing exports, bad keys, uncloneable values",
+  async () => {
+    await using manager = await Manager.start();
+    await assert.rejects(manager.create("Nope"), RangeError);
+    await assert.rejects(manager.register("X", TYPES, "missing"), TypeError);
+    await assert.rejects(manager.register("X", "./relative.ts"), TypeError);
+    await assert.rejects(manager.register("", TYPES), TypeError);
+    const dict = await manager.dict<string, unknown>();
+    await assert.rejects(dict.get({} as unknown as string), TypeError);
+    await assert.rejects(dict.set("f", () => 1), { name: "DataCloneError" });
+    await assert.rejects(dict.set("lock", new Lock()), { name: "DataCloneError" });
+    await assert.rejects(manager.dict([[{}, 1]] as unknown as [string, number][]), TypeError);
+    // The manager still serves after every failure above.
+    await dict.set("ok", 1);
+    assert.equal(await dict.get("ok"), 1);
+  },
+);
 
-Deno.test("shutdown() rejects pending and later calls with ManagerShutdownError in every thread", async () => {
-  const manager = await Manager.start();
-  await manager.register("Crasher", TYPES);
-  const crasher = await manager.create<typeof Crasher>("Crasher");
-  const dict = await manager.dict<string, number>();
-  const pending = assert.rejects(crasher.hang(), ManagerShutdownError);
-  await manager.shutdown();
-  await pending;
-  await assert.rejects(dict.get("x"), ManagerShutdownError);
-  await assert.rejects(manager.dict(), ManagerShutdownError);
-  assert.equal(manager.state, "shut-down");
-  const [fromWorker] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
-  assert.equal(fromWorker, "ManagerShutdownError");
-  await manager.shutdown(); // again: nothing happens
-  assert.equal(manager.state, "shut-down");
-});
+boundedTest(
+  "shutdown() rejects pending and later calls with ManagerShutdownError in every thread",
+  async () => {
+    const manager = await Manager.start();
+    await manager.register("Crasher", TYPES);
+    const crasher = await manager.create<typeof Crasher>("Crasher");
+    const dict = await manager.dict<string, number>();
+    const pending = assert.rejects(crasher.hang(), ManagerShutdownError);
+    await manager.shutdown();
+    await pending;
+    await assert.rejects(dict.get("x"), ManagerShutdownError);
+    await assert.rejects(manager.dict(), ManagerShutdownError);
+    assert.equal(manager.state, "shut-down");
+    const [fromWorker] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
+    assert.equal(fromWorker, "ManagerShutdownError");
+    await manager.shutdown(); // again: nothing happens
+    assert.equal(manager.state, "shut-down");
+  },
+);
 
-Deno.test("A call pending in a worker rejects when the manager shuts down", async () => {
+boundedTest("A call pending in a worker rejects when the manager shuts down", async () => {
   const manager = await Manager.start();
   try {
     await manager.register("Crasher", TYPES);
@@ -395,28 +423,31 @@ Deno.test("A call pending in a worker rejects when the manager shuts down", asyn
 });
 
 for (const way of ["throwUncaught", "rejectUnhandled", "exitProcess", "exitDeno"] as const) {
-  Deno.test(`A crash of the manager's worker (${way}) rejects pending calls in every thread with ManagerCrashedError`, async () => {
-    const manager = await Manager.start();
-    try {
-      await manager.register("Crasher", TYPES);
-      const crasher = await manager.create<typeof Crasher>("Crasher");
-      const dict = await manager.dict<string, number>();
-      const started = new Int32Array(new SharedArrayBuffer(4));
-      const inWorker = inWorkers<string>(times(1, FIXTURES, "pendingCall", [crasher, started]));
-      await Atomics.waitAsync(started, 0, 0).value;
-      const pending = assert.rejects(crasher.hang(), ManagerCrashedError);
-      // The crashing call itself may or may not be answered before the worker dies.
-      await crasher[way]().catch((e) => assert.ok(e instanceof ManagerCrashedError));
-      await pending;
-      assert.deepEqual(await inWorker, ["ManagerCrashedError"]);
-      await assert.rejects(dict.get("x"), ManagerCrashedError);
-      assert.equal(manager.state, "crashed");
-      const [later] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
-      assert.equal(later, "ManagerCrashedError");
-    } finally {
-      await manager.shutdown();
-    }
-  });
+  boundedTest(
+    `A crash of the manager's worker (${way}) rejects pending calls in every thread with ManagerCrashedError`,
+    async () => {
+      const manager = await Manager.start();
+      try {
+        await manager.register("Crasher", TYPES);
+        const crasher = await manager.create<typeof Crasher>("Crasher");
+        const dict = await manager.dict<string, number>();
+        const started = new Int32Array(new SharedArrayBuffer(4));
+        const inWorker = inWorkers<string>(times(1, FIXTURES, "pendingCall", [crasher, started]));
+        await Atomics.waitAsync(started, 0, 0).value;
+        const pending = assert.rejects(crasher.hang(), ManagerCrashedError);
+        // The crashing call itself may or may not be answered before the worker dies.
+        await crasher[way]().catch((e) => assert.ok(e instanceof ManagerCrashedError));
+        await pending;
+        assert.deepEqual(await inWorker, ["ManagerCrashedError"]);
+        await assert.rejects(dict.get("x"), ManagerCrashedError);
+        assert.equal(manager.state, "crashed");
+        const [later] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
+        assert.equal(later, "ManagerCrashedError");
+      } finally {
+        await manager.shutdown();
+      }
+    },
+  );
 }
 
 /**
@@ -465,83 +496,93 @@ function namedRecords(s: Int32Array): number[] {
 }
 
 for (const full of [false, true]) {
-  Deno.test(`Slots of callers terminated mid-call are reclaimed, whether the reply was sent or not${full ? ", with the presence registry full" : ""}`, async () => {
-    await using manager = await Manager.start();
-    await manager.register("Gate", TYPES);
-    const dict = await manager.dict<string, number>([["x", 0]]);
-    const s = new Int32Array(dict.buffer, dict.byteOffset, K.BYTES / 4);
-    if (full) {
-      // Take every registry entry but one (this thread keeps its own): of round 1's workers one
-      // registers, the others fall back to their slots' own presence records.
-      const taken: number[] = [];
-      for (let e = K.register(REAL, s); e >= 0; e = K.register(REAL, s)) taken.push(e);
-      Atomics.store(s, K.agentWord(taken.pop()!), 0);
-    }
-    const workers: Worker[] = [];
-    const names = [0, 1].map((round) => `manager-gate-${round}-${crypto.randomUUID()}`);
-    try {
-      // Round 1: 4 workers make 40 calls; 32 hold every slot in the server, 8 wait for one. The
-      // workers die, then the replies go out to slots nobody will read.
-      const first = await manager.create<typeof Gate>("Gate", names[0]!);
-      await fillSlotsAtGate(first, names[0]!, 4, 10, workers);
-      const named = namedRecords(s);
-      assert.equal(named.length, K.SLOTS, "every holder names its presence");
-      const entries = new Set(named.filter((r) => r < K.AGENTS));
+  boundedTest(
+    `Slots of callers terminated mid-call are reclaimed, whether the reply was sent or not${
+      full ? ", with the presence registry full" : ""
+    }`,
+    async () => {
+      await using manager = await Manager.start();
+      await manager.register("Gate", TYPES);
+      const dict = await manager.dict<string, number>([["x", 0]]);
+      const s = new Int32Array(dict.buffer, dict.byteOffset, K.BYTES / 4);
       if (full) {
-        assert.ok(entries.size <= 1, "one worker got the free entry");
-        assert.ok(named.some((r) => r >= K.AGENTS), "the others named their slots' records");
-      } else {
-        assert.equal(entries.size, 4, "one registry entry per thread, not per call");
+        // Take every registry entry but one (this thread keeps its own): of round 1's workers one
+        // registers, the others fall back to their slots' own presence records.
+        const taken: number[] = [];
+        for (let e = K.register(REAL, s); e >= 0; e = K.register(REAL, s)) taken.push(e);
+        Atomics.store(s, K.agentWord(taken.pop()!), 0);
       }
-      for (const worker of workers.splice(0)) worker.terminate();
-      const opener = new BroadcastChannel(names[0]!);
-      opener.postMessage("open");
-      opener.close();
-      // Round 2 needs every slot again: 32 calls getting into the server proves that every slot of
-      // round 1 was reclaimed. Its workers die while their calls are still in the server.
-      const second = await manager.create<typeof Gate>("Gate", names[1]!);
-      await fillSlotsAtGate(second, names[1]!, 4, 10, workers);
-      for (const worker of workers.splice(0)) worker.terminate();
-      // A new worker's calls succeed, more of them at once than there are slots.
-      const [values] = await inWorkers<number[]>(
-        times(1, FIXTURES, "addConcurrently", [dict, "x", 40]),
-      );
-      assert.deepEqual(values, Array.from({ length: 40 }, (_, i) => i + 1));
-      // The reclaimed calls' late replies reach nobody, and calls still get their own answers.
-      const opener2 = new BroadcastChannel(names[1]!);
-      opener2.postMessage("open");
-      opener2.close();
-      const counts = await Promise.all(Array.from({ length: 40 }, () => dict.get("x")));
-      assert.deepEqual(counts, Array(40).fill(40));
-    } finally {
-      for (const worker of workers) worker.terminate();
-    }
-  });
+      const workers: Worker[] = [];
+      const names = [0, 1].map((round) => `manager-gate-${round}-${crypto.randomUUID()}`);
+      try {
+        // Round 1: 4 workers make 40 calls; 32 hold every slot in the server, 8 wait for one. The
+        // workers die, then the replies go out to slots nobody will read.
+        const first = await manager.create<typeof Gate>("Gate", names[0]!);
+        await fillSlotsAtGate(first, names[0]!, 4, 10, workers);
+        const named = namedRecords(s);
+        assert.equal(named.length, K.SLOTS, "every holder names its presence");
+        const entries = new Set(named.filter((r) => r < K.AGENTS));
+        if (full) {
+          assert.ok(entries.size <= 1, "one worker got the free entry");
+          assert.ok(named.some((r) => r >= K.AGENTS), "the others named their slots' records");
+        } else {
+          assert.equal(entries.size, 4, "one registry entry per thread, not per call");
+        }
+        for (const worker of workers.splice(0)) worker.terminate();
+        const opener = new BroadcastChannel(names[0]!);
+        opener.postMessage("open");
+        opener.close();
+        // Round 2 needs every slot again: 32 calls getting into the server proves that every slot of
+        // round 1 was reclaimed. Its workers die while their calls are still in the server.
+        const second = await manager.create<typeof Gate>("Gate", names[1]!);
+        await fillSlotsAtGate(second, names[1]!, 4, 10, workers);
+        for (const worker of workers.splice(0)) worker.terminate();
+        // A new worker's calls succeed, more of them at once than there are slots.
+        const [values] = await inWorkers<number[]>(
+          times(1, FIXTURES, "addConcurrently", [dict, "x", 40]),
+        );
+        assert.deepEqual(values, Array.from({ length: 40 }, (_, i) => i + 1));
+        // The reclaimed calls' late replies reach nobody, and calls still get their own answers.
+        const opener2 = new BroadcastChannel(names[1]!);
+        opener2.postMessage("open");
+        opener2.close();
+        const counts = await Promise.all(Array.from({ length: 40 }, () => dict.get("x")));
+        assert.deepEqual(counts, Array(40).fill(40));
+      } finally {
+        for (const worker of workers) worker.terminate();
+      }
+    },
+  );
 }
 
-Deno.test("A thread takes one presence entry per manager, however many calls it makes", async () => {
-  await using a = await Manager.start();
-  await using b = await Manager.start();
-  const dicts = [
-    await a.dict<string, number>([["x", 0]]),
-    await b.dict<string, number>([["x", 0]]),
-  ];
-  await inWorkers(times(2, FIXTURES, "addConcurrently", [dicts[0], "x", 50]));
-  await Promise.all(
-    dicts.map((dict) => Promise.all(Array.from({ length: 50 }, () => dict.update("x", "add", 1)))),
-  );
-  const taken = dicts.map((dict) => {
-    const s = new Int32Array(dict.buffer, dict.byteOffset, K.BYTES / 4);
-    let n = 0;
-    for (let e = 0; e < K.AGENTS; e++) n += Atomics.load(s, K.agentWord(e));
-    return n;
-  });
-  // Manager a: this thread and the 2 workers; manager b: this thread only.
-  assert.deepEqual(taken, [3, 1]);
-  assert.deepEqual(await Promise.all(dicts.map((dict) => dict.get("x"))), [150, 50]);
-});
+boundedTest(
+  "A thread takes one presence entry per manager, however many calls it makes",
+  async () => {
+    await using a = await Manager.start();
+    await using b = await Manager.start();
+    const dicts = [
+      await a.dict<string, number>([["x", 0]]),
+      await b.dict<string, number>([["x", 0]]),
+    ];
+    await inWorkers(times(2, FIXTURES, "addConcurrently", [dicts[0], "x", 50]));
+    await Promise.all(
+      dicts.map((dict) =>
+        Promise.all(Array.from({ length: 50 }, () => dict.update("x", "add", 1)))
+      ),
+    );
+    const taken = dicts.map((dict) => {
+      const s = new Int32Array(dict.buffer, dict.byteOffset, K.BYTES / 4);
+      let n = 0;
+      for (let e = 0; e < K.AGENTS; e++) n += Atomics.load(s, K.agentWord(e));
+      return n;
+    });
+    // Manager a: this thread and the 2 workers; manager b: this thread only.
+    assert.deepEqual(taken, [3, 1]);
+    assert.deepEqual(await Promise.all(dicts.map((dict) => dict.get("x"))), [150, 50]);
+  },
+);
 
-Deno.test("Manager.start() validates its options", async () => {
+boundedTest("Manager.start() validates its options", async () => {
   await assert.rejects(Manager.start(null as unknown as undefined), TypeError);
   await assert.rejects(Manager.start({ name: 1 as unknown as string }), TypeError);
 });

@@ -8,6 +8,7 @@ import {
   TERMINATED,
   Value,
 } from "../../mod.ts";
+import { DEADLINE_MS } from "../_helpers.ts";
 import { shared, tasks, until, within } from "../pool/_helpers.ts";
 
 const fixtures = new URL("../_workers/process_fixtures.ts", import.meta.url);
@@ -17,7 +18,7 @@ Deno.test("a process that returns exits with code 0 and is no longer alive", asy
   assert.equal(p.isAlive, false);
   assert.equal(p.exitCode, null);
   p.start();
-  await p.join();
+  await p.join({ timeout: DEADLINE_MS });
   assert.equal(p.exitCode, 0);
   assert.equal(p.isAlive, false);
   assert.equal(p.error, undefined);
@@ -26,7 +27,7 @@ Deno.test("a process that returns exits with code 0 and is no longer alive", asy
 Deno.test("an exception in a child gives exit code 1 and the error rebuilt (seed: exit codes)", async () => {
   const p = new Process(tasks, "failTyped", { args: ["child failed"] });
   p.start();
-  await p.join();
+  await p.join({ timeout: DEADLINE_MS });
   if (p.exitCode !== 0) console.log(`Process terminated with error code: ${p.exitCode}`);
   assert.equal(p.exitCode, 1);
   const error = p.error as RangeError & { code: string };
@@ -42,7 +43,7 @@ Deno.test("an explicit exit in the child sets the exit code", async () => {
   const b = new Process(tasks, "denoExitWorker", { args: [4] });
   a.start();
   b.start();
-  await Promise.all([a.join(), b.join()]);
+  await Promise.all([a.join({ timeout: DEADLINE_MS }), b.join({ timeout: DEADLINE_MS })]);
   assert.equal(a.exitCode, 3);
   assert.equal(b.exitCode, 4);
   assert.equal(a.error, undefined);
@@ -57,7 +58,7 @@ Deno.test("currentProcess() in the child tells its name, its id and its parent's
   );
   assert.equal(p.name, "reporter");
   p.start();
-  await p.join();
+  await p.join({ timeout: DEADLINE_MS });
   assert.equal(p.exitCode, 0);
   assert.equal(out.get(0), p.id, "the child's id is the process's id");
   assert.equal(out.get(1), currentProcess().id, "its parent is this thread");
@@ -77,7 +78,7 @@ Deno.test("square and cube run in two processes at once (seed)", async () => {
   const p2 = new Process<F, "printCubes">(fixtures, "printCubes", { args: [numbers, cubes] });
   p1.start();
   p2.start();
-  await Promise.all([p1.join(), p2.join()]);
+  await Promise.all([p1.join({ timeout: DEADLINE_MS }), p2.join({ timeout: DEADLINE_MS })]);
   assert.deepEqual(squares.toArray(), [4, 9, 16]);
   assert.deepEqual(cubes.toArray(), [8, 27, 64]);
   assert.deepEqual([p1.exitCode, p2.exitCode], [0, 0]);
@@ -107,7 +108,7 @@ Deno.test("join() with a timeout rejects with TimeoutError and the child keeps r
   assert.equal(p.isAlive, true);
   Atomics.store(flags, 1, 1);
   Atomics.notify(flags, 1);
-  await p.join();
+  await p.join({ timeout: DEADLINE_MS });
   assert.equal(p.exitCode, 0);
 });
 
@@ -121,7 +122,7 @@ Deno.test("terminate() stops a child waiting asynchronously at once, with exit c
   assert.equal(await within(p.terminate(), 60_000, "terminate"), "terminated");
   assert.equal(p.exitCode, TERMINATED);
   assert.equal(p.isAlive, false);
-  await p.join();
+  await p.join({ timeout: DEADLINE_MS });
   assert.equal(await p.terminate(), "not-running");
 });
 
@@ -131,7 +132,7 @@ Deno.test("misuse throws: start twice, join before start; bad arguments throw Ty
   assert.throws(() => p.joinSync(), RuntimeError);
   p.start();
   assert.throws(() => p.start(), RuntimeError);
-  await p.join();
+  await p.join({ timeout: DEADLINE_MS });
   assert.throws(() => new Process("not a url", "square"), TypeError);
   assert.throws(() => new Process(tasks, 5 as unknown as "square"), TypeError);
   assert.throws(() => new Process(tasks, "square", { args: 1 as unknown as [number] }), TypeError);
@@ -147,12 +148,12 @@ Deno.test("misuse throws: start twice, join before start; bad arguments throw Ty
 Deno.test("a missing export or module ends the child with exit code 1 and a TypeError", async () => {
   const missing = new Process(tasks, "noSuchExport" as "square");
   missing.start();
-  await missing.join();
+  await missing.join({ timeout: DEADLINE_MS });
   assert.equal(missing.exitCode, 1);
   assert.ok(missing.error instanceof TypeError);
   const noModule = new Process(new URL("../_workers/no_such_module.ts", import.meta.url), "f");
   noModule.start();
-  await noModule.join();
+  await noModule.join({ timeout: DEADLINE_MS });
   assert.equal(noModule.exitCode, 1);
   assert.ok(noModule.error instanceof Error);
 });

@@ -63,7 +63,7 @@ Deno.test("a child that runs out of memory ends with exit code 1 and a WorkerCra
   // The parent is unharmed, and other children run as usual.
   const ok = new Process(tasks, "square", { args: [3], resourceLimits: LIMITS });
   ok.start();
-  await ok.join();
+  await within(ok.join(), 60_000, "the child with room to spare");
   assert.equal(ok.exitCode, 0);
   assert.equal(ok.error, undefined);
 });
