@@ -94,6 +94,12 @@ async function scratchCopy(): Promise<string> {
   return dir;
 }
 
+/** The permission flags of the `test` task in deno.json: the tests run as the suite runs them. */
+function testPermissions(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  return String(config.tasks.test).split(/\s+/).filter((flag) => flag.startsWith("--allow-"));
+}
+
 /** Runs `deno test` on `tests` in `dir`; resolves at the first failure, the end, or the limit. */
 async function runTests(
   dir: string,
@@ -102,10 +108,7 @@ async function runTests(
   const args = [
     "test",
     "--no-check",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
-    "--allow-run",
+    ...testPermissions(),
     ...(mutant.filter ? ["--filter", mutant.filter] : []),
     ...mutant.tests,
   ];
