@@ -5,26 +5,24 @@
  * @module
  */
 import type { Managed, ManagedDict, ManagedList, ManagedObject } from "../../mod.ts";
-import { together } from "../_contention.ts";
+import { allRunning, contend } from "../_contention.ts";
 import type { Counter } from "./manager_types.ts";
 
 /**
- * `n` atomic increments of `dict[key]`, and `n` appends of `[who, k]` to `list`, interleaved;
- * started together with the probe's other parties.
+ * Atomic increments of `dict["count"]` and appends of `[who, k]` to `list`, interleaved, started
+ * together with the probe's other parties and repeated until the probe counted enough calls made
+ * while every party was calling; returns how many of each it made.
  */
 export function countAndAppend(
   dict: ManagedDict<string, number>,
   list: ManagedList<[number, number]>,
   who: number,
-  n: number,
   probe: Int32Array,
 ): Promise<number> {
-  return together(probe, async () => {
-    for (let k = 0; k < n; k++) {
-      await dict.update("count", "add", 1);
-      await list.append([who, k]);
-    }
-    return n;
+  let k = 0;
+  return contend(probe, () => allRunning(probe), async () => {
+    await dict.update("count", "add", 1);
+    await list.append([who, k++]);
   });
 }
 

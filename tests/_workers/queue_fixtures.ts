@@ -36,7 +36,7 @@ export function origin(value: unknown): [number, number] {
 
 /**
  * Puts `n` items of producer `p`; `mode` picks the blocking or the Promise form. Starts together
- * with the probe's other parties.
+ * with the probe's other parties, and puts once `ready[0]` (consumers started) reaches `ready[1]`.
  */
 export function produce(
   queue: Queue,
@@ -45,8 +45,18 @@ export function produce(
   kind: ItemKind,
   mode: "sync" | "async",
   probe: Int32Array,
+  ready: Int32Array,
 ): Promise<number> {
   return together(probe, async () => {
+    // Produce once every consumer is in its loop: a consumer that started only after the
+    // producers were done would run alone, and test less.
+    const consumers = ready[1]!;
+    const end = performance.now() + 8_000;
+    for (let r = Atomics.load(ready, 0); r < consumers; r = Atomics.load(ready, 0)) {
+      if (Atomics.wait(ready, 0, r, end - performance.now()) === "timed-out") {
+        throw new Error(`Only ${r} of ${consumers} consumers started`);
+      }
+    }
     for (let i = 0; i < n; i++) {
       if (mode === "sync") queue.putSync(item(kind, p, i));
       else await queue.put(item(kind, p, i));
@@ -58,15 +68,18 @@ export function produce(
 /**
  * Gets items until the queue is closed and drained, using short timeouts (retried) so that waits
  * time out mid-way; returns the items as [producer, index] pairs in the order received. Starts
- * together with the probe's other parties.
+ * together with the probe's other parties, and counts itself in `ready[0]`.
  */
 export function consume(
   queue: Queue,
   mode: "sync" | "async",
   timeout: number,
   probe: Int32Array,
+  ready: Int32Array,
 ): Promise<[number, number][]> {
   return together(probe, async () => {
+    Atomics.add(ready, 0, 1);
+    Atomics.notify(ready, 0);
     const got: [number, number][] = [];
     for (;;) {
       try {

@@ -160,15 +160,17 @@ Deno.test("Queue: P producers x C consumers in workers lose and duplicate nothin
       async (producers, consumers, maxsize, n, kind, modes, timeout) => {
         const queue = new Queue(maxsize, { maxBytes: 1 << 16 });
         const p = probe({ parties: producers + consumers });
+        const ready = new Int32Array(new SharedArrayBuffer(8));
+        ready[1] = consumers;
         const producing: WorkerCall[] = Array.from({ length: producers }, (_, k) => ({
           url: FIXTURES,
           name: "produce",
-          args: [queue, k, n, kind, modes[k], p],
+          args: [queue, k, n, kind, modes[k], p, ready],
         }));
         const consuming: WorkerCall[] = Array.from({ length: consumers }, (_, k) => ({
           url: FIXTURES,
           name: "consume",
-          args: [queue, modes[4 + k], timeout, p],
+          args: [queue, modes[4 + k], timeout, p, ready],
         }));
         const received = inWorkers<[number, number][]>(consuming);
         await inWorkers(producing);

@@ -13,7 +13,7 @@ function counter(): Int32Array {
 Deno.test("Lock gives mutual exclusion to 2 workers doing contended non-atomic increments at the same time", async () => {
   const lock = new Lock();
   const c = counter();
-  const p = probe({ parties: 2, target: 300, minOps: 20_000 });
+  const p = probe({ parties: 2, target: 200, minOps: 20_000 });
   const done = await inWorkers<number>(times(2, FIXTURES, "incrementSync", [lock, c, p]));
   assertContended(p, "2 blocking workers");
   assert.equal(c[0], sum(done));

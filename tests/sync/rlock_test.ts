@@ -15,7 +15,7 @@ function counter(): Int32Array {
 Deno.test("RLock gives mutual exclusion to 2 workers doing contended nested non-atomic increments at the same time", async () => {
   const rlock = new RLock();
   const c = counter();
-  const p = probe({ parties: 2, target: 300, minOps: 20_000 });
+  const p = probe({ parties: 2, target: 200, minOps: 20_000 });
   const done = await inWorkers<number>(times(2, FIXTURES, "incrementNestedSync", [rlock, c, p]));
   assertContended(p, "2 blocking workers");
   assert.equal(c[0], sum(done));
