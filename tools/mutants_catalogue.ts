@@ -214,7 +214,7 @@ export const MUTANTS: Mutant[] = [
       replace: "      A.store(s, slotWord(k), S_CLAIMED) === S_CLAIMED\n",
     }],
     // Real workers rarely meet in the window between the load and the store (tests/manager/
-    // manager_test.ts killed it in 1 of 4 runs); the explorer's mailbox scenarios search it.
+    // manager_test.ts killed it in 1 of 7 runs); the explorer's mailbox scenarios search it.
     tests: ["tests/manager/mailbox_explore_test.ts"],
   },
   {
