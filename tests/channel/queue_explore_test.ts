@@ -110,7 +110,8 @@ interface Plan {
   sent: Item[][];
   consumers: number;
   how: Put;
-  setup: () => Shared;
+  /** The queue: by default an unbounded one with a 2-slot ring. */
+  setup?: () => Shared;
 }
 
 function scenario(plan: Plan, kernel?: Kernel): Scenario<Shared> {
@@ -121,7 +122,7 @@ function scenario(plan: Plan, kernel?: Kernel): Scenario<Shared> {
   ];
   return {
     name: plan.name,
-    setup: plan.setup,
+    setup: plan.setup ?? setup(0, { ring: 2 }),
     threads,
     invariant: ({ q }: Shared, results: unknown[]) => {
       delivered(plan.sent, results);
@@ -136,7 +137,6 @@ const laps = (n: number): Plan => ({
   sent: [items(1, n)],
   consumers: 1,
   how: "putSync",
-  setup: setup(0, { ring: 2 }),
 });
 
 const twoByTwo: Plan = {
@@ -144,7 +144,6 @@ const twoByTwo: Plan = {
   sent: [items(11, 2), items(21, 1)],
   consumers: 2,
   how: "putSync",
-  setup: setup(0, { ring: 2 }),
 };
 
 const spilling: Plan = {
@@ -152,7 +151,6 @@ const spilling: Plan = {
   sent: [items(1, 3), items(11, 3)],
   consumers: 1,
   how: "putNowait",
-  setup: setup(0, { ring: 2 }),
 };
 
 const mixed: Plan = {
@@ -160,7 +158,6 @@ const mixed: Plan = {
   sent: [items(1, 5, (k) => k === 1)],
   consumers: 2,
   how: "putSync",
-  setup: setup(0, { ring: 2 }),
 };
 
 const bounded: Plan = {
