@@ -1,6 +1,7 @@
 /**
  * The public queue's put and get, step for step, over a generator seam, so the interleaving
- * explorer can run them: `Channel` (`src/channel/_core.ts`) calls the plain kernel
+ * explorer can run them: `Channel` (`src/channel/_core.ts`) and its `Lane` (`_lane.ts`) call the
+ * plain kernel
  * (`src/kernel/queue.ts`) with `REAL`, which the explorer cannot interleave, so each function here
  * makes the same kernel calls, in the same order, on the derived kernel (`src/kernel_gen/queue.ts`)
  * with the seam it is given. Only the bytes differ: a record is one word, written in one step into
@@ -17,11 +18,9 @@ import type { GenSeam, KernelGen, WaitRequest } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/queue.ts";
 import * as G from "../../src/kernel_gen/queue.ts";
 import { Queue } from "../../mod.ts";
+import { SLOT_PAYLOAD } from "../../src/channel/_core.ts";
+import { laneBytes } from "../../src/channel/_lane.ts";
 
-/** Bytes of a lane record's header (`LANE_HEADER` in `_core.ts`). */
-const LANE_HEADER = 8;
-/** Payload bytes a ring slot holds (`SLOT_PAYLOAD` in `_core.ts`). */
-export const SLOT_PAYLOAD = K.SLOT_BYTES - K.SLOT_HEADER;
 /** The status of a put whose record would spill into the lane when that is not allowed. */
 const RING_FULL = -100;
 /** The deadline of the wait for a ring slot: finite, so its timeout is a scheduling choice. */
@@ -64,10 +63,6 @@ export function small(value: number): Item {
 /** A large item (always goes to the lane). */
 export function large(value: number, length = 200): Item {
   return { value, length };
-}
-
-function pad8(n: number): number {
-  return (n + 7) & ~7;
 }
 
 /** The shared memory of a queue the public constructor made, as plain typed arrays. */
@@ -116,7 +111,7 @@ export function view(region: Region, kernel: Kernel = G): Q {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Putting (Channel.tryPut, putSync, #placeCounted, #place, #placeInLane, #grow, #settle)
+// Putting (Channel.tryPut, putSync, #placeCounted, #place, #settle; Lane.put, #grow)
 
 /** `Queue.putNowait` (`Channel.tryPut`): OK, FULL or CLOSED. */
 export function* putNowait(A: GenSeam, c: Q, item: Item): KernelGen<number> {
@@ -159,7 +154,7 @@ function* placeCounted(
       continue;
     }
     if (r !== K.FULL || nowait) return yield* settle(A, c, r);
-    const w = yield* c.G.waitRoom(A, c.S, LANE_HEADER + pad8(item.length), c.laneMax, deadline);
+    const w = yield* c.G.waitRoom(A, c.S, laneBytes(item.length), c.laneMax, deadline);
     if (w !== K.OK) return yield* settle(A, c, w);
   }
 }
@@ -195,10 +190,10 @@ function* place(A: GenSeam, c: Q, item: Item, spill: boolean): KernelGen<number>
   return yield* placeInLane(A, c, item);
 }
 
-/** `Channel.#placeInLane`. */
+/** `Lane.put`. */
 function* placeInLane(A: GenSeam, c: Q, item: Item): KernelGen<number> {
   const S = c.S;
-  const bytes = LANE_HEADER + pad8(item.length);
+  const bytes = laneBytes(item.length);
   yield* c.G.laneLock(A, S);
   let r: number;
   try {
@@ -219,7 +214,7 @@ function* placeInLane(A: GenSeam, c: Q, item: Item): KernelGen<number> {
 }
 
 /**
- * `Channel.#grow` (holding the lane lock): the heap's capacity is its `LANE_CAP` word, read as
+ * `Lane.#grow` (holding the lane lock): the heap's capacity is its `LANE_CAP` word, read as
  * production reads `heap.byteLength` (no shared step); the stand-in needs no copying.
  */
 function* grow(A: GenSeam, c: Q, bytes: number): KernelGen<boolean> {
@@ -236,7 +231,7 @@ function* grow(A: GenSeam, c: Q, bytes: number): KernelGen<boolean> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Getting (Channel.tryGet, getSync, #takeSlot, #takeLane)
+// Getting (Channel.tryGet, getSync, #takeSlot, Lane.take)
 
 /** `Queue.getNowait` (`Channel.tryGet`): the item's value, or EMPTY / CLOSED as a string. */
 export function* getNowait(A: GenSeam, c: Q): KernelGen<number | string> {
@@ -271,7 +266,7 @@ function* takeSlot(A: GenSeam, c: Q, p: number): KernelGen<number> {
   return value;
 }
 
-/** `Channel.#takeLane`: the value, or undefined when the lane turned out empty. */
+/** `Lane.take`: the value, or undefined when the lane turned out empty. */
 function* takeLane(A: GenSeam, c: Q): KernelGen<number | undefined> {
   const S = c.S;
   yield* c.G.laneLock(A, S);
@@ -281,7 +276,7 @@ function* takeLane(A: GenSeam, c: Q): KernelGen<number | undefined> {
     if (pos < 0) return undefined; // EMPTY, or RING: the ring has records to take first
     const word = yield* A.load(c.lane, (pos % c.laneMax) >> 3);
     value = word & 0xffff;
-    yield* c.G.laneFree(A, S, LANE_HEADER + pad8(word >>> 16));
+    yield* c.G.laneFree(A, S, laneBytes(word >>> 16));
   } finally {
     yield* c.G.laneUnlock(A, S);
   }

@@ -14,7 +14,7 @@ import {
   revive,
 } from "../../mod.ts";
 import { assertContended, probe } from "../_contention.ts";
-import { boundedTest, inWorkers, times } from "../_helpers.ts";
+import { assertSeeded, boundedTest, inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";
 import { REAL } from "../../src/_atomics.ts";
 import type {
@@ -159,7 +159,7 @@ boundedTest("A managed dict behaves as a Map under any sequence of operations", 
     fc.record({ op: fc.constant("size" as const) }),
     fc.record({ op: fc.constant("clear" as const) }),
   );
-  await fc.assert(
+  await assertSeeded(
     fc.asyncProperty(fc.array(op, { maxLength: 20 }), async (ops) => {
       type K = string | number | bigint | boolean;
       const dict = await manager.dict<K, number>();
@@ -206,7 +206,7 @@ boundedTest("A managed dict behaves as a Map under any sequence of operations", 
       }
       assert.deepEqual(await dict.entries(), [...model.entries()]);
     }),
-    { numRuns: 60 },
+    { numRuns: 30 },
   );
 });
 
@@ -222,7 +222,7 @@ boundedTest("A managed list behaves as an array under any sequence of operations
     fc.record({ op: fc.constant("remove" as const), value: fc.integer({ min: 0, max: 3 }) }),
   );
   const at = (model: number[], i: number) => (i < 0 ? model.length + i : i);
-  await fc.assert(
+  await assertSeeded(
     fc.asyncProperty(fc.array(op, { maxLength: 20 }), async (ops) => {
       const list = await manager.list<number>();
       const model: number[] = [];
@@ -267,7 +267,7 @@ boundedTest("A managed list behaves as an array under any sequence of operations
       }
       assert.deepEqual(await list.toArray(), model);
     }),
-    { numRuns: 60 },
+    { numRuns: 30 },
   );
 });
 
