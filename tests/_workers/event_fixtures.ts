@@ -18,6 +18,30 @@ export async function waitFor(event: Event, useAsync: boolean): Promise<string> 
 }
 
 /**
+ * Waits for `event` in `rounds` rounds (blocking or Promise form, no timeout, as
+ * {@linkcode waitFor}): round r starts once `sync[0]` reaches r (the test opens it while the event
+ * is down), and ends with `sync[1]` raised (and notified). Returns the rounds it made.
+ */
+export async function waitRounds(
+  event: Event,
+  useAsync: boolean,
+  rounds: number,
+  sync: Int32Array,
+): Promise<number> {
+  for (let r = 0; r < rounds; r++) {
+    for (let open = Atomics.load(sync, 0); open < r; open = Atomics.load(sync, 0)) {
+      if (useAsync) await Atomics.waitAsync(sync, 0, open).value;
+      else Atomics.wait(sync, 0, open);
+    }
+    if (useAsync) await event.wait();
+    else event.waitSync();
+    Atomics.add(sync, 1, 1);
+    Atomics.notify(sync, 1);
+  }
+  return rounds;
+}
+
+/**
  * One side of an `n`-round ping-pong: waits for `mine`, lowers it, bumps `rounds[0]`, raises
  * `theirs`. The side with `first` raises `theirs` once before its first wait. Starts together
  * with the probe's other party.

@@ -35,23 +35,27 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
   assert.ok(event.isSet());
 });
 
-Deno.test("Event waiters asleep at set() return even though clear() follows at once", async () => {
+Deno.test("Event waiters asleep at set() return even though clear() follows at once, in 3 of 3 rounds", async () => {
   const event = new Event();
   // The waiters are workers: a waiter that wrongly re-waits would spin, which only a thread other
-  // than the one running the test's deadline may do.
-  const work = inWorkers<string>([
-    ...times(2, FIXTURES, "waitFor", [event, false]),
-    ...times(2, FIXTURES, "waitFor", [event, true]),
+  // than the one running the test's deadline may do. Several rounds: in each, a waiter that had not
+  // quite gone to sleep when set() came would pass even if asleep ones were stranded.
+  const sync = new Int32Array(new SharedArrayBuffer(8));
+  const rounds = 3;
+  const work = inWorkers<number>([
+    ...times(2, FIXTURES, "waitRounds", [event, false, rounds, sync]),
+    ...times(2, FIXTURES, "waitRounds", [event, true, rounds, sync]),
   ]);
-  await until(() => words(event)[K.WAITERS] === 4, "4 waiters sleep");
-  event.set();
-  event.clear();
-  assert.deepEqual(await within(work, WAKE_MS, "the workers woken by set()"), [
-    "released",
-    "released",
-    "released",
-    "released",
-  ]);
+  for (let r = 0; r < rounds; r++) {
+    Atomics.store(sync, 0, r);
+    Atomics.notify(sync, 0);
+    await until(() => words(event)[K.WAITERS] === 4, `4 waiters sleep in round ${r}`);
+    event.set();
+    event.clear();
+    const back = 4 * (r + 1);
+    await until(() => Atomics.load(sync, 1) === back, `4 waiters return in round ${r}`, WAKE_MS);
+  }
+  assert.deepEqual(await work, [rounds, rounds, rounds, rounds]);
   assert.equal(event.isSet(), false);
   assert.throws(() => event.waitSync({ timeout: 0 }), { name: "TimeoutError" });
 });
