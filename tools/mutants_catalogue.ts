@@ -232,7 +232,7 @@ export const MUTANTS: Mutant[] = [
   {
     name: "Pool: the unstarted tasks of a crashed worker are not sent again",
     edits: [{
-      file: "src/pool/pool.ts",
+      file: "src/pool/_dispatcher.ts",
       find: "    if (again.length > 0) this.#queue.unshiftAll(again);\n",
       replace: "",
     }],
@@ -242,9 +242,9 @@ export const MUTANTS: Mutant[] = [
   {
     name: "Explorer: DPOR reverses only races between steps at most 4 apart",
     edits: [{
-      file: "src/explore/_dfs.ts",
-      find: "      if (immediate) x.races.push(i, j);\n",
-      replace: "      if (immediate && j - i <= 4) x.races.push(i, j);\n",
+      file: "src/explore/_races.ts",
+      find: "      if (immediate) this.races.push(i, j);\n",
+      replace: "      if (immediate && j - i <= 4) this.races.push(i, j);\n",
     }],
     // Both proof files cross-check DPOR against plain DFS on a scenario whose outcomes hinge on
     // races between distant steps (tests/explore/_complete.ts); tests/explore/dpor_test.ts
