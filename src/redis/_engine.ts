@@ -21,12 +21,29 @@
  *
  * @module
  */
-import { ErrorReply } from "@redis/client";
+import { Buffer } from "node:buffer";
+import { ErrorReply, RESP_TYPES } from "@redis/client";
 import { RedisConnectionError } from "./errors.ts";
+
+/** Per-command options of node-redis that this layer passes on (how replies are typed). */
+export interface CommandOptions {
+  readonly typeMapping?: Record<number, unknown>;
+}
+
+/**
+ * Replies as bytes: bulk strings arrive as `Buffer`s (stream payloads are binary) and maps as
+ * flat `[key, value, ...]` arrays (`XREADGROUP` answers a map under RESP3).
+ */
+export const BINARY: CommandOptions = {
+  typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.MAP]: Array },
+};
+
+/** A command argument: text, or bytes (binary payloads). */
+export type Arg = string | Uint8Array;
 
 /** The slice of a node-redis standalone client this layer uses. */
 export interface StandaloneClient {
-  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
+  sendCommand(args: ReadonlyArray<Arg>, options?: CommandOptions): Promise<unknown>;
   duplicate(overrides?: Record<string, unknown>): StandaloneClient;
   connect(): Promise<unknown>;
   destroy(): void;
@@ -41,7 +58,8 @@ export interface ClusterClient {
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
-    args: ReadonlyArray<string>,
+    args: ReadonlyArray<Arg>,
+    options?: CommandOptions,
   ): Promise<unknown>;
   getNodeClientForKey(key: string): Promise<StandaloneClient>;
   destroy(): void;
@@ -145,9 +163,11 @@ export class Engine {
   }
 
   /** Sends `args` on the command connection, routed by `key`. */
-  command(key: string, args: ReadonlyArray<string>): Promise<unknown> {
+  command(key: string, args: ReadonlyArray<Arg>, options?: CommandOptions): Promise<unknown> {
     const client = this.#client;
-    return isCluster(client) ? client.sendCommand(key, false, args) : client.sendCommand(args);
+    return isCluster(client)
+      ? client.sendCommand(key, false, args, options)
+      : client.sendCommand(args, options);
   }
 
   /**
@@ -157,13 +177,16 @@ export class Engine {
   async script(
     script: Script,
     keys: ReadonlyArray<string>,
-    args: ReadonlyArray<string>,
+    args: ReadonlyArray<Arg>,
     via?: StandaloneClient,
+    options?: CommandOptions,
   ): Promise<unknown> {
     if (script.sha === "") await script.ready();
     const tail = [String(keys.length), ...keys, ...args];
-    const send = (command: ReadonlyArray<string>) =>
-      via === undefined ? this.command(keys[0]!, command) : via.sendCommand(command);
+    const send = (command: ReadonlyArray<Arg>) =>
+      via === undefined
+        ? this.command(keys[0]!, command, options)
+        : via.sendCommand(command, options);
     try {
       return await send(["EVALSHA", script.sha, ...tail]);
     } catch (error) {

@@ -43,7 +43,7 @@
 import { Script } from "./_engine.ts";
 
 /** Helpers every script starts with: server time and the waiter queue of base `b`. */
-const PRELUDE = `
+export const PRELUDE = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

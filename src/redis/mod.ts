@@ -62,8 +62,19 @@ export { RedisBarrier } from "./barrier.ts";
 export type { RedisBarrierOptions } from "./barrier.ts";
 export { RedisValue } from "./value.ts";
 export type { UpdateOptions, WriteOptions } from "./value.ts";
+export { RedisJoinableQueue, RedisQueue } from "./queue.ts";
+export type { DeadLetter, RedisQueueOptions } from "./queue.ts";
+export { RedisPool } from "./pool.ts";
+export type { RedisMapOptions, RedisTaskOptions } from "./pool.ts";
+export { RedisPoolServer, serve } from "./serve.ts";
+export type { ServeOptions } from "./serve.ts";
 export { checkFence } from "./fence.ts";
-export { LeaseLostError, RedisConnectionError, StaleTokenError } from "./errors.ts";
+export {
+  CorruptPayloadError,
+  LeaseLostError,
+  RedisConnectionError,
+  StaleTokenError,
+} from "./errors.ts";
 export { BrokenBarrierError, RuntimeError } from "../errors.ts";
 export type { LockLike } from "../sync/lock_like.ts";
 export type { WaitOptions } from "../options.ts";
