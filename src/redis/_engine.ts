@@ -107,7 +107,14 @@ export interface Blocking {
   readonly node: string;
   /** Set once it failed: it is destroyed, not reused. */
   broken: boolean;
+  /** Counts the blocking commands sent through {@linkcode Engine.block}. */
+  sent: number;
+  /** Whether a command sent through {@linkcode Engine.block} is waiting for its reply. */
+  waiting: boolean;
 }
+
+/** Tries of `CLIENT UNBLOCK` before {@linkcode Engine.interrupt} drops the connection. */
+const UNBLOCK_TRIES = 5;
 
 /** Whether `error` is a reply from the server (as opposed to a connection failure). */
 export function isReply(error: unknown): error is ErrorReply {
@@ -213,7 +220,7 @@ export class Engine {
       });
       client.on("error", () => {}); // failures reach the pending command; no unhandled event
       // Lent from the start, so a shutdown() while it connects destroys it too.
-      conn = { client, id: "", node, broken: false };
+      conn = { client, id: "", node, broken: false, sent: 0, waiting: false };
       this.#lent.add(conn);
       try {
         await client.connect();
@@ -242,9 +249,48 @@ export class Engine {
     this.#idle.set(conn.node, idle);
   }
 
+  /** Sends a blocking command on a lent connection (see {@linkcode Engine.interrupt}). */
+  async block(
+    conn: Blocking,
+    args: ReadonlyArray<Arg>,
+    options?: CommandOptions,
+  ): Promise<unknown> {
+    conn.sent++;
+    conn.waiting = true;
+    try {
+      return await conn.client.sendCommand(args, options);
+    } finally {
+      conn.waiting = false;
+    }
+  }
+
   /** Makes the blocked command on `conn` return its timeout reply (routed by `key`). */
   async unblock(conn: Blocking, key: string): Promise<void> {
     await this.command(key, ["CLIENT", "UNBLOCK", conn.id]);
+  }
+
+  /**
+   * Ends the blocking command in flight on `conn` (sent by {@linkcode Engine.block}): `CLIENT
+   * UNBLOCK`, which makes it return its timeout reply, so a reply the server already produced is
+   * never lost. `CLIENT UNBLOCK` travels on another connection and may reach the server before
+   * the command it targets; so it is repeated (20, 40, ... ms apart) while that command waits,
+   * and after {@linkcode UNBLOCK_TRIES} tries the connection is dropped (the command rejects).
+   */
+  interrupt(conn: Blocking, key: string): void {
+    const target = conn.sent;
+    let tries = 0;
+    const attempt = () => {
+      if (!conn.waiting || conn.sent !== target || conn.broken) return;
+      if (++tries > UNBLOCK_TRIES) {
+        conn.broken = true;
+        conn.client.destroy();
+        return;
+      }
+      this.unblock(conn, key).catch(() => {});
+      const timer = setTimeout(attempt, 20 * tries);
+      Deno.unrefTimer(timer as unknown as number);
+    };
+    attempt();
   }
 
   /** Destroys every blocking connection (lent ones too: their commands reject) and stops lending. */

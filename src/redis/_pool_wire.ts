@@ -119,7 +119,9 @@ export function encodeThrown(thrown: unknown): string | Uint8Array {
 export function crashPayload(pool: string, deliveries: number): string | Uint8Array {
   return encodeThrown(
     new WorkerCrashedError(
-      `Cannot run a task of pool '${pool}': it was delivered ${deliveries} times, and each worker that took it stopped (died, or lost Redis for the visibility timeout) before finishing it`,
+      `Cannot run a task of pool '${pool}': it was delivered ${deliveries} time${
+        deliveries === 1 ? "" : "s"
+      }, and each worker that took it stopped (died, or lost Redis for the visibility timeout) before finishing it`,
     ),
   );
 }

@@ -187,7 +187,7 @@ export class Consumer {
     const engine = this.#core.engine;
     let conn: Blocking | undefined;
     const interrupt = () => {
-      if (conn !== undefined) engine.unblock(conn, this.#spec.stream).catch(() => {});
+      if (conn !== undefined) engine.interrupt(conn, this.#spec.stream);
     };
     signal?.addEventListener("abort", interrupt, { once: true });
     try {
@@ -209,7 +209,7 @@ export class Consumer {
         try {
           reply = once
             ? await engine.command(this.#spec.stream, args, BINARY)
-            : await conn!.client.sendCommand(args, BINARY);
+            : await engine.block(conn!, args, BINARY);
         } catch (error) {
           if (!(isReply(error) && error.message.startsWith("NOGROUP"))) throw error;
           // The stream was deleted under us: make it (and the group) again.

@@ -209,7 +209,7 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
     if (this.#pending.size === 0) {
       this.#core.untrack(this.#tracked);
       if (this.#conn !== undefined) {
-        this.#core.engine.unblock(this.#conn, this.#results).catch(() => {});
+        this.#core.engine.interrupt(this.#conn, this.#results);
       }
       for (const wake of this.#idle.splice(0)) wake();
     }
@@ -236,7 +236,7 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
     this.#conn = conn;
     try {
       while (this.#pending.size > 0) {
-        const reply = await conn.client.sendCommand([
+        const reply = await engine.block(conn, [
           "XREAD",
           "COUNT",
           "1024",

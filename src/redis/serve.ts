@@ -324,7 +324,7 @@ export class RedisPoolServer implements AsyncDisposable {
       try {
         this.#controlConn ??= await engine.blocking(this.#control);
         if (this.#closing) break;
-        const reply = await this.#controlConn.client.sendCommand([
+        const reply = await engine.block(this.#controlConn, [
           "XREAD",
           "BLOCK",
           String(this.#ctx.lease),
@@ -472,9 +472,7 @@ export class RedisPoolServer implements AsyncDisposable {
       this.#closing = true;
       this.#stop.abort();
       const conn = this.#controlConn;
-      if (conn !== undefined) {
-        await this.#ctx.core.engine.unblock(conn, this.#control).catch(() => {});
-      }
+      if (conn !== undefined) this.#ctx.core.engine.interrupt(conn, this.#control);
       this.#slot?.();
     }
     await Promise.all(this.#loops);

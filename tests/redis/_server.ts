@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createClient } from "@redis/client";
+import { createClient, createCluster } from "@redis/client";
 export { type RedisServer, startRedisServer } from "../../src/redis/testing.ts";
 
 /** A raw node-redis client. */
@@ -117,4 +117,32 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
       buffer = buffer.slice(end + 1);
     }
   }
+}
+
+/** A raw client of a server or cluster that routes each command by the key it names. */
+export interface RawRouted extends AsyncDisposable {
+  /** `XLEN key`. */
+  xLen(key: string): Promise<number>;
+  /** Sends `args`, routed by `key`. */
+  send(key: string, args: (string | Uint8Array)[]): Promise<unknown>;
+}
+
+/** A {@linkcode RawRouted} client of `url` (a cluster node when `cluster`). */
+export async function rawRouted(url: string, cluster: boolean): Promise<RawRouted> {
+  if (!cluster) {
+    const client = await rawClient(url);
+    return {
+      xLen: (key) => client.xLen(key),
+      send: (_key, args) => client.sendCommand(args as string[]),
+      [Symbol.asyncDispose]: () => client.close(),
+    };
+  }
+  const client = createCluster({ rootNodes: [{ url }] });
+  client.on("error", () => {});
+  await client.connect();
+  return {
+    xLen: (key) => client.xLen(key),
+    send: (key, args) => client.sendCommand(key, false, args as string[]),
+    [Symbol.asyncDispose]: () => client.close(),
+  };
 }
