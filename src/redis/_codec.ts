@@ -103,25 +103,25 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * Decodes bytes read from Redis (see the module doc).
  *
  * @param bytes The payload as read (`Buffer`), or undefined if the entry had none.
- * @param what What it is, for the message ("item 1-0 of queue 'jobs'").
  * @param id The stream entry it came from.
+ * @param what What it is, for the message ("item 1-0 of queue 'jobs'"): made only on failure.
  * @throws {CorruptPayloadError} if the bytes are not a payload this codec wrote.
  */
-export function decode(bytes: Uint8Array | undefined, what: string, id: string): unknown {
+export function decode(bytes: Uint8Array | undefined, id: string, what: () => string): unknown {
   if (bytes === undefined || bytes.length === 0) {
-    throw new CorruptPayloadError(`Cannot read ${what}: it has no payload`, { id });
+    throw new CorruptPayloadError(`Cannot read ${what()}: it has no payload`, { id });
   }
   try {
     if (bytes[0] === JSON_TAG) return JSON.parse(utf8.decode(bytes.subarray(1)));
     if (bytes[0] === V8_TAG) return deserialize(bytes);
   } catch (error) {
     throw new CorruptPayloadError(
-      `Cannot read ${what}: its payload is corrupt (${(error as Error)?.message ?? error})`,
+      `Cannot read ${what()}: its payload is corrupt (${(error as Error)?.message ?? error})`,
       { id, cause: error },
     );
   }
   throw new CorruptPayloadError(
-    `Cannot read ${what}: its payload is not one Interlock wrote (first byte 0x${
+    `Cannot read ${what()}: its payload is not one Interlock wrote (first byte 0x${
       bytes[0]!.toString(16).padStart(2, "0")
     })`,
     { id },

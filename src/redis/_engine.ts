@@ -146,6 +146,8 @@ export class Engine {
   readonly #cluster: boolean;
   readonly #idle = new Map<string, Blocking[]>();
   readonly #lent = new Set<Blocking>();
+  /** The pool key of a standalone client's blocking connections. */
+  #node: string | undefined;
   #closed = false;
 
   /** Wraps `client` (connected). */
@@ -202,13 +204,24 @@ export class Engine {
     }
   }
 
+  /**
+   * Lends an idle blocking connection at once, if one is kept for a standalone server (the
+   * common case, without a Promise); else undefined: use {@linkcode Engine.blocking}.
+   */
+  idle(_key: string): Blocking | undefined {
+    if (this.#closed || this.#node === undefined || this.#cluster) return undefined;
+    const conn = this.#idle.get(this.#node)?.pop();
+    if (conn !== undefined) this.#lent.add(conn);
+    return conn;
+  }
+
   /** Lends a blocking connection to the node that owns `key`. */
   async blocking(key: string): Promise<Blocking> {
     if (this.#closed) throw new RedisConnectionError("Cannot wait: the context is closed");
-    const base = isCluster(this.#client)
-      ? await this.#client.getNodeClientForKey(key)
-      : this.#client;
-    const node = nodeOf(base);
+    const cluster = isCluster(this.#client);
+    const base = cluster ? await (this.#client as ClusterClient).getNodeClientForKey(key) : this
+      .#client as StandaloneClient;
+    const node = cluster ? nodeOf(base) : this.#node ??= nodeOf(base);
     const idle = this.#idle.get(node);
     let conn = idle?.pop();
     if (conn === undefined) {

@@ -136,6 +136,11 @@ export class Consumer {
     return this.#config;
   }
 
+  /** Whether {@linkcode Consumer.init} has run (its `config` is the stored one). */
+  get ready(): boolean {
+    return this.#initDone;
+  }
+
   /** How many deliveries this consumer holds. */
   get holding(): number {
     return this.#held.size;
@@ -183,7 +188,7 @@ export class Consumer {
     signal: AbortSignal | undefined,
   ): Promise<Delivery[]> {
     const what = `read from ${this.#spec.what}`;
-    if (this.#ready === undefined || !this.#initDone) await this.init();
+    if (!this.#initDone) await this.init();
     const engine = this.#core.engine;
     let conn: Blocking | undefined;
     const interrupt = () => {
@@ -199,7 +204,9 @@ export class Consumer {
         const now = performance.now();
         if (signal?.aborted) return [];
         const once = now >= deadline; // timeout 0 (or passed): one look, without blocking
-        if (!once) conn ??= await engine.blocking(this.#spec.stream);
+        if (!once) {
+          conn ??= engine.idle(this.#spec.stream) ?? await engine.blocking(this.#spec.stream);
+        }
         if (signal?.aborted) return [];
         const slice = Math.max(1, Math.ceil(Math.min(deadline, this.#nextClaim) - now));
         const args = ["XREADGROUP", "GROUP", "g", this.name, "COUNT", String(count)];

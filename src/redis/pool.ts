@@ -271,7 +271,7 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
     const what = `the result of task ${id} of pool '${this.name}'`;
     let value: unknown;
     try {
-      value = decode(fields.get("d"), what, entry);
+      value = decode(fields.get("d"), entry, () => what);
     } catch (error) {
       this.#settle(id, undefined, error);
       return;

@@ -257,7 +257,17 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * ```
    */
   async put(item: T, options?: WaitOptions): Promise<void> {
-    await this.putMany([item], options);
+    const what = `put into queue '${this.name}'`;
+    const payload = encode(what, item);
+    const end = deadline(this.core, what, options);
+    const { maxsize } = this.#consumer.ready ? this.#consumer.config : await this.#config(what);
+    if (this.#closed) this.#check(what);
+    if (maxsize > 0) return await this.#putBounded(what, [payload], maxsize, end, options);
+    await this.core.engine.command(this.stream, ["XADD", this.stream, "*", "d", payload]).catch(
+      (e) => {
+        throw connectionError(what, e);
+      },
+    );
   }
 
   /**
@@ -419,28 +429,43 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
       }
       const got = await this.#consumer.read(max, end, options?.signal);
       if (got.length === 0) throw waitFailure(what, options);
-      await this.#accept(got);
+      const bury = this.#accept(got);
+      if (bury !== undefined) await this.#bury(bury);
     }
   }
 
-  /** Decodes deliveries into the buffer; buries those past the cap or undecodable. */
-  async #accept(got: Delivery[]): Promise<void> {
+  /**
+   * Decodes deliveries into the buffer; returns those to bury (past the cap, or undecodable) by
+   * reason, if any.
+   */
+  #accept(got: Delivery[]): Map<string, string[]> | undefined {
     const { maxDeliveries } = this.#consumer.config;
-    const bury = new Map<string, string[]>();
+    let bury: Map<string, string[]> | undefined;
     for (const d of got) {
-      if (d.deliveries > maxDeliveries) {
-        bury.set("deliveries", [...bury.get("deliveries") ?? [], d.id]);
-        continue;
+      let reason = "deliveries";
+      if (d.deliveries <= maxDeliveries) {
+        try {
+          const value = decode(
+            d.fields.get("d"),
+            d.id,
+            () => `item ${d.id} of queue '${this.name}'`,
+          );
+          this.#buffer.push({ id: d.id, value });
+          continue;
+        } catch (error) {
+          const e = error as CorruptPayloadError;
+          this.#buffer.push({ id: d.id, error: e });
+          reason = `corrupt: ${e.message}`;
+        }
       }
-      try {
-        const value = decode(d.fields.get("d"), `item ${d.id} of queue '${this.name}'`, d.id);
-        this.#buffer.push({ id: d.id, value });
-      } catch (error) {
-        const e = error as CorruptPayloadError;
-        this.#buffer.push({ id: d.id, error: e });
-        bury.set(`corrupt: ${e.message}`, [...bury.get(`corrupt: ${e.message}`) ?? [], d.id]);
-      }
+      bury ??= new Map();
+      bury.set(reason, [...bury.get(reason) ?? [], d.id]);
     }
+    return bury;
+  }
+
+  /** Moves deliveries to the dead letters, by reason. */
+  async #bury(bury: Map<string, string[]>): Promise<void> {
     for (const [reason, ids] of bury) {
       this.#consumer.release(ids);
       await this.core.engine.script(QUEUE_BURY, [this.stream], [
@@ -573,7 +598,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
         deliveries: Number(String(fields.get("deliveries") ?? "0")),
       };
       try {
-        return { ...letter, item: decode(fields.get("d"), `dead letter ${id}`, id) as T };
+        return { ...letter, item: decode(fields.get("d"), id, () => `dead letter ${id}`) as T };
       } catch (error) {
         return { ...letter, error: error as CorruptPayloadError };
       }

@@ -356,7 +356,11 @@ export class RedisPoolServer implements AsyncDisposable {
     const entry = String(fields.get("e") ?? "");
     let reason: unknown;
     try {
-      reason = rebuildUntrusted(decode(fields.get("r"), `cancellation ${id}`, id), id, "reason");
+      reason = rebuildUntrusted(
+        decode(fields.get("r"), id, () => `cancellation ${id}`),
+        id,
+        "reason",
+      );
     } catch {
       reason = new DOMException("The task was cancelled", "AbortError");
     }
@@ -400,7 +404,7 @@ export class RedisPoolServer implements AsyncDisposable {
     let args: unknown;
     const kind = Number(field(d, "k"));
     try {
-      args = decode(d.fields.get("d"), what, d.id);
+      args = decode(d.fields.get("d"), d.id, () => what);
       if (!Array.isArray(args) || (kind !== CALL && kind !== MAP && kind !== STARMAP)) {
         throw new CorruptPayloadError(`Cannot run ${what}: its shape is malformed`, { id: d.id });
       }
