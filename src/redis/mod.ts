@@ -38,8 +38,8 @@
  * const balance = ctx.Value("balance", 100);
  * {
  *   await using hold = await ctx.Lock("balance").acquire();
- *   const b = await balance.get();
- *   await balance.set(b - 1, { fence: hold.token }); // refused if this hold was lost
+ *   const b = await balance.get({ fence: hold.token }); // fence the read and the write:
+ *   await balance.set(b - 1, { fence: hold.token }); // refused if a newer holder came
  * }
  * assert.equal(await balance.get(), 99);
  * ```
@@ -61,7 +61,7 @@ export type { ConditionOptions } from "./condition.ts";
 export { RedisBarrier } from "./barrier.ts";
 export type { RedisBarrierOptions } from "./barrier.ts";
 export { RedisValue } from "./value.ts";
-export type { UpdateOptions, WriteOptions } from "./value.ts";
+export type { ReadOptions, UpdateOptions, WriteOptions } from "./value.ts";
 export { RedisJoinableQueue, RedisQueue } from "./queue.ts";
 export type { DeadLetter, RedisQueueOptions } from "./queue.ts";
 export { RedisPool } from "./pool.ts";
