@@ -129,7 +129,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `name` has braces, whitespace or control characters, or is too long.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -151,7 +151,7 @@ export class RedisContext implements AsyncDisposable {
    * @param options `lease` (ms) of its holds.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -174,7 +174,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `value` is not a non-negative integer.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -198,7 +198,7 @@ export class RedisContext implements AsyncDisposable {
    * @param options `lease` (ms) of its holds.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -219,7 +219,7 @@ export class RedisContext implements AsyncDisposable {
    * @param name The event's name in the namespace.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -243,7 +243,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {TypeError} if `lock` is not a Redis lock of this context.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -273,7 +273,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `parties` is not a positive integer.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -306,7 +306,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {TypeError} if `initial` is neither a number nor a bigint.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -345,7 +345,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `name` is not a valid name or an option is out of range.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -410,7 +410,7 @@ export class RedisContext implements AsyncDisposable {
    * their watchdogs, and closes the connections it opened. Idempotent.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect, RedisConnectionError } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

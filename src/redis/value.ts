@@ -123,7 +123,7 @@ export class RedisValue<T extends number | bigint = number> {
    * @throws {StaleTokenError} if `fence` is older than a token already accepted.
    *
    * @example A read-modify-write under a lock: read and write fenced
-   * ```ts
+   * ```ts ignore
    * import { connect, StaleTokenError } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -153,7 +153,7 @@ export class RedisValue<T extends number | bigint = number> {
    * @throws {TypeError} if `x` or `fence` has the wrong type (nothing written).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect, StaleTokenError } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -184,7 +184,7 @@ export class RedisValue<T extends number | bigint = number> {
    * @throws {DOMException} named `TimeoutError` if `timeout` passes before a retry succeeds.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

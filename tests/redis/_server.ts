@@ -146,3 +146,9 @@ export async function rawRouted(url: string, cluster: boolean): Promise<RawRoute
     [Symbol.asyncDispose]: () => client.close(),
   };
 }
+
+/** Empties `server` (`FLUSHALL`): the steps of one test file share one server, each from empty. */
+export async function flush(server: { url: string }): Promise<void> {
+  await using raw = await rawClient(server.url);
+  await raw.flushAll();
+}

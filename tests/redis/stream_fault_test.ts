@@ -23,17 +23,27 @@ async function idle(url: string, stream: string): Promise<number[]> {
 Deno.test("Queue and Pool faults with real processes", async (t) => {
   await using server = await startRedisServer();
   await using ctx = await connect(server.url);
+  // Every process starts now, so their start-ups overlap; each waits for its step.
+  const [killedVisibility, pausedVisibility, poolVisibility] = [800, 400, 800];
+  await using killedConsumer = new Subprocess("./_consumer.ts", [
+    server.url,
+    "killed",
+    String(killedVisibility),
+  ]);
+  await using pausedConsumer = new Subprocess("./_consumer.ts", [
+    server.url,
+    "paused",
+    String(pausedVisibility),
+  ]);
+  const args = (name: string) => [server.url, "faulty", String(poolVisibility), "4", name];
+  await using w1 = new Subprocess("./_pool_worker.ts", args("w1"));
+  await using w2 = new Subprocess("./_pool_worker.ts", args("w2"));
 
   await t.step(
     "a consumer SIGKILLed mid-item: its item goes to another consumer after the visibility timeout, and no sooner",
     async () => {
-      const visibility = 800;
+      const [visibility, consumer] = [killedVisibility, killedConsumer];
       await ctx.Queue("killed", 0, { visibility }).put("job-1");
-      await using consumer = new Subprocess("./_consumer.ts", [
-        server.url,
-        "killed",
-        String(visibility),
-      ]);
       assert.deepEqual(await consumer.next(), { event: "got", item: "job-1" });
       const mine = ctx.Queue<string>("killed");
       const waiting = mine.get({ timeout: 10_000 });
@@ -52,13 +62,8 @@ Deno.test("Queue and Pool faults with real processes", async (t) => {
   await t.step(
     "a consumer paused past its visibility timeout: another gets the item, the paused one's taskDone() throws LeaseLostError",
     async () => {
-      const visibility = 400;
+      const [visibility, consumer] = [pausedVisibility, pausedConsumer];
       await ctx.Queue("paused", 0, { visibility }).put("job-2");
-      await using consumer = new Subprocess("./_consumer.ts", [
-        server.url,
-        "paused",
-        String(visibility),
-      ]);
       assert.deepEqual(await consumer.next(), { event: "got", item: "job-2" });
       consumer.kill("SIGSTOP");
       try {
@@ -82,10 +87,6 @@ Deno.test("Queue and Pool faults with real processes", async (t) => {
   await t.step(
     "a pool worker SIGKILLed mid-task: the task runs once more on the other worker, and its caller gets one result",
     async () => {
-      const visibility = 800;
-      const args = (name: string) => [server.url, "faulty", String(visibility), "4", name];
-      await using w1 = new Subprocess("./_pool_worker.ts", args("w1"));
-      await using w2 = new Subprocess("./_pool_worker.ts", args("w2"));
       assert.equal((await w1.next()).event, "serving");
       assert.equal((await w2.next()).event, "serving");
       const pool = ctx.Pool<Tasks>("faulty");
