@@ -151,7 +151,8 @@ export function* updateValue<T extends number | bigint>(
   for (;;) {
     const { value, version } = yield* readValue(spec, what, fence);
     const next = fn(value);
-    if (typeof next !== spec.kind) {
+    const kind: string = typeof next;
+    if (kind !== spec.kind) {
       throw new TypeError(
         `Cannot ${what}: 'fn' must return a ${spec.kind}, received ${typeof next}`,
       );

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import type { Core } from "./_core.ts";
+import { checkOptions, type Core } from "./_core.ts";
 import {
   type Arg,
   BINARY,
@@ -357,4 +357,37 @@ export class Consumer {
     for (const id of ids) this.#held.delete(id);
     this.#spec.onLost(ids);
   }
+}
+
+/** Validates a count option: an integer from `min` to 2^31-1. */
+export function checkCount(what: string, key: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
+    throw new RangeError(
+      `Cannot ${what}: '${key}' must be an integer from ${min} to 2^31-1, received ${
+        String(value)
+      }`,
+    );
+  }
+  return value;
+}
+
+/** The consumer settings of a queue or pool, validated: `[config, explicitly set keys]`. */
+export function groupConfig(
+  what: string,
+  core: Core,
+  options: { visibility?: number; maxDeliveries?: number } | undefined,
+  maxsize: number | undefined,
+): [GroupConfig, Set<keyof GroupConfig>] {
+  const opts = checkOptions(what, options);
+  const explicit = new Set<keyof GroupConfig>();
+  const pick = (key: keyof GroupConfig, value: unknown, fallback: number, min: number) => {
+    if (value === undefined) return fallback;
+    explicit.add(key);
+    return checkCount(what, key, value, min);
+  };
+  return [{
+    visibility: pick("visibility", opts.visibility, core.lease, 30),
+    maxDeliveries: pick("maxDeliveries", opts.maxDeliveries, 5, 1),
+    maxsize: pick("maxsize", maxsize, 0, 0),
+  }, explicit];
 }

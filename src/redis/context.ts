@@ -15,7 +15,8 @@ import { type LockOptions, RedisLock } from "./lock.ts";
 import { RedisRLock } from "./rlock.ts";
 import { checkValue, RedisBoundedSemaphore, RedisSemaphore } from "./semaphore.ts";
 import { RedisValue } from "./value.ts";
-import { RedisJoinableQueue, RedisQueue, type RedisQueueOptions } from "./queue.ts";
+import { RedisQueue, type RedisQueueOptions } from "./queue.ts";
+import { RedisJoinableQueue } from "./joinable_queue.ts";
 import { RedisPool } from "./pool.ts";
 import type { AnyModule } from "../pool/types.ts";
 

@@ -6,22 +6,19 @@
  */
 import { RuntimeError } from "../errors.ts";
 import { waitFailure, type WaitOptions } from "../options.ts";
-import { checkOptions, type Core, deadline, type Tracked } from "./_core.ts";
-import { type Arg, BINARY, connectionError } from "./_engine.ts";
+import { type Core, deadline, type Tracked } from "./_core.ts";
+import { BINARY, connectionError } from "./_engine.ts";
 import { decode, encode } from "./_codec.ts";
+import { QUEUE_ACK, QUEUE_BURY, QUEUE_CLAIM, QUEUE_INFO, QUEUE_REQUEUE } from "./_lua_stream.ts";
 import {
-  QUEUE_ACK,
-  QUEUE_BURY,
-  QUEUE_CLAIM,
-  QUEUE_INFO,
-  QUEUE_JOIN,
-  QUEUE_PUT,
-  QUEUE_PUT_CANCEL,
-  QUEUE_REQUEUE,
-} from "./_lua_stream.ts";
-import { WAITER_CANCEL } from "./_lua.ts";
-import { Consumer, type Delivery, entries, type GroupConfig } from "./_stream.ts";
-import { waitOn } from "./_wait.ts";
+  checkCount,
+  Consumer,
+  type Delivery,
+  entries,
+  type GroupConfig,
+  groupConfig,
+} from "./_stream.ts";
+import { putBounded } from "./_put.ts";
 import { type CorruptPayloadError, LeaseLostError, RedisConnectionError } from "./errors.ts";
 
 /** Options of `ctx.Queue(name, maxsize, options)` and `ctx.JoinableQueue(...)`. */
@@ -60,38 +57,6 @@ export interface DeadLetter<T> {
   readonly item?: T;
   /** Why its payload does not decode, if it does not. */
   readonly error?: CorruptPayloadError;
-}
-
-function checkCount(what: string, key: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > 2 ** 31 - 1) {
-    throw new RangeError(
-      `Cannot ${what}: '${key}' must be an integer from ${min} to 2^31-1, received ${
-        String(value)
-      }`,
-    );
-  }
-  return value;
-}
-
-/** The consumer settings of a queue or pool, validated: `[config, explicitly set keys]`. */
-export function groupConfig(
-  what: string,
-  core: Core,
-  options: { visibility?: number; maxDeliveries?: number } | undefined,
-  maxsize: number | undefined,
-): [GroupConfig, Set<keyof GroupConfig>] {
-  const opts = checkOptions(what, options);
-  const explicit = new Set<keyof GroupConfig>();
-  const pick = (key: keyof GroupConfig, value: unknown, fallback: number, min: number) => {
-    if (value === undefined) return fallback;
-    explicit.add(key);
-    return checkCount(what, key, value, min);
-  };
-  return [{
-    visibility: pick("visibility", opts.visibility, core.lease, 30),
-    maxDeliveries: pick("maxDeliveries", opts.maxDeliveries, 5, 1),
-    maxsize: pick("maxsize", maxsize, 0, 0),
-  }, explicit];
 }
 
 /** One item as `get()` hands it out: a value, or the error of a payload that did not decode. */
@@ -262,7 +227,9 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     const end = deadline(this.core, what, options);
     const { maxsize } = this.#consumer.ready ? this.#consumer.config : await this.#config(what);
     if (this.#closed) this.#check(what);
-    if (maxsize > 0) return await this.#putBounded(what, [payload], maxsize, end, options);
+    if (maxsize > 0) {
+      return await putBounded(this.core, this.base, what, [payload], maxsize, end, options);
+    }
     await this.core.engine.command(this.stream, ["XADD", this.stream, "*", "d", payload]).catch(
       (e) => {
         throw connectionError(what, e);
@@ -307,60 +274,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
         `Cannot ${what}: ${payloads.length} items never fit a queue of maxsize ${maxsize}`,
       );
     }
-    await this.#putBounded(what, payloads, maxsize, end, options);
-  }
-
-  async #putBounded(
-    what: string,
-    payloads: Arg[],
-    maxsize: number,
-    end: number,
-    options: WaitOptions | undefined,
-  ): Promise<void> {
-    const waiter = this.core.nextId();
-    const reg = String(this.core.lease);
-    const tryOnly = end <= performance.now();
-    const run = (mode: string) =>
-      this.core.engine.script(QUEUE_PUT, [this.stream], [
-        String(maxsize),
-        mode,
-        waiter,
-        reg,
-        ...payloads,
-      ]) as Promise<[number]>;
-    const first = await run(tryOnly ? "try" : "wait").catch((e) => {
-      throw connectionError(what, e);
-    });
-    if (first[0] === 1) return;
-    if (tryOnly) throw waitFailure(what, options);
-    for (;;) {
-      // A token only says "look again": the put script decides (and re-registers if full).
-      const token = await waitOn(
-        this.core.engine,
-        {
-          what,
-          tokenKey: `${this.base}p:w:${waiter}`,
-          poll: async () => {
-            const [ok] = await run("wait");
-            return ok === 1 ? { done: true, value: "put" } : { done: false, hint: -1 };
-          },
-          cancel: async () => {
-            await this.core.engine.script(QUEUE_PUT_CANCEL, [this.stream], [waiter]);
-            return undefined;
-          },
-          renewEvery: this.core.lease / 3,
-        },
-        end,
-        options?.signal,
-        { done: false, hint: -1 },
-      );
-      if (token === "put") return;
-      if (token === undefined) throw waitFailure(what, options);
-      const [ok] = await run("wait").catch((e) => {
-        throw connectionError(what, e);
-      });
-      if (ok === 1) return;
-    }
+    await putBounded(this.core, this.base, what, payloads, maxsize, end, options);
   }
 
   /**
@@ -667,78 +581,5 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   /** Same as {@linkcode RedisQueue.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-}
-
-/**
- * A {@linkcode RedisQueue} whose `join()` waits until every item put has been acknowledged, as
- * Python's `JoinableQueue`: unfinished items are those in the queue's stream, waiting or held.
- *
- * - An item that went to the dead letters counts as finished.
- * - `join({ timeout, signal })` sleeps in `BLPOP` until the acknowledgement that empties the
- *   queue wakes it.
- *
- * @typeParam T The type of the items.
- *
- * @example
- * ```ts
- * import { connect } from "@interlock/interlock/redis";
- * import { startRedisServer } from "@interlock/interlock/redis/testing";
- * import assert from "node:assert/strict";
- *
- * await using server = await startRedisServer();
- * await using ctx = await connect(server.url);
- * const tasks = ctx.JoinableQueue<string>("chores");
- * await tasks.putMany(["wash", "dry"]);
- * const done: string[] = [];
- * const worker = (async () => {
- *   for (let k = 0; k < 2; k++) {
- *     done.push(await tasks.get({ timeout: 5_000 }));
- *     await tasks.taskDone();
- *   }
- * })();
- * await tasks.join({ timeout: 5_000 });
- * await worker;
- * assert.deepEqual(done, ["wash", "dry"]);
- * ```
- */
-export class RedisJoinableQueue<T = unknown> extends RedisQueue<T> {
-  /**
-   * Waits until every item put into the queue (by anyone) is acknowledged or dead-lettered.
-   *
-   * @param options `timeout` (ms) and/or `signal`.
-   * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
-   *
-   * @example
-   * ```ts ignore
-   * await ctx.JoinableQueue("chores").join({ timeout: 60_000 });
-   * ```
-   */
-  async join(options?: WaitOptions): Promise<void> {
-    const what = `join queue '${this.name}'`;
-    const end = deadline(this.core, what, options);
-    await this.maxsize(); // the stream and its group exist
-    const waiter = this.core.nextId();
-    const reg = String(this.core.lease);
-    const j = `${this.base}j:`;
-    const done = await waitOn(
-      this.core.engine,
-      {
-        what,
-        tokenKey: `${j}w:${waiter}`,
-        poll: async (mode) => {
-          const ok = await this.core.engine.script(QUEUE_JOIN, [this.stream], [waiter, reg, mode]);
-          return ok === 1 ? { done: true, value: "1" } : { done: false, hint: -1 };
-        },
-        cancel: async () => {
-          const woken = await this.core.engine.script(WAITER_CANCEL, [`${j}q`], [waiter]);
-          return woken === 1 ? "1" : undefined;
-        },
-        renewEvery: this.core.lease / 3,
-      },
-      end,
-      options?.signal,
-    );
-    if (done === undefined) throw waitFailure(what, options);
   }
 }

@@ -22,8 +22,7 @@ import {
   rebuildUntrusted,
   STARMAP,
 } from "./_pool_wire.ts";
-import { groupConfig } from "./queue.ts";
-import { Consumer, type Delivery, entries } from "./_stream.ts";
+import { Consumer, type Delivery, entries, groupConfig } from "./_stream.ts";
 import { CorruptPayloadError, LeaseLostError } from "./errors.ts";
 import type { RedisContext } from "./context.ts";
 import { type Arg, BINARY, type Blocking } from "./_engine.ts";

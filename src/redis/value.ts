@@ -109,7 +109,8 @@ export class RedisValue<T extends number | bigint = number> {
   }
 
   #check(what: string, x: unknown): void {
-    if (typeof x !== this.#spec.kind) {
+    const kind: string = typeof x;
+    if (kind !== this.#spec.kind) {
       throw new TypeError(
         `Cannot ${what}: the value must be a ${this.#spec.kind}, received ${typeof x}`,
       );
