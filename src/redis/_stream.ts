@@ -122,6 +122,8 @@ export class Consumer {
   /** After a failed renewal: not before this time (performance.now). */
   #retryAt = 0;
   #stopped = false;
+  /** The interrupts of the reads in flight (stop() ends them). */
+  readonly #reading = new Set<() => void>();
 
   /** A consumer of `spec.stream` named after a new id of `core`. */
   constructor(core: Core, spec: ConsumerSpec) {
@@ -195,8 +197,10 @@ export class Consumer {
       if (conn !== undefined) engine.interrupt(conn, this.#spec.stream);
     };
     signal?.addEventListener("abort", interrupt, { once: true });
+    this.#reading.add(interrupt);
     try {
       for (;;) {
+        if (this.#stopped) return [];
         if (performance.now() >= this.#nextClaim) {
           const claimed = await this.#claim(count);
           if (claimed.length > 0) return this.#hold(claimed, performance.now());
@@ -236,6 +240,7 @@ export class Consumer {
       if (conn !== undefined) conn.broken = true;
       throw connectionError(what, error);
     } finally {
+      this.#reading.delete(interrupt);
       signal?.removeEventListener("abort", interrupt);
       if (conn !== undefined) engine.giveBack(conn);
     }
@@ -289,6 +294,12 @@ export class Consumer {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    for (const interrupt of this.#reading) interrupt();
+  }
+
+  /** Whether {@linkcode Consumer.stop} ran (a read it interrupted returns `[]`). */
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   #oldest(): number {

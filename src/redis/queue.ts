@@ -342,7 +342,10 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
         return out;
       }
       const got = await this.#consumer.read(max, end, options?.signal);
-      if (got.length === 0) throw waitFailure(what, options);
+      if (got.length === 0) {
+        if (this.#consumer.stopped) this.#check(what); // closed meanwhile
+        throw waitFailure(what, options);
+      }
       const bury = this.#accept(got);
       if (bury !== undefined) await this.#bury(bury);
     }

@@ -178,7 +178,14 @@ export async function serve<M extends object = AnyModule>(
 }
 
 /**
- * A running server of a distributed pool (see {@linkcode serve}).
+ * A running server of a distributed pool (see {@linkcode serve}): `running` and `served` tell
+ * what it does; `close()` (or `await using`) stops it gracefully.
+ *
+ * @example
+ * ```ts ignore
+ * await using server = await serve(ctx, "images", { module: tasks, concurrency: 4 });
+ * console.log(`${server.running} running, ${server.served} served`);
+ * ```
  */
 export class RedisPoolServer implements AsyncDisposable {
   /** The pool's name. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { serialize } from "node:v8";
 import { RuntimeError } from "../../mod.ts";
-import { connect, CorruptPayloadError } from "../../src/redis/mod.ts";
+import { connect, CorruptPayloadError, RedisConnectionError } from "../../src/redis/mod.ts";
 import { rawRouted } from "./_server.ts";
 
 /** The queue's steps, against a server or a cluster at `url` (`cluster_test.ts` runs them too). */
@@ -217,6 +217,30 @@ export async function queueSuite(t: Deno.TestContext, url: string, cluster: bool
     assert.equal(await q.get({ timeout: 5_000 }), "kept");
     await q.taskDone();
   });
+
+  await t.step(
+    "closing a queue object ends its pending get() with RedisConnectionError, and its for await loop quietly",
+    async () => {
+      const waiting = b.Queue<string>("closing");
+      const pending = waiting.get(); // no timeout: only the close ends it
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await waiting.close();
+      await assert.rejects(pending, RedisConnectionError);
+      const looped = a.Queue<string>("closing");
+      const seen: string[] = [];
+      const loop = (async () => {
+        for await (const item of looped) {
+          seen.push(item);
+          await looped.taskDone();
+        }
+      })();
+      await b.Queue("closing").put("one");
+      while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await looped.close();
+      await loop;
+      assert.deepEqual(seen, ["one"]);
+    },
+  );
 
   await t.step(
     "qsize(), empty() and iteration see what waits; for await hands out items until its object closes",
