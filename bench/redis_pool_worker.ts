@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { Worker } from "bench-bullmq";
-import { Redis as IORedis } from "bench-ioredis";
-import { connect, serve } from "../src/redis/mod.ts";
 import { square } from "./redis_tasks.ts";
+
+// Each worker loads only its own system (dynamic imports), so neither pays for the other.
 
 const [url, system, concurrency] = Deno.args;
 let stop: () => Promise<void>;
 if (system === "interlock") {
+  const { connect, serve } = await import("../src/redis/mod.ts");
   const ctx = await connect(url!);
   const server = await serve(ctx, "bench", {
     module: new URL("./redis_tasks.ts", import.meta.url),
@@ -24,6 +24,8 @@ if (system === "interlock") {
     await ctx.close();
   };
 } else {
+  const { Worker } = await import("bench-bullmq");
+  const { Redis: IORedis } = await import("bench-ioredis");
   const { hostname, port } = new URL(url!);
   const connection = new IORedis({
     host: hostname,

@@ -378,6 +378,22 @@ return stale
 );
 
 /**
+ * Adds tasks. ARGV[1] caller, then per task 4 values: task id, export, kind, payload. Returns
+ * their entry ids, in order.
+ */
+export const POOL_SUBMIT = new Script(
+  "pool_submit",
+  `
+local ids = {}
+for k = 2, #ARGV, 4 do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'c', ARGV[1], 'i', ARGV[k], 'x', ARGV[k + 1],
+    'k', ARGV[k + 2], 'd', ARGV[k + 3])
+end
+return ids
+`,
+);
+
+/**
  * Cancels a task. ARGV[1] entry id, [2] reason payload. Returns `dropped` (it had not been
  * delivered: removed), `running` (a worker holds it: a cancellation goes to `b..x`) or `gone`.
  */

@@ -7,9 +7,9 @@
  */
 import type { AnyModule, TaskArgs, TaskItem, TaskName, TaskResult } from "../pool/types.ts";
 import { checkOptions, type Core, type Tracked } from "./_core.ts";
-import { BINARY, type Blocking, connectionError } from "./_engine.ts";
+import { type Arg, BINARY, type Blocking, connectionError } from "./_engine.ts";
 import { decode, encode } from "./_codec.ts";
-import { POOL_CANCEL } from "./_lua_stream.ts";
+import { POOL_CANCEL, POOL_SUBMIT } from "./_lua_stream.ts";
 import {
   CALL,
   encodeThrown,
@@ -22,6 +22,11 @@ import {
 } from "./_pool_wire.ts";
 import { entries } from "./_stream.ts";
 import { RedisConnectionError } from "./errors.ts";
+
+/** A task's fields after its caller: `[id, export, kind, payload]` with their names. */
+function withNames([id, name, kind, payload]: Arg[]): Arg[] {
+  return ["i", id!, "x", name!, "k", kind!, "d", payload!];
+}
 
 /** Options of one submission (`apply`). */
 export interface RedisTaskOptions {
@@ -116,6 +121,8 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
   #reader: Promise<void> | undefined;
   #conn: Blocking | undefined;
   #lastId = "0-0";
+  /** Tasks submitted in this microtask, sent together by `#send`. */
+  #outbox: { id: string; task: Pending; fields: Arg[] }[] = [];
   #closed = false;
   #idle: (() => void)[] = [];
 
@@ -166,25 +173,42 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
         task.onAbort = () => this.#abort(id, task, signal.reason);
         signal.addEventListener("abort", task.onAbort, { once: true });
       }
-      this.#core.engine.command(this.#stream, [
+      if (this.#outbox.length === 0) queueMicrotask(() => this.#send());
+      this.#outbox.push({ id, task, fields: [id, exportName, String(kind), payload] });
+      this.#read();
+    });
+  }
+
+  /**
+   * Sends the tasks submitted in one go (a `map`, or `apply`s in a loop): one `XADD`, or one
+   * `POOL_SUBMIT` script for several, so a burst of small tasks costs one command, not one each.
+   */
+  #send(): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const engine = this.#core.engine;
+    const stream = this.#stream;
+    const sent = batch.length === 1
+      ? engine.command(stream, [
         "XADD",
-        this.#stream,
+        stream,
         "*",
         "c",
         this.#caller,
-        "i",
-        id,
-        "x",
-        exportName,
-        "k",
-        String(kind),
-        "d",
-        payload,
-      ]).then((entry) => {
+        ...withNames(batch[0]!.fields),
+      ])
+        .then((entry) => [entry])
+      : engine.script(POOL_SUBMIT, [stream], [this.#caller, ...batch.flatMap((b) => b.fields)]);
+    sent.then((entries) => {
+      (entries as unknown[]).forEach((entry, k) => {
+        const { task } = batch[k]!;
         task.entry = String(entry);
-        if (signal?.aborted) this.#cancel(task, signal.reason);
-      }, (error) => this.#settle(id, undefined, connectionError(what, error)));
-      this.#read();
+        if (task.signal?.aborted) this.#cancel(task, task.signal.reason);
+      });
+    }, (error) => {
+      for (const { id, task } of batch) {
+        this.#settle(id, undefined, connectionError(task.what, error));
+      }
     });
   }
 

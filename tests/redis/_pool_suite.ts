@@ -7,10 +7,15 @@ import assert from "node:assert/strict";
 import { WorkerCrashedError } from "../../mod.ts";
 import { connect, CorruptPayloadError, serve } from "../../src/redis/mod.ts";
 import * as tasks from "./_tasks.ts";
-import { type RawRouted, rawRouted } from "./_server.ts";
+import { type RawRouted, rawRouted, until } from "./_server.ts";
 
 type Tasks = typeof import("./_tasks.ts");
 const MODULE = new URL("./_tasks.ts", import.meta.url);
+
+/** How many deliveries of `stream`'s group are pending. */
+async function pending(raw: RawRouted, stream: string): Promise<number> {
+  return (await raw.send(stream, ["XPENDING", stream, "g"]) as [number])[0];
+}
 
 /** The entries of a stream, as `[id, fields]`. */
 async function range(raw: RawRouted, key: string) {
@@ -33,7 +38,7 @@ export async function poolSuite(t: Deno.TestContext, url: string, cluster: boole
 
   await t.step("tasks submitted before any server runs wait in Redis, then run", async () => {
     const early = ctx.Pool<Tasks>("math").apply("square", [9]);
-    assert.equal(await raw.xLen(stream), 1);
+    await until("the task is in Redis", async () => await raw.xLen(stream) === 1);
     await using _ = await serve<Tasks>(worker, "math", { module: MODULE, concurrency: 4 });
     assert.equal(await early, 81);
   });
@@ -93,27 +98,24 @@ export async function poolSuite(t: Deno.TestContext, url: string, cluster: boole
       const idle = ctx.Pool<Tasks>("idle");
       const controller = new AbortController();
       const waiting = idle.apply("square", [1], { signal: controller.signal });
-      while (await raw.xLen("{interlock:idle}:pool:s") === 0) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await until(
+        "the task is in Redis",
+        async () => await raw.xLen("{interlock:idle}:pool:s") > 0,
+      );
       controller.abort(reason);
       await assert.rejects(waiting, (e) => e === reason);
-      for (let i = 0; i < 100 && await raw.xLen("{interlock:idle}:pool:s") > 0; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      assert.equal(await raw.xLen("{interlock:idle}:pool:s"), 0);
+      await until(
+        "the task is removed",
+        async () => await raw.xLen("{interlock:idle}:pool:s") === 0,
+      );
       // A running task: its worker (this process) sees the caller's reason.
       tasks.aborts.length = 0;
       const running = new AbortController();
       const slow = pool.apply("wait", [10_000], { signal: running.signal });
-      while ((await raw.send(stream, ["XPENDING", stream, "g"]) as [number])[0] === 0) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await until("a worker holds the task", async () => await pending(raw, stream) > 0);
       running.abort(reason);
       await assert.rejects(slow, (e) => e === reason);
-      for (let i = 0; i < 200 && tasks.aborts.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await until("the task sees the abort", () => tasks.aborts.length > 0);
       assert.equal(tasks.aborts.length, 1);
       assert.equal((tasks.aborts[0] as Error).message, "no longer needed");
       assert.equal(await pool.apply("add", [1, 1]), 2, "the pool goes on");
@@ -168,7 +170,10 @@ export async function poolSuite(t: Deno.TestContext, url: string, cluster: boole
       const pending = idle.apply("square", [5]);
       pending.catch(() => {});
       let entries: [string, Record<string, string>][] = [];
-      while (entries.length === 0) entries = await range(raw, "{interlock:unserved}:pool:s");
+      await until("the task is in Redis", async () => {
+        entries = await range(raw, "{interlock:unserved}:pool:s");
+        return entries.length > 0;
+      });
       const { c, i } = entries[0]![1];
       const results = `{interlock:unserved}:pool:r:${c}`;
       await raw.send(results, ["XADD", results, "*", "i", "nobody", "s", "ok", "d", "J1"]);
@@ -186,10 +191,10 @@ export async function poolSuite(t: Deno.TestContext, url: string, cluster: boole
       const error = await pending.catch((e) => e);
       assert.ok(error instanceof CorruptPayloadError, String(error));
       const again = idle.apply("square", [6]);
-      entries = (await range(raw, "{interlock:unserved}:pool:s")).slice(1);
-      while (entries.length === 0) {
+      await until("the second task is in Redis", async () => {
         entries = (await range(raw, "{interlock:unserved}:pool:s")).slice(1);
-      }
+        return entries.length > 0;
+      });
       await raw.send(results, [
         "XADD",
         results,
@@ -215,15 +220,10 @@ export async function poolSuite(t: Deno.TestContext, url: string, cluster: boole
     });
     const doomed = ctx.Pool<Tasks>("crashy");
     const started = doomed.apply("wait", [60_000]);
-    while (
-      (await raw.send("{interlock:crashy}:pool:s", [
-        "XPENDING",
-        "{interlock:crashy}:pool:s",
-        "g",
-      ]) as [number])[0] === 0
-    ) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await until(
+      "a worker holds the task",
+      async () => await pending(raw, "{interlock:crashy}:pool:s") > 0,
+    );
     await lost.close(); // its watchdog stops; the task stays pending for it
     await using rescuer = await connect(url, { cluster });
     await using _r = await serve<Tasks>(rescuer, "crashy", { module: MODULE });
@@ -239,7 +239,7 @@ export async function poolSuite(t: Deno.TestContext, url: string, cluster: boole
       const s = await serve<Tasks>(own, "graceful", { module: MODULE, concurrency: 2 });
       const p = ctx.Pool<Tasks>("graceful");
       const results = Promise.all([p.apply("wait", [200, "a"]), p.apply("wait", [200, "b"])]);
-      while (s.running < 2) await new Promise((r) => setTimeout(r, 5));
+      await until("both tasks run", () => s.running === 2);
       await s.close();
       assert.deepEqual((await results).map((r) => r.tag), ["a", "b"]);
       assert.equal(s.served, 2);

@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import { serialize } from "node:v8";
 import { RuntimeError } from "../../mod.ts";
 import { connect, CorruptPayloadError, RedisConnectionError } from "../../src/redis/mod.ts";
-import { rawRouted } from "./_server.ts";
+import { rawRouted, until } from "./_server.ts";
 
 /** The queue's steps, against a server or a cluster at `url` (`cluster_test.ts` runs them too). */
 export async function queueSuite(t: Deno.TestContext, url: string, cluster: boolean) {
@@ -235,7 +235,7 @@ export async function queueSuite(t: Deno.TestContext, url: string, cluster: bool
         }
       })();
       await b.Queue("closing").put("one");
-      while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await until("the loop got the item", () => seen.length > 0);
       await looped.close();
       await loop;
       assert.deepEqual(seen, ["one"]);

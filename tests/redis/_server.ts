@@ -152,3 +152,16 @@ export async function flush(server: { url: string }): Promise<void> {
   await using raw = await rawClient(server.url);
   await raw.flushAll();
 }
+
+/** Waits until `ready()` holds, looking every 5 ms; fails after `timeout` ms, naming `what`. */
+export async function until(
+  what: string,
+  ready: () => boolean | Promise<boolean>,
+  timeout = 10_000,
+): Promise<void> {
+  const deadline = performance.now() + timeout;
+  while (!await ready()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
