@@ -10,6 +10,9 @@
  *
  * - `raw` (the limit): `XADD`, then `XREADGROUP COUNT 1 BLOCK` + `XACK` per item, JSON payload,
  *   on bare node-redis connections: what a stream consumer group costs with nothing on top.
+ * - `rawCheckedAck`: the same, acknowledging with the queue's own acknowledgement script
+ *   (`QUEUE_ACK`: check that this consumer still holds the item, `XACK`, `XDEL`, wake waiters)
+ *   sent bare: what the queue's guarantees cost the server, without any client code.
  * - `queue`: `RedisQueue.put` / `get` / `taskDone`, one item at a time (same three round trips,
  *   plus encoding, the visibility watchdog and the ownership check of the acknowledgement).
  * - `queueBatch`: `putMany(100)` / `getMany(100)` / `taskDone(n)`.
@@ -30,6 +33,7 @@ import { createClient, RESP_TYPES } from "@redis/client";
 import { Queue as BullQueue, Worker as BullWorker } from "bench-bullmq";
 import { Redis as IORedis } from "bench-ioredis";
 import { connect } from "../src/redis/mod.ts";
+import { QUEUE_ACK } from "../src/redis/_lua_stream.ts";
 import { startRedisServer } from "../src/redis/testing.ts";
 import { median, parseFlags, spread } from "./_stats.ts";
 
@@ -50,6 +54,8 @@ if (import.meta.main) {
   const acker = producer.duplicate();
   await acker.connect();
   await producer.sendCommand(["XGROUP", "CREATE", "raw", "g", "0", "MKSTREAM"]);
+  await producer.sendCommand(["XGROUP", "CREATE", "{raw2}s", "g", "0", "MKSTREAM"]);
+  await producer.sendCommand(["SCRIPT", "LOAD", (await QUEUE_ACK.ready()).source]);
   // Interlock: a producer context and a consumer context, each with its queue object.
   await using a = await connect(server.url);
   await using b = await connect(server.url);
@@ -101,6 +107,34 @@ if (import.meta.main) {
         for (const [id, fields] of reply?.[1] ?? []) {
           JSON.parse(String(fields[1]));
           await acker.sendCommand(["XACK", "raw", "g", id]);
+          got++;
+        }
+      }
+      await put;
+    },
+    rawCheckedAck: async (n) => {
+      const put = (async () => {
+        for (let i = 0; i < n; i++) {
+          await producer.sendCommand(["XADD", "{raw2}s", "*", "d", JSON.stringify(item(i))]);
+        }
+      })();
+      for (let got = 0; got < n;) {
+        const reply = await blocking.sendCommand([
+          "XREADGROUP",
+          "GROUP",
+          "g",
+          "c",
+          "COUNT",
+          "1",
+          "BLOCK",
+          "1000",
+          "STREAMS",
+          "{raw2}s",
+          ">",
+        ], BINARY) as [Buffer, [Buffer, Buffer[]][]] | null; // deno-fmt-ignore
+        for (const [id, fields] of reply?.[1] ?? []) {
+          JSON.parse(String(fields[1]));
+          await acker.sendCommand(["EVALSHA", QUEUE_ACK.sha, "1", "{raw2}s", "c", "0", String(id)]);
           got++;
         }
       }
@@ -176,6 +210,7 @@ if (import.meta.main) {
     Object.keys(variants).map((k) => [k, []]),
   );
   const queueVsRaw: number[] = [];
+  const queueVsChecked: number[] = [];
   const batchVsBull: number[] = [];
   const batchVsBullSingle: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -195,6 +230,7 @@ if (import.meta.main) {
     for (const name of Object.keys(rates)) rates[name]!.push((slice * SLICES) / seconds[name]!);
     const last = (name: string) => rates[name]!.at(-1)!;
     queueVsRaw.push(last("queue") / last("raw"));
+    queueVsChecked.push(last("queue") / last("rawCheckedAck"));
     batchVsBull.push(last("queueBatch") / Math.max(last("bullmq"), last("bullmqBulk")));
     batchVsBullSingle.push(last("queueBatch") / last("bullmq"));
   }
@@ -205,6 +241,7 @@ if (import.meta.main) {
     console.log(`  ${name.padEnd(28)} ${spread(list, k)}`);
   }
   console.log(`  queue / raw                  ${spread(queueVsRaw, x)} (target >= 0.8)`);
+  console.log(`  queue / raw + checked ack    ${spread(queueVsChecked, x)}`);
   console.log(`  queueBatch / best BullMQ     ${spread(batchVsBull, x)} (target >= 3)`);
   console.log(`  queueBatch / BullMQ add      ${spread(batchVsBullSingle, x)}`);
   await bullSingle.close();
@@ -216,6 +253,7 @@ if (import.meta.main) {
     bench: "redis_queue",
     ratios: {
       queue_vs_raw_streams: Number(median(queueVsRaw).toFixed(3)),
+      queue_vs_raw_with_checked_ack: Number(median(queueVsChecked).toFixed(3)),
       queue_batch_vs_best_bullmq: Number(median(batchVsBull).toFixed(3)),
       queue_batch_vs_bullmq_add: Number(median(batchVsBullSingle).toFixed(3)),
     },

@@ -14,9 +14,12 @@
  * - **Visibility lease.** A delivery is this consumer's while its idle time stays under the
  *   visibility timeout: the watchdog renews every held delivery every third of it (one script for
  *   all). A renewal the server refuses, or none for a whole visibility timeout (a pause, a
- *   partition: the local estimate starts when the request that last set it was sent, as
- *   `hold.ts` does), makes the delivery lost: `onLost` is told, and its acknowledgement will be
- *   refused by the server.
+ *   partition), makes the delivery lost: `onLost` is told. The local estimate starts when the
+ *   request that last set the idle time was sent (a renewal, a reclaim), as `hold.ts` does, except
+ *   for a blocking read, whose delivery time is unknown within its block: there it starts when
+ *   the reply arrived, which may be a little late. What guarantees at-least-once is the server:
+ *   every acknowledgement, renewal and result is refused for a delivery this consumer no longer
+ *   holds; the estimate only tells the consumer early.
  *
  * @module
  */
@@ -202,8 +205,9 @@ export class Consumer {
       for (;;) {
         if (this.#stopped) return [];
         if (performance.now() >= this.#nextClaim) {
+          const sentAt = performance.now();
           const claimed = await this.#claim(count);
-          if (claimed.length > 0) return this.#hold(claimed, performance.now());
+          if (claimed.length > 0) return this.#hold(claimed, sentAt);
         }
         const now = performance.now();
         if (signal?.aborted) return [];
@@ -232,11 +236,14 @@ export class Consumer {
         if (reply !== null && reply !== undefined) {
           const list = (reply as unknown[])[1];
           const got = entries(list, (fields) => 1 + priorDeliveries(fields));
-          if (got.length > 0) return this.#hold(got, now);
+          // The entry was delivered when the server answered, after a block of up to a whole
+          // slice: its visibility is counted from the reply's arrival (see the module doc).
+          if (got.length > 0) return this.#hold(got, once ? now : performance.now());
         }
         if (once) return [];
       }
     } catch (error) {
+      if (error instanceof RangeError) throw error; // settings that differ from Redis's
       if (conn !== undefined) conn.broken = true;
       throw connectionError(what, error);
     } finally {

@@ -107,7 +107,8 @@ export class Subprocess implements AsyncDisposable {
   }
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/** The lines of a byte stream (a subprocess's stdout, a fixture's stdin), without their `\n`. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffer = "";
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {
     buffer += text;
