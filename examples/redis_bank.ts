@@ -8,8 +8,9 @@
  * - `deno run ... examples/redis_bank.ts redis://host:6379` uses your server instead (the tellers
  *   need only `--allow-net --allow-env --allow-read --allow-sys`).
  *
- * Each transaction is a read-modify-write under the lock, and its write is fenced with the hold's
- * token: a teller whose lease ended while it was paused cannot overwrite a newer balance.
+ * Each transaction is a read-modify-write under the lock, its read and its write fenced with the
+ * hold's token: a teller whose lease ended while it was paused cannot overwrite a newer balance
+ * (the fenced read matters: see `tests/redis/explore_test.ts`).
  *
  * @module
  */
@@ -26,7 +27,7 @@ async function teller(url: string, delta: number): Promise<void> {
   await ctx.Barrier("open", 2).wait({ timeout: 30_000 }); // both tellers start together
   for (let i = 0; i < TRANSACTIONS; i++) {
     await using hold = await lock.acquire();
-    const b = await balance.get();
+    const b = await balance.get({ fence: hold.token });
     await balance.set(b + delta, { fence: hold.token });
   }
 }

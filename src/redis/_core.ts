@@ -8,13 +8,12 @@ import { RuntimeError } from "../errors.ts";
 import { deadlineOf, type WaitOptions } from "../options.ts";
 import type { Engine } from "./_engine.ts";
 import { checkName, keyBase } from "./_names.ts";
-import type { Lease } from "./hold.ts";
 
-/** A hold the context releases when it closes. */
+/** What the context gives back when it closes: a hold, a queue consumer, a pool server. */
 export interface Tracked {
-  /** The hold's lease (its watchdog is stopped on close). */
-  readonly lease: Lease;
-  /** Gives the hold back in Redis, ignoring failures. */
+  /** Stops its timers (lease watchdogs) at once. */
+  stop(): void;
+  /** Gives back in Redis what it holds, ignoring failures. */
   releaseQuietly(): Promise<void>;
 }
 
@@ -36,6 +35,8 @@ export interface Core {
   untrack(hold: Tracked): void;
   /** Throws `RedisConnectionError` if the context is closed. */
   checkOpen(what: string): void;
+  /** Whether the context is closed (or closing). */
+  closedNow(): boolean;
 }
 
 /** The shortest lease accepted, in ms (the watchdog renews every third of it). */

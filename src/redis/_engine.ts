@@ -21,12 +21,29 @@
  *
  * @module
  */
-import { ErrorReply } from "@redis/client";
+import { Buffer } from "node:buffer";
+import { ErrorReply, RESP_TYPES } from "@redis/client";
 import { RedisConnectionError } from "./errors.ts";
+
+/** Per-command options of node-redis that this layer passes on (how replies are typed). */
+export interface CommandOptions {
+  readonly typeMapping?: Record<number, unknown>;
+}
+
+/**
+ * Replies as bytes: bulk strings arrive as `Buffer`s (stream payloads are binary) and maps as
+ * flat `[key, value, ...]` arrays (`XREADGROUP` answers a map under RESP3).
+ */
+export const BINARY: CommandOptions = {
+  typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.MAP]: Array },
+};
+
+/** A command argument: text, or bytes (binary payloads). */
+export type Arg = string | Uint8Array;
 
 /** The slice of a node-redis standalone client this layer uses. */
 export interface StandaloneClient {
-  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
+  sendCommand(args: ReadonlyArray<Arg>, options?: CommandOptions): Promise<unknown>;
   duplicate(overrides?: Record<string, unknown>): StandaloneClient;
   connect(): Promise<unknown>;
   destroy(): void;
@@ -41,7 +58,8 @@ export interface ClusterClient {
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
-    args: ReadonlyArray<string>,
+    args: ReadonlyArray<Arg>,
+    options?: CommandOptions,
   ): Promise<unknown>;
   getNodeClientForKey(key: string): Promise<StandaloneClient>;
   destroy(): void;
@@ -89,7 +107,14 @@ export interface Blocking {
   readonly node: string;
   /** Set once it failed: it is destroyed, not reused. */
   broken: boolean;
+  /** Counts the blocking commands sent through {@linkcode Engine.block}. */
+  sent: number;
+  /** Whether a command sent through {@linkcode Engine.block} is waiting for its reply. */
+  waiting: boolean;
 }
+
+/** Tries of `CLIENT UNBLOCK` before {@linkcode Engine.interrupt} drops the connection. */
+const UNBLOCK_TRIES = 5;
 
 /** Whether `error` is a reply from the server (as opposed to a connection failure). */
 export function isReply(error: unknown): error is ErrorReply {
@@ -121,6 +146,8 @@ export class Engine {
   readonly #cluster: boolean;
   readonly #idle = new Map<string, Blocking[]>();
   readonly #lent = new Set<Blocking>();
+  /** The pool key of a standalone client's blocking connections. */
+  #node: string | undefined;
   #closed = false;
 
   /** Wraps `client` (connected). */
@@ -145,9 +172,11 @@ export class Engine {
   }
 
   /** Sends `args` on the command connection, routed by `key`. */
-  command(key: string, args: ReadonlyArray<string>): Promise<unknown> {
+  command(key: string, args: ReadonlyArray<Arg>, options?: CommandOptions): Promise<unknown> {
     const client = this.#client;
-    return isCluster(client) ? client.sendCommand(key, false, args) : client.sendCommand(args);
+    return isCluster(client)
+      ? client.sendCommand(key, false, args, options)
+      : client.sendCommand(args, options);
   }
 
   /**
@@ -157,13 +186,16 @@ export class Engine {
   async script(
     script: Script,
     keys: ReadonlyArray<string>,
-    args: ReadonlyArray<string>,
+    args: ReadonlyArray<Arg>,
     via?: StandaloneClient,
+    options?: CommandOptions,
   ): Promise<unknown> {
     if (script.sha === "") await script.ready();
     const tail = [String(keys.length), ...keys, ...args];
-    const send = (command: ReadonlyArray<string>) =>
-      via === undefined ? this.command(keys[0]!, command) : via.sendCommand(command);
+    const send = (command: ReadonlyArray<Arg>) =>
+      via === undefined
+        ? this.command(keys[0]!, command, options)
+        : via.sendCommand(command, options);
     try {
       return await send(["EVALSHA", script.sha, ...tail]);
     } catch (error) {
@@ -172,13 +204,24 @@ export class Engine {
     }
   }
 
+  /**
+   * Lends an idle blocking connection at once, if one is kept for a standalone server (the
+   * common case, without a Promise); else undefined: use {@linkcode Engine.blocking}.
+   */
+  idle(_key: string): Blocking | undefined {
+    if (this.#closed || this.#node === undefined || this.#cluster) return undefined;
+    const conn = this.#idle.get(this.#node)?.pop();
+    if (conn !== undefined) this.#lent.add(conn);
+    return conn;
+  }
+
   /** Lends a blocking connection to the node that owns `key`. */
   async blocking(key: string): Promise<Blocking> {
     if (this.#closed) throw new RedisConnectionError("Cannot wait: the context is closed");
-    const base = isCluster(this.#client)
-      ? await this.#client.getNodeClientForKey(key)
-      : this.#client;
-    const node = nodeOf(base);
+    const cluster = isCluster(this.#client);
+    const base = cluster ? await (this.#client as ClusterClient).getNodeClientForKey(key) : this
+      .#client as StandaloneClient;
+    const node = cluster ? nodeOf(base) : this.#node ??= nodeOf(base);
     const idle = this.#idle.get(node);
     let conn = idle?.pop();
     if (conn === undefined) {
@@ -190,7 +233,7 @@ export class Engine {
       });
       client.on("error", () => {}); // failures reach the pending command; no unhandled event
       // Lent from the start, so a shutdown() while it connects destroys it too.
-      conn = { client, id: "", node, broken: false };
+      conn = { client, id: "", node, broken: false, sent: 0, waiting: false };
       this.#lent.add(conn);
       try {
         await client.connect();
@@ -219,9 +262,48 @@ export class Engine {
     this.#idle.set(conn.node, idle);
   }
 
+  /** Sends a blocking command on a lent connection (see {@linkcode Engine.interrupt}). */
+  async block(
+    conn: Blocking,
+    args: ReadonlyArray<Arg>,
+    options?: CommandOptions,
+  ): Promise<unknown> {
+    conn.sent++;
+    conn.waiting = true;
+    try {
+      return await conn.client.sendCommand(args, options);
+    } finally {
+      conn.waiting = false;
+    }
+  }
+
   /** Makes the blocked command on `conn` return its timeout reply (routed by `key`). */
   async unblock(conn: Blocking, key: string): Promise<void> {
     await this.command(key, ["CLIENT", "UNBLOCK", conn.id]);
+  }
+
+  /**
+   * Ends the blocking command in flight on `conn` (sent by {@linkcode Engine.block}): `CLIENT
+   * UNBLOCK`, which makes it return its timeout reply, so a reply the server already produced is
+   * never lost. `CLIENT UNBLOCK` travels on another connection and may reach the server before
+   * the command it targets; so it is repeated (20, 40, ... ms apart) while that command waits,
+   * and after {@linkcode UNBLOCK_TRIES} tries the connection is dropped (the command rejects).
+   */
+  interrupt(conn: Blocking, key: string): void {
+    const target = conn.sent;
+    let tries = 0;
+    const attempt = () => {
+      if (!conn.waiting || conn.sent !== target || conn.broken) return;
+      if (++tries > UNBLOCK_TRIES) {
+        conn.broken = true;
+        conn.client.destroy();
+        return;
+      }
+      this.unblock(conn, key).catch(() => {});
+      const timer = setTimeout(attempt, 20 * tries);
+      Deno.unrefTimer(timer as unknown as number);
+    };
+    attempt();
   }
 
   /** Destroys every blocking connection (lent ones too: their commands reject) and stops lending. */

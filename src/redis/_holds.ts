@@ -22,6 +22,11 @@ export class Held implements Tracked {
     readonly give: () => Promise<number>,
   ) {}
 
+  /** Stops the lease's watchdog (the context closes). */
+  stop(): void {
+    this.lease.end();
+  }
+
   /** Releases quietly (the context closes). */
   async releaseQuietly(): Promise<void> {
     if (this.done) return;

@@ -8,7 +8,16 @@
 import { waitFailure, type WaitOptions } from "../options.ts";
 import { type Core, deadline } from "./_core.ts";
 import { connectionError, scriptCondition } from "./_engine.ts";
-import { ACQUIRE, ADD_PERMITS, CANCEL, HOLD_INFO, RELEASE, RENEW } from "./_lua.ts";
+import { ADD_PERMITS, CANCEL, HOLD_INFO, RENEW } from "./_lua.ts";
+import {
+  acquireCall,
+  acquireReply,
+  type Acquisition,
+  type HoldSetCall,
+  releaseCall,
+  renewCall,
+  type ScriptCall,
+} from "./_protocol.ts";
 import { waitOn } from "./_wait.ts";
 import { Lease } from "./hold.ts";
 
@@ -67,6 +76,7 @@ export class HoldSet {
   readonly #config: HoldSetConfig;
   readonly #key: string;
   readonly #head: string[];
+  readonly #call: HoldSetCall;
 
   /** Binds the hold set of `config` to `core`. */
   constructor(core: Core, config: HoldSetConfig) {
@@ -74,6 +84,7 @@ export class HoldSet {
     this.#config = config;
     this.#key = config.base + "h";
     this.#head = [String(config.capacity), config.stored ? "1" : "0", config.reentrant ? "1" : "0"];
+    this.#call = { key: this.#key, head: this.#head };
   }
 
   /** The set-up. */
@@ -81,8 +92,13 @@ export class HoldSet {
     return this.#config;
   }
 
-  #run(script: typeof ACQUIRE, args: string[]): Promise<unknown> {
-    return this.#core.engine.script(script, [this.#key], [...this.#head, ...args]).catch((e) => {
+  #run(script: ScriptCall["script"], args: string[]): Promise<unknown> {
+    return this.#send({ script, keys: [this.#key], args: [...this.#head, ...args] });
+  }
+
+  /** Sends a call of `_protocol.ts` (the argument lists the explorer's model uses too). */
+  #send(call: ScriptCall): Promise<unknown> {
+    return this.#core.engine.script(call.script, call.keys, call.args).catch((e) => {
       throw mismatch(this.#config.what, e, this.#config.capacity);
     });
   }
@@ -98,15 +114,11 @@ export class HoldSet {
   async tryTake(holder: string, count = 1): Promise<Acquired | undefined> {
     this.#core.checkOpen(`acquire ${this.#config.what}`);
     const sentAt = performance.now();
-    const [ok, token] = await this.#run(ACQUIRE, [
-      holder,
-      holder,
-      String(this.#config.lease),
-      String(count),
-      "try",
-      String(this.#config.lease),
-    ]) as [number, unknown];
-    return ok === 1 ? { lease: this.#leaseOf(holder, token, sentAt, false) } : undefined;
+    const lease = this.#config.lease;
+    const reply = acquireReply(
+      await this.#send(acquireCall(this.#call, holder, holder, lease, count, "try", lease)),
+    );
+    return reply.done ? { lease: this.#leaseOf(holder, reply.value, sentAt, false) } : undefined;
   }
 
   /**
@@ -122,25 +134,18 @@ export class HoldSet {
     const end = deadline(this.#core, what, options);
     const replicas = checkReplicas(what, options);
     const waiter = this.#core.nextId();
-    const lease = String(this.#config.lease);
+    const lease = this.#config.lease;
     // Lower bounds of the grant's time, for the lease's local end: a token popped by BLPOP was
     // granted after the last script this waiter sent; one collected by a recheck, after the
     // script before it. Either way the lease is renewed at once (`handoff`).
     let [before, last, bound, handoff] = [0, 0, -1, true];
-    const poll = async (mode: "try" | "wait" | "recheck") => {
+    const poll = async (mode: "try" | "wait" | "recheck"): Promise<Acquisition> => {
       [before, last] = [last, performance.now()];
-      const [ok, value] = await this.#run(ACQUIRE, [
-        waiter,
-        holder,
-        lease,
-        String(count),
-        mode,
-        lease,
-      ]) as [number, unknown];
-      if (ok === 1) [bound, handoff] = mode === "recheck" ? [before, true] : [last, false];
-      return ok === 1
-        ? { done: true as const, value: String(value) }
-        : { done: false as const, hint: Number(value) };
+      const reply: Acquisition = acquireReply(
+        await this.#send(acquireCall(this.#call, waiter, holder, lease, count, mode, lease)),
+      );
+      if (reply.done) [bound, handoff] = mode === "recheck" ? [before, true] : [last, false];
+      return reply;
     };
     // The uncontended case first, without the wait's machinery; `timeout: 0` never queues.
     const tryOnly = end <= performance.now();
@@ -212,12 +217,12 @@ export class HoldSet {
 
   /** Renews `holder`'s lease; false if it had ended. */
   async renew(holder: string): Promise<boolean> {
-    return await this.#run(RENEW, [holder, String(this.#config.lease)]) === 1;
+    return await this.#send(renewCall(this.#call, holder, this.#config.lease)) === 1;
   }
 
   /** Gives back `count` holds of `holder`: -1 if its lease had ended, else holds left. */
   async release(holder: string, count = 1): Promise<number> {
-    return Number(await this.#run(RELEASE, [holder, String(count)]));
+    return Number(await this.#send(releaseCall(this.#call, holder, count)));
   }
 
   /** Adds `n` permits (semaphores); returns the new capacity. */

@@ -43,7 +43,7 @@
 import { Script } from "./_engine.ts";
 
 /** Helpers every script starts with: server time and the waiter queue of base `b`. */
-const PRELUDE = `
+export const PRELUDE = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -447,10 +447,35 @@ export const BARRIER_INFO = new Script(
   BARRIER + `return { tonumber(redis.call('GET', A) or '0'), redis.call('EXISTS', X) }`,
 );
 
-/** Values. KEYS[1] = `b..v` (a hash: type, val, ver, fence). Returns {type, val, ver, fence}. */
+/** Whether decimal token `a` is smaller than decimal token `b` (no leading zeros). */
+const OLDER = `
+local function older(a, b)
+  return #a < #b or (#a == #b and a < b)
+end
+`;
+
+/**
+ * Values. KEYS[1] = `b..v` (a hash: type, val, ver, fence). ARGV[1] a fencing token or ''.
+ * Returns {type, val, ver, fence}. A fenced read is refused (`INTERLOCK_STALE`) if an older token
+ * than the highest accepted, and else raises the highest to its token: once a newer holder has
+ * read, an older holder can neither read nor write, so a read-modify-write under a lost lease
+ * fails instead of overwriting (a fence on the write alone misses a stale write made between the
+ * newer holder's read and its write).
+ */
 export const VALUE_GET = new Script(
   "value_get",
-  `return redis.call('HMGET', KEYS[1], 'type', 'val', 'ver', 'fence')`,
+  OLDER + `
+local cur = redis.call('HMGET', KEYS[1], 'type', 'val', 'ver', 'fence')
+local fence = ARGV[1]
+if fence and fence ~= '' then
+  if cur[4] and older(fence, cur[4]) then error({ err = 'INTERLOCK_STALE ' .. cur[4] }) end
+  if cur[4] ~= fence then
+    redis.call('HSET', KEYS[1], 'fence', fence)
+    cur[4] = fence
+  end
+end
+return cur
+`,
 );
 
 /**
@@ -459,17 +484,15 @@ export const VALUE_GET = new Script(
  */
 export const VALUE_SET = new Script(
   "value_set",
-  `
+  OLDER + `
 local V = KEYS[1]
 local cur = redis.call('HMGET', V, 'type', 'ver', 'fence')
 if cur[1] and cur[1] ~= ARGV[1] then error({ err = 'INTERLOCK_TYPE ' .. cur[1] }) end
 local ver = cur[2] or '0'
 if ARGV[4] ~= '' and ver ~= ARGV[4] then return { 0, ver } end
 local fence, highest = ARGV[3], cur[3]
-if fence ~= '' and highest then
-  if #fence < #highest or (#fence == #highest and fence < highest) then
-    error({ err = 'INTERLOCK_STALE ' .. highest })
-  end
+if fence ~= '' and highest and older(fence, highest) then
+  error({ err = 'INTERLOCK_STALE ' .. highest })
 end
 redis.call('HSET', V, 'type', ARGV[1], 'val', ARGV[2])
 if fence ~= '' then redis.call('HSET', V, 'fence', fence) end

@@ -12,7 +12,9 @@
  *    with it is reported (`Event`, `Condition` count it as success, hold sets give it back).
  *
  * - **Abort.** `CLIENT UNBLOCK` interrupts the pending `BLPOP` (it returns its timeout reply), so a
- *   token the server already popped for us is never lost in a dropped connection.
+ *   token the server already popped for us is never lost in a dropped connection
+ *   ({@linkcode Engine.interrupt}: repeated if it overtook the `BLPOP`, then the connection is
+ *   dropped; a token lost so is still found by `cancel`).
  * - **Connection loss.** A failing `BLPOP` or script rejects the wait with a
  *   `RedisConnectionError` at once: a waiter never hangs on a dead server. Its registration ends
  *   by itself (the registration lease), so it blocks nobody for longer than that.
@@ -66,7 +68,7 @@ export async function waitOn(
   if (poll.done) return poll.value;
   let conn: Blocking | undefined;
   const interrupt = () => {
-    if (conn !== undefined) engine.unblock(conn, spec.tokenKey).catch(() => {});
+    if (conn !== undefined) engine.interrupt(conn, spec.tokenKey);
   };
   signal?.addEventListener("abort", interrupt, { once: true });
   try {
@@ -76,7 +78,7 @@ export async function waitOn(
       if (signal?.aborted || now >= deadline) break;
       const leaseEnd = poll.hint >= 0 ? poll.hint + LEASE_SLACK : Infinity;
       const slice = Math.max(1, Math.min(deadline - now, leaseEnd, spec.renewEvery));
-      const reply = await conn.client.sendCommand([
+      const reply = await engine.block(conn, [
         "BLPOP",
         spec.tokenKey,
         (slice / 1000).toFixed(3),

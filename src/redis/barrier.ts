@@ -119,7 +119,7 @@ export class RedisBarrier {
    * @throws {RangeError} if Redis holds the barrier with another number of parties.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { BrokenBarrierError } from "@interlock/interlock";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
@@ -187,7 +187,7 @@ export class RedisBarrier {
    * Breaks the barrier: current and future waiters throw `BrokenBarrierError` until `reset()`.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { BrokenBarrierError } from "@interlock/interlock";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
@@ -209,7 +209,7 @@ export class RedisBarrier {
    * Breaks the current waiters (they throw `BrokenBarrierError`) and makes the barrier usable.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -231,7 +231,7 @@ export class RedisBarrier {
    * Whether the barrier is broken (a snapshot).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -249,7 +249,7 @@ export class RedisBarrier {
    * How many parties wait in the current generation (a snapshot).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

@@ -120,7 +120,7 @@ export class RedisCondition {
    * Acquires the condition's lock (see `RedisLock.acquire`).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -140,7 +140,7 @@ export class RedisCondition {
    * Releases the condition's lock (see `RedisLock.release`).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -166,7 +166,7 @@ export class RedisCondition {
    *   again; an abort likewise, with `signal.reason`).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -231,7 +231,7 @@ export class RedisCondition {
    * @throws {RuntimeError} if this context does not hold the lock.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -274,7 +274,7 @@ export class RedisCondition {
    * @throws {RangeError} if `n` is not a non-negative integer.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { RuntimeError } from "@interlock/interlock";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
@@ -298,7 +298,7 @@ export class RedisCondition {
    * @throws {RuntimeError} if this context does not hold the lock.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    *

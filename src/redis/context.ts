@@ -15,6 +15,10 @@ import { type LockOptions, RedisLock } from "./lock.ts";
 import { RedisRLock } from "./rlock.ts";
 import { checkValue, RedisBoundedSemaphore, RedisSemaphore } from "./semaphore.ts";
 import { RedisValue } from "./value.ts";
+import { RedisQueue, type RedisQueueOptions } from "./queue.ts";
+import { RedisJoinableQueue } from "./joinable_queue.ts";
+import { RedisPool } from "./pool.ts";
+import type { AnyModule } from "../pool/types.ts";
 
 let contexts = 0;
 
@@ -78,6 +82,7 @@ export class RedisContext implements AsyncDisposable {
       nextId: () => `${id}.${(++n).toString(36)}`,
       track: (hold) => void this.#tracked.add(hold),
       untrack: (hold) => void this.#tracked.delete(hold),
+      closedNow: () => this.#closed,
       checkOpen: (what) => {
         if (this.#closed) {
           throw new RedisConnectionError(`Cannot ${what}: the Redis context is closed`);
@@ -125,7 +130,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `name` has braces, whitespace or control characters, or is too long.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -147,7 +152,7 @@ export class RedisContext implements AsyncDisposable {
    * @param options `lease` (ms) of its holds.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -170,7 +175,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `value` is not a non-negative integer.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -194,7 +199,7 @@ export class RedisContext implements AsyncDisposable {
    * @param options `lease` (ms) of its holds.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -215,7 +220,7 @@ export class RedisContext implements AsyncDisposable {
    * @param name The event's name in the namespace.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -239,7 +244,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {TypeError} if `lock` is not a Redis lock of this context.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -269,7 +274,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {RangeError} if `parties` is not a positive integer.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -302,7 +307,7 @@ export class RedisContext implements AsyncDisposable {
    * @throws {TypeError} if `initial` is neither a number nor a bigint.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -331,11 +336,82 @@ export class RedisContext implements AsyncDisposable {
   }
 
   /**
+   * The distributed work queue `name` (see {@linkcode RedisQueue}): at-least-once delivery,
+   * acknowledged by `taskDone()`.
+   *
+   * @param name The queue's name in the namespace.
+   * @param maxsize The most unacknowledged items (0: unbounded); stored by the first user, and an
+   *   object that names another one throws `RangeError` on first use.
+   * @param options `visibility` (ms), `maxDeliveries`, `deadLetters`.
+   * @throws {RangeError} if `name` is not a valid name or an option is out of range.
+   *
+   * @example
+   * ```ts ignore
+   * import { connect } from "@interlock/interlock/redis";
+   * import { startRedisServer } from "@interlock/interlock/redis/testing";
+   * import assert from "node:assert/strict";
+   *
+   * await using server = await startRedisServer();
+   * await using ctx = await connect(server.url);
+   * const jobs = ctx.Queue<string>("jobs", 100, { visibility: 10_000 });
+   * await jobs.put("resize a.png");
+   * assert.equal(await jobs.get(), "resize a.png");
+   * await jobs.taskDone();
+   * assert.equal(await jobs.maxsize(), 100);
+   * ```
+   */
+  Queue<T = unknown>(name: string, maxsize?: number, options?: RedisQueueOptions): RedisQueue<T> {
+    const { base } = named(this.#core, "queue", name);
+    return new RedisQueue<T>(this.#core, name, base, maxsize, options);
+  }
+
+  /**
+   * The distributed joinable queue `name` (see {@linkcode RedisJoinableQueue}): the same queue as
+   * `Queue(name)`, with `join()`.
+   *
+   * @param name The queue's name in the namespace.
+   * @param maxsize The most unacknowledged items (0: unbounded).
+   * @param options `visibility` (ms), `maxDeliveries`, `deadLetters`.
+   *
+   * @example
+   * ```ts ignore
+   * await ctx.JoinableQueue("chores").join({ timeout: 60_000 });
+   * ```
+   */
+  JoinableQueue<T = unknown>(
+    name: string,
+    maxsize?: number,
+    options?: RedisQueueOptions,
+  ): RedisJoinableQueue<T> {
+    const { base } = named(this.#core, "queue", name);
+    return new RedisJoinableQueue<T>(this.#core, name, base, maxsize, options);
+  }
+
+  /**
+   * The distributed pool `name`, as its callers see it (see {@linkcode RedisPool}): tasks sent to
+   * it run in whichever processes `serve(ctx, name, { module })`.
+   *
+   * @typeParam M The task module's type (`typeof import("./tasks.ts")`).
+   * @param name The pool's name in the namespace.
+   * @throws {RangeError} if `name` is not a valid name.
+   *
+   * @example
+   * ```ts ignore
+   * const pool = ctx.Pool<typeof import("./tasks.ts")>("images");
+   * const thumbnail = await pool.apply("resize", ["a.png", 64]);
+   * ```
+   */
+  Pool<M extends object = AnyModule>(name: string): RedisPool<M> {
+    const { base } = named(this.#core, "pool", name);
+    return new RedisPool<M>(this.#core, name, base);
+  }
+
+  /**
    * Releases the context's holds (best effort, so others need not wait for their leases), stops
    * their watchdogs, and closes the connections it opened. Idempotent.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect, RedisConnectionError } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -352,7 +428,7 @@ export class RedisContext implements AsyncDisposable {
     this.#closed = true;
     const holds = [...this.#tracked];
     this.#tracked.clear();
-    for (const hold of holds) hold.lease.end();
+    for (const hold of holds) hold.stop();
     // Best effort, bounded: a client given to fromClient may queue commands while offline.
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([

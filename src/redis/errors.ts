@@ -101,3 +101,37 @@ export class RedisConnectionError extends Error {
     this.name = "RedisConnectionError";
   }
 }
+
+/**
+ * A payload read back from Redis (a queue item, a pool task or result) that Interlock cannot
+ * decode: corrupt, truncated, or written by another program. Such bytes are never run: the item
+ * goes to the queue's dead-letter stream, the task's caller gets this error, and the consumer
+ * carries on with the next one.
+ *
+ * - `id`: the stream entry the payload came from (its id in the dead-letter stream's `id` field).
+ * - `cause`: the decoder's error, if it threw.
+ *
+ * @example
+ * ```ts
+ * import { CorruptPayloadError } from "@interlock/interlock/redis";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new CorruptPayloadError("Cannot read item 1-0 of queue 'jobs'", { id: "1-0" });
+ * assert.equal(error.name, "CorruptPayloadError");
+ * assert.equal(error.id, "1-0");
+ * ```
+ */
+export class CorruptPayloadError extends Error {
+  /** The stream entry id of the payload, or `""` if unknown. */
+  readonly id: string;
+
+  /** Creates the error; `options.cause` is kept. */
+  constructor(
+    message = "A payload read from Redis is corrupt",
+    options?: ErrorOptions & { id?: string },
+  ) {
+    super(message, options);
+    this.name = "CorruptPayloadError";
+    this.id = options?.id ?? "";
+  }
+}

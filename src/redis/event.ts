@@ -69,7 +69,7 @@ export class RedisEvent {
    * Sets the flag and wakes every waiter.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -91,7 +91,7 @@ export class RedisEvent {
    * Clears the flag: later waits sleep until the next `set()`.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -113,7 +113,7 @@ export class RedisEvent {
    * Whether the flag is set (a snapshot).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -135,7 +135,7 @@ export class RedisEvent {
    * @throws {RedisConnectionError} if the connection breaks while waiting.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

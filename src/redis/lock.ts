@@ -84,7 +84,7 @@ export class RedisLock {
    * @throws {RedisConnectionError} if Redis cannot be reached or the connection breaks.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -106,7 +106,7 @@ export class RedisLock {
    * @returns `true` if this object now holds it (release with {@linkcode RedisLock.release}).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -130,7 +130,7 @@ export class RedisLock {
    * @throws {LeaseLostError} if the hold's lease had ended (the hold is forgotten).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { RuntimeError } from "@interlock/interlock";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
@@ -154,7 +154,7 @@ export class RedisLock {
    * Whether anybody holds the lock (a snapshot; an expired lease counts as free).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

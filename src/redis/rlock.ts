@@ -82,7 +82,7 @@ export class RedisRLock {
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -119,7 +119,7 @@ export class RedisRLock {
    * @returns `true` if this object now holds one more level.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -151,7 +151,7 @@ export class RedisRLock {
    * @throws {LeaseLostError} if the hold's lease had ended (the hold is forgotten).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { RuntimeError } from "@interlock/interlock";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
@@ -176,7 +176,7 @@ export class RedisRLock {
    * Whether anybody holds the lock (a snapshot; an expired lease counts as free).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -194,7 +194,7 @@ export class RedisRLock {
    * Whether this object holds the lock and its lease is not lost.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -214,7 +214,7 @@ export class RedisRLock {
    * How many times this object holds the lock (0 if not, or if its lease is lost).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

@@ -87,7 +87,7 @@ export class RedisSemaphore {
    * @throws {RangeError} if Redis holds this semaphore with another initial value.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -109,7 +109,7 @@ export class RedisSemaphore {
    * @returns `true` if this object now holds one more permit.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -131,7 +131,7 @@ export class RedisSemaphore {
    * @throws {LeaseLostError} if a permit's lease had ended (the others are still released).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -157,7 +157,7 @@ export class RedisSemaphore {
    * The permits free now: the value minus the live holds (a snapshot).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";

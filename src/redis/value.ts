@@ -6,9 +6,14 @@
  */
 import { waitFailure, type WaitOptions } from "../options.ts";
 import { type Core, deadline } from "./_core.ts";
-import { connectionError, scriptCondition } from "./_engine.ts";
-import { VALUE_GET, VALUE_SET } from "./_lua.ts";
-import { StaleTokenError } from "./errors.ts";
+import {
+  drive,
+  type Protocol,
+  readValue,
+  updateValue,
+  type ValueSpec,
+  writeValue,
+} from "./_protocol.ts";
 
 /** Options of a write: the fencing token that makes it conditional. */
 export interface WriteOptions {
@@ -21,18 +26,21 @@ export interface WriteOptions {
   fence?: bigint;
 }
 
+/** Options of a read: the fencing token that makes it a fenced read. */
+export interface ReadOptions {
+  /**
+   * A fencing token (`hold.token`): the read is refused with `StaleTokenError` if the value
+   * accepted a larger token before; else the token becomes the highest accepted, so a holder
+   * that reads, then writes, both fenced, cannot overwrite a newer holder's write even if its
+   * lease ended in between (a fence on the write alone does not see that a newer holder has
+   * read: both would write).
+   * @default {undefined (a plain read)}
+   */
+  fence?: bigint;
+}
+
 /** Options of `update()`: a fence, and a bound on the retries' time. */
 export interface UpdateOptions extends WriteOptions, WaitOptions {}
-
-type Kind = "number" | "bigint";
-
-function encode(x: number | bigint): string {
-  return typeof x === "bigint" ? x.toString() : Object.is(x, -0) ? "-0" : String(x);
-}
-
-function decode<T extends number | bigint>(kind: Kind, text: string): T {
-  return (kind === "bigint" ? BigInt(text) : Number(text)) as T;
-}
 
 /**
  * A distributed number (`number`, a float64) or `bigint` (any size), readable and writable by
@@ -45,7 +53,11 @@ function decode<T extends number | bigint>(kind: Kind, text: string): T {
  *   script), else `fn` runs again on the newer value. So `fn` must be pure and quick.
  * - Fenced writes (`{ fence: hold.token }`) are refused with `StaleTokenError` when the value has
  *   accepted a newer token: a holder whose lease ended while it was paused cannot overwrite the
- *   new holder's write.
+ *   new holder's write. For a read-modify-write under a lock, fence the read too
+ *   (`get({ fence })`, or `update(fn, { fence })`): a fenced read raises the highest token, so an
+ *   old holder that read before the new holder did cannot write after it (with a fence on the
+ *   write alone, both writes pass if the old one lands first: a lost update; the explorer finds
+ *   it, `tests/redis/explore_test.ts`).
  * - The type is fixed by `initial` (a `bigint` makes a bigint value) and stored in Redis: opening
  *   it with the other type throws `TypeError` on first use.
  *
@@ -70,99 +82,67 @@ export class RedisValue<T extends number | bigint = number> {
   /** What a never-written value reads as. */
   readonly initial: T;
   readonly #core: Core;
-  readonly #key: string;
-  readonly #kind: Kind;
+  readonly #spec: ValueSpec<T>;
 
   /** @internal Use `ctx.Value(name, initial)`. */
   constructor(core: Core, name: string, base: string, initial: T) {
     this.#core = core;
     this.name = name;
     this.initial = initial;
-    this.#key = base + "v";
-    this.#kind = typeof initial === "bigint" ? "bigint" : "number";
-  }
-
-  #error(what: string, error: unknown): unknown {
-    const condition = scriptCondition(error);
-    if (condition?.code === "TYPE") {
-      return new TypeError(
-        `Cannot ${what}: Redis holds a ${condition.detail} value, this object holds ${this.#kind}s`,
-      );
-    }
-    return connectionError(what, error);
-  }
-
-  async #read(what: string): Promise<{ value: T; version: string }> {
-    this.#core.checkOpen(what);
-    const [kind, text, version] = await this.#core.engine.script(VALUE_GET, [this.#key], [])
-      .catch((e) => {
-        throw this.#error(what, e);
-      }) as [string | null, string | null, string | null];
-    if (kind !== null && kind !== this.#kind) {
-      throw new TypeError(
-        `Cannot ${what}: Redis holds a ${kind} value, this object holds ${this.#kind}s`,
-      );
-    }
-    return {
-      value: text === null ? this.initial : decode<T>(this.#kind, text),
-      version: version ?? "0",
+    this.#spec = {
+      key: base + "v",
+      kind: typeof initial === "bigint" ? "bigint" : "number",
+      initial,
     };
   }
 
-  /** Writes `x` if the version is `version` ('' = any); false if it moved on. */
-  async #write(what: string, x: T, fence: bigint | undefined, version: string): Promise<boolean> {
-    this.#check(what, x);
+  #run<R>(what: string, protocol: Protocol<R>): Promise<R> {
+    this.#core.checkOpen(what);
+    return drive(this.#core.engine, what, protocol);
+  }
+
+  #checkFence(what: string, fence: unknown): bigint | undefined {
     if (fence !== undefined && typeof fence !== "bigint") {
       throw new TypeError(`Cannot ${what}: 'fence' must be a bigint, received ${typeof fence}`);
     }
-    this.#core.checkOpen(what);
-    const f = fence === undefined ? "" : fence.toString();
-    try {
-      const [ok] = await this.#core.engine.script(VALUE_SET, [this.#key], [
-        this.#kind,
-        encode(x),
-        f,
-        version,
-      ]) as [number];
-      return ok === 1;
-    } catch (error) {
-      const condition = scriptCondition(error);
-      if (condition?.code === "STALE") {
-        const highest = BigInt(condition.detail);
-        throw new StaleTokenError(
-          `Cannot ${what}: fencing token ${f} is older than token ${highest}, already accepted`,
-          { token: fence!, highest },
-        );
-      }
-      throw this.#error(what, error);
-    }
+    return fence;
   }
 
   #check(what: string, x: unknown): void {
     const kind: string = typeof x;
-    if (kind !== this.#kind) {
+    if (kind !== this.#spec.kind) {
       throw new TypeError(
-        `Cannot ${what}: the value must be a ${this.#kind}, received ${typeof x}`,
+        `Cannot ${what}: the value must be a ${this.#spec.kind}, received ${typeof x}`,
       );
     }
   }
 
   /**
-   * Reads the value.
+   * Reads the value; with `{ fence }`, a fenced read (see {@linkcode ReadOptions}).
    *
-   * @example
-   * ```ts
-   * import { connect } from "@interlock/interlock/redis";
+   * @param options `fence`: a fencing token; the read then raises the highest accepted token.
+   * @throws {StaleTokenError} if `fence` is older than a token already accepted.
+   *
+   * @example A read-modify-write under a lock: read and write fenced
+   * ```ts ignore
+   * import { connect, StaleTokenError } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
    *
    * await using server = await startRedisServer();
    * await using ctx = await connect(server.url);
-   * assert.equal(await ctx.Value("v", 7).get(), 7); // never written: the initial value
+   * const v = ctx.Value("v", 7);
+   * assert.equal(await v.get(), 7); // never written: the initial value
+   * assert.equal(await v.get({ fence: 5n }), 7); // token 5 is now the highest accepted
+   * await assert.rejects(v.set(8, { fence: 4n }), StaleTokenError); // an older holder
+   * await v.set(8, { fence: 5n });
+   * assert.equal(await v.get(), 8);
    * ```
    */
-  async get(): Promise<T> {
-    return (await this.#read(`read value '${this.name}'`)).value;
+  async get(options?: ReadOptions): Promise<T> {
+    const what = `read value '${this.name}'`;
+    const fence = this.#checkFence(what, options?.fence);
+    return (await this.#run(what, readValue(this.#spec, what, fence))).value;
   }
 
   /**
@@ -174,7 +154,7 @@ export class RedisValue<T extends number | bigint = number> {
    * @throws {TypeError} if `x` or `fence` has the wrong type (nothing written).
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect, StaleTokenError } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -188,7 +168,10 @@ export class RedisValue<T extends number | bigint = number> {
    * ```
    */
   async set(x: T, options?: WriteOptions): Promise<void> {
-    await this.#write(`write value '${this.name}'`, x, options?.fence, "");
+    const what = `write value '${this.name}'`;
+    this.#check(what, x);
+    const fence = this.#checkFence(what, options?.fence);
+    await this.#run(what, writeValue(this.#spec, what, x, fence, ""));
   }
 
   /**
@@ -202,7 +185,7 @@ export class RedisValue<T extends number | bigint = number> {
    * @throws {DOMException} named `TimeoutError` if `timeout` passes before a retry succeeds.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { connect } from "@interlock/interlock/redis";
    * import { startRedisServer } from "@interlock/interlock/redis/testing";
    * import assert from "node:assert/strict";
@@ -223,11 +206,9 @@ export class RedisValue<T extends number | bigint = number> {
       throw new TypeError(`Cannot ${what}: 'fn' must be a function, received ${typeof fn}`);
     }
     const end = deadline(this.#core, what, options);
-    for (;;) {
-      const { value, version } = await this.#read(what);
-      const next = fn(value);
-      if (await this.#write(what, next, options?.fence, version)) return next;
-      if (options?.signal?.aborted || performance.now() >= end) throw waitFailure(what, options);
-    }
+    const fence = this.#checkFence(what, options?.fence);
+    const stop = () =>
+      options?.signal?.aborted || performance.now() >= end ? waitFailure(what, options) : undefined;
+    return await this.#run(what, updateValue(this.#spec, what, fn, fence, stop));
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createClient } from "@redis/client";
+import { createClient, createCluster } from "@redis/client";
 export { type RedisServer, startRedisServer } from "../../src/redis/testing.ts";
 
 /** A raw node-redis client. */
@@ -107,7 +107,8 @@ export class Subprocess implements AsyncDisposable {
   }
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/** The lines of a byte stream (a subprocess's stdout, a fixture's stdin), without their `\n`. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffer = "";
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {
     buffer += text;
@@ -116,5 +117,52 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
       yield buffer.slice(0, end);
       buffer = buffer.slice(end + 1);
     }
+  }
+}
+
+/** A raw client of a server or cluster that routes each command by the key it names. */
+export interface RawRouted extends AsyncDisposable {
+  /** `XLEN key`. */
+  xLen(key: string): Promise<number>;
+  /** Sends `args`, routed by `key`. */
+  send(key: string, args: (string | Uint8Array)[]): Promise<unknown>;
+}
+
+/** A {@linkcode RawRouted} client of `url` (a cluster node when `cluster`). */
+export async function rawRouted(url: string, cluster: boolean): Promise<RawRouted> {
+  if (!cluster) {
+    const client = await rawClient(url);
+    return {
+      xLen: (key) => client.xLen(key),
+      send: (_key, args) => client.sendCommand(args as string[]),
+      [Symbol.asyncDispose]: () => client.close(),
+    };
+  }
+  const client = createCluster({ rootNodes: [{ url }] });
+  client.on("error", () => {});
+  await client.connect();
+  return {
+    xLen: (key) => client.xLen(key),
+    send: (key, args) => client.sendCommand(key, false, args as string[]),
+    [Symbol.asyncDispose]: () => client.close(),
+  };
+}
+
+/** Empties `server` (`FLUSHALL`): the steps of one test file share one server, each from empty. */
+export async function flush(server: { url: string }): Promise<void> {
+  await using raw = await rawClient(server.url);
+  await raw.flushAll();
+}
+
+/** Waits until `ready()` holds, looking every 5 ms; fails after `timeout` ms, naming `what`. */
+export async function until(
+  what: string,
+  ready: () => boolean | Promise<boolean>,
+  timeout = 10_000,
+): Promise<void> {
+  const deadline = performance.now() + timeout;
+  while (!await ready()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

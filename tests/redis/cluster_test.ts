@@ -3,10 +3,14 @@ import assert from "node:assert/strict";
 import { createCluster } from "@redis/client";
 import { BrokenBarrierError } from "../../mod.ts";
 import { connect, fromClient } from "../../src/redis/mod.ts";
+import { poolSuite } from "./_pool_suite.ts";
+import { queueSuite } from "./_queue_suite.ts";
 import { rawClient, startRedisServer } from "./_server.ts";
 
-Deno.test("Every primitive works on a 3-master Redis Cluster (through connect and fromClient), each primitive's keys in one slot", async () => {
+Deno.test("Every primitive works on a 3-master Redis Cluster (through connect and fromClient), each primitive's keys in one slot", async (t) => {
   await using cluster = await startRedisServer({ cluster: true });
+  await t.step("the queue's tests pass on the cluster", (t) => queueSuite(t, cluster.url, true));
+  await t.step("the pool's tests pass on the cluster", (t) => poolSuite(t, cluster.url, true));
   assert.equal(cluster.ports.length, 3);
   await using a = await connect(cluster.url, { cluster: true, lease: 2_000 });
   await using b = await connect(cluster.url, { cluster: true, lease: 2_000 });
