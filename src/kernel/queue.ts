@@ -432,7 +432,8 @@ export function wakeProducers(A: Seam, S: Shape): void {
 /**
  * Claims the oldest record if one is ready: returns its ring position p (read slot p, then
  * {@linkcode release}), {@linkcode LANE} (the ring is empty and the lane holds records: take one
- * under the lane lock), {@linkcode EMPTY}, or {@linkcode CLOSED} (closed and fully drained).
+ * under the lane lock), {@linkcode EMPTY}, or {@linkcode CLOSED} (closed and fully drained); in the
+ * async form also {@linkcode TIMED_OUT}, when an abort ended its wait for the lane lock.
  */
 export function tryClaim(A: Seam, S: Shape): number {
   const q = S.q;
@@ -465,8 +466,10 @@ export function tryClaim(A: Seam, S: Shape): number {
     if (A.load(q, $LANE_ITEMS) !== 0) return $LANE;
     if (e >= 0) return $EMPTY;
     // Closed, ring drained, lane looked empty: a lane put that passed its closed check before the
-    // close may still be appending while holding the lane lock; take the lock to see it.
-    lockAcquire(A, S.lk, Infinity);
+    // close may still be appending while holding the lane lock; take the lock to see it. Only the
+    // async form's abort can end that wait: then this thread does not hold the lock, and must not
+    // release it (it would release the putter's): claim nothing.
+    if (!lockAcquire(A, S.lk, Infinity)) return $TIMED_OUT;
     const items = A.load(q, $LANE_ITEMS);
     lockRelease(A, S.lk);
     return items !== 0 ? $LANE : $CLOSED;

@@ -279,8 +279,10 @@ export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
     if ((yield* A.load(q, $LANE_ITEMS)) !== 0) return $LANE;
     if (e >= 0) return $EMPTY;
     // Closed, ring drained, lane looked empty: a lane put that passed its closed check before the
-    // close may still be appending while holding the lane lock; take the lock to see it.
-    (yield* lockAcquire(A, S.lk, Infinity));
+    // close may still be appending while holding the lane lock; take the lock to see it. Only the
+    // async form's abort can end that wait: then this thread does not hold the lock, and must not
+    // release it (it would release the putter's): claim nothing.
+    if (!(yield* lockAcquire(A, S.lk, Infinity))) return $TIMED_OUT;
     const items = (yield* A.load(q, $LANE_ITEMS));
     (yield* lockRelease(A, S.lk));
     return items !== 0 ? $LANE : $CLOSED;
