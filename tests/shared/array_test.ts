@@ -19,7 +19,7 @@ Deno.test("SharedArray: an array doubled in a worker is seen doubled by the pare
 
 Deno.test("SharedArray: 3 workers doing contended locked updates through the view lose none", async () => {
   const a = new SharedArray("i", 4);
-  const p = probe({ parties: 3, target: 500, minOps: 2_000 });
+  const p = probe({ parties: 3, target: 250, minOps: 2_000 });
   const done = await inWorkers<number>(times(3, FIXTURES, "bumpUnderLock", [a, 2, p]));
   assertContended(p, "3 blocking workers");
   assert.deepEqual(a.toArray(), [0, 0, sum(done), 0]);

@@ -9,7 +9,7 @@ const FIXTURES = new URL("../_workers/value_fixtures.ts", import.meta.url);
 
 Deno.test("Value: 5 workers doing contended locked increments of Value('i', 0) lose none", async () => {
   const counter = new Value("i", 0);
-  const p = probe({ parties: 5, target: 500, minOps: 1_000 });
+  const p = probe({ parties: 5, target: 250, minOps: 1_000 });
   const done = await inWorkers<number>(times(5, FIXTURES, "transactSync", [counter, 1, p]));
   assertContended(p, "5 blocking workers");
   assert.equal(counter.value, sum(done));

@@ -23,7 +23,7 @@ Deno.test("Lock gives mutual exclusion to 2 workers doing contended non-atomic i
 Deno.test("Lock excludes across blocking workers and async waiters on 4 workers", async () => {
   const lock = new Lock();
   const c = counter();
-  const p = probe({ parties: 4, target: 500, minOps: 2_000 });
+  const p = probe({ parties: 4, target: 250, minOps: 2_000 });
   const done = await inWorkers<number>([
     ...times(2, FIXTURES, "incrementSync", [lock, c, p]),
     ...times(2, FIXTURES, "incrementAsync", [lock, c, p]),

@@ -25,7 +25,7 @@ Deno.test("RLock gives mutual exclusion to 2 workers doing contended nested non-
 Deno.test("RLock excludes blocking and async holders on 4 workers and the main thread", async () => {
   const rlock = new RLock();
   const c = counter();
-  const p = probe({ parties: 5, target: 500, minOps: 500 });
+  const p = probe({ parties: 5, target: 250, minOps: 500 });
   const work = inWorkers<number>([
     ...times(2, FIXTURES, "incrementNestedSync", [rlock, c, p]),
     ...times(2, FIXTURES, "incrementNestedAsync", [rlock, c, p]),

@@ -15,7 +15,7 @@ function words(sem: Semaphore): Int32Array {
 
 /** 4 workers (2 blocking, 2 async) and the main thread crowd into the section `sem` guards. */
 async function crowding(sem: Semaphore, limit: number): Promise<Observed> {
-  const p = probe({ parties: 5, limit, target: 500, minOps: 500 });
+  const p = probe({ parties: 5, limit, target: 250, minOps: 500 });
   const work = inWorkers<number>([
     ...times(2, FIXTURES, "crowd", [sem, p, false]),
     ...times(2, FIXTURES, "crowd", [sem, p, true]),
