@@ -15,6 +15,8 @@
  *   happens-before relation, not a conflict).
  * - **Awaits.** A step that awaited a change (`_await.ts`) also reads every word it watched; a
  *   *forced* one (it moved because no other thread could) is ordered with everything.
+ * - **Specification-level steps** (`_spec_step.ts`) read or write their unit's state, keyed by the
+ *   address of the unit's key word: a write is a step that changed the state.
  * - **`always`.** When a scenario checks a predicate after every step, the predicate sees every
  *   intermediate state, so every write conflicts with every other write ("visible"): each state the
  *   predicate can observe is then reached by some explored schedule.
@@ -22,7 +24,7 @@
  * @module
  */
 import type { Event } from "./_engine.ts";
-import { addressOf, LOAD, NOTIFY, PAUSE, TIMEOUT, WAIT } from "./_thread.ts";
+import { addressOf, LOAD, NOTIFY, PAUSE, SPEC, TIMEOUT, WAIT } from "./_thread.ts";
 
 /** No access. */
 export const NONE = 0;
@@ -105,7 +107,14 @@ export function accessOf(e: Event, visible: boolean, id?: (k: number) => number)
   let write = false;
   const watch = e.forced ? undefined : watchOf(e);
   if (e.forced) all = true;
-  else if (!e.threw && e.op !== PAUSE) {
+  else if (e.op === SPEC) {
+    // A specification-level step reads its unit's state, or writes it if it changed it; a step of
+    // a call that has not run (a pending one) counts as a write.
+    addr = e.spec!.addr;
+    size = 4;
+    write = e.spec!.wrote;
+    mem = write ? WRITE : READ;
+  } else if (!e.threw && e.op !== PAUSE) {
     addr = addressOf(e.a, e.i);
     size = e.a.BYTES_PER_ELEMENT;
     switch (e.op) {

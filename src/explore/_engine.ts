@@ -26,6 +26,7 @@ import { atomics } from "../_atomics.ts";
 import { coerced, type Stretch, watchOf } from "./_await.ts";
 import { type Ending, type Event, type Pending, stepRecord, type Watch } from "./_event.ts";
 import { Waiters } from "./_waiters.ts";
+import { attempt, type Parts, type SpecRecord, type SpecRun, TIMED_OUT } from "./_spec_step.ts";
 import {
   ADD,
   addressOf,
@@ -40,6 +41,7 @@ import {
   PAUSE,
   RUNNABLE,
   setRunning,
+  SPEC,
   STORE,
   SUB,
   Thread,
@@ -100,6 +102,8 @@ export class Execution {
   readonly shared: unknown;
   /** Whether awaiting threads are enabled only because no other thread can move (see `collect`). */
   forced = false;
+  /** The specification-level state of each unit touched, by key address (`_spec_step.ts`). */
+  readonly units: Map<number, Parts> = new Map();
   readonly #waiters: Waiters;
 
   constructor(p: Prepared, record: boolean) {
@@ -144,7 +148,9 @@ export class Execution {
     for (let k = 0; k < ts.length; k++) {
       const t = ts[k]!;
       if (t.status === RUNNABLE) {
-        if (this.awaits(t) && !t.stretch.changed()) awaiting++;
+        if (t.op === SPEC) {
+          if (!this.specBlocked(t)) this.enabled[c++] = k;
+        } else if (this.awaits(t) && !t.stretch.changed()) awaiting++;
         else this.enabled[c++] = k;
       } else if (t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait)) {
         this.enabled[c++] = k;
@@ -153,7 +159,9 @@ export class Execution {
     // Nobody else can move: awaiting threads move anyway (see `_await.ts`).
     this.forced = c === 0 && awaiting > 0;
     if (this.forced) {
-      for (let k = 0; k < ts.length; k++) if (ts[k]!.status === RUNNABLE) this.enabled[c++] = k;
+      for (let k = 0; k < ts.length; k++) {
+        if (ts[k]!.status === RUNNABLE && ts[k]!.op !== SPEC) this.enabled[c++] = k;
+      }
     }
     this.count = c;
     return c;
@@ -170,6 +178,30 @@ export class Execution {
     if (t.op !== WAIT || s.missedAt.length === 0) return false;
     const expected = coerced(t.a, t.x);
     return expected !== undefined && s.guardsWait(addressOf(t.a, t.i), expected);
+  }
+
+  /** The current state of the unit a specification-level call works on (loaded at first use). */
+  specState(t: Thread): Parts {
+    const target = t.spec!.target;
+    const addr = addressOf(target.unit, target.index);
+    let parts = this.units.get(addr);
+    if (parts === undefined) {
+      parts = target.load();
+      this.units.set(addr, parts);
+    }
+    return parts;
+  }
+
+  /** Whether runnable thread `t`'s pending specification-level call cannot move (no deadline). */
+  specBlocked(t: Thread): boolean {
+    const call = t.spec!;
+    if (call.timed) return false;
+    const parts = this.specState(t);
+    if (t.specSeen !== parts) {
+      t.specSeen = parts;
+      t.specBlocked = attempt(call, parts).blocked;
+    }
+    return t.specBlocked;
   }
 
   /** Whether thread `k` is in `enabled`. */
@@ -235,9 +267,10 @@ export class Execution {
     let forwarded: number[] | undefined;
     let threw = false;
     // Awaits another thread could make now that this write may take away (recorded runs only).
-    const open = this.events !== undefined && t.op >= STORE && t.op <= CAS
+    const open = this.events !== undefined && (t.op >= STORE && t.op <= CAS || t.op === SPEC)
       ? this.#openAwaits(t)
       : undefined;
+    let spec: SpecRun | undefined;
     try {
       switch (t.op) {
         case LOAD:
@@ -285,6 +318,16 @@ export class Execution {
         case PAUSE:
           if (!awaited) s.next();
           break;
+        case SPEC:
+          before = atomics.load(t.a, t.i);
+          spec = this.#spec(t);
+          after = atomics.load(t.a, t.i);
+          result = spec.result;
+          threw = spec.threw;
+          if (threw || spec.record.wrote || spec.record.timedOut || !t.spec!.target.watchable) {
+            s.dirty();
+          } else s.read(t.a, t.i, addressOf(t.a, t.i), before);
+          break;
       }
     } catch (e) {
       threw = true;
@@ -301,12 +344,67 @@ export class Execution {
       ev.watch = watch;
       ev.forced = watch !== undefined && this.forced;
       if (!threw && t.op !== PAUSE) ev.after = after ?? atomics.load(t.a, t.i);
+      if (spec) {
+        ev.before = before;
+        ev.after = after;
+        ev.spec = spec.record;
+        if (spec.record.wrote) ev.disabled = this.#blockedBy(t, spec.record);
+      }
       if (woke) ev.disabled = this.#cancelled(woke);
-      else if (open !== undefined && before !== after) ev.disabled = this.#closed(open);
+      else if (open !== undefined && before !== after) {
+        const closed = this.#closed(open);
+        if (closed) ev.disabled = [...(ev.disabled ?? []), ...closed];
+      }
     }
     if (woke) { for (const w of woke) this.#resume(this.threads[w]!, "ok", false); }
     if (!slept) this.#resume(t, result, threw);
-    if (ev) ev.finished = t.status === DONE;
+    if (ev) {
+      ev.finished = t.status === DONE;
+      // A thread that now waits at a blocked specification-level call: see Event.parked.
+      if (t.status === RUNNABLE && t.op === SPEC && this.specBlocked(t)) ev.parked = pendingOf(t);
+    }
+  }
+
+  /** Runs `t`'s specification-level call; the new state is stored and mirrored. */
+  #spec(t: Thread): SpecRun {
+    const call = t.spec!;
+    const before = this.specState(t);
+    const o = attempt(call, before);
+    const wrote = o.after !== before;
+    const addr = addressOf(t.a, t.i);
+    let result = o.result;
+    let threw = o.threw;
+    if (wrote) {
+      this.units.set(addr, o.after);
+      call.target.mirror?.(o.after);
+    }
+    if (o.blocked) {
+      result = TIMED_OUT;
+    } else if (!threw && call.effect !== undefined) {
+      try {
+        result = call.effect(result);
+      } catch (e) {
+        result = e;
+        threw = true;
+      }
+    }
+    const record: SpecRecord = { call, addr, before, after: o.after, wrote, timedOut: o.blocked };
+    return { result, threw, record };
+  }
+
+  /**
+   * Specification-level calls of other threads that could move before `rec`'s step and cannot
+   * after it (their blocked state before the step is still cached in `specSeen`/`specBlocked`).
+   */
+  #blockedBy(t: Thread, rec: SpecRecord): Pending[] | undefined {
+    let out: Pending[] | undefined;
+    for (const u of this.threads) {
+      if (u === t || u.status !== RUNNABLE || u.op !== SPEC || u.spec!.timed) continue;
+      if (addressOf(u.a, u.i) !== rec.addr) continue;
+      const before = u.specSeen === rec.before ? u.specBlocked : attempt(u.spec!, rec.before).blocked;
+      if (!before && this.specBlocked(u)) (out ??= []).push(pendingOf(u));
+    }
+    return out;
   }
 
   /** The timeouts (or aborts) the sleepers in `woke` could have taken before they were woken. */
@@ -400,9 +498,11 @@ export class Execution {
     this.cause = cause;
   }
 
-  /** The threads sleeping with no deadline, for deadlock reports. */
+  /** The threads sleeping with no deadline (or blocked at the specification level). */
   sleepers(): Thread[] {
-    return this.threads.filter((t) => t.status === BLOCKED);
+    return this.threads.filter((t) =>
+      t.status === BLOCKED || t.status === RUNNABLE && t.op === SPEC && this.specBlocked(t)
+    );
   }
 
   /** Whether every thread finished (forwarders: nothing left to forward). */
@@ -410,6 +510,11 @@ export class Execution {
     for (const t of this.threads) if (t.status !== DONE && t.status !== PARKED) return false;
     return true;
   }
+}
+
+/** Thread `t`'s pending specification-level call, as a step it could make. */
+function pendingOf(t: Thread): Pending {
+  return { thread: t.id, op: SPEC, a: t.a, i: t.i, x: 0, watch: undefined, spec: t.spec };
 }
 
 /** `Name: message` of an error, or the value's string form. */

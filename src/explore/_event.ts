@@ -5,6 +5,7 @@
  * @module
  */
 import type { AtomicArray } from "../_atomics.ts";
+import type { SpecCall, SpecRecord } from "./_spec_step.ts";
 
 /** One step as recorded (for traces, replay checks and partial-order reduction). */
 export interface Event {
@@ -52,6 +53,13 @@ export interface Event {
    * put back as the thread had seen them. (Partial-order reduction reverses these too.)
    */
   disabled: Pending[] | undefined;
+  /** A specification-level step: the call and the unit's state before and after. */
+  spec: SpecRecord | undefined;
+  /**
+   * After this step, its thread waits at a blocked specification-level call (no deadline): the
+   * call, which races with the step that last changed its unit (partial-order reduction).
+   */
+  parked: Pending | undefined;
 }
 
 /** A step a thread could have made (see {@linkcode Event.disabled}). */
@@ -64,6 +72,8 @@ export interface Pending {
   readonly x: number | bigint;
   /** For an await: the words it watched. */
   readonly watch: Watch | undefined;
+  /** For a specification-level call: the call. */
+  readonly spec?: SpecCall | undefined;
 }
 
 /** The words an awaiting step watched. */
@@ -116,5 +126,7 @@ export function stepRecord(
     watch: undefined,
     forced: false,
     disabled: undefined,
+    spec: undefined,
+    parked: undefined,
   };
 }

@@ -31,7 +31,8 @@ import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from ".
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
 import { stepRecord } from "./_event.ts";
 import { Races } from "./_races.ts";
-import { addressOf, CAS, LOAD, NOTIFY, PAUSE, STORE, TIMEOUT, WAIT, XCHG } from "./_thread.ts";
+import { addressOf, CAS, LOAD, NOTIFY, PAUSE, SPEC, STORE, TIMEOUT, WAIT, XCHG } from "./_thread.ts";
+import { attempt, type Parts, type SpecCall } from "./_spec_step.ts";
 import { insert, type Sequence, weakInitial, WNode } from "./_wakeup.ts";
 
 const bit = (k: number) => 1 << k;
@@ -93,7 +94,8 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     if (d < stack.length) {
       const node = stack[d]!;
       if (node.enabled !== enabled) throw diverged(d);
-      return physical(node.chosen);
+      // A branch whose thread cannot move here does not exist (a blocked step).
+      return enabled & bit(node.chosen) ? physical(node.chosen) : -1;
     }
     const node = new Node(enabled);
     if (d > 0) {
@@ -146,26 +148,39 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     const events = ex.events!;
     current = ex;
     for (let k = 0; k < events.length; k++) accs[k] ??= accessOf(events[k]!, visible, logical);
-    races.analyse(accs, 2 * n);
+    // Forwarders (of aborted waits) are columns n..2n-1 of the clocks; most executions have none.
+    races.analyse(accs, ex.threads.length > n ? 2 * n : n);
     const rs = races.races;
     for (let r = 0; r < rs.length; r += 2) {
       const i = rs[r]!;
       const j = rs[r + 1]!;
       // When every step after j happens after i, the sequence depends only on steps 0..j: once
       // handled while the state before j stays on the stack, it is handled for good.
-      if (races.beforeAllAfter(i, j)) {
-        const seen = stack[j]!.handled ??= new Set();
-        if (seen.has(i)) continue;
-        seen.add(i);
-      }
+      if (races.beforeAllAfter(i, j) && !once(stack[j]!, i)) continue;
       reverse(i, events[j]!, accs[j]!, events, accs, races, stack, visible);
     }
     // Steps a thread could have made before step i and not after it (a woken sleeper's timeout,
-    // an await whose change i undid) race with i too.
+    // an await whose change i undid, a specification-level call i blocked) race with i too.
     for (let i = 0; i < events.length; i++) {
+      // When every later step happens after step i, such a race's sequence is the pending step
+      // alone: the same every time step i's state is on the stack, so it is handled once.
+      const alone = races.beforeAllAfter(i, i);
       for (const d of events[i]!.disabled ?? []) {
+        if (alone && !once(stack[i]!, -1 - logical(d.thread))) continue;
         const e = pendingEvent(d);
         reverse(i, e, accessOf(e, visible, logical), events, accs, races, stack, visible);
+      }
+      // A thread that came to a blocked specification-level call (Nidhugg's failed lock): its
+      // call races with the step that last changed the unit's state, if that step may come after.
+      const parked = events[i]!.parked;
+      if (parked !== undefined) {
+        const w = lastWrite(events, i, parked);
+        if (w >= 0 && !races.happensBefore(w, i)) {
+          const key = -1 - 64 * (w + 1) - logical(parked.thread);
+          if (races.beforeAllAfter(w, i) && !once(stack[i]!, key)) continue;
+          const e = pendingEvent(parked);
+          reverse(w, e, accessOf(e, visible, logical), events, accs, races, stack, visible);
+        }
       }
     }
     // Backtrack to the deepest state with a branch left.
@@ -189,11 +204,39 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
   }
 }
 
+/**
+ * Whether race `key` is handled at `node` for the first time (and marks it): races whose reversal
+ * depends only on the steps up to the node's own step, handled once while the node is on the stack.
+ */
+function once(node: Node, key: number): boolean {
+  const seen = node.handled ??= new Set();
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
 /** A pending step as an event that has not run (for {@linkcode reversed}). */
 function pendingEvent(d: Pending): Event {
   const e = stepRecord(d.thread, d.op, { ...d, y: 0 }, undefined, false);
   e.watch = d.watch;
+  if (d.spec !== undefined) {
+    // A call that has not run: a would-be write of its unit (reversed() works out what it does).
+    const addr = addressOf(d.a, d.i);
+    e.spec = { call: d.spec, addr, before: NO_PARTS, after: NO_PARTS, wrote: true, timedOut: false };
+  }
   return e;
+}
+
+const NO_PARTS: Parts = {};
+
+/** The last step before `i` that changed the state of the unit of pending call `d`, or -1. */
+function lastWrite(events: readonly Event[], i: number, d: Pending): number {
+  const addr = addressOf(d.a, d.i);
+  for (let k = i; k >= 0; k--) {
+    const s = events[k]!.spec;
+    if (s !== undefined && s.addr === addr && s.wrote) return k;
+  }
+  return -1;
 }
 
 /**
@@ -260,6 +303,7 @@ function reversed(
   visible: boolean,
 ): Access | undefined {
   const included = (k: number) => k !== i && (k < i || !races.happensBefore(i, k));
+  if (e.op === SPEC) return reversedSpec(e.spec!.call, a, events, included, visible);
   if (e.watch !== undefined) {
     // An await moves only if some word it watched holds another value than it saw.
     let changed = false;
@@ -295,6 +339,41 @@ function reversed(
     mem: wrote ? WRITE : READ,
     addr: a.addr,
     size: a.size,
+    visible: wrote && visible,
+  });
+}
+
+/**
+ * The access of specification-level call `call` (recorded access `a`) made after the steps
+ * `included`: the unit's state there is the one the last included step that changed it left (or
+ * the state at the unit's first step, or, if no step touched the unit, its memory, which nothing
+ * else changes); undefined if the call is blocked there (and has no deadline).
+ */
+function reversedSpec(
+  call: SpecCall,
+  a: Access,
+  events: readonly Event[],
+  included: (k: number) => boolean,
+  visible: boolean,
+): Access | undefined {
+  let parts: Parts | undefined;
+  let first = -1;
+  for (let k = events.length - 1; k >= 0; k--) {
+    const s = events[k]!.spec;
+    if (s === undefined || s.addr !== a.addr || s.before === NO_PARTS) continue;
+    first = k;
+    if (!included(k) || !s.wrote) continue;
+    parts = s.after;
+    break;
+  }
+  parts ??= first >= 0 ? events[first]!.spec!.before : call.target.load();
+  const o = attempt(call, parts);
+  if (o.blocked && !call.timed) return undefined;
+  const wrote = o.after !== parts;
+  return access(a.thread, {
+    mem: wrote ? WRITE : READ,
+    addr: a.addr,
+    size: 4,
     visible: wrote && visible,
   });
 }

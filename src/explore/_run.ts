@@ -5,6 +5,7 @@
  * @module
  */
 import { execute, type Execution, setSpin } from "./_engine.ts";
+import { withLevel } from "./_spec_step.ts";
 import { initialValues, memoryBefore } from "./_memory.ts";
 import { Diverged, replayChooser } from "./_sample.ts";
 import { fingerprint, prepare, type Ready, type Reset, type Scenario } from "./_scenario.ts";
@@ -37,7 +38,22 @@ export interface RunOptions {
    * @default {"auto"}
    */
   progress?: boolean | "auto";
+  /**
+   * How the primitives' operations run. `"kernel"`: every shared access of a primitive's kernel is
+   * a step (what production runs, access by access). `"spec"`: each operation (`acquire`, `wait`,
+   * `put`, …) is one atomic step of the primitive's sequential specification (`LockSpec`,
+   * `QueueSpec`, …; a blocked operation disables its thread until it can move), so schedules
+   * branch only on the scenario's own conflicts: proofs of bigger scenarios, at the price of
+   * trusting the kernels, which the suite checks against the same specifications
+   * (`checkLinearizability`). Replay a failure with the level that found it. `specLevel(x)` puts
+   * one object at the specification level whatever this says.
+   * @default {"kernel"}
+   */
+  level?: Level;
 }
+
+/** How the primitives' operations run (see {@linkcode RunOptions.level}). */
+export type Level = "kernel" | "spec";
 
 /** The strategies. */
 export type Strategy = "exhaustive" | "portfolio" | "random" | "pct" | "fast-check" | "replay";
@@ -86,6 +102,7 @@ export interface Common {
   spin: number;
   reset: Reset;
   progress: boolean;
+  level: Level;
 }
 
 function positiveInteger(what: string, name: string, v: unknown, fallback: number): number {
@@ -133,7 +150,14 @@ export function common(what: string, options: RunOptions | undefined): Common {
     );
   }
   const progress = o.progress ?? "auto";
+  const level = o.level ?? "kernel";
+  if (level !== "kernel" && level !== "spec") {
+    throw new TypeError(
+      `Cannot ${what}: 'level' must be "kernel" or "spec", received ${String(level)}`,
+    );
+  }
   return {
+    level,
     maxSteps: positiveInteger(what, "maxSteps", o.maxSteps, 10_000),
     spin: natural(what, "spin", o.spin, 0),
     reset,
@@ -199,11 +223,11 @@ function writeStderr(s: string): void {
   }
 }
 
-/** Runs `body` with the simulated seam's spin count set. */
-export function withSpin<T>(spin: number, body: () => T): T {
-  const previous = setSpin(spin);
+/** Runs `body` with the simulated seam's spin count and the level of the primitives set. */
+export function within<T>(c: Common, body: () => T): T {
+  const previous = setSpin(c.spin);
   try {
-    return body();
+    return withLevel(c.level === "spec", body);
   } finally {
     setSpin(previous);
   }

@@ -7,6 +7,7 @@
  */
 import type { AtomicArray, GenSeam } from "../_atomics.ts";
 import { Stretch } from "./_await.ts";
+import type { Parts, SpecCall } from "./_spec_step.ts";
 
 // Operation codes (what a thread's pending step does).
 export const LOAD = 0;
@@ -20,6 +21,8 @@ export const NOTIFY = 7;
 export const PAUSE = 8;
 /** Not an operation a thread yields: the step in which a blocked thread's timeout fires. */
 export const TIMEOUT = 9;
+/** An operation at the specification level (`_spec_step.ts`). */
+export const SPEC = 10;
 
 // Thread states.
 export const RUNNABLE = 0;
@@ -48,6 +51,12 @@ export class Thread {
   x: number | bigint = 0;
   y: number | bigint = 0;
   deadline = Infinity;
+  /** The pending specification-level call (op SPEC). */
+  spec: SpecCall | undefined = undefined;
+  /** The unit state `specBlocked` was computed on (a cache: states are never changed in place). */
+  specSeen: Parts | undefined = undefined;
+  /** Whether the pending call is blocked in `specSeen`. */
+  specBlocked = false;
   /** Waiter-list key while BLOCKED. */
   key = 0;
   /** What this thread read and whether it wrote since its last `pause` (see `_await.ts`). */
@@ -228,6 +237,20 @@ export const SIM: GenSeam = {
     return t.step.arm() as never;
   },
 };
+
+/**
+ * Parks the running thread with a specification-level call as its pending step (see
+ * `_spec_step.ts`); the engine runs it and resumes the thread with its result.
+ */
+export function specStep(call: SpecCall): Generator<unknown, unknown, unknown> {
+  const t = me();
+  t.op = SPEC;
+  t.spec = call;
+  t.specSeen = undefined;
+  t.a = call.target.unit;
+  t.i = call.target.index;
+  return t.step.arm() as never;
+}
 
 /** The current execution's numbering of the buffers it touches. */
 let numbered = new Map<ArrayBufferLike, number>();

@@ -116,7 +116,7 @@ import {
   type Report,
   report,
   type RunOptions,
-  withSpin,
+  within,
 } from "./_run.ts";
 import { Diverged, prng, replayChooser, sampler, scheduleChooser } from "./_sample.ts";
 import type { Ready, Scenario } from "./_scenario.ts";
@@ -254,7 +254,7 @@ export function explore<S>(scenario: Scenario<S>, options?: ExploreOptions): Rep
   if (typeof dpor !== "boolean") {
     throw new TypeError(`Cannot explore: 'dpor' must be a boolean, received ${typeof dpor}`);
   }
-  return withSpin(c.spin, () => {
+  return within(c, () => {
     const p = ready(scenario, c);
     const start = performance.now();
     const states = new Set<string>();
@@ -402,7 +402,7 @@ export function sample<S>(scenario: Scenario<S>, options?: SampleOptions): Repor
   if (!Number.isInteger(seed)) {
     throw new RangeError(`Cannot sample: 'seed' must be an integer, received ${seed}`);
   }
-  return withSpin(c.spin, () => {
+  return within(c, () => {
     const p = ready(scenario, c);
     const start = performance.now();
     const random = prng(seed);
@@ -529,7 +529,7 @@ export function search<S>(
   const arb = (isArbitrary(scenarios) ? scenarios : fc.constant(scenarios)) as Arbitrary<
     Scenario<S>
   >;
-  return withSpin(c.spin, () => {
+  return within(c, () => {
     const start = performance.now();
     const prepared = new WeakMap<Scenario<S>, Ready>();
     const readyOf = (s: Scenario<S>) => {
@@ -624,7 +624,7 @@ export function search<S>(
 export function replay<S>(scenario: Scenario<S>, token: string, options?: RunOptions): Report {
   const c = common("replay", options);
   const t = decodeToken(token);
-  return withSpin(c.spin, () => {
+  return within(c, () => {
     const p = ready(scenario, c);
     if (t.threads !== p.bodies.length) {
       throw new TypeError(

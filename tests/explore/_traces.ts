@@ -12,7 +12,8 @@
  * waiter list of an address, written by a sleeping wait, a timeout and a notify that woke
  * someone, read by a notify that woke nobody; an awaiting step reads the words it watched; a
  * forced step conflicts with everything; under `always`, writes conflict with each other. A woken
- * thread's next step comes after the notify that woke it.
+ * thread's next step comes after the notify that woke it. A specification-level step reads its
+ * unit's state (keyed by the unit's key word), or writes it when the state changed.
  */
 import assert from "node:assert/strict";
 import { dfs } from "../../src/explore/_dfs.ts";
@@ -39,6 +40,7 @@ const OP_LOAD = 0;
 const OP_WAIT = 6;
 const OP_NOTIFY = 7;
 const OP_TIMEOUT = 9;
+const OP_SPEC = 10;
 
 function footprint(e: Event, always: boolean, id: (k: number) => number): Footprint {
   const wakes = [...(e.woke ?? []), ...(e.forwarded ?? [])].map(id);
@@ -49,6 +51,14 @@ function footprint(e: Event, always: boolean, id: (k: number) => number): Footpr
       const start = w.byteOffset + e.watch!.indices[k]! * w.BYTES_PER_ELEMENT;
       f.memory.push({ buf: w.buffer, start, end: start + w.BYTES_PER_ELEMENT, write: false });
     });
+  }
+  if (e.op === OP_SPEC) {
+    // A specification-level step reads its unit's state, or writes it if the state changed; the
+    // unit is keyed by its key word (the lock's state word, …).
+    const start = e.a.byteOffset + e.i * 4;
+    f.memory.push({ buf: e.a.buffer, start, end: start + 4, write: e.spec!.wrote });
+    if (e.spec!.wrote && always) f.memory.push({ buf: ALWAYS, start: 0, end: 1, write: true });
+    return f;
   }
   if (e.threw || e.op === PAUSE) return f;
   const bytes = e.a.BYTES_PER_ELEMENT;
