@@ -7,7 +7,9 @@
  */
 import type { GenSeam } from "../../_atomics.ts";
 import { deadlineOf, type SyncWaitOptions, waitFailure } from "../../options.ts";
-import { currentThread, SIM } from "../_engine.ts";
+import { currentThread, SIM, specStep } from "../_engine.ts";
+import { type SpecCall, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
+import { type SpecMethod, Suspension } from "../spec/_blocking.ts";
 
 /** What every `sim(...)` method returns: a generator to run with `yield*` inside a thread body. */
 export type Step<R> = Generator<unknown, R, unknown>;
@@ -130,6 +132,46 @@ export function* acquireWith(
   s: Int32Array,
 ): Step<void> {
   yield* waitOrThrow(what, options, () => G.tryAcquire(SIM, s), (d) => G.acquire(SIM, s, d));
+}
+
+/**
+ * Whether a specification-level wait with `options` can time out (a finite `timeout`, or an
+ * abort signal); validates `options` as the kernel-level path does.
+ */
+export function timed(what: string, options: SimWaitOptions | undefined): boolean {
+  return deadlineOf(what, options) !== Infinity || options?.abortable === true;
+}
+
+/**
+ * Runs operation `name` at the specification level: `fn` of the target's model with `args`, one
+ * atomic step, then each resumption of a suspension as one more step. Returns the result, or
+ * {@linkcode TIMED_OUT} if a `timed` wait timed out (after the suspension's `onTimeout`, if it has
+ * one, ran: its result is returned instead). A timeout of an `abortable` call is its signal firing:
+ * {@linkcode failed} then gives an `AbortError`.
+ */
+export function* specOp(
+  target: SpecTarget,
+  name: string,
+  fn: SpecMethod,
+  args: readonly unknown[],
+  timed = false,
+  effect?: SpecCall["effect"],
+): Step<unknown> {
+  const t = currentThread();
+  t.aborted = false;
+  let r = yield* specStep({ target, name, fn, args, timed, effect });
+  let waiting = timed;
+  while (r instanceof Suspension) {
+    const s = r;
+    r = yield* specStep({ target, name, fn: s.resume, args: s.args, timed: waiting });
+    if (r === TIMED_OUT && s.onTimeout !== undefined) {
+      waiting = false;
+      t.aborted = true;
+      r = yield* specStep({ target, name, fn: s.onTimeout, args: s.args, timed: false });
+    }
+  }
+  if (r === TIMED_OUT) t.aborted = true;
+  return r;
 }
 
 /** Whether `x` is a generator (a predicate or action written as a generator function). */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { REAL } from "../../_atomics.ts";
 import { BrokenBarrierError } from "../../errors.ts";
 import * as K from "../../kernel/barrier.ts";
 import * as G from "../../kernel_gen/barrier.ts";
@@ -10,12 +11,15 @@ import { deadlineOf } from "../../options.ts";
 import { Barrier, WAIT, waitError } from "../../sync/barrier.ts";
 import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
+import { atSpecLevel, type Parts, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
+import { BarrierSpec } from "../spec/barrier.ts";
 import {
   abortably,
   aborted,
   failed,
   isGenerator,
   type SimWaitOptions,
+  specOp,
   type Step,
   words,
 } from "./_common.ts";
@@ -51,13 +55,60 @@ export interface SimBarrierWaitOptions extends SimWaitOptions {
  * ```
  */
 export class SimBarrier {
+  readonly #barrier: Barrier;
   readonly #b: Int32Array;
   readonly #parties: number;
+  readonly #spec: SpecTarget;
 
   /** Wraps `barrier` (normally through {@linkcode sim}). */
   constructor(barrier: Barrier) {
+    this.#barrier = barrier;
     this.#b = words(barrier, K.BYTES);
     this.#parties = barrier.parties;
+    this.#spec = barrierTarget(barrier, this.#b);
+  }
+
+  /** The barrier's own steps: kernel functions, or at the specification level `BarrierSpec`'s. */
+  #arrive(deadline: number, options: SimBarrierWaitOptions | undefined): Step<number> {
+    if (!atSpecLevel(this.#barrier)) {
+      return abortably(G.arrive(SIM, this.#b, this.#parties, deadline), options);
+    }
+    return this.#specWait(P.arrive, [], deadline, options, K.TIMED_OUT_ENTERING);
+  }
+
+  #complete(ticket: number, ok: boolean): Step<number> {
+    if (!atSpecLevel(this.#barrier)) return G.complete(SIM, this.#b, ticket, ok);
+    return specOp(this.#spec, "wait", P.complete, [ticket, ok]) as Step<number>;
+  }
+
+  #awaitRelease(
+    ticket: number,
+    deadline: number,
+    options: SimBarrierWaitOptions | undefined,
+  ): Step<number> {
+    if (!atSpecLevel(this.#barrier)) {
+      return abortably(G.awaitRelease(SIM, this.#b, ticket, deadline), options);
+    }
+    return this.#specWait(P.released, [ticket], deadline, options, -1, ticket);
+  }
+
+  /**
+   * A specification-level wait: `fn` with `args`; on timeout, `timedOut` (the status a timeout
+   * gives before entering) or, for a party inside (`ticket`), `BarrierSpec.timedOut`.
+   */
+  *#specWait(
+    fn: (this: BarrierSpec, ...args: never[]) => unknown,
+    args: unknown[],
+    deadline: number,
+    options: SimBarrierWaitOptions | undefined,
+    timedOut: number,
+    ticket?: number,
+  ): Step<number> {
+    const limited = deadline !== Infinity || options?.abortable === true;
+    const r = yield* specOp(this.#spec, "wait", fn, args, limited);
+    if (r !== TIMED_OUT) return r as number;
+    if (ticket === undefined) return timedOut;
+    return (yield* specOp(this.#spec, "wait", P.timedOut, [ticket])) as number;
   }
 
   /**
@@ -68,7 +119,7 @@ export class SimBarrier {
    */
   *wait(options?: SimBarrierWaitOptions): Step<number> {
     const deadline = deadlineOf(WAIT, options);
-    const ticket = yield* abortably(G.arrive(SIM, this.#b, this.#parties, deadline), options);
+    const ticket = yield* this.#arrive(deadline, options);
     if (ticket < 0) throw failure(ticket, options);
     const index = ticket % K.TICKET_GEN;
     if (index === this.#parties - 1) {
@@ -84,35 +135,83 @@ export class SimBarrier {
           error = e;
         }
       }
-      const result = yield* G.complete(SIM, this.#b, ticket, !actionFailed);
+      const result = yield* this.#complete(ticket, !actionFailed);
       if (actionFailed) throw error;
       if (result !== K.RELEASED) throw new BrokenBarrierError();
       return index;
     }
-    const result = yield* abortably(G.awaitRelease(SIM, this.#b, ticket, deadline), options);
+    const result = yield* this.#awaitRelease(ticket, deadline, options);
     if (result !== K.RELEASED) throw failure(result, options);
     return index;
   }
 
   /** Breaks the barrier. */
   *abort(): Step<void> {
-    yield* G.abort(SIM, this.#b);
+    if (atSpecLevel(this.#barrier)) yield* specOp(this.#spec, "abort", P.abort, []);
+    else yield* G.abort(SIM, this.#b);
   }
 
   /** Returns the barrier to a fresh generation. */
   *reset(): Step<void> {
-    yield* G.reset(SIM, this.#b);
+    if (atSpecLevel(this.#barrier)) yield* specOp(this.#spec, "reset", P.reset, []);
+    else yield* G.reset(SIM, this.#b);
   }
 
   /** Whether the barrier is broken. */
   *broken(): Step<boolean> {
+    if (atSpecLevel(this.#barrier)) {
+      return (yield* specOp(this.#spec, "broken", P.broken, [])) as boolean;
+    }
     return yield* G.broken(SIM, this.#b);
   }
 
   /** How many parties wait in the current generation. */
   *nWaiting(): Step<number> {
+    if (atSpecLevel(this.#barrier)) {
+      return (yield* specOp(this.#spec, "nWaiting", P.nWaiting, [])) as number;
+    }
     return yield* G.nWaiting(SIM, this.#b);
   }
+}
+
+const P = BarrierSpec.prototype;
+
+/** The specification-level state of `barrier` (words `b`): part `barrier`, kept in `state`. */
+function barrierTarget(barrier: Barrier, b: Int32Array): SpecTarget {
+  const copy = (was: BarrierSpec) => {
+    const m = new BarrierSpec(was.parties);
+    m.phase = was.phase;
+    m.count = was.count;
+    m.generation = was.generation;
+    return m;
+  };
+  return {
+    object: barrier,
+    unit: b,
+    index: K.STATE,
+    watchable: true,
+    load: () => {
+      const v = REAL.load(b, K.STATE);
+      const m = new BarrierSpec(REAL.load(b, K.PARTIES));
+      m.phase = K.phaseOf(v);
+      m.count = K.countOf(v);
+      m.generation = K.generationOf(v);
+      return { barrier: m };
+    },
+    open: (parts) => copy(parts.barrier as BarrierSpec),
+    close: (parts, m) => {
+      const was = parts.barrier as BarrierSpec;
+      const now = m as BarrierSpec;
+      return now.phase === was.phase && now.count === was.count &&
+          now.generation === was.generation
+        ? parts
+        : { ...parts, barrier: m };
+    },
+    mirror: (parts: Parts) => {
+      const m = parts.barrier as BarrierSpec;
+      REAL.store(b, K.STATE, K.pack(m.generation, m.count, m.phase));
+    },
+  };
 }
 registerLayout(Barrier, () => wordLayout(K.FIELDS, K.BYTES));
 

@@ -19,18 +19,22 @@ import { RLock } from "../../sync/rlock.ts";
 import { deadlineOf } from "../../options.ts";
 import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
+import { atSpecLevel, type Parts, type SpecTarget } from "../_spec_step.ts";
+import { ConditionSpec } from "../spec/condition.ts";
+import { LockSpec, RLockSpec } from "../spec/lock.ts";
 import {
   abortably,
   failed,
   isGenerator,
   me,
   type SimWaitOptions,
+  specOp,
   type Step,
   words,
   wrapperOf,
 } from "./_common.ts";
-import { SimLock } from "./lock.ts";
-import { SimRLock } from "./rlock.ts";
+import { lockTarget, SimLock } from "./lock.ts";
+import { rlockTarget, SimRLock } from "./rlock.ts";
 
 /**
  * A {@linkcode Condition} under the explorer: the condition kernel with the glue of `waitSync`,
@@ -67,20 +71,32 @@ import { SimRLock } from "./rlock.ts";
  * ```
  */
 export class SimCondition {
+  readonly #condition: Condition;
   readonly #c: Int32Array;
   readonly #lk: Int32Array;
   readonly #reentrant: boolean;
   readonly #lock: SimLock | SimRLock;
+  readonly #spec: SpecTarget;
 
   /** Wraps `condition` (normally through {@linkcode sim}). */
   constructor(condition: Condition) {
     const lock = condition.lock;
+    this.#condition = condition;
     this.#c = words(condition, K.BYTES);
     this.#reentrant = lock instanceof RLock;
     this.#lk = words(lock, this.#reentrant ? KRLock.BYTES : KLock.BYTES);
     this.#lock = lock instanceof RLock
       ? wrapperOf(lock, (l) => new SimRLock(l))
       : wrapperOf(lock, (l) => new SimLock(l));
+    this.#spec = conditionTarget(
+      condition,
+      lock instanceof RLock ? rlockTarget(lock, this.#lk) : lockTarget(lock, this.#lk),
+    );
+  }
+
+  /** Whether this condition (that is, its lock) runs at the specification level. */
+  #atSpec(): boolean {
+    return atSpecLevel(this.#condition.lock);
   }
 
   /** Takes the condition's lock (see {@linkcode SimLock.acquire}). */
@@ -108,6 +124,10 @@ export class SimCondition {
   /** One wait: `waitSync`'s kernel call, or the async path's begin/sleep/end when abortable. */
   *#wait(deadline: number, options: SimWaitOptions | undefined): Step<boolean> {
     const id = me();
+    if (this.#atSpec()) {
+      const limited = deadline !== Infinity || options?.abortable === true;
+      return (yield* specOp(this.#spec, "wait", P.wait, [id], limited)) as boolean;
+    }
     const reentrant = this.#reentrant;
     if (!options?.abortable) {
       return waitStatus(
@@ -136,9 +156,10 @@ export class SimCondition {
   ): Step<T> {
     checkPredicate(WAIT, predicate);
     const deadline = deadlineOf(WAIT, options);
-    if (!(yield* G.owns(SIM, this.#lk, this.#reentrant, me()))) {
-      throw notOwnerError(WAIT, this.#reentrant);
-    }
+    const owns = this.#atSpec()
+      ? (yield* specOp(this.#spec, "owns", P.owns, [me()])) as boolean
+      : yield* G.owns(SIM, this.#lk, this.#reentrant, me());
+    if (!owns) throw notOwnerError(WAIT, this.#reentrant);
     const test = function* (): Step<T> {
       const r = predicate();
       return isGenerator(r) ? yield* r as Generator<unknown, T, unknown> : r as T;
@@ -168,8 +189,54 @@ export class SimCondition {
   }
 
   *#notify(n: number): Step<void> {
+    if (this.#atSpec()) {
+      yield* specOp(this.#spec, n === Infinity ? "notifyAll" : "notify", P.notify, [me(), n]);
+      return;
+    }
     const k = yield* G.notify(SIM, this.#c, this.#lk, this.#reentrant, me(), n);
     if (k < 0) throw notOwnerError("notify", this.#reentrant);
   }
 }
 registerLayout(Condition, () => wordLayout(K.FIELDS, K.BYTES));
+
+const P = ConditionSpec.prototype;
+const ids = new WeakMap<Condition, string>();
+let conditions = 0;
+
+/**
+ * The specification-level state of `condition`: it shares its lock's unit (`lock`, the lock's
+ * part), and adds its own part (registered waiters and unclaimed tokens), which starts empty in
+ * every execution (no thread waits before the threads start).
+ */
+function conditionTarget(condition: Condition, lock: SpecTarget): SpecTarget {
+  let part = ids.get(condition);
+  if (part === undefined) {
+    part = `condition${++conditions}`;
+    ids.set(condition, part);
+  }
+  return {
+    object: condition,
+    unit: lock.unit,
+    index: lock.index,
+    watchable: false,
+    load: lock.load,
+    open: (parts) => {
+      const m = new ConditionSpec(lock.open(parts) as LockSpec | RLockSpec);
+      const mine = parts[part] as { waiting: number; tokens: number } | undefined;
+      if (mine !== undefined) {
+        m.waiting = mine.waiting;
+        m.tokens = mine.tokens;
+      }
+      return m;
+    },
+    close: (parts, m) => {
+      const c = m as ConditionSpec;
+      const withLock = lock.close(parts, c.lock);
+      const mine = parts[part] as { waiting: number; tokens: number } | undefined;
+      if (mine?.waiting === c.waiting && mine.tokens === c.tokens) return withLock;
+      if (mine === undefined && c.waiting === 0 && c.tokens === 0) return withLock;
+      return { ...withLock, [part]: { waiting: c.waiting, tokens: c.tokens } };
+    },
+    mirror: (parts: Parts) => lock.mirror!(parts),
+  };
+}

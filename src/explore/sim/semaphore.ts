@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { REAL } from "../../_atomics.ts";
 import * as K from "../../kernel/semaphore.ts";
 import * as G from "../../kernel_gen/semaphore.ts";
 import {
@@ -14,7 +15,17 @@ import {
 } from "../../sync/semaphore.ts";
 import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
-import { acquireWith, type SimWaitOptions, type Step, words } from "./_common.ts";
+import { atSpecLevel, type Parts, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
+import { SemaphoreSpec } from "../spec/semaphore.ts";
+import {
+  acquireWith,
+  failed,
+  type SimWaitOptions,
+  specOp,
+  type Step,
+  timed,
+  words,
+} from "./_common.ts";
 
 /**
  * A {@linkcode Semaphore} or {@linkcode BoundedSemaphore} under the explorer: the semaphore kernel
@@ -38,13 +49,17 @@ import { acquireWith, type SimWaitOptions, type Step, words } from "./_common.ts
  * ```
  */
 export class SimSemaphore {
+  readonly #sem: Semaphore;
   readonly #s: Int32Array;
   readonly #bounded: boolean;
+  readonly #spec: SpecTarget;
 
   /** Wraps `semaphore` (normally through {@linkcode sim}). */
   constructor(semaphore: Semaphore) {
+    this.#sem = semaphore;
     this.#s = words(semaphore, K.BYTES);
     this.#bounded = semaphore instanceof BoundedSemaphore;
+    this.#spec = semaphoreTarget(semaphore, this.#s, this.#bounded);
   }
 
   /**
@@ -53,11 +68,19 @@ export class SimSemaphore {
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
    */
   *acquire(options?: SimWaitOptions): Step<void> {
+    if (atSpecLevel(this.#sem)) {
+      const r = yield* specOp(this.#spec, "acquire", P.acquire, [], timed(ACQUIRE, options));
+      if (r === TIMED_OUT) throw failed(ACQUIRE, options);
+      return;
+    }
     yield* acquireWith(ACQUIRE, options, G, this.#s);
   }
 
   /** Takes one permit if there is one; returns whether it did. */
   *tryAcquire(): Step<boolean> {
+    if (atSpecLevel(this.#sem)) {
+      return (yield* specOp(this.#spec, "tryAcquire", P.tryAcquire, [])) as boolean;
+    }
     return yield* G.tryAcquire(SIM, this.#s);
   }
 
@@ -68,14 +91,47 @@ export class SimSemaphore {
    */
   *release(n: number = 1): Step<void> {
     checkReleaseCount(this.#bounded, n);
+    if (atSpecLevel(this.#sem)) {
+      yield* specOp(this.#spec, "release", P.release, [n]);
+      return;
+    }
     if ((yield* G.release(SIM, this.#s, n)) === K.RELEASED) return;
     throw releaseError(n, this.#bounded ? yield* G.bound(SIM, this.#s) : undefined);
   }
 
   /** The number of available permits. */
   *value(): Step<number> {
+    if (atSpecLevel(this.#sem)) return (yield* specOp(this.#spec, "value", P.value, [])) as number;
     return yield* G.value(SIM, this.#s);
   }
+}
+
+const P = SemaphoreSpec.prototype;
+
+/** The specification-level state of `semaphore` (words `s`): part `sem`, kept in the `value` word. */
+function semaphoreTarget(semaphore: Semaphore, s: Int32Array, bounded: boolean): SpecTarget {
+  const open = (was: SemaphoreSpec) => {
+    const m = new SemaphoreSpec(was.permits, { bounded });
+    m.bound = was.bound;
+    return m;
+  };
+  return {
+    object: semaphore,
+    unit: s,
+    index: K.VALUE,
+    watchable: true,
+    load: () => {
+      const m = new SemaphoreSpec(REAL.load(s, K.VALUE), { bounded });
+      m.bound = REAL.load(s, K.BOUND);
+      return { sem: m };
+    },
+    open: (parts) => open(parts.sem as SemaphoreSpec),
+    close: (parts, m) =>
+      (m as SemaphoreSpec).permits === (parts.sem as SemaphoreSpec).permits
+        ? parts
+        : { ...parts, sem: m },
+    mirror: (parts: Parts) => REAL.store(s, K.VALUE, (parts.sem as SemaphoreSpec).permits),
+  };
 }
 registerLayout(Semaphore, () => wordLayout(K.FIELDS, K.BYTES));
 registerLayout(BoundedSemaphore, () => wordLayout(K.FIELDS, K.BYTES));
