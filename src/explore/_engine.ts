@@ -401,7 +401,9 @@ export class Execution {
     for (const u of this.threads) {
       if (u === t || u.status !== RUNNABLE || u.op !== SPEC || u.spec!.timed) continue;
       if (addressOf(u.a, u.i) !== rec.addr) continue;
-      const before = u.specSeen === rec.before ? u.specBlocked : attempt(u.spec!, rec.before).blocked;
+      const before = u.specSeen === rec.before
+        ? u.specBlocked
+        : attempt(u.spec!, rec.before).blocked;
       if (!before && this.specBlocked(u)) (out ??= []).push(pendingOf(u));
     }
     return out;

@@ -31,7 +31,18 @@ import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from ".
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
 import { stepRecord } from "./_event.ts";
 import { Races } from "./_races.ts";
-import { addressOf, CAS, LOAD, NOTIFY, PAUSE, SPEC, STORE, TIMEOUT, WAIT, XCHG } from "./_thread.ts";
+import {
+  addressOf,
+  CAS,
+  LOAD,
+  NOTIFY,
+  PAUSE,
+  SPEC,
+  STORE,
+  TIMEOUT,
+  WAIT,
+  XCHG,
+} from "./_thread.ts";
 import { attempt, type Parts, type SpecCall } from "./_spec_step.ts";
 import { insert, type Sequence, weakInitial, WNode } from "./_wakeup.ts";
 
@@ -222,7 +233,14 @@ function pendingEvent(d: Pending): Event {
   if (d.spec !== undefined) {
     // A call that has not run: a would-be write of its unit (reversed() works out what it does).
     const addr = addressOf(d.a, d.i);
-    e.spec = { call: d.spec, addr, before: NO_PARTS, after: NO_PARTS, wrote: true, timedOut: false };
+    e.spec = {
+      call: d.spec,
+      addr,
+      before: NO_PARTS,
+      after: NO_PARTS,
+      wrote: true,
+      timedOut: false,
+    };
   }
   return e;
 }

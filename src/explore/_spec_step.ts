@@ -144,11 +144,7 @@ export function copyModel<M extends object>(m: M): M {
   const c = Object.create(Object.getPrototypeOf(m));
   for (const k of Object.keys(m)) {
     const v = (m as Record<string, unknown>)[k];
-    c[k] = Array.isArray(v)
-      ? copyArray(v)
-      : typeof v === "object" && v !== null
-      ? copyModel(v)
-      : v;
+    c[k] = Array.isArray(v) ? copyArray(v) : typeof v === "object" && v !== null ? copyModel(v) : v;
   }
   return c;
 }

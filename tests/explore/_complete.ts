@@ -8,13 +8,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { explore, type Scenario } from "../../src/explore/mod.ts";
+import { explore, type Level, type Scenario } from "../../src/explore/mod.ts";
 
 /** The distinct final states `scenario` reaches, by `state`, with or without reduction. */
 export function outcomes<S>(
   scenario: Scenario<S>,
   state: (shared: S, results: unknown[]) => unknown,
   dpor: boolean,
+  level: Level = "kernel",
 ): string[] {
   const seen = new Set<string>();
   const report = explore({
@@ -23,7 +24,8 @@ export function outcomes<S>(
       seen.add(JSON.stringify(state(shared, results)));
       return true;
     },
-  }, { dpor });
+  }, { dpor, level });
+  assert.ok(report.ok, report.failure?.message);
   assert.ok(report.complete, `${dpor ? "DPOR" : "plain DFS"} did not finish: ${report.summary}`);
   return [...seen].sort();
 }
@@ -35,10 +37,11 @@ export function outcomes<S>(
 export function assertComplete<S>(
   scenario: Scenario<S>,
   state: (shared: S, results: unknown[]) => unknown,
+  level: Level = "kernel",
 ): string[] {
-  const plain = outcomes(scenario, state, false);
+  const plain = outcomes(scenario, state, false, level);
   assert.deepEqual(
-    outcomes(scenario, state, true),
+    outcomes(scenario, state, true, level),
     plain,
     "DPOR missed outcomes plain DFS reaches",
   );

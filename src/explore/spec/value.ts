@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TYPES, type Typecode } from "../../kernel/value.ts";
+import { type Typecode, TYPES } from "../../kernel/value.ts";
 import { checkNumber } from "../../shared/_type.ts";
 
 /** `x` as an element of a typed array of `code` holds it (float32 rounding, integer wrap). */
