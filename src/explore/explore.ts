@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Execution } from "./_engine.ts";
+import type { Execution } from "./_engine.ts";
 import { dfs } from "./_dfs.ts";
 import {
   type BoundReport,

@@ -21,7 +21,7 @@ import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
 import { atSpecLevel, type Parts, type SpecTarget } from "../_spec_step.ts";
 import { ConditionSpec } from "../spec/condition.ts";
-import { LockSpec, RLockSpec } from "../spec/lock.ts";
+import type { LockSpec, RLockSpec } from "../spec/lock.ts";
 import {
   abortably,
   failed,
