@@ -166,3 +166,12 @@ export { ConditionSpec } from "./spec/condition.ts";
 export { BarrierSpec } from "./spec/barrier.ts";
 export { PipeSpec, QueueSpec } from "./spec/queue.ts";
 export { SharedArraySpec, ValueSpec } from "./spec/value.ts";
+export {
+  checkLinearizability,
+  type LinearizabilityFailure,
+  type LinearizabilityOptions,
+  type LinearizabilityReport,
+  type LinearizabilityScenario,
+  type Operation,
+  type ScenarioOperation,
+} from "./linearizability.ts";

@@ -13,8 +13,8 @@ import { BLOCKED, suspend, type Suspension } from "./_blocking.ts";
  * resetting), how many parties are inside the current generation, and the generation number.
  *
  * - `wait()` is the whole wait without an action: it enters the generation (waiting while the
- *   previous one drains) and returns the party's index; the last party releases everyone, the
- *   others suspend until released, or fail with `BrokenBarrierError` if the barrier is broken or
+ *   previous one drains) and returns the party's index; the last party releases everyone in a
+ *   later step of its own (where its action would run), the others suspend until released, or fail with `BrokenBarrierError` if the barrier is broken or
  *   reset meanwhile. A party whose wait times out breaks the barrier.
  * - The steps the explorer runs (a party with an action runs it between them): `arrive` (a ticket:
  *   generation and index), `complete` (the last party, after its action), `released` (the others),
@@ -28,7 +28,8 @@ import { BLOCKED, suspend, type Suspension } from "./_blocking.ts";
  * const b = new BarrierSpec(2);
  * const first = b.wait() as Suspension;
  * assert.equal(first.resume.call(b, ...first.args), BLOCKED);
- * assert.equal(b.wait(), 1); // the last party releases the first
+ * const last = b.wait() as Suspension; // the last party arrives…
+ * assert.equal(last.resume.call(b, ...last.args), 1); // …and releases the first
  * assert.equal(first.resume.call(b, ...first.args), 0);
  * ```
  */
@@ -101,8 +102,14 @@ export class BarrierSpec {
     if (index < this.parties - 1) {
       return suspend(this.waited, [ticket], { onTimeout: this.waitTimedOut });
     }
+    // The last party releases the others in a step of its own (where its action runs).
+    return suspend(this.completed, [ticket]);
+  }
+
+  /** The last party of a {@linkcode BarrierSpec.wait} ends its generation: its index. */
+  completed(ticket: number): number {
     if (this.complete(ticket, true) !== K.RELEASED) throw new BrokenBarrierError();
-    return index;
+    return ticket % K.TICKET_GEN;
   }
 
   /** The rest of a {@linkcode BarrierSpec.wait}: the index once released. */
