@@ -19,7 +19,8 @@ import {
   XCHG,
 } from "./_engine.ts";
 import { Namer } from "./_scenario.ts";
-import { type FailureKind, show, type TraceOp, type TraceStep } from "./_trace_step.ts";
+import { Suspension } from "./spec/_blocking.ts";
+import { type FailureKind, objectOf, show, type TraceOp, type TraceStep } from "./_trace_step.ts";
 import { diagramOf, type PictureOptions } from "./_diagram.ts";
 import { htmlOf } from "./_html.ts";
 import { svgOf } from "./_svg.ts";
@@ -115,6 +116,7 @@ const OP_NAMES: readonly TraceOp[] = [
   "notify",
   "pause",
   "timeout",
+  "call",
 ];
 
 function plural(n: number, word: string): string {
@@ -130,7 +132,9 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
     let text: string;
     const after = e.after;
     const old = e.result as number | bigint;
-    if (e.threw) {
+    if (e.spec !== undefined) {
+      text = specText(e, objectOf(address));
+    } else if (e.threw) {
       text = `${OP_NAMES[e.op]} ${address}: throws ${(e.result as Error)?.name ?? show(e.result)}`;
     } else {
       switch (e.op) {
@@ -199,6 +203,21 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
       text,
     };
   });
+}
+
+/**
+ * A specification-level step as the user's operation: `acquire a`, `get q → 7`, `wait ev: waits`,
+ * `acquire a: timed out`, `release a: throws RuntimeError`.
+ */
+function specText(e: Event, object: string): string {
+  const s = e.spec!;
+  const head = `${s.call.name} ${object}`;
+  if (s.timedOut) return `${head}: timed out`;
+  if (e.threw) return `${head}: throws ${(e.result as Error)?.name ?? show(e.result)}`;
+  const r = e.result;
+  if (r instanceof Suspension) return `${head}: waits`;
+  if (r === undefined || typeof r === "object" || typeof r === "function") return head;
+  return `${head} → ${show(r)}`;
 }
 
 /** Whether a CAS whose memory did not change succeeded anyway (expected === replacement). */

@@ -18,7 +18,8 @@ export type TraceOp =
   | "notify"
   | "pause"
   | "timeout"
-  | "abort";
+  | "abort"
+  | "call";
 
 /** One step of a counterexample, in readable form. */
 export interface TraceStep {
@@ -53,3 +54,8 @@ export function show(v: unknown): string {
 
 /** What kind of failure an exploration found. */
 export type FailureKind = "invariant" | "deadlock" | "livelock" | "error" | "divergence";
+
+/** The object an address belongs to: `lock` for `lock.state`. */
+export function objectOf(address: string): string {
+  return address.replace(/\.[A-Za-z_$][\w$]*$/, "");
+}

@@ -245,7 +245,7 @@ Deno.test("Barrier: indexes per generation, and a party that times out breaks it
   assert.ok(broken.includes('["broken","broken"]'), broken.join(" "));
 });
 
-Deno.test("a deadlock at the specification level is reported as one", () => {
+Deno.test("a deadlock at the specification level names who holds what and who waits for what; steps read as the user's calls", () => {
   type S = { a: Lock; b: Lock };
   const abba = (level: Level) =>
     explore<S>({
@@ -261,6 +261,12 @@ Deno.test("a deadlock at the specification level is reported as one", () => {
         }
       ),
     }, { level });
-  assert.equal(abba("spec").failure?.kind, "deadlock");
+  const spec = abba("spec").failure!;
+  assert.equal(spec.kind, "deadlock");
+  assert.match(
+    spec.message,
+    /T0 \(taker\) holds a, waits to acquire b; T1 \(taker\) holds b, waits to acquire a/,
+  );
+  assert.deepEqual(spec.trace.map((s) => s.text), ["acquire a", "acquire b"]);
   assert.equal(abba("kernel").failure?.kind, "deadlock");
 });
