@@ -16,7 +16,9 @@
  * - "lost update": fast-check finding and shrinking the unlocked bank's race (generated scenario),
  *   against a random walk that only finds it (no shrinking).
  *
- * The report (`deno run`) adds the proofs of issue 13's table, at kernel level (the library's own
+ * The report (`deno run`) first proves the specification-level targets (`level: "spec"`: each
+ * primitive call one atomic step; the locked bank up to 3 x 3, 4 x 2 and 8 x 1; `--spec` stops
+ * there), then adds the proofs of issue 13's table, at kernel level (the library's own
  * `Lock`, `Value`, `Semaphore` and `Condition` kernels, every shared access a scheduling point,
  * default options, so `spin: 0`): the locked bank (one acquire / get / set / release per transfer)
  * at 2x2, 3x1, 2x3 and 3x2 threads x transfers, `Semaphore(2)` with 3 threads (acquire / add / sub /
@@ -37,7 +39,7 @@
  *
  * Run: `deno bench --allow-read --allow-env --allow-sys bench/explore_bench.ts` for the groups, and
  * `deno run --allow-read --allow-env --allow-sys --allow-write bench/explore_bench.ts [--runs 3]
- * [--cap 200000] [--chartCap 50000] [--charts DIR]` for the report behind `bench/RESULTS.md`
+ * [--cap 200000] [--chartCap 50000] [--charts DIR] [--spec]` for the report behind `bench/RESULTS.md`
  * (## Explorer) and `bench/charts/explore_size.svg` (+ `.json`). Every figure is wall time, median
  * (min-max) of `--runs` runs; the machine is shared, so read counts as exact and times together
  * with the load average printed first. The last line is JSON (`{"bench":"explore",…}`).
@@ -454,6 +456,8 @@ async function sizeChart(cap: number, dir: URL): Promise<void> {
 
 if (import.meta.main) {
   const args = [...Deno.args];
+  const specOnly = args.includes("--spec");
+  if (specOnly) args.splice(args.indexOf("--spec"), 1);
   const dir = chartsDir(args);
   const { runs, cap, chartCap } = parseFlags(args, { runs: 3, cap: 200_000, chartCap: 50_000 });
   const load = () => Deno.loadavg().map((x) => x.toFixed(1)).join(", ");
@@ -465,8 +469,34 @@ if (import.meta.main) {
     complete: {},
   };
 
+  // Proofs at the specification level (issue 13's targets): each primitive call one step.
+  console.log("| specification level | executions | wall ms, median (min-max) | complete |");
+  console.log("| --- | ---: | ---: | --- |");
+  const spec = { level: "spec" } as const;
+  const specProofs: [string, string, () => Report, number][] = [
+    ...([[2, 2], [3, 1], [2, 3], [3, 2], [3, 3], [4, 2], [8, 1]] as const).map((
+      [t, n],
+    ): [string, string, () => Report, number] => [
+      `spec_bank_${t}x${n}`,
+      `locked bank, ${t} x ${n}`,
+      () => explore(bank(true, t, n), spec),
+      runs,
+    ]),
+    ["spec_semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore(), spec), runs],
+    ["spec_condition", "\`Condition\` hand-off", () => explore(handOff(), spec), runs],
+  ];
+  for (const [key, name, run, n] of specProofs) {
+    const { ms: xs, result: r } = wall(run, n);
+    if (!r.ok) throw new Error(r.summary);
+    console.log(`| ${name} | ${fmt(r.executions)} | ${ms(xs)} | ${r.complete ? "yes" : "no"} |`);
+    json.executions![key] = r.executions;
+    json.ms![key] = Math.round(median(xs));
+    json.complete![key] = r.complete;
+  }
+  if (specOnly) Deno.exit(0);
+
   // Proofs at kernel level (issue 13's table).
-  console.log("| scenario | executions | wall ms, median (min-max) | complete |");
+  console.log("\n| scenario | executions | wall ms, median (min-max) | complete |");
   console.log("| --- | ---: | ---: | --- |");
   const proofs: [string, string, () => Report, number][] = [
     ["bank_2x2", "locked bank, 2 threads x 2 transfers", () => explore(bank(true, 2, 2)), runs],

@@ -251,4 +251,39 @@ export const MUTANTS: Mutant[] = [
     // compares them on random programs.
     tests: ["tests/explore/bank_test.ts", "tests/explore/primitives_test.ts"],
   },
+  // Concurrency bugs a sequential test cannot see: each operation is right on its own, only
+  // overlapping calls go wrong. checkLinearizability finds them (shrunk to 2 threads).
+  {
+    name: "Semaphore: tryAcquire writes the count back without a compare-exchange",
+    edits: [{
+      file: "src/kernel/semaphore.ts",
+      find:
+        "    const seen = A.compareExchange(s, $VALUE, v, v - 1);\n    if (seen === v) return true;\n",
+      replace: "    A.store(s, $VALUE, v - 1);\n    return true;\n",
+    }],
+    tests: ["tests/explore/linearizability_test.ts"],
+    filter: "Semaphore",
+  },
+  {
+    name: "Semaphore: release writes the count back without a compare-exchange",
+    edits: [{
+      file: "src/kernel/semaphore.ts",
+      find:
+        "    const seen = A.compareExchange(s, $VALUE, v, v + n);\n    if (seen === v) break;\n",
+      replace: "    A.store(s, $VALUE, v + n);\n    break;\n",
+    }],
+    tests: ["tests/explore/linearizability_test.ts"],
+    filter: "Semaphore",
+  },
+  {
+    name: "Event: clear() writes the state back without a compare-exchange",
+    edits: [{
+      file: "src/kernel/event.ts",
+      find:
+        "    const seen = A.compareExchange(e, $STATE, v, v & ~$FLAG);\n    if (seen === v) return;\n",
+      replace: "    A.store(e, $STATE, v & ~$FLAG);\n    return;\n",
+    }],
+    tests: ["tests/explore/linearizability_test.ts"],
+    filter: "Event",
+  },
 ];

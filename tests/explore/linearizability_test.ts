@@ -27,12 +27,18 @@ import {
 } from "../../src/explore/mod.ts";
 
 const SCENARIOS = 200;
+/**
+ * Each scenario: 2-3 threads of 1-2 operations (plus init and post parts), every interleaving with
+ * at most one preemption (Lincheck's and CHESS's observation: most bugs need few), at most 300
+ * executions. Kernel-level queue operations take 15-35 steps each.
+ */
+const BOUNDS = { operationsPerThread: 2, preemptionBound: 1, maxExecutions: 300 };
 const small = (random: () => number) => [1 + Math.floor(random() * 9)];
 const T = { timeout: 1 };
 
 /** Checks `options` over 200 scenarios and prints what it took. */
 function linearizable<O, M extends object>(options: LinearizabilityOptions<O, M>): void {
-  const r = checkLinearizability({ scenarios: SCENARIOS, ...options });
+  const r = checkLinearizability({ scenarios: SCENARIOS, ...BOUNDS, ...options });
   console.log(`  ${r.summary}`);
   assert.ok(r.ok, r.failure?.message);
   assert.equal(r.scenarios, SCENARIOS);
