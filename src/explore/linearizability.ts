@@ -104,13 +104,17 @@ export interface LinearizabilityOptions<O, M> {
 export interface ScenarioOperation {
   /** Index into `operations`. */
   readonly op: number;
+  /** Its generated arguments. */
   readonly args: readonly unknown[];
 }
 
 /** A generated scenario: init part, threads, post part. */
 export interface LinearizabilityScenario {
+  /** Run before the threads start (production forms, in order). */
   readonly init: readonly ScenarioOperation[];
+  /** Each thread's operations, in program order. */
   readonly threads: readonly (readonly ScenarioOperation[])[];
+  /** Run after every thread finished (production forms, in order). */
   readonly post: readonly ScenarioOperation[];
 }
 
@@ -138,6 +142,7 @@ export interface LinearizabilityReport {
   readonly executions: number;
   /** The first failure, shrunk. */
   readonly failure: LinearizabilityFailure | undefined;
+  /** Wall time of the whole check, shrinking included. */
   readonly elapsedMs: number;
   /** One line. */
   readonly summary: string;
