@@ -41,8 +41,10 @@ export interface RunOptions {
   /**
    * How the primitives' operations run. `"kernel"`: every shared access of a primitive's kernel is
    * a step (what production runs, access by access). `"spec"`: each operation (`acquire`, `wait`,
-   * `put`, …) is one atomic step of the primitive's sequential specification (`LockSpec`,
-   * `QueueSpec`, …; a blocked operation disables its thread until it can move), so schedules
+   * `notify`, …) of a `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition` or
+   * `Barrier` is one atomic step of the primitive's sequential specification (`LockSpec`, …; a
+   * blocked operation disables its thread until it can move; queues still run their kernels), so
+   * schedules
    * branch only on the scenario's own conflicts: proofs of bigger scenarios, at the price of
    * trusting the kernels, which the suite checks against the same specifications
    * (`checkLinearizability`). Replay a failure with the level that found it. `specLevel(x)` puts

@@ -174,8 +174,8 @@ const marked = new WeakSet<object>();
  * - Mix levels per object, not per operation: do not touch a specification-level object's memory
  *   with `sim(array)` steps of your own.
  *
- * @param x A `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier`,
- * `Queue`, `JoinableQueue`, `SimpleQueue` or `Connection`.
+ * @param x A `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition` or `Barrier`
+ * (marking another object changes nothing: queues still run their kernels).
  * @returns `x`.
  * @throws {TypeError} if `x` is not an object.
  *
