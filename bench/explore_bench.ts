@@ -469,6 +469,18 @@ if (import.meta.main) {
     complete: {},
   };
 
+  /** Runs each proof `n` times; prints its row and records it in `json`. */
+  const prove = (list: [string, string, () => Report, number][]) => {
+    for (const [key, name, run, n] of list) {
+      const { ms: xs, result: r } = wall(run, n);
+      if (!r.ok) throw new Error(r.summary);
+      console.log(`| ${name} | ${fmt(r.executions)} | ${ms(xs)} | ${r.complete ? "yes" : "no"} |`);
+      json.executions![key] = r.executions;
+      json.ms![key] = Math.round(median(xs));
+      json.complete![key] = r.complete;
+    }
+  };
+
   // Proofs at the specification level (issue 13's targets): each primitive call one step.
   console.log("| specification level | executions | wall ms, median (min-max) | complete |");
   console.log("| --- | ---: | ---: | --- |");
@@ -485,14 +497,7 @@ if (import.meta.main) {
     ["spec_semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore(), spec), runs],
     ["spec_condition", "\`Condition\` hand-off", () => explore(handOff(), spec), runs],
   ];
-  for (const [key, name, run, n] of specProofs) {
-    const { ms: xs, result: r } = wall(run, n);
-    if (!r.ok) throw new Error(r.summary);
-    console.log(`| ${name} | ${fmt(r.executions)} | ${ms(xs)} | ${r.complete ? "yes" : "no"} |`);
-    json.executions![key] = r.executions;
-    json.ms![key] = Math.round(median(xs));
-    json.complete![key] = r.complete;
-  }
+  prove(specProofs);
   if (specOnly) Deno.exit(0);
 
   // Proofs at kernel level (issue 13's table).
@@ -511,14 +516,7 @@ if (import.meta.main) {
     ["semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore()), 1],
     ["condition", "\`Condition\` hand-off, 2 items, \`notifyAll\`", () => explore(handOff()), runs],
   ];
-  for (const [key, name, run, n] of proofs) {
-    const { ms: xs, result: r } = wall(run, n);
-    if (!r.ok) throw new Error(r.summary);
-    console.log(`| ${name} | ${fmt(r.executions)} | ${ms(xs)} | ${r.complete ? "yes" : "no"} |`);
-    json.executions![key] = r.executions;
-    json.ms![key] = Math.round(median(xs));
-    json.complete![key] = r.complete;
-  }
+  prove(proofs);
 
   // Spin loops: the await rule against the same scenario with the kernels' spin phase.
   console.log("\n| scenario | executions | wall ms, median (min-max) | complete |");
