@@ -289,4 +289,17 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/explore/linearizability_test.ts"],
     filter: "Event",
   },
+  {
+    name:
+      "Explorer: a specification-level call blocked where it races does not try the earlier change of its unit",
+    edits: [{
+      file: "src/explore/_optimal.ts",
+      find:
+        "    if (e.op === SPEC) reverseEarlier(i, e, a, events, accs, races, stack, visible);\n",
+      replace: "",
+    }],
+    // tests/explore/spec_level_test.ts: a thread that reaches a held lock after private steps
+    // must still get it first (DPOR cross-checked against plain DFS, tests/explore/_complete.ts).
+    tests: ["tests/explore/spec_level_test.ts"],
+  },
 ];

@@ -258,6 +258,33 @@ function lastWrite(events: readonly Event[], i: number, d: Pending): number {
 }
 
 /**
+ * A specification-level call `e` that would be blocked right before step i (say, an acquire before
+ * the release that step i is) may still move before the step that last changed its unit earlier
+ * (the acquire before that release): that step races with it, if `e`'s thread's earlier steps do
+ * not happen after it (Nidhugg's treatment of a lock acquire that races with a release).
+ */
+function reverseEarlier(
+  i: number,
+  e: Event,
+  a: Access,
+  events: readonly Event[],
+  accs: readonly Access[],
+  races: Races,
+  stack: readonly Node[],
+  visible: boolean,
+): void {
+  const addr = e.spec!.addr;
+  let k = i - 1;
+  while (k >= 0 && !(events[k]!.spec?.addr === addr && events[k]!.spec!.wrote)) k--;
+  if (k < 0 || events[k]!.thread === e.thread) return;
+  const j = events.indexOf(e);
+  let p = (j < 0 ? events.length : j) - 1;
+  while (p >= 0 && events[p]!.thread !== e.thread) p--;
+  if (p > k && races.happensBefore(k, p)) return;
+  reverse(k, e, a, events, accs, races, stack, visible);
+}
+
+/**
  * Handles the race of step i with step `e` of another thread (with access `a`; a step of the
  * execution after i, or one i disabled): the sequence notdep(i).e, inserted into the wakeup tree
  * of the state before i unless something there already covers it.
@@ -277,7 +304,10 @@ function reverse(
   const items: number[] = [];
   for (let k = i + 1; k < n; k++) if (!races.happensBefore(i, k)) items.push(k);
   const last = reversed(i, e, a, events, races, visible);
-  if (last === undefined) return;
+  if (last === undefined) {
+    if (e.op === SPEC) reverseEarlier(i, e, a, events, accs, races, stack, visible);
+    return;
+  }
   // Happens-before of the final step within the sequence: direct predecessors (its thread's
   // steps, dependent steps, the notify that woke its thread), then everything before those.
   const m = items.length;

@@ -98,6 +98,30 @@ Deno.test("Lock and Semaphore(1) hand out the same ticket orders at both levels"
   }
 });
 
+Deno.test("a thread that reaches a held lock after steps of its own still gets to take it first", () => {
+  // T1's private steps commute with everything, so only the race of its blocked acquire with
+  // T0's acquire (the step that last changed the lock) makes DPOR try T1 first.
+  type S = { lock: Lock; next: Int32Array; mine: Int32Array };
+  const got = assertComplete<S>(
+    {
+      setup: () => ({ lock: new Lock(), next: cells(1), mine: cells(2) }),
+      threads: [0, 1].map((k) =>
+        function* customer({ lock, next, mine }: S) {
+          for (let i = 0; i < 2 * k; i++) yield* sim(mine).store(k, -1); // private steps
+          yield* sim(lock).acquire();
+          const ticket = yield* sim(next).load(0);
+          yield* sim(next).store(0, ticket + 1);
+          yield* sim(mine).store(k, ticket);
+          yield* sim(lock).release();
+        }
+      ),
+    },
+    ({ mine }) => [...mine],
+    "spec",
+  );
+  assert.deepEqual(got, ["[0,1]", "[1,0]"]);
+});
+
 Deno.test("Semaphore(2) with 3 threads (beyond the kernel level's reach): at most 2 inside", () => {
   type S = { sem: Semaphore; inside: Int32Array; peak: Int32Array };
   const got = assertComplete<S>(
