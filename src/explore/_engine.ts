@@ -26,8 +26,7 @@ import { type AtomicArray, atomics } from "../_atomics.ts";
 import { coerced, type Stretch, watchOf } from "./_await.ts";
 import { type Ending, type Event, type Pending, stepRecord, type Watch } from "./_event.ts";
 import { Waiters } from "./_waiters.ts";
-import { Namer } from "./_scenario.ts";
-import { objectOf } from "./_trace_step.ts";
+import { deadlockNames, hold, type Holding } from "./_holding.ts";
 import { attempt, type Parts, type SpecRecord, type SpecRun, TIMED_OUT } from "./_spec_step.ts";
 import {
   ADD,
@@ -72,6 +71,8 @@ export interface Prepared {
   maxSteps: number;
   /** The words of a state's shared memory, buffer by buffer in a fixed order (to number them). */
   memoryOf?(shared: unknown): readonly { readonly buffer: ArrayBufferLike }[];
+  /** Names addresses of a state (`lock.state`), for deadlock reports. */
+  namer?(shared: unknown): (a: AtomicArray, i: number) => string;
 }
 
 /** A scheduling policy: returns the id of the enabled thread that moves next, or -1 to stop. */
@@ -106,8 +107,8 @@ export class Execution {
   forced = false;
   /** The specification-level state of each unit touched, by key address (`_spec_step.ts`). */
   readonly units: Map<number, Parts> = new Map();
-  /** What each thread holds at the specification level (acquired, not released), for deadlocks. */
-  readonly holding: Map<number, { a: Int32Array; i: number }[]> = new Map();
+  /** What each thread holds at the specification level (`_holding.ts`), for deadlocks. */
+  readonly holding: Holding = new Map();
   readonly #waiters: Waiters;
 
   constructor(p: Prepared, record: boolean) {
@@ -392,38 +393,9 @@ export class Execution {
         threw = true;
       }
     }
-    if (!o.blocked && !threw) this.#hold(t, call.name, result);
+    if (!o.blocked && !threw) hold(this.holding, t, call.name, result);
     const record: SpecRecord = { call, addr, before, after: o.after, wrote, timedOut: o.blocked };
     return { result, threw, record };
-  }
-
-  /** Keeps `holding` in step with `t`'s call `name` that returned `result`. */
-  #hold(t: Thread, name: string, result: unknown): void {
-    const held = this.holding.get(t.id) ?? [];
-    if (name === "acquire" || name === "tryAcquire" && result === true) {
-      held.push({ a: t.a as Int32Array, i: t.i });
-    } else if (name === "release") {
-      const k = held.findLastIndex((h) => h.a === t.a && h.i === t.i);
-      if (k >= 0) held.splice(k, 1);
-    } else return;
-    this.holding.set(t.id, held);
-  }
-
-  /**
-   * The deadlock's threads: `T0 (taker) holds a, waits to acquire b`, or for a kernel-level
-   * sleeper `T0 (taker) sleeps on a.state`.
-   */
-  deadlockNames(): string {
-    const namer = new Namer(this.shared);
-    const object = (a: AtomicArray, i: number) => objectOf(namer.name(a, i));
-    return this.sleepers().map((t) => {
-      const held = [...new Set((this.holding.get(t.id) ?? []).map((h) => object(h.a, h.i)))];
-      const holds = held.length > 0 ? `holds ${held.join(", ")}, ` : "";
-      const at = t.op === SPEC
-        ? `waits to ${t.spec!.name} ${object(t.a, t.i)}`
-        : `sleeps on ${namer.name(t.a, t.i)}`;
-      return `T${t.id} (${t.name}) ${holds}${at}`;
-    }).join("; ");
   }
 
   /**
@@ -596,7 +568,9 @@ export function execute(p: Prepared, choose: Chooser, record: boolean): Executio
       } else {
         ex.fail(
           "deadlock",
-          `deadlock: every unfinished thread sleeps with no timeout: ${ex.deadlockNames()}`,
+          `deadlock: every unfinished thread sleeps with no timeout: ${
+            deadlockNames(p.namer?.(ex.shared), ex.sleepers(), ex.holding)
+          }`,
         );
       }
       break;

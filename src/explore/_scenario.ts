@@ -282,6 +282,10 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
     reset,
     fresh,
     memoryOf,
+    namer: (shared) => {
+      const namer = new Namer(shared);
+      return (a, i) => namer.name(a, i);
+    },
     bodies: threads as unknown as Prepared["bodies"],
     names,
     invariant: scenario.invariant?.bind(scenario) as Prepared["invariant"],
