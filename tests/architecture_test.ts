@@ -38,11 +38,6 @@ const MAX_LINES = 600;
  */
 const LONG_FILES_PENDING: ReadonlyMap<string, string> = new Map([
   [
-    "src/kernel/queue.ts",
-    "one algorithm whose functions share module-private constants (a V8 cost when imported); " +
-    "splitting the lane functions out is its own change",
-  ],
-  [
     "src/explore/mod.ts",
     "a subpath mod.ts that still holds explore/search/sample/replay; moving them out is its own change",
   ],
