@@ -2,8 +2,8 @@
  * The machinery shared by `Queue`, `JoinableQueue`, `SimpleQueue` and `Pipe` connections: a queue
  * region (kernel in `src/kernel/queue.ts`, the lane's in `queue_lane.ts`), record encoding
  * (`_codec.ts`), and the put/get algorithms in blocking, async and non-waiting forms over the
- * ring, falling back to the lane in the heap (`_lane.ts`). The public classes are thin shells around a {@linkcode Channel}; their
- * options and validation are in `_options.ts`.
+ * ring, falling back to the lane in the heap (`_lane.ts`). The public classes are thin shells
+ * around a {@linkcode Channel}; their options and validation are in `_options.ts`.
  *
  * @module
  */

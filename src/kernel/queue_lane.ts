@@ -154,7 +154,7 @@ export function waitRoom(
     // Room now, or room once the heap grows to its bound (the grower always reaches it if needed).
     const used = dif(A.load(q, $LANE_HEAD), A.load(q, $LANE_TAIL));
     if (laneMax - used >= bytes) return $OK;
-    // No lost wake-up: laneFree happens before the consumer's wakeProducers (queue.ts's module doc).
+    // No lost wake-up: laneFree happens before the consumer's wakeProducers (queue.ts's header).
     if (A.wait(q, $SPACE_SEQ, w, deadline) === "timed-out") return $TIMED_OUT;
   }
 }

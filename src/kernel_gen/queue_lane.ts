@@ -121,7 +121,7 @@ export function* waitRoom(
     // Room now, or room once the heap grows to its bound (the grower always reaches it if needed).
     const used = dif((yield* A.load(q, $LANE_HEAD)), (yield* A.load(q, $LANE_TAIL)));
     if (laneMax - used >= bytes) return $OK;
-    // No lost wake-up: laneFree happens before the consumer's wakeProducers (queue.ts's module doc).
+    // No lost wake-up: laneFree happens before the consumer's wakeProducers (queue.ts's header).
     if ((yield* A.wait(q, $SPACE_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
   }
 }

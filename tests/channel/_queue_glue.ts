@@ -39,7 +39,7 @@ export interface Q {
   readonly lane: Int32Array;
   /** The heap's bound in bytes (`maxBytes`). */
   readonly laneMax: number;
-  /** The derived kernel the mirror calls: `KERNEL`, or a copy with a mutant in place of a function. */
+  /** The derived kernel the mirror calls: `KERNEL`, or a copy with a mutant in one function. */
   readonly G: Kernel;
   /** `Channel.#idleAt`: the progress count at which consumers last looked idle. */
   idleAt: number | undefined;
