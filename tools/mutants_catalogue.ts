@@ -198,6 +198,15 @@ export const MUTANTS: Mutant[] = [
     filter: "close() wakes workers",
   },
   {
+    name: "Queue lane: a lane pop takes a lane record while the ring still holds earlier ones",
+    edits: [{
+      file: "src/kernel/queue_lane.ts",
+      find: "  if ((A.load(q, $ENQ) & $MASK) !== d) return $RING;\n",
+      replace: "",
+    }],
+    tests: ["tests/channel/queue_explore_test.ts"],
+  },
+  {
     name: "Pipe: closing an end does not end the other end's receives (no EOF)",
     edits: [{
       file: "src/channel/pipe.ts",
