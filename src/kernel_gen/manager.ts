@@ -250,6 +250,8 @@ export function* awaitTaken(A: Seam, s: Int32Array, k: number): KernelGen<number
 }
 
 export function* awaitReply(A: Seam, s: Int32Array, k: number): KernelGen<number> {
+  // The spin-then-sleep loop of awaitTaken, written out: a kernel cannot take its wake-up condition
+  // as a callback (the derivation refuses the seam inside a nested function).
   const w = slotWord(k);
   let spin = A.spin;
   for (;;) {

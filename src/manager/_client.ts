@@ -16,7 +16,15 @@ import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
 import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
 import { rebuild } from "../pool/remote_error.ts";
-import { decode, encode, type Ended, fail, type Outcome, type ServerApi } from "./_protocol.ts";
+import {
+  cloneError,
+  decode,
+  encode,
+  type Ended,
+  fail,
+  type Outcome,
+  type ServerApi,
+} from "./_protocol.ts";
 
 /** Presence waiters a thread keeps armed on its registry entry (see "Dead holders" in the kernel). */
 const PRESENCE = 8;
@@ -211,10 +219,7 @@ class MailboxEndpoint implements Comlink.Endpoint {
     try {
       request = encode(message);
     } catch (e) {
-      const error = new DOMException(
-        `Cannot send the call to the manager: ${(e as Error).message}`,
-        "DataCloneError",
-      );
+      const error = cloneError("send the call to the manager", e);
       queueMicrotask(() => this.#answer(id, fail(error)));
       return;
     }
