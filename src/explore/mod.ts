@@ -123,7 +123,8 @@ import type { Ready, Scenario } from "./_scenario.ts";
 import { decodeToken, ExplorationFailure } from "./_trace.ts";
 
 export { sim } from "./sim/sim.ts";
-export { agentOf, type SimWaitOptions, type Step } from "./sim/_common.ts";
+export { agentOf, type SimAcquireOptions, type SimWaitOptions, type Step } from "./sim/_common.ts";
+export { terminate } from "./_engine.ts";
 export { SimArray } from "./sim/memory.ts";
 export { SimLock } from "./sim/lock.ts";
 export { SimRLock } from "./sim/rlock.ts";

@@ -105,6 +105,7 @@ import {
   acquire as lockAcquire,
   release as lockRelease,
   STATE as LOCK_STATE,
+  TIMED_OUT as LOCK_TIMED_OUT,
   tryAcquire as lockTryAcquire,
 } from "./lock.ts";
 
@@ -113,6 +114,12 @@ import {
 // while a private `const` is folded into the compiled code.
 const $SLOTS = 1;
 const $MAXSIZE = 2;
+/**
+ * The holder id every lane-lock holder writes: the presence kernel's ANONYMOUS (`1 << 10`), an id
+ * nobody probes. Its critical sections never await, and a thread dies only in its event loop, so
+ * no holder can die holding it.
+ */
+const $LANE_HOLDER = 1 << 10;
 const $FLAVOUR = 3;
 const $LANE_MAX = 4;
 const $ENQ = 16;
@@ -469,9 +476,9 @@ export function tryClaim(A: Seam, S: Shape): number {
     // close may still be appending while holding the lane lock; take the lock to see it. Only the
     // async form's abort can end that wait: then this thread does not hold the lock, and must not
     // release it (it would release the putter's): claim nothing.
-    if (!lockAcquire(A, S.lk, Infinity)) return $TIMED_OUT;
+    if (lockAcquire(A, S.lk, $LANE_HOLDER, Infinity) === LOCK_TIMED_OUT) return $TIMED_OUT;
     const items = A.load(q, $LANE_ITEMS);
-    lockRelease(A, S.lk);
+    lockRelease(A, S.lk, $LANE_HOLDER);
     return items !== 0 ? $LANE : $CLOSED;
   }
 }
@@ -555,15 +562,17 @@ export function taken(A: Seam, S: Shape): void {
 export function laneLock(A: Seam, S: Shape): void {
   const lk = S.lk;
   for (let n = A.spin * 16; n > 0; n--) {
-    if (A.load(lk, LOCK_STATE) === 0 && lockTryAcquire(A, lk)) return;
+    if (A.load(lk, LOCK_STATE) === 0 && lockTryAcquire(A, lk, $LANE_HOLDER)) return;
     A.pause();
   }
-  lockAcquire(A, lk, Infinity);
+  lockAcquire(A, lk, $LANE_HOLDER, Infinity);
 }
 
 /** Releases the lane lock. */
 export function laneUnlock(A: Seam, S: Shape): void {
-  if (!lockRelease(A, S.lk)) throw new Error("Inconsistent queue state: lane lock not held");
+  if (!lockRelease(A, S.lk, $LANE_HOLDER)) {
+    throw new Error("Inconsistent queue state: lane lock not held");
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   acquire as lockAcquire,
   release as lockRelease,
   STATE as LOCK_STATE,
+  TIMED_OUT as LOCK_TIMED_OUT,
   tryAcquire as lockTryAcquire,
 } from "./lock.ts";
 
@@ -15,6 +16,7 @@ import {
 // while a private `const` is folded into the compiled code.
 const $SLOTS = 1;
 const $MAXSIZE = 2;
+const $LANE_HOLDER = 1 << 10;
 const $FLAVOUR = 3;
 const $LANE_MAX = 4;
 const $ENQ = 16;
@@ -282,9 +284,9 @@ export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
     // close may still be appending while holding the lane lock; take the lock to see it. Only the
     // async form's abort can end that wait: then this thread does not hold the lock, and must not
     // release it (it would release the putter's): claim nothing.
-    if (!(yield* lockAcquire(A, S.lk, Infinity))) return $TIMED_OUT;
+    if ((yield* lockAcquire(A, S.lk, $LANE_HOLDER, Infinity)) === LOCK_TIMED_OUT) return $TIMED_OUT;
     const items = (yield* A.load(q, $LANE_ITEMS));
-    (yield* lockRelease(A, S.lk));
+    (yield* lockRelease(A, S.lk, $LANE_HOLDER));
     return items !== 0 ? $LANE : $CLOSED;
   }
 }
@@ -350,14 +352,16 @@ export function* taken(A: Seam, S: Shape): KernelGen<void> {
 export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
   const lk = S.lk;
   for (let n = A.spin * 16; n > 0; n--) {
-    if ((yield* A.load(lk, LOCK_STATE)) === 0 && (yield* lockTryAcquire(A, lk))) return;
+    if ((yield* A.load(lk, LOCK_STATE)) === 0 && (yield* lockTryAcquire(A, lk, $LANE_HOLDER))) return;
     (yield* A.pause());
   }
-  (yield* lockAcquire(A, lk, Infinity));
+  (yield* lockAcquire(A, lk, $LANE_HOLDER, Infinity));
 }
 
 export function* laneUnlock(A: Seam, S: Shape): KernelGen<void> {
-  if (!(yield* lockRelease(A, S.lk))) throw new Error("Inconsistent queue state: lane lock not held");
+  if (!(yield* lockRelease(A, S.lk, $LANE_HOLDER))) {
+    throw new Error("Inconsistent queue state: lane lock not held");
+  }
 }
 
 export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number> {
