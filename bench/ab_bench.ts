@@ -6,7 +6,8 @@
  * and gives back a primitive that nobody else wants, the path every acquire pays. A change to a
  * kernel or a class (robustness, spinning) must not slow it; this measures by how much it does.
  *
- * Usage: `deno run --allow-read bench/ab_bench.ts <other checkout> [rounds]`, where the other
+ * Usage: `deno run --allow-read bench/ab_bench.ts <other checkout> [rounds] [operations per sample]`
+ * (default 60 rounds of 1,000), where the other
  * checkout is a directory holding the other version's `src/` (e.g. made with
  * `git archive main src | tar -x -C /tmp/main-src`). Every round runs each case once for both
  * versions, in alternating order (A then B, then B then A), {@linkcode PAIRS} operations each; the
@@ -18,7 +19,7 @@
 import { median, spread } from "./_stats.ts";
 
 /** Operations per sample (so the harness's own overhead does not blur the comparison). */
-const PAIRS = 1000;
+let PAIRS = 1000;
 
 type Ctor<T> = new (...args: never[]) => T;
 interface Lockish {
@@ -136,10 +137,13 @@ async function main(other: string, rounds: number): Promise<void> {
 }
 
 if (import.meta.main) {
-  const [other, rounds] = Deno.args;
+  const [other, rounds, pairs] = Deno.args;
   if (other === undefined) {
-    console.error("Usage: deno run --allow-read bench/ab_bench.ts <other checkout> [rounds]");
+    console.error(
+      "Usage: deno run --allow-read bench/ab_bench.ts <other checkout> [rounds] [operations]",
+    );
     Deno.exit(2);
   }
+  PAIRS = Number(pairs ?? PAIRS);
   await main(other, Number(rounds ?? 60));
 }

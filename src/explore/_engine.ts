@@ -421,8 +421,9 @@ export class Execution {
     REAL.store(s, 0, TAG.Presence);
     P.init(REAL, s, 1, n);
     for (let k = 0; k < n; k++) {
-      REAL.store(s, P.entryWord(k), P.TAKEN); // id k + 1 (cycle 0)
+      REAL.store(s, P.entryWord(k), P.TAKEN);
       REAL.store(s, P.entryWord(k) + 1, PRESENCE_LEASE);
+      REAL.store(s, P.entryWord(k) + 3, k + 1); // Tk's presence id
     }
     return this.#registry = s;
   }

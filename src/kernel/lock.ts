@@ -41,7 +41,7 @@ import * as P from "./presence.ts";
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $UNLOCKED = 0;
-const $ABANDONED = 2 << 10;
+const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
 const $TIMED_OUT = 0;
 const $ACQUIRED = 1;
@@ -127,8 +127,13 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): n
 
 /** Releases the lock (whoever holds it); returns false (and changes nothing) if it was free. */
 export function release(A: Seam, s: Int32Array, me: number): boolean {
-  let c = A.compareExchange(s, $STATE, me << 1, $UNLOCKED);
-  if (c === me << 1) return true;
+  // The fast path alone, small enough to inline: `me` holds it and nobody sleeps.
+  const c = A.compareExchange(s, $STATE, me << 1, $UNLOCKED);
+  return c === me << 1 || releaseSeen(A, s, c);
+}
+
+/** {@linkcode release} of a lock last seen in state `c` (not HELD(me)): frees it, wakes one. */
+function releaseSeen(A: Seam, s: Int32Array, c: number): boolean {
   for (;;) {
     if (c === $UNLOCKED) return false;
     if (c < 0) throw new Error(`Inconsistent lock state: ${c}`);

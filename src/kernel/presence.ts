@@ -16,35 +16,41 @@
  *   armed yet, or every waiter spent by probes while the owner was busy: it re-arms only when its
  *   event loop runs). A probe never calls a living owner gone.
  *
- * Registry: an array of entries that threads claim once each, so a word elsewhere can name a
- * thread by a small number (an *id*) that anyone can probe. The manager keeps one in its mailbox;
- * the primitives share one *presence registry* region per program (layout below).
+ * Registry: an array of entries that threads claim once each. A thread names itself by its
+ * presence id, a random number drawn once per thread (so the same in every registry it joins, and
+ * a constant on every fast path), stored in its entry; anyone can then probe the owner of an id.
+ * The manager keeps a registry in its mailbox; the primitives share one *presence registry*
+ * region per program (layout below).
  * | word        | field | written by                                  | meaning                    |
  * | entry e + 0 | gen   | register (CAS FREE -> TAKEN), retire (CAS   | bits 0..1: FREE=0, TAKEN=1,|
  * |             |       | TAKEN -> RETIRING, then store next FREE)    | RETIRING=2; bits 2..: cycle|
  * | entry e + 1 | lease | owner (add), probers (CAS down), retire (0) | the entry's presence record|
  * | entry e + 2 | here  | nobody (always 0)                           | (lease, here)              |
- * | entry e + 3 | spare | nobody                                      |                            |
- * Transitions of `gen`: register g (FREE) -> g+1 (TAKEN) | retire, after a probe found the owner
- * GONE: g+1 -> g+2 (RETIRING), `lease` := 0, -> g+4 (FREE, next cycle). Only a living thread
- * registers, and only a proof of death retires, so an entry lasts exactly as long as its owner;
- * RETIRING keeps registrants off until `lease` is 0 again, so a new owner starts from 0.
- * Ids: `(e + 1) | (cycle << 10)` (cycle mod 2^20), so a word that still names a dead owner never
- * names the entry's next owner: probing an id first checks that the entry is TAKEN in the id's
- * cycle, else the id's owner is GONE. Ids are 1..2^30-1; those with e + 1 = 0 name nobody that can
- * be probed ({@linkcode ANONYMOUS}, and the lock kernel's ABANDONED).
+ * | entry e + 3 | id    | register, retire (0)                        | the owner's presence id    |
+ * Transitions of `gen`: register g (FREE) -> g+1 (TAKEN), then `id` := the thread's id | retire,
+ * after a probe found the owner GONE: g+1 -> g+2 (RETIRING), `lease` := 0, `id` := 0, -> g+4
+ * (FREE). Only a living thread registers, and only a proof of death retires, so an entry lasts
+ * exactly as long as its owner; RETIRING keeps registrants off until `lease` is 0 again.
+ * Probing an id (`probeId`) probes every TAKEN entry holding it (ALIVE if any is: ids are random,
+ * and two threads may share one, so a living holder is never taken for dead); if none holds it, its
+ * thread was registered (a thread joins the registry of a primitive before it can hold it) and has
+ * been retired: GONE, unless some thread found the registry full (`overflow` > 0: that thread has
+ * no entry, so an absent id proves nothing: UNKNOWN). Ids are 1..MAX_ID; ANONYMOUS and the lock
+ * kernel's ABANDONED, above it, name nobody a probe may look for.
  *
  * The presence registry region (`TAG.Presence`), one per program, shared by clones of every robust
  * primitive (their `registry` field):
- * | word       | field   | written by           | meaning                                      |
- * | 0          | tag     | constructor, once    | TAG.Presence                                 |
- * | 1          | domain  | constructor, once    | a random nonzero id (tells registries apart) |
- * | 2          | entries | constructor, once    | entries in the region (<= ENTRIES)           |
- * | 16 + 4e .. | entry e | see above            |                                              |
+ * | word       | field    | written by           | meaning                                     |
+ * | 0          | tag      | constructor, once    | TAG.Presence                                |
+ * | 1          | domain   | constructor, once    | a random nonzero id (tells registries apart)|
+ * | 2          | entries  | constructor, once    | entries in the region (<= ENTRIES)          |
+ * | 3          | overflow | joiners (add)        | threads that found every entry taken        |
+ * | 16 + 4e .. | entry e  | see above            |                                             |
  *
  * Invariant: an id held in a primitive's word names either a living thread or a proven-dead one;
  * GONE is only ever concluded from a probe that found no waiter where `lease` promised one, or
- * from a retired entry (itself concluded from such a probe).
+ * from the absence of the id's entry in a registry that never overflowed (retired: itself
+ * concluded from such a probe).
  * Synchronizes-with: the owner's add to `lease` follows its `waitAsync`; a prober's CAS reads it.
  *
  * @module
@@ -55,11 +61,13 @@ import type { Seam } from "../_atomics.ts";
 export const DOMAIN = 1;
 /** Word index of the number of entries of the presence registry. */
 export const NENTRIES = 2;
+/** Word index of the presence registry's count of threads that found it full. */
+export const OVERFLOW = 3;
 /** Word index of the presence registry's entry 0. */
 export const ENTRY0 = 16;
-/** Words per registry entry: gen, lease, here, spare. */
+/** Words per registry entry: gen, lease, here, id. */
 export const ENTRY_WORDS = 4;
-/** The most entries a registry may have (ids keep 10 bits for `e + 1`). */
+/** The most entries a presence registry may have: threads alive at once that can be probed. */
 export const ENTRIES = 1023;
 /** Bytes of a presence registry region with `entries` entries. */
 export function bytesFor(entries: number): number {
@@ -83,19 +91,14 @@ export const UNKNOWN = -1;
 /** `register`: every entry is taken. */
 export const FULL = -1;
 
-/** The id of a thread that has no registry entry (the registry was full): never probed. */
-export const ANONYMOUS: number = 1 << 10;
-const INDEX_MASK = 0x3ff;
-const CYCLE_MASK = 0xfffff;
+/** The largest presence id a thread may draw (ids are 1..MAX_ID). */
+export const MAX_ID: number = (1 << 30) - 3;
+/** An id no thread has, for holders nobody may probe (the queue's lane lock). */
+export const ANONYMOUS: number = (1 << 30) - 2;
 
-/** The id of the owner of entry `e` in generation `gen` (TAKEN). */
-export function idOf(e: number, gen: number): number {
-  return (e + 1) | (((gen >>> 2) & CYCLE_MASK) << 10);
-}
-
-/** Whether `id` names a registry entry (else it names nobody that can be probed). */
+/** Whether `id` is an id a thread may have (else it names nobody that can be probed). */
 export function probeable(id: number): boolean {
-  return (id & INDEX_MASK) !== 0;
+  return id >= 1 && id <= MAX_ID;
 }
 
 /** Word index of the presence registry's entry `e`. */
@@ -111,17 +114,25 @@ export function init(A: Seam, s: Int32Array, domain: number, entries: number): v
 }
 
 /**
- * Claims a FREE entry among `count` entries starting at word `first` for the calling thread:
- * returns the entry's index, or FULL. The thread arms its presence waiters next (see
- * {@linkcode armed}) and names itself by {@linkcode idOf}(e, the entry's `gen`).
+ * Claims a FREE entry among `count` entries starting at word `first` for the calling thread, whose
+ * presence id is `id`: returns the entry's index, or FULL. The thread arms its presence waiters
+ * next (see {@linkcode armed}).
  */
-export function register(A: Seam, s: Int32Array, first: number, count: number): number {
+export function register(A: Seam, s: Int32Array, first: number, count: number, id: number): number {
   for (let e = 0; e < count; e++) {
     const w = first + e * ENTRY_WORDS;
     const g = A.load(s, w);
-    if ((g & 3) === FREE && A.compareExchange(s, w, g, (g + 1) | 0) === g) return e;
+    if ((g & 3) === FREE && A.compareExchange(s, w, g, (g + 1) | 0) === g) {
+      A.store(s, w + 3, id);
+      return e;
+    }
   }
   return FULL;
+}
+
+/** A thread found every entry of the presence registry `s` taken (it stays without one). */
+export function overflowed(A: Seam, s: Int32Array): void {
+  A.add(s, OVERFLOW, 1);
 }
 
 /** Whether a `gen` value is TAKEN. */
@@ -135,8 +146,9 @@ export function taken(gen: number): boolean {
  */
 export function retire(A: Seam, s: Int32Array, w: number, gen: number): boolean {
   if (A.compareExchange(s, w, gen, (gen + 1) | 0) !== gen) return false;
-  // Clear the lease before the entry is FREE again: its next owner starts from 0.
+  // Clear the lease and the id before the entry is FREE again: its next owner starts from 0.
   A.store(s, w + 1, 0);
+  A.store(s, w + 3, 0);
   A.store(s, w, (gen + 3) | 0);
   return true;
 }
@@ -167,18 +179,26 @@ export function probe(A: Seam, s: Int32Array, lease: number): number {
 }
 
 /**
- * Probes the thread named `id` in the presence registry `s`: GONE if its entry has moved on to
- * another cycle (it was retired: its owner was found gone before) or a probe finds it gone now
- * (then the entry is retired, free for a new thread); ALIVE or UNKNOWN otherwise (and for ids
- * that name no entry).
+ * Probes the thread whose presence id is `id` in the presence registry `s`. Every TAKEN entry that
+ * holds the id is probed (two threads may have drawn the same id: a living one must never be
+ * taken for dead because the other died), and those found GONE are retired, free for new threads:
+ * ALIVE if one is alive, else UNKNOWN if one could not tell or the registry overflowed (a thread
+ * without an entry may hold the id), else GONE, with or without an entry holding the id (see
+ * "Probing an id" above); UNKNOWN for ids no thread may have.
  */
 export function probeId(A: Seam, s: Int32Array, id: number): number {
   if (!probeable(id)) return UNKNOWN;
-  const w = entryWord((id & INDEX_MASK) - 1);
-  const gen = A.load(s, w);
-  if (!taken(gen) || idOf((id & INDEX_MASK) - 1, gen) !== id) return GONE;
-  const verdict = probe(A, s, w + 1);
-  if (verdict === GONE) retire(A, s, w, gen);
+  const entries = A.load(s, NENTRIES);
+  let verdict = A.load(s, OVERFLOW) > 0 ? UNKNOWN : GONE;
+  for (let e = 0; e < entries; e++) {
+    const w = entryWord(e);
+    const gen = A.load(s, w);
+    if (!taken(gen) || A.load(s, w + 3) !== id) continue;
+    const v = probe(A, s, w + 1);
+    if (v === GONE) retire(A, s, w, gen);
+    else if (v === ALIVE) return ALIVE;
+    else verdict = UNKNOWN;
+  }
   return verdict;
 }
 

@@ -115,11 +115,11 @@ import {
 const $SLOTS = 1;
 const $MAXSIZE = 2;
 /**
- * The holder id every lane-lock holder writes: the presence kernel's ANONYMOUS (`1 << 10`), an id
- * nobody probes. Its critical sections never await, and a thread dies only in its event loop, so
+ * The holder id every lane-lock holder writes: the presence kernel's ANONYMOUS (`2^30 - 2`), an
+ * id no thread has, which nobody probes. Its critical sections never await, and a thread dies only in its event loop, so
  * no holder can die holding it.
  */
-const $LANE_HOLDER = 1 << 10;
+const $LANE_HOLDER = (1 << 30) - 2;
 const $FLAVOUR = 3;
 const $LANE_MAX = 4;
 const $ENQ = 16;

@@ -10,7 +10,7 @@ import * as P from "./presence.ts";
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $UNLOCKED = 0;
-const $ABANDONED = 2 << 10;
+const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
 const $TIMED_OUT = 0;
 const $ACQUIRED = 1;
@@ -71,8 +71,12 @@ export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): 
 }
 
 export function* release(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
-  let c = (yield* A.compareExchange(s, $STATE, me << 1, $UNLOCKED));
-  if (c === me << 1) return true;
+  // The fast path alone, small enough to inline: `me` holds it and nobody sleeps.
+  const c = (yield* A.compareExchange(s, $STATE, me << 1, $UNLOCKED));
+  return c === me << 1 || (yield* releaseSeen(A, s, c));
+}
+
+function* releaseSeen(A: Seam, s: Int32Array, c: number): KernelGen<boolean> {
   for (;;) {
     if (c === $UNLOCKED) return false;
     if (c < 0) throw new Error(`Inconsistent lock state: ${c}`);

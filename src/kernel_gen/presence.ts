@@ -6,6 +6,7 @@ import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 
 export const DOMAIN = 1;
 export const NENTRIES = 2;
+export const OVERFLOW = 3;
 export const ENTRY0 = 16;
 export const ENTRY_WORDS = 4;
 export const ENTRIES = 1023;
@@ -23,16 +24,11 @@ export const UNKNOWN = -1;
 
 export const FULL = -1;
 
-export const ANONYMOUS: number = 1 << 10;
-const INDEX_MASK = 0x3ff;
-const CYCLE_MASK = 0xfffff;
-
-export function idOf(e: number, gen: number): number {
-  return (e + 1) | (((gen >>> 2) & CYCLE_MASK) << 10);
-}
+export const MAX_ID: number = (1 << 30) - 3;
+export const ANONYMOUS: number = (1 << 30) - 2;
 
 export function probeable(id: number): boolean {
-  return (id & INDEX_MASK) !== 0;
+  return id >= 1 && id <= MAX_ID;
 }
 
 export function entryWord(e: number): number {
@@ -45,13 +41,20 @@ export function* init(A: Seam, s: Int32Array, domain: number, entries: number): 
   (yield* A.store(s, NENTRIES, entries));
 }
 
-export function* register(A: Seam, s: Int32Array, first: number, count: number): KernelGen<number> {
+export function* register(A: Seam, s: Int32Array, first: number, count: number, id: number): KernelGen<number> {
   for (let e = 0; e < count; e++) {
     const w = first + e * ENTRY_WORDS;
     const g = (yield* A.load(s, w));
-    if ((g & 3) === FREE && (yield* A.compareExchange(s, w, g, (g + 1) | 0)) === g) return e;
+    if ((g & 3) === FREE && (yield* A.compareExchange(s, w, g, (g + 1) | 0)) === g) {
+      (yield* A.store(s, w + 3, id));
+      return e;
+    }
   }
   return FULL;
+}
+
+export function* overflowed(A: Seam, s: Int32Array): KernelGen<void> {
+  (yield* A.add(s, OVERFLOW, 1));
 }
 
 export function taken(gen: number): boolean {
@@ -60,8 +63,9 @@ export function taken(gen: number): boolean {
 
 export function* retire(A: Seam, s: Int32Array, w: number, gen: number): KernelGen<boolean> {
   if ((yield* A.compareExchange(s, w, gen, (gen + 1) | 0)) !== gen) return false;
-  // Clear the lease before the entry is FREE again: its next owner starts from 0.
+  // Clear the lease and the id before the entry is FREE again: its next owner starts from 0.
   (yield* A.store(s, w + 1, 0));
+  (yield* A.store(s, w + 3, 0));
   (yield* A.store(s, w, (gen + 3) | 0));
   return true;
 }
@@ -84,11 +88,17 @@ export function* probe(A: Seam, s: Int32Array, lease: number): KernelGen<number>
 
 export function* probeId(A: Seam, s: Int32Array, id: number): KernelGen<number> {
   if (!probeable(id)) return UNKNOWN;
-  const w = entryWord((id & INDEX_MASK) - 1);
-  const gen = (yield* A.load(s, w));
-  if (!taken(gen) || idOf((id & INDEX_MASK) - 1, gen) !== id) return GONE;
-  const verdict = (yield* probe(A, s, w + 1));
-  if (verdict === GONE) (yield* retire(A, s, w, gen));
+  const entries = (yield* A.load(s, NENTRIES));
+  let verdict = (yield* A.load(s, OVERFLOW)) > 0 ? UNKNOWN : GONE;
+  for (let e = 0; e < entries; e++) {
+    const w = entryWord(e);
+    const gen = (yield* A.load(s, w));
+    if (!taken(gen) || (yield* A.load(s, w + 3)) !== id) continue;
+    const v = (yield* probe(A, s, w + 1));
+    if (v === GONE) (yield* retire(A, s, w, gen));
+    else if (v === ALIVE) return ALIVE;
+    else verdict = UNKNOWN;
+  }
   return verdict;
 }
 

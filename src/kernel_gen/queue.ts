@@ -16,7 +16,7 @@ import {
 // while a private `const` is folded into the compiled code.
 const $SLOTS = 1;
 const $MAXSIZE = 2;
-const $LANE_HOLDER = 1 << 10;
+const $LANE_HOLDER = (1 << 30) - 2;
 const $FLAVOUR = 3;
 const $LANE_MAX = 4;
 const $ENQ = 16;

@@ -39,14 +39,25 @@ export function arm(s: Int32Array, lease: number, n: number, keep: () => boolean
   P.armed(REAL, s, lease, armed);
 }
 
-/** This thread in one presence registry. */
+let id = 0;
+
+/**
+ * This thread's presence id: a random number in 1..MAX_ID drawn once per thread, the same in every
+ * registry it joins (what a robust lock's word holds while the thread holds it). Two threads of a
+ * program share one with odds of about k(k-1) / 2^31 among k threads (1 in 2,000,000 for 10
+ * threads); then the death of one of them may go unnoticed, nothing worse.
+ */
+export function presenceId(): number {
+  while (id === 0) id = crypto.getRandomValues(new Uint32Array(1))[0]! % P.MAX_ID + 1;
+  return id;
+}
+
+/** A presence registry this thread has joined. */
 export interface Presence {
   /** The registry's memory: what clones of robust primitives carry as `registry`. */
   readonly buffer: SharedArrayBuffer;
   /** The registry's words. */
   readonly words: Int32Array;
-  /** This thread's id in the registry ({@linkcode P.ANONYMOUS} if it was full). */
-  readonly id: number;
 }
 
 /** The registries this thread has joined, by domain id. */
@@ -85,21 +96,19 @@ export function presenceIn(buffer: unknown): Presence | undefined {
 }
 
 /**
- * Joins registry `s`: claims an entry (sweeping the entries of gone threads if it is full) and
- * arms its presence waiters. With no entry to be had, the thread is ANONYMOUS there: primitives
- * work, but a waiter cannot tell whether it died.
+ * Joins registry `s`: claims an entry under this thread's presence id (sweeping the entries of
+ * gone threads if it is full) and arms its presence waiters. With no entry to be had, the thread
+ * counts itself in `overflow`: its primitives work, but its death goes unnoticed, and so may
+ * others' from then on (see `src/kernel/presence.ts`).
  */
 function join(s: Int32Array, domain: number): Presence {
   const entries = REAL.load(s, P.NENTRIES);
-  let e = P.register(REAL, s, P.ENTRY0, entries);
-  if (e === P.FULL && P.sweep(REAL, s) > 0) e = P.register(REAL, s, P.ENTRY0, entries);
-  let id = P.ANONYMOUS;
-  if (e >= 0) {
-    const w = P.entryWord(e);
-    id = P.idOf(e, REAL.load(s, w));
-    arm(s, w + 1, PRESENCE, always);
-  }
-  const presence: Presence = { buffer: s.buffer as SharedArrayBuffer, words: s, id };
+  const me = presenceId();
+  let e = P.register(REAL, s, P.ENTRY0, entries, me);
+  if (e === P.FULL && P.sweep(REAL, s) > 0) e = P.register(REAL, s, P.ENTRY0, entries, me);
+  if (e >= 0) arm(s, P.entryWord(e) + 1, PRESENCE, always);
+  else P.overflowed(REAL, s);
+  const presence: Presence = { buffer: s.buffer as SharedArrayBuffer, words: s };
   joined.set(domain, presence);
   home ??= presence;
   return presence;

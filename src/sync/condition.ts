@@ -23,11 +23,14 @@ import {
   type WaitOptions,
 } from "../options.ts";
 import { Lock } from "./lock.ts";
-import { presenceIn } from "./_presence.ts";
+import { presenceId, presenceIn } from "./_presence.ts";
 import { acquireRobust, acquireRobustSync, type Robust } from "./_robust.ts";
 import { RLock } from "./rlock.ts";
 
 let reviving: Int32Array | undefined;
+
+/** This thread's presence id, what the lock's word holds while it holds it. */
+const WHO = presenceId();
 
 /** What a condition's waits say they were doing, in errors (shared with the explorer). */
 export const WAIT = "wait on the condition";
@@ -133,9 +136,8 @@ export class Condition {
   readonly #c: Int32Array;
   readonly #lk: Int32Array;
   readonly #reentrant: boolean;
-  /** The lock's presence registry and this thread's id in it. */
+  /** The lock's presence registry (its retakes probe holders there). */
   readonly #registry: Int32Array;
-  readonly #who: number;
 
   /**
    * Creates a condition bound to `lock`, in fresh shared memory.
@@ -171,7 +173,6 @@ export class Condition {
     // The lock joined this thread to its registry already: this finds it.
     const presence = presenceIn(lock.registry)!;
     this.#registry = presence.words;
-    this.#who = presence.id;
   }
 
   /**
@@ -492,7 +493,7 @@ export class Condition {
   /** The blocking wait: true if notified, false if timed out; the lock is held again. */
   #waitSync(deadline: number): boolean {
     const me = agentId();
-    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, this.#who);
+    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, WHO);
     checkBegin(ticket.status, this.#reentrant);
     const notified = K.sleep(REAL, this.#c, ticket.seq, deadline);
     let died = false;
@@ -504,7 +505,7 @@ export class Condition {
   /** The async wait: true if notified, false if timed out or aborted; the lock is held again. */
   async #wait(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const me = agentId();
-    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, this.#who);
+    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, WHO);
     checkBegin(ticket.status, this.#reentrant);
     let notified = false;
     let died = false;
@@ -527,7 +528,7 @@ export class Condition {
     const lk = this.#lk;
     const reentrant = this.#reentrant;
     const me = agentId();
-    const who = this.#who;
+    const who = WHO;
     const registry = this.#registry;
     return {
       acquire: (deadline) => K.end(REAL, lk, reentrant, me, who, saved, deadline),

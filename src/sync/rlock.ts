@@ -18,7 +18,7 @@ import {
   waitFailure,
 } from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
-import { attachPresence, homePresence, type Presence } from "./_presence.ts";
+import { attachPresence, homePresence, type Presence, presenceId } from "./_presence.ts";
 import { acquireRobust, acquireRobustSync, ownerDiedError, type Robust } from "./_robust.ts";
 
 // Private twin of K.RELEASED for release()'s common case: V8 reads an imported binding through its
@@ -27,6 +27,8 @@ const RELEASED = 0;
 
 let reviving: Int32Array | undefined;
 let revivingPresence: Presence | undefined;
+/** This thread's presence id, what the lock's word holds while it holds it (see `Lock`'s `ME`). */
+const WHO = presenceId();
 
 /** What `RLock`'s acquires say they were doing, in errors (shared with `src/explore/sim/rlock.ts`). */
 export const ACQUIRE = "acquire the RLock";
@@ -92,9 +94,8 @@ export class RLock {
    */
   readonly registry: SharedArrayBuffer;
   readonly #s: Int32Array;
-  /** This thread's presence registry and id in it (what the lock's word holds while it holds it). */
+  /** The presence registry this thread joined for the lock (its slow path probes holders there). */
   readonly #presence: Presence;
-  readonly #who: number;
   #robust: Robust | undefined;
 
   /**
@@ -117,7 +118,6 @@ export class RLock {
     this.registry = presence.buffer;
     this.#s = s;
     this.#presence = presence;
-    this.#who = presence.id;
   }
 
   /**
@@ -177,7 +177,7 @@ export class RLock {
     const deadline = deadlineOf(ACQUIRE, options);
     const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     if (
-      !K.tryAcquire(REAL, this.#s, agentId(), this.#who) &&
+      !K.tryAcquire(REAL, this.#s, agentId(), WHO) &&
       !await acquireRobust(this.#slow(), deadline, handler, ACQUIRE, options?.signal)
     ) {
       throw waitFailure(ACQUIRE, options);
@@ -209,7 +209,7 @@ export class RLock {
     const deadline = deadlineOf(ACQUIRE, options);
     const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     if (
-      !K.tryAcquire(REAL, this.#s, agentId(), this.#who) &&
+      !K.tryAcquire(REAL, this.#s, agentId(), WHO) &&
       !acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE)
     ) {
       throw waitFailure(ACQUIRE, options);
@@ -238,7 +238,7 @@ export class RLock {
    * ```
    */
   tryAcquire(): boolean {
-    if (K.tryAcquire(REAL, this.#s, agentId(), this.#who)) return true;
+    if (K.tryAcquire(REAL, this.#s, agentId(), WHO)) return true;
     if (K.abandoned(REAL, this.#s)) throw ownerDiedError(ACQUIRE);
     return false;
   }
@@ -265,7 +265,7 @@ export class RLock {
    * ```
    */
   release(): void {
-    let status = K.release(REAL, this.#s, agentId(), this.#who);
+    let status = K.release(REAL, this.#s, agentId(), WHO);
     if (status === RELEASED) return;
     // Held by another agent: say so only if it lives (the probe marks a dead one's lock abandoned).
     if (status === K.NOT_OWNER && K.probeHolder(REAL, this.#s, this.#presence.words)) {
@@ -334,7 +334,7 @@ export class RLock {
     if (this.#robust !== undefined) return this.#robust;
     const s = this.#s;
     const me = agentId();
-    const who = this.#who;
+    const who = WHO;
     const registry = this.#presence.words;
     return this.#robust = {
       acquire: (deadline) => K.acquire(REAL, s, me, who, deadline),

@@ -20,7 +20,7 @@ import {
   waitFailure,
 } from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
-import { attachPresence, homePresence, type Presence } from "./_presence.ts";
+import { attachPresence, homePresence, type Presence, presenceId } from "./_presence.ts";
 import {
   acquireRobust,
   acquireRobustSync,
@@ -36,6 +36,8 @@ const RELEASED = 0;
 
 let reviving: Int32Array | undefined;
 let revivingPresence: Presence | undefined;
+/** This thread's presence id, what a robust semaphore's holder table records for it. */
+const ME = presenceId();
 /** The tag the next constructed region gets (set by `BoundedSemaphore` before it calls `super`). */
 let creating: number = TAG.Semaphore;
 
@@ -182,7 +184,7 @@ export class Semaphore {
   readonly registry: SharedArrayBuffer | undefined;
   readonly #s: Int32Array;
   readonly #bounded: boolean;
-  /** A robust semaphore's presence registry and this thread's id in it. */
+  /** A robust semaphore's presence registry (its waiters probe holders there). */
   readonly #presence: Presence | undefined;
   /** This thread's holder-table entry: -2 not looked up yet, -1 none (the table was full). */
   #entry = -2;
@@ -424,11 +426,11 @@ export class Semaphore {
     if (this.#entry === -1 && performance.now() < this.#retryAt) return -1;
     const s = this.#s;
     const presence = this.#presence!;
-    let j = K.entryOf(REAL, s, presence.id);
+    let j = K.entryOf(REAL, s, ME);
     if (j < 0) {
       // A full table may hold the entries of dead threads: reclaim them, and try once more.
       K.reclaim(REAL, s, presence.words);
-      j = K.entryOf(REAL, s, presence.id);
+      j = K.entryOf(REAL, s, ME);
       this.#retryAt = performance.now() + 1000;
     }
     return this.#entry = j;
