@@ -68,13 +68,33 @@ export class BrokenBarrierError extends Error {
  * - `Condition.wait` takes its lock back even then (as it always does) and throws this error with
  *   the lock held.
  *
- * @example
+ * @example A worker terminated while it holds the lock
  * ```ts
- * import { OwnerDiedError } from "@interlock/interlock";
+ * import { Lock, OwnerDiedError } from "@interlock/interlock";
  * import assert from "node:assert/strict";
  *
- * const error = new OwnerDiedError("Cannot acquire the lock: its holder died holding it");
- * assert.equal(error.name, "OwnerDiedError");
+ * const lock = new Lock();
+ * const balance = new Int32Array(new SharedArrayBuffer(4));
+ * // A worker takes the lock, starts a change it never finishes, and is terminated.
+ * const code = `import { Lock } from "${import.meta.resolve("@interlock/interlock")}";
+ * self.onmessage = ({ data }) => {
+ *   Lock.from(data.lock).acquireSync();
+ *   data.balance[0] = -1; // half-changed
+ *   self.postMessage("held");
+ * };`;
+ * const worker = new Worker(`data:text/javascript,${encodeURIComponent(code)}`, { type: "module" });
+ * worker.postMessage({ lock, balance });
+ * await new Promise((resolve) => worker.onmessage = resolve);
+ * worker.terminate();
+ *
+ * // Without onOwnerDied, a waiter is told and takes nothing; the lock stays abandoned.
+ * await assert.rejects(lock.acquire(), OwnerDiedError);
+ * // With it, the acquirer takes the lock over and repairs the data before acquire returns.
+ * {
+ *   using _ = await lock.acquire({ onOwnerDied: () => void (balance[0] = 100) });
+ *   assert.equal(balance[0], 100);
+ * }
+ * assert.equal(lock.locked(), false);
  * ```
  */
 export class OwnerDiedError extends Error {

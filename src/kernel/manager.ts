@@ -312,14 +312,14 @@ export function reapSeq(A: Seam, s: Int32Array): number {
 }
 
 /**
- * Takes a free registry entry for the calling thread, whose presence id is `id` (once per thread
- * and manager): returns its index, which is also its presence record; FULL if every entry is
- * taken, ENDED if the manager ended. The thread arms its presence waiters next (see
- * {@linkcode armed}).
+ * Takes a free registry entry for the calling thread (once per thread and manager): returns its
+ * index, which is also its presence record (the mailbox names threads by index, so the entry's
+ * presence id stays 0); FULL if every entry is taken, ENDED if the manager ended. The thread arms
+ * its presence waiters next (see {@linkcode armed}).
  */
-export function register(A: Seam, s: Int32Array, id: number): number {
+export function register(A: Seam, s: Int32Array): number {
   if (A.load(s, STATE) !== RUNNING) return ENDED;
-  const e = P.register(A, s, AGENT0, A.load(s, NAGENTS), id);
+  const e = P.register(A, s, AGENT0, A.load(s, NAGENTS), 0);
   return e === P.FULL ? FULL : e;
 }
 

@@ -132,9 +132,9 @@ export function* reapSeq(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, REAP));
 }
 
-export function* register(A: Seam, s: Int32Array, id: number): KernelGen<number> {
+export function* register(A: Seam, s: Int32Array): KernelGen<number> {
   if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
-  const e = (yield* P.register(A, s, AGENT0, (yield* A.load(s, NAGENTS)), id));
+  const e = (yield* P.register(A, s, AGENT0, (yield* A.load(s, NAGENTS)), 0));
   return e === P.FULL ? FULL : e;
 }
 

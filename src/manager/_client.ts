@@ -16,7 +16,7 @@ import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
 import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
 import { rebuild } from "../pool/remote_error.ts";
-import { arm as armWaiters, presenceId } from "../sync/_presence.ts";
+import { arm as armWaiters } from "../sync/_presence.ts";
 import { decode, encode, type Ended, fail, type Outcome, type ServerApi } from "./_protocol.ts";
 
 /** Presence waiters a thread keeps armed on its registry entry (see "Dead holders" in the kernel). */
@@ -73,7 +73,7 @@ class Presence {
 
   #register(): void {
     const s = this.#s;
-    const e = K.register(REAL, s, presenceId());
+    const e = K.register(REAL, s);
     if (e >= 0) {
       this.#entry = e;
       arm(s, e, PRESENCE, always);

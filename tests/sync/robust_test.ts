@@ -7,6 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { Condition, Lock, OwnerDiedError, RLock, RuntimeError, Semaphore } from "../../mod.ts";
+import { REAL } from "../../src/_atomics.ts";
+import * as L from "../../src/kernel/lock.ts";
+import * as P from "../../src/kernel/presence.ts";
+import { arm } from "../../src/sync/_presence.ts";
 import { inWorkers, startWorker, times, within } from "../_helpers.ts";
 import { until } from "./_until.ts";
 
@@ -195,6 +199,32 @@ Deno.test("A holder that keeps its thread busy while waiters probe it is never t
   using _ = lock.acquireSync();
   const [outcome] = await inWorkers<string>(times(1, FIXTURES, "waitBlocking", [lock, flags, 300]));
   assert.equal(outcome, "TimeoutError");
+});
+
+Deno.test("A probe of an id that a dead thread and the living holder share (a namesake) never takes the holder for dead", () => {
+  const id = 7;
+  const registry = new Int32Array(new SharedArrayBuffer(P.bytesFor(4)));
+  P.init(REAL, registry, 1, 4);
+  // Entry 0: a thread that drew the same id and died (its lease promises a waiter; none is there).
+  assert.equal(P.register(REAL, registry, P.ENTRY0, 4, id), 0);
+  P.armed(REAL, registry, P.entryWord(0) + 1, 1);
+  // Entry 1: the living holder, with real presence waiters.
+  assert.equal(P.register(REAL, registry, P.ENTRY0, 4, id), 1);
+  arm(registry, P.entryWord(1) + 1, 2, () => false);
+  const lock = new Int32Array(new SharedArrayBuffer(L.BYTES));
+  assert.ok(L.tryAcquire(REAL, lock, id));
+  try {
+    assert.equal(L.probeHolder(REAL, lock, registry), false, "the living holder is taken for dead");
+    assert.equal(L.holder(REAL, lock), id);
+    assert.equal(P.taken(REAL.load(registry, P.entryWord(0))), false, "the dead one is retired");
+    assert.ok(P.taken(REAL.load(registry, P.entryWord(1))));
+  } finally {
+    P.disarm(REAL, registry, P.entryWord(1) + 1);
+  }
+  // Once the holder's waiters are gone too, its lock is abandoned.
+  P.armed(REAL, registry, P.entryWord(1) + 1, 1);
+  assert.equal(L.probeHolder(REAL, lock, registry), true);
+  assert.ok(L.abandoned(REAL, lock));
 });
 
 Deno.test("Clones carry the presence registry; one without it is refused", () => {
