@@ -392,7 +392,14 @@ export class Semaphore {
    */
   release(n: number = 1): void {
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkReleaseCount(this.#bounded, n);
-    const j = this.#presence === undefined ? -1 : this.#ownEntry();
+    if (this.#presence !== undefined) return this.#releaseHeld(n);
+    if (K.release(REAL, this.#s, n) === RELEASED) return;
+    throw releaseError(n, this.#bounded ? K.bound(REAL, this.#s) : undefined);
+  }
+
+  /** {@linkcode Semaphore.release} of a robust semaphore: the holder table follows. */
+  #releaseHeld(n: number): void {
+    const j = this.#ownEntry();
     // A robust releaser lowers its own count first (see the kernel's invariant).
     const own = j < 0 ? 0 : K.unhold(REAL, this.#s, j, n);
     if (K.release(REAL, this.#s, n) === RELEASED) return;
