@@ -23,6 +23,21 @@ export async function holdLock(lock: Lock | RLock, sync: boolean, flags: Int32Ar
   return await holdForever(flags);
 }
 
+/**
+ * Takes `lock`, says so, and then ends its own thread while holding it: `self.close()` ("close"),
+ * or an uncaught error ("throw").
+ */
+export async function holdAndEnd(lock: Lock, how: "close" | "throw", flags: Int32Array) {
+  await lock.acquire();
+  Atomics.add(flags, 0, 1);
+  Atomics.notify(flags, 0);
+  if (how === "close") (globalThis as unknown as { close(): void }).close();
+  else {setTimeout(() => {
+      throw new Error("the worker's thread fails while holding the lock");
+    });}
+  return await new Promise<never>(() => {});
+}
+
 /** Takes `n` permits of `semaphore`, then holds them until killed. */
 export async function holdPermits(semaphore: Semaphore, n: number, flags: Int32Array) {
   for (let k = 0; k < n; k++) await semaphore.acquire();

@@ -75,6 +75,24 @@ Deno.test("Lock: workers blocked in acquireSync() on a holder that is terminated
   }
 });
 
+for (const how of ["close", "throw"] as const) {
+  Deno.test(`Lock: a waiter learns that the worker holding it ended its own thread (${how === "close" ? "self.close()" : "an uncaught error"})`, async () => {
+    const lock = new Lock();
+    const flags = cells(2);
+    const worker = await holder("holdAndEnd", [lock, how], flags);
+    try {
+      await within(assert.rejects(lock.acquire(), OwnerDiedError), LIMIT, "the waiter learns it");
+      let told = false;
+      lock.acquireSync({ onOwnerDied: () => void (told = true) });
+      assert.ok(told);
+      lock.release();
+      assert.equal(lock.locked(), false);
+    } finally {
+      worker.terminate();
+    }
+  });
+}
+
 Deno.test("Lock: an onOwnerDied that throws gives the lock back, still abandoned", async () => {
   const lock = new Lock();
   const flags = cells(2);
