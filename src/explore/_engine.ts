@@ -20,9 +20,22 @@
  * until another thread changes one of those words, unless no other thread can move at all; so
  * spin loops neither multiply schedules nor run forever.
  *
+ * Threads that die. `terminate(k)` (a step of another thread, as `worker.terminate()` is a call of
+ * another thread) ends thread k wherever it is: it runs no more code, and its waits are dropped, as
+ * V8 drops a dead isolate's waiters. Each thread has an entry in the execution's presence registry
+ * (`src/kernel/presence.ts`; made when first needed: entry k is Tk's, id k + 1, with a lease of
+ * {@linkcode PRESENCE_LEASE}); a `notify` on its `here` word counts one waiter while the thread
+ * lives and none once it is terminated, so the production probe tells the two apart. A sleep begun
+ * in a robust acquire (`patient`: production sleeps at most its patience, then probes the holder)
+ * may also end when its patience runs out: one more scheduling choice, offered once per
+ * termination since the sleeper last ran out (probing while every thread lives changes nothing
+ * but a lease, so it is not explored). A termination depends on every step (`_access.ts`).
+ *
  * @module
  */
-import { atomics } from "../_atomics.ts";
+import { atomics, REAL } from "../_atomics.ts";
+import { TAG } from "../_region.ts";
+import * as P from "../kernel/presence.ts";
 import { coerced, type Stretch, watchOf } from "./_await.ts";
 import { type Ending, type Event, type Pending, stepRecord, type Watch } from "./_event.ts";
 import { Waiters } from "./_waiters.ts";
@@ -42,6 +55,7 @@ import {
   setRunning,
   STORE,
   SUB,
+  TERMINATE,
   Thread,
   TIMEOUT,
   WAIT,
@@ -73,6 +87,17 @@ export interface Prepared {
 /** A scheduling policy: returns the id of the enabled thread that moves next, or -1 to stop. */
 export type Chooser = (ex: Execution) => number;
 
+/** The lease of every thread's presence record: more than any exploration probes a thread. */
+export const PRESENCE_LEASE = 16;
+
+let runningEx: Execution | undefined;
+
+/** The execution whose thread runs now (its wrappers' presence registry, see the module doc). */
+export function currentExecution(): Execution {
+  if (runningEx === undefined) throw new Error("No explorer execution is running");
+  return runningEx;
+}
+
 /** One execution of a scenario. */
 export class Execution {
   readonly threads: Thread[];
@@ -100,13 +125,20 @@ export class Execution {
   readonly shared: unknown;
   /** Whether awaiting threads are enabled only because no other thread can move (see `collect`). */
   forced = false;
+  /** How many threads another thread terminated so far. */
+  terminations = 0;
   readonly #waiters: Waiters;
+  /** The presence registry of the threads (made when first needed). */
+  #registry: Int32Array | undefined;
+  /** How many of `threads` run scenario bodies (the rest are forwarders). */
+  readonly #bodies: number;
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
     numberBuffers(p.memoryOf ? p.memoryOf(this.shared).map((w) => w.buffer) : []);
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
+    this.#bodies = n;
     this.threads = new Array(n);
     // Room for one forwarder per thread.
     this.enabled = new Array(2 * n).fill(0);
@@ -146,7 +178,9 @@ export class Execution {
       if (t.status === RUNNABLE) {
         if (this.awaits(t) && !t.stretch.changed()) awaiting++;
         else this.enabled[c++] = k;
-      } else if (t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait)) {
+      } else if (
+        t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait || this.#impatient(t))
+      ) {
         this.enabled[c++] = k;
       }
     }
@@ -187,14 +221,18 @@ export class Execution {
     this.steps++;
     this.last = k;
     if (t.status === BLOCKED) {
-      // The timeout fires (the sleeper leaves the waiter list) or the abort signal does (its wait
-      // stays there, orphaned); either way the kernel sees "timed-out".
-      this.#waiters.leave(t);
+      // The timeout fires (the sleeper leaves the waiter list), or its patience runs out (likewise;
+      // it probes its holder next), or the abort signal fires (its wait stays there, orphaned);
+      // either way the kernel sees "timed-out". Patience first: it is due only after a termination.
+      const patience = t.outOfPatience = this.#impatient(t);
+      if (patience) t.probedAt = this.terminations;
+      this.#waiters.leave(t, patience);
       t.stretch.dirty();
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
       if (ev) {
         ev.after = atomics.load(t.a, t.i);
-        ev.aborted = t.aborted;
+        ev.aborted = t.aborted && !patience;
+        ev.patience = patience;
       }
       this.#resume(t, "timed-out", false);
       // (Read the thread afresh: leave() made it runnable, which the narrowing above cannot see.)
@@ -233,6 +271,7 @@ export class Execution {
     let slept = false;
     let woke: number[] | undefined;
     let forwarded: number[] | undefined;
+    let killed: Pending[] | undefined;
     let threw = false;
     // Awaits another thread could make now that this write may take away (recorded runs only).
     const open = this.events !== undefined && t.op >= STORE && t.op <= CAS
@@ -277,10 +316,19 @@ export class Execution {
           }
           break;
         case NOTIFY:
+          s.dirty();
+          if (this.#registry !== undefined && t.a.buffer === this.#registry.buffer) {
+            result = this.#notifyPresence(t);
+            break;
+          }
           forwarded = [];
           woke = this.#waiters.notify(t, forwarded);
           result = woke.length + forwarded.length;
+          break;
+        case TERMINATE:
           s.dirty();
+          killed = this.#terminate(t);
+          result = killed !== undefined;
           break;
         case PAUSE:
           if (!awaited) s.next();
@@ -303,6 +351,7 @@ export class Execution {
       if (!threw && t.op !== PAUSE) ev.after = after ?? atomics.load(t.a, t.i);
       if (woke) ev.disabled = this.#cancelled(woke);
       else if (open !== undefined && before !== after) ev.disabled = this.#closed(open);
+      else if (killed !== undefined && killed.length > 0) ev.disabled = killed;
     }
     if (woke) { for (const w of woke) this.#resume(this.threads[w]!, "ok", false); }
     if (!slept) this.#resume(t, result, threw);
@@ -314,7 +363,7 @@ export class Execution {
     let out: Pending[] | undefined;
     for (const w of woke) {
       const u = this.threads[w]!;
-      if (u.deadline === Infinity && !u.abortWait) continue;
+      if (u.deadline === Infinity && !u.abortWait && !this.#impatient(u)) continue;
       (out ??= []).push({ thread: w, op: TIMEOUT, a: u.a, i: u.i, x: u.x, watch: undefined });
     }
     return out;
@@ -356,7 +405,70 @@ export class Execution {
     return ev;
   }
 
+  /** Whether `t` sleeps patiently and a thread was terminated since its patience last ran out. */
+  #impatient(t: Thread): boolean {
+    return t.patientWait && this.terminations > t.probedAt;
+  }
+
+  /**
+   * The presence registry of this execution's threads (see the module doc), made on first use as
+   * if every thread had armed its presence when it started: a terminated thread's waiters are gone.
+   */
+  presenceRegistry(): Int32Array {
+    if (this.#registry !== undefined) return this.#registry;
+    const n = this.#bodies;
+    const s = new Int32Array(new SharedArrayBuffer(P.bytesFor(n)));
+    REAL.store(s, 0, TAG.Presence);
+    P.init(REAL, s, 1, n);
+    for (let k = 0; k < n; k++) {
+      REAL.store(s, P.entryWord(k), P.TAKEN);
+      REAL.store(s, P.entryWord(k) + 1, PRESENCE_LEASE);
+      REAL.store(s, P.entryWord(k) + 3, k + 1); // Tk's presence id
+    }
+    return this.#registry = s;
+  }
+
+  /** A `notify` on the presence registry: one waiter on a living thread's `here` word, else none. */
+  #notifyPresence(t: Thread): number {
+    const word = t.i - P.ENTRY0;
+    const e = word >> 2;
+    if (word < 0 || (word & 3) !== 2 || e >= this.#bodies || !(Number(t.x) >= 1)) return 0;
+    return this.threads[e]!.terminated ? 0 : 1;
+  }
+
+  /**
+   * Thread `t` terminates thread `t.x`: it never runs again, and its waits leave the waiter lists.
+   * Returns the step the terminated thread could have made next (which this one took away), or
+   * undefined if it had already ended.
+   */
+  #terminate(t: Thread): Pending[] | undefined {
+    const k = Number(t.x);
+    if (!Number.isInteger(k) || k < 0 || k >= this.#bodies || k === t.id) {
+      throw new RangeError(
+        `Cannot terminate thread ${String(t.x)}: expected the index of another scenario thread`,
+      );
+    }
+    // The step names the terminated thread's presence word (what a probe of it notifies).
+    t.a = this.presenceRegistry();
+    t.i = P.entryWord(k) + 2;
+    const v = this.threads[k]!;
+    if (v.status === DONE) return undefined;
+    const next: Pending[] = [];
+    if (v.status === RUNNABLE) {
+      next.push({ thread: k, op: v.op, a: v.a, i: v.i, x: v.x, watch: undefined });
+    } else if (v.deadline !== Infinity || v.abortWait || this.#impatient(v)) {
+      next.push({ thread: k, op: TIMEOUT, a: v.a, i: v.i, x: v.x, watch: undefined });
+    }
+    this.#waiters.drop(v);
+    v.status = DONE;
+    v.terminated = true;
+    v.gen = undefined;
+    this.terminations++;
+    return next;
+  }
+
   #resume(t: Thread, value: unknown, isError: boolean): void {
+    runningEx = this;
     setRunning(t);
     let r: IteratorResult<unknown, unknown>;
     try {

@@ -93,7 +93,9 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     if (d < stack.length) {
       const node = stack[d]!;
       if (node.enabled !== enabled) throw diverged(d);
-      return physical(node.chosen);
+      // A branch taken up from the wakeup tree whose thread cannot move here does not exist (a
+      // patience timeout placed before the termination that made it possible).
+      return enabled & bit(node.chosen) ? physical(node.chosen) : -1;
     }
     const node = new Node(enabled);
     if (d > 0) {

@@ -18,7 +18,8 @@ export type TraceOp =
   | "notify"
   | "pause"
   | "timeout"
-  | "abort";
+  | "abort"
+  | "terminate";
 
 /** One step of a counterexample, in readable form. */
 export interface TraceStep {

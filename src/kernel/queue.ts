@@ -39,10 +39,9 @@
  *   their own position word and never wait while holding a claim. Every record that fits a slot
  *   (numbers, short strings, small objects) travels here; one slot is one cache line, so a transfer
  *   moves one line from producer to consumer.
- * - the **lane**, an unbounded byte FIFO under a lock (`lk`, the Lock kernel) in a separate growable
- *   `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is full.
- *   Lane records are only ever touched while holding `lk`, which also orders the heap's growth.
- *   The lane's functions are in `queue_lane.ts` (this header is theirs too).
+ * - the **lane** (its functions in `queue_lane.ts`), an unbounded byte FIFO under a lock (`lk`) in a
+ *   growable `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is
+ *   full. Lane records are only touched while holding `lk`, which also orders the heap's growth.
  *
  * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
  * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
@@ -93,18 +92,22 @@
  * - close adds 2 to every event word (keeping bit 0) and notifies all, so every sleeper re-checks.
  * - JoinableQueue: `join` sleeps on UNFINISHED while it is non-zero; the taskDone that makes it 0
  *   notifies all (a join that read a stale non-zero value fails its wait with "not-equal").
- *
- * A timed-out or aborted wait has nothing to undo: it never claimed a slot, a count, or a lane
- * record, so nothing is lost or duplicated, and since wake-ups are broadcast it swallows none.
+ * - A timed-out or aborted wait has nothing to undo (it claimed no slot, count or lane record).
  *
  * @module
  */
 import type { Seam } from "../_atomics.ts";
-import { acquire as lockAcquire, release as lockRelease } from "./lock.ts";
+import {
+  acquire as lockAcquire,
+  release as lockRelease,
+  TIMED_OUT as LOCK_TIMED_OUT,
+} from "./lock.ts";
+import { ANONYMOUS } from "./presence.ts";
 
 // The functions below use these module-private twins of the exported constants: V8 reads an
 // exported binding through its module cell at every use (~7% of a lock pair, bench/seam_bench.ts),
 // while a private `const` is folded into the compiled code.
+const $LANE_HOLDER = ANONYMOUS; // the lane lock's holder: nobody probes it (no section awaits)
 const $ENQ = 16;
 const $DEQ = 32;
 const $PUT_SEQ = 48;
@@ -447,9 +450,9 @@ export function tryClaim(A: Seam, S: Shape): number {
     // close may still be appending while holding the lane lock; take the lock to see it. Only the
     // async form's abort can end that wait: then this thread does not hold the lock, and must not
     // release it (it would release the putter's): claim nothing.
-    if (!lockAcquire(A, S.lk, Infinity)) return $TIMED_OUT;
+    if (lockAcquire(A, S.lk, $LANE_HOLDER, Infinity) === LOCK_TIMED_OUT) return $TIMED_OUT;
     const items = A.load(q, $LANE_ITEMS);
-    lockRelease(A, S.lk);
+    lockRelease(A, S.lk, $LANE_HOLDER);
     return items !== 0 ? $LANE : $CLOSED;
   }
 }

@@ -20,6 +20,7 @@ import {
   STATE as LOCK_STATE,
   tryAcquire as lockTryAcquire,
 } from "./lock.ts";
+import { ANONYMOUS } from "./presence.ts";
 import {
   CLOSED,
   DEQ,
@@ -46,6 +47,7 @@ import {
 // compiled code (TurboFan's graph for a function using `const $X = X` matches the one using a
 // literal); the values are written once, in queue.ts.
 const $LOCK_STATE = LOCK_STATE;
+const $LANE_HOLDER = ANONYMOUS; // the lane lock's holder: nobody probes it (no section awaits)
 const $ENQ = ENQ;
 const $DEQ = DEQ;
 const $SPACE_SEQ = SPACE_SEQ;
@@ -68,15 +70,17 @@ const $RING = RING;
 export function laneLock(A: Seam, S: Shape): void {
   const lk = S.lk;
   for (let n = A.spin * 16; n > 0; n--) {
-    if (A.load(lk, $LOCK_STATE) === 0 && lockTryAcquire(A, lk)) return;
+    if (A.load(lk, $LOCK_STATE) === 0 && lockTryAcquire(A, lk, $LANE_HOLDER)) return;
     A.pause();
   }
-  lockAcquire(A, lk, Infinity);
+  lockAcquire(A, lk, $LANE_HOLDER, Infinity);
 }
 
 /** Releases the lane lock. */
 export function laneUnlock(A: Seam, S: Shape): void {
-  if (!lockRelease(A, S.lk)) throw new Error("Inconsistent queue state: lane lock not held");
+  if (!lockRelease(A, S.lk, $LANE_HOLDER)) {
+    throw new Error("Inconsistent queue state: lane lock not held");
+  }
 }
 
 /**

@@ -3,11 +3,17 @@
 // state table, invariant and every function's docs are in src/kernel/queue.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
-import { acquire as lockAcquire, release as lockRelease } from "./lock.ts";
+import {
+  acquire as lockAcquire,
+  release as lockRelease,
+  TIMED_OUT as LOCK_TIMED_OUT,
+} from "./lock.ts";
+import { ANONYMOUS } from "./presence.ts";
 
 // The functions below use these module-private twins of the exported constants: V8 reads an
 // exported binding through its module cell at every use (~7% of a lock pair, bench/seam_bench.ts),
 // while a private `const` is folded into the compiled code.
+const $LANE_HOLDER = ANONYMOUS; // the lane lock's holder: nobody probes it (no section awaits)
 const $ENQ = 16;
 const $DEQ = 32;
 const $PUT_SEQ = 48;
@@ -265,9 +271,9 @@ export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
     // close may still be appending while holding the lane lock; take the lock to see it. Only the
     // async form's abort can end that wait: then this thread does not hold the lock, and must not
     // release it (it would release the putter's): claim nothing.
-    if (!(yield* lockAcquire(A, S.lk, Infinity))) return $TIMED_OUT;
+    if ((yield* lockAcquire(A, S.lk, $LANE_HOLDER, Infinity)) === LOCK_TIMED_OUT) return $TIMED_OUT;
     const items = (yield* A.load(q, $LANE_ITEMS));
-    (yield* lockRelease(A, S.lk));
+    (yield* lockRelease(A, S.lk, $LANE_HOLDER));
     return items !== 0 ? $LANE : $CLOSED;
   }
 }

@@ -9,6 +9,7 @@ import {
   STATE as LOCK_STATE,
   tryAcquire as lockTryAcquire,
 } from "./lock.ts";
+import { ANONYMOUS } from "./presence.ts";
 import {
   CLOSED,
   DEQ,
@@ -35,6 +36,7 @@ import {
 // compiled code (TurboFan's graph for a function using `const $X = X` matches the one using a
 // literal); the values are written once, in queue.ts.
 const $LOCK_STATE = LOCK_STATE;
+const $LANE_HOLDER = ANONYMOUS; // the lane lock's holder: nobody probes it (no section awaits)
 const $ENQ = ENQ;
 const $DEQ = DEQ;
 const $SPACE_SEQ = SPACE_SEQ;
@@ -53,14 +55,16 @@ const $RING = RING;
 export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
   const lk = S.lk;
   for (let n = A.spin * 16; n > 0; n--) {
-    if ((yield* A.load(lk, $LOCK_STATE)) === 0 && (yield* lockTryAcquire(A, lk))) return;
+    if ((yield* A.load(lk, $LOCK_STATE)) === 0 && (yield* lockTryAcquire(A, lk, $LANE_HOLDER))) return;
     (yield* A.pause());
   }
-  (yield* lockAcquire(A, lk, Infinity));
+  (yield* lockAcquire(A, lk, $LANE_HOLDER, Infinity));
 }
 
 export function* laneUnlock(A: Seam, S: Shape): KernelGen<void> {
-  if (!(yield* lockRelease(A, S.lk))) throw new Error("Inconsistent queue state: lane lock not held");
+  if (!(yield* lockRelease(A, S.lk, $LANE_HOLDER))) {
+    throw new Error("Inconsistent queue state: lane lock not held");
+  }
 }
 
 export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number> {

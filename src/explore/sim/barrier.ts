@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { REAL } from "../../_atomics.ts";
 import { BrokenBarrierError } from "../../errors.ts";
 import * as K from "../../kernel/barrier.ts";
 import * as G from "../../kernel_gen/barrier.ts";
@@ -53,20 +54,28 @@ export interface SimBarrierWaitOptions extends SimWaitOptions {
 export class SimBarrier {
   readonly #b: Int32Array;
   readonly #parties: number;
+  /** The default timeout stored with the barrier (written once, before it is shared). */
+  readonly #timeout: number;
 
   /** Wraps `barrier` (normally through {@linkcode sim}). */
   constructor(barrier: Barrier) {
     this.#b = words(barrier, K.BYTES);
     this.#parties = barrier.parties;
+    this.#timeout = K.timeout(REAL, this.#b);
   }
 
   /**
-   * Waits until all parties arrived; returns this party's index (0 … parties − 1).
+   * Waits until all parties arrived; returns this party's index (0 … parties − 1). Without a
+   * `timeout`, the default stored with the barrier applies (as in `waitSync`): a finite one makes
+   * "the timeout fires" a scheduling choice.
    *
    * @throws {BrokenBarrierError} if the barrier is or gets broken or reset.
    * @throws {DOMException} named `TimeoutError` if the timeout fires before this party entered.
    */
   *wait(options?: SimBarrierWaitOptions): Step<number> {
+    if (options?.timeout === undefined && this.#timeout !== Infinity) {
+      options = { ...options, timeout: this.#timeout };
+    }
     const deadline = deadlineOf(WAIT, options);
     const ticket = yield* abortably(G.arrive(SIM, this.#b, this.#parties, deadline), options);
     if (ticket < 0) throw failure(ticket, options);
