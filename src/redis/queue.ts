@@ -124,17 +124,9 @@ type Outcome = { id: string; value: unknown } | { id: string; error: CorruptPayl
 export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   /** The queue's name in its namespace. */
   readonly name: string;
-
-  /**
-   * Not available: a Redis queue cannot block a thread while it waits on the network. Use
-   * `await put()` (on a worker thread too).
-   */
+  /** Not available: a Redis queue cannot block a thread on the network. Use `await put()`. */
   declare readonly putSync?: never;
-
-  /**
-   * Not available: a Redis queue cannot block a thread while it waits on the network. Use
-   * `await get()` (on a worker thread too).
-   */
+  /** Not available: a Redis queue cannot block a thread on the network. Use `await get()`. */
   declare readonly getSync?: never;
 
   /** @internal */
