@@ -27,13 +27,18 @@
 export { Lock } from "./src/sync/lock.ts";
 export type { LockLike } from "./src/sync/lock_like.ts";
 export { RLock } from "./src/sync/rlock.ts";
-export { BoundedSemaphore, Semaphore } from "./src/sync/semaphore.ts";
+export { BoundedSemaphore, Semaphore, type SemaphoreOptions } from "./src/sync/semaphore.ts";
 export { Event } from "./src/sync/event.ts";
 export { Condition } from "./src/sync/condition.ts";
 export { Barrier, type BarrierOptions } from "./src/sync/barrier.ts";
-export { BrokenBarrierError, RuntimeError } from "./src/errors.ts";
+export { BrokenBarrierError, OwnerDiedError, RuntimeError } from "./src/errors.ts";
 export { ManagerCrashedError, ManagerShutdownError } from "./src/errors.ts";
-export type { SyncWaitOptions, WaitOptions } from "./src/options.ts";
+export type {
+  AcquireOptions,
+  AcquireSyncOptions,
+  SyncWaitOptions,
+  WaitOptions,
+} from "./src/options.ts";
 export { type Region, revive } from "./src/_region.ts";
 export { type InterlockTransferHandler, interlockTransferHandler } from "./src/comlink.ts";
 export { Value } from "./src/shared/value.ts";

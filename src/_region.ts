@@ -34,6 +34,7 @@ export const TAG = {
   Manager: 0x4d4e4752, // "MNGR": a manager's mailbox; every proxy's clone points at it
   PoolSlots: 0x504f4f4c, // "POOL": one pool worker's task slots (src/kernel/task_slot.ts)
   ProcessLatch: 0x50524f43, // "PROC": a process's exit latch (src/kernel/exit_latch.ts)
+  Presence: 0x50524553, // "PRES": the presence registry robust primitives share (src/kernel/presence.ts)
 } as const;
 
 /** The shared part of every Interlock object: the fields a structured clone carries. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { OwnerDiedError } from "./errors.ts";
 
 /** Options of the blocking `*Sync` waits (a blocked thread cannot observe an `AbortSignal`). */
 export interface SyncWaitOptions {
@@ -22,6 +23,58 @@ export interface WaitOptions extends SyncWaitOptions {
    * @default {undefined}
    */
   signal?: AbortSignal;
+}
+
+/**
+ * Options of the blocking acquires of `Lock`, `RLock` and `Semaphore` (`acquireSync`).
+ *
+ * @example Take over a lock whose holder died
+ * ```ts
+ * import { Lock } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * using _ = lock.acquireSync({ timeout: 1000, onOwnerDied: () => {} });
+ * assert.ok(lock.locked());
+ * ```
+ */
+export interface AcquireSyncOptions extends SyncWaitOptions {
+  /**
+   * What to do when the previous holder died holding the lock (its data may be inconsistent):
+   * called with an {@linkcode OwnerDiedError} while the caller holds the lock. Returning marks the
+   * data consistent again, and the acquire succeeds; throwing gives the lock back, still
+   * abandoned, and the acquire rethrows. Without it, such an acquire throws `OwnerDiedError` and
+   * takes nothing.
+   * @default {undefined}
+   */
+  onOwnerDied?: (error: OwnerDiedError) => void;
+}
+
+/** Options of the Promise-returning acquires of `Lock`, `RLock` and `Semaphore` (`acquire`). */
+export interface AcquireOptions extends WaitOptions {
+  /**
+   * As {@linkcode AcquireSyncOptions.onOwnerDied}; it may also return a Promise, which the acquire
+   * awaits (holding the lock) before it succeeds.
+   * @default {undefined}
+   */
+  onOwnerDied?: (error: OwnerDiedError) => void | Promise<void>;
+}
+
+/**
+ * The `onOwnerDied` of acquire `options` (already checked to be an object, or undefined);
+ * throws `TypeError` if it is not a function.
+ */
+export function ownerDiedHandler<H>(
+  what: string,
+  options: { readonly onOwnerDied?: H } | undefined,
+): H | undefined {
+  const handler = options?.onOwnerDied;
+  if (handler !== undefined && typeof handler !== "function") {
+    throw new TypeError(
+      `Cannot ${what}: 'onOwnerDied' must be a function, received ${typeof handler}`,
+    );
+  }
+  return handler;
 }
 
 /**

@@ -90,6 +90,17 @@ export function sum(counts: readonly number[]): number {
   return counts.reduce((a, b) => a + b, 0);
 }
 
+/**
+ * Starts one worker running `call` and returns it, for a worker the test itself ends (with
+ * `terminate()`); its result and errors are ignored.
+ */
+export function startWorker(call: WorkerCall): Worker {
+  const worker = new Worker(HARNESS, { type: "module" });
+  worker.onerror = (e) => e.preventDefault();
+  worker.postMessage({ url: call.url.href, name: call.name, args: call.args });
+  return worker;
+}
+
 /** `n` calls of the same export with the same arguments. */
 export function times(n: number, url: URL, name: string, args: unknown[]): WorkerCall[] {
   return Array.from({ length: n }, () => ({ url, name, args }));

@@ -37,8 +37,10 @@ export const MUTANTS: Mutant[] = [
     name: "Lock: a contended acquire walks in without the lock",
     edits: [{
       file: "src/kernel/lock.ts",
-      find: "  while (A.exchange(s, $STATE, $CONTENDED) !== $UNLOCKED) {",
-      replace: "  while (A.exchange(s, $STATE, $CONTENDED) === -1) {",
+      find: "      c = A.compareExchange(s, $STATE, $UNLOCKED, (me << 1) | 1);\n" +
+        "      if (c === $UNLOCKED) return $ACQUIRED;\n",
+      replace: "      c = A.compareExchange(s, $STATE, $UNLOCKED, (me << 1) | 1);\n" +
+        "      return $ACQUIRED;\n",
     }],
     tests: ["tests/sync/lock_test.ts"],
   },
@@ -46,8 +48,8 @@ export const MUTANTS: Mutant[] = [
     name: "Lock: release wakes no sleeper",
     edits: [{
       file: "src/kernel/lock.ts",
-      find: "  A.store(s, $STATE, $UNLOCKED);\n  A.notify(s, $STATE, 1);\n",
-      replace: "  A.store(s, $STATE, $UNLOCKED);\n",
+      find: "  if ((c & 1) !== 0) A.notify(s, $STATE, 1);\n  return true;\n",
+      replace: "  return true;\n",
     }],
     tests: ["tests/sync/lock_test.ts"],
   },
@@ -56,12 +58,33 @@ export const MUTANTS: Mutant[] = [
     edits: [{
       file: "src/kernel/rlock.ts",
       find: "  A.store(s, $COUNT, 0);\n  A.store(s, $OWNER, 0);\n" +
-        '  if (!L.release(A, s)) throw new Error("Inconsistent RLock state: owned but unlocked");\n',
+        '  if (!L.release(A, s, who)) throw new Error("Inconsistent RLock state: owned but unlocked");\n',
       replace:
-        '  if (!L.release(A, s)) throw new Error("Inconsistent RLock state: owned but unlocked");\n' +
+        '  if (!L.release(A, s, who)) throw new Error("Inconsistent RLock state: owned but unlocked");\n' +
         "  A.store(s, $COUNT, 0);\n  A.store(s, $OWNER, 0);\n",
     }],
     tests: ["tests/sync/rlock_test.ts"],
+  },
+  {
+    name: "Presence: a probe that wakes the holder's presence waiter still calls it gone",
+    edits: [{
+      file: "src/kernel/presence.ts",
+      find: "  return A.notify(s, lease + 1, 1) === 1 ? ALIVE : GONE;\n",
+      replace: "  A.notify(s, lease + 1, 1);\n  return GONE;\n",
+    }],
+    tests: ["tests/sync/robust_test.ts"],
+    filter: "never taken for dead",
+  },
+  {
+    name:
+      "Presence: probing an id trusts the first entry holding it (a dead namesake hides the holder)",
+    edits: [{
+      file: "src/kernel/presence.ts",
+      find: "    if (v === GONE) retire(A, s, w, gen);\n",
+      replace: "    if (v === GONE) return retire(A, s, w, gen) ? GONE : GONE;\n",
+    }],
+    tests: ["tests/sync/robust_test.ts"],
+    filter: "namesake",
   },
   {
     name: "Value: a float64 is stored as two 32-bit halves, so a reader can see a torn value",
@@ -101,8 +124,9 @@ export const MUTANTS: Mutant[] = [
     name: "Condition: a waiter reads the sequence word after releasing the lock",
     edits: [{
       file: "src/kernel/condition.ts",
-      find: "  const seq = A.load(c, $SEQ);\n  const saved = unlock(A, lk, reentrant, me);\n",
-      replace: "  const saved = unlock(A, lk, reentrant, me);\n  const seq = A.load(c, $SEQ);\n",
+      find: "  const seq = A.load(c, $SEQ);\n  const saved = unlock(A, lk, reentrant, me, who);\n",
+      replace:
+        "  const saved = unlock(A, lk, reentrant, me, who);\n  const seq = A.load(c, $SEQ);\n",
     }],
     tests: ["tests/explore/primitives_test.ts", "tests/sync/condition_test.ts"],
     filter: "Condition",
@@ -196,6 +220,15 @@ export const MUTANTS: Mutant[] = [
     }],
     tests: ["tests/channel/queue_test.ts"],
     filter: "close() wakes workers",
+  },
+  {
+    name: "Queue lane: a lane pop takes a lane record while the ring still holds earlier ones",
+    edits: [{
+      file: "src/kernel/queue_lane.ts",
+      find: "  if ((A.load(q, $ENQ) & $MASK) !== d) return $RING;\n",
+      replace: "",
+    }],
+    tests: ["tests/channel/queue_explore_test.ts"],
   },
   {
     name: "Pipe: closing an end does not end the other end's receives (no EOF)",

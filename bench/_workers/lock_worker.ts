@@ -198,13 +198,13 @@ function kernelLoop(
   let n = 0;
   do {
     for (let k = 0; k < 64; k++) {
-      K.acquire(REAL, s, Infinity);
+      K.acquire(REAL, s, me, Infinity);
       data[0] = data[0]! + 1;
       if (data[1] !== me) {
         data[1] = me;
         data[2] = data[2]! + 1;
       }
-      K.release(REAL, s);
+      K.release(REAL, s, me);
     }
     n += 64;
   } while (Atomics.load(ctl, STOP) === 0);

@@ -1,9 +1,9 @@
 /**
  * The machinery shared by `Queue`, `JoinableQueue`, `SimpleQueue` and `Pipe` connections: a queue
- * region (kernel in `src/kernel/queue.ts`), record encoding (`_codec.ts`), and the put/get
- * algorithms in blocking, async and non-waiting forms over the ring, falling back to the lane in
- * the heap (`_lane.ts`). The public classes are thin shells around a {@linkcode Channel}; their
- * options and validation are in `_options.ts`.
+ * region (kernel in `src/kernel/queue.ts`, the lane's in `queue_lane.ts`), record encoding
+ * (`_codec.ts`), and the put/get algorithms in blocking, async and non-waiting forms over the
+ * ring, falling back to the lane in the heap (`_lane.ts`). The public classes are thin shells
+ * around a {@linkcode Channel}; their options and validation are in `_options.ts`.
  *
  * @module
  */
@@ -12,6 +12,8 @@ import { runAsync } from "../_async.ts";
 import { allocate, attach, TAG } from "../_region.ts";
 import * as K from "../kernel/queue.ts";
 import * as G from "../kernel_gen/queue.ts";
+import * as L from "../kernel/queue_lane.ts";
+import * as GL from "../kernel_gen/queue_lane.ts";
 import * as C from "./_codec.ts";
 import { Lane, laneBytes, NONE } from "./_lane.ts";
 
@@ -181,7 +183,7 @@ export class Channel implements QueueParts {
       }
       if (r !== K.FULL) return this.#settle(r);
       const w = await runAsync(
-        G.waitRoom(ASYNC, S, laneBytes(length), this.laneMax, deadline),
+        GL.waitRoom(ASYNC, S, laneBytes(length), this.laneMax, deadline),
         signal,
       );
       if (w !== K.OK) return this.#settle(w);
@@ -209,7 +211,7 @@ export class Channel implements QueueParts {
         continue;
       }
       if (r !== K.FULL || nowait) return this.#settle(r);
-      const w = K.waitRoom(REAL, this.S, laneBytes(length), this.laneMax, deadline);
+      const w = L.waitRoom(REAL, this.S, laneBytes(length), this.laneMax, deadline);
       if (w !== K.OK) return this.#settle(w);
     }
   }

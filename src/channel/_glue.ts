@@ -2,11 +2,11 @@
  * The glue between the public queue classes (`Queue`, `JoinableQueue`, `SimpleQueue`, and the
  * sending side of `Connection`) and their {@linkcode Channel}: validate the wait's options, encode
  * the item, call the channel, and turn a failed status into the error the class documents (the
- * constructors' options are validated in `_options.ts`). Each public
- * method is one call into here, so the classes keep only their signatures and docs, except the
- * blocking hot paths (`Queue.putSync`/`getSync`, `SimpleQueue.put`/`getSync`): written out in the
- * classes, they are 4-12% faster worker to worker (paired A/B in one process), since one more call
- * layer makes V8 inline less of what lies below.
+ * constructors' options are validated in `_options.ts`). Each public method is one call into
+ * here, so the classes keep only their signatures and docs, except the blocking hot paths
+ * (`Queue.putSync`/`getSync`, `SimpleQueue.put`/`getSync`): written out in the classes, they are
+ * 4-12% faster worker to worker (paired A/B in one process), since one more call layer makes V8
+ * inline less of what lies below.
  *
  * @module
  */

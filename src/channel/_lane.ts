@@ -1,8 +1,9 @@
 /**
  * The lane of a queue in one thread: the byte FIFO in the queue's growable heap (a separate
  * `SharedArrayBuffer`) that carries large records and any record put while the ring is full. Its
- * words live in the queue's region and its lock is the kernel's lane lock (`src/kernel/queue.ts`);
- * this module copies records in and out of the heap, and grows the heap, while holding that lock.
+ * words live in the queue's region (layout in `src/kernel/queue.ts`) and its lock is the kernel's
+ * lane lock (the lane's kernel functions: `src/kernel/queue_lane.ts`); this module copies records
+ * in and out of the heap, and grows the heap, while holding that lock.
  *
  * Heap record: a header of {@linkcode LANE_HEADER} bytes (payload length, record kind), then the
  * payload, padded to 8 bytes. Positions grow without bound (31-bit, wrapping) and map to the heap
@@ -12,6 +13,7 @@
  */
 import { REAL } from "../_atomics.ts";
 import * as K from "../kernel/queue.ts";
+import * as L from "../kernel/queue_lane.ts";
 import * as C from "./_codec.ts";
 
 /** Bytes of a lane record's header (payload length, kind). */
@@ -63,21 +65,21 @@ export class Lane {
     m.i32[0] = length;
     m.i32[1] = kind;
     C.write(m, LANE_HEADER, kind, payload);
-    K.laneLock(REAL, S);
+    L.laneLock(REAL, S);
     let r: number;
     try {
-      let pos = K.laneReserve(REAL, S, bytes);
-      if (pos === K.FULL && this.#grow(bytes)) pos = K.laneReserve(REAL, S, bytes);
+      let pos = L.laneReserve(REAL, S, bytes);
+      if (pos === K.FULL && this.#grow(bytes)) pos = L.laneReserve(REAL, S, bytes);
       if (pos >= 0) {
         if (this.#joinable) K.addTask(REAL, S);
         copyIn(this.#mem.u8, pos, m.u8, bytes, this.#capacity());
-        K.laneCommit(REAL, S);
+        L.laneCommit(REAL, S);
         r = K.OK;
       } else {
         r = pos;
       }
     } finally {
-      K.laneUnlock(REAL, S);
+      L.laneUnlock(REAL, S);
     }
     if (r === K.OK) K.wakeConsumers(REAL, S);
     return r;
@@ -86,12 +88,12 @@ export class Lane {
   /** Takes the oldest record: its value, or {@linkcode NONE} if the lane is empty (or must wait). */
   take(): unknown {
     const S = this.#S;
-    K.laneLock(REAL, S);
+    L.laneLock(REAL, S);
     let m: C.Mem;
     let kind: number;
     let length: number;
     try {
-      const pos = K.lanePop(REAL, S);
+      const pos = L.lanePop(REAL, S);
       if (pos < 0) return NONE; // EMPTY, or RING: the ring has records to take first
 
       const cap = this.#capacity();
@@ -101,9 +103,9 @@ export class Lane {
       kind = this.#mem.i32[h + 1]!;
       m = scratchOf(length);
       copyOut(this.#mem.u8, pos + LANE_HEADER, m.u8, length, cap);
-      K.laneFree(REAL, S, laneBytes(length));
+      L.laneFree(REAL, S, laneBytes(length));
     } finally {
-      K.laneUnlock(REAL, S);
+      L.laneUnlock(REAL, S);
     }
     K.taken(REAL, S);
     return C.read(m, 0, kind, length);
@@ -120,7 +122,7 @@ export class Lane {
   #grow(bytes: number): boolean {
     const S = this.#S;
     const cap = this.#capacity();
-    const [tail, used] = K.laneSpan(REAL, S);
+    const [tail, used] = L.laneSpan(REAL, S);
     let next = Math.max(cap * 2, 4096);
     while (next - used < bytes) next *= 2;
     if (next > this.#max) {
@@ -131,7 +133,7 @@ export class Lane {
     copyOut(this.#mem.u8, tail, live, used, cap);
     this.#heap.grow(next);
     copyIn(this.#mem.u8, tail, live, used, next);
-    K.laneResize(REAL, S, next);
+    L.laneResize(REAL, S, next);
     return true;
   }
 }

@@ -17,6 +17,9 @@
  *   *forced* one (it moved because no other thread could) is ordered with everything.
  * - **Specification-level steps** (`_spec_step.ts`) read or write their unit's state, keyed by the
  *   address of the unit's key word: a write is a step that changed the state.
+ * - **Terminations.** `terminate` changes what every thread may do next (the terminated thread's
+ *   steps, probes of its presence, the waiter lists it leaves): it conflicts with every step, and
+ *   unlike a forced step it races (so the search places it before each of them in turn).
  * - **`always`.** When a scenario checks a predicate after every step, the predicate sees every
  *   intermediate state, so every write conflicts with every other write ("visible"): each state the
  *   predicate can observe is then reached by some explored schedule.
@@ -24,7 +27,7 @@
  * @module
  */
 import type { Event } from "./_engine.ts";
-import { addressOf, LOAD, NOTIFY, PAUSE, SPEC, TIMEOUT, WAIT } from "./_thread.ts";
+import { addressOf, LOAD, NOTIFY, PAUSE, SPEC, TERMINATE, TIMEOUT, WAIT } from "./_thread.ts";
 
 /** No access. */
 export const NONE = 0;
@@ -39,6 +42,8 @@ export interface Access {
   readonly thread: number;
   /** A forced step: ordered with every other step. */
   readonly all: boolean;
+  /** A termination: conflicts with every other step, and races with them. */
+  readonly kill: boolean;
   /** Memory access: {@linkcode NONE}, {@linkcode READ} or {@linkcode WRITE}. */
   readonly mem: number;
   /** Address of the word (see `addressOf`), also the key of its waiter list. */
@@ -63,6 +68,7 @@ export function access(
   return {
     thread,
     all: fields.all ?? false,
+    kill: fields.kill ?? false,
     mem: fields.mem ?? NONE,
     addr: fields.addr ?? 0,
     size: fields.size ?? 0,
@@ -106,6 +112,7 @@ export function accessOf(e: Event, visible: boolean, id?: (k: number) => number)
   let queue = NONE;
   let write = false;
   const watch = e.forced ? undefined : watchOf(e);
+  const kill = e.op === TERMINATE;
   if (e.forced) all = true;
   else if (e.op === SPEC) {
     // A specification-level step reads its unit's state, or writes it if it changed it; a step of
@@ -131,13 +138,15 @@ export function accessOf(e: Event, visible: boolean, id?: (k: number) => number)
       case TIMEOUT:
         queue = WRITE;
         break;
+      case TERMINATE:
+        break;
       default:
         // Store and read-modify-write operations: a write only if the value changed.
         write = e.before !== e.after;
         mem = write ? WRITE : READ;
     }
   }
-  return { thread, all, mem, addr, size, queue, watch, visible: write && visible, wakes };
+  return { thread, all, kill, mem, addr, size, queue, watch, visible: write && visible, wakes };
 }
 
 /** Whether byte ranges [a, a + m) and [b, b + n) overlap (addresses carry the buffer id). */
@@ -147,7 +156,7 @@ export function overlap(a: number, m: number, b: number, n: number): boolean {
 
 /** Whether a step with access `p` may not commute with one with access `q` (another thread's). */
 export function dependent(p: Access, q: Access): boolean {
-  if (p.all || q.all) return true;
+  if (p.all || q.all || p.kill || q.kill) return true;
   if (p.mem !== NONE && q.mem !== NONE && (p.mem === WRITE || q.mem === WRITE)) {
     if (overlap(p.addr, p.size, q.addr, q.size)) return true;
   }

@@ -20,14 +20,28 @@
  * until another thread changes one of those words, unless no other thread can move at all; so
  * spin loops neither multiply schedules nor run forever.
  *
+ * Threads that die. `terminate(k)` (a step of another thread, as `worker.terminate()` is a call of
+ * another thread) ends thread k wherever it is: it runs no more code, and its waits are dropped, as
+ * V8 drops a dead isolate's waiters. Each thread has an entry in the execution's presence registry
+ * (`src/kernel/presence.ts`; made when first needed: entry k is Tk's, id k + 1, with a lease of
+ * `PRESENCE_LEASE` (`_presence.ts`)); a `notify` on its `here` word counts one waiter while the thread
+ * lives and none once it is terminated, so the production probe tells the two apart. A sleep begun
+ * in a robust acquire (`patient`: production sleeps at most its patience, then probes the holder)
+ * may also end when its patience runs out: one more scheduling choice, offered once per
+ * termination since the sleeper last ran out (probing while every thread lives changes nothing
+ * but a lease, so it is not explored). A termination depends on every step (`_access.ts`).
+ *
  * @module
  */
 import { type AtomicArray, atomics } from "../_atomics.ts";
 import { coerced, type Stretch, watchOf } from "./_await.ts";
 import { type Ending, type Event, type Pending, stepRecord, type Watch } from "./_event.ts";
 import { Waiters } from "./_waiters.ts";
-import { deadlockNames, hold, type Holding } from "./_holding.ts";
-import { attempt, type Parts, type SpecRecord, type SpecRun, TIMED_OUT } from "./_spec_step.ts";
+import { describeError, verdict } from "./_verdict.ts";
+import { deadlockNames, type Holding } from "./_holding.ts";
+import type { Parts, SpecRun } from "./_spec_step.ts";
+import { blockedBy, pendingOf, runSpec, specBlocked } from "./_spec_run.ts";
+import { hereWord, presenceNotified, presenceRegistryOf } from "./_presence.ts";
 import {
   ADD,
   addressOf,
@@ -45,6 +59,7 @@ import {
   SPEC,
   STORE,
   SUB,
+  TERMINATE,
   Thread,
   TIMEOUT,
   WAIT,
@@ -78,6 +93,14 @@ export interface Prepared {
 /** A scheduling policy: returns the id of the enabled thread that moves next, or -1 to stop. */
 export type Chooser = (ex: Execution) => number;
 
+let runningEx: Execution | undefined;
+
+/** The execution whose thread runs now (its wrappers' presence registry, see the module doc). */
+export function currentExecution(): Execution {
+  if (runningEx === undefined) throw new Error("No explorer execution is running");
+  return runningEx;
+}
+
 /** One execution of a scenario. */
 export class Execution {
   readonly threads: Thread[];
@@ -109,13 +132,20 @@ export class Execution {
   readonly units: Map<number, Parts> = new Map();
   /** What each thread holds at the specification level (`_holding.ts`), for deadlocks. */
   readonly holding: Holding = new Map();
+  /** How many threads another thread terminated so far. */
+  terminations = 0;
   readonly #waiters: Waiters;
+  /** The presence registry of the threads (made when first needed). */
+  #registry: Int32Array | undefined;
+  /** How many of `threads` run scenario bodies (the rest are forwarders). */
+  readonly #bodies: number;
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
     numberBuffers(p.memoryOf ? p.memoryOf(this.shared).map((w) => w.buffer) : []);
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
+    this.#bodies = n;
     this.threads = new Array(n);
     // Room for one forwarder per thread.
     this.enabled = new Array(2 * n).fill(0);
@@ -154,10 +184,12 @@ export class Execution {
       const t = ts[k]!;
       if (t.status === RUNNABLE) {
         if (t.op === SPEC) {
-          if (!this.specBlocked(t)) this.enabled[c++] = k;
+          if (!specBlocked(this, t)) this.enabled[c++] = k;
         } else if (this.awaits(t) && !t.stretch.changed()) awaiting++;
         else this.enabled[c++] = k;
-      } else if (t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait)) {
+      } else if (
+        t.status === BLOCKED && (t.deadline !== Infinity || t.abortWait || this.#impatient(t))
+      ) {
         this.enabled[c++] = k;
       }
     }
@@ -185,30 +217,6 @@ export class Execution {
     return expected !== undefined && s.guardsWait(addressOf(t.a, t.i), expected);
   }
 
-  /** The current state of the unit a specification-level call works on (loaded at first use). */
-  specState(t: Thread): Parts {
-    const target = t.spec!.target;
-    const addr = addressOf(target.unit, target.index);
-    let parts = this.units.get(addr);
-    if (parts === undefined) {
-      parts = target.load();
-      this.units.set(addr, parts);
-    }
-    return parts;
-  }
-
-  /** Whether runnable thread `t`'s pending specification-level call cannot move (no deadline). */
-  specBlocked(t: Thread): boolean {
-    const call = t.spec!;
-    if (call.timed) return false;
-    const parts = this.specState(t);
-    if (t.specSeen !== parts) {
-      t.specSeen = parts;
-      t.specBlocked = attempt(call, parts).blocked;
-    }
-    return t.specBlocked;
-  }
-
   /** Whether thread `k` is in `enabled`. */
   isEnabled(k: number): boolean {
     for (let j = 0; j < this.count; j++) if (this.enabled[j] === k) return true;
@@ -224,14 +232,18 @@ export class Execution {
     this.steps++;
     this.last = k;
     if (t.status === BLOCKED) {
-      // The timeout fires (the sleeper leaves the waiter list) or the abort signal does (its wait
-      // stays there, orphaned); either way the kernel sees "timed-out".
-      this.#waiters.leave(t);
+      // The timeout fires (the sleeper leaves the waiter list), or its patience runs out (likewise;
+      // it probes its holder next), or the abort signal fires (its wait stays there, orphaned);
+      // either way the kernel sees "timed-out". Patience first: it is due only after a termination.
+      const patience = t.outOfPatience = this.#impatient(t);
+      if (patience) t.probedAt = this.terminations;
+      this.#waiters.leave(t, patience);
       t.stretch.dirty();
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
       if (ev) {
         ev.after = atomics.load(t.a, t.i);
-        ev.aborted = t.aborted;
+        ev.aborted = t.aborted && !patience;
+        ev.patience = patience;
       }
       this.#resume(t, "timed-out", false);
       // (Read the thread afresh: leave() made it runnable, which the narrowing above cannot see.)
@@ -270,6 +282,7 @@ export class Execution {
     let slept = false;
     let woke: number[] | undefined;
     let forwarded: number[] | undefined;
+    let killed: Pending[] | undefined;
     let threw = false;
     // Awaits another thread could make now that this write may take away (recorded runs only).
     const open = this.events !== undefined && (t.op >= STORE && t.op <= CAS || t.op === SPEC)
@@ -315,17 +328,26 @@ export class Execution {
           }
           break;
         case NOTIFY:
+          s.dirty();
+          if (this.#registry !== undefined && t.a.buffer === this.#registry.buffer) {
+            result = presenceNotified(t, this.threads, this.#bodies);
+            break;
+          }
           forwarded = [];
           woke = this.#waiters.notify(t, forwarded);
           result = woke.length + forwarded.length;
+          break;
+        case TERMINATE:
           s.dirty();
+          killed = this.#terminate(t);
+          result = killed !== undefined;
           break;
         case PAUSE:
           if (!awaited) s.next();
           break;
         case SPEC:
           before = atomics.load(t.a, t.i);
-          spec = this.#spec(t);
+          spec = runSpec(this, t);
           after = atomics.load(t.a, t.i);
           result = spec.result;
           threw = spec.threw;
@@ -353,66 +375,21 @@ export class Execution {
         ev.before = before;
         ev.after = after;
         ev.spec = spec.record;
-        if (spec.record.wrote) ev.disabled = this.#blockedBy(t, spec.record);
+        if (spec.record.wrote) ev.disabled = blockedBy(this, t, spec.record);
       }
       if (woke) ev.disabled = this.#cancelled(woke);
       else if (open !== undefined && before !== after) {
         const closed = this.#closed(open);
         if (closed) ev.disabled = [...(ev.disabled ?? []), ...closed];
-      }
+      } else if (killed !== undefined && killed.length > 0) ev.disabled = killed;
     }
     if (woke) { for (const w of woke) this.#resume(this.threads[w]!, "ok", false); }
     if (!slept) this.#resume(t, result, threw);
     if (ev) {
       ev.finished = t.status === DONE;
       // A thread that now waits at a blocked specification-level call: see Event.parked.
-      if (t.status === RUNNABLE && t.op === SPEC && this.specBlocked(t)) ev.parked = pendingOf(t);
+      if (t.status === RUNNABLE && t.op === SPEC && specBlocked(this, t)) ev.parked = pendingOf(t);
     }
-  }
-
-  /** Runs `t`'s specification-level call; the new state is stored and mirrored. */
-  #spec(t: Thread): SpecRun {
-    const call = t.spec!;
-    const before = this.specState(t);
-    const o = attempt(call, before);
-    const wrote = o.after !== before;
-    const addr = addressOf(t.a, t.i);
-    let result = o.result;
-    let threw = o.threw;
-    if (wrote) {
-      this.units.set(addr, o.after);
-      call.target.mirror?.(o.after);
-    }
-    if (o.blocked) {
-      result = TIMED_OUT;
-    } else if (!threw && call.effect !== undefined) {
-      try {
-        result = call.effect(result);
-      } catch (e) {
-        result = e;
-        threw = true;
-      }
-    }
-    if (!o.blocked && !threw) hold(this.holding, t, call.name, result);
-    const record: SpecRecord = { call, addr, before, after: o.after, wrote, timedOut: o.blocked };
-    return { result, threw, record };
-  }
-
-  /**
-   * Specification-level calls of other threads that could move before `rec`'s step and cannot
-   * after it (their blocked state before the step is still cached in `specSeen`/`specBlocked`).
-   */
-  #blockedBy(t: Thread, rec: SpecRecord): Pending[] | undefined {
-    let out: Pending[] | undefined;
-    for (const u of this.threads) {
-      if (u === t || u.status !== RUNNABLE || u.op !== SPEC || u.spec!.timed) continue;
-      if (addressOf(u.a, u.i) !== rec.addr) continue;
-      const before = u.specSeen === rec.before
-        ? u.specBlocked
-        : attempt(u.spec!, rec.before).blocked;
-      if (!before && this.specBlocked(u)) (out ??= []).push(pendingOf(u));
-    }
-    return out;
   }
 
   /** The timeouts (or aborts) the sleepers in `woke` could have taken before they were woken. */
@@ -420,7 +397,7 @@ export class Execution {
     let out: Pending[] | undefined;
     for (const w of woke) {
       const u = this.threads[w]!;
-      if (u.deadline === Infinity && !u.abortWait) continue;
+      if (u.deadline === Infinity && !u.abortWait && !this.#impatient(u)) continue;
       (out ??= []).push({ thread: w, op: TIMEOUT, a: u.a, i: u.i, x: u.x, watch: undefined });
     }
     return out;
@@ -462,7 +439,54 @@ export class Execution {
     return ev;
   }
 
+  /**
+   * The presence registry of this execution's threads (`_presence.ts`), made on first use as if
+   * every thread had armed its presence when it started: a terminated thread's waiters are gone.
+   */
+  presenceRegistry(): Int32Array {
+    return this.#registry ??= presenceRegistryOf(this.#bodies);
+  }
+
+  /** Whether `t` sleeps patiently and a thread was terminated since its patience last ran out. */
+  #impatient(t: Thread): boolean {
+    return t.patientWait && this.terminations > t.probedAt;
+  }
+
+  /**
+   * Thread `t` terminates thread `t.x`: it never runs again, and its waits leave the waiter lists.
+   * Returns the step the terminated thread could have made next (which this one took away), or
+   * undefined if it had already ended.
+   */
+  #terminate(t: Thread): Pending[] | undefined {
+    const k = Number(t.x);
+    if (!Number.isInteger(k) || k < 0 || k >= this.#bodies || k === t.id) {
+      throw new RangeError(
+        `Cannot terminate thread ${String(t.x)}: expected the index of another scenario thread`,
+      );
+    }
+    // The step names the terminated thread's presence word (what a probe of it notifies).
+    t.a = this.presenceRegistry();
+    t.i = hereWord(k);
+    const v = this.threads[k]!;
+    if (v.status === DONE) return undefined;
+    const next: Pending[] = [];
+    if (v.status === RUNNABLE && v.op === SPEC) {
+      if (!specBlocked(this, v)) next.push(pendingOf(v));
+    } else if (v.status === RUNNABLE) {
+      next.push({ thread: k, op: v.op, a: v.a, i: v.i, x: v.x, watch: undefined });
+    } else if (v.deadline !== Infinity || v.abortWait || this.#impatient(v)) {
+      next.push({ thread: k, op: TIMEOUT, a: v.a, i: v.i, x: v.x, watch: undefined });
+    }
+    this.#waiters.drop(v);
+    v.status = DONE;
+    v.terminated = true;
+    v.gen = undefined;
+    this.terminations++;
+    return next;
+  }
+
   #resume(t: Thread, value: unknown, isError: boolean): void {
+    runningEx = this;
     setRunning(t);
     let r: IteratorResult<unknown, unknown>;
     try {
@@ -509,7 +533,7 @@ export class Execution {
   /** The threads sleeping with no deadline (or blocked at the specification level). */
   sleepers(): Thread[] {
     return this.threads.filter((t) =>
-      t.status === BLOCKED || t.status === RUNNABLE && t.op === SPEC && this.specBlocked(t)
+      t.status === BLOCKED || t.status === RUNNABLE && t.op === SPEC && specBlocked(this, t)
     );
   }
 
@@ -518,33 +542,6 @@ export class Execution {
     for (const t of this.threads) if (t.status !== DONE && t.status !== PARKED) return false;
     return true;
   }
-}
-
-/** Thread `t`'s pending specification-level call, as a step it could make. */
-function pendingOf(t: Thread): Pending {
-  return { thread: t.id, op: SPEC, a: t.a, i: t.i, x: 0, watch: undefined, spec: t.spec };
-}
-
-/** `Name: message` of an error, or the value's string form. */
-export function describeError(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  if (e instanceof DOMException) return `${e.name}: ${e.message}`;
-  return String(e);
-}
-
-/** Runs a check; returns undefined if it held, else the reason (and the error, if one was thrown). */
-export function verdict(
-  check: () => unknown,
-): { reason: string; cause: unknown } | undefined {
-  let out: unknown;
-  try {
-    out = check();
-  } catch (e) {
-    return { reason: describeError(e), cause: e };
-  }
-  if (out === false) return { reason: "the check returned false", cause: undefined };
-  if (typeof out === "string") return { reason: out, cause: undefined };
-  return undefined;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface Event {
   forwarded: number[] | undefined;
   /** A TIMEOUT step that was an abort (the orphaned wait stays in the waiter list). */
   aborted: boolean;
+  /** A TIMEOUT step in which the sleeper's patience ran out (it probes its holder next). */
+  patience: boolean;
   /** Whether the operation threw (the error went into the thread). */
   threw: boolean;
   /** Whether this step preempted a thread that could have continued. */
@@ -119,6 +121,7 @@ export function stepRecord(
     woke: undefined,
     forwarded: undefined,
     aborted: false,
+    patience: false,
     threw: false,
     preempted,
     finished: false,

@@ -105,7 +105,9 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     if (d < stack.length) {
       const node = stack[d]!;
       if (node.enabled !== enabled) throw diverged(d);
-      // A branch whose thread cannot move here does not exist (a blocked step).
+      // A branch taken up from the wakeup tree whose thread cannot move here does not exist (a
+      // blocked specification-level step, or a patience timeout placed before the termination
+      // that made it possible).
       return enabled & bit(node.chosen) ? physical(node.chosen) : -1;
     }
     const node = new Node(enabled);

@@ -77,7 +77,9 @@ export class Races {
       const p = a.thread;
       deps.length = 0;
       if (lastAll >= 0) deps.push(lastAll);
-      if (a.all) {
+      // A forced step or a termination depends on every thread's last step, and every later step
+      // on it.
+      if (a.all || a.kill) {
         for (let t = 0; t < T; t++) if (t !== p && lastOf[t]! >= 0) deps.push(lastOf[t]!);
       } else {
         if (a.mem !== NONE) this.#memory(a.addr, a.size, a.mem === WRITE, j, deps);
@@ -115,7 +117,7 @@ export class Races {
         }
       }
       lastOf[p] = j;
-      if (a.all) lastAll = j;
+      if (a.all || a.kill) lastAll = j;
     }
     if (this.#suffix.length < (n + 1) * T) {
       this.#suffix = new Int32Array(Math.max((n + 1) * T, this.#suffix.length * 2));

@@ -48,7 +48,10 @@ export interface RunOptions {
    * branch only on the scenario's own conflicts: proofs of bigger scenarios, at the price of
    * trusting the kernels, which the suite checks against the same specifications
    * (`checkLinearizability`). Replay a failure with the level that found it. `specLevel(x)` puts
-   * one object at the specification level whatever this says.
+   * one object at the specification level whatever this says. A thread that dies (`terminate`)
+   * holding a robust primitive is modelled at the kernel level only (`OwnerDiedError`,
+   * `onOwnerDied`): a specification has no holder that dies, so at the specification level the
+   * dead thread keeps what it held and its waiters end in a reported deadlock.
    * @default {"kernel"}
    */
   level?: Level;

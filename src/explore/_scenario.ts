@@ -6,7 +6,8 @@
  * @module
  */
 import type { AtomicArray } from "../_atomics.ts";
-import { isInterlockObject } from "../_region.ts";
+import { isInterlockObject, TAG } from "../_region.ts";
+import { ENTRY0 } from "../kernel/presence.ts";
 import type { Prepared } from "./_engine.ts";
 
 /**
@@ -176,8 +177,22 @@ export class Namer {
     for (const r of this.#regions) {
       if (r.buffer === a.buffer && b >= r.start && b < r.end) return r.label(b) || "shared";
     }
-    return `memory@${b}`;
+    return presenceName(a, b) ?? `memory@${b}`;
   }
+}
+
+const ENTRY_FIELDS = ["gen", "lease", "here", "spare"];
+
+/**
+ * The name of byte `b` of an execution's presence registry (the engine's), after the thread whose
+ * entry it is: `presence.T0.lease`; undefined for other memory.
+ */
+function presenceName(a: AtomicArray, b: number): string | undefined {
+  if (!(a.buffer instanceof SharedArrayBuffer) || a.buffer.byteLength < 4) return undefined;
+  if (new Int32Array(a.buffer, 0, 1)[0] !== TAG.Presence) return undefined;
+  const word = (b >> 2) - ENTRY0;
+  if (word < 0) return `presence[${b >> 2}]`;
+  return `presence.T${word >> 2}.${ENTRY_FIELDS[word & 3]}`;
 }
 
 /**

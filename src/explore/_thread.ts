@@ -21,8 +21,10 @@ export const NOTIFY = 7;
 export const PAUSE = 8;
 /** Not an operation a thread yields: the step in which a blocked thread's timeout fires. */
 export const TIMEOUT = 9;
+/** A thread terminates another one ({@linkcode terminate}). */
+export const TERMINATE = 10;
 /** An operation at the specification level (`_spec_step.ts`). */
-export const SPEC = 10;
+export const SPEC = 11;
 
 // Thread states.
 export const RUNNABLE = 0;
@@ -67,6 +69,16 @@ export class Thread {
   abortWait = false;
   /** Set when this thread's last sleep was aborted (the wrapper throws an `AbortError`). */
   aborted = false;
+  /** Set by a wrapper while it runs a robust acquire (its sleeps may run out of patience). */
+  patient = false;
+  /** Whether the current sleep may run out of patience (it began while `patient`). */
+  patientWait = false;
+  /** Set when this thread's last sleep ended because its patience ran out. */
+  outOfPatience = false;
+  /** How many threads had been terminated when this thread's patience last ran out. */
+  probedAt = 0;
+  /** Whether another thread terminated this one. */
+  terminated = false;
   /**
    * For a forwarder (see `Waiters.forwarderOf` in `_waiters.ts`): the thread it forwards for; else -1.
    */
@@ -156,6 +168,43 @@ function me(): Thread {
     );
   }
   return running;
+}
+
+/**
+ * Terminates virtual thread `thread` (an index into the scenario's threads, not the caller's own),
+ * as `worker.terminate()` ends a worker: it runs nothing more, not even `finally` blocks, and its
+ * waits and its presence are gone (see the engine's module doc). Returns whether it was still
+ * running. The scheduler may place this step anywhere, so it ends the thread before any of its
+ * steps; a production worker can only be stopped between two turns of its event loop, a subset.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@interlock/interlock";
+ * import { explore, sim, terminate } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * const report = explore({
+ *   setup: () => ({ lock: new Lock() }),
+ *   threads: [
+ *     function* holder({ lock }: { lock: Lock }) {
+ *       yield* sim(lock).acquire();
+ *       return "holds it";
+ *     },
+ *     function* killer() {
+ *       yield* terminate(0);
+ *     },
+ *   ],
+ *   // The holder either ended (holding the lock) or was killed before or after taking it.
+ *   invariant: ({ lock }, results) => results[0] === "holds it" ? lock.locked() : true,
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
+export function terminate(thread: number): Generator<unknown, boolean, unknown> {
+  const t = me();
+  t.op = TERMINATE;
+  t.x = thread;
+  return t.step.arm() as never;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   PAUSE,
   STORE,
   SUB,
+  TERMINATE,
   TIMEOUT,
   WAIT,
   XCHG,
@@ -116,6 +117,7 @@ const OP_NAMES: readonly TraceOp[] = [
   "notify",
   "pause",
   "timeout",
+  "terminate",
   "call",
 ];
 
@@ -173,7 +175,12 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
         case TIMEOUT:
           text = e.aborted
             ? `wait ${address}: aborted (the wait stays registered)`
+            : e.patience
+            ? `wait ${address}: out of patience (probes the holder)`
             : `wait ${address}: timed out`;
+          break;
+        case TERMINATE:
+          text = e.result ? `terminates T${show(e.x)}` : `terminate T${show(e.x)}: it had ended`;
           break;
         case NOTIFY: {
           const hit = [

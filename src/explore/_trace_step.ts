@@ -19,6 +19,7 @@ export type TraceOp =
   | "pause"
   | "timeout"
   | "abort"
+  | "terminate"
   | "call";
 
 /** One step of a counterexample, in readable form. */

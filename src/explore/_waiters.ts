@@ -48,6 +48,7 @@ export class Waiters {
     t.key = addressOf(a, t.i);
     t.status = BLOCKED;
     t.abortWait = t.abortable;
+    t.patientWait = t.patient;
     const list = this.#lists.get(t.key);
     if (list) list.push(t);
     else this.#lists.set(t.key, [t]);
@@ -116,13 +117,13 @@ export class Waiters {
   }
 
   /**
-   * Takes sleeping `t` off its list as its timeout fires, or leaves an orphaned entry in its place
-   * if its wait was abortable (its signal fired); `t` can run again.
+   * Takes sleeping `t` off its list as its timeout fires (or its patience runs out), or leaves an
+   * orphaned entry in its place if its wait was abortable and its signal fired; `t` can run again.
    */
-  leave(t: Thread): void {
+  leave(t: Thread, patience: boolean): void {
     const list = this.#lists.get(t.key)!;
     const at = list.indexOf(t);
-    if (t.abortWait) {
+    if (t.abortWait && !patience) {
       list[at] = new Orphan(t);
       t.aborted = true;
     } else {
@@ -130,5 +131,22 @@ export class Waiters {
     }
     t.abortWait = false;
     t.status = RUNNABLE;
+  }
+
+  /**
+   * Drops terminated thread `v` from every list: its sleep, and the orphaned waits of its aborted
+   * sleeps (a dead isolate's `waitAsync`s go with it); its forwarder forwards nothing more.
+   */
+  drop(v: Thread): void {
+    for (const list of this.#lists.values()) {
+      for (let j = list.length - 1; j >= 0; j--) {
+        const w = list[j]!;
+        if (w === v || (w instanceof Orphan && w.of === v)) list.splice(j, 1);
+      }
+    }
+    if (v.forwarder) {
+      v.forwarder.forwards.length = 0;
+      v.forwarder.status = PARKED;
+    }
   }
 }

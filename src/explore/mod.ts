@@ -68,6 +68,11 @@
  * - An abort (a wrapper's `abortable` option) is modelled as production's async driver behaves: the
  *   kernel backs out as from a timeout, the abandoned wait stays in the waiter list, and a `notify`
  *   that lands on it is passed on later by a forwarder thread (one more column in traces).
+ * - A thread dies by {@linkcode terminate}, a step of another thread (as `worker.terminate()`): it
+ *   runs nothing more and its waits are dropped. Robust primitives see it as production does: each
+ *   thread's presence is a record in the execution's presence registry, which a probe finds empty
+ *   once the thread is gone; a robust acquire's sleep may run out of patience (one more
+ *   scheduling choice) once a thread has died since it last probed.
  * - Every unfinished thread asleep with no timeout is a **deadlock**; more than `maxSteps` steps is a
  *   **livelock**; a thread that throws fails the run too.
  * - Thread bodies must be deterministic: every failure is replayed twice and a divergence is
@@ -106,7 +111,8 @@ export { sample, type SampleOptions } from "./sample.ts";
 export { type ScenarioArbitrary, search, type SearchOptions } from "./search.ts";
 export { replay } from "./replay.ts";
 export { sim } from "./sim/sim.ts";
-export { agentOf, type SimWaitOptions, type Step } from "./sim/_common.ts";
+export { agentOf, type SimAcquireOptions, type SimWaitOptions, type Step } from "./sim/_common.ts";
+export { terminate } from "./_engine.ts";
 export { SimArray } from "./sim/memory.ts";
 export { SimLock } from "./sim/lock.ts";
 export { SimRLock } from "./sim/rlock.ts";

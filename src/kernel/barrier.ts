@@ -3,7 +3,7 @@
  * other, generation after generation (Python's `threading.Barrier` state machine, made lock-free:
  * one word holds the phase, the arrival count and the generation, so each step is one CAS).
  *
- * Shared layout: Int32Array `b` over the barrier's region, 12 bytes (padded to one cache line).
+ * Shared layout: Int32Array `b` over the barrier's region, 20 bytes (padded to one cache line).
  * | index | field   | written by                | meaning                                      |
  * | 0     | tag     | constructor, once         | TAG.Barrier                                  |
  * | 1     | parties | constructor, once         | threads per generation, 1..32767             |
@@ -11,6 +11,9 @@
  * |       |         |                           | RESETTING=2; bits 2..16 count: parties       |
  * |       |         |                           | inside the current generation; bits 17..31   |
  * |       |         |                           | generation, mod 2^15. Waiters sleep on it.   |
+ * | 3, 4  | timeout | constructor, once         | default timeout of every party's waits (ms), |
+ * |       |         |                           | a float64's low and high words; Infinity:    |
+ * |       |         |                           | none. Shared, so clones in workers keep it.  |
  *
  * Transitions (g: generation, c: count, p: parties):
  * - arrive: (g, c, FILLING) with c < p -> (g, c+1, FILLING); the arrival's index is c. While the
@@ -46,6 +49,7 @@ import type { Seam } from "../_atomics.ts";
 // binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
 const $PARTIES = 1;
 const $STATE = 2;
+const $TIMEOUT = 3;
 const $FILLING = 0;
 const $BROKEN = 1;
 const $RESETTING = 2;
@@ -59,10 +63,12 @@ const $TIMED_OUT_ENTERING = -3;
 export const PARTIES: number = $PARTIES;
 /** Word index of the phase, count and generation. */
 export const STATE: number = $STATE;
+/** Word index of the default timeout (two words: a float64's low and high halves). */
+export const TIMEOUT: number = $TIMEOUT;
 /** Bytes the barrier's region needs. */
-export const BYTES = 12;
+export const BYTES = 20;
 /** The name of each word, by index (for traces). */
-export const FIELDS: readonly string[] = ["tag", "parties", "state"];
+export const FIELDS: readonly string[] = ["tag", "parties", "state", "timeout.lo", "timeout.hi"];
 
 /** Phase: parties are arriving. */
 export const FILLING: number = $FILLING;
@@ -109,9 +115,31 @@ export function pack(generation: number, count: number, phase: number): number {
   return (((generation & MASK15) << GEN_SHIFT) | (count << 2) | phase) | 0;
 }
 
-/** Writes the number of parties into a fresh region (before it is shared). */
-export function init(A: Seam, b: Int32Array, parties: number): void {
+// Thread-local scratch to convert the timeout between a float64 and its two words (never shared).
+const f64 = new Float64Array(1);
+const halves = new Int32Array(f64.buffer);
+
+/**
+ * Writes the number of parties and the default timeout (ms, `Infinity` for none) into a fresh
+ * region (before it is shared).
+ */
+export function init(A: Seam, b: Int32Array, parties: number, timeout: number): void {
   A.store(b, $PARTIES, parties);
+  f64[0] = timeout;
+  const lo = halves[0]!;
+  const hi = halves[1]!;
+  A.store(b, $TIMEOUT, lo);
+  A.store(b, $TIMEOUT + 1, hi);
+}
+
+/** The default timeout of the barrier's waits (ms), `Infinity` for none. */
+export function timeout(A: Seam, b: Int32Array): number {
+  // Both loads first, then the conversion: no other caller can use the scratch in between.
+  const lo = A.load(b, $TIMEOUT);
+  const hi = A.load(b, $TIMEOUT + 1);
+  halves[0] = lo;
+  halves[1] = hi;
+  return f64[0]!;
 }
 
 /** The number of parties. */

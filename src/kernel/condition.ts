@@ -24,8 +24,10 @@
  *   claim, so that tokens issued after the claim attempt bump seq past s and the next wait returns
  *   at once. A timed-out (or aborted) waiter leaves instead of claiming: it never eats a token meant
  *   for another waiter, and if tokens remain it bumps seq and wakes one sleeper to take its place.
- * - end: take the lock again without a deadline and restore the saved recursion count, also after a
- *   timeout or an abort, so the caller always returns holding the lock.
+ * - end: take the lock again and restore the saved recursion count, also after a timeout or an
+ *   abort, so the caller always returns holding the lock. The caller repeats it until it succeeds
+ *   (probing the lock's holder between tries, as every robust acquire does); if the lock was
+ *   abandoned (its holder died), the caller takes it over (`takeOver`) and says so.
  * - notify(n) (lock held): issue k tokens (CAS), bump seq, notify k sleepers on seq.
  *
  * Invariant: t <= w, and t <= the number of registered waiters that are not asleep on `seq`
@@ -53,7 +55,6 @@ const $TOKENS = 0xffff;
 const $MAX_WAITERS = 0xffff;
 const $OK = 0;
 const $NOT_OWNER = 1;
-const $TIMED_OUT = 2;
 const $TOO_MANY = 3;
 
 /** Word index of the sequence number waiters sleep on. */
@@ -72,12 +73,10 @@ export const TOKENS: number = $TOKENS;
 /** The most waiters one condition can register at a time. */
 export const MAX_WAITERS: number = $MAX_WAITERS;
 
-/** The wait returned notified (or {@linkcode begin} succeeded). */
+/** {@linkcode begin} succeeded. */
 export const OK: number = $OK;
 /** The caller does not hold the lock (nothing changed). */
 export const NOT_OWNER: number = $NOT_OWNER;
-/** The deadline passed first (the caller holds the lock again). */
-export const TIMED_OUT: number = $TIMED_OUT;
 /** {@linkcode MAX_WAITERS} waiters already wait (nothing changed). */
 export const TOO_MANY: number = $TOO_MANY;
 
@@ -109,10 +108,13 @@ export function owns(A: Seam, lk: Int32Array, reentrant: boolean, me: number): b
   return reentrant ? R.owned(A, lk, me) : L.locked(A, lk);
 }
 
-/** Releases the lock completely; returns the count to restore (0: the release failed). */
-function unlock(A: Seam, lk: Int32Array, reentrant: boolean, me: number): number {
-  if (reentrant) return R.releaseAll(A, lk, me);
-  return L.release(A, lk) ? 1 : 0;
+/**
+ * Releases the lock completely (agent `me`, presence id `who`); returns the count to restore (0:
+ * the release failed).
+ */
+function unlock(A: Seam, lk: Int32Array, reentrant: boolean, me: number, who: number): number {
+  if (reentrant) return R.releaseAll(A, lk, me, who);
+  return L.release(A, lk, who) ? 1 : 0;
 }
 
 /** Registers a waiter and releases the lock. Call with the lock held. */
@@ -122,6 +124,7 @@ export function begin(
   lk: Int32Array,
   reentrant: boolean,
   me: number,
+  who: number,
 ): Ticket {
   if (!owns(A, lk, reentrant, me)) return { status: $NOT_OWNER, seq: 0, saved: 0 };
   let v = A.load(c, $WAITERS);
@@ -134,7 +137,7 @@ export function begin(
   // Read seq while still holding the lock: a notify that can see our registration runs after we
   // release the lock, and bumps seq, so the sleep below cannot miss it.
   const seq = A.load(c, $SEQ);
-  const saved = unlock(A, lk, reentrant, me);
+  const saved = unlock(A, lk, reentrant, me, who);
   if (saved === 0) {
     // Only a plain Lock gets here: another thread released it under us (misuse).
     leave(A, c);
@@ -199,32 +202,34 @@ export function sleep(A: Seam, c: Int32Array, seq: number, deadline: number): bo
   }
 }
 
-/** Takes the lock again (no deadline) and restores the recursion count `saved`. */
-export function end(A: Seam, lk: Int32Array, reentrant: boolean, me: number, saved: number): void {
-  if (reentrant) {
-    R.acquireRestore(A, lk, me, saved);
-  } else if (!L.acquire(A, lk, Infinity)) {
-    throw new Error("Inconsistent lock state: untimed wait timed out");
-  }
-}
-
 /**
- * The whole wait: begin, sleep, end. Returns OK (notified), TIMED_OUT (the lock is held again in
- * both cases), NOT_OWNER or TOO_MANY (nothing changed).
+ * Takes the lock again for `me` (presence id `who`) until `deadline` and restores the recursion
+ * count `saved`: the Lock kernel's ACQUIRED, TIMED_OUT or OWNER_DIED (nothing changed in either).
  */
-export function wait(
+export function end(
   A: Seam,
-  c: Int32Array,
   lk: Int32Array,
   reentrant: boolean,
   me: number,
+  who: number,
+  saved: number,
   deadline: number,
 ): number {
-  const ticket = begin(A, c, lk, reentrant, me);
-  if (ticket.status !== $OK) return ticket.status;
-  const notified = sleep(A, c, ticket.seq, deadline);
-  end(A, lk, reentrant, me, ticket.saved);
-  return notified ? $OK : $TIMED_OUT;
+  if (reentrant) return R.acquireRestore(A, lk, me, who, saved, deadline);
+  return L.acquire(A, lk, who, deadline);
+}
+
+/** Takes the abandoned lock over with the recursion count `saved`; false if not abandoned. */
+export function takeOver(
+  A: Seam,
+  lk: Int32Array,
+  reentrant: boolean,
+  me: number,
+  who: number,
+  saved: number,
+): boolean {
+  if (reentrant) return R.takeOver(A, lk, me, who, saved);
+  return L.takeOver(A, lk, who);
 }
 
 /**

@@ -1,35 +1,51 @@
 /**
  * Lock kernel: the shared-memory algorithm of `Lock` (a futex mutex after Drepper, "Futexes Are
- * Tricky", mutex #2), written against the atomics seam so that the same code runs in production and
- * under the interleaving explorer (see `src/_atomics.ts`).
+ * Tricky", mutex #2, whose word names its holder so that the lock is *robust*: a waiter can learn
+ * that the holder died, as from a POSIX robust mutex's EOWNERDEAD), written against the atomics
+ * seam so that the same code runs in production and under the interleaving explorer.
  *
  * Shared layout: Int32Array `s` over the lock's region, 8 bytes (padded to one cache line).
- * | index | field | written by                   | meaning                                   |
- * | 0     | tag   | constructor, once            | TAG.Lock                                  |
- * | 1     | state | acquire / release (CAS, xchg)| UNLOCKED=0, LOCKED=1, CONTENDED=2         |
+ * | index | field | written by                            | meaning                              |
+ * | 0     | tag   | constructor, once                     | TAG.Lock                             |
+ * | 1     | state | acquire, release, abandon, takeOver   | 0: free; else `holder << 1 | c`: the |
+ * |       |       | (CAS)                                 | holder's presence id (or ABANDONED), |
+ * |       |       |                                       | c = 1 if a thread may sleep on it    |
  *
- * Transitions:
- * - acquire: 0->1 (CAS, fast path and spin with backoff) | any->2 (exchange), then sleep while
- *   state === 2; the exchange that returns 0 takes the lock (leaving 2: a later release may wake
- *   a sleeper needlessly, never too few).
- * - release: 1->0 (CAS) | 2->0 (store) then notify 1. Releasing in state 0 changes nothing and fails.
- * - a timed-out or aborted acquire leaves state as it found it or at 2 (harmless, see above).
+ * States: FREE 0 | HELD(h) h<<1 | CONTENDED(h) h<<1|1 | ABANDONED<<1|1 (its holder died holding it).
+ * Transitions (`me`: the caller's presence id, `./presence.ts`):
+ * - acquire: FREE -> HELD(me) (CAS: fast path, spin with backoff) | HELD(h) -> CONTENDED(h) (CAS),
+ *   then sleep while CONTENDED(h) | once it has contended, FREE -> CONTENDED(me) (CAS: a later
+ *   release may wake a sleeper needlessly, never too few). Finding ABANDONED, it returns
+ *   OWNER_DIED (unchanged).
+ * - release (any thread, as Python's Lock): HELD(me) -> FREE (CAS, fast path) | any other non-FREE
+ *   -> FREE (CAS), then notify 1 if c was 1 (ABANDONED too: the release its holder never made).
+ * - abandon (a waiter whose probe proved h gone; giveUp: a holder that could not repair the data):
+ *   HELD(h)/CONTENDED(h) -> ABANDONED (CAS), then notify all: every sleeper wakes to learn it.
+ * - takeOver (an acquirer that will repair the data): ABANDONED -> CONTENDED(me) (CAS).
+ * - a timed-out or aborted acquire leaves the state as it found it, or contended (harmless).
  *
- * Invariant: a thread sleeps on `state` only while state === 2, and every release that finds 2
- * notifies after storing 0, so a sleeper is always woken or finds the lock free: no lost wake-up.
- * Synchronizes-with: release's store/CAS of 0 is read by the next acquire's CAS/exchange.
+ * Invariant: a thread sleeps only while the state equals the CONTENDED(h) it read, and every move
+ * away from a contended state (release, abandon) changes the word before it notifies: no lost
+ * wake-up. A word names a dead holder only until a waiter probes it: waiters sleep at most their
+ * patience at a time (`src/sync/_robust.ts`) and then probe the holder, and a probe never calls a
+ * living thread gone (`./presence.ts`). Fast paths read and write `state` only.
+ * Synchronizes-with: release's CAS to FREE is read by the next acquire's CAS.
  *
  * @module
  */
 import type { Seam } from "../_atomics.ts";
+import * as P from "./presence.ts";
 
 // The functions below use these module-private twins of the exported constants: V8 reads an
 // exported binding through its module cell at every use, which cost ~7% of an uncontended
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $UNLOCKED = 0;
-const $LOCKED = 1;
-const $CONTENDED = 2;
+const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
+const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
+const $TIMED_OUT = 0;
+const $ACQUIRED = 1;
+const $OWNER_DIED = 2;
 /** The most pauses between two checks of a spinning acquire. */
 const $MAX_STEP = 32;
 
@@ -40,20 +56,28 @@ export const BYTES = 8;
 /** The name of each word, by index (for traces). */
 export const FIELDS: readonly string[] = ["tag", "state"];
 
-/** Not held. */
+/** State: not held. */
 export const UNLOCKED: number = $UNLOCKED;
-/** Held, and no thread has announced that it sleeps. */
-export const LOCKED: number = $LOCKED;
-/** Held, and some thread may sleep waiting for it. */
-export const CONTENDED: number = $CONTENDED;
+/** The holder a state names once its holder was found dead (an id that names no thread). */
+export const ABANDONED: number = $ABANDONED;
+/** The state of an abandoned lock. */
+export const ABANDONED_STATE: number = $ABANDONED_STATE;
 
-/** Takes the lock if it is free; never waits. */
-export function tryAcquire(A: Seam, s: Int32Array): boolean {
-  return A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED) === $UNLOCKED;
+/** {@linkcode acquire}: the deadline passed first (nothing taken). */
+export const TIMED_OUT: number = $TIMED_OUT;
+/** {@linkcode acquire}: the caller holds the lock. */
+export const ACQUIRED: number = $ACQUIRED;
+/** {@linkcode acquire}: the lock is abandoned (nothing taken; see {@linkcode takeOver}). */
+export const OWNER_DIED: number = $OWNER_DIED;
+
+/** Takes the lock for `me` if it is free; never waits. */
+export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
+  return A.compareExchange(s, $STATE, $UNLOCKED, me << 1) === $UNLOCKED;
 }
 
 /**
- * Takes the lock, sleeping until `deadline`; returns false (state consistent) on timeout.
+ * Takes the lock for `me`, sleeping until `deadline`: ACQUIRED, TIMED_OUT (state consistent), or
+ * OWNER_DIED if it finds the lock abandoned.
  *
  * Before it sleeps it spins for `A.spin` pauses, re-checking the state after 1, 2, 4, ... 32
  * pauses (exponential backoff): the first checks catch a prompt hand-off within ~0.1 µs, the
@@ -64,37 +88,120 @@ export function tryAcquire(A: Seam, s: Int32Array): boolean {
  * kernel alone; the `Lock` class ~0.8-1.0x), and a ping-pong round trip between two spinning
  * workers stays under 1 µs.
  */
-export function acquire(A: Seam, s: Int32Array, deadline: number): boolean {
-  if (A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED) === $UNLOCKED) return true;
+export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): number {
+  let c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
+  if (c === $UNLOCKED) return $ACQUIRED;
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
   for (let spent = 0, step = 1; spent < A.spin; step = step < $MAX_STEP ? step * 2 : step) {
     for (let p = 0; p < step && spent < A.spin; p++, spent++) A.pause();
-    if (
-      A.load(s, $STATE) === $UNLOCKED &&
-      A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED) === $UNLOCKED
-    ) return true;
+    c = A.load(s, $STATE);
+    if (c === $UNLOCKED) {
+      c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
+      if (c === $UNLOCKED) return $ACQUIRED;
+    }
   }
-  // Announce a sleeper (state 2) before sleeping; the exchange that finds 0 owns the lock.
-  while (A.exchange(s, $STATE, $CONTENDED) !== $UNLOCKED) {
-    // No lost wake-up: we sleep only if state is still 2, and release stores 0 before notifying.
-    if (A.wait(s, $STATE, $CONTENDED, deadline) === "timed-out") return false;
+  // `c` is the state last seen. As many steps as Drepper's exchange loop, with the holder kept.
+  for (;;) {
+    if (c === $UNLOCKED) {
+      // Take it as contended: we cannot know whether others sleep, so our release must notify.
+      c = A.compareExchange(s, $STATE, $UNLOCKED, (me << 1) | 1);
+      if (c === $UNLOCKED) return $ACQUIRED;
+      continue;
+    }
+    if (c === $ABANDONED_STATE) return $OWNER_DIED;
+    if ((c & 1) === 0) {
+      // Announce a sleeper before sleeping: the holder's release then notifies.
+      const seen = A.compareExchange(s, $STATE, c, c | 1);
+      if (seen !== c) {
+        c = seen;
+        continue;
+      }
+    }
+    // No lost wake-up: we sleep only while the word is still CONTENDED(h), and every move away
+    // from it changes the word before notifying.
+    if (A.wait(s, $STATE, c | 1, deadline) === "timed-out") return $TIMED_OUT;
+    // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
+    c = $UNLOCKED;
   }
+}
+
+/** Releases the lock (whoever holds it); returns false (and changes nothing) if it was free. */
+export function release(A: Seam, s: Int32Array, me: number): boolean {
+  // The fast path alone, small enough to inline: `me` holds it and nobody sleeps.
+  const c = A.compareExchange(s, $STATE, me << 1, $UNLOCKED);
+  return c === me << 1 || releaseSeen(A, s, c);
+}
+
+/** {@linkcode release} of a lock last seen in state `c` (not HELD(me)): frees it, wakes one. */
+function releaseSeen(A: Seam, s: Int32Array, c: number): boolean {
+  for (;;) {
+    if (c === $UNLOCKED) return false;
+    if (c < 0) throw new Error(`Inconsistent lock state: ${c}`);
+    const seen = A.compareExchange(s, $STATE, c, $UNLOCKED);
+    if (seen === c) break;
+    c = seen;
+  }
+  if ((c & 1) !== 0) A.notify(s, $STATE, 1);
   return true;
 }
 
-/** Releases the lock; returns false (and changes nothing) if it was not held. */
-export function release(A: Seam, s: Int32Array): boolean {
-  const c = A.compareExchange(s, $STATE, $LOCKED, $UNLOCKED);
-  if (c === $LOCKED) return true;
-  if (c === $UNLOCKED) return false;
-  if (c !== $CONTENDED) throw new Error(`Inconsistent lock state: ${c}`);
-  // Only the holder moves the state away from 2, so a plain store suffices.
-  A.store(s, $STATE, $UNLOCKED);
-  A.notify(s, $STATE, 1);
-  return true;
-}
-
-/** Whether the lock is held by anyone. */
+/** Whether the lock is held by anyone (abandoned counts as held). */
 export function locked(A: Seam, s: Int32Array): boolean {
   return A.load(s, $STATE) !== $UNLOCKED;
+}
+
+/** Whether the lock is abandoned: its holder died holding it, and nobody has taken it over yet. */
+export function abandoned(A: Seam, s: Int32Array): boolean {
+  return A.load(s, $STATE) === $ABANDONED_STATE;
+}
+
+/** The presence id of the holder (ABANDONED if abandoned, 0 if free). */
+export function holder(A: Seam, s: Int32Array): number {
+  return A.load(s, $STATE) >>> 1;
+}
+
+/**
+ * Marks the lock, observed in state `from` (held), abandoned and wakes every sleeper. Returns false
+ * (nothing changed) if the state moved on.
+ */
+export function abandon(A: Seam, s: Int32Array, from: number): boolean {
+  if (A.compareExchange(s, $STATE, from, $ABANDONED_STATE) !== from) return false;
+  A.notify(s, $STATE, Infinity);
+  return true;
+}
+
+/**
+ * Probes the holder the state names now in the presence registry `registry`; if it is gone, marks
+ * the lock abandoned (waking every sleeper). Returns whether the lock is abandoned now.
+ */
+export function probeHolder(A: Seam, s: Int32Array, registry: Int32Array): boolean {
+  let c = A.load(s, $STATE);
+  const h = c >>> 1;
+  if (c === $ABANDONED_STATE) return true;
+  if (c === $UNLOCKED || P.probeId(A, registry, h) !== P.GONE) return false;
+  // h is gone, so only a waiter's contended bit, a release or another prober can change the word.
+  while (!abandon(A, s, c)) {
+    c = A.load(s, $STATE);
+    if (c >>> 1 !== h) return c === $ABANDONED_STATE;
+  }
+  return true;
+}
+
+/**
+ * The holder `me` gives the lock up as abandoned (it could not make the data consistent again).
+ * Returns false (nothing changed) if `me` does not hold it.
+ */
+export function giveUp(A: Seam, s: Int32Array, me: number): boolean {
+  let c = A.load(s, $STATE);
+  // Only a waiter's contended bit (or a release by another thread) can change the word under us.
+  while (c >>> 1 === me) {
+    if (abandon(A, s, c)) return true;
+    c = A.load(s, $STATE);
+  }
+  return false;
+}
+
+/** Takes an abandoned lock for `me` (who will make the data consistent again); false if not abandoned. */
+export function takeOver(A: Seam, s: Int32Array, me: number): boolean {
+  return A.compareExchange(s, $STATE, $ABANDONED_STATE, (me << 1) | 1) === $ABANDONED_STATE;
 }

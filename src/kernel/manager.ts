@@ -15,8 +15,8 @@
  * | 4                | agents  | init, once                       | registry entries in use (<= AGENTS)|
  * | 16 (own line)    | bell    | clients (add), end               | server doorbell: a sequence number |
  * | 32 (own line)    | free    | releasing clients (add), end     | free-slot sequence number          |
- * | entry e + 0      | owner   | registering thread (CAS 0->1),   | 0 free, 1 taken by a thread        |
- * |                  |         | server (store 0 when it is gone) |                                    |
+ * | entry e + 0      | gen     | registering thread (CAS), server | FREE / TAKEN / RETIRING and cycle  |
+ * |                  |         | (retire, when it is gone)        | (the presence kernel's registry)   |
  * | entry e + 1      | lease   | owner (add), server (CAS down,   | presence waiters the owner armed   |
  * |                  |         | store 0 when the owner is gone)  | that no probe has consumed yet     |
  * | entry e + 2      | here    | nobody (always 0)                | the owner's presence waiters wait  |
@@ -59,32 +59,30 @@
  * CLIENT_READ (more chunks) or ->FREE (last chunk) | reap (server): CLAIMED/TO_SERVER/SERVER_READ/
  * TO_CLIENT/CLIENT_READ->RECLAIMING->FREE when the holder is dead | end: any->DEAD (exchange, every
  * slot). Every move but end is a CAS from the expected state, so nothing moves a slot out of DEAD.
- * Entries: register 0->1 (CAS, by a thread) | gone 1->0 (store, by the server, after a probe found
- * the owner dead). An entry is never given back by a living thread: it lasts as long as its owner.
+ * Entries: register FREE->TAKEN (CAS, by a thread) | retire TAKEN->RETIRING->FREE (by the server,
+ * after a probe found the owner dead). An entry is never given back by a living thread: it lasts
+ * as long as its owner. Registry entries and presence records are the presence kernel's
+ * (`./presence.ts`), whose header has the probe's argument; the summary here is the mailbox's use.
  *
  * Dead holders (a worker terminated in the middle of a call). Each thread proves it is alive with
- * *presence waiters* on a *presence record* (`lease`, `here`), once per thread and manager, not per
- * call: its first call claims a registry entry, arms `Atomics.waitAsync` waiters on the entry's
- * `here` (nobody ever writes it) and adds to `lease` one per waiter armed; a waiter woken by a probe
- * is re-armed (then `lease` += 1) for as long as the manager runs. A call then only names its
- * thread's record in its slot's `agent` word, right after claiming (`hold`), and clears it when it
- * lets the slot go (`release`, before FREE). When the registry is full, a call arms waiters on its
- * slot's own record instead for the length of the call (record id AGENTS + k), and disarms it
- * (exchange `lease` 0, wake all) before letting the slot go. V8 removes a thread's async waiters when
- * its isolate is torn down, so:
- * - `lease` <= the owner's waiters on `here` at all times (it arms, then adds; a probe subtracts,
- *   then wakes one), except after a slot record's `disarm` (its holder is done with the slot) or
- *   after `end` (which wakes every waiter; nothing is re-armed after it).
- * - Probe (`probe`, by the server only): CAS `lease` n -> n-1 (n > 0), then notify one waiter of
- *   `here`. Woke one: the owner lives (and re-arms). Woke none although `lease` promised one: the
- *   owner's isolate is gone (or, for a slot record, its holder disarmed after our CAS: it has
- *   finished with the slot, and freeing it is what it was about to do). `lease` 0: cannot tell
- *   (not armed yet, or every waiter spent on probes while the owner was blocked), keep it.
+ * *presence waiters* on a *presence record* (`lease`, `here`; see `./presence.ts` for the record,
+ * the probe and why it never calls a living thread gone), once per thread and manager, not per
+ * call: its first call claims a registry entry and arms the entry's record, re-armed for as long as
+ * the manager runs. A call then only names its thread's record in its slot's `agent` word, right
+ * after claiming (`hold`), and clears it when it lets the slot go (`release`, before FREE). When the
+ * registry is full, a call arms its slot's own record instead for the length of the call (record
+ * id AGENTS + k), and disarms it (`lease` 0, wake all) before letting the slot go. So:
+ * - `lease` <= the owner's waiters on `here` at all times, except after a slot record's `disarm`
+ *   (its holder is done with the slot) or after `end` (which wakes every waiter; nothing is
+ *   re-armed after it).
+ * - Probe (`probe`, by the server only): the presence kernel's. GONE for a slot record may also
+ *   mean that its holder disarmed after the probe's CAS: it has finished with the slot, and freeing
+ *   it is what it was about to do.
  * - Reap (`reap`, by the server between its own moves, when asked): read every slot's state and
  *   then its `agent`; probe every taken entry and every slot record a slot names; then for each slot
  *   naming a gone record, CAS the observed state -> RECLAIMING, clear `agent` and the slot record's
- *   `lease`, CAS RECLAIMING -> FREE, bump `free`; last, free each gone entry (`lease` 0, then
- *   `owner` 0), so a new owner starts from `lease` 0 and no slot names it any more.
+ *   `lease`, CAS RECLAIMING -> FREE, bump `free`; last, retire each gone entry (`lease` 0, then
+ *   FREE), so a new owner starts from `lease` 0 and no slot names it any more.
  * - No ABA: every state a reap observes can come back only through a move of the server (a
  *   TO_CLIENT needs its reply; FREE then CLAIMED needs a release or a reap), so a successful CAS
  *   from the observed state proves the same holding still has the slot; `agent` goes 0 -> r -> 0
@@ -122,6 +120,7 @@
  * @module
  */
 import type { Seam, WaitResult } from "../_atomics.ts";
+import * as P from "./presence.ts";
 
 /** Word index of the manager's lifecycle state. */
 export const STATE = 1;
@@ -139,8 +138,8 @@ export const HERE = 4;
 export const AGENT = 5;
 /** Word index of registry entry 0. */
 export const AGENT0 = 48;
-/** Words per registry entry: owner, lease, here, spare. */
-export const AGENT_WORDS = 4;
+/** Words per registry entry: gen, lease, here, spare (the presence kernel's entries). */
+export const AGENT_WORDS = P.ENTRY_WORDS;
 /** Registry entries a region has room for: threads with a presence of their own. */
 export const AGENTS = 64;
 /** Word index of the server's doorbell (own cache line). */
@@ -188,13 +187,6 @@ export const TIMED_OUT = -1;
 export const ENDED = -2;
 /** `register` found every registry entry taken. */
 export const FULL = -3;
-
-/** `probe`: the record's owner lives (one of its waiters woke). */
-export const ALIVE = 1;
-/** `probe`: the record's owner is gone (no waiter although its `lease` promised one). */
-export const GONE = 0;
-/** `probe`: cannot tell (no waiter promised). */
-export const UNKNOWN = -1;
 
 /** Word index of slot `k`'s state. */
 export function slotWord(k: number): number {
@@ -321,22 +313,19 @@ export function reapSeq(A: Seam, s: Int32Array): number {
 
 /**
  * Takes a free registry entry for the calling thread (once per thread and manager): returns its
- * index, which is also its presence record; FULL if every entry is taken, ENDED if the manager
- * ended. The thread arms its presence waiters next (see {@linkcode armed}).
+ * index, which is also its presence record (the mailbox names threads by index, so the entry's
+ * presence id stays 0); FULL if every entry is taken, ENDED if the manager ended. The thread arms
+ * its presence waiters next (see {@linkcode armed}).
  */
 export function register(A: Seam, s: Int32Array): number {
   if (A.load(s, STATE) !== RUNNING) return ENDED;
-  const agents = A.load(s, NAGENTS);
-  for (let e = 0; e < agents; e++) {
-    const w = agentWord(e);
-    if (A.load(s, w) === 0 && A.compareExchange(s, w, 0, 1) === 0) return e;
-  }
-  return FULL;
+  const e = P.register(A, s, AGENT0, A.load(s, NAGENTS), 0);
+  return e === P.FULL ? FULL : e;
 }
 
 /** The owner of presence record `r` armed `n` more presence waiters on its `here` word. */
 export function armed(A: Seam, s: Int32Array, r: number, n: number): void {
-  A.add(s, leaseWord(r), n);
+  P.armed(A, s, leaseWord(r), n);
 }
 
 /** The holder of slot `k` names its presence record `r` (right after the claim). */
@@ -350,23 +339,16 @@ export function hold(A: Seam, s: Int32Array, k: number, r: number): void {
  */
 export function letGo(A: Seam, s: Int32Array, k: number): void {
   const r = A.exchange(s, slotWord(k) + AGENT, 0) - 1;
-  if (r >= AGENTS) {
-    // No probe may count on its waiters any more; wake them (they are not re-armed).
-    A.exchange(s, leaseWord(r), 0);
-    A.notify(s, leaseWord(r) + 1, Infinity);
-  }
+  // No probe may count on its waiters any more; wake them (they are not re-armed).
+  if (r >= AGENTS) P.disarm(A, s, leaseWord(r));
 }
 
 /**
- * Probes the owner of presence record `r` (server only): ALIVE (one of its waiters woke and is
- * re-armed), GONE (none although `lease` promised one), or UNKNOWN (none promised).
+ * Probes the owner of presence record `r` (server only): the presence kernel's ALIVE (one of its
+ * waiters woke and is re-armed), GONE (none although `lease` promised one), or UNKNOWN.
  */
 export function probe(A: Seam, s: Int32Array, r: number): number {
-  const w = leaseWord(r);
-  const n = A.load(s, w);
-  if (n <= 0) return UNKNOWN;
-  if (A.compareExchange(s, w, n, n - 1) !== n) return UNKNOWN;
-  return A.notify(s, w + 1, 1) === 1 ? ALIVE : GONE;
+  return P.probe(A, s, leaseWord(r));
 }
 
 /**
@@ -402,8 +384,11 @@ export function reap(A: Seam, s: Int32Array, freed: boolean[]): number {
     named.push(holding ? A.load(s, slotWord(k) + AGENT) - 1 : -1);
   }
   const verdict = new Map<number, number>();
+  const gens: number[] = [];
   for (let e = 0; e < agents; e++) {
-    if (A.load(s, agentWord(e)) !== 0) verdict.set(e, probe(A, s, e));
+    const gen = A.load(s, agentWord(e));
+    gens.push(gen);
+    if (P.taken(gen)) verdict.set(e, probe(A, s, e));
   }
   for (let k = 0; k < slots; k++) {
     const r = named[k]!;
@@ -412,15 +397,13 @@ export function reap(A: Seam, s: Int32Array, freed: boolean[]): number {
   let n = 0;
   for (let k = 0; k < slots; k++) {
     const r = named[k]!;
-    if (r >= 0 && verdict.get(r) === GONE && reclaim(A, s, k, held[k]!)) {
+    if (r >= 0 && verdict.get(r) === P.GONE && reclaim(A, s, k, held[k]!)) {
       freed[k] = true;
       n++;
     }
   }
   for (let e = 0; e < agents; e++) {
-    if (verdict.get(e) !== GONE) continue;
-    A.store(s, agentWord(e) + 1, 0);
-    A.store(s, agentWord(e), 0);
+    if (verdict.get(e) === P.GONE) P.retire(A, s, agentWord(e), gens[e]!);
   }
   return n;
 }
@@ -472,6 +455,8 @@ export function awaitTaken(A: Seam, s: Int32Array, k: number): number {
  * No deadline, for the reason given at {@linkcode awaitTaken}.
  */
 export function awaitReply(A: Seam, s: Int32Array, k: number): number {
+  // The spin-then-sleep loop of awaitTaken, written out: a kernel cannot take its wake-up condition
+  // as a callback (the derivation refuses the seam inside a nested function).
   const w = slotWord(k);
   let spin = A.spin;
   for (;;) {

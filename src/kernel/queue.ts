@@ -39,20 +39,18 @@
  *   their own position word and never wait while holding a claim. Every record that fits a slot
  *   (numbers, short strings, small objects) travels here; one slot is one cache line, so a transfer
  *   moves one line from producer to consumer.
- * - the **lane**, an unbounded byte FIFO under a lock (`lk`, the Lock kernel) in a separate growable
- *   `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is full.
- *   Lane records are only ever touched while holding `lk`, which also orders the heap's growth.
+ * - the **lane** (its functions in `queue_lane.ts`), an unbounded byte FIFO under a lock (`lk`) in a
+ *   growable `SharedArrayBuffer` (the "heap"): large records, and any record put while the ring is
+ *   full. Lane records are only touched while holding `lk`, which also orders the heap's growth.
  *
  * FIFO across lanes: a producer uses the ring only while the lane is empty (`LANE_ITEMS === 0`);
  * once anything sits in the lane, every producer appends there until consumers drain it. Consumers
  * pop from the lane only when the ring holds nothing at all, reserved or published (`DEQ === ENQ`,
- * checked while holding the lane lock, see {@linkcode lanePop}). So a producer's later item can
- * never be claimed before its earlier one: if the earlier one is in the ring, it was reserved
- * before the later one was appended to the lane, and the lane waits until the ring is drained; if
- * it is in the lane, the later one is behind it in the lane (or in the ring, once the lane was
- * fully claimed). The explorer test tests/channel/queue_explore_test.ts found the need for the
- * check under the lock: a consumer descheduled between its look at the ring and its pop could
- * otherwise take a lane record ahead of ring records its producer put earlier.
+ * checked while holding the lane lock: `lanePop` in `queue_lane.ts`, which says why). So a
+ * producer's later item can never be claimed before its earlier one: if the earlier one is in the
+ * ring, it was reserved before the later one was appended to the lane, and the lane waits until the
+ * ring is drained; if it is in the lane, the later one is behind it in the lane (or in the ring,
+ * once the lane was fully claimed).
  *
  * Slot k (byte `4 * SLOT0 + k * 64`): word 0 `seq`, word 1 record header (kind | length << 8),
  * bytes 8..63 the payload. Positions are 31-bit counters (wrapping); for ring position p in slot k:
@@ -94,9 +92,7 @@
  * - close adds 2 to every event word (keeping bit 0) and notifies all, so every sleeper re-checks.
  * - JoinableQueue: `join` sleeps on UNFINISHED while it is non-zero; the taskDone that makes it 0
  *   notifies all (a join that read a stale non-zero value fails its wait with "not-equal").
- *
- * A timed-out or aborted wait has nothing to undo: it never claimed a slot, a count, or a lane
- * record, so nothing is lost or duplicated, and since wake-ups are broadcast it swallows none.
+ * - A timed-out or aborted wait has nothing to undo (it claimed no slot, count or lane record).
  *
  * @module
  */
@@ -104,17 +100,14 @@ import type { Seam } from "../_atomics.ts";
 import {
   acquire as lockAcquire,
   release as lockRelease,
-  STATE as LOCK_STATE,
-  tryAcquire as lockTryAcquire,
+  TIMED_OUT as LOCK_TIMED_OUT,
 } from "./lock.ts";
+import { ANONYMOUS } from "./presence.ts";
 
 // The functions below use these module-private twins of the exported constants: V8 reads an
 // exported binding through its module cell at every use (~7% of a lock pair, bench/seam_bench.ts),
 // while a private `const` is folded into the compiled code.
-const $SLOTS = 1;
-const $MAXSIZE = 2;
-const $FLAVOUR = 3;
-const $LANE_MAX = 4;
+const $LANE_HOLDER = ANONYMOUS; // the lane lock's holder: nobody probes it (no section awaits)
 const $ENQ = 16;
 const $DEQ = 32;
 const $PUT_SEQ = 48;
@@ -123,35 +116,27 @@ const $SLOT_SEQ = 65;
 const $COUNT = 80;
 const $UNFINISHED = 96;
 const $LANE_LOCK = 112;
-const $LANE_HEAD = 114;
 const $LANE_TAIL = 115;
 const $LANE_ITEMS = 116;
-const $LANE_CAP = 117;
 const $SLOT0 = 128;
 const $SLOT_BYTES = 64;
-const $SLOT_HEADER = 8;
 const $CLOSED_BIT = 0x80000000 | 0;
 const $MASK = 0x7fffffff;
-const $QUEUE = 1;
-const $JOINABLE = 2;
-const $SIMPLE = 3;
-const $PIPE = 4;
 const $EMPTY = -1;
 const $CLOSED = -2;
 const $LANE = -3;
 const $FULL = -4;
 const $TIMED_OUT = -5;
 const $OK = 0;
-const $RING = -6;
 
 /** Word index of the ring's slot count. */
-export const SLOTS: number = $SLOTS;
+export const SLOTS: number = 1;
 /** Word index of the item bound (0: unbounded). */
-export const MAXSIZE: number = $MAXSIZE;
+export const MAXSIZE: number = 2;
 /** Word index of the flavour (which class created the queue). */
-export const FLAVOUR: number = $FLAVOUR;
+export const FLAVOUR: number = 3;
 /** Word index of the heap capacity bound. */
-export const LANE_MAX: number = $LANE_MAX;
+export const LANE_MAX: number = 4;
 /** Word index of the enqueue position (bit 31: closed). */
 export const ENQ: number = $ENQ;
 /** Word index of the dequeue position. */
@@ -169,19 +154,19 @@ export const UNFINISHED: number = $UNFINISHED;
 /** Word index where the lane lock's view starts (its state is the next word). */
 export const LANE_LOCK: number = $LANE_LOCK;
 /** Word index of the lane's write position. */
-export const LANE_HEAD: number = $LANE_HEAD;
+export const LANE_HEAD: number = 114;
 /** Word index of the lane's read position. */
 export const LANE_TAIL: number = $LANE_TAIL;
 /** Word index of the number of records in the lane. */
 export const LANE_ITEMS: number = $LANE_ITEMS;
 /** Word index of the heap's current capacity. */
-export const LANE_CAP: number = $LANE_CAP;
+export const LANE_CAP: number = 117;
 /** Word index of slot 0. */
 export const SLOT0: number = $SLOT0;
 /** Bytes per ring slot (one cache line). */
 export const SLOT_BYTES: number = $SLOT_BYTES;
 /** Bytes of a slot's header (seq and record header); the payload follows. */
-export const SLOT_HEADER: number = $SLOT_HEADER;
+export const SLOT_HEADER: number = 8;
 /** Bytes of the region before slot 0. */
 export const BYTES: number = $SLOT0 * 4;
 /** Bit 31 of ENQ: the queue is closed. */
@@ -190,13 +175,13 @@ export const CLOSED_BIT: number = $CLOSED_BIT;
 export const MASK: number = $MASK;
 
 /** Flavours (word FLAVOUR). */
-export const QUEUE: number = $QUEUE;
+export const QUEUE: number = 1;
 /** See {@linkcode QUEUE}. */
-export const JOINABLE: number = $JOINABLE;
+export const JOINABLE: number = 2;
 /** See {@linkcode QUEUE}. */
-export const SIMPLE: number = $SIMPLE;
+export const SIMPLE: number = 3;
 /** See {@linkcode QUEUE}: one direction of a `Pipe`. */
-export const PIPE: number = $PIPE;
+export const PIPE: number = 4;
 
 /** Status: nothing to take right now. */
 export const EMPTY: number = $EMPTY;
@@ -209,7 +194,7 @@ export const FULL: number = $FULL;
 /** Status: the deadline passed (or the wait was aborted). */
 export const TIMED_OUT: number = $TIMED_OUT;
 /** Status: the ring holds records, take those before the lane's. */
-export const RING: number = $RING;
+export const RING: number = -6;
 /** Status: success without a position. */
 export const OK: number = $OK;
 
@@ -244,11 +229,7 @@ export interface Shape {
   readonly mask: number;
   /** The item bound, 0 for unbounded. */
   readonly maxsize: number;
-  /**
-   * This thread's guess of ENQ: the position after the last one it reserved. A plain field of the
-   * thread's own Shape, not shared memory: {@linkcode tryReserve} checks the guess with its CAS on
-   * ENQ, so a stale guess costs a retry, never a wrong reservation.
-   */
+  /** This thread's guess of ENQ (not shared; a stale guess fails the CAS on ENQ: module doc). */
   enqHint: number;
   /** This thread's guess of DEQ (see {@linkcode Shape.enqHint}), checked by the CAS on DEQ. */
   deqHint: number;
@@ -469,9 +450,9 @@ export function tryClaim(A: Seam, S: Shape): number {
     // close may still be appending while holding the lane lock; take the lock to see it. Only the
     // async form's abort can end that wait: then this thread does not hold the lock, and must not
     // release it (it would release the putter's): claim nothing.
-    if (!lockAcquire(A, S.lk, Infinity)) return $TIMED_OUT;
+    if (lockAcquire(A, S.lk, $LANE_HOLDER, Infinity) === LOCK_TIMED_OUT) return $TIMED_OUT;
     const items = A.load(q, $LANE_ITEMS);
-    lockRelease(A, S.lk);
+    lockRelease(A, S.lk, $LANE_HOLDER);
     return items !== 0 ? $LANE : $CLOSED;
   }
 }
@@ -543,105 +524,6 @@ export function release(A: Seam, S: Shape, p: number): void {
 export function taken(A: Seam, S: Shape): void {
   if (S.maxsize > 0) A.sub(S.q, $COUNT, 1);
   wakeProducers(A, S);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The lane: every function below but waitRoom runs while holding the lane lock.
-
-/**
- * Takes the lane lock. Its critical sections only copy bytes, so it is held briefly: spin on it
- * (16 * `A.spin` re-checks) before the Lock kernel's own spin-then-sleep.
- */
-export function laneLock(A: Seam, S: Shape): void {
-  const lk = S.lk;
-  for (let n = A.spin * 16; n > 0; n--) {
-    if (A.load(lk, LOCK_STATE) === 0 && lockTryAcquire(A, lk)) return;
-    A.pause();
-  }
-  lockAcquire(A, lk, Infinity);
-}
-
-/** Releases the lane lock. */
-export function laneUnlock(A: Seam, S: Shape): void {
-  if (!lockRelease(A, S.lk)) throw new Error("Inconsistent queue state: lane lock not held");
-}
-
-/**
- * Reserves `bytes` bytes at the lane's head: returns their heap position, {@linkcode CLOSED}, or
- * {@linkcode FULL} (not enough free capacity now; grow the heap or wait for room).
- */
-export function laneReserve(A: Seam, S: Shape, bytes: number): number {
-  const q = S.q;
-  if (A.load(q, $ENQ) < 0) return $CLOSED;
-  const head = A.load(q, $LANE_HEAD);
-  const used = dif(head, A.load(q, $LANE_TAIL));
-  if (A.load(q, $LANE_CAP) - used < bytes) return $FULL;
-  A.store(q, $LANE_HEAD, (head + bytes) & $MASK);
-  return head;
-}
-
-/** Makes the record written at the reserved position visible to consumers. */
-export function laneCommit(A: Seam, S: Shape): void {
-  A.add(S.q, $LANE_ITEMS, 1);
-}
-
-/**
- * Takes the lane's oldest record: returns its heap position, {@linkcode EMPTY}, or
- * {@linkcode RING} when the ring holds records (take those first).
- */
-export function lanePop(A: Seam, S: Shape): number {
-  const q = S.q;
-  if (A.load(q, $LANE_ITEMS) === 0) return $EMPTY;
-  // FIFO across lanes: a record reserved in the ring before the lane's oldest record was appended
-  // must be taken first. That record was committed before we took the lock, so if the ring is
-  // empty now (DEQ read first, then ENQ: since DEQ <= ENQ and both only grow, equal values mean
-  // empty at the ENQ read), every ring record reserved before it has been claimed. A consumer's
-  // earlier look at the ring (tryClaim) is not enough: it may be long stale.
-  const d = A.load(q, $DEQ);
-  if ((A.load(q, $ENQ) & $MASK) !== d) return $RING;
-  // The lane empties: producers waiting in waitSlot may use the ring again.
-  if (A.sub(q, $LANE_ITEMS, 1) === 1) wakeSlotWaiters(A, S);
-  return A.load(q, $LANE_TAIL);
-}
-
-/** Frees the `bytes` bytes of the record just popped at the lane's tail. */
-export function laneFree(A: Seam, S: Shape, bytes: number): void {
-  A.store(S.q, $LANE_TAIL, (A.load(S.q, $LANE_TAIL) + bytes) & $MASK);
-}
-
-/** The lane's tail position and used bytes, for relinearizing the heap when it grows. */
-export function laneSpan(A: Seam, S: Shape): [tail: number, used: number] {
-  const tail = A.load(S.q, $LANE_TAIL);
-  return [tail, dif(A.load(S.q, $LANE_HEAD), tail)];
-}
-
-/** Records the heap's new capacity after growing it. */
-export function laneResize(A: Seam, S: Shape, capacity: number): void {
-  A.store(S.q, $LANE_CAP, capacity);
-}
-
-/**
- * Waits (without the lane lock) until the lane could take `bytes` bytes: the heap has that much
- * free capacity, or would have once grown to its bound `laneMax`. Returns {@linkcode OK},
- * {@linkcode CLOSED} or {@linkcode TIMED_OUT}.
- */
-export function waitRoom(
-  A: Seam,
-  S: Shape,
-  bytes: number,
-  laneMax: number,
-  deadline: number,
-): number {
-  const q = S.q;
-  for (;;) {
-    const w = prepareWait(A, q, $SPACE_SEQ);
-    if (A.load(q, $ENQ) < 0) return $CLOSED;
-    // Room now, or room once the heap grows to its bound (the grower always reaches it if needed).
-    const used = dif(A.load(q, $LANE_HEAD), A.load(q, $LANE_TAIL));
-    if (laneMax - used >= bytes) return $OK;
-    // No lost wake-up: laneFree happens before the consumer's wakeProducers (module doc).
-    if (A.wait(q, $SPACE_SEQ, w, deadline) === "timed-out") return $TIMED_OUT;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /**
  * Task-slot kernel: how a `Pool` and one of its workers agree, without a message, on who owns a task
- * that was sent to the worker but may not have started yet (see `src/pool/pool.ts`).
+ * that was sent to the worker but may not have started yet. The pool assigns and revokes slots in
+ * `src/pool/_member.ts` (for the steals and cancels `src/pool/_dispatcher.ts` decides); the worker
+ * claims and finishes them in `src/pool/_worker_pool.ts`.
  *
  * The pool sends tasks to a worker in batches (one `postMessage` for many tasks). Each task sent
  * takes one slot of that worker's slot region. Before running a task the worker *claims* its slot;

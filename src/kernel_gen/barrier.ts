@@ -8,6 +8,7 @@ import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 // binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
 const $PARTIES = 1;
 const $STATE = 2;
+const $TIMEOUT = 3;
 const $FILLING = 0;
 const $BROKEN = 1;
 const $RESETTING = 2;
@@ -19,8 +20,9 @@ const $TIMED_OUT_ENTERING = -3;
 
 export const PARTIES: number = $PARTIES;
 export const STATE: number = $STATE;
-export const BYTES = 12;
-export const FIELDS: readonly string[] = ["tag", "parties", "state"];
+export const TIMEOUT: number = $TIMEOUT;
+export const BYTES = 20;
+export const FIELDS: readonly string[] = ["tag", "parties", "state", "timeout.lo", "timeout.hi"];
 
 export const FILLING: number = $FILLING;
 export const BROKEN: number = $BROKEN;
@@ -54,8 +56,26 @@ export function pack(generation: number, count: number, phase: number): number {
   return (((generation & MASK15) << GEN_SHIFT) | (count << 2) | phase) | 0;
 }
 
-export function* init(A: Seam, b: Int32Array, parties: number): KernelGen<void> {
+// Thread-local scratch to convert the timeout between a float64 and its two words (never shared).
+const f64 = new Float64Array(1);
+const halves = new Int32Array(f64.buffer);
+
+export function* init(A: Seam, b: Int32Array, parties: number, timeout: number): KernelGen<void> {
   (yield* A.store(b, $PARTIES, parties));
+  f64[0] = timeout;
+  const lo = halves[0]!;
+  const hi = halves[1]!;
+  (yield* A.store(b, $TIMEOUT, lo));
+  (yield* A.store(b, $TIMEOUT + 1, hi));
+}
+
+export function* timeout(A: Seam, b: Int32Array): KernelGen<number> {
+  // Both loads first, then the conversion: no other caller can use the scratch in between.
+  const lo = (yield* A.load(b, $TIMEOUT));
+  const hi = (yield* A.load(b, $TIMEOUT + 1));
+  halves[0] = lo;
+  halves[1] = hi;
+  return f64[0]!;
 }
 
 export function* parties(A: Seam, b: Int32Array): KernelGen<number> {

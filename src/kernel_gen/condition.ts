@@ -15,7 +15,6 @@ const $TOKENS = 0xffff;
 const $MAX_WAITERS = 0xffff;
 const $OK = 0;
 const $NOT_OWNER = 1;
-const $TIMED_OUT = 2;
 const $TOO_MANY = 3;
 
 export const SEQ: number = $SEQ;
@@ -29,7 +28,6 @@ export const MAX_WAITERS: number = $MAX_WAITERS;
 
 export const OK: number = $OK;
 export const NOT_OWNER: number = $NOT_OWNER;
-export const TIMED_OUT: number = $TIMED_OUT;
 export const TOO_MANY: number = $TOO_MANY;
 
 export interface Ticket {
@@ -50,9 +48,9 @@ export function* owns(A: Seam, lk: Int32Array, reentrant: boolean, me: number): 
   return reentrant ? (yield* R.owned(A, lk, me)) : (yield* L.locked(A, lk));
 }
 
-function* unlock(A: Seam, lk: Int32Array, reentrant: boolean, me: number): KernelGen<number> {
-  if (reentrant) return (yield* R.releaseAll(A, lk, me));
-  return (yield* L.release(A, lk)) ? 1 : 0;
+function* unlock(A: Seam, lk: Int32Array, reentrant: boolean, me: number, who: number): KernelGen<number> {
+  if (reentrant) return (yield* R.releaseAll(A, lk, me, who));
+  return (yield* L.release(A, lk, who)) ? 1 : 0;
 }
 
 export function* begin(
@@ -61,6 +59,7 @@ export function* begin(
   lk: Int32Array,
   reentrant: boolean,
   me: number,
+  who: number,
 ): KernelGen<Ticket> {
   if (!(yield* owns(A, lk, reentrant, me))) return { status: $NOT_OWNER, seq: 0, saved: 0 };
   let v = (yield* A.load(c, $WAITERS));
@@ -73,7 +72,7 @@ export function* begin(
   // Read seq while still holding the lock: a notify that can see our registration runs after we
   // release the lock, and bumps seq, so the sleep below cannot miss it.
   const seq = (yield* A.load(c, $SEQ));
-  const saved = (yield* unlock(A, lk, reentrant, me));
+  const saved = (yield* unlock(A, lk, reentrant, me, who));
   if (saved === 0) {
     // Only a plain Lock gets here: another thread released it under us (misuse).
     (yield* leave(A, c));
@@ -129,27 +128,29 @@ export function* sleep(A: Seam, c: Int32Array, seq: number, deadline: number): K
   }
 }
 
-export function* end(A: Seam, lk: Int32Array, reentrant: boolean, me: number, saved: number): KernelGen<void> {
-  if (reentrant) {
-    (yield* R.acquireRestore(A, lk, me, saved));
-  } else if (!(yield* L.acquire(A, lk, Infinity))) {
-    throw new Error("Inconsistent lock state: untimed wait timed out");
-  }
-}
-
-export function* wait(
+export function* end(
   A: Seam,
-  c: Int32Array,
   lk: Int32Array,
   reentrant: boolean,
   me: number,
+  who: number,
+  saved: number,
   deadline: number,
 ): KernelGen<number> {
-  const ticket = (yield* begin(A, c, lk, reentrant, me));
-  if (ticket.status !== $OK) return ticket.status;
-  const notified = (yield* sleep(A, c, ticket.seq, deadline));
-  (yield* end(A, lk, reentrant, me, ticket.saved));
-  return notified ? $OK : $TIMED_OUT;
+  if (reentrant) return (yield* R.acquireRestore(A, lk, me, who, saved, deadline));
+  return (yield* L.acquire(A, lk, who, deadline));
+}
+
+export function* takeOver(
+  A: Seam,
+  lk: Int32Array,
+  reentrant: boolean,
+  me: number,
+  who: number,
+  saved: number,
+): KernelGen<boolean> {
+  if (reentrant) return (yield* R.takeOver(A, lk, me, who, saved));
+  return (yield* L.takeOver(A, lk, who));
 }
 
 export function* notify(

@@ -3,14 +3,18 @@
 // state table, invariant and every function's docs are in src/kernel/lock.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
+import * as P from "./presence.ts";
 
 // The functions below use these module-private twins of the exported constants: V8 reads an
 // exported binding through its module cell at every use, which cost ~7% of an uncontended
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $UNLOCKED = 0;
-const $LOCKED = 1;
-const $CONTENDED = 2;
+const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
+const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
+const $TIMED_OUT = 0;
+const $ACQUIRED = 1;
+const $OWNER_DIED = 2;
 const $MAX_STEP = 32;
 
 export const STATE: number = $STATE;
@@ -18,42 +22,113 @@ export const BYTES = 8;
 export const FIELDS: readonly string[] = ["tag", "state"];
 
 export const UNLOCKED: number = $UNLOCKED;
-export const LOCKED: number = $LOCKED;
-export const CONTENDED: number = $CONTENDED;
+export const ABANDONED: number = $ABANDONED;
+export const ABANDONED_STATE: number = $ABANDONED_STATE;
 
-export function* tryAcquire(A: Seam, s: Int32Array): KernelGen<boolean> {
-  return (yield* A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED)) === $UNLOCKED;
+export const TIMED_OUT: number = $TIMED_OUT;
+export const ACQUIRED: number = $ACQUIRED;
+export const OWNER_DIED: number = $OWNER_DIED;
+
+export function* tryAcquire(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
+  return (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1)) === $UNLOCKED;
 }
 
-export function* acquire(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> {
-  if ((yield* A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED)) === $UNLOCKED) return true;
+export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): KernelGen<number> {
+  let c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
+  if (c === $UNLOCKED) return $ACQUIRED;
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
   for (let spent = 0, step = 1; spent < A.spin; step = step < $MAX_STEP ? step * 2 : step) {
     for (let p = 0; p < step && spent < A.spin; p++, spent++) (yield* A.pause());
-    if (
-      (yield* A.load(s, $STATE)) === $UNLOCKED &&
-      (yield* A.compareExchange(s, $STATE, $UNLOCKED, $LOCKED)) === $UNLOCKED
-    ) return true;
+    c = (yield* A.load(s, $STATE));
+    if (c === $UNLOCKED) {
+      c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
+      if (c === $UNLOCKED) return $ACQUIRED;
+    }
   }
-  // Announce a sleeper (state 2) before sleeping; the exchange that finds 0 owns the lock.
-  while ((yield* A.exchange(s, $STATE, $CONTENDED)) !== $UNLOCKED) {
-    // No lost wake-up: we sleep only if state is still 2, and release stores 0 before notifying.
-    if ((yield* A.wait(s, $STATE, $CONTENDED, deadline)) === "timed-out") return false;
+  // `c` is the state last seen. As many steps as Drepper's exchange loop, with the holder kept.
+  for (;;) {
+    if (c === $UNLOCKED) {
+      // Take it as contended: we cannot know whether others sleep, so our release must notify.
+      c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, (me << 1) | 1));
+      if (c === $UNLOCKED) return $ACQUIRED;
+      continue;
+    }
+    if (c === $ABANDONED_STATE) return $OWNER_DIED;
+    if ((c & 1) === 0) {
+      // Announce a sleeper before sleeping: the holder's release then notifies.
+      const seen = (yield* A.compareExchange(s, $STATE, c, c | 1));
+      if (seen !== c) {
+        c = seen;
+        continue;
+      }
+    }
+    // No lost wake-up: we sleep only while the word is still CONTENDED(h), and every move away
+    // from it changes the word before notifying.
+    if ((yield* A.wait(s, $STATE, c | 1, deadline)) === "timed-out") return $TIMED_OUT;
+    // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
+    c = $UNLOCKED;
   }
-  return true;
 }
 
-export function* release(A: Seam, s: Int32Array): KernelGen<boolean> {
-  const c = (yield* A.compareExchange(s, $STATE, $LOCKED, $UNLOCKED));
-  if (c === $LOCKED) return true;
-  if (c === $UNLOCKED) return false;
-  if (c !== $CONTENDED) throw new Error(`Inconsistent lock state: ${c}`);
-  // Only the holder moves the state away from 2, so a plain store suffices.
-  (yield* A.store(s, $STATE, $UNLOCKED));
-  (yield* A.notify(s, $STATE, 1));
+export function* release(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
+  // The fast path alone, small enough to inline: `me` holds it and nobody sleeps.
+  const c = (yield* A.compareExchange(s, $STATE, me << 1, $UNLOCKED));
+  return c === me << 1 || (yield* releaseSeen(A, s, c));
+}
+
+function* releaseSeen(A: Seam, s: Int32Array, c: number): KernelGen<boolean> {
+  for (;;) {
+    if (c === $UNLOCKED) return false;
+    if (c < 0) throw new Error(`Inconsistent lock state: ${c}`);
+    const seen = (yield* A.compareExchange(s, $STATE, c, $UNLOCKED));
+    if (seen === c) break;
+    c = seen;
+  }
+  if ((c & 1) !== 0) (yield* A.notify(s, $STATE, 1));
   return true;
 }
 
 export function* locked(A: Seam, s: Int32Array): KernelGen<boolean> {
   return (yield* A.load(s, $STATE)) !== $UNLOCKED;
+}
+
+export function* abandoned(A: Seam, s: Int32Array): KernelGen<boolean> {
+  return (yield* A.load(s, $STATE)) === $ABANDONED_STATE;
+}
+
+export function* holder(A: Seam, s: Int32Array): KernelGen<number> {
+  return (yield* A.load(s, $STATE)) >>> 1;
+}
+
+export function* abandon(A: Seam, s: Int32Array, from: number): KernelGen<boolean> {
+  if ((yield* A.compareExchange(s, $STATE, from, $ABANDONED_STATE)) !== from) return false;
+  (yield* A.notify(s, $STATE, Infinity));
+  return true;
+}
+
+export function* probeHolder(A: Seam, s: Int32Array, registry: Int32Array): KernelGen<boolean> {
+  let c = (yield* A.load(s, $STATE));
+  const h = c >>> 1;
+  if (c === $ABANDONED_STATE) return true;
+  if (c === $UNLOCKED || (yield* P.probeId(A, registry, h)) !== P.GONE) return false;
+  // h is gone, so only a waiter's contended bit, a release or another prober can change the word.
+  while (!(yield* abandon(A, s, c))) {
+    c = (yield* A.load(s, $STATE));
+    if (c >>> 1 !== h) return c === $ABANDONED_STATE;
+  }
+  return true;
+}
+
+export function* giveUp(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
+  let c = (yield* A.load(s, $STATE));
+  // Only a waiter's contended bit (or a release by another thread) can change the word under us.
+  while (c >>> 1 === me) {
+    if ((yield* abandon(A, s, c))) return true;
+    c = (yield* A.load(s, $STATE));
+  }
+  return false;
+}
+
+export function* takeOver(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
+  return (yield* A.compareExchange(s, $STATE, $ABANDONED_STATE, (me << 1) | 1)) === $ABANDONED_STATE;
 }

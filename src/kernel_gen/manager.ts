@@ -3,6 +3,7 @@
 // state table, invariant and every function's docs are in src/kernel/manager.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
 import type { GenSeam as Seam, KernelGen, WaitResult } from "../_atomics.ts";
+import * as P from "./presence.ts";
 
 export const STATE = 1;
 export const NSLOTS = 2;
@@ -12,7 +13,7 @@ export const LEASE = 3;
 export const HERE = 4;
 export const AGENT = 5;
 export const AGENT0 = 48;
-export const AGENT_WORDS = 4;
+export const AGENT_WORDS = P.ENTRY_WORDS;
 export const AGENTS = 64;
 export const BELL = 16;
 export const FREE = 32;
@@ -38,10 +39,6 @@ export const S_RECLAIMING = 7;
 export const TIMED_OUT = -1;
 export const ENDED = -2;
 export const FULL = -3;
-
-export const ALIVE = 1;
-export const GONE = 0;
-export const UNKNOWN = -1;
 
 export function slotWord(k: number): number {
   return SLOT0 + k * SLOT_WORDS;
@@ -137,16 +134,12 @@ export function* reapSeq(A: Seam, s: Int32Array): KernelGen<number> {
 
 export function* register(A: Seam, s: Int32Array): KernelGen<number> {
   if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
-  const agents = (yield* A.load(s, NAGENTS));
-  for (let e = 0; e < agents; e++) {
-    const w = agentWord(e);
-    if ((yield* A.load(s, w)) === 0 && (yield* A.compareExchange(s, w, 0, 1)) === 0) return e;
-  }
-  return FULL;
+  const e = (yield* P.register(A, s, AGENT0, (yield* A.load(s, NAGENTS)), 0));
+  return e === P.FULL ? FULL : e;
 }
 
 export function* armed(A: Seam, s: Int32Array, r: number, n: number): KernelGen<void> {
-  (yield* A.add(s, leaseWord(r), n));
+  (yield* P.armed(A, s, leaseWord(r), n));
 }
 
 export function* hold(A: Seam, s: Int32Array, k: number, r: number): KernelGen<void> {
@@ -155,19 +148,12 @@ export function* hold(A: Seam, s: Int32Array, k: number, r: number): KernelGen<v
 
 export function* letGo(A: Seam, s: Int32Array, k: number): KernelGen<void> {
   const r = (yield* A.exchange(s, slotWord(k) + AGENT, 0)) - 1;
-  if (r >= AGENTS) {
-    // No probe may count on its waiters any more; wake them (they are not re-armed).
-    (yield* A.exchange(s, leaseWord(r), 0));
-    (yield* A.notify(s, leaseWord(r) + 1, Infinity));
-  }
+  // No probe may count on its waiters any more; wake them (they are not re-armed).
+  if (r >= AGENTS) (yield* P.disarm(A, s, leaseWord(r)));
 }
 
 export function* probe(A: Seam, s: Int32Array, r: number): KernelGen<number> {
-  const w = leaseWord(r);
-  const n = (yield* A.load(s, w));
-  if (n <= 0) return UNKNOWN;
-  if ((yield* A.compareExchange(s, w, n, n - 1)) !== n) return UNKNOWN;
-  return (yield* A.notify(s, w + 1, 1)) === 1 ? ALIVE : GONE;
+  return (yield* P.probe(A, s, leaseWord(r)));
 }
 
 export function* reclaim(A: Seam, s: Int32Array, k: number, held: number): KernelGen<boolean> {
@@ -194,8 +180,11 @@ export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<numbe
     named.push(holding ? (yield* A.load(s, slotWord(k) + AGENT)) - 1 : -1);
   }
   const verdict = new Map<number, number>();
+  const gens: number[] = [];
   for (let e = 0; e < agents; e++) {
-    if ((yield* A.load(s, agentWord(e))) !== 0) verdict.set(e, (yield* probe(A, s, e)));
+    const gen = (yield* A.load(s, agentWord(e)));
+    gens.push(gen);
+    if (P.taken(gen)) verdict.set(e, (yield* probe(A, s, e)));
   }
   for (let k = 0; k < slots; k++) {
     const r = named[k]!;
@@ -204,15 +193,13 @@ export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<numbe
   let n = 0;
   for (let k = 0; k < slots; k++) {
     const r = named[k]!;
-    if (r >= 0 && verdict.get(r) === GONE && (yield* reclaim(A, s, k, held[k]!))) {
+    if (r >= 0 && verdict.get(r) === P.GONE && (yield* reclaim(A, s, k, held[k]!))) {
       freed[k] = true;
       n++;
     }
   }
   for (let e = 0; e < agents; e++) {
-    if (verdict.get(e) !== GONE) continue;
-    (yield* A.store(s, agentWord(e) + 1, 0));
-    (yield* A.store(s, agentWord(e), 0));
+    if (verdict.get(e) === P.GONE) (yield* P.retire(A, s, agentWord(e), gens[e]!));
   }
   return n;
 }
@@ -250,6 +237,8 @@ export function* awaitTaken(A: Seam, s: Int32Array, k: number): KernelGen<number
 }
 
 export function* awaitReply(A: Seam, s: Int32Array, k: number): KernelGen<number> {
+  // The spin-then-sleep loop of awaitTaken, written out: a kernel cannot take its wake-up condition
+  // as a callback (the derivation refuses the seam inside a nested function).
   const w = slotWord(k);
   let spin = A.spin;
   for (;;) {

@@ -6,17 +6,14 @@ import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
 import {
   acquire as lockAcquire,
   release as lockRelease,
-  STATE as LOCK_STATE,
-  tryAcquire as lockTryAcquire,
+  TIMED_OUT as LOCK_TIMED_OUT,
 } from "./lock.ts";
+import { ANONYMOUS } from "./presence.ts";
 
 // The functions below use these module-private twins of the exported constants: V8 reads an
 // exported binding through its module cell at every use (~7% of a lock pair, bench/seam_bench.ts),
 // while a private `const` is folded into the compiled code.
-const $SLOTS = 1;
-const $MAXSIZE = 2;
-const $FLAVOUR = 3;
-const $LANE_MAX = 4;
+const $LANE_HOLDER = ANONYMOUS; // the lane lock's holder: nobody probes it (no section awaits)
 const $ENQ = 16;
 const $DEQ = 32;
 const $PUT_SEQ = 48;
@@ -25,31 +22,23 @@ const $SLOT_SEQ = 65;
 const $COUNT = 80;
 const $UNFINISHED = 96;
 const $LANE_LOCK = 112;
-const $LANE_HEAD = 114;
 const $LANE_TAIL = 115;
 const $LANE_ITEMS = 116;
-const $LANE_CAP = 117;
 const $SLOT0 = 128;
 const $SLOT_BYTES = 64;
-const $SLOT_HEADER = 8;
 const $CLOSED_BIT = 0x80000000 | 0;
 const $MASK = 0x7fffffff;
-const $QUEUE = 1;
-const $JOINABLE = 2;
-const $SIMPLE = 3;
-const $PIPE = 4;
 const $EMPTY = -1;
 const $CLOSED = -2;
 const $LANE = -3;
 const $FULL = -4;
 const $TIMED_OUT = -5;
 const $OK = 0;
-const $RING = -6;
 
-export const SLOTS: number = $SLOTS;
-export const MAXSIZE: number = $MAXSIZE;
-export const FLAVOUR: number = $FLAVOUR;
-export const LANE_MAX: number = $LANE_MAX;
+export const SLOTS: number = 1;
+export const MAXSIZE: number = 2;
+export const FLAVOUR: number = 3;
+export const LANE_MAX: number = 4;
 export const ENQ: number = $ENQ;
 export const DEQ: number = $DEQ;
 export const PUT_SEQ: number = $PUT_SEQ;
@@ -58,28 +47,28 @@ export const SLOT_SEQ: number = $SLOT_SEQ;
 export const COUNT: number = $COUNT;
 export const UNFINISHED: number = $UNFINISHED;
 export const LANE_LOCK: number = $LANE_LOCK;
-export const LANE_HEAD: number = $LANE_HEAD;
+export const LANE_HEAD: number = 114;
 export const LANE_TAIL: number = $LANE_TAIL;
 export const LANE_ITEMS: number = $LANE_ITEMS;
-export const LANE_CAP: number = $LANE_CAP;
+export const LANE_CAP: number = 117;
 export const SLOT0: number = $SLOT0;
 export const SLOT_BYTES: number = $SLOT_BYTES;
-export const SLOT_HEADER: number = $SLOT_HEADER;
+export const SLOT_HEADER: number = 8;
 export const BYTES: number = $SLOT0 * 4;
 export const CLOSED_BIT: number = $CLOSED_BIT;
 export const MASK: number = $MASK;
 
-export const QUEUE: number = $QUEUE;
-export const JOINABLE: number = $JOINABLE;
-export const SIMPLE: number = $SIMPLE;
-export const PIPE: number = $PIPE;
+export const QUEUE: number = 1;
+export const JOINABLE: number = 2;
+export const SIMPLE: number = 3;
+export const PIPE: number = 4;
 
 export const EMPTY: number = $EMPTY;
 export const CLOSED: number = $CLOSED;
 export const LANE: number = $LANE;
 export const FULL: number = $FULL;
 export const TIMED_OUT: number = $TIMED_OUT;
-export const RING: number = $RING;
+export const RING: number = -6;
 export const OK: number = $OK;
 
 export const FIELDS: Readonly<Record<number, string>> = {
@@ -282,9 +271,9 @@ export function* tryClaim(A: Seam, S: Shape): KernelGen<number> {
     // close may still be appending while holding the lane lock; take the lock to see it. Only the
     // async form's abort can end that wait: then this thread does not hold the lock, and must not
     // release it (it would release the putter's): claim nothing.
-    if (!(yield* lockAcquire(A, S.lk, Infinity))) return $TIMED_OUT;
+    if ((yield* lockAcquire(A, S.lk, $LANE_HOLDER, Infinity)) === LOCK_TIMED_OUT) return $TIMED_OUT;
     const items = (yield* A.load(q, $LANE_ITEMS));
-    (yield* lockRelease(A, S.lk));
+    (yield* lockRelease(A, S.lk, $LANE_HOLDER));
     return items !== 0 ? $LANE : $CLOSED;
   }
 }
@@ -342,83 +331,6 @@ export function* release(A: Seam, S: Shape, p: number): KernelGen<void> {
 export function* taken(A: Seam, S: Shape): KernelGen<void> {
   if (S.maxsize > 0) (yield* A.sub(S.q, $COUNT, 1));
   (yield* wakeProducers(A, S));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The lane: every function below but waitRoom runs while holding the lane lock.
-
-export function* laneLock(A: Seam, S: Shape): KernelGen<void> {
-  const lk = S.lk;
-  for (let n = A.spin * 16; n > 0; n--) {
-    if ((yield* A.load(lk, LOCK_STATE)) === 0 && (yield* lockTryAcquire(A, lk))) return;
-    (yield* A.pause());
-  }
-  (yield* lockAcquire(A, lk, Infinity));
-}
-
-export function* laneUnlock(A: Seam, S: Shape): KernelGen<void> {
-  if (!(yield* lockRelease(A, S.lk))) throw new Error("Inconsistent queue state: lane lock not held");
-}
-
-export function* laneReserve(A: Seam, S: Shape, bytes: number): KernelGen<number> {
-  const q = S.q;
-  if ((yield* A.load(q, $ENQ)) < 0) return $CLOSED;
-  const head = (yield* A.load(q, $LANE_HEAD));
-  const used = dif(head, (yield* A.load(q, $LANE_TAIL)));
-  if ((yield* A.load(q, $LANE_CAP)) - used < bytes) return $FULL;
-  (yield* A.store(q, $LANE_HEAD, (head + bytes) & $MASK));
-  return head;
-}
-
-export function* laneCommit(A: Seam, S: Shape): KernelGen<void> {
-  (yield* A.add(S.q, $LANE_ITEMS, 1));
-}
-
-export function* lanePop(A: Seam, S: Shape): KernelGen<number> {
-  const q = S.q;
-  if ((yield* A.load(q, $LANE_ITEMS)) === 0) return $EMPTY;
-  // FIFO across lanes: a record reserved in the ring before the lane's oldest record was appended
-  // must be taken first. That record was committed before we took the lock, so if the ring is
-  // empty now (DEQ read first, then ENQ: since DEQ <= ENQ and both only grow, equal values mean
-  // empty at the ENQ read), every ring record reserved before it has been claimed. A consumer's
-  // earlier look at the ring (tryClaim) is not enough: it may be long stale.
-  const d = (yield* A.load(q, $DEQ));
-  if (((yield* A.load(q, $ENQ)) & $MASK) !== d) return $RING;
-  // The lane empties: producers waiting in waitSlot may use the ring again.
-  if ((yield* A.sub(q, $LANE_ITEMS, 1)) === 1) (yield* wakeSlotWaiters(A, S));
-  return (yield* A.load(q, $LANE_TAIL));
-}
-
-export function* laneFree(A: Seam, S: Shape, bytes: number): KernelGen<void> {
-  (yield* A.store(S.q, $LANE_TAIL, ((yield* A.load(S.q, $LANE_TAIL)) + bytes) & $MASK));
-}
-
-export function* laneSpan(A: Seam, S: Shape): KernelGen<[tail: number, used: number]> {
-  const tail = (yield* A.load(S.q, $LANE_TAIL));
-  return [tail, dif((yield* A.load(S.q, $LANE_HEAD)), tail)];
-}
-
-export function* laneResize(A: Seam, S: Shape, capacity: number): KernelGen<void> {
-  (yield* A.store(S.q, $LANE_CAP, capacity));
-}
-
-export function* waitRoom(
-  A: Seam,
-  S: Shape,
-  bytes: number,
-  laneMax: number,
-  deadline: number,
-): KernelGen<number> {
-  const q = S.q;
-  for (;;) {
-    const w = (yield* prepareWait(A, q, $SPACE_SEQ));
-    if ((yield* A.load(q, $ENQ)) < 0) return $CLOSED;
-    // Room now, or room once the heap grows to its bound (the grower always reaches it if needed).
-    const used = dif((yield* A.load(q, $LANE_HEAD)), (yield* A.load(q, $LANE_TAIL)));
-    if (laneMax - used >= bytes) return $OK;
-    // No lost wake-up: laneFree happens before the consumer's wakeProducers (module doc).
-    if ((yield* A.wait(q, $SPACE_SEQ, w, deadline)) === "timed-out") return $TIMED_OUT;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

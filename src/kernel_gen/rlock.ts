@@ -12,6 +12,7 @@ const $COUNT = 3;
 const $RELEASED = 0;
 const $NOT_HELD = 1;
 const $NOT_OWNER = 2;
+const $OWNER_GONE = 3;
 const $MAX_COUNT = 0x7fffffff;
 
 export const STATE = L.STATE;
@@ -23,6 +24,7 @@ export const FIELDS: readonly string[] = ["tag", "state", "owner", "count"];
 export const RELEASED: number = $RELEASED;
 export const NOT_HELD: number = $NOT_HELD;
 export const NOT_OWNER: number = $NOT_OWNER;
+export const OWNER_GONE: number = $OWNER_GONE;
 
 export const MAX_COUNT: number = $MAX_COUNT;
 
@@ -40,52 +42,80 @@ function* own(A: Seam, s: Int32Array, me: number, count: number): KernelGen<void
   (yield* A.store(s, $COUNT, count));
 }
 
-export function* tryAcquire(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
+export function* tryAcquire(A: Seam, s: Int32Array, me: number, who: number): KernelGen<boolean> {
   if ((yield* A.load(s, $OWNER)) === me) return (yield* reenter(A, s));
-  if (!(yield* L.tryAcquire(A, s))) return false;
+  if (!(yield* L.tryAcquire(A, s, who))) return false;
   (yield* own(A, s, me, 1));
   return true;
 }
 
-export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): KernelGen<boolean> {
-  if ((yield* A.load(s, $OWNER)) === me) return (yield* reenter(A, s));
-  if (!(yield* L.acquire(A, s, deadline))) return false;
-  (yield* own(A, s, me, 1));
-  return true;
+export function* acquire(A: Seam, s: Int32Array, me: number, who: number, deadline: number): KernelGen<number> {
+  if ((yield* A.load(s, $OWNER)) === me) {
+    (yield* reenter(A, s));
+    return L.ACQUIRED;
+  }
+  const r = (yield* L.acquire(A, s, who, deadline));
+  if (r === L.ACQUIRED) (yield* own(A, s, me, 1));
+  return r;
 }
 
-export function* release(A: Seam, s: Int32Array, me: number): KernelGen<number> {
-  if ((yield* A.load(s, $OWNER)) !== me) return (yield* L.locked(A, s)) ? $NOT_OWNER : $NOT_HELD;
+export function* release(A: Seam, s: Int32Array, me: number, who: number): KernelGen<number> {
+  if ((yield* A.load(s, $OWNER)) !== me) return (yield* notOwned(A, s));
   const c = (yield* A.load(s, $COUNT));
   if (c > 1) {
     (yield* A.store(s, $COUNT, c - 1));
     return $RELEASED;
   }
   if (c !== 1) throw new Error(`Inconsistent RLock state: owned with count ${c}`);
-  (yield* unown(A, s));
+  (yield* unown(A, s, who));
   return $RELEASED;
 }
 
-function* unown(A: Seam, s: Int32Array): KernelGen<void> {
+function* notOwned(A: Seam, s: Int32Array): KernelGen<number> {
+  if ((yield* L.abandoned(A, s))) return $OWNER_GONE;
+  return (yield* L.locked(A, s)) ? $NOT_OWNER : $NOT_HELD;
+}
+
+function* unown(A: Seam, s: Int32Array, who: number): KernelGen<void> {
   // Clear owner and count before releasing: the next owner's stores must not be overwritten.
   (yield* A.store(s, $COUNT, 0));
   (yield* A.store(s, $OWNER, 0));
-  if (!(yield* L.release(A, s))) throw new Error("Inconsistent RLock state: owned but unlocked");
+  if (!(yield* L.release(A, s, who))) throw new Error("Inconsistent RLock state: owned but unlocked");
 }
 
-export function* releaseAll(A: Seam, s: Int32Array, me: number): KernelGen<number> {
+export function* releaseAll(A: Seam, s: Int32Array, me: number, who: number): KernelGen<number> {
   if ((yield* A.load(s, $OWNER)) !== me) return 0;
   const c = (yield* A.load(s, $COUNT));
   if (c < 1) throw new Error(`Inconsistent RLock state: owned with count ${c}`);
-  (yield* unown(A, s));
+  (yield* unown(A, s, who));
   return c;
 }
 
-export function* acquireRestore(A: Seam, s: Int32Array, me: number, count: number): KernelGen<void> {
-  if (!(yield* L.acquire(A, s, Infinity))) {
-    throw new Error("Inconsistent RLock state: untimed wait timed out");
-  }
+export function* acquireRestore(
+  A: Seam,
+  s: Int32Array,
+  me: number,
+  who: number,
+  count: number,
+  deadline: number,
+): KernelGen<number> {
+  const r = (yield* L.acquire(A, s, who, deadline));
+  if (r === L.ACQUIRED) (yield* own(A, s, me, count));
+  return r;
+}
+
+export function* takeOver(A: Seam, s: Int32Array, me: number, who: number, count: number): KernelGen<boolean> {
+  if (!(yield* L.takeOver(A, s, who))) return false;
   (yield* own(A, s, me, count));
+  return true;
+}
+
+export function* giveUp(A: Seam, s: Int32Array, me: number, who: number): KernelGen<boolean> {
+  if ((yield* A.load(s, $OWNER)) !== me) return false;
+  (yield* A.store(s, $COUNT, 0));
+  (yield* A.store(s, $OWNER, 0));
+  if (!(yield* L.giveUp(A, s, who))) throw new Error("Inconsistent RLock state: owned but not held");
+  return true;
 }
 
 export function* owned(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
@@ -94,6 +124,14 @@ export function* owned(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {
 
 export function* recursionCount(A: Seam, s: Int32Array, me: number): KernelGen<number> {
   return (yield* A.load(s, $OWNER)) === me ? (yield* A.load(s, $COUNT)) : 0;
+}
+
+export function* abandoned(A: Seam, s: Int32Array): KernelGen<boolean> {
+  return (yield* L.abandoned(A, s));
+}
+
+export function* probeHolder(A: Seam, s: Int32Array, registry: Int32Array): KernelGen<boolean> {
+  return (yield* L.probeHolder(A, s, registry));
 }
 
 export function* locked(A: Seam, s: Int32Array): KernelGen<boolean> {

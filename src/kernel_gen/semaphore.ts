@@ -3,12 +3,17 @@
 // state table, invariant and every function's docs are in src/kernel/semaphore.ts.
 // Regenerate with `deno task derive`; tests/tools/derive_kernels_test.ts checks it.
 import type { GenSeam as Seam, KernelGen } from "../_atomics.ts";
+import * as P from "./presence.ts";
 
 // The functions below use module-private twins of the exported constants: V8 reads an exported
 // binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
 const $VALUE = 1;
 const $WAITERS = 2;
 const $BOUND = 3;
+const $TAINTED = 4;
+const $HOLDERS = 5;
+const $TABLE = 16;
+const $RECLAIMING = -1;
 const $MAX_VALUE = 0x7fffffff;
 const $RELEASED = 0;
 const $OVER_BOUND = 1;
@@ -16,17 +21,34 @@ const $OVER_BOUND = 1;
 export const VALUE: number = $VALUE;
 export const WAITERS: number = $WAITERS;
 export const BOUND: number = $BOUND;
-export const BYTES = 16;
-export const FIELDS: readonly string[] = ["tag", "value", "waiters", "bound"];
+export const TAINTED: number = $TAINTED;
+export const HOLDERS: number = $HOLDERS;
+export const TABLE: number = $TABLE;
+export const TABLE_ENTRIES = 16;
+export const BYTES = 24;
+export function robustBytes(entries: number): number {
+  return ($TABLE + 2 * entries) * 4;
+}
+export const FIELDS: readonly string[] = (() => {
+  const names = ["tag", "value", "waiters", "bound", "tainted", "holders"];
+  for (let w = names.length; w < $TABLE; w++) names.push(`word${w}`);
+  for (let j = 0; j < TABLE_ENTRIES; j++) names.push(`holder${j}.id`, `holder${j}.count`);
+  return names;
+})();
 
 export const MAX_VALUE: number = $MAX_VALUE;
 
 export const RELEASED: number = $RELEASED;
 export const OVER_BOUND: number = $OVER_BOUND;
 
-export function* init(A: Seam, s: Int32Array, value: number, bound: number): KernelGen<void> {
+export function* init(A: Seam, s: Int32Array, value: number, bound: number, holders: number): KernelGen<void> {
   (yield* A.store(s, $VALUE, value));
   (yield* A.store(s, $BOUND, bound));
+  (yield* A.store(s, $HOLDERS, holders));
+}
+
+export function* holders(A: Seam, s: Int32Array): KernelGen<number> {
+  return (yield* A.load(s, $HOLDERS));
 }
 
 export function* tryAcquire(A: Seam, s: Int32Array): KernelGen<boolean> {
@@ -74,6 +96,85 @@ export function* release(A: Seam, s: Int32Array, n: number): KernelGen<number> {
   // Read `waiters` only after publishing the permits (see the invariant above).
   if ((yield* A.load(s, $WAITERS)) > 0) (yield* A.notify(s, $VALUE, n));
   return $RELEASED;
+}
+
+export function* entryOf(A: Seam, s: Int32Array, who: number): KernelGen<number> {
+  if (!P.probeable(who)) return -1;
+  const n = (yield* A.load(s, $HOLDERS));
+  for (;;) {
+    let free = -1;
+    for (let j = 0; j < n; j++) {
+      const id = (yield* A.load(s, $TABLE + 2 * j));
+      if (id === who) return j;
+      if (id === 0 && free < 0) free = j;
+    }
+    if (free < 0) return -1;
+    // Lost the free entry to another thread: look again (ours cannot have appeared meanwhile).
+    if ((yield* A.compareExchange(s, $TABLE + 2 * free, 0, who)) === 0) return free;
+  }
+}
+
+export function* hold(A: Seam, s: Int32Array, j: number, n: number): KernelGen<void> {
+  const w = $TABLE + 2 * j + 1;
+  (yield* A.store(s, w, (yield* A.load(s, w)) + n));
+}
+
+export function* unhold(A: Seam, s: Int32Array, j: number, n: number): KernelGen<number> {
+  const w = $TABLE + 2 * j + 1;
+  const c = (yield* A.load(s, w));
+  const k = c < n ? c : n;
+  if (k > 0) (yield* A.store(s, w, c - k));
+  return k;
+}
+
+export function* tainted(A: Seam, s: Int32Array): KernelGen<number> {
+  return (yield* A.load(s, $TAINTED));
+}
+
+export function* untaint(A: Seam, s: Int32Array): KernelGen<boolean> {
+  let t = (yield* A.load(s, $TAINTED));
+  while (t > 0) {
+    const seen = (yield* A.compareExchange(s, $TAINTED, t, t - 1));
+    if (seen === t) return true;
+    t = seen;
+  }
+  return false;
+}
+
+export function* retaint(A: Seam, s: Int32Array): KernelGen<void> {
+  (yield* A.add(s, $TAINTED, 1));
+}
+
+export function* reclaim(A: Seam, s: Int32Array, registry: Int32Array): KernelGen<number> {
+  const n = (yield* A.load(s, $HOLDERS));
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    const w = $TABLE + 2 * j;
+    const id = (yield* A.load(s, w));
+    if (id === 0 || id === $RECLAIMING || (yield* P.probeId(A, registry, id)) !== P.GONE) continue;
+    // A gone thread writes nothing more: only another reclaimer can race us for its entry.
+    if ((yield* A.compareExchange(s, w, id, $RECLAIMING)) !== id) continue;
+    total += (yield* A.load(s, w + 1));
+    (yield* A.store(s, w + 1, 0));
+    (yield* A.store(s, w, 0));
+  }
+  if (total === 0) return 0;
+  // Taint first, then give the permits back: whoever takes one of them sees the taint.
+  (yield* A.add(s, $TAINTED, total));
+  const bound = (yield* A.load(s, $BOUND));
+  let v = (yield* A.load(s, $VALUE));
+  let k = 0;
+  for (;;) {
+    k = bound - v < total ? bound - v : total;
+    if (k <= 0) break;
+    const seen = (yield* A.compareExchange(s, $VALUE, v, v + k));
+    if (seen === v) break;
+    v = seen;
+  }
+  if (k < total) (yield* A.sub(s, $TAINTED, total - (k > 0 ? k : 0)));
+  if (k <= 0) return 0;
+  if ((yield* A.load(s, $WAITERS)) > 0) (yield* A.notify(s, $VALUE, k));
+  return k;
 }
 
 export function* value(A: Seam, s: Int32Array): KernelGen<number> {

@@ -10,13 +10,22 @@
  * @module
  */
 import * as Comlink from "comlink";
-import { ASYNC, REAL, waitAsync } from "../_atomics.ts";
+import { ASYNC, REAL } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
 import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
 import { ManagerCrashedError, ManagerShutdownError } from "../errors.ts";
 import { rebuild } from "../pool/remote_error.ts";
-import { decode, encode, type Ended, fail, type Outcome, type ServerApi } from "./_protocol.ts";
+import { arm as armWaiters } from "../sync/_presence.ts";
+import {
+  cloneError,
+  decode,
+  encode,
+  type Ended,
+  fail,
+  type Outcome,
+  type ServerApi,
+} from "./_protocol.ts";
 
 /** Presence waiters a thread keeps armed on its registry entry (see "Dead holders" in the kernel). */
 const PRESENCE = 8;
@@ -30,22 +39,10 @@ const MAX_PATIENCE = 1000;
 const REGISTER_RETRY = 100;
 
 /**
- * Arms `n` presence waiters on record `r`'s `here` word and adds them to its `lease`; a waiter that
- * a probe wakes is re-armed while `keep()` says so and the manager runs. (The waiters do not keep
- * the thread's event loop alive.)
+ * Arms `n` presence waiters on record `r`, re-armed while `keep()` says so and the manager runs.
  */
 function arm(s: Int32Array, r: number, n: number, keep: () => boolean): void {
-  const here = K.leaseWord(r) + 1;
-  let armed = 0;
-  for (let i = 0; i < n; i++) {
-    const result = waitAsync(s, here, 0, Infinity);
-    if (typeof result === "string") continue; // `here` is never written: cannot happen
-    armed++;
-    result.then(() => {
-      if (keep() && K.state(REAL, s) === K.RUNNING) arm(s, r, 1, keep);
-    });
-  }
-  K.armed(REAL, s, r, armed);
+  armWaiters(s, K.leaseWord(r), n, () => keep() && K.state(REAL, s) === K.RUNNING);
 }
 
 const always = () => true;
@@ -211,10 +208,7 @@ class MailboxEndpoint implements Comlink.Endpoint {
     try {
       request = encode(message);
     } catch (e) {
-      const error = new DOMException(
-        `Cannot send the call to the manager: ${(e as Error).message}`,
-        "DataCloneError",
-      );
+      const error = cloneError("send the call to the manager", e);
       queueMicrotask(() => this.#answer(id, fail(error)));
       return;
     }

@@ -76,6 +76,11 @@ export function fail(error: unknown): Outcome {
 
 export { decode, encode } from "./_codec.ts";
 
+/** The `DataCloneError` for a message `encode` refused: "Cannot `action`: " and its message. */
+export function cloneError(action: string, error: unknown): DOMException {
+  return new DOMException(`Cannot ${action}: ${(error as Error).message}`, "DataCloneError");
+}
+
 /**
  * Serializes a thrown value for the wire with the Pool's format (`serializeThrown`: class, name,
  * message, stack, cause, `AggregateError`'s errors, own enumerable properties). A property that

@@ -21,7 +21,7 @@ import { runAsync } from "../_async.ts";
 import { attach, TAG } from "../_region.ts";
 import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
-import { decode, encode, fail } from "./_protocol.ts";
+import { cloneError, decode, encode, fail } from "./_protocol.ts";
 import { makeHost } from "./_host.ts";
 
 type Listener = EventListenerOrEventListenerObject;
@@ -63,10 +63,7 @@ class ServerEndpoint implements Comlink.Endpoint {
     try {
       bytes = encode(message);
     } catch (e) {
-      const error = new DOMException(
-        `Cannot return the result from the manager: ${(e as Error).message}`,
-        "DataCloneError",
-      );
+      const error = cloneError("return the result from the manager", e);
       bytes = encode({ id: message.id, type: "RAW", value: fail(error) });
     }
     this.#outgoing[k] = { bytes, sent: 0 };

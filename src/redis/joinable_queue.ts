@@ -44,6 +44,12 @@ import { RedisQueue } from "./queue.ts";
  */
 export class RedisJoinableQueue<T = unknown> extends RedisQueue<T> {
   /**
+   * Not available: a Redis queue cannot block a thread while it waits on the network. Use
+   * `await join()` (on a worker thread too).
+   */
+  declare readonly joinSync?: never;
+
+  /**
    * Waits until every item put into the queue (by anyone) is acknowledged or dead-lettered.
    *
    * @param options `timeout` (ms) and/or `signal`.

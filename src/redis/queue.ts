@@ -124,6 +124,11 @@ type Outcome = { id: string; value: unknown } | { id: string; error: CorruptPayl
 export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   /** The queue's name in its namespace. */
   readonly name: string;
+  /** Not available: a Redis queue cannot block a thread on the network. Use `await put()`. */
+  declare readonly putSync?: never;
+  /** Not available: a Redis queue cannot block a thread on the network. Use `await get()`. */
+  declare readonly getSync?: never;
+
   /** @internal */
   protected readonly core: Core;
   /** @internal */

@@ -18,7 +18,8 @@ let reviving: Int32Array | undefined;
 export const WAIT = "wait at the barrier";
 
 /**
- * Options of a {@linkcode Barrier}: what this object does, not what its clones do.
+ * Options of a {@linkcode Barrier}: its default timeout (shared with its clones) and this object's
+ * action (which stays with this object).
  *
  * @example
  * ```ts
@@ -41,7 +42,10 @@ export interface BarrierOptions {
    */
   action?: () => void;
   /**
-   * The default `timeout` (ms) of this object's waits.
+   * The default `timeout` (ms) of the barrier's waits. Given to the constructor, it is stored in
+   * the shared memory, so every clone of the barrier (in any worker) has it too, as a Python
+   * barrier keeps its timeout across processes. Given to `Barrier.from`, it overrides the shared
+   * default for that object only.
    * @default {Infinity}
    */
   timeout?: number;
@@ -95,8 +99,9 @@ function checkOptions(options: BarrierOptions | undefined): BarrierOptions {
  *   previous one's action still runs, or a reset drains) throws `TimeoutError` and breaks nothing.
  * - `wait()` (Promise) never blocks the thread; `waitSync()` blocks it (fine in workers). Waiters
  *   spin briefly, then sleep.
- * - Send it to a worker with `postMessage(barrier)` and call `Barrier.from(data, { action })` there;
- *   the action and default timeout belong to each object, not to the shared memory.
+ * - Send it to a worker with `postMessage(barrier)` and call `Barrier.from(data, { action })` there.
+ *   The default `timeout` lives in the shared memory and travels with the barrier; the `action` is
+ *   a function, so it belongs to each object (a worker passes its own to `from`).
  *
  * @example Two phases of work in lock-step
  * ```ts
@@ -128,7 +133,8 @@ export class Barrier {
    * Creates a barrier for `parties` threads, in fresh shared memory.
    *
    * @param parties How many threads each generation waits for.
-   * @param options This object's `action` and default `timeout`.
+   * @param options The barrier's default `timeout` (stored with it: its clones have it too) and
+   *   this object's `action`.
    * @throws {TypeError} if `parties` is not a number, or an option has the wrong type.
    * @throws {RangeError} if `parties` is not an integer in 1..32767, or `timeout` is negative.
    *
@@ -149,14 +155,15 @@ export class Barrier {
     if (b === undefined) {
       checkParties(parties);
       b = allocate(TAG.Barrier, K.BYTES);
-      K.init(REAL, b, parties);
+      K.init(REAL, b, parties, timeout ?? Infinity);
     }
     this.buffer = b.buffer as SharedArrayBuffer;
     this.byteOffset = b.byteOffset;
     this.#b = b;
     this.#parties = K.parties(REAL, b);
     this.#action = action;
-    this.#timeout = timeout;
+    const shared = K.timeout(REAL, b);
+    this.#timeout = timeout ?? (shared === Infinity ? undefined : shared);
   }
 
   /**
@@ -164,14 +171,15 @@ export class Barrier {
    * (what a worker receives from `postMessage(barrier)`), with this side's `options`.
    *
    * @param value A `Barrier` or its structured clone.
-   * @param options This object's `action` and default `timeout` (not carried by clones).
+   * @param options This object's `action` (functions are not carried by clones), and a `timeout`
+   *   that overrides, for this object only, the default timeout stored with the barrier.
    * @returns A `Barrier` over the same shared memory (`value` itself if it is a `Barrier` and no
    *   options are given).
    * @throws {TypeError} if `value` is not a `Barrier` or a clone of one.
    *
    * @example
    * ```ts
-   * import { Barrier } from "@interlock/interlock";
+   * import { Barrier, BrokenBarrierError } from "@interlock/interlock";
    * import assert from "node:assert/strict";
    *
    * const barrier = new Barrier(1);
@@ -180,6 +188,10 @@ export class Barrier {
    * assert.equal(inWorker.waitSync(), 0);
    * assert.equal(actions, 1);
    * assert.throws(() => Barrier.from({}), TypeError);
+   *
+   * // The default timeout travels with the barrier: nobody else comes, so this wait times out.
+   * const timed = Barrier.from(structuredClone(new Barrier(2, { timeout: 5 })));
+   * assert.throws(() => timed.waitSync(), BrokenBarrierError);
    * ```
    */
   static from(value: unknown, options?: BarrierOptions): Barrier {

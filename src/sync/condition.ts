@@ -9,16 +9,28 @@ import { agentId } from "../_agent.ts";
 import { ASYNC, REAL } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
 import { allocate, attach, registerClass, TAG } from "../_region.ts";
-import { RuntimeError } from "../errors.ts";
+import { OwnerDiedError, RuntimeError } from "../errors.ts";
 import * as K from "../kernel/condition.ts";
 import * as G from "../kernel_gen/condition.ts";
 import * as KL from "../kernel/lock.ts";
 import * as KR from "../kernel/rlock.ts";
-import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import {
+  type AcquireOptions,
+  type AcquireSyncOptions,
+  deadlineOf,
+  type SyncWaitOptions,
+  waitFailure,
+  type WaitOptions,
+} from "../options.ts";
 import { Lock } from "./lock.ts";
+import { presenceId, presenceIn } from "./_presence.ts";
+import { acquireRobust, acquireRobustSync, type Robust } from "./_robust.ts";
 import { RLock } from "./rlock.ts";
 
 let reviving: Int32Array | undefined;
+
+/** This thread's presence id, what the lock's word holds while it holds it. */
+const WHO = presenceId();
 
 /** What a condition's waits say they were doing, in errors (shared with the explorer). */
 export const WAIT = "wait on the condition";
@@ -42,14 +54,24 @@ function isTimeout(error: unknown): boolean {
 }
 
 /**
- * Turns a wait's kernel status into true (notified), false (timed out) or the error it documents
- * (shared with the explorer's `src/explore/sim/condition.ts`).
+ * Throws the error a wait's `begin` status documents, unless it is OK (shared with the explorer's
+ * `src/explore/sim/condition.ts`).
  */
-export function waitStatus(status: number, reentrant: boolean): boolean {
-  if (status === K.OK) return true;
-  if (status === K.TIMED_OUT) return false;
+export function checkBegin(status: number, reentrant: boolean): void {
+  if (status === K.OK) return;
   if (status === K.NOT_OWNER) throw notOwnerError("wait on", reentrant);
   throw new RangeError(`Cannot ${WAIT}: ${K.MAX_WAITERS} waits are already pending`);
+}
+
+/**
+ * The error of a wait that took its lock back from a holder that died holding it (shared with the
+ * explorer's `src/explore/sim/condition.ts`).
+ */
+export function retookError(): OwnerDiedError {
+  return new OwnerDiedError(
+    `Cannot ${WAIT} cleanly: a holder of its lock died holding it; the caller holds the lock ` +
+      "again, and the data it protects may be inconsistent",
+  );
 }
 
 /** The error of a wait or notify by a caller that does not hold the lock (shared with the explorer). */
@@ -78,6 +100,9 @@ export function notOwnerError(what: string, reentrant: boolean): RuntimeError {
  *   spurious wake-ups: `wait` returns only when notified.
  * - Ownership of an `RLock` is per agent (thread): async functions on one thread count as one
  *   owner. To use a condition between async tasks of one thread, bind it to a `Lock`.
+ * - If a holder of the lock dies holding it while a waiter waits to take it back, the waiter
+ *   takes it over (the lock is robust, see {@linkcode Lock}) and its wait throws
+ *   {@linkcode OwnerDiedError} with the lock held, as always after a wait.
  * - At most 65,535 threads and async waits can wait on one condition at a time.
  * - Send it to a worker with `postMessage(cond)`: the clone carries its lock, and
  *   `Condition.from(data)` revives both.
@@ -111,6 +136,8 @@ export class Condition {
   readonly #c: Int32Array;
   readonly #lk: Int32Array;
   readonly #reentrant: boolean;
+  /** The lock's presence registry (its retakes probe holders there). */
+  readonly #registry: Int32Array;
 
   /**
    * Creates a condition bound to `lock`, in fresh shared memory.
@@ -143,6 +170,9 @@ export class Condition {
     this.lock = lock;
     this.#lk = wordsOf(lock);
     this.#reentrant = lock instanceof RLock;
+    // The lock joined this thread to its registry already: this finds it.
+    const presence = presenceIn(lock.registry)!;
+    this.#registry = presence.words;
   }
 
   /**
@@ -189,9 +219,10 @@ export class Condition {
   /**
    * Acquires the condition's lock without blocking the thread (as `cond.lock.acquire()`).
    *
-   * @param options `timeout` in ms and/or an abort `signal`.
+   * @param options `timeout` in ms, an abort `signal` and `onOwnerDied` (see {@linkcode Lock}).
    * @returns A guard that releases the lock (one level) when disposed.
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   * @throws {OwnerDiedError} as the lock's `acquire`.
    *
    * @example
    * ```ts
@@ -206,16 +237,17 @@ export class Condition {
    * assert.equal(cond.lock.locked(), false);
    * ```
    */
-  acquire(options?: WaitOptions): Promise<Disposable> {
+  acquire(options?: AcquireOptions): Promise<Disposable> {
     return this.lock.acquire(options);
   }
 
   /**
    * Acquires the condition's lock, blocking the thread (as `cond.lock.acquireSync()`).
    *
-   * @param options `timeout` in ms.
+   * @param options `timeout` in ms and `onOwnerDied` (see {@linkcode Lock}).
    * @returns A guard that releases the lock (one level) when disposed.
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   * @throws {OwnerDiedError} as the lock's `acquireSync`.
    *
    * @example
    * ```ts
@@ -227,7 +259,7 @@ export class Condition {
    * assert.ok(cond.lock.locked());
    * ```
    */
-  acquireSync(options?: SyncWaitOptions): Disposable {
+  acquireSync(options?: AcquireSyncOptions): Disposable {
     return this.lock.acquireSync(options);
   }
 
@@ -299,8 +331,7 @@ export class Condition {
    */
   waitSync(options?: SyncWaitOptions): void {
     const deadline = deadlineOf(WAIT, options);
-    const status = K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline);
-    if (!waitStatus(status, this.#reentrant)) throw waitFailure(WAIT, options);
+    if (!this.#waitSync(deadline)) throw waitFailure(WAIT, options);
   }
 
   /**
@@ -388,8 +419,7 @@ export class Condition {
     this.#checkOwner(WAIT);
     let result = predicate();
     while (!result) {
-      const status = K.wait(REAL, this.#c, this.#lk, this.#reentrant, agentId(), deadline);
-      const notified = waitStatus(status, this.#reentrant);
+      const notified = this.#waitSync(deadline);
       result = predicate();
       if (!notified && !result) throw waitFailure(WAIT, options);
     }
@@ -460,19 +490,53 @@ export class Condition {
     }
   }
 
+  /** The blocking wait: true if notified, false if timed out; the lock is held again. */
+  #waitSync(deadline: number): boolean {
+    const me = agentId();
+    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, WHO);
+    checkBegin(ticket.status, this.#reentrant);
+    const notified = K.sleep(REAL, this.#c, ticket.seq, deadline);
+    let died = false;
+    acquireRobustSync(this.#retaking(ticket.saved), Infinity, () => void (died = true), WAIT);
+    if (died) throw retookError();
+    return notified;
+  }
+
   /** The async wait: true if notified, false if timed out or aborted; the lock is held again. */
   async #wait(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const me = agentId();
-    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me);
-    waitStatus(ticket.status, this.#reentrant);
+    const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, WHO);
+    checkBegin(ticket.status, this.#reentrant);
     let notified = false;
+    let died = false;
     try {
       notified = await runAsync(G.sleep(ASYNC, this.#c, ticket.seq, deadline), signal);
     } finally {
       // Without the signal: the lock must be held again even after an abort.
-      await runAsync(G.end(ASYNC, this.#lk, this.#reentrant, me, ticket.saved));
+      const retaking = this.#retaking(ticket.saved);
+      await acquireRobust(retaking, Infinity, () => void (died = true), WAIT, undefined);
     }
+    if (died) throw retookError();
     return notified;
+  }
+
+  /**
+   * The robust slow path's view of taking the lock back after a wait, restoring the recursion
+   * count `saved`. An abandoned lock is always taken over: a wait returns holding the lock.
+   */
+  #retaking(saved: number): Robust {
+    const lk = this.#lk;
+    const reentrant = this.#reentrant;
+    const me = agentId();
+    const who = WHO;
+    const registry = this.#registry;
+    return {
+      acquire: (deadline) => K.end(REAL, lk, reentrant, me, who, saved, deadline),
+      acquireGen: (deadline) => G.end(ASYNC, lk, reentrant, me, who, saved, deadline),
+      probe: () => KL.probeHolder(REAL, lk, registry),
+      takeOver: () => K.takeOver(REAL, lk, reentrant, me, who, saved),
+      giveUp: () => {}, // its onOwnerDied never throws
+    };
   }
 }
 

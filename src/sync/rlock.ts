@@ -6,33 +6,45 @@
  */
 import { agentId } from "../_agent.ts";
 import { ASYNC, REAL } from "../_atomics.ts";
-import { runAsync } from "../_async.ts";
 import { allocate, attach, registerClass, TAG } from "../_region.ts";
 import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/rlock.ts";
 import * as G from "../kernel_gen/rlock.ts";
-import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import {
+  type AcquireOptions,
+  type AcquireSyncOptions,
+  deadlineOf,
+  ownerDiedHandler,
+  waitFailure,
+} from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
+import { attachPresence, homePresence, type Presence, presenceId } from "./_presence.ts";
+import { acquireRobust, acquireRobustSync, ownerDiedError, type Robust } from "./_robust.ts";
 
 // Private twin of K.RELEASED for release()'s common case: V8 reads an imported binding through its
 // module cell at every use, a private `const` is folded.
 const RELEASED = 0;
 
 let reviving: Int32Array | undefined;
+let revivingPresence: Presence | undefined;
+/** This thread's presence id, what the lock's word holds while it holds it (see `Lock`'s `ME`). */
+const WHO = presenceId();
 
 /** What `RLock`'s acquires say they were doing, in errors (shared with `src/explore/sim/rlock.ts`). */
 export const ACQUIRE = "acquire the RLock";
 
 /**
- * The error of a failed release, from the kernel's status NOT_HELD or NOT_OWNER (shared with
- * `src/explore/sim/rlock.ts`).
+ * The error of a failed release, from the kernel's status NOT_HELD, NOT_OWNER or OWNER_GONE
+ * (shared with `src/explore/sim/rlock.ts`).
  */
 export function releaseError(status: number): RuntimeError {
-  return new RuntimeError(
-    status === K.NOT_HELD
-      ? "Cannot release an unlocked RLock"
-      : "Cannot release an RLock held by another agent",
-  );
+  if (status === K.NOT_HELD) return new RuntimeError("Cannot release an unlocked RLock");
+  if (status === K.OWNER_GONE) {
+    return new RuntimeError(
+      "Cannot release an RLock whose owner died holding it (acquire it with onOwnerDied to take it over)",
+    );
+  }
+  return new RuntimeError("Cannot release an RLock held by another agent");
 }
 
 /**
@@ -48,6 +60,10 @@ export function releaseError(status: number): RuntimeError {
  * - A timeout throws a `DOMException` named `TimeoutError`, an abort rejects with `signal.reason`;
  *   either leaves the lock as if the caller had never waited.
  * - Send it to a worker with `postMessage(rlock)` and call `RLock.from(data)` there.
+ * - Robust, as {@linkcode Lock}: if its owner's thread dies holding it, a waiter learns so, the
+ *   lock is abandoned, and acquires throw {@linkcode OwnerDiedError} until one passes
+ *   `onOwnerDied` and takes it over (with recursion count 1). Its `release()` by anyone else
+ *   throws {@linkcode RuntimeError} saying that the owner died.
  *
  * @example Nested acquisition by one agent
  * ```ts
@@ -72,7 +88,15 @@ export class RLock {
   readonly buffer: SharedArrayBuffer;
   /** Where the lock's region starts in {@linkcode RLock.buffer}. */
   readonly byteOffset: number;
+  /**
+   * The presence registry: shared memory where every thread that uses the lock shows that it is
+   * alive, so that a waiter can tell a dead owner from a slow one (as {@linkcode Lock.registry}).
+   */
+  readonly registry: SharedArrayBuffer;
   readonly #s: Int32Array;
+  /** The presence registry this thread joined for the lock (its slow path probes holders there). */
+  readonly #presence: Presence;
+  #robust: Robust | undefined;
 
   /**
    * Creates an unheld reentrant lock in fresh shared memory.
@@ -87,10 +111,13 @@ export class RLock {
    */
   constructor() {
     const s = reviving ?? allocate(TAG.RLock, K.BYTES);
-    reviving = undefined;
+    const presence = revivingPresence ?? homePresence();
+    reviving = revivingPresence = undefined;
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
+    this.registry = presence.buffer;
     this.#s = s;
+    this.#presence = presence;
   }
 
   /**
@@ -115,7 +142,9 @@ export class RLock {
    */
   static from(value: unknown): RLock {
     if (value instanceof RLock) return value;
-    reviving = attach("RLock", TAG.RLock, value, K.BYTES);
+    const s = attach("RLock", TAG.RLock, value, K.BYTES);
+    revivingPresence = attachPresence("RLock", value);
+    reviving = s;
     return new RLock();
   }
 
@@ -123,10 +152,12 @@ export class RLock {
    * Waits for the lock without blocking the thread, then holds it (one more level if the calling
    * agent already holds it: that never waits).
    *
-   * @param options `timeout` in ms and/or an abort `signal`.
+   * @param options `timeout` in ms, an abort `signal`, and `onOwnerDied` (see {@linkcode Lock}).
    * @returns A guard that releases one level when disposed.
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
    * @throws {RangeError} if the recursion count would exceed 2^31 - 1.
+   * @throws {OwnerDiedError} if the lock is abandoned (its owner died holding it) and there is no
+   *   `onOwnerDied` (nothing taken); whatever `onOwnerDied` throws (the lock stays abandoned).
    *
    * @example
    * ```ts
@@ -142,12 +173,12 @@ export class RLock {
    * assert.equal(rlock.locked(), false);
    * ```
    */
-  async acquire(options?: WaitOptions): Promise<Disposable> {
+  async acquire(options?: AcquireOptions): Promise<Disposable> {
     const deadline = deadlineOf(ACQUIRE, options);
-    const me = agentId();
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     if (
-      !K.tryAcquire(REAL, this.#s, me) &&
-      !await runAsync(G.acquire(ASYNC, this.#s, me, deadline), options?.signal)
+      !K.tryAcquire(REAL, this.#s, agentId(), WHO) &&
+      !await acquireRobust(this.#slow(), deadline, handler, ACQUIRE, options?.signal)
     ) {
       throw waitFailure(ACQUIRE, options);
     }
@@ -157,10 +188,12 @@ export class RLock {
   /**
    * Blocks the calling thread until it holds the lock (at once if it already does).
    *
-   * @param options `timeout` in ms.
+   * @param options `timeout` in ms, and `onOwnerDied` (see {@linkcode Lock}).
    * @returns A guard that releases one level when disposed.
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
    * @throws {RangeError} if the recursion count would exceed 2^31 - 1.
+   * @throws {OwnerDiedError} if the lock is abandoned (its owner died holding it) and there is no
+   *   `onOwnerDied` (nothing taken); whatever `onOwnerDied` throws (the lock stays abandoned).
    *
    * @example
    * ```ts
@@ -172,8 +205,13 @@ export class RLock {
    * assert.ok(rlock.owned());
    * ```
    */
-  acquireSync(options?: SyncWaitOptions): Disposable {
-    if (!K.acquire(REAL, this.#s, agentId(), deadlineOf(ACQUIRE, options))) {
+  acquireSync(options?: AcquireSyncOptions): Disposable {
+    const deadline = deadlineOf(ACQUIRE, options);
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
+    if (
+      !K.tryAcquire(REAL, this.#s, agentId(), WHO) &&
+      !acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE)
+    ) {
       throw waitFailure(ACQUIRE, options);
     }
     return new HoldGuard(this);
@@ -184,6 +222,8 @@ export class RLock {
    *
    * @returns `true` if the caller now holds the lock (one more level).
    * @throws {RangeError} if the recursion count would exceed 2^31 - 1.
+   * @throws {OwnerDiedError} if the lock is abandoned (its owner died holding it): take it over
+   *   with `acquireSync({ onOwnerDied })`.
    *
    * @example
    * ```ts
@@ -198,14 +238,17 @@ export class RLock {
    * ```
    */
   tryAcquire(): boolean {
-    return K.tryAcquire(REAL, this.#s, agentId());
+    if (K.tryAcquire(REAL, this.#s, agentId(), WHO)) return true;
+    if (K.abandoned(REAL, this.#s)) throw ownerDiedError(ACQUIRE);
+    return false;
   }
 
   /**
    * Releases one level of the calling agent's hold; the last level frees the lock and wakes one
    * waiter.
    *
-   * @throws {RuntimeError} if the calling agent does not hold the lock (nothing changes).
+   * @throws {RuntimeError} if the calling agent does not hold the lock (nothing changes); its
+   *   message says so when the owner died holding it.
    *
    * @example
    * ```ts
@@ -222,8 +265,13 @@ export class RLock {
    * ```
    */
   release(): void {
-    const status = K.release(REAL, this.#s, agentId());
-    if (status !== RELEASED) throw releaseError(status);
+    let status = K.release(REAL, this.#s, agentId(), WHO);
+    if (status === RELEASED) return;
+    // Held by another agent: say so only if it lives (the probe marks a dead one's lock abandoned).
+    if (status === K.NOT_OWNER && K.probeHolder(REAL, this.#s, this.#presence.words)) {
+      status = K.OWNER_GONE;
+    }
+    throw releaseError(status);
   }
 
   /**
@@ -279,6 +327,22 @@ export class RLock {
    */
   recursionCount(): number {
     return K.recursionCount(REAL, this.#s, agentId());
+  }
+
+  /** The slow path's view of this lock for the calling agent (made on first use). */
+  #slow(): Robust {
+    if (this.#robust !== undefined) return this.#robust;
+    const s = this.#s;
+    const me = agentId();
+    const who = WHO;
+    const registry = this.#presence.words;
+    return this.#robust = {
+      acquire: (deadline) => K.acquire(REAL, s, me, who, deadline),
+      acquireGen: (deadline) => G.acquire(ASYNC, s, me, who, deadline),
+      probe: () => K.probeHolder(REAL, s, registry),
+      takeOver: () => K.takeOver(REAL, s, me, who, 1),
+      giveUp: () => void K.giveUp(REAL, s, me, who),
+    };
   }
 }
 

@@ -11,8 +11,23 @@ import { allocate, attach, registerClass, TAG } from "../_region.ts";
 import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/semaphore.ts";
 import * as G from "../kernel_gen/semaphore.ts";
-import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from "../options.ts";
+import { ACQUIRED, TIMED_OUT } from "../kernel/lock.ts";
+import {
+  type AcquireOptions,
+  type AcquireSyncOptions,
+  deadlineOf,
+  ownerDiedHandler,
+  waitFailure,
+} from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
+import { attachPresence, homePresence, type Presence, presenceId } from "./_presence.ts";
+import {
+  acquireRobust,
+  acquireRobustSync,
+  ownerDiedError,
+  type Robust,
+  tookOverError,
+} from "./_robust.ts";
 
 // Private twins of K.MAX_VALUE and K.RELEASED for release(): V8 reads an imported binding through
 // its module cell at every use, a private `const` is folded (0.96-0.99x per tryAcquire + release).
@@ -20,8 +35,63 @@ const MAX_VALUE = 0x7fffffff;
 const RELEASED = 0;
 
 let reviving: Int32Array | undefined;
+let revivingPresence: Presence | undefined;
+/** This thread's presence id, what a robust semaphore's holder table records for it. */
+const ME = presenceId();
 /** The tag the next constructed region gets (set by `BoundedSemaphore` before it calls `super`). */
 let creating: number = TAG.Semaphore;
+
+/**
+ * Options of a {@linkcode Semaphore} or {@linkcode BoundedSemaphore}.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const slots = new Semaphore(2, { robust: true });
+ * using _ = slots.acquireSync();
+ * assert.equal(slots.value, 1);
+ * ```
+ */
+export interface SemaphoreOptions {
+  /**
+   * Record which thread holds which permits, so that the permits of a thread that dies holding
+   * them are reclaimed (as SysV semaphores' `SEM_UNDO`), and the acquirer that gets one learns
+   * that its holder died ({@linkcode OwnerDiedError}, or `onOwnerDied`), as with a `Lock`. For
+   * semaphores whose permits are taken and given back by the same thread (a limit on concurrent
+   * use): a permit that one thread takes and another gives back (a producer/consumer signal) would
+   * be reclaimed when the taker dies. Costs one more store on every acquire and release; records
+   * up to 16 threads holding permits at once (more are not recorded).
+   * @default {false}
+   */
+  robust?: boolean;
+}
+
+function checkOptions(what: string, options: unknown): boolean {
+  if (options === undefined) return false;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot ${what}: options must be an object, received ${
+        options === null ? "null" : typeof options
+      }`,
+    );
+  }
+  const { robust } = options as SemaphoreOptions;
+  if (robust !== undefined && typeof robust !== "boolean") {
+    throw new TypeError(`Cannot ${what}: 'robust' must be a boolean, received ${typeof robust}`);
+  }
+  return robust === true;
+}
+
+/** The words of a semaphore clone: its whole region, holder table included if it is robust. */
+function attachSemaphore(what: string, tag: number, value: unknown): Int32Array {
+  const s = attach(what, tag, value, K.BYTES);
+  const holders = K.holders(REAL, s);
+  if (holders === 0) return s;
+  revivingPresence = attachPresence(what, value);
+  return attach(what, tag, value, K.robustBytes(holders));
+}
 
 function checkCount(what: string, name: string, value: unknown, min: number): number {
   if (typeof value !== "number") {
@@ -79,6 +149,10 @@ export function releaseError(n: number, bound: number | undefined): Error {
  * - A timeout throws a `DOMException` named `TimeoutError`, an abort rejects with `signal.reason`;
  *   either leaves the semaphore as if the caller had never waited (no permit taken).
  * - Send it to a worker with `postMessage(sem)` and call `Semaphore.from(data)` there.
+ * - `{ robust: true }` records which thread holds which permits: the permits of a thread that
+ *   dies holding them come back (within about a second of a waiter needing one), and the acquirer
+ *   that takes one learns that its holder died: {@linkcode OwnerDiedError}, or it owns up in
+ *   `onOwnerDied` (see {@linkcode SemaphoreOptions.robust}, and {@linkcode Lock} for the model).
  *
  * @example At most two holders at a time
  * ```ts
@@ -103,14 +177,27 @@ export class Semaphore {
   readonly buffer: SharedArrayBuffer;
   /** Where the semaphore's region starts in {@linkcode Semaphore.buffer}. */
   readonly byteOffset: number;
+  /**
+   * A robust semaphore's presence registry (as {@linkcode Lock.registry}); `undefined` unless the
+   * semaphore is robust.
+   */
+  readonly registry: SharedArrayBuffer | undefined;
   readonly #s: Int32Array;
   readonly #bounded: boolean;
+  /** A robust semaphore's presence registry (its waiters probe holders there). */
+  readonly #presence: Presence | undefined;
+  /** This thread's holder-table entry: -2 not looked up yet, -1 none (the table was full). */
+  #entry = -2;
+  /** When to look for an entry again after the table was found full (`performance.now()` ms). */
+  #retryAt = 0;
+  #robust: Robust | undefined;
 
   /**
    * Creates a semaphore holding `value` permits, in fresh shared memory.
    *
    * @param value The initial number of permits.
-   * @throws {TypeError} if `value` is not a number.
+   * @param options `robust` (see {@linkcode SemaphoreOptions}).
+   * @throws {TypeError} if `value` is not a number, or `options` has the wrong type.
    * @throws {RangeError} if `value` is not an integer in 0..2^31 - 1.
    *
    * @example
@@ -123,21 +210,28 @@ export class Semaphore {
    * assert.throws(() => new Semaphore(-1), RangeError);
    * ```
    */
-  constructor(value: number = 1) {
+  constructor(value: number = 1, options?: SemaphoreOptions) {
     const tag = creating;
     creating = TAG.Semaphore;
     let s = reviving;
-    reviving = undefined;
+    let presence = revivingPresence;
+    reviving = revivingPresence = undefined;
     const bounded = tag === TAG.BoundedSemaphore;
     if (s === undefined) {
-      checkCount(`create ${bounded ? "bounded semaphore" : "semaphore"}`, "value", value, 0);
-      s = allocate(tag, K.BYTES);
-      K.init(REAL, s, value, bounded ? value : K.MAX_VALUE);
+      const what = `create ${bounded ? "bounded semaphore" : "semaphore"}`;
+      checkCount(what, "value", value, 0);
+      const robust = checkOptions(what, options);
+      const holders = robust ? K.TABLE_ENTRIES : 0;
+      s = allocate(tag, robust ? K.robustBytes(holders) : K.BYTES);
+      K.init(REAL, s, value, bounded ? value : K.MAX_VALUE, holders);
+      if (robust) presence = homePresence();
     }
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
+    this.registry = presence?.buffer;
     this.#s = s;
     this.#bounded = bounded;
+    this.#presence = presence;
   }
 
   /**
@@ -165,7 +259,7 @@ export class Semaphore {
   static from(value: unknown): Semaphore {
     if (value instanceof Semaphore) return value;
     try {
-      reviving = attach("Semaphore", TAG.Semaphore, value, K.BYTES);
+      reviving = attachSemaphore("Semaphore", TAG.Semaphore, value);
     } catch (error) {
       try {
         return BoundedSemaphore.from(value);
@@ -179,9 +273,11 @@ export class Semaphore {
   /**
    * Waits for a permit without blocking the thread, then takes it.
    *
-   * @param options `timeout` in ms and/or an abort `signal`.
+   * @param options `timeout` in ms, an abort `signal`, and (robust semaphores) `onOwnerDied`.
    * @returns A guard that releases the permit when disposed.
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   * @throws {OwnerDiedError} (robust semaphores) if the permit it would take was reclaimed from a
+   *   thread that died and there is no `onOwnerDied` (nothing taken); whatever it throws.
    *
    * @example
    * ```ts
@@ -195,24 +291,31 @@ export class Semaphore {
    * assert.equal(sem.value, 1);
    * ```
    */
-  async acquire(options?: WaitOptions): Promise<Disposable> {
+  async acquire(options?: AcquireOptions): Promise<Disposable> {
     // Written out as in Lock.acquire: one helper for both measured 0.8-0.9x (Semaphore, A/B).
     const deadline = deadlineOf(ACQUIRE, options);
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
+    const signal = options?.signal;
     if (
       !K.tryAcquire(REAL, this.#s) &&
-      !await runAsync(G.acquire(ASYNC, this.#s, deadline), options?.signal)
+      !(this.#presence === undefined
+        ? await runAsync(G.acquire(ASYNC, this.#s, deadline), signal)
+        : await acquireRobust(this.#slow(), deadline, handler, ACQUIRE, signal))
     ) {
       throw waitFailure(ACQUIRE, options);
     }
+    if (this.#presence !== undefined) await this.#took(handler, false);
     return new HoldGuard(this);
   }
 
   /**
    * Blocks the calling thread until it takes a permit.
    *
-   * @param options `timeout` in ms.
+   * @param options `timeout` in ms, and (robust semaphores) `onOwnerDied`.
    * @returns A guard that releases the permit when disposed.
    * @throws {DOMException} named `TimeoutError` when `timeout` passes first.
+   * @throws {OwnerDiedError} (robust semaphores) if the permit it would take was reclaimed from a
+   *   thread that died and there is no `onOwnerDied` (nothing taken); whatever it throws.
    *
    * @example
    * ```ts
@@ -227,10 +330,19 @@ export class Semaphore {
    * assert.equal(sem.value, 1);
    * ```
    */
-  acquireSync(options?: SyncWaitOptions): Disposable {
-    if (!K.acquire(REAL, this.#s, deadlineOf(ACQUIRE, options))) {
+  acquireSync(options?: AcquireSyncOptions): Disposable {
+    const deadline = deadlineOf(ACQUIRE, options);
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
+    if (this.#presence === undefined) {
+      if (!K.acquire(REAL, this.#s, deadline)) throw waitFailure(ACQUIRE, options);
+      return new HoldGuard(this);
+    }
+    if (
+      !K.tryAcquire(REAL, this.#s) && !acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE)
+    ) {
       throw waitFailure(ACQUIRE, options);
     }
+    this.#took(handler, true);
     return new HoldGuard(this);
   }
 
@@ -238,6 +350,8 @@ export class Semaphore {
    * Takes a permit if one is available, without waiting.
    *
    * @returns `true` if the caller took a permit.
+   * @throws {OwnerDiedError} (robust semaphores) if the permit was reclaimed from a thread that
+   *   died (nothing taken): take it with `acquireSync({ onOwnerDied })`.
    *
    * @example
    * ```ts
@@ -250,7 +364,9 @@ export class Semaphore {
    * ```
    */
   tryAcquire(): boolean {
-    return K.tryAcquire(REAL, this.#s);
+    if (!K.tryAcquire(REAL, this.#s)) return false;
+    if (this.#presence !== undefined) this.#took(undefined, true);
+    return true;
   }
 
   /**
@@ -276,7 +392,18 @@ export class Semaphore {
    */
   release(n: number = 1): void {
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkReleaseCount(this.#bounded, n);
+    if (this.#presence !== undefined) return this.#releaseHeld(n);
     if (K.release(REAL, this.#s, n) === RELEASED) return;
+    throw releaseError(n, this.#bounded ? K.bound(REAL, this.#s) : undefined);
+  }
+
+  /** {@linkcode Semaphore.release} of a robust semaphore: the holder table follows. */
+  #releaseHeld(n: number): void {
+    const j = this.#ownEntry();
+    // A robust releaser lowers its own count first (see the kernel's invariant).
+    const own = j < 0 ? 0 : K.unhold(REAL, this.#s, j, n);
+    if (K.release(REAL, this.#s, n) === RELEASED) return;
+    if (own > 0) K.hold(REAL, this.#s, j, own);
     throw releaseError(n, this.#bounded ? K.bound(REAL, this.#s) : undefined);
   }
 
@@ -295,6 +422,74 @@ export class Semaphore {
    */
   get value(): number {
     return K.value(REAL, this.#s);
+  }
+
+  /**
+   * This thread's holder-table entry (robust semaphores), claimed on first use; -1 for none (the
+   * table is full: tried again at most once a second).
+   */
+  #ownEntry(): number {
+    if (this.#entry >= 0) return this.#entry;
+    if (this.#entry === -1 && performance.now() < this.#retryAt) return -1;
+    const s = this.#s;
+    const presence = this.#presence!;
+    let j = K.entryOf(REAL, s, ME);
+    if (j < 0) {
+      // A full table may hold the entries of dead threads: reclaim them, and try once more.
+      K.reclaim(REAL, s, presence.words);
+      j = K.entryOf(REAL, s, ME);
+      this.#retryAt = performance.now() + 1000;
+    }
+    return this.#entry = j;
+  }
+
+  /**
+   * A robust semaphore's caller took a permit: records it, and if reclaimed permits wait to be
+   * owned up to, owns up to one with `handler` or gives the permit back and throws
+   * `OwnerDiedError`. `sync`: the handler's result is not awaited (a blocking acquire).
+   */
+  #took(handler: AcquireOptions["onOwnerDied"], sync: boolean): void | Promise<void> {
+    const s = this.#s;
+    const j = this.#ownEntry();
+    if (j >= 0) K.hold(REAL, s, j, 1);
+    if (K.tainted(REAL, s) === 0 || (handler !== undefined && !K.untaint(REAL, s))) return;
+    const giveUp = () => {
+      if (handler !== undefined) K.retaint(REAL, s);
+      this.release();
+    };
+    if (handler === undefined) {
+      giveUp();
+      throw ownerDiedError(ACQUIRE);
+    }
+    let repairing: void | Promise<void>;
+    try {
+      repairing = handler(tookOverError(ACQUIRE));
+    } catch (error) {
+      giveUp();
+      throw error;
+    }
+    if (sync || !(repairing instanceof Promise)) return;
+    return repairing.then(undefined, (error: unknown) => {
+      giveUp();
+      throw error;
+    });
+  }
+
+  /** The robust slow path's view of this semaphore (made on first use). */
+  #slow(): Robust {
+    if (this.#robust !== undefined) return this.#robust;
+    const s = this.#s;
+    const registry = this.#presence?.words;
+    return this.#robust = {
+      acquire: (deadline) => K.acquire(REAL, s, deadline) ? ACQUIRED : TIMED_OUT,
+      acquireGen: function* (deadline) {
+        return (yield* G.acquire(ASYNC, s, deadline)) ? ACQUIRED : TIMED_OUT;
+      },
+      // Reclaimed permits went back to `value`: the next try takes one (and sees the taint).
+      probe: () => registry !== undefined && K.reclaim(REAL, s, registry) > 0,
+      takeOver: () => false, // the acquires never report OWNER_DIED: taints are seen after taking
+      giveUp: () => {},
+    };
   }
 }
 
@@ -338,8 +533,8 @@ export class BoundedSemaphore extends Semaphore {
    * assert.equal(sem.value, 3);
    * ```
    */
-  constructor(value: number = 1) {
-    super(bounded(value));
+  constructor(value: number = 1, options?: SemaphoreOptions) {
+    super(bounded(value), options);
   }
 
   /**
@@ -363,7 +558,7 @@ export class BoundedSemaphore extends Semaphore {
    */
   static override from(value: unknown): BoundedSemaphore {
     if (value instanceof BoundedSemaphore) return value;
-    reviving = attach("BoundedSemaphore", TAG.BoundedSemaphore, value, K.BYTES);
+    reviving = attachSemaphore("BoundedSemaphore", TAG.BoundedSemaphore, value);
     return new BoundedSemaphore();
   }
 }

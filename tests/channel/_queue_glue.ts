@@ -1,10 +1,10 @@
 /**
  * The public queue's put and get, step for step, over a generator seam, so the interleaving
  * explorer can run them: `Channel` (`src/channel/_core.ts`) and its `Lane` (`_lane.ts`) call the
- * plain kernel
- * (`src/kernel/queue.ts`) with `REAL`, which the explorer cannot interleave, so each function here
- * makes the same kernel calls, in the same order, on the derived kernel (`src/kernel_gen/queue.ts`)
- * with the seam it is given. Only the bytes differ: a record is one word, written in one step into
+ * plain kernel (`src/kernel/queue.ts`, the lane's functions in `queue_lane.ts`) with `REAL`, which
+ * the explorer cannot interleave, so each function here makes the same kernel calls, in the same
+ * order, on the derived kernel (`src/kernel_gen/queue.ts`, `queue_lane.ts`) with the seam it is
+ * given. Only the bytes differ: a record is one word, written in one step into
  * the slot's header word or into a stand-in for the heap (which also keeps the record's length, as
  * the heap's record header does).
  *
@@ -17,6 +17,7 @@
 import type { GenSeam, KernelGen, WaitRequest } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/queue.ts";
 import * as G from "../../src/kernel_gen/queue.ts";
+import * as GL from "../../src/kernel_gen/queue_lane.ts";
 import { Queue } from "../../mod.ts";
 import { SLOT_PAYLOAD } from "../../src/channel/_core.ts";
 import { laneBytes } from "../../src/channel/_lane.ts";
@@ -38,14 +39,17 @@ export interface Q {
   readonly lane: Int32Array;
   /** The heap's bound in bytes (`maxBytes`). */
   readonly laneMax: number;
-  /** The derived kernel the mirror calls: `G`, or a copy with a mutant in place of a function. */
+  /** The derived kernel the mirror calls: `KERNEL`, or a copy with a mutant in one function. */
   readonly G: Kernel;
   /** `Channel.#idleAt`: the progress count at which consumers last looked idle. */
   idleAt: number | undefined;
 }
 
-/** The derived queue kernel's functions. */
-export type Kernel = typeof G;
+/** The derived queue kernel's functions, the lane's (`queue_lane.ts`) included. */
+export type Kernel = typeof G & typeof GL;
+
+/** The derived kernel as production runs it: every function of `queue.ts` and `queue_lane.ts`. */
+export const KERNEL: Kernel = { ...G, ...GL };
 
 /** An item: a number (its identity), and the bytes its encoding takes. */
 export interface Item {
@@ -99,7 +103,7 @@ export function publicQueue(
  * This thread's view of `region` (its own Shape, as each thread has its own Channel), calling
  * `kernel` (the derived kernel, unless a test swaps in a mutant function).
  */
-export function view(region: Region, kernel: Kernel = G): Q {
+export function view(region: Region, kernel: Kernel = KERNEL): Q {
   const q = region.q;
   return {
     S: K.shape(q, q[K.SLOTS]!, q[K.MAXSIZE]!),

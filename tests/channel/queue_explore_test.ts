@@ -31,6 +31,7 @@ import {
   getNowait,
   getSync,
   type Item,
+  KERNEL,
   type Kernel,
   large,
   publicQueue,
@@ -307,7 +308,7 @@ Deno.test("Queue mutant: a publish that forgets to wake consumers is caught as a
   function* lazyPublish(A: typeof SIM, S: K.Shape, p: number): KernelGen<void> {
     yield* A.store(S.q, K.slotWord(S, p), (p + 1) & K.MASK); // no wakeConsumers
   }
-  const report = explore(handOne({ ...G, publish: lazyPublish }));
+  const report = explore(handOne({ ...KERNEL, publish: lazyPublish }));
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
 
@@ -315,7 +316,9 @@ Deno.test("Queue mutant: a lane take that wakes no producer leaves the one waiti
   function* silentTaken(A: typeof SIM, S: K.Shape): KernelGen<void> {
     if (S.maxsize > 0) yield* A.sub(S.q, K.COUNT, 1);
   }
-  const report = explore(scenario(fullHeap, { ...G, taken: silentTaken }), { preemptionBound: 2 });
+  const report = explore(scenario(fullHeap, { ...KERNEL, taken: silentTaken }), {
+    preemptionBound: 2,
+  });
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
 
@@ -325,7 +328,9 @@ Deno.test("Queue mutant: a lane pop that trusts the consumer's stale look at the
     yield* A.sub(S.q, K.LANE_ITEMS, 1);
     return yield* A.load(S.q, K.LANE_TAIL);
   }
-  const report = explore(scenario(spilling, { ...G, lanePop: stalePop }), { preemptionBound: 2 });
+  const report = explore(scenario(spilling, { ...KERNEL, lanePop: stalePop }), {
+    preemptionBound: 2,
+  });
   assert.equal(report.failure?.kind, "invariant", report.failure?.render());
   assert.match(String(report.failure?.message), /order broken/);
 });
@@ -341,7 +346,7 @@ Deno.test("Queue mutant: a consumer that sleeps without announcing itself on the
       yield* A.wait(S.q, K.PUT_SEQ, w, deadline);
     }
   }
-  const report = explore(handOne({ ...G, claim: silentClaim }));
+  const report = explore(handOne({ ...KERNEL, claim: silentClaim }));
   assert.equal(report.failure?.kind, "deadlock", report.failure?.render());
 });
 

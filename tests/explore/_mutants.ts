@@ -11,9 +11,17 @@ import type { GenSeam } from "../../src/_atomics.ts";
 import * as GLock from "../../src/kernel_gen/lock.ts";
 import * as KSemaphore from "../../src/kernel/semaphore.ts";
 import { SIM } from "../../src/explore/_engine.ts";
-import { type ExplorationFailure, type Scenario, sim, type Step } from "../../src/explore/mod.ts";
+import {
+  agentOf,
+  type ExplorationFailure,
+  type Scenario,
+  sim,
+  type Step,
+} from "../../src/explore/mod.ts";
 
 const STATE = 1; // Lock state word (src/kernel/lock.ts)
+/** The holder id the mutants' lock steps write (any id works: nobody probes it). */
+const HOLDER = 1;
 
 function words(x: { buffer: SharedArrayBuffer; byteOffset: number }, n: number): Int32Array {
   return new Int32Array(x.buffer, x.byteOffset, n);
@@ -40,23 +48,27 @@ function* storeRelease(A: GenSeam, s: Int32Array): Step<void> {
 
 /** Mutant 2: the Lock kernel's release without its notify. */
 function* releaseWithoutNotify(A: GenSeam, s: Int32Array): Step<boolean> {
-  const c = yield* A.compareExchange(s, STATE, 1, 0);
-  if (c === 1) return true;
+  const c = yield* A.load(s, STATE);
   if (c === 0) return false;
-  yield* A.store(s, STATE, 0);
-  return true; // forgot: A.notify(s, STATE, 1)
+  yield* A.compareExchange(s, STATE, c, 0);
+  return true; // forgot: if c was contended (bit 0), A.notify(s, STATE, 1)
 }
 
 /** Mutant 3: a condition variable that sleeps on a word that never changes. */
 const C_WAITERS = 1;
 const C_NEVER = 2;
-function* sleepOnConstantWait(A: GenSeam, c: Int32Array, lk: Int32Array): Step<void> {
+function* sleepOnConstantWait(
+  A: GenSeam,
+  c: Int32Array,
+  lk: Int32Array,
+  me: number,
+): Step<void> {
   yield* A.add(c, C_WAITERS, 1);
-  yield* GLock.release(A, lk);
+  yield* GLock.release(A, lk, me);
   // A notify between the release above and this wait is lost: the word says nothing happened.
   yield* A.wait(c, C_NEVER, 0, Infinity);
   yield* A.sub(c, C_WAITERS, 1);
-  yield* GLock.acquire(A, lk, Infinity);
+  yield* GLock.acquire(A, lk, me, Infinity);
 }
 function* sleepOnConstantNotify(A: GenSeam, c: Int32Array): Step<void> {
   if ((yield* A.load(c, C_WAITERS)) > 0) yield* A.notify(c, C_NEVER, 1);
@@ -147,20 +159,23 @@ function handOff(size: Size, real: boolean): Sized<Box> {
       items: new Int32Array(new SharedArrayBuffer(4)),
     }),
     threads: [
-      ...Array.from({ length: size.threads }, () =>
-        function* consumer({ cond, raw, items }: Box) {
-          const c = sim(cond);
-          const lk = words(cond.lock, 2);
-          for (let r = 0; r < size.rounds; r++) {
-            yield* c.acquire();
-            while ((yield* sim(items).load(0)) === 0) {
-              if (real) yield* c.wait();
-              else yield* sleepOnConstantWait(SIM, raw, lk);
+      ...Array.from(
+        { length: size.threads },
+        () =>
+          function* consumer({ cond, raw, items }: Box, id: number) {
+            const c = sim(cond);
+            const lk = words(cond.lock, 2);
+            for (let r = 0; r < size.rounds; r++) {
+              yield* c.acquire();
+              while ((yield* sim(items).load(0)) === 0) {
+                if (real) yield* c.wait();
+                else yield* sleepOnConstantWait(SIM, raw, lk, agentOf(id));
+              }
+              yield* sim(items).sub(0, 1);
+              yield* c.release();
             }
-            yield* sim(items).sub(0, 1);
-            yield* c.release();
-          }
-        }),
+          },
+      ),
       function* producer({ cond, raw, items }: Box) {
         const c = sim(cond);
         for (let r = 0; r < n; r++) {
@@ -239,7 +254,7 @@ export const MUTANTS: Mutant[] = [
     scenario: (size, real) =>
       lockBank(
         size,
-        (l) => GLock.acquire(SIM, words(l, 2), Infinity),
+        (l) => GLock.acquire(SIM, words(l, 2), HOLDER, Infinity),
         (l) => real ? sim(l).release() : releaseWithoutNotify(SIM, words(l, 2)),
       ),
   },

@@ -371,12 +371,13 @@ Deno.test("traces name addresses after the setup keys and the kernels' FIELDS", 
     }],
   }).failure!;
   assert.equal(failure.kind, "deadlock");
+  // T0 holds it as presence id 1 (state 1 << 1), then marks it contended (bit 0) and sleeps.
   assert.deepEqual(failure.trace.map((s) => s.text), [
-    "cas lock.state: 0 → 1",
+    "cas lock.state: 0 → 2",
     "write cells[2] ← 7",
-    "cas lock.state: 1 ≠ 0, fails",
-    "xchg lock.state: 1 → 2",
-    "wait lock.state = 2: sleeps",
+    "cas lock.state: 2 ≠ 0, fails",
+    "cas lock.state: 2 → 3",
+    "wait lock.state = 3: sleeps",
   ]);
 });
 

@@ -434,6 +434,25 @@ Deno.test("a Barrier party that times out breaks the barrier for everyone, in ev
   });
 });
 
+Deno.test("sim(barrier).wait() uses the default timeout stored with the barrier, as waitSync does", () => {
+  type S = { gate: Barrier };
+  const report = proves<S>({
+    setup: () => ({ gate: new Barrier(2, { timeout: 5 }) }),
+    threads: [
+      function* alone({ gate }: S) {
+        try {
+          return yield* sim(gate).wait(); // nobody else comes: only the stored timeout ends it
+        } catch (e) {
+          assert.ok(e instanceof BrokenBarrierError && isTimeout(e.cause), String(e));
+          return "timed out";
+        }
+      },
+    ],
+    invariant: ({ gate }, results) => gate.broken && results[0] === "timed out",
+  });
+  assert.ok(report.complete);
+});
+
 // --- Aborts leave state consistent and swallow no wake-up. --------------------------------------
 
 function isAbort(e: unknown): boolean {

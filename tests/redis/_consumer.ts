@@ -13,7 +13,7 @@ const [url, name, visibility] = Deno.args;
 const ctx = await connect(url!);
 const queue = ctx.Queue(name!, undefined, { visibility: Number(visibility) });
 const print = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-print({ event: "got", item: await queue.get({ timeout: 10_000 }) });
+print({ event: "got", item: await queue.get({ timeout: 60_000 }) }); // its step may come late
 for await (const command of lines(Deno.stdin.readable)) {
   if (command === "done") {
     try {

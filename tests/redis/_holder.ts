@@ -1,18 +1,18 @@
 /**
- * A lock holder in its own process, for the fault tests: `deno run _holder.ts <url> <lease ms>`.
- * It acquires the lock "ledger", prints `{"event":"held","token":"..","sentAt":<epoch ms>}`, then
- * obeys stdin lines: `write <n>` (a write of the value "ledger" fenced with its token),
+ * A lock holder in its own process, for the fault tests:
+ * `deno run _holder.ts <url> <lease ms> <name>`. It acquires the lock `<name>`, prints `{"event":"held","token":"..","sentAt":<epoch ms>}`, then
+ * obeys stdin lines: `write <n>` (a write of the value `<name>` fenced with its token),
  * `release`, `exit`; each answered by one JSON line.
  *
  * @module
  */
 import { connect } from "../../src/redis/mod.ts";
 
-const [url, lease] = Deno.args;
+const [url, lease, name] = Deno.args;
 const ctx = await connect(url!, { lease: Number(lease) });
 const print = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 const sentAt = Date.now();
-const hold = await ctx.Lock("ledger").acquire();
+const hold = await ctx.Lock(name!).acquire();
 let lostAt: number | undefined;
 hold.signal.addEventListener("abort", () => lostAt = Date.now());
 print({ event: "held", token: String(hold.token), sentAt });
@@ -26,7 +26,7 @@ for await (const text of Deno.stdin.readable.pipeThrough(decoder)) {
     buffer = buffer.slice(end + 1);
     if (command === "write") {
       try {
-        await ctx.Value("ledger", 0).set(Number(arg), { fence: hold.token });
+        await ctx.Value(name!, 0).set(Number(arg), { fence: hold.token });
         print({ event: "write", ok: true, lost: hold.signal.aborted });
       } catch (error) {
         print({

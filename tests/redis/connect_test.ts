@@ -5,8 +5,11 @@ import {
   fromClient,
   RedisConnectionError,
   type RedisContext,
+  serve,
 } from "../../src/redis/mod.ts";
-import { allKeys, startRedisServer } from "./_server.ts";
+import { allKeys, startRedisServer, until } from "./_server.ts";
+
+const TASKS = new URL("./_tasks.ts", import.meta.url);
 
 Deno.test("connect() refuses a malformed URL or another scheme with TypeError / RangeError", async () => {
   await assert.rejects(connect("not a url"), TypeError);
@@ -92,11 +95,28 @@ Deno.test("TLS: rediss:// with the test CA works, and without trusting it fails 
 Deno.test("Names that would leave their hash slot or their namespace are refused before any key is written", async () => {
   await using server = await startRedisServer();
   await using ctx = await connect(server.url);
-  for (const name of ["a{b", "a}b", "{x}", "", "with space", "tab\t", "x".repeat(201)]) {
-    assert.throws(() => ctx.Lock(name), RangeError, JSON.stringify(name));
-    assert.throws(() => ctx.Value(name, 0), RangeError, JSON.stringify(name));
+  const factories: [string, (name: string) => unknown][] = [
+    ["Lock", (n) => ctx.Lock(n)],
+    ["RLock", (n) => ctx.RLock(n)],
+    ["Semaphore", (n) => ctx.Semaphore(n, 1)],
+    ["BoundedSemaphore", (n) => ctx.BoundedSemaphore(n, 1)],
+    ["Event", (n) => ctx.Event(n)],
+    ["Condition", (n) => ctx.Condition(n)],
+    ["Barrier", (n) => ctx.Barrier(n, 2)],
+    ["Value", (n) => ctx.Value(n, 0)],
+    ["Queue", (n) => ctx.Queue(n)],
+    ["JoinableQueue", (n) => ctx.JoinableQueue(n)],
+    ["Pool", (n) => ctx.Pool(n)],
+  ];
+  for (const name of ["a{b", "a}b", "{x}", "", "with space", "tab\t", "nl\n", "x".repeat(201)]) {
+    for (const [kind, make] of factories) {
+      assert.throws(() => make(name), RangeError, `${kind} ${JSON.stringify(name)}`);
+    }
+    await assert.rejects(serve(ctx, name, { module: TASKS }), RangeError, JSON.stringify(name));
   }
-  assert.throws(() => ctx.Event(7 as unknown as string), TypeError);
+  for (const [kind, make] of factories) {
+    assert.throws(() => make(7 as unknown as string), TypeError, kind);
+  }
   assert.throws(() => ctx.Semaphore("s", -1), RangeError);
   assert.throws(() => ctx.Barrier("b", 0), RangeError);
   assert.throws(() => ctx.Value("v", "1" as unknown as number), TypeError);
@@ -106,16 +126,65 @@ Deno.test("Names that would leave their hash slot or their namespace are refused
 Deno.test("Every key a context writes starts with {namespace:name}: one hash tag per primitive", async () => {
   await using server = await startRedisServer();
   await using ctx = await connect(server.url, { namespace: "app" });
+  await using other = await connect(server.url, { namespace: "app" });
   await (await ctx.Lock("l").acquire()).release();
   await ctx.RLock("r").tryAcquire();
   await ctx.Semaphore("s", 1).tryAcquire();
+  await ctx.BoundedSemaphore("bs", 1).tryAcquire();
   await ctx.Event("e").set();
   await ctx.Value("v", 0).set(1);
   await ctx.Barrier("b", 1).wait();
-  const keys = await allKeys(server.url);
-  assert.ok(keys.length > 0);
+  // Waiters have keys of their own (queues of waiters, token lists): look while they wait.
+  const keys = new Set<string>();
+  const look = async (what: string, key: string) => {
+    await until(what, async () => (await allKeys(server.url)).includes(key));
+    for (const k of await allKeys(server.url)) keys.add(k);
+  };
+  const held = await ctx.Lock("w").acquire();
+  const waiting = other.Lock("w").acquire({ timeout: 5_000 });
+  await look("the lock waiter queued", "{app:w}:lock:q");
+  await held.release();
+  await (await waiting).release();
+  const cond = ctx.Condition("c");
+  const notifier = other.Condition("c");
+  {
+    await using _ = await cond.acquire();
+    const waited = cond.wait({ timeout: 5_000 });
+    await look("the condition waiter queued", "{app:c}:cond:q");
+    {
+      await using _ = await notifier.acquire({ timeout: 5_000 });
+      await notifier.notify();
+    }
+    await waited;
+  }
+  const queue = ctx.JoinableQueue<number>("q", 1);
+  await queue.put(1);
+  const putting = other.Queue<number>("q").put(2, { timeout: 5_000 }); // waits for room
+  const joining = other.JoinableQueue("q").join({ timeout: 5_000 });
+  await look("the producer queued", "{app:q}:queue:p:q");
+  await look("the joiner queued", "{app:q}:queue:j:q");
+  await queue.get({ timeout: 5_000 });
+  await queue.taskDone();
+  await putting;
+  await queue.get({ timeout: 5_000 });
+  await queue.taskDone();
+  await joining;
+  {
+    await using _ = await serve(other, "p", { module: TASKS });
+    assert.equal(await ctx.Pool<typeof import("./_tasks.ts")>("p").apply("square", [3]), 9);
+  }
+  for (const k of await allKeys(server.url)) keys.add(k);
+  const kinds = new Set([...keys].map((key) => key.split(":")[2]));
+  for (
+    const kind of ["lock", "rlock", "sem", "event", "value", "barrier", "cond", "queue", "pool"]
+  ) {
+    assert.ok(kinds.has(kind), `a ${kind} key among ${[...keys].join(" ")}`);
+  }
   for (const key of keys) {
-    assert.match(key, /^\{app:[lrsevb]\}:(lock|rlock|sem|event|value|barrier):/);
+    assert.match(
+      key,
+      /^\{app:(l|r|s|bs|e|v|b|w|c|q|p)\}:(lock|rlock|sem|event|value|barrier|cond|queue|pool):/,
+    );
   }
   // Names with ':' stay inside their own tag: "a:b" in namespace "x" is not namespace "x:a".
   await ctx.Event("a:b").set();

@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { Lock, type LockLike, RLock, Semaphore } from "../../mod.ts";
 import {
   connect,
+  type RedisBarrier,
+  type RedisCondition,
+  type RedisEvent,
+  type RedisJoinableQueue,
   type RedisLock,
+  type RedisQueue,
   type RedisRLock,
   type RedisSemaphore,
 } from "../../src/redis/mod.ts";
@@ -22,6 +27,19 @@ const typeChecks: [
   Assignable<RedisLock, Lock>,
   Assignable<RedisLock, { acquireSync(): unknown }>,
 ] = [true, true, true, true, true, true, false, false];
+
+// Type-level: no Redis primitive has a blocking form a caller could use (each is typed `never`).
+const noBlockingForms: [
+  Assignable<RedisRLock, { acquireSync(): unknown }>,
+  Assignable<RedisSemaphore, { acquireSync(): unknown }>,
+  Assignable<RedisCondition, { waitSync(): unknown }>,
+  Assignable<RedisCondition, { waitForSync(): unknown }>,
+  Assignable<RedisEvent, { waitSync(): unknown }>,
+  Assignable<RedisBarrier, { waitSync(): unknown }>,
+  Assignable<RedisQueue, { putSync(item: unknown): unknown }>,
+  Assignable<RedisQueue, { getSync(): unknown }>,
+  Assignable<RedisJoinableQueue, { joinSync(): unknown }>,
+] = [false, false, false, false, false, false, false, false, false];
 
 /** The bank's withdrawal, written once against LockLike. */
 async function withdraw(lock: LockLike, account: { balance: number }, amount: number) {
@@ -71,4 +89,9 @@ Deno.test("Redis primitives have no blocking forms, in their types too", async (
   }
   assert.equal("waitSync" in ctx.Event("e"), false);
   assert.equal("waitSync" in ctx.Barrier("b", 2), false);
+  const queue = ctx.JoinableQueue("q");
+  for (const name of ["putSync", "getSync", "joinSync"]) assert.equal(name in queue, false, name);
+  // @ts-expect-error: getSync is typed `never` on a Redis queue
+  assert.throws(() => queue.getSync());
+  assert.deepEqual(noBlockingForms, Array(noBlockingForms.length).fill(false));
 });

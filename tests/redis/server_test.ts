@@ -1,10 +1,13 @@
-/** The test server helper fails loudly (never skips) when redis-server cannot start. */
+/**
+ * The test server helper fails loudly (never skips) when redis-server cannot start. The child
+ * imports the helper alone (not node-redis), so it starts quickly.
+ */
 import assert from "node:assert/strict";
 
 Deno.test("startRedisServer() without redis-server on the PATH fails with a message that says what to install", async () => {
   const script = `
     import { startRedisServer } from ${
-    JSON.stringify(new URL("./_server.ts", import.meta.url).href)
+    JSON.stringify(new URL("../../src/redis/testing.ts", import.meta.url).href)
   };
     try {
       await startRedisServer();

@@ -7,6 +7,8 @@ import { connect } from "../../src/redis/mod.ts";
 import { rawClient, startRedisServer, Subprocess } from "./_server.ts";
 
 type Tasks = typeof import("./_tasks.ts");
+/** Ms for a process to start and say it is ready: four start at once on a shared machine. */
+const STARTUP = 30_000;
 
 /** The idle time (ms, server clock) of the pending entries of `stream`'s group. */
 async function idle(url: string, stream: string): Promise<number[]> {
@@ -44,7 +46,7 @@ Deno.test("Queue and Pool faults with real processes", async (t) => {
     async () => {
       const [visibility, consumer] = [killedVisibility, killedConsumer];
       await ctx.Queue("killed", 0, { visibility }).put("job-1");
-      assert.deepEqual(await consumer.next(), { event: "got", item: "job-1" });
+      assert.deepEqual(await consumer.next(STARTUP), { event: "got", item: "job-1" });
       const mine = ctx.Queue<string>("killed");
       const waiting = mine.get({ timeout: 10_000 });
       // Since its last renewal; a renewal after this read only moves the reclaim later.
@@ -64,7 +66,7 @@ Deno.test("Queue and Pool faults with real processes", async (t) => {
     async () => {
       const [visibility, consumer] = [pausedVisibility, pausedConsumer];
       await ctx.Queue("paused", 0, { visibility }).put("job-2");
-      assert.deepEqual(await consumer.next(), { event: "got", item: "job-2" });
+      assert.deepEqual(await consumer.next(STARTUP), { event: "got", item: "job-2" });
       consumer.kill("SIGSTOP");
       try {
         const other = ctx.Queue<string>("paused");
@@ -87,8 +89,8 @@ Deno.test("Queue and Pool faults with real processes", async (t) => {
   await t.step(
     "a pool worker SIGKILLed mid-task: the task runs once more on the other worker, and its caller gets one result",
     async () => {
-      assert.equal((await w1.next()).event, "serving");
-      assert.equal((await w2.next()).event, "serving");
+      assert.equal((await w1.next(STARTUP)).event, "serving");
+      assert.equal((await w2.next(STARTUP)).event, "serving");
       const pool = ctx.Pool<Tasks>("faulty");
       const result = pool.apply("wait", [1_500, "t1", true]);
       // Whichever worker took it says so; the other stays silent until it gets the task.

@@ -160,6 +160,27 @@ Deno.test("Barrier uses the default timeout of its options unless a wait gives o
   assert.equal(await first, 0);
 });
 
+Deno.test("Barrier's default timeout travels with it: 4 workers waiting for a 5th time out there", async () => {
+  const barrier = new Barrier(5, { timeout: 300 });
+  // The workers revive a clone without options: the timeout comes from the shared memory.
+  const outcomes = await within(
+    inWorkers<string>(times(4, FIXTURES, "waitOnce", [barrier])),
+    20_000,
+    "workers waiting at a barrier with a default timeout",
+  );
+  // The party whose timeout broke the barrier says so; the others find it broken.
+  assert.ok(outcomes.includes("BrokenBarrierError(TimeoutError)"), outcomes.join());
+  for (const outcome of outcomes) assert.match(outcome, /^BrokenBarrierError/);
+  assert.ok(barrier.broken);
+  assert.equal(state(barrier).count, 0);
+  // A clone may still override the default for itself; an explicit timeout wins over both.
+  barrier.reset();
+  assert.equal(Barrier.from(structuredClone(barrier), { timeout: 60_000 }).nWaiting, 0);
+  const error = await barrier.wait({ timeout: 1 }).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof BrokenBarrierError);
+  assert.match(error.message, /after 1 ms/);
+});
+
 Deno.test("Barrier rejects bad arguments with TypeError and RangeError", async () => {
   for (const bad of [0, -1, 1.5, K.MAX_PARTIES + 1, Number.NaN]) {
     assert.throws(() => new Barrier(bad), RangeError);

@@ -5,6 +5,7 @@ import { ASYNC, REAL, type WaitResult } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/condition.ts";
 import * as G from "../../src/kernel_gen/condition.ts";
 import * as KL from "../../src/kernel/lock.ts";
+import * as P from "../../src/kernel/presence.ts";
 import * as KR from "../../src/kernel/rlock.ts";
 import { assertOverlapped, probe } from "../_contention.ts";
 import { bounded, inWorkers } from "../_helpers.ts";
@@ -119,7 +120,7 @@ Deno.test("Condition.notify(n) lets exactly min(n, waiting) async waits return",
 /** Drives a derived `sleep` kernel by hand: each wait it requests is answered by the test. */
 function sleeper(cond: Condition, lk: Int32Array) {
   const c = words(cond);
-  const ticket = K.begin(REAL, c, lk, false, 1);
+  const ticket = K.begin(REAL, c, lk, false, 1, 1);
   assert.equal(ticket.status, K.OK);
   const gen = G.sleep(ASYNC, c, ticket.seq, Infinity);
   let step = gen.next();
@@ -139,7 +140,7 @@ Deno.test("Condition: a waiter that times out as it is notified passes the wake-
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  const take = () => assert.ok(KL.tryAcquire(REAL, lk));
+  const take = () => assert.ok(KL.tryAcquire(REAL, lk, 1));
   take();
   const a = sleeper(cond, lk);
   take();
@@ -147,7 +148,7 @@ Deno.test("Condition: a waiter that times out as it is notified passes the wake-
   take();
   assert.ok(a.waiting && b.waiting);
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
-  KL.release(REAL, lk);
+  KL.release(REAL, lk, 1);
   // A's wait times out at the very moment the notify lands: A must not take B's wake-up.
   assert.equal(a.resume("timed-out"), false);
   assert.deepEqual(counts(cond), { waiters: 1, tokens: 1 });
@@ -159,9 +160,9 @@ Deno.test("Condition: a lone waiter that times out as it is notified drops the t
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  assert.ok(KL.tryAcquire(REAL, lk));
+  assert.ok(KL.tryAcquire(REAL, lk, 1));
   const a = sleeper(cond, lk);
-  assert.ok(KL.tryAcquire(REAL, lk));
+  assert.ok(KL.tryAcquire(REAL, lk, 1));
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 5), 1);
   assert.equal(a.resume("timed-out"), false);
   assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
@@ -175,11 +176,11 @@ Deno.test("Condition: a woken waiter whose token was claimed first sleeps again"
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  assert.ok(KL.tryAcquire(REAL, lk));
+  assert.ok(KL.tryAcquire(REAL, lk, 1));
   const a = sleeper(cond, lk);
-  assert.ok(KL.tryAcquire(REAL, lk));
+  assert.ok(KL.tryAcquire(REAL, lk, 1));
   const b = sleeper(cond, lk);
-  assert.ok(KL.tryAcquire(REAL, lk));
+  assert.ok(KL.tryAcquire(REAL, lk, 1));
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
   assert.equal(b.resume("not-equal"), true); // B got there first
   assert.equal(a.resume("ok"), "waiting"); // A finds no token and waits again
@@ -236,8 +237,9 @@ Deno.test("Condition methods throw RuntimeError unless the caller holds the lock
     await assert.rejects(cond.wait(), RuntimeError);
     await assert.rejects(cond.waitFor(() => true), RuntimeError);
   }
-  // Held by another agent (simulated through the kernel): an RLock knows it is not ours.
-  assert.ok(KR.tryAcquire(REAL, rlock, 4242));
+  // Held by another agent (simulated through the kernel, with an id nobody can probe): an RLock
+  // knows it is not ours.
+  assert.ok(KR.tryAcquire(REAL, rlock, 4242, P.ANONYMOUS));
   assert.throws(() => rcond.notify(), {
     name: "RuntimeError",
     message: "Cannot notify a condition whose RLock the caller does not hold",

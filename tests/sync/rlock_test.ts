@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock, RLock, RuntimeError } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
+import * as KL from "../../src/kernel/lock.ts";
+import * as P from "../../src/kernel/presence.ts";
 import * as K from "../../src/kernel/rlock.ts";
 import { assertContended, contend, guarded, probe } from "../_contention.ts";
 import { bounded, inWorkers, sum, times } from "../_helpers.ts";
@@ -78,8 +80,10 @@ Deno.test("RLock.release() by a non-holder throws RuntimeError and changes nothi
     message: "Cannot release an unlocked RLock",
   });
   assert.equal(rlock.locked(), false);
-  // Another agent (simulated through the kernel with a different id) holds it.
-  assert.ok(K.tryAcquire(REAL, new Int32Array(rlock.buffer, rlock.byteOffset, 4), 12345));
+  // Another agent (simulated through the kernel with a different id, one nobody can probe).
+  assert.ok(
+    K.tryAcquire(REAL, new Int32Array(rlock.buffer, rlock.byteOffset, 4), 12345, P.ANONYMOUS),
+  );
   assert.throws(() => rlock.release(), RuntimeError);
   assert.ok(rlock.locked());
   assert.equal(rlock.owned(), false);
@@ -89,7 +93,7 @@ Deno.test("RLock.acquire() times out or aborts without disturbing the holder or 
   const rlock = new RLock();
   const words = new Int32Array(rlock.buffer, rlock.byteOffset, 4);
   const other = 777;
-  assert.ok(K.tryAcquire(REAL, words, other));
+  assert.ok(K.tryAcquire(REAL, words, other, P.ANONYMOUS));
   await assert.rejects(rlock.acquire({ timeout: 5 }), { name: "TimeoutError" });
   assert.throws(() => rlock.acquireSync({ timeout: 0 }), { name: "TimeoutError" });
   const controller = new AbortController();
@@ -98,7 +102,7 @@ Deno.test("RLock.acquire() times out or aborts without disturbing the holder or 
   controller.abort(new Error("stop"));
   await assert.rejects(aborted, { message: "stop" });
   assert.deepEqual([...words.slice(2)], [other, 1]);
-  assert.equal(K.release(REAL, words, other), K.RELEASED);
+  assert.equal(K.release(REAL, words, other, P.ANONYMOUS), K.RELEASED);
   const guard = await live;
   assert.ok(rlock.owned());
   assert.equal(rlock.recursionCount(), 1);
@@ -130,6 +134,11 @@ Deno.test("RLock.from() revives clones and rejects everything else with TypeErro
 
 type Op = { agent: number; op: "try" | "release" | "timed" };
 
+/** A presence id for a simulated agent (ids are positive and below 2^30). */
+function whoOf(agent: number): number {
+  return Math.abs(agent);
+}
+
 Deno.test("RLock kernel follows an owner/count model for any interleaving of 3 agents' operations", () => {
   const agents = [11, -22, 33];
   const op: fc.Arbitrary<Op> = fc.record({
@@ -145,13 +154,13 @@ Deno.test("RLock kernel follows an owner/count model for any interleaving of 3 a
       for (const { agent, op } of ops) {
         if (op === "try" || op === "timed") {
           const ok = op === "try"
-            ? K.tryAcquire(REAL, w, agent)
-            : K.acquire(REAL, w, agent, performance.now());
+            ? K.tryAcquire(REAL, w, agent, whoOf(agent))
+            : K.acquire(REAL, w, agent, whoOf(agent), performance.now()) === KL.ACQUIRED;
           assert.equal(ok, owner === 0 || owner === agent);
           if (ok) [owner, count] = [agent, count + 1];
         } else {
           const expected = owner === agent ? K.RELEASED : owner === 0 ? K.NOT_HELD : K.NOT_OWNER;
-          assert.equal(K.release(REAL, w, agent), expected);
+          assert.equal(K.release(REAL, w, agent, whoOf(agent)), expected);
           if (expected === K.RELEASED && --count === 0) owner = 0;
         }
         assert.equal(K.locked(REAL, w), owner !== 0);
@@ -168,11 +177,11 @@ Deno.test("RLock.releaseAll and acquireRestore round-trip any recursion count", 
     fc.property(fc.integer({ min: 1, max: 50 }), (depth) => {
       const s = new RLock();
       const w = new Int32Array(s.buffer, s.byteOffset, 4);
-      for (let k = 0; k < depth; k++) assert.ok(K.tryAcquire(REAL, w, 5));
-      assert.equal(K.releaseAll(REAL, w, 6), 0);
-      assert.equal(K.releaseAll(REAL, w, 5), depth);
+      for (let k = 0; k < depth; k++) assert.ok(K.tryAcquire(REAL, w, 5, 5));
+      assert.equal(K.releaseAll(REAL, w, 6, 6), 0);
+      assert.equal(K.releaseAll(REAL, w, 5, 5), depth);
       assert.equal(K.locked(REAL, w), false);
-      K.acquireRestore(REAL, w, 5, depth);
+      assert.equal(K.acquireRestore(REAL, w, 5, 5, depth, Infinity), KL.ACQUIRED);
       assert.equal(K.recursionCount(REAL, w, 5), depth);
     }),
   );

@@ -5,9 +5,11 @@
  *
  * @module
  */
-import type { GenSeam } from "../../_atomics.ts";
-import { deadlineOf, type SyncWaitOptions, waitFailure } from "../../options.ts";
-import { currentThread, SIM, specStep } from "../_engine.ts";
+import type { OwnerDiedError } from "../../errors.ts";
+import { ACQUIRED, OWNER_DIED } from "../../kernel/lock.ts";
+import { deadlineOf, ownerDiedHandler, type SyncWaitOptions, waitFailure } from "../../options.ts";
+import { ownerDiedError, tookOverError } from "../../sync/_robust.ts";
+import { currentExecution, currentThread, specStep } from "../_engine.ts";
 import { type SpecCall, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
 import { type SpecMethod, Suspension } from "../spec/_blocking.ts";
 
@@ -55,6 +57,11 @@ export function agentOf(thread: number): number {
 /** The agent id of the running virtual thread. */
 export function me(): number {
   return agentOf(currentThread().id);
+}
+
+/** The presence registry of the running execution (virtual thread `Tk` has id `k + 1` there). */
+export function presenceRegistry(): Int32Array {
+  return currentExecution().presenceRegistry();
 }
 
 /** Options of the waiting methods of `sim(...)` wrappers. */
@@ -116,22 +123,88 @@ export function* waitOrThrow(
   }
 }
 
-/** The derived kernels of a primitive taken as a whole (`Lock`'s, `Semaphore`'s). */
-export interface Acquirable {
-  /** Takes it if free; never waits. */
-  tryAcquire(A: GenSeam, s: Int32Array): Step<boolean>;
-  /** Takes it, sleeping until `deadline`; false on timeout. */
-  acquire(A: GenSeam, s: Int32Array, deadline: number): Step<boolean>;
+/** Options of the acquires of `sim(...)` wrappers of robust primitives. */
+export interface SimAcquireOptions extends SimWaitOptions {
+  /**
+   * As `onOwnerDied` of `Lock.acquireSync` (see `AcquireSyncOptions`): runs, holding the lock,
+   * when the previous holder died holding it; may be a generator function (to repair shared data
+   * with `sim(...)` steps). Throwing gives the lock back, still abandoned.
+   * @default {undefined}
+   */
+  onOwnerDied?: (error: OwnerDiedError) => void | Generator<unknown, void, unknown>;
 }
 
-/** `acquireSync` (or, `abortable`, `acquire`) of a primitive whose kernels are `G`, words `s`. */
-export function* acquireWith(
+/**
+ * A robust primitive's derived kernels, bound to its words and to the running thread, as the
+ * production classes bind them for `src/sync/_robust.ts`.
+ */
+export interface SimRobust {
+  /** Takes it if free; never waits (the promise form's fast path, run first when `abortable`). */
+  ready?(): Step<boolean>;
+  /** The blocking acquire: the Lock kernel's ACQUIRED, TIMED_OUT or OWNER_DIED. */
+  acquire(deadline: number): Step<number>;
+  /** Probes the holder(s); whether it is abandoned now. */
+  probe(): Step<boolean>;
+  /** Takes the abandoned primitive over; false if it is not abandoned (any more). */
+  takeOver(): Step<boolean>;
+  /** Gives it back as abandoned (the handler threw). */
+  giveUp(): Step<void>;
+}
+
+/**
+ * The robust acquire of `src/sync/_robust.ts` under the explorer (`acquireSync`, or, `abortable`,
+ * `acquire`): the kernel's acquire, an `OwnerDiedError` or a takeover with `onOwnerDied` when it
+ * finds the primitive abandoned, and a probe of the holder whenever the thread's patience runs
+ * out (see {@linkcode patient}).
+ */
+export function* acquireRobustly(
   what: string,
-  options: SimWaitOptions | undefined,
-  G: Acquirable,
-  s: Int32Array,
+  options: SimAcquireOptions | undefined,
+  r: SimRobust,
 ): Step<void> {
-  yield* waitOrThrow(what, options, () => G.tryAcquire(SIM, s), (d) => G.acquire(SIM, s, d));
+  const deadline = deadlineOf(what, options);
+  const handler = options === undefined ? undefined : ownerDiedHandler(what, options);
+  if (options?.abortable && r.ready && (yield* r.ready())) return;
+  for (;;) {
+    const status = yield* patient(abortably(r.acquire(deadline), options));
+    if (status === ACQUIRED) return;
+    if (status === OWNER_DIED) {
+      if (handler === undefined) throw ownerDiedError(what);
+      if (!(yield* r.takeOver())) continue;
+      try {
+        const repair = handler(tookOverError(what));
+        if (isGenerator(repair)) yield* repair;
+      } catch (error) {
+        yield* r.giveUp();
+        throw error;
+      }
+      return;
+    }
+    if (!outOfPatience()) throw failed(what, options);
+    yield* r.probe();
+  }
+}
+
+/**
+ * Runs `kernel` with this thread's sleeps *patient*: production sleeps at most its patience at a
+ * time and then probes the holder it waits for. The explorer models that as one more way a sleep
+ * may end, a choice the scheduler has once a thread has vanished since the sleeper last probed
+ * (probing a holder that is known alive changes nothing but a lease).
+ */
+export function* patient<T>(kernel: Step<T>): Step<T> {
+  const t = currentThread();
+  t.patient = true;
+  t.outOfPatience = false;
+  try {
+    return yield* kernel;
+  } finally {
+    t.patient = false;
+  }
+}
+
+/** Whether the last sleep of this thread ended because its patience ran out (see {@linkcode patient}). */
+export function outOfPatience(): boolean {
+  return currentThread().outOfPatience;
 }
 
 /**

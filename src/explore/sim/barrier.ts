@@ -59,6 +59,8 @@ export class SimBarrier {
   readonly #b: Int32Array;
   readonly #parties: number;
   readonly #spec: SpecTarget;
+  /** The default timeout stored with the barrier (written once, before it is shared). */
+  readonly #timeout: number;
 
   /** Wraps `barrier` (normally through {@linkcode sim}). */
   constructor(barrier: Barrier) {
@@ -66,6 +68,7 @@ export class SimBarrier {
     this.#b = words(barrier, K.BYTES);
     this.#parties = barrier.parties;
     this.#spec = barrierTarget(barrier, this.#b);
+    this.#timeout = K.timeout(REAL, this.#b);
   }
 
   /** The barrier's own steps: kernel functions, or at the specification level `BarrierSpec`'s. */
@@ -112,12 +115,17 @@ export class SimBarrier {
   }
 
   /**
-   * Waits until all parties arrived; returns this party's index (0 … parties − 1).
+   * Waits until all parties arrived; returns this party's index (0 … parties − 1). Without a
+   * `timeout`, the default stored with the barrier applies (as in `waitSync`): a finite one makes
+   * "the timeout fires" a scheduling choice.
    *
    * @throws {BrokenBarrierError} if the barrier is or gets broken or reset.
    * @throws {DOMException} named `TimeoutError` if the timeout fires before this party entered.
    */
   *wait(options?: SimBarrierWaitOptions): Step<number> {
+    if (options?.timeout === undefined && this.#timeout !== Infinity) {
+      options = { ...options, timeout: this.#timeout };
+    }
     const deadline = deadlineOf(WAIT, options);
     const ticket = yield* this.#arrive(deadline, options);
     if (ticket < 0) throw failure(ticket, options);

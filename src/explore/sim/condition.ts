@@ -7,13 +7,15 @@ import * as K from "../../kernel/condition.ts";
 import * as KLock from "../../kernel/lock.ts";
 import * as KRLock from "../../kernel/rlock.ts";
 import * as G from "../../kernel_gen/condition.ts";
+import * as GLock from "../../kernel_gen/lock.ts";
 import {
+  checkBegin,
   checkNotifyCount,
   checkPredicate,
   Condition,
   notOwnerError,
+  retookError,
   WAIT,
-  waitStatus,
 } from "../../sync/condition.ts";
 import { RLock } from "../../sync/rlock.ts";
 import { deadlineOf } from "../../options.ts";
@@ -24,9 +26,13 @@ import { ConditionSpec } from "../spec/condition.ts";
 import type { LockSpec, RLockSpec } from "../spec/lock.ts";
 import {
   abortably,
+  acquireRobustly,
   failed,
   isGenerator,
   me,
+  presenceRegistry,
+  type SimAcquireOptions,
+  type SimRobust,
   type SimWaitOptions,
   specOp,
   type Step,
@@ -100,7 +106,7 @@ export class SimCondition {
   }
 
   /** Takes the condition's lock (see {@linkcode SimLock.acquire}). */
-  *acquire(options?: SimWaitOptions): Step<void> {
+  *acquire(options?: SimAcquireOptions): Step<void> {
     yield* this.#lock.acquire(options);
   }
 
@@ -121,7 +127,10 @@ export class SimCondition {
     if (!(yield* this.#wait(deadline, options))) throw failed(WAIT, options);
   }
 
-  /** One wait: `waitSync`'s kernel call, or the async path's begin/sleep/end when abortable. */
+  /**
+   * One wait, as `Condition`'s private `#waitSync` (or, `abortable`, `#wait`): begin, sleep, then
+   * take the lock back robustly (taking it over, and throwing, if its holder died).
+   */
   *#wait(deadline: number, options: SimWaitOptions | undefined): Step<boolean> {
     const id = me();
     if (this.#atSpec()) {
@@ -129,18 +138,27 @@ export class SimCondition {
       return (yield* specOp(this.#spec, "wait", P.wait, [id], limited)) as boolean;
     }
     const reentrant = this.#reentrant;
-    if (!options?.abortable) {
-      return waitStatus(
-        yield* G.wait(SIM, this.#c, this.#lk, reentrant, id, deadline),
-        reentrant,
-      );
-    }
-    const ticket = yield* G.begin(SIM, this.#c, this.#lk, reentrant, id);
-    waitStatus(ticket.status, reentrant);
+    const ticket = yield* G.begin(SIM, this.#c, this.#lk, reentrant, id, id);
+    checkBegin(ticket.status, reentrant);
     const notified = yield* abortably(G.sleep(SIM, this.#c, ticket.seq, deadline), options);
     // Without the signal: the lock must be held again even after an abort.
-    yield* G.end(SIM, this.#lk, reentrant, id, ticket.saved);
+    let died = false;
+    const retaking = this.#retaking(id, ticket.saved);
+    yield* acquireRobustly(WAIT, { onOwnerDied: () => void (died = true) }, retaking);
+    if (died) throw retookError();
     return notified;
+  }
+
+  /** Taking the lock back after a wait, for the robust glue (as `Condition`'s `#retaking`). */
+  #retaking(id: number, saved: number): SimRobust {
+    const lk = this.#lk;
+    const reentrant = this.#reentrant;
+    return {
+      acquire: (deadline) => G.end(SIM, lk, reentrant, id, id, saved, deadline),
+      probe: () => GLock.probeHolder(SIM, lk, presenceRegistry()),
+      takeOver: () => G.takeOver(SIM, lk, reentrant, id, id, saved),
+      *giveUp() {}, // its onOwnerDied never throws
+    };
   }
 
   /**

@@ -7,25 +7,30 @@ import { REAL } from "../../_atomics.ts";
 import * as KL from "../../kernel/lock.ts";
 import * as K from "../../kernel/rlock.ts";
 import * as G from "../../kernel_gen/rlock.ts";
+import { ownerDiedError } from "../../sync/_robust.ts";
 import { ACQUIRE, releaseError, RLock } from "../../sync/rlock.ts";
 import { SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
 import { atSpecLevel, type Parts, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
 import { RLockSpec } from "../spec/lock.ts";
 import {
+  acquireRobustly,
   failed,
   me,
-  type SimWaitOptions,
+  presenceRegistry,
+  type SimAcquireOptions,
+  type SimRobust,
   specOp,
   type Step,
   timed,
-  waitOrThrow,
   words,
 } from "./_common.ts";
 
 /**
  * An {@linkcode RLock} under the explorer: `RLock`'s kernel with the glue of `acquireSync`,
- * `release`, `owned` and `recursionCount`. Virtual thread `Tk` is agent `k + 1`.
+ * `release`, `owned` and `recursionCount`, robust as the class is (see {@linkcode SimLock}). Virtual
+ * thread `Tk` is agent `k + 1`, and that is its presence id too. At the specification level, each
+ * operation is one step of {@linkcode RLockSpec} (a holder that dies is not modelled there).
  *
  * @example
  * ```ts
@@ -70,25 +75,26 @@ export class SimRLock {
    *
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
    */
-  *acquire(options?: SimWaitOptions): Step<void> {
+  *acquire(options?: SimAcquireOptions): Step<void> {
     if (atSpecLevel(this.#r)) {
       const r = yield* specOp(this.#spec, "acquire", P.acquire, [me()], timed(ACQUIRE, options));
       if (r === TIMED_OUT) throw failed(ACQUIRE, options);
       return;
     }
-    const s = this.#s;
-    yield* waitOrThrow(
-      ACQUIRE,
-      options,
-      () => G.tryAcquire(SIM, s, me()),
-      (deadline) => G.acquire(SIM, s, me(), deadline),
-    );
+    yield* acquireRobustly(ACQUIRE, options, this.#robust());
   }
 
-  /** Takes the lock if it is free or held by this thread; returns whether it did. */
+  /**
+   * Takes the lock if it is free or held by this thread; returns whether it did.
+   *
+   * @throws {OwnerDiedError} if the lock is abandoned.
+   */
   *tryAcquire(): Step<boolean> {
     if (atSpecLevel(this.#r)) return (yield* this.#op("tryAcquire", P.tryAcquire)) as boolean;
-    return yield* G.tryAcquire(SIM, this.#s, me());
+    const id = me();
+    if (yield* G.tryAcquire(SIM, this.#s, id, id)) return true;
+    if (yield* G.abandoned(SIM, this.#s)) throw ownerDiedError(ACQUIRE);
+    return false;
   }
 
   /**
@@ -101,8 +107,14 @@ export class SimRLock {
       yield* this.#op("release", P.release);
       return;
     }
-    const status = yield* G.release(SIM, this.#s, me());
-    if (status !== K.RELEASED) throw releaseError(status);
+    const id = me();
+    let status = yield* G.release(SIM, this.#s, id, id);
+    if (status === K.RELEASED) return;
+    // As RLock.release: "held by another agent" only if that agent lives.
+    if (status === K.NOT_OWNER && (yield* G.probeHolder(SIM, this.#s, presenceRegistry()))) {
+      status = K.OWNER_GONE;
+    }
+    throw releaseError(status);
   }
 
   /** Whether any thread holds the lock. */
@@ -123,6 +135,21 @@ export class SimRLock {
       return (yield* this.#op("recursionCount", P.recursionCount)) as number;
     }
     return yield* G.recursionCount(SIM, this.#s, me());
+  }
+
+  /** The running thread's view of the lock for the robust glue (as `RLock`'s private `#slow`). */
+  #robust(): SimRobust {
+    const s = this.#s;
+    const id = me();
+    return {
+      ready: () => G.tryAcquire(SIM, s, id, id),
+      acquire: (deadline) => G.acquire(SIM, s, id, id, deadline),
+      probe: () => G.probeHolder(SIM, s, presenceRegistry()),
+      takeOver: () => G.takeOver(SIM, s, id, id, 1),
+      *giveUp() {
+        yield* G.giveUp(SIM, s, id, id);
+      },
+    };
   }
 }
 registerLayout(RLock, () => wordLayout(K.FIELDS, K.BYTES));
@@ -159,7 +186,8 @@ export function rlockTarget(rlock: RLock, s: Int32Array): SpecTarget {
     },
     mirror: (parts: Parts) => {
       const m = parts.lock as RLockSpec;
-      REAL.store(s, K.STATE, m.owner !== 0 ? KL.LOCKED : KL.UNLOCKED);
+      // Held under the owner's presence id (the explorer's Tk has agent and presence id k + 1).
+      REAL.store(s, K.STATE, m.owner !== 0 ? m.owner << 1 : KL.UNLOCKED);
       REAL.store(s, K.OWNER, m.owner);
       REAL.store(s, K.COUNT, m.count);
     },

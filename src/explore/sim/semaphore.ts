@@ -4,8 +4,11 @@
  * @module
  */
 import { REAL } from "../../_atomics.ts";
+import * as KL from "../../kernel/lock.ts";
 import * as K from "../../kernel/semaphore.ts";
 import * as G from "../../kernel_gen/semaphore.ts";
+import { ownerDiedHandler } from "../../options.ts";
+import { ownerDiedError, tookOverError } from "../../sync/_robust.ts";
 import {
   ACQUIRE,
   BoundedSemaphore,
@@ -13,23 +16,28 @@ import {
   releaseError,
   Semaphore,
 } from "../../sync/semaphore.ts";
-import { SIM } from "../_engine.ts";
+import { currentExecution, SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
 import { atSpecLevel, type Parts, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
 import { SemaphoreSpec } from "../spec/semaphore.ts";
 import {
-  acquireWith,
+  acquireRobustly,
   failed,
-  type SimWaitOptions,
+  isGenerator,
+  me,
+  presenceRegistry,
+  type SimAcquireOptions,
   specOp,
   type Step,
   timed,
+  waitOrThrow,
   words,
 } from "./_common.ts";
 
 /**
  * A {@linkcode Semaphore} or {@linkcode BoundedSemaphore} under the explorer: the semaphore kernel
- * with the glue of `acquireSync`, `tryAcquire`, `release(n)` and `value`.
+ * with the glue of `acquireSync`, `tryAcquire`, `release(n)` and `value`; for a robust one, the
+ * holder table and the reclaiming of the permits of terminated threads, as the class does.
  *
  * @example
  * ```ts
@@ -53,12 +61,16 @@ export class SimSemaphore {
   readonly #s: Int32Array;
   readonly #bounded: boolean;
   readonly #spec: SpecTarget;
+  readonly #robust: boolean;
+  /** Each thread's holder-table entry, per execution (as the class caches it per thread). */
+  readonly #entries = new WeakMap<object, Map<number, number>>();
 
   /** Wraps `semaphore` (normally through {@linkcode sim}). */
   constructor(semaphore: Semaphore) {
     this.#sem = semaphore;
-    this.#s = words(semaphore, K.BYTES);
+    this.#s = words(semaphore, bytesOf(semaphore));
     this.#bounded = semaphore instanceof BoundedSemaphore;
+    this.#robust = K.holders(REAL, this.#s) > 0;
     this.#spec = semaphoreTarget(semaphore, this.#s, this.#bounded);
   }
 
@@ -66,22 +78,79 @@ export class SimSemaphore {
    * Takes one permit, sleeping while there is none.
    *
    * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   * @throws {OwnerDiedError} (robust) if the permit was reclaimed from a terminated thread and
+   *   there is no `onOwnerDied`.
    */
-  *acquire(options?: SimWaitOptions): Step<void> {
+  *acquire(options?: SimAcquireOptions): Step<void> {
     if (atSpecLevel(this.#sem)) {
       const r = yield* specOp(this.#spec, "acquire", P.acquire, [], timed(ACQUIRE, options));
       if (r === TIMED_OUT) throw failed(ACQUIRE, options);
       return;
     }
-    yield* acquireWith(ACQUIRE, options, G, this.#s);
+    const s = this.#s;
+    if (!this.#robust) {
+      yield* waitOrThrow(ACQUIRE, options, () => G.tryAcquire(SIM, s), (d) => G.acquire(SIM, s, d));
+      return;
+    }
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
+    yield* acquireRobustly(ACQUIRE, options, {
+      ready: () => G.tryAcquire(SIM, s),
+      *acquire(deadline) {
+        return (yield* G.acquire(SIM, s, deadline)) ? KL.ACQUIRED : KL.TIMED_OUT;
+      },
+      *probe() {
+        return (yield* G.reclaim(SIM, s, presenceRegistry())) > 0;
+      },
+      *takeOver() {
+        return false; // the acquire never reports OWNER_DIED: taints are seen after taking
+      },
+      *giveUp() {},
+    });
+    yield* this.#took(handler);
   }
 
-  /** Takes one permit if there is one; returns whether it did. */
+  /**
+   * Takes one permit if there is one; returns whether it did.
+   *
+   * @throws {OwnerDiedError} (robust) if the permit was reclaimed from a terminated thread.
+   */
   *tryAcquire(): Step<boolean> {
     if (atSpecLevel(this.#sem)) {
       return (yield* specOp(this.#spec, "tryAcquire", P.tryAcquire, [])) as boolean;
     }
-    return yield* G.tryAcquire(SIM, this.#s);
+    if (!(yield* G.tryAcquire(SIM, this.#s))) return false;
+    if (this.#robust) yield* this.#took(undefined);
+    return true;
+  }
+
+  /** This thread's holder-table entry, looked up once per execution (the class's `#ownEntry`). */
+  *#entryOf(): Step<number> {
+    const ex = currentExecution();
+    let mine = this.#entries.get(ex);
+    if (mine === undefined) this.#entries.set(ex, mine = new Map());
+    const known = mine.get(me());
+    if (known !== undefined) return known;
+    const j = yield* G.entryOf(SIM, this.#s, me());
+    if (j >= 0) mine.set(me(), j);
+    return j;
+  }
+
+  /** As the class's private `#took`: records the permit, and owns up to a taint or gives it back. */
+  *#took(handler: SimAcquireOptions["onOwnerDied"]): Step<void> {
+    const s = this.#s;
+    const j = yield* this.#entryOf();
+    if (j >= 0) yield* G.hold(SIM, s, j, 1);
+    if ((yield* G.tainted(SIM, s)) === 0) return;
+    if (handler !== undefined && !(yield* G.untaint(SIM, s))) return;
+    try {
+      if (handler === undefined) throw ownerDiedError(ACQUIRE);
+      const repair = handler(tookOverError(ACQUIRE));
+      if (isGenerator(repair)) yield* repair;
+    } catch (error) {
+      if (handler !== undefined) yield* G.retaint(SIM, s);
+      yield* this.release();
+      throw error;
+    }
   }
 
   /**
@@ -95,8 +164,12 @@ export class SimSemaphore {
       yield* specOp(this.#spec, "release", P.release, [n]);
       return;
     }
-    if ((yield* G.release(SIM, this.#s, n)) === K.RELEASED) return;
-    throw releaseError(n, this.#bounded ? yield* G.bound(SIM, this.#s) : undefined);
+    const s = this.#s;
+    const j = this.#robust ? yield* this.#entryOf() : -1;
+    const own = j < 0 ? 0 : yield* G.unhold(SIM, s, j, n);
+    if ((yield* G.release(SIM, s, n)) === K.RELEASED) return;
+    if (own > 0) yield* G.hold(SIM, s, j, own);
+    throw releaseError(n, this.#bounded ? yield* G.bound(SIM, s) : undefined);
   }
 
   /** The number of available permits. */
@@ -133,5 +206,12 @@ function semaphoreTarget(semaphore: Semaphore, s: Int32Array, bounded: boolean):
     mirror: (parts: Parts) => REAL.store(s, K.VALUE, (parts.sem as SemaphoreSpec).permits),
   };
 }
-registerLayout(Semaphore, () => wordLayout(K.FIELDS, K.BYTES));
-registerLayout(BoundedSemaphore, () => wordLayout(K.FIELDS, K.BYTES));
+
+/** The bytes of a semaphore's region: with its holder table if it is robust. */
+function bytesOf(semaphore: Semaphore): number {
+  const holders = K.holders(REAL, words(semaphore, K.BYTES));
+  return holders === 0 ? K.BYTES : K.robustBytes(holders);
+}
+
+registerLayout(Semaphore, (x) => wordLayout(K.FIELDS, bytesOf(x)));
+registerLayout(BoundedSemaphore, (x) => wordLayout(K.FIELDS, bytesOf(x)));
