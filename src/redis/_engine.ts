@@ -77,10 +77,17 @@ export function isCluster(client: AnyClient): client is ClusterClient {
 
 /** A Lua script with its SHA1, computed once. */
 export class Script {
+  /** The script's name. */
+  readonly name: string;
+  /** The script's Lua source. */
+  readonly source: string;
   /** The script's SHA1 in hex, as `EVALSHA` wants it. */
   sha = "";
   /** Creates a script from its source; call {@linkcode Script.ready} before use. */
-  constructor(readonly name: string, readonly source: string) {}
+  constructor(name: string, source: string) {
+    this.name = name;
+    this.source = source;
+  }
 
   /** Computes the SHA1 (WebCrypto is async, so this happens once, lazily). */
   async ready(): Promise<this> {

@@ -142,10 +142,15 @@ async function certificates(dir: string): Promise<{ ca: string }> {
 
 /** One `redis-server` process, ready when it logged so. */
 class Node {
+  readonly port: number;
+  readonly args: string[];
   #child: Deno.ChildProcess | undefined;
   #log = "";
 
-  constructor(readonly port: number, readonly args: string[]) {}
+  constructor(port: number, args: string[]) {
+    this.port = port;
+    this.args = args;
+  }
 
   get pid(): number {
     return this.#child?.pid ?? -1;
