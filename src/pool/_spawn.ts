@@ -8,8 +8,9 @@ import { type Transferable as NodeTransferable, Worker } from "node:worker_threa
 import type { ResourceLimits } from "./limits.ts";
 import type { ToWorker, WorkerData } from "./protocol.ts";
 import { threadEnd } from "./_stop.ts";
+import { workerUrl } from "../_runtime.ts";
 
-const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
+const WORKER_MAIN = workerUrl("./worker_main", import.meta.url);
 
 /** A started worker, with the port the parent talks to it through. */
 export interface Spawned {
