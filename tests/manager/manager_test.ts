@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import {
   Lock,
@@ -25,6 +26,7 @@ import type {
   makeStack,
   Thrower,
 } from "../_workers/manager_types.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
 const HARNESS = new URL("../_workers/harness.ts", import.meta.url);
@@ -450,6 +452,7 @@ for (const way of ["throwUncaught", "rejectUnhandled", "exitProcess", "exitDeno"
         await manager.shutdown();
       }
     },
+    { runtimes: way === "exitDeno" ? ["deno"] : undefined },
   );
 }
 
@@ -474,7 +477,7 @@ async function fillSlotsAtGate(
         if (entered.size === K.SLOTS) resolve();
       };
       for (let w = 0; w < n; w++) {
-        const worker = new Worker(HARNESS, { type: "module" });
+        const worker = new Worker(HARNESS);
         workers.push(worker);
         worker.postMessage({
           url: FIXTURES.href,
