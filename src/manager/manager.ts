@@ -16,6 +16,9 @@ import { Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
 import { workerUrl } from "../_runtime.ts";
+// The server is started by URL, never imported; this erased import puts it in the module graph, so
+// that JSR's npm build transpiles it (see `pool/_spawn.ts`).
+import type {} from "./_server.ts";
 import * as K from "../kernel/manager.ts";
 import { connect, type Connection } from "./_client.ts";
 import type { BuiltinKind, Created } from "./_protocol.ts";
