@@ -23,6 +23,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ErrorReply, RESP_TYPES } from "@redis/client";
+import { unrefTimer } from "../_runtime.ts";
 import { RedisConnectionError } from "./errors.ts";
 
 /** Per-command options of node-redis that this layer passes on (how replies are typed). */
@@ -308,7 +309,7 @@ export class Engine {
       }
       this.unblock(conn, key).catch(() => {});
       const timer = setTimeout(attempt, 20 * tries);
-      Deno.unrefTimer(timer as unknown as number);
+      unrefTimer(timer);
     };
     attempt();
   }

@@ -18,7 +18,6 @@ import {
 } from "../../mod.ts";
 import type * as Tasks from "../_workers/executor_tasks.ts";
 import { assertSeeded, boundedTest } from "../_helpers.ts";
-import { test } from "../_portable/test.ts";
 
 const TASKS = taskModule<typeof Tasks>(new URL("../_workers/executor_tasks.ts", import.meta.url));
 

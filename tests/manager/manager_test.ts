@@ -26,7 +26,6 @@ import type {
   makeStack,
   Thrower,
 } from "../_workers/manager_types.ts";
-import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
 const HARNESS = new URL("../_workers/harness.ts", import.meta.url);
