@@ -23,6 +23,7 @@
 import process from "node:process";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { Lock, Pool, Queue, revive, taskModule } from "../../mod.ts";
+import { futexLock, futexUnlock } from "../_futex_lock.ts";
 
 const SELF = new URL(import.meta.url);
 const TASKS = new URL("./tasks.ts", import.meta.url);
@@ -58,24 +59,6 @@ function ready(ctl: Int32Array): void {
   }
 }
 
-/** Drepper's futex mutex #2 ("Futexes Are Tricky"), no spinning: 0 free, 1 held, 2 contended. */
-function rawLock(s: Int32Array): void {
-  let c = Atomics.compareExchange(s, RAW, 0, 1);
-  if (c === 0) return;
-  if (c !== 2) c = Atomics.exchange(s, RAW, 2);
-  while (c !== 0) {
-    Atomics.wait(s, RAW, 2);
-    c = Atomics.exchange(s, RAW, 2);
-  }
-}
-
-function rawUnlock(s: Int32Array): void {
-  if (Atomics.sub(s, RAW, 1) !== 1) {
-    Atomics.store(s, RAW, 0);
-    Atomics.notify(s, RAW, 1);
-  }
-}
-
 /** Locked increments until `ctl[STOP]`: how many this worker did. */
 function lockLoop(job: Extract<Job, { kind: "lock-raw" | "lock-interlock" }>): number {
   const { ctl, data } = job;
@@ -85,10 +68,10 @@ function lockLoop(job: Extract<Job, { kind: "lock-raw" | "lock-interlock" }>): n
   do {
     for (let k = 0; k < 64; k++) {
       if (lock) lock.acquireSync();
-      else rawLock(data);
+      else futexLock(data, RAW);
       data[0] = data[0]! + 1;
       if (lock) lock.release();
-      else rawUnlock(data);
+      else futexUnlock(data, RAW);
     }
     n += 64;
   } while (Atomics.load(ctl, STOP) === 0);

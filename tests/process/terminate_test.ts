@@ -17,6 +17,11 @@ const WAITS = { runtimes: ["deno"] } as const;
 /** Runtimes whose `worker.terminate()` interrupts a stuck thread. */
 const INTERRUPTS = { runtimes: ["node", "bun"] } as const;
 
+/** Two `terminate()` calls at once on `p`, bounded: both answers. */
+function terminateTwice(p: Process): Promise<string[]> {
+  return within(Promise.all([p.terminate(), p.terminate()]), 3 * GRACE, "terminate twice");
+}
+
 test(
   "terminate() of a child in a busy loop resolves 'unresponsive' after the grace; the child exits with -15 once its loop ends",
   async () => {
@@ -73,12 +78,7 @@ test("two terminate() calls on a stuck child both resolve, and the process ends 
   p.start();
   try {
     await until(flags, 0, 1);
-    const [a, b] = await within(
-      Promise.all([p.terminate(), p.terminate()]),
-      3 * GRACE,
-      "terminate twice",
-    );
-    assert.deepEqual([a, b], ["unresponsive", "unresponsive"]);
+    assert.deepEqual(await terminateTwice(p), ["unresponsive", "unresponsive"]);
   } finally {
     release(flags);
   }
@@ -100,12 +100,7 @@ for (
       p.start();
       try {
         await until(flags, 0, 1);
-        const [a, b] = await within(
-          Promise.all([p.terminate(), p.terminate()]),
-          3 * GRACE,
-          "terminate twice",
-        );
-        assert.deepEqual([a, b], ["terminated", "terminated"]);
+        assert.deepEqual(await terminateTwice(p), ["terminated", "terminated"]);
         assert.equal(p.isAlive, false);
         assert.equal(p.exitCode, TERMINATED);
         assert.equal(await p.terminate(), "not-running");
