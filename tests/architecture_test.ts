@@ -449,6 +449,35 @@ Deno.test("the portable test files exist, declare their tests with the shim and 
   }
 });
 
+/**
+ * The test helpers the portable files import, directly or not (under `tests/`, but not the shim
+ * `tests/_portable/test.ts`, which is `Deno.test` on Deno, nor the worker fixtures of
+ * `tests/_workers/`, whose Deno-only exports only Deno-only tests call).
+ */
+function portableHelpers(): string[] {
+  const seen = new Set<string>(PORTABLE_TESTS);
+  const todo = [...PORTABLE_TESTS];
+  while (todo.length > 0) {
+    const path = todo.pop()!;
+    for (const dep of importsOf(path, read(path))) {
+      if (dep.startsWith("tests/") && !seen.has(dep)) {
+        seen.add(dep);
+        todo.push(dep);
+      }
+    }
+  }
+  return [...seen].filter((p) =>
+    !PORTABLE_TESTS.includes(p) && p !== "tests/_portable/test.ts" &&
+    !p.startsWith("tests/_workers/")
+  ).sort();
+}
+
+Deno.test("the helpers the portable test files import use no Deno global either", () => {
+  const helpers = portableHelpers();
+  assert.ok(helpers.includes("tests/_contention.ts"), "the walk follows imports");
+  assert.deepEqual(helpers.flatMap((path) => offences(path, read(path), denoGlobal)), []);
+});
+
 Deno.test("each rule fails, naming the offence, on a sample that breaks it", () => {
   const sample = [
     "// Deno.exit in a comment is fine",
