@@ -29,7 +29,7 @@ const LABELS: Record<(typeof FIGURES)[number], string> = {
 const BASELINES: Record<(typeof FIGURES)[number], string> = {
   lock: "hand-written futex lock",
   queue: "MessageChannel relay",
-  pool: "2 bare worker_threads",
+  pool: "2 bare worker_threads over MessagePorts",
 };
 
 /** The npm package that provides each runtime other than Deno. */
@@ -81,8 +81,7 @@ if (import.meta.main) {
       console.error(`round ${round}/${runs} ${runtime}: ${line}`);
     }
   }
-  const load = await Deno.readTextFile("/proc/loadavg").then((s) => s.split(" ").slice(0, 3))
-    .catch(() => ["?"]);
+  const load = Deno.loadavg().map((x) => x.toFixed(1));
   console.log(
     `\nInterlock / the same runtime's raw baseline, median (min-max) of ${runs} rounds; ` +
       `load average after the run: ${load.join(" ")}\n`,
