@@ -10,7 +10,7 @@
  *   (`NODE_COMPILE_CACHE`, set by the runner) keeps stripped code itself; this hook does it for both.
  * - `using` declarations, which Node 22's V8 cannot parse, are lowered in test files (under
  *   `tests/`) with TypeScript's `transpileModule` (target ES2022) instead. The library in `src/` has
- *   none (`tests/runtimes_test.ts` checks it), so Node 22 runs it through its own stripping only.
+ *   none (`tests/architecture_test.ts` checks it), so Node 22 runs it through its own stripping only.
  *   `using` in the tests is how users write Interlock code, which needs Node 24.
  * - JavaScript, not TypeScript: a TypeScript hook would make each worker set up Node's type
  *   stripper just to load the hook (about 0.4 s on Node 22).
