@@ -192,3 +192,22 @@ export async function assertSeeded<Ts extends [unknown, ...unknown[]]>(
     }
   }
 }
+
+/**
+ * `value` with every `Map` in it replaced by a list of its entries, in order (a clone keeps the
+ * order), for `assert.deepEqual`: Bun 1.4's finds two Maps unequal when their keys are equal but
+ * distinct objects (oven-sh/bun#34830), as fast-check's Maps of boxed values often are.
+ */
+export function mapsAsLists(value: unknown): unknown {
+  if (value instanceof Map) {
+    return ["Map", [...value].map(([k, v]) => [mapsAsLists(k), mapsAsLists(v)])];
+  }
+  if (Array.isArray(value)) return value.map(mapsAsLists);
+  if (value instanceof Set) return new Set([...value].map(mapsAsLists));
+  if (
+    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapsAsLists(v)]));
+  }
+  return value;
+}

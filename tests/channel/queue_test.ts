@@ -17,6 +17,7 @@ import {
   bounded,
   DEADLINE_MS,
   inWorkers,
+  mapsAsLists,
   times,
   WAKE_MS,
   within,
@@ -393,25 +394,6 @@ test("Queue throws QueueFullError from putNowait when its storage is at maxBytes
   queue.putNowait("b".repeat(3_000));
   assert.equal(queue.getNowait()[0], "b");
 });
-
-/**
- * `value` with every `Map` in it replaced by a list of its entries, in order (a clone keeps the
- * order), for `assert.deepEqual`: Bun 1.4's finds two Maps unequal when their keys are equal but
- * distinct objects (oven-sh/bun#34830), as fast-check's Maps of boxed values often are.
- */
-function mapsAsLists(value: unknown): unknown {
-  if (value instanceof Map) {
-    return ["Map", [...value].map(([k, v]) => [mapsAsLists(k), mapsAsLists(v)])];
-  }
-  if (Array.isArray(value)) return value.map(mapsAsLists);
-  if (value instanceof Set) return new Set([...value].map(mapsAsLists));
-  if (
-    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
-  ) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapsAsLists(v)]));
-  }
-  return value;
-}
 
 test("Queue round-trips any structured-clone-able value as structured clone does", () => {
   const queue = new Queue<unknown>();
