@@ -263,8 +263,11 @@ test("a running task that ignores its abort has its worker replaced after the gr
 test("work batched behind a long task is taken over by an idle worker", async () => {
   await withPool({ size: 2 }, async (pool) => {
     const flags = shared(2);
-    // One submission burst: batching may put squares behind the blocking task on its worker.
+    // The long task runs first (else the squares may all be done before it starts, where a worker
+    // starts slowly: Node, Bun); then one burst of squares, which batching may put behind it on its
+    // worker (at most 128 tasks are sent to a worker unanswered, the busy one included).
     const blocker = pool.applyAsync("blockUntilReleased", [flags]);
+    await until(flags, 0, 1);
     const squares = Array.from({ length: 300 }, (_, i) => pool.apply("square", [i]));
     const values = await within(Promise.all(squares), DEADLINE_MS, "squares behind a blocked task");
     assert.deepEqual(values, Array.from({ length: 300 }, (_, i) => i * i));
