@@ -96,8 +96,8 @@ export function sum(counts: readonly number[]): number {
  * `terminate()`); its result and errors are ignored.
  */
 export function startWorker(call: WorkerCall): Worker {
-  const worker = new Worker(HARNESS, { type: "module" });
-  worker.onerror = (e) => e.preventDefault();
+  const worker = new Worker(HARNESS);
+  worker.on("error", () => {});
   worker.postMessage({ url: call.url.href, name: call.name, args: call.args });
   return worker;
 }

@@ -27,6 +27,7 @@ import { until } from "../sync/_until.ts";
 import * as K from "../../src/kernel/queue.ts";
 import * as LockK from "../../src/kernel/lock.ts";
 import { REAL } from "../../src/_atomics.ts";
+import { ANONYMOUS } from "../../src/kernel/presence.ts";
 import type { ItemKind } from "../_workers/queue_fixtures.ts";
 import { test } from "../_portable/test.ts";
 
@@ -319,16 +320,20 @@ test("an aborted get() on a closed queue never releases the lane lock another th
   // release the lock anyway, out from under the putter that held it.
   const queue = new Queue<number>();
   const lk = new Int32Array(queue.buffer, queue.byteOffset + K.LANE_LOCK * 4, 2);
-  assert.ok(LockK.tryAcquire(REAL, lk), "this thread stands in for a putter inside the lane");
+  assert.ok(
+    LockK.tryAcquire(REAL, lk, ANONYMOUS),
+    "this thread stands in for a putter inside the lane",
+  );
   const controller = new AbortController();
   const getter = queue.get({ signal: controller.signal });
   queue.close();
-  await until(() => Atomics.load(lk, LockK.STATE) === LockK.CONTENDED, "the getter waits for it");
+  // The word is `holder << 1 | c`: c is set once a waiter sleeps on it.
+  await until(() => (Atomics.load(lk, LockK.STATE) & 1) === 1, "the getter waits for it");
   const reason = new Error("stop");
   controller.abort(reason);
   await bounded(assert.rejects(getter, (e) => e === reason), "the aborted getter to reject");
   assert.ok(LockK.locked(REAL, lk), "the lane lock is still held by its holder");
-  assert.ok(LockK.release(REAL, lk));
+  assert.ok(LockK.release(REAL, lk, ANONYMOUS));
   await assert.rejects(queue.get({ timeout: WAKE_MS }), QueueClosedError);
 });
 
