@@ -188,7 +188,10 @@ function handRelease(s: Int32Array): boolean {
 
 /** The cheapest possible Disposable: a raw CAS + store lock's guard, no once-only check. */
 class RawGuard implements Disposable {
-  constructor(readonly s: Int32Array) {}
+  readonly s: Int32Array;
+  constructor(s: Int32Array) {
+    this.s = s;
+  }
   [Symbol.dispose](): void {
     Atomics.store(this.s, STATE, 0);
   }

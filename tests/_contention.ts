@@ -16,11 +16,12 @@
  *
  * The main-thread side ({@linkcode probe}, {@linkcode assertContended}) and the worker side
  * ({@linkcode contendSync}, {@linkcode contend}, {@linkcode guarded}) live in this one module, which
- * imports nothing, so fixtures load it in workers. `CONTENTION_LOG=1 deno task test` prints what
- * each contended run observed (to set targets).
+ * imports only `node:process`, so fixtures load it in workers on every runtime.
+ * `CONTENTION_LOG=1 deno task test` prints what each contended run observed (to set targets).
  *
  * @module
  */
+import process from "node:process";
 
 const ARRIVED = 0;
 const RUNNING = 1;
@@ -114,7 +115,7 @@ export function assertContended(p: Int32Array, what: string): Observed {
   if (o.contended < p[TARGET]!) {
     fail(`the section was found held only ${o.contended} times, fewer than ${p[TARGET]}`);
   }
-  if (Deno.env.get("CONTENTION_LOG")) console.log(`  ${what}: ${JSON.stringify(o)}`);
+  if (process.env.CONTENTION_LOG) console.log(`  ${what}: ${JSON.stringify(o)}`);
   return o;
 }
 

@@ -6,6 +6,8 @@
  * @module
  */
 import fc from "fast-check";
+import { Worker } from "node:worker_threads";
+import { test, type TestOptions } from "./_portable/test.ts";
 
 const HARNESS = new URL("./_workers/harness.ts", import.meta.url);
 
@@ -57,21 +59,20 @@ export async function inWorkers<T = unknown>(
   options: InWorkersOptions = {},
 ): Promise<T[]> {
   const deadline = options.deadline ?? DEADLINE_MS;
-  const workers = calls.map(() => new Worker(HARNESS, { type: "module" }));
+  const workers = calls.map(() => new Worker(HARNESS));
   const finished = calls.map(() => false);
   try {
     const all = Promise.all(calls.map((call, k) =>
       new Promise<T>((resolve, reject) => {
         const worker = workers[k]!;
-        worker.onmessage = (e: MessageEvent<{ ok: boolean; value: T; error: unknown }>) => {
+        worker.on("message", (data: { ok: boolean; value: T; error: unknown }) => {
           finished[k] = true;
-          if (e.data.ok) resolve(e.data.value);
-          else reject(e.data.error);
-        };
-        worker.onerror = (e) => {
-          e.preventDefault();
-          reject(new Error(`Worker ${k} (${describe(call)}) failed: ${e.message}`));
-        };
+          if (data.ok) resolve(data.value);
+          else reject(data.error);
+        });
+        worker.on("error", (error: Error) => {
+          reject(new Error(`Worker ${k} (${describe(call)}) failed: ${error.message}`));
+        });
         worker.postMessage({ url: call.url.href, name: call.name, args: call.args });
       })
     ));
@@ -95,8 +96,8 @@ export function sum(counts: readonly number[]): number {
  * `terminate()`); its result and errors are ignored.
  */
 export function startWorker(call: WorkerCall): Worker {
-  const worker = new Worker(HARNESS, { type: "module" });
-  worker.onerror = (e) => e.preventDefault();
+  const worker = new Worker(HARNESS);
+  worker.on("error", () => {});
   worker.postMessage({ url: call.url.href, name: call.name, args: call.args });
   return worker;
 }
@@ -127,12 +128,18 @@ export function within<T>(
 }
 
 /**
- * `Deno.test`, with the whole test bounded by `ms` (default three deadlines): for tests made of
- * many awaits on answers from other threads (executor futures, manager calls), where bounding each
- * one would bury what the test says. A test that never finishes fails, naming itself.
+ * `test()` (`tests/_portable/test.ts`), with the whole test bounded by `options.ms` (default three
+ * deadlines): for tests made of many awaits on answers from other threads (executor futures,
+ * manager calls), where bounding each one would bury what the test says. A test that never
+ * finishes fails, naming itself.
  */
-export function boundedTest(name: string, fn: () => Promise<void>, ms = 3 * DEADLINE_MS): void {
-  Deno.test(name, () => within(fn(), ms, `the test "${name}" to finish`));
+export function boundedTest(
+  name: string,
+  fn: () => Promise<void>,
+  options: TestOptions & { ms?: number } = {},
+): void {
+  const ms = options.ms ?? 3 * DEADLINE_MS;
+  test(name, () => within(fn(), ms, `the test "${name}" to finish`), options);
 }
 
 /** {@linkcode within} with the default deadline: `await bounded(queue.get(), "the first item")`. */
@@ -184,4 +191,23 @@ export async function assertSeeded<Ts extends [unknown, ...unknown[]]>(
       throw e;
     }
   }
+}
+
+/**
+ * `value` with every `Map` in it replaced by a list of its entries, in order (a clone keeps the
+ * order), for `assert.deepEqual`: Bun 1.4's finds two Maps unequal when their keys are equal but
+ * distinct objects (oven-sh/bun#34830), as fast-check's Maps of boxed values often are.
+ */
+export function mapsAsLists(value: unknown): unknown {
+  if (value instanceof Map) {
+    return ["Map", [...value].map(([k, v]) => [mapsAsLists(k), mapsAsLists(v)])];
+  }
+  if (Array.isArray(value)) return value.map(mapsAsLists);
+  if (value instanceof Set) return new Set([...value].map(mapsAsLists));
+  if (
+    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapsAsLists(v)]));
+  }
+  return value;
 }

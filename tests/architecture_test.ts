@@ -4,10 +4,23 @@
  * Each failure names the offending file or import edge. The last test runs every rule on a small
  * graph that breaks it, so none of them can pass vacuously.
  *
+ * Then the rules that keep Interlock one package for Deno, Node and Bun, checked on the sources with
+ * the same parser (comments and documentation do not count), each also run on a sample that breaks
+ * it:
+ *
+ * - Only `src/_runtime.ts` names a runtime: no `Deno` or `Bun` global, no `process.versions`, no
+ *   `"Deno"`/`"Bun"` string elsewhere in `src/`.
+ * - `src/` has no `using` declaration: Node 22's V8 cannot parse one, and Node 22 runs the library
+ *   from source in the portable tests.
+ * - The portable test files (`tests/_portable/suite.ts`) exist and use no `Deno` global: they
+ *   declare their tests with `tests/_portable/test.ts` (directly, or through `boundedTest` of
+ *   `tests/_helpers.ts`).
+ *
  * @module
  */
 import assert from "node:assert/strict";
 import ts from "typescript";
+import { PORTABLE_TESTS } from "./_portable/suite.ts";
 
 const REPO = new URL("../", import.meta.url);
 
@@ -341,4 +354,146 @@ Deno.test("each rule fails, naming the offence, on a graph that breaks it", () =
       "src/gone.ts: no such file",
     ],
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// One package for Deno, Node and Bun
+
+/** The one module of `src/` that may name a runtime. */
+const RUNTIME_MODULE = "src/_runtime.ts";
+
+/** Every node of `source` for which `offends` returns a description, as `path:line: description`. */
+function offences(
+  path: string,
+  source: string,
+  offends: (node: ts.Node) => string | undefined,
+): string[] {
+  const file = ts.createSourceFile(path, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const visit = (node: ts.Node): void => {
+    const what = offends(node);
+    if (what !== undefined) {
+      const line = file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
+      out.push(`${path}:${line}: ${what}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return out;
+}
+
+/** A reference to a runtime by name: its global, `process.versions`, or its name as a string. */
+function namesRuntime(node: ts.Node): string | undefined {
+  if (ts.isIdentifier(node) && (node.text === "Deno" || node.text === "Bun")) {
+    // `Symbol.for("Deno.customInspect")`-style strings are strings, not identifiers; a property
+    // named Deno (`x.Deno`) is a global's name too.
+    return `the ${node.text} global`;
+  }
+  if (ts.isStringLiteral(node) && (node.text === "Deno" || node.text === "Bun")) {
+    return `the string "${node.text}"`;
+  }
+  if (ts.isPropertyAccessExpression(node) && node.name.text === "versions") {
+    return "process.versions";
+  }
+  return undefined;
+}
+
+/** A `using` or `await using` declaration. */
+function usingDeclaration(node: ts.Node): string | undefined {
+  if (!ts.isVariableDeclarationList(node)) return undefined;
+  // TypeScript 5.2+: NodeFlags.Using (4) and NodeFlags.AwaitUsing (6) in the lowest bits.
+  const kind = node.flags & ts.NodeFlags.BlockScoped;
+  if (kind === ts.NodeFlags.AwaitUsing) return "an `await using` declaration";
+  if (kind === ts.NodeFlags.Using) return "a `using` declaration";
+  return undefined;
+}
+
+/** The `Deno` global. */
+function denoGlobal(node: ts.Node): string | undefined {
+  return ts.isIdentifier(node) && node.text === "Deno" ? "the Deno global" : undefined;
+}
+
+Deno.test("only src/_runtime.ts names a runtime (no Deno or Bun global elsewhere in src/)", () => {
+  const found = tsFiles("src/").filter((path) => path !== RUNTIME_MODULE)
+    .flatMap((path) => offences(path, read(path), namesRuntime));
+  assert.deepEqual(found, []);
+  assert.ok(
+    offences(RUNTIME_MODULE, read(RUNTIME_MODULE), namesRuntime).length > 0,
+    "the runtime module is where the names are (or this rule reads nothing)",
+  );
+});
+
+Deno.test("src/ has no using declaration, so Node 22 parses it", () => {
+  assert.deepEqual(
+    tsFiles("src/").flatMap((path) => offences(path, read(path), usingDeclaration)),
+    [],
+  );
+});
+
+Deno.test("the portable test files exist, declare their tests with the shim and use no Deno global", () => {
+  assert.ok(PORTABLE_TESTS.length > 0);
+  for (const path of PORTABLE_TESTS) {
+    const source = read(path);
+    assert.deepEqual(offences(path, source, denoGlobal), [], path);
+    // test() itself, or boundedTest() of tests/_helpers.ts, which is test() with a deadline.
+    assert.match(
+      source,
+      /^import \{ test \} from "\.\.\/_portable\/test\.ts";$|^import \{[^}]*\bboundedTest\b[^}]*\} from "\.\.\/_helpers\.ts";$/m,
+      path,
+    );
+  }
+});
+
+/**
+ * The test helpers the portable files import, directly or not (under `tests/`, but not the shim
+ * `tests/_portable/test.ts`, which is `Deno.test` on Deno, nor the worker fixtures of
+ * `tests/_workers/`, whose Deno-only exports only Deno-only tests call).
+ */
+function portableHelpers(): string[] {
+  const seen = new Set<string>(PORTABLE_TESTS);
+  const todo = [...PORTABLE_TESTS];
+  while (todo.length > 0) {
+    const path = todo.pop()!;
+    for (const dep of importsOf(path, read(path))) {
+      if (dep.startsWith("tests/") && !seen.has(dep)) {
+        seen.add(dep);
+        todo.push(dep);
+      }
+    }
+  }
+  return [...seen].filter((p) =>
+    !PORTABLE_TESTS.includes(p) && p !== "tests/_portable/test.ts" &&
+    !p.startsWith("tests/_workers/")
+  ).sort();
+}
+
+Deno.test("the helpers the portable test files import use no Deno global either", () => {
+  const helpers = portableHelpers();
+  assert.ok(helpers.includes("tests/_contention.ts"), "the walk follows imports");
+  assert.deepEqual(helpers.flatMap((path) => offences(path, read(path), denoGlobal)), []);
+});
+
+Deno.test("each rule fails, naming the offence, on a sample that breaks it", () => {
+  const sample = [
+    "// Deno.exit in a comment is fine",
+    'const key = Symbol.for("Deno.customInspect");',
+    "Deno.exit(1);",
+    'if ("Bun" in globalThis) {}',
+    "const v = process.versions.node;",
+    "{ using a = lock(); }",
+    "async function f() { await using b = pool(); }",
+    "let c = 1; const d = 2; var e = 3;",
+  ].join("\n");
+  assert.deepEqual(offences("src/x.ts", sample, namesRuntime), [
+    "src/x.ts:3: the Deno global",
+    'src/x.ts:4: the string "Bun"',
+    "src/x.ts:5: process.versions",
+  ]);
+  assert.deepEqual(offences("src/x.ts", sample, usingDeclaration), [
+    "src/x.ts:6: a `using` declaration",
+    "src/x.ts:7: an `await using` declaration",
+  ]);
+  assert.deepEqual(offences("tests/x_test.ts", sample, denoGlobal), [
+    "tests/x_test.ts:3: the Deno global",
+  ]);
 });

@@ -14,6 +14,7 @@
 import { Event, Lock } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
+import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
 
 /** Word indices of the control array `ctl` (each on its own cache line). */
 export const READY = 0;
@@ -87,22 +88,13 @@ function barrier(ctl: Int32Array, parties = 2): void {
 
 // --- Raw locks, written by hand. ---------------------------------------------------------------
 
-/** Drepper's futex mutex #2 ("Futexes Are Tricky"), no spinning: 0 free, 1 held, 2 contended. */
+/** Drepper's futex mutex #2 on `s[RAW]` (`bench/_futex_lock.ts`). */
 function futexLock(s: Int32Array): void {
-  let c = Atomics.compareExchange(s, RAW, 0, 1);
-  if (c === 0) return;
-  if (c !== 2) c = Atomics.exchange(s, RAW, 2);
-  while (c !== 0) {
-    Atomics.wait(s, RAW, 2);
-    c = Atomics.exchange(s, RAW, 2);
-  }
+  rawLock(s, RAW);
 }
 
 function futexUnlock(s: Int32Array): void {
-  if (Atomics.sub(s, RAW, 1) !== 1) {
-    Atomics.store(s, RAW, 0);
-    Atomics.notify(s, RAW, 1);
-  }
+  rawUnlock(s, RAW);
 }
 
 /**

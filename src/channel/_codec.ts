@@ -38,7 +38,8 @@
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
+import { deserialize } from "node:v8";
+import { serializeValue } from "../_runtime.ts";
 
 /** Record kinds (the low 8 bits of a record header). */
 export const UNDEFINED = 0;
@@ -149,7 +150,7 @@ export function encode(what: string, value: unknown): number {
   }
   let bytes: Uint8Array;
   try {
-    bytes = serialize(value);
+    bytes = serializeValue(value);
   } catch (error) {
     throw new TypeError(
       `Cannot ${what}: the value cannot be cloned (${(error as Error).message}); shared objects ` +

@@ -10,6 +10,7 @@ import { initialValues, memoryBefore } from "./_memory.ts";
 import { Diverged, replayChooser } from "./_sample.ts";
 import { fingerprint, prepare, type Ready, type Reset, type Scenario } from "./_scenario.ts";
 import { ExplorationFailure, hashEvents, type Provenance } from "./_trace.ts";
+import { stderrIsTerminal, writeStderr } from "../_runtime.ts";
 
 /** Options every strategy takes. */
 export interface RunOptions {
@@ -172,7 +173,7 @@ export function common(what: string, options: RunOptions | undefined): Common {
 
 function isTerminal(): boolean {
   try {
-    return Deno.stderr.isTerminal();
+    return stderrIsTerminal();
   } catch {
     return false;
   }
@@ -191,7 +192,7 @@ export class Progress {
   constructor(
     on: boolean,
     now: () => number = () => performance.now(),
-    write: (s: string) => void = writeStderr,
+    write: (s: string) => void = writeProgress,
   ) {
     this.#on = on;
     this.#now = now;
@@ -220,9 +221,9 @@ export class Progress {
   }
 }
 
-function writeStderr(s: string): void {
+function writeProgress(s: string): void {
   try {
-    Deno.stderr.writeSync(new TextEncoder().encode(s));
+    writeStderr(s);
   } catch {
     // Progress is best-effort.
   }

@@ -89,6 +89,7 @@ const STYLE = `
 
 /** Geometry of one diagram. */
 class Layout {
+  readonly d: Diagram;
   readonly top: number;
   readonly lanesTop: number;
   readonly memTop: number;
@@ -96,7 +97,8 @@ class Layout {
   readonly width: number;
   readonly height: number;
 
-  constructor(readonly d: Diagram, header: boolean) {
+  constructor(d: Diagram, header: boolean) {
+    this.d = d;
     this.top = header ? HEADER_H : PAD;
     this.lanesTop = this.top + AXIS_H;
     this.memTop = this.lanesTop + d.lanes.length * LANE_H + MEM_GAP;

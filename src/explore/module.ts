@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { readFile } from "node:fs/promises";
+import process from "node:process";
 import type { Resolved } from "./_instrument.ts";
 import { METHOD_NAMES, PROPERTY_NAMES } from "./_interlock_ops.ts";
 import { isFollowed } from "./_runtime.ts";
@@ -83,7 +85,7 @@ function isLibrary(url: string): boolean {
 
 function displayName(url: string): string {
   try {
-    const cwd = `file://${Deno.cwd()}/`;
+    const cwd = `file://${process.cwd()}/`;
     if (url.startsWith(cwd)) return decodeURI(url.slice(cwd.length));
   } catch {
     // No read permission for the working directory: the URL names it.
@@ -92,7 +94,7 @@ function displayName(url: string): string {
 }
 
 async function readSource(url: URL): Promise<string> {
-  if (url.protocol === "file:") return await Deno.readTextFile(url);
+  if (url.protocol === "file:") return await readFile(url, "utf8");
   const response = await fetch(url);
   if (!response.ok) throw new TypeError(`Cannot load ${url.href}: HTTP ${response.status}`);
   return await response.text();
@@ -230,7 +232,7 @@ export async function loadModule<M = Record<string, AnyFunction>>(
       `Cannot load a module: 'url' must be a string or a URL, received ${typeof url}`,
     );
   }
-  const href = new URL(url, `file://${Deno.cwd()}/`).href;
+  const href = new URL(url, `file://${process.cwd()}/`).href;
   const d = await derive(href, []);
   const namespace = await import(d.dataUrl) as Record<string, unknown>;
   const file = displayName(href);

@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { deserialize, serialize } from "node:v8";
+import { deserialize } from "node:v8";
+import { serializeValue } from "../_runtime.ts";
 
 /** First byte of a message in the fast format. */
 export const FAST = 0x01;
@@ -195,10 +196,13 @@ class Writer {
 let idle: Writer | undefined = new Writer();
 
 class Reader {
+  readonly bytes: Uint8Array;
   at = 1;
   #view: DataView | undefined;
 
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
 
   get view(): DataView {
     return this.#view ??= new DataView(
@@ -342,7 +346,7 @@ export function encode(value: unknown): Uint8Array {
     if (writer.bytes.length <= 1 << 16) idle = writer;
   }
   try {
-    const bytes = serialize(value);
+    const bytes = serializeValue(value);
     // A plain Uint8Array view (not a Node Buffer), so that it nests in a fast-format message.
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (e) {

@@ -23,6 +23,7 @@ import * as K from "../kernel/manager.ts";
 import * as G from "../kernel_gen/manager.ts";
 import { cloneError, decode, encode, fail } from "./_protocol.ts";
 import { makeHost } from "./_host.ts";
+import { onUncaught } from "../_runtime.ts";
 
 type Listener = EventListenerOrEventListenerObject;
 
@@ -157,8 +158,7 @@ function announceDeath(s: Int32Array): void {
   const crash = () => {
     K.end(REAL, s, K.CRASHED);
   };
-  globalThis.addEventListener("error", crash);
-  globalThis.addEventListener("unhandledrejection", crash);
+  onUncaught(crash, false);
 }
 
 const s = attach("Manager", TAG.Manager, workerData, K.BYTES);

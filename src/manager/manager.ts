@@ -15,6 +15,10 @@
 import { Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
+import { workerUrl } from "../_runtime.ts";
+// The server is started by URL, never imported; this erased import puts it in the module graph, so
+// that JSR's npm build transpiles it (see `pool/_spawn.ts`).
+import type {} from "./_server.ts";
 import * as K from "../kernel/manager.ts";
 import { connect, type Connection } from "./_client.ts";
 import type { BuiltinKind, Created } from "./_protocol.ts";
@@ -147,7 +151,7 @@ export class Manager implements AsyncDisposable {
     }
     const s = allocate(TAG.Manager, K.BYTES);
     K.init(REAL, s, K.SLOTS);
-    const worker = new Worker(new URL("./_server.ts", import.meta.url), {
+    const worker = new Worker(workerUrl("./_server", import.meta.url), {
       name,
       workerData: { buffer: s.buffer, byteOffset: s.byteOffset },
     });

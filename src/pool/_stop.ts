@@ -10,6 +10,9 @@
  * busy loop that never returns keeps its core busy until the program exits). So neither
  * `terminate()` nor `exit` says the thread is gone.
  *
+ * Node and Bun do interrupt such a thread: there `terminate()` ends it at once, and a stop is
+ * reported `"unresponsive"` only if the thread does not end within the grace all the same.
+ *
  * What does: a `MessagePort` whose twin lives in the worker fires `close` when the worker's
  * resources are dropped, that is when the thread has really ended ({@linkcode threadEnd}).
  * {@linkcode stopWorker} waits for that signal for a grace period, and reports a thread that does not

@@ -16,8 +16,8 @@
  * @module
  */
 import { parentPort, threadId, workerData } from "node:worker_threads";
-import process from "node:process";
 import v8 from "node:v8";
+import { exitThread, onUncaught, replaceExit, unrefTimer } from "../_runtime.ts";
 import { setCurrentProcess } from "./context.ts";
 import { MEMORY_WATCH_MS, OUT_OF_MEMORY } from "./limits.ts";
 import type { FromWorker, ToWorker, WorkerData } from "./protocol.ts";
@@ -26,8 +26,8 @@ import type { FromWorker, ToWorker, WorkerData } from "./protocol.ts";
 export const port = parentPort!;
 /** What this worker was started as. */
 export const data = workerData as WorkerData;
-/** `Deno.exit` itself, before the wrapper replaces it. */
-export const realExit: (code?: number) => never = Deno.exit.bind(Deno);
+/** The runtime's own exit, before the wrapper replaces it. */
+export const realExit: (code?: number) => never = exitThread;
 
 /** Sends `message` to the parent. */
 export function send(message: FromWorker): void {
@@ -56,14 +56,7 @@ export function runWorker(role: Role): void {
     failed = true;
     role.fail(error, outOfMemory);
   };
-  globalThis.addEventListener("error", (event) => {
-    event.preventDefault();
-    fail(event.error, false);
-  });
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    fail(event.reason, false);
-  });
+  onUncaught((error) => fail(error, false), true);
 
   // --- Out of memory -----------------------------------------------------------------------------
   // A worker with resource limits that reaches its heap cap inside a Promise continuation (every
@@ -77,14 +70,13 @@ export function runWorker(role: Role): void {
         fail(outOfMemoryError(), true);
       }
     }, MEMORY_WATCH_MS);
-    Deno.unrefTimer(timer);
+    unrefTimer(timer);
   }
 
   // --- Exit wrappers -----------------------------------------------------------------------------
   const exit = (code: unknown): never =>
     role.exit(typeof code === "number" && Number.isInteger(code) ? code : 0);
-  process.exit = exit as typeof process.exit;
-  Deno.exit = exit as typeof Deno.exit;
+  replaceExit(exit);
   (globalThis as { close?: () => void }).close = () => exit(0);
 
   setCurrentProcess({

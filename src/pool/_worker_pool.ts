@@ -241,7 +241,12 @@ async function finishChunk(
 }
 
 class ItemFailure {
-  constructor(readonly error: unknown, readonly index: number) {}
+  readonly error: unknown;
+  readonly index: number;
+  constructor(error: unknown, index: number) {
+    this.error = error;
+    this.index = index;
+  }
 }
 
 function lookup(name: string): (...args: unknown[]) => unknown {

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { workerHeapCaps } from "../_runtime.ts";
 
 /**
  * Caps on a worker's JavaScript engine, as `node:worker_threads`' `resourceLimits`; `Pool` and
@@ -27,6 +28,11 @@
  *   {@linkcode WorkerCrashedError} (message "... ran out of memory ...", `cause` an `Error` whose
  *   `code` is `"ERR_WORKER_OUT_OF_MEMORY"`) and replaces the worker; a `Process` ends with exit code
  *   1 and that `WorkerCrashedError` as its `error`.
+ * - **Not on Bun**: Bun 1 ignores `resourceLimits` (its workers' heaps are not capped), so on Bun
+ *   setting any limit throws a `NotSupportedError` `DOMException` instead of promising a cap.
+ * - **On Node** the runtime ends a worker at its cap in every case (no code of the worker runs
+ *   then), so a `Process` child's exit latch is not closed: `joinSync()` on the parent's thread
+ *   returns only at its timeout (`join()` and the pool see the exit as usual).
  * - **Best effort** (Deno 2.9): a single allocation far larger than the cap (`new Array(3e7)` at
  *   32 MB) can still abort the process, or not be stopped at all; `ArrayBuffer` and typed array
  *   memory is not counted; a global `--v8-flags=--max-old-space-size=...` overrides the cap. Caps
@@ -107,6 +113,7 @@ const KEYS = Object.keys(MINIMUM) as (keyof ResourceLimits)[];
  * @returns The limits, or `undefined` if `value` is.
  * @throws {TypeError} if it is not an object, has an unknown key, or a value is not a number.
  * @throws {RangeError} if a value is not finite or below its minimum.
+ * @throws {DOMException} `NotSupportedError` on Bun, whose workers take no caps.
  */
 export function resourceLimitsOf(what: string, value: unknown): ResourceLimits | undefined {
   if (value === undefined) return undefined;
@@ -148,6 +155,13 @@ export function resourceLimitsOf(what: string, value: unknown): ResourceLimits |
       );
     }
     limits[key] = n;
+  }
+  if (!workerHeapCaps && Object.keys(limits).length > 0) {
+    throw new DOMException(
+      `Cannot ${what}: 'resourceLimits' needs a runtime that caps workers' heaps (Deno, Node); ` +
+        `Bun ignores them`,
+      "NotSupportedError",
+    );
   }
   return limits;
 }

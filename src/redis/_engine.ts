@@ -23,6 +23,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ErrorReply, RESP_TYPES } from "@redis/client";
+import { unrefTimer } from "../_runtime.ts";
 import { RedisConnectionError } from "./errors.ts";
 
 /** Per-command options of node-redis that this layer passes on (how replies are typed). */
@@ -77,10 +78,17 @@ export function isCluster(client: AnyClient): client is ClusterClient {
 
 /** A Lua script with its SHA1, computed once. */
 export class Script {
+  /** The script's name. */
+  readonly name: string;
+  /** The script's Lua source. */
+  readonly source: string;
   /** The script's SHA1 in hex, as `EVALSHA` wants it. */
   sha = "";
   /** Creates a script from its source; call {@linkcode Script.ready} before use. */
-  constructor(readonly name: string, readonly source: string) {}
+  constructor(name: string, source: string) {
+    this.name = name;
+    this.source = source;
+  }
 
   /** Computes the SHA1 (WebCrypto is async, so this happens once, lazily). */
   async ready(): Promise<this> {
@@ -301,7 +309,7 @@ export class Engine {
       }
       this.unblock(conn, key).catch(() => {});
       const timer = setTimeout(attempt, 20 * tries);
-      Deno.unrefTimer(timer as unknown as number);
+      unrefTimer(timer);
     };
     attempt();
   }

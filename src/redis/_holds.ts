@@ -12,15 +12,21 @@ import { RedisHold } from "./hold.ts";
 
 /** One hold of a hold-set primitive, as the object that took it tracks it. */
 export class Held implements Tracked {
+  /** The holder's id. */
+  readonly holder: string;
+  /** The hold's lease. */
+  lease: Acquired["lease"];
+  /** Releases the hold in Redis. */
+  readonly give: () => Promise<number>;
   /** Set once released (by the object, the guard or the context): later releases do nothing. */
   done = false;
 
   /** Creates the record of `acquired` for `holder`; `give` releases it in Redis. */
-  constructor(
-    readonly holder: string,
-    public lease: Acquired["lease"],
-    readonly give: () => Promise<number>,
-  ) {}
+  constructor(holder: string, lease: Acquired["lease"], give: () => Promise<number>) {
+    this.holder = holder;
+    this.lease = lease;
+    this.give = give;
+  }
 
   /** Stops the lease's watchdog (the context closes). */
   stop(): void {
@@ -81,9 +87,16 @@ export async function releaseHeld(core: Core, holds: Held[], held: Held): Promis
 export class Holds {
   /** The holds, oldest first. */
   readonly list: Held[] = [];
+  /** The object's core. */
+  readonly core: Core;
+  /** The hold set it takes holds in. */
+  readonly set: HoldSet;
 
   /** The record of an object of `core` over `set`. */
-  constructor(readonly core: Core, readonly set: HoldSet) {}
+  constructor(core: Core, set: HoldSet) {
+    this.core = core;
+    this.set = set;
+  }
 
   /** Waits for a hold (see `HoldSet.take`) and records it. */
   async acquire(options: AcquireOptions | undefined): Promise<RedisHold> {

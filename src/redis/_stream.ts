@@ -33,6 +33,7 @@ import {
   type Script,
 } from "./_engine.ts";
 import { STREAM_INIT, STREAM_RENEW } from "./_lua_stream.ts";
+import { unrefTimer } from "../_runtime.ts";
 
 /** The group's settings, stored in Redis by its first user. */
 export interface GroupConfig {
@@ -120,7 +121,7 @@ export class Consumer {
   #nextClaim = 0;
   /** Held deliveries -> when the request that last extended them was sent (performance.now). */
   readonly #held = new Map<string, number>();
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #renewing = false;
   /** After a failed renewal: not before this time (performance.now). */
   #retryAt = 0;
@@ -325,8 +326,8 @@ export class Consumer {
     const timer = setTimeout(() => {
       this.#timer = undefined;
       this.#tick();
-    }, Math.max(0, at - performance.now())) as unknown as number;
-    Deno.unrefTimer(timer);
+    }, Math.max(0, at - performance.now()));
+    unrefTimer(timer);
     this.#timer = timer;
   }
 

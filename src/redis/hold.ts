@@ -23,6 +23,7 @@
  * @module
  */
 import { LeaseLostError } from "./errors.ts";
+import { unrefTimer } from "../_runtime.ts";
 
 /** How a lease is renewed and released in Redis. */
 export interface LeaseOps {
@@ -34,9 +35,9 @@ export interface LeaseOps {
 
 /** A timer that does not keep the program alive (node's types make `setTimeout` an object). */
 function unrefTimeout(fn: () => void, ms: number): number {
-  const timer = setTimeout(fn, ms) as unknown as number;
-  Deno.unrefTimer(timer);
-  return timer;
+  const timer = setTimeout(fn, ms);
+  unrefTimer(timer);
+  return timer as unknown as number;
 }
 
 /**

@@ -5,11 +5,17 @@
  * a 3-master Redis Cluster.
  *
  * Needs `redis-server` (and `redis-cli` for clusters, `openssl` for TLS) on the `PATH`: Debian's
- * `redis-server` package has all but `openssl`. Needs `--allow-run`, `--allow-net=127.0.0.1`,
- * `--allow-read` and `--allow-write` (the temporary directory).
+ * `redis-server` package has all but `openssl`. Written against `node:` modules, so it runs on
+ * Deno, Node and Bun alike; on Deno it needs `--allow-run`, `--allow-net=127.0.0.1`,
+ * `--allow-read`, `--allow-write` and `--allow-env` (the temporary directory).
  *
  * @module
  */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Options of {@linkcode startRedisServer}. */
 export interface RedisServerOptions {
@@ -66,38 +72,50 @@ export interface RedisServer extends AsyncDisposable {
 
 const HOST = "127.0.0.1";
 
-function freePort(cluster: boolean): number {
+/** Listens on `port` (0: any free one) on loopback and closes at once: the port, or -1 if taken. */
+function probe(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(-1));
+    server.listen(port, HOST, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : -1));
+    });
+  });
+}
+
+async function freePort(cluster: boolean): Promise<number> {
   for (;;) {
-    const listener = Deno.listen({ hostname: HOST, port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = await probe(0);
+    if (port < 0) continue;
     if (!cluster) return port;
     if (port + 10_000 > 65_535) continue;
-    try {
-      Deno.listen({ hostname: HOST, port: port + 10_000 }).close(); // the cluster bus port
-      return port;
-    } catch {
-      // taken: try another
-    }
+    if (await probe(port + 10_000) >= 0) return port; // the cluster bus port is free too
   }
 }
 
-async function run(command: string, args: string[]): Promise<string> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-  } catch (error) {
-    throw new Error(`Cannot run ${command}: ${notInstalled(command, error)}`, { cause: error });
-  }
-  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-  if (!output.success) throw new Error(`Cannot run ${command} ${args.join(" ")}: ${text.trim()}`);
-  return text;
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { encoding: "utf8" }, (error, stdout, stderr) => {
+      const text = stdout + stderr;
+      if (error === null) resolve(text);
+      else if (isNotFound(error)) {
+        reject(new Error(`Cannot run ${command}: ${notInstalled(command)}`, { cause: error }));
+      } else {
+        reject(
+          new Error(`Cannot run ${command} ${args.join(" ")}: ${text.trim()}`, { cause: error }),
+        );
+      }
+    });
+  });
 }
 
-function notInstalled(command: string, error: unknown): string {
-  return error instanceof Deno.errors.NotFound
-    ? `'${command}' is not installed (Debian: apt-get install redis-server openssl)`
-    : String(error);
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: unknown }).code === "ENOENT";
+}
+
+function notInstalled(command: string): string {
+  return `'${command}' is not installed (Debian: apt-get install redis-server openssl)`;
 }
 
 /** Makes a self-signed CA and a server certificate for 127.0.0.1 / localhost in `dir`. */
@@ -119,7 +137,7 @@ async function certificates(dir: string): Promise<{ ca: string }> {
   await run("openssl", [
     "req", ...ec, "-keyout", `${dir}/server.key`, "-out", `${dir}/server.csr`, "-subj", "/CN=localhost",
   ]); // deno-fmt-ignore
-  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  await writeFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   await run("openssl", [
     "x509",
     "-req",
@@ -137,64 +155,79 @@ async function certificates(dir: string): Promise<{ ca: string }> {
     "-extfile",
     `${dir}/ext.cnf`,
   ]); // deno-fmt-ignore
-  return { ca: await Deno.readTextFile(`${dir}/ca.crt`) };
+  return { ca: await readFile(`${dir}/ca.crt`, "utf8") };
 }
 
 /** One `redis-server` process, ready when it logged so. */
 class Node {
-  #child: Deno.ChildProcess | undefined;
+  readonly port: number;
+  readonly args: string[];
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> | undefined;
   #log = "";
 
-  constructor(readonly port: number, readonly args: string[]) {}
+  constructor(port: number, args: string[]) {
+    this.port = port;
+    this.args = args;
+  }
 
   get pid(): number {
     return this.#child?.pid ?? -1;
   }
 
   async start(deadline: number): Promise<void> {
-    let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command("redis-server", {
-        args: this.args,
-        stdout: "piped",
-        stderr: "piped",
-        stdin: "null",
-      }).spawn();
-    } catch (error) {
-      throw new Error(`Cannot start redis-server: ${notInstalled("redis-server", error)}`, {
-        cause: error,
-      });
-    }
+    const child = spawn("redis-server", this.args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
-    child.stderr.pipeTo(new WritableStream({ write: (b) => this.#append(b) })).catch(() => {});
+    // Keep draining the log (or the server blocks on a full pipe), and watch for readiness in it.
     const ready = "Ready to accept connections";
-    const reader = child.stdout.getReader();
-    const timer = setTimeout(() => reader.cancel().catch(() => {}), deadline - performance.now());
+    let onData: () => void = () => {};
+    const append = (bytes: Uint8Array) => {
+      this.#log = (this.#log + new TextDecoder().decode(bytes)).slice(-20_000);
+      onData();
+    };
+    child.stdout!.on("data", append);
+    child.stderr!.on("data", append);
+    let failure: Error | undefined;
+    this.#exited = new Promise((resolve) => {
+      child.once("error", (error) => {
+        failure = isNotFound(error)
+          ? new Error(`Cannot start redis-server: ${notInstalled("redis-server")}`, {
+            cause: error,
+          })
+          : error;
+        resolve();
+      });
+      child.once("close", () => resolve());
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      while (!this.#log.includes(ready)) {
-        const { value, done } = await reader.read();
-        if (done) {
-          throw new Error(
-            `Cannot start redis-server on port ${this.port}: ${
-              performance.now() >= deadline ? "not ready in time" : "it exited"
-            }; its log ends with:\n${this.#log.slice(-2_000)}`,
-          );
-        }
-        this.#append(value);
+      const started = await Promise.race([
+        new Promise<boolean>((resolve) => {
+          onData = () => {
+            if (this.#log.includes(ready)) resolve(true);
+          };
+          onData();
+        }),
+        this.#exited.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+        }),
+      ]);
+      if (failure !== undefined) throw failure;
+      if (!started) {
+        throw new Error(
+          `Cannot start redis-server on port ${this.port}: ${
+            performance.now() >= deadline ? "not ready in time" : "it exited"
+          }; its log ends with:\n${this.#log.slice(-2_000)}`,
+        );
       }
     } catch (error) {
-      this.kill();
+      await this.stop();
       throw error;
     } finally {
       clearTimeout(timer);
+      onData = () => {};
     }
-    // Keep draining the log, or the server blocks on a full pipe.
-    reader.releaseLock();
-    child.stdout.pipeTo(new WritableStream({ write: (b) => this.#append(b) })).catch(() => {});
-  }
-
-  #append(bytes: Uint8Array): void {
-    this.#log = (this.#log + new TextDecoder().decode(bytes)).slice(-20_000);
   }
 
   kill(): void {
@@ -206,10 +239,9 @@ class Node {
   }
 
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
+    if (this.#child === undefined) return;
     this.kill();
-    await child.status;
+    await this.#exited;
     this.#child = undefined;
   }
 }
@@ -247,20 +279,20 @@ function until(what: string, deadline: number): (ok: boolean, detail: string) =>
  */
 export async function startRedisServer(options?: RedisServerOptions): Promise<RedisServer> {
   const deadline = performance.now() + (options?.timeout ?? 15_000);
-  const dir = await Deno.makeTempDir({ prefix: "interlock-redis-" });
+  const dir = await mkdtemp(join(tmpdir(), "interlock-redis-"));
   const nodes: Node[] = [];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await Promise.all(nodes.map((node) => node.stop()));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
   };
   try {
     const tls = options?.tls ? await certificates(dir) : undefined;
     const count = options?.cluster ? 3 : 1;
     for (let i = 0; i < count; i++) {
-      const port = freePort(count > 1);
+      const port = await freePort(count > 1);
       const config: Record<string, string> = {
         bind: HOST,
         save: "", // no persistence

@@ -347,8 +347,8 @@ export class SharedArray<T extends ElementType = ElementType> implements Iterabl
     return this.lock;
   }
 
-  /** Shows the typecode and elements in `console.log` and the REPL. */
-  [Symbol.for("Deno.customInspect")](): string {
+  /** Shows the typecode and elements in `console.log` and `util.inspect`, on every runtime. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
     const items = this.toArray().map((x) => typeof x === "bigint" ? `${x}n` : String(x));
     return `SharedArray('${this.#type.code}', [${items.join(", ")}])`;
   }

@@ -213,8 +213,8 @@ export class Value<T extends ElementType = ElementType> {
     return this.lock;
   }
 
-  /** Shows the typecode and value in `console.log` and the REPL. */
-  [Symbol.for("Deno.customInspect")](): string {
+  /** Shows the typecode and value in `console.log` and `util.inspect`, on every runtime. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
     const x = this.value;
     return `Value('${this.#type.code}', ${typeof x === "bigint" ? `${x}n` : x})`;
   }

@@ -1,19 +1,20 @@
-/// <reference lib="deno.worker" />
 /**
- * Test worker: receives `{ url, name, args }`, revives Interlock clones in `args`, runs
- * `(await import(url))[name](...args)` and posts `{ ok, value }` or `{ ok: false, error }`.
+ * Test worker (`node:worker_threads`, as on every runtime the suite runs on): receives
+ * `{ url, name, args }`, revives Interlock clones in `args`, runs `(await import(url))[name](...args)`
+ * and posts `{ ok, value }` or `{ ok: false, error }`.
  *
  * @module
  */
+import { parentPort } from "node:worker_threads";
 import { revive } from "../../mod.ts";
 
-self.onmessage = async (event: MessageEvent<{ url: string; name: string; args: unknown[] }>) => {
-  const { url, name, args } = event.data;
+parentPort!.on("message", async (data: { url: string; name: string; args: unknown[] }) => {
+  const { url, name, args } = data;
   try {
     const module = await import(url);
     const value = await module[name](...(revive(args) as unknown[]));
-    self.postMessage({ ok: true, value });
+    parentPort!.postMessage({ ok: true, value });
   } catch (error) {
-    self.postMessage({ ok: false, error });
+    parentPort!.postMessage({ ok: false, error });
   }
-};
+});

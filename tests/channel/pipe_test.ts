@@ -9,10 +9,11 @@ import {
   RuntimeError,
 } from "../../mod.ts";
 import { DEADLINE_MS, inWorkers, times, WAKE_MS } from "../_helpers.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/pipe_fixtures.ts", import.meta.url);
 
-Deno.test("Pipe: the parent receives the list a worker sent, then EOFError (seed)", async () => {
+test("Pipe: the parent receives the list a worker sent, then EOFError (seed)", async () => {
   const [parentConn, childConn] = Pipe<number[]>();
   await inWorkers(times(1, FIXTURES, "sendData", [childConn]));
   // The worker has returned: its data and its close are there already.
@@ -21,7 +22,7 @@ Deno.test("Pipe: the parent receives the list a worker sent, then EOFError (seed
   assert.equal(childConn.closed, true);
 });
 
-Deno.test("Pipe: a worker echoes 1,000 mixed values in order until the parent closes its end", async () => {
+test("Pipe: a worker echoes 1,000 mixed values in order until the parent closes its end", async () => {
   const [a, b] = Pipe<unknown>();
   const worker = inWorkers<number>(times(1, FIXTURES, "echoUntilEOF", [b]));
   const sent = Array.from(
@@ -35,7 +36,7 @@ Deno.test("Pipe: a worker echoes 1,000 mixed values in order until the parent cl
   assert.deepEqual(await worker, [1_000]);
 });
 
-Deno.test("Pipe: request and reply with a worker using the Promise forms on both sides", async () => {
+test("Pipe: request and reply with a worker using the Promise forms on both sides", async () => {
   const [a, b] = Pipe<number>();
   const worker = inWorkers(times(1, FIXTURES, "answer", [b, 200]));
   for (let k = 0; k < 200; k++) {
@@ -45,7 +46,7 @@ Deno.test("Pipe: request and reply with a worker using the Promise forms on both
   await worker;
 });
 
-Deno.test("Pipe({ duplex: false }) gives a receive-only end and a send-only end", async () => {
+test("Pipe({ duplex: false }) gives a receive-only end and a send-only end", async () => {
   const [reader, writer] = Pipe<number>({ duplex: false });
   assert.equal(reader.outgoing, undefined);
   assert.equal(writer.incoming, undefined);
@@ -58,7 +59,7 @@ Deno.test("Pipe({ duplex: false }) gives a receive-only end and a send-only end"
   assert.throws(() => reader.recvSync(), EOFError);
 });
 
-Deno.test("Pipe: closing an end gives EOF after draining, BrokenPipeError to senders, RuntimeError to itself", async () => {
+test("Pipe: closing an end gives EOF after draining, BrokenPipeError to senders, RuntimeError to itself", async () => {
   const [a, b] = Pipe<string>();
   a.send("one");
   a.send("two");
@@ -77,7 +78,7 @@ Deno.test("Pipe: closing an end gives EOF after draining, BrokenPipeError to sen
   assert.throws(() => b.recvSync(), RuntimeError);
 });
 
-Deno.test("Connection.poll() waits for data from a worker and returns false on timeout", async () => {
+test("Connection.poll() waits for data from a worker and returns false on timeout", async () => {
   const [a, b] = Pipe<number>();
   assert.equal(await a.poll(), false);
   assert.equal(await a.poll(5), false);
@@ -92,7 +93,7 @@ Deno.test("Connection.poll() waits for data from a worker and returns false on t
   await assert.rejects(aborted, { message: "stop" });
 });
 
-Deno.test("Connection.recv() that times out or aborts takes nothing", async () => {
+test("Connection.recv() that times out or aborts takes nothing", async () => {
   const [a, b] = Pipe<string>();
   await assert.rejects(a.recv({ timeout: 1 }), { name: "TimeoutError" });
   const controller = new AbortController();
@@ -106,7 +107,7 @@ Deno.test("Connection.recv() that times out or aborts takes nothing", async () =
   assert.equal(a.recvSync({ timeout: 100 }), "second");
 });
 
-Deno.test("Connection.from() revives clones (deep too) and rejects everything else", () => {
+test("Connection.from() revives clones (deep too) and rejects everything else", () => {
   const [a, b] = Pipe<number>();
   const [clone] = revive(structuredClone([{ end: b }])) as [{ end: Connection<number> }];
   clone.end.send(5);
@@ -127,7 +128,7 @@ Deno.test("Connection.from() revives clones (deep too) and rejects everything el
   assert.throws(() => new Connection(), TypeError);
 });
 
-Deno.test("Pipe rejects bad options and values with TypeError and RangeError", () => {
+test("Pipe rejects bad options and values with TypeError and RangeError", () => {
   assert.throws(() => Pipe({ duplex: 1 as unknown as boolean }), TypeError);
   assert.throws(() => Pipe(3 as unknown as object), TypeError);
   assert.throws(() => Pipe({ maxBytes: 10 }), RangeError);

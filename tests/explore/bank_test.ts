@@ -13,6 +13,7 @@ import {
 import { type Bank, bank, type Teller, tellers } from "./_bank.ts";
 import { optimalOn } from "./_traces.ts";
 import { assertComplete } from "./_complete.ts";
+import { test } from "../_portable/test.ts";
 
 /** Generated unlocked banks: 1 to 4 tellers, 1 to 3 transactions each. */
 const unlockedBanks = fc.array(
@@ -30,7 +31,7 @@ function switches(trace: readonly TraceStep[]): number {
   return n;
 }
 
-Deno.test("the unlocked bank's lost update is found and shrunk to 2 threads x 1 transaction in 100 of 100 seeds", () => {
+test("the unlocked bank's lost update is found and shrunk to 2 threads x 1 transaction in 100 of 100 seeds", () => {
   let found = 0;
   for (let seed = 1; seed <= 100; seed++) {
     const report = search(unlockedBanks, { seed, numRuns: 200 });
@@ -60,7 +61,7 @@ Deno.test("the unlocked bank's lost update is found and shrunk to 2 threads x 1 
   assert.equal(found, 100);
 });
 
-Deno.test("the locked bank keeps its balance in every interleaving of 2 threads x 2 transactions", () => {
+test("the locked bank keeps its balance in every interleaving of 2 threads x 2 transactions", () => {
   const report = explore(bank(tellers(2, 2), true));
   console.log(`  ${report.summary}`);
   assert.ok(report.ok, report.failure?.message);
@@ -74,7 +75,7 @@ Deno.test("the locked bank keeps its balance in every interleaving of 2 threads 
   );
 });
 
-Deno.test("the locked bank's proof is checked against plain search: at 2 threads x 1 transaction, one execution per class of its 136 schedules", () => {
+test("the locked bank's proof is checked against plain search: at 2 threads x 1 transaction, one execution per class of its 136 schedules", () => {
   const scenario = bank(tellers(2, 1), true);
   const report = explore(scenario);
   assert.ok(report.ok && report.complete, report.summary);
@@ -85,7 +86,7 @@ Deno.test("the locked bank's proof is checked against plain search: at 2 threads
 
 type Slow = { balance: Value<"i">; scratch: Int32Array };
 
-Deno.test("the search is complete: for tellers whose read and write are 5 steps apart, DPOR reaches every outcome plain DFS reaches", () => {
+test("the search is complete: for tellers whose read and write are 5 steps apart, DPOR reaches every outcome plain DFS reaches", () => {
   // Each teller reads the balance, makes 4 accesses of its own, then writes, and returns what it
   // read: which write each read saw hinges on races between steps far apart, which a reduction
   // that reversed only nearby races would miss while still reporting every interleaving covered.
@@ -110,7 +111,7 @@ Deno.test("the search is complete: for tellers whose read and write are 5 steps 
   assert.deepEqual(seen, ["[100,100,99]", "[100,101,100]", "[101,100,100]", "[99,100,100]"]);
 });
 
-Deno.test("the locked bank keeps its balance for 3 threads x 1 transaction up to preemption bound 3", () => {
+test("the locked bank keeps its balance for 3 threads x 1 transaction up to preemption bound 3", () => {
   const report = explore(bank(tellers(3, 1), true), { preemptionBound: 3 });
   console.log(`  ${report.summary}`);
   assert.ok(report.ok, report.failure?.message);
@@ -123,7 +124,7 @@ Deno.test("the locked bank keeps its balance for 3 threads x 1 transaction up to
   }
 });
 
-Deno.test("the locked bank keeps its balance over 10,000 sampled schedules of 3 threads x 5 transactions each with PCT d=2, PCT d=3 and random walk", () => {
+test("the locked bank keeps its balance over 10,000 sampled schedules of 3 threads x 5 transactions each with PCT d=2, PCT d=3 and random walk", () => {
   const scenario = bank(tellers(3, 5), true);
   for (
     const options of [
@@ -145,7 +146,7 @@ function balancedWhileFree({ balance, lock, committed }: Bank): true | string {
     `lock free but balance.value is ${balance.value}, expected ${100 + committed[0]!}`;
 }
 
-Deno.test("while the lock is free the balance equals its expected value after every step of 2 threads x 2 transactions", () => {
+test("while the lock is free the balance equals its expected value after every step of 2 threads x 2 transactions", () => {
   const report = explore({ ...bank(tellers(2, 2), true), always: balancedWhileFree });
   assert.ok(report.ok, report.failure?.message);
   assert.equal(report.complete, true);
@@ -182,7 +183,7 @@ function needle() {
   ], true);
 }
 
-Deno.test("a needle, one unlocked transaction among 10 locked ones, is found by preemption-bound-1 search", () => {
+test("a needle, one unlocked transaction among 10 locked ones, is found by preemption-bound-1 search", () => {
   const report = explore(needle(), { preemptionBound: 1 });
   const failure = report.failure;
   assert.ok(failure, report.summary);
@@ -194,7 +195,7 @@ Deno.test("a needle, one unlocked transaction among 10 locked ones, is found by 
   assert.deepEqual(replay(needle(), failure.token).failure?.trace, failure.trace);
 });
 
-Deno.test("a needle, one unlocked transaction among 10 locked ones, is found by the fast-check strategy", () => {
+test("a needle, one unlocked transaction among 10 locked ones, is found by the fast-check strategy", () => {
   for (const seed of [1, 2, 3, 4, 5]) {
     const report = search(needle(), { seed, numRuns: 2000 });
     assert.equal(report.failure?.kind, "invariant", `seed ${seed}: ${report.summary}`);

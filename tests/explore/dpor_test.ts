@@ -12,6 +12,7 @@ import { prepare } from "../../src/explore/_scenario.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
 import { KINDS, program, programs as randomPrograms } from "./_programs.ts";
+import { test } from "../_portable/test.ts";
 
 /** Random programs without spin loops (`optimal_test.ts` has those). */
 const programs = randomPrograms(KINDS.filter((k) => k !== "spin" && k !== "rewait"));
@@ -35,7 +36,7 @@ function outcomes<S>(scenario: Scenario<S>, dpor: boolean, bound: number) {
   return { seen: [...seen].sort(), executions };
 }
 
-Deno.test("DPOR reaches exactly the outcomes of plain DFS on random programs, with and without a preemption bound", () => {
+test("DPOR reaches exactly the outcomes of plain DFS on random programs, with and without a preemption bound", () => {
   let plain = 0;
   let reduced = 0;
   fc.assert(
@@ -59,7 +60,7 @@ Deno.test("DPOR reaches exactly the outcomes of plain DFS on random programs, wi
   assert.ok(reduced < plain / 2);
 });
 
-Deno.test("DPOR reaches exactly the outcomes of plain DFS on the real primitives' kernels", () => {
+test("DPOR reaches exactly the outcomes of plain DFS on the real primitives' kernels", () => {
   type C = { cond: Condition; items: Int32Array };
   // [name, scenario, bounds]: unbounded plain DFS of the condition runs ~280,000 executions (7 s),
   // so it is compared up to 2 preemptions.

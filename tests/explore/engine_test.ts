@@ -14,6 +14,7 @@ import {
   sim,
   TOKEN_VERSION,
 } from "../../src/explore/mod.ts";
+import { test } from "../_portable/test.ts";
 
 function words(n = 2): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
@@ -52,7 +53,7 @@ function memoryOf(a: ArrayLike<unknown>): string {
   return Array.from(a, String).join(",");
 }
 
-Deno.test("the simulator's operation results equal real Atomics on the same inputs", () => {
+test("the simulator's operation results equal real Atomics on the same inputs", () => {
   const numberish = fc.oneof(
     fc.integer({ min: -300, max: 300 }),
     fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 2 ** 32 + 5, 1.5, -0.5, Number.NaN, Infinity),
@@ -121,7 +122,7 @@ Deno.test("the simulator's operation results equal real Atomics on the same inpu
   );
 });
 
-Deno.test("the simulator's wait and notify results and errors equal real Atomics", () => {
+test("the simulator's wait and notify results and errors equal real Atomics", () => {
   const cases: [string, () => Int32Array | BigInt64Array | Uint8Array, number, number][] = [
     ["not-equal", () => words(), 0, 5],
     ["equal, times out", () => words(), 1, 0],
@@ -171,7 +172,7 @@ function* sleeper({ m }: { m: Int32Array }) {
   return yield* sim(m).wait(0, 0);
 }
 
-Deno.test("notify wakes exactly count sleepers, in arrival order", () => {
+test("notify wakes exactly count sleepers, in arrival order", () => {
   const ex = runInOrder({
     setup: () => ({ m: words() }),
     threads: [sleeper, sleeper, sleeper, function* notifier({ m }) {
@@ -185,7 +186,7 @@ Deno.test("notify wakes exactly count sleepers, in arrival order", () => {
   assert.match(ex.reason, /T1 \(sleeper\)/);
 });
 
-Deno.test("waiter lists are keyed by address: a notify on another word or buffer wakes nobody", () => {
+test("waiter lists are keyed by address: a notify on another word or buffer wakes nobody", () => {
   const ex = runInOrder({
     setup: () => ({ m: words(), other: words() }),
     threads: [sleeper, function* notifier({ m, other }: { m: Int32Array; other: Int32Array }) {
@@ -205,7 +206,7 @@ Deno.test("waiter lists are keyed by address: a notify on another word or buffer
   assert.deepEqual(shared.threads.map((t) => t.result), ["ok", 1]);
 });
 
-Deno.test("a wait checks and sleeps in one step: a store before it makes it return not-equal", () => {
+test("a wait checks and sleeps in one step: a store before it makes it return not-equal", () => {
   const report = explore({
     setup: () => ({ m: words() }),
     threads: [sleeper, function* writer({ m }: { m: Int32Array }) {
@@ -219,7 +220,7 @@ Deno.test("a wait checks and sleeps in one step: a store before it makes it retu
   assert.equal(report.distinctStates, 2);
 });
 
-Deno.test("a finite timeout is one more scheduling choice, and an infinite one can deadlock", () => {
+test("a finite timeout is one more scheduling choice, and an infinite one can deadlock", () => {
   const timed = explore({
     setup: () => ({ m: words() }),
     threads: [function* waiter({ m }: { m: Int32Array }) {
@@ -248,7 +249,7 @@ Deno.test("a finite timeout is one more scheduling choice, and an infinite one c
   assert.equal(both.distinctStates, 2); // "ok" and "timed-out"
 });
 
-Deno.test("a spin loop that never sees progress is reported as a livelock", () => {
+test("a spin loop that never sees progress is reported as a livelock", () => {
   const report = explore({
     setup: () => ({ m: words() }),
     threads: [function* spinner({ m }: { m: Int32Array }) {
@@ -260,7 +261,7 @@ Deno.test("a spin loop that never sees progress is reported as a livelock", () =
   assert.equal(report.failure!.trace.length, 200);
 });
 
-Deno.test("a spin-wait on a flag awaits the flag's change, so it terminates in every schedule", () => {
+test("a spin-wait on a flag awaits the flag's change, so it terminates in every schedule", () => {
   const report = explore({
     setup: () => ({ m: words() }),
     threads: [function* spinner({ m }: { m: Int32Array }) {
@@ -273,7 +274,7 @@ Deno.test("a spin-wait on a flag awaits the flag's change, so it terminates in e
   assert.equal(report.complete, true);
 });
 
-Deno.test("a thread that throws fails the run with its error as the cause", () => {
+test("a thread that throws fails the run with its error as the cause", () => {
   const report = explore({
     setup: () => ({ lock: new Lock() }),
     threads: [function* releaser({ lock }: { lock: Lock }) {
@@ -288,7 +289,7 @@ Deno.test("a thread that throws fails the run with its error as the cause", () =
   assert.equal((report.failure!.cause as Error).name, "RuntimeError");
 });
 
-Deno.test("nondeterministic thread bodies are reported as a divergence at a step", () => {
+test("nondeterministic thread bodies are reported as a divergence at a step", () => {
   let calls = 0;
   const report = sample({
     setup: () => ({ m: words() }),
@@ -318,7 +319,7 @@ function unlockedCounter(): Scenario<{ n: Int32Array }> {
   };
 }
 
-Deno.test("a failure's versioned replay token re-runs exactly its interleaving", () => {
+test("a failure's versioned replay token re-runs exactly its interleaving", () => {
   const found = sample(unlockedCounter(), { strategy: "random", runs: 1000, seed: 9 }).failure!;
   assert.ok(found instanceof ExplorationFailure);
   assert.ok(found.token.startsWith(`${TOKEN_VERSION}:2:`));
@@ -329,7 +330,7 @@ Deno.test("a failure's versioned replay token re-runs exactly its interleaving",
   assert.match(found.message, /seed: 9/);
 });
 
-Deno.test("replay rejects malformed tokens, other versions and other thread counts with TypeError", () => {
+test("replay rejects malformed tokens, other versions and other thread counts with TypeError", () => {
   const s = unlockedCounter();
   assert.throws(() => replay(s, "nonsense"), TypeError);
   assert.throws(() => replay(s, "ix0:2:0.1:00"), /version ix1/);
@@ -341,7 +342,7 @@ Deno.test("replay rejects malformed tokens, other versions and other thread coun
   assert.match(r.failure!.reason, /diverged at step 3/);
 });
 
-Deno.test("the trace is a plain-text sequence diagram: one column per thread, values read and written, preemptions marked", () => {
+test("the trace is a plain-text sequence diagram: one column per thread, values read and written, preemptions marked", () => {
   const failure = explore(unlockedCounter(), { preemptionBound: 1 }).failure!;
   const lines = failure.message.split("\n");
   assert.ok(!failure.message.includes("\x1b["), "no ANSI escapes");
@@ -361,7 +362,7 @@ Deno.test("the trace is a plain-text sequence diagram: one column per thread, va
   assert.ok(failure.render({ color: true }).includes("\x1b["), "colour when asked");
 });
 
-Deno.test("traces name addresses after the setup keys and the kernels' FIELDS", () => {
+test("traces name addresses after the setup keys and the kernels' FIELDS", () => {
   const failure = explore({
     setup: () => ({ lock: new Lock(), cells: words(3) }),
     threads: [function* t({ lock, cells }: { lock: Lock; cells: Int32Array }) {
@@ -383,7 +384,7 @@ Deno.test("traces name addresses after the setup keys and the kernels' FIELDS", 
 
 // --- Options and inputs. ----------------------------------------------------------------------
 
-Deno.test("snapshot and setup resets explore the same schedules", () => {
+test("snapshot and setup resets explore the same schedules", () => {
   const a = explore(unlockedCounter(), { reset: "snapshot", preemptionBound: 2 });
   const b = explore(unlockedCounter(), { reset: "setup", preemptionBound: 2 });
   assert.equal(a.failure?.token, b.failure?.token);
@@ -405,7 +406,7 @@ Deno.test("snapshot and setup resets explore the same schedules", () => {
   assert.equal(setups, c.executions);
 });
 
-Deno.test("spin > 0 runs the kernels' spin loops, still covering every interleaving", () => {
+test("spin > 0 runs the kernels' spin loops, still covering every interleaving", () => {
   const report = explore({
     setup: () => ({ lock: new Lock() }),
     threads: [0, 1].map(() =>
@@ -429,7 +430,7 @@ Deno.test("spin > 0 runs the kernels' spin loops, still covering every interleav
   assert.equal(spun.failure?.kind, "deadlock");
 });
 
-Deno.test("bad scenarios and options throw TypeError or RangeError", () => {
+test("bad scenarios and options throw TypeError or RangeError", () => {
   const ok = unlockedCounter();
   assert.throws(() => explore(null as never), TypeError);
   assert.throws(() => explore({ ...ok, setup: 1 } as never), TypeError);
@@ -449,7 +450,7 @@ Deno.test("bad scenarios and options throw TypeError or RangeError", () => {
   assert.throws(() => [...(sim(words()).load(0) as Iterable<unknown>)], /only run inside a thread/);
 });
 
-Deno.test("a thread that yields something else than explorer operations fails with a TypeError", () => {
+test("a thread that yields something else than explorer operations fails with a TypeError", () => {
   const report = explore({
     setup: () => ({}),
     threads: [function* bad() {
@@ -460,7 +461,7 @@ Deno.test("a thread that yields something else than explorer operations fails wi
   assert.match(report.failure!.reason, /yielded a value that is not an explorer operation/);
 });
 
-Deno.test("a notify that lands on an aborted, still registered wait counts and is forwarded by the aborter's forwarder", () => {
+test("a notify that lands on an aborted, still registered wait counts and is forwarded by the aborter's forwarder", () => {
   const abortableSleeper = function* sleeper({ m }: { m: Int32Array }) {
     currentThread().abortable = true;
     return yield* SIM.wait(m, 0, 0, Infinity);
@@ -482,7 +483,7 @@ Deno.test("a notify that lands on an aborted, still registered wait counts and i
   assert.deepEqual(events[4]!.woke, [1]);
 });
 
-Deno.test("progress lines appear only when enabled, about every 250 ms of the given clock, and are cleared at the end", () => {
+test("progress lines appear only when enabled, about every 250 ms of the given clock, and are cleared at the end", () => {
   let clock = 0;
   const out: string[] = [];
   const on = new Progress(true, () => clock, (s) => out.push(s));

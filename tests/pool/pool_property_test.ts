@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { Pool, WorkerCrashedError } from "../../mod.ts";
 import { assertSeeded, DEADLINE_MS } from "../_helpers.ts";
 import { shared, tasks, within } from "./_helpers.ts";
+import { test } from "../_portable/test.ts";
 
 type Op =
   | { kind: "bump" }
@@ -21,7 +22,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "abortSoon" } as const) },
 );
 
-Deno.test("under crashes, failures and aborts every task settles as it should and none runs twice", async () => {
+test("under crashes, failures and aborts every task settles as it should and none runs twice", async () => {
   // Small bounds keep a failure's shrinking short: each run starts a pool.
   await assertSeeded(
     fc.asyncProperty(

@@ -16,6 +16,11 @@ import { OUT_OF_MEMORY } from "../../src/pool/limits.ts";
 import type { FromWorker, ToWorker } from "../../src/pool/protocol.ts";
 import { spawnWorker } from "../../src/pool/_spawn.ts";
 import { type Tasks, tasks, within, withPool } from "./_helpers.ts";
+import { test } from "../_portable/test.ts";
+import { runtime, workerHeapCaps } from "../../src/_runtime.ts";
+
+/** The tests that need workers whose heaps are capped (not on Bun). */
+const CAPPED = { ignore: !workerHeapCaps };
 
 const LIMITS = { maxOldGenerationSizeMb: 32 } as const;
 
@@ -44,71 +49,88 @@ function assertOutOfMemory(error: unknown, name: string, workers: number[]): Wor
   return error;
 }
 
-Deno.test("a task that runs out of memory rejects with WorkerCrashedError; every other task completes", async () => {
-  await withPool({ size: 2, resourceLimits: LIMITS }, async (pool) => {
-    await assertCapped(pool);
-    const before = pool.workerIds();
-    // Submitted in one go, the tasks after the hog share its worker's batch: they are sent again.
-    const first = Array.from({ length: 100 }, (_, i) => pool.apply("square", [i]));
-    const hog = pool.apply("hog", []).catch((e) => e);
-    const then = Array.from({ length: 100 }, (_, i) => pool.apply("square", [i + 100]));
-    const error = assertOutOfMemory(await within(hog, 60_000, "hog"), "hog", before);
-    const values = await within(Promise.all([...first, ...then]), 60_000, "other tasks");
-    assert.deepEqual(values, Array.from({ length: 200 }, (_, i) => i * i), "nothing else lost");
-    assert.equal(pool.workerIds().length, 2, "the pool keeps its size");
-    assert.ok(!pool.workerIds().includes(error.workerId), "the worker was replaced");
-    await assertCapped(pool); // the replacement has the same cap
-    assert.deepEqual(await pool.map("square", [1, 2, 3]), [1, 4, 9]);
-  });
-});
-
-Deno.test("a cap reached in a timer callback (Deno ends the worker itself) is reported the same way", async () => {
-  await withPool({ size: 1, resourceLimits: LIMITS }, async (pool) => {
-    await assertCapped(pool);
-    const before = pool.workerIds();
-    const hog = pool.apply("hogInTimer", []).catch((e) => e);
-    const after = pool.apply("square", [9]);
-    assertOutOfMemory(await within(hog, 60_000, "hogInTimer"), "hogInTimer", before);
-    assert.equal(await within(after, 60_000, "task after"), 81);
-    assert.equal(pool.workerIds().length, 1);
-  });
-});
-
-Deno.test("a replacement worker is capped too: a second out-of-memory task is caught the same way", async () => {
-  await withPool({ size: 1, resourceLimits: LIMITS }, async (pool) => {
-    for (let round = 0; round < 2; round++) {
+test(
+  "a task that runs out of memory rejects with WorkerCrashedError; every other task completes",
+  async () => {
+    await withPool({ size: 2, resourceLimits: LIMITS }, async (pool) => {
       await assertCapped(pool);
-      const ids = pool.workerIds();
-      assertOutOfMemory(
-        await within(pool.apply("hog", []).catch((e) => e), 60_000, "hog"),
-        "hog",
-        ids,
+      const before = pool.workerIds();
+      // Submitted in one go, the tasks after the hog share its worker's batch: they are sent again.
+      const first = Array.from({ length: 100 }, (_, i) => pool.apply("square", [i]));
+      const hog = pool.apply("hog", []).catch((e) => e);
+      const then = Array.from({ length: 100 }, (_, i) => pool.apply("square", [i + 100]));
+      const error = assertOutOfMemory(await within(hog, 60_000, "hog"), "hog", before);
+      const values = await within(Promise.all([...first, ...then]), 60_000, "other tasks");
+      assert.deepEqual(values, Array.from({ length: 200 }, (_, i) => i * i), "nothing else lost");
+      assert.equal(pool.workerIds().length, 2, "the pool keeps its size");
+      assert.ok(!pool.workerIds().includes(error.workerId), "the worker was replaced");
+      await assertCapped(pool); // the replacement has the same cap
+      assert.deepEqual(await pool.map("square", [1, 2, 3]), [1, 4, 9]);
+    });
+  },
+  CAPPED,
+);
+
+test(
+  "a cap reached in a timer callback (Deno ends the worker itself) is reported the same way",
+  async () => {
+    await withPool({ size: 1, resourceLimits: LIMITS }, async (pool) => {
+      await assertCapped(pool);
+      const before = pool.workerIds();
+      const hog = pool.apply("hogInTimer", []).catch((e) => e);
+      const after = pool.apply("square", [9]);
+      assertOutOfMemory(await within(hog, 60_000, "hogInTimer"), "hogInTimer", before);
+      assert.equal(await within(after, 60_000, "task after"), 81);
+      assert.equal(pool.workerIds().length, 1);
+    });
+  },
+  CAPPED,
+);
+
+test(
+  "a replacement worker is capped too: a second out-of-memory task is caught the same way",
+  async () => {
+    await withPool({ size: 1, resourceLimits: LIMITS }, async (pool) => {
+      for (let round = 0; round < 2; round++) {
+        await assertCapped(pool);
+        const ids = pool.workerIds();
+        assertOutOfMemory(
+          await within(pool.apply("hog", []).catch((e) => e), 60_000, "hog"),
+          "hog",
+          ids,
+        );
+      }
+      assert.equal(await pool.apply("square", [4]), 16);
+    });
+  },
+  CAPPED,
+);
+
+test(
+  "an initializer that runs out of memory breaks the pool with a WorkerCrashedError that says so",
+  async () => {
+    await withPool({ size: 1, resourceLimits: LIMITS }, assertCapped); // the same spawn path is capped
+    const pool = new Pool(tasks, { size: 1, resourceLimits: LIMITS, initializer: "hog" });
+    try {
+      const error = await within(pool.apply("square", [2]).catch((e) => e), 60_000, "task");
+      assert.ok(error instanceof WorkerCrashedError, `expected WorkerCrashedError, got ${error}`);
+      assert.match(
+        error.message,
+        /^Pool worker \d+ ran out of memory \(resourceLimits\.maxOldGenerationSizeMb = 32\) before it was ready$/,
       );
+      assert.equal((error.cause as { code?: unknown }).code, OUT_OF_MEMORY);
+      await assert.rejects(pool.apply("square", [3]), WorkerCrashedError, "the pool is broken");
+    } finally {
+      await pool.terminate();
     }
-    assert.equal(await pool.apply("square", [4]), 16);
-  });
-});
+  },
+  CAPPED,
+);
 
-Deno.test("an initializer that runs out of memory breaks the pool with a WorkerCrashedError that says so", async () => {
-  await withPool({ size: 1, resourceLimits: LIMITS }, assertCapped); // the same spawn path is capped
-  const pool = new Pool(tasks, { size: 1, resourceLimits: LIMITS, initializer: "hog" });
-  try {
-    const error = await within(pool.apply("square", [2]).catch((e) => e), 60_000, "task");
-    assert.ok(error instanceof WorkerCrashedError, `expected WorkerCrashedError, got ${error}`);
-    assert.match(
-      error.message,
-      /^Pool worker \d+ ran out of memory \(resourceLimits\.maxOldGenerationSizeMb = 32\) before it was ready$/,
-    );
-    assert.equal((error.cause as { code?: unknown }).code, OUT_OF_MEMORY);
-    await assert.rejects(pool.apply("square", [3]), WorkerCrashedError, "the pool is broken");
-  } finally {
-    await pool.terminate();
-  }
-});
-
-Deno.test("a worker stopped at its heap cap has really ended: the port it held closes", async () => {
-  // Both ways a worker reaches its cap: inside a Promise continuation (the worker ends itself,
-  // reporting `fatal`) and in a timer callback (Deno ends it, with an `error` event).
+test("a worker stopped at its heap cap has really ended: the port it held closes", async () => {
+  // Both ways a worker reaches its cap: inside a Promise continuation (on Deno the worker ends
+  // itself, reporting `fatal`; Node ends it) and in a timer callback (the runtime ends it, with an
+  // `error` event).
   for (const name of ["hog", "hogInTimer"]) {
     const { worker, inbox, ended } = spawnWorker(
       { role: "pool", name: `oom-${name}`, parentId: 0, daemon: false },
@@ -145,7 +167,7 @@ Deno.test("a worker stopped at its heap cap has really ended: the port it held c
       await within(ended, 10_000, `${name}: the worker's port closing`);
       assert.deepEqual(
         events,
-        [name === "hog" ? "fatal out-of-memory" : `error ${OUT_OF_MEMORY}`],
+        [name === "hog" && runtime === "deno" ? "fatal out-of-memory" : `error ${OUT_OF_MEMORY}`],
         name,
       );
       assert.equal(S.stateOf(REAL, slots, 0, 1), S.RUNNING, "it died running the task");
@@ -153,9 +175,9 @@ Deno.test("a worker stopped at its heap cap has really ended: the port it held c
       await worker.terminate();
     }
   }
-});
+}, CAPPED);
 
-Deno.test("bad resourceLimits throw TypeError or RangeError with sentence-case messages", async () => {
+test("bad resourceLimits throw TypeError or RangeError with sentence-case messages", async () => {
   const create = (resourceLimits: unknown) => () =>
     new Pool(tasks, { size: 1, resourceLimits: resourceLimits as ResourceLimits });
   assert.throws(
@@ -191,6 +213,10 @@ Deno.test("bad resourceLimits throw TypeError or RangeError with sentence-case m
     codeRangeSizeMb: 32,
     stackSizeMb: 2,
   };
+  if (!workerHeapCaps) {
+    assert.throws(create(limits), { name: "NotSupportedError" });
+    return;
+  }
   await withPool({ size: 1, resourceLimits: limits }, async (pool) => {
     assert.deepEqual(await pool.apply("workerLimits", []), limits);
   });

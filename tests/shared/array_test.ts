@@ -1,12 +1,14 @@
+import { inspect } from "node:util";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock, revive, RuntimeError, SharedArray, Value } from "../../mod.ts";
 import { assertContended, probe } from "../_contention.ts";
 import { inWorkers, sum, times } from "../_helpers.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/array_fixtures.ts", import.meta.url);
 
-Deno.test("SharedArray: an array doubled in a worker is seen doubled by the parent (seed)", async () => {
+test("SharedArray: an array doubled in a worker is seen doubled by the parent (seed)", async () => {
   const counter = new Value("i", 0);
   const numbers = new SharedArray("d", [1.0, 2.0, 3.0, 4.0]);
   const [inWorker] = await inWorkers<number[]>(
@@ -17,7 +19,7 @@ Deno.test("SharedArray: an array doubled in a worker is seen doubled by the pare
   assert.equal(counter.value, 1);
 });
 
-Deno.test("SharedArray: 3 workers doing contended locked updates through the view lose none", async () => {
+test("SharedArray: 3 workers doing contended locked updates through the view lose none", async () => {
   const a = new SharedArray("i", 4);
   const p = probe({ parties: 3, target: 250, minOps: 2_000 });
   const done = await inWorkers<number>(times(3, FIXTURES, "bumpUnderLock", [a, 2, p]));
@@ -25,7 +27,7 @@ Deno.test("SharedArray: 3 workers doing contended locked updates through the vie
   assert.deepEqual(a.toArray(), [0, 0, sum(done), 0]);
 });
 
-Deno.test("SharedArray behaves like a TypedArray of its type for any get/set sequence", () => {
+test("SharedArray behaves like a TypedArray of its type for any get/set sequence", () => {
   fc.assert(
     fc.property(
       fc.constantFrom("b", "h", "i", "I", "f", "d") as fc.Arbitrary<"i">,
@@ -54,7 +56,7 @@ Deno.test("SharedArray behaves like a TypedArray of its type for any get/set seq
   );
 });
 
-Deno.test("SharedArray accepts typecodes and constructors, numbers and bigints", () => {
+test("SharedArray accepts typecodes and constructors, numbers and bigints", () => {
   const q = new SharedArray("q", [1n, -2n]);
   assert.deepEqual(q.toArray(), [1n, -2n]);
   assert.ok(q.view instanceof BigInt64Array);
@@ -66,10 +68,10 @@ Deno.test("SharedArray accepts typecodes and constructors, numbers and bigints",
   const f = new SharedArray("f", new Set([0.1]));
   assert.equal(f.get(0), Math.fround(0.1));
   assert.equal(new SharedArray("i", 0).toArray().length, 0);
-  assert.equal(Deno.inspect(new SharedArray("Q", [3n])), "SharedArray('Q', [3n])");
+  assert.equal(inspect(new SharedArray("Q", [3n])), "SharedArray('Q', [3n])");
 });
 
-Deno.test("SharedArray locks: default own, shared, or none", () => {
+test("SharedArray locks: default own, shared, or none", () => {
   const lock = new Lock();
   const a = new SharedArray("i", 1, { lock });
   const v = new Value("i", 0, { lock });
@@ -78,7 +80,7 @@ Deno.test("SharedArray locks: default own, shared, or none", () => {
   assert.throws(() => new SharedArray("i", 1, { lock: false }).getLock(), RuntimeError);
 });
 
-Deno.test("SharedArray.from() revives clones (deep too) and rejects everything else", () => {
+test("SharedArray.from() revives clones (deep too) and rejects everything else", () => {
   const a = new SharedArray("d", [1, 2]);
   const twin = SharedArray.from<"d">(structuredClone(a));
   twin.set(1, 5);
@@ -99,7 +101,7 @@ Deno.test("SharedArray.from() revives clones (deep too) and rejects everything e
   assert.throws(() => SharedArray.from({ buffer: forged.buffer, byteOffset: 0 }), TypeError);
 });
 
-Deno.test("SharedArray rejects bad input with TypeError and RangeError", () => {
+test("SharedArray rejects bad input with TypeError and RangeError", () => {
   assert.throws(() => new SharedArray("x" as "i", 1), TypeError);
   assert.throws(() => new SharedArray("i", -1), RangeError);
   assert.throws(() => new SharedArray("i", 1.5), RangeError);

@@ -1,13 +1,15 @@
+import { inspect } from "node:util";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Lock, revive, RuntimeError, Value } from "../../mod.ts";
 import { assertContended, probe } from "../_contention.ts";
 import { inWorkers, sum, times } from "../_helpers.ts";
 import type { Typecode } from "../../mod.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/value_fixtures.ts", import.meta.url);
 
-Deno.test("Value: 5 workers doing contended locked increments of Value('i', 0) lose none", async () => {
+test("Value: 5 workers doing contended locked increments of Value('i', 0) lose none", async () => {
   const counter = new Value("i", 0);
   const p = probe({ parties: 5, target: 250, minOps: 1_000 });
   const done = await inWorkers<number>(times(5, FIXTURES, "transactSync", [counter, 1, p]));
@@ -16,7 +18,7 @@ Deno.test("Value: 5 workers doing contended locked increments of Value('i', 0) l
   assert.equal(counter.getLock().locked(), false);
 });
 
-Deno.test("Value: contended locked withdrawals and deposits from blocking and async workers keep the balance", async () => {
+test("Value: contended locked withdrawals and deposits from blocking and async workers keep the balance", async () => {
   const balance = new Value("i", 100);
   const p = probe({ parties: 2, target: 200, minOps: 2_000 });
   const [withdrawals, deposits] = await inWorkers<number>([
@@ -27,7 +29,7 @@ Deno.test("Value: contended locked withdrawals and deposits from blocking and as
   assert.equal(balance.value, 100 - withdrawals! + deposits!);
 });
 
-Deno.test("Value: a worker's write is seen by the parent", async () => {
+test("Value: a worker's write is seen by the parent", async () => {
   const v = new Value("d", 0);
   const [seen] = await inWorkers<number>(times(1, FIXTURES, "setValue", [v, 3.25]));
   assert.equal(seen, 3.25);
@@ -49,7 +51,7 @@ async function tornReads<T extends number | bigint>(v: Value, a: T, b: T): Promi
   return torn!;
 }
 
-Deno.test("Value('d') never shows a torn float to a reader that sees 5,000 of a writer's writes", async () => {
+test("Value('d') never shows a torn float to a reader that sees 5,000 of a writer's writes", async () => {
   // Every bit of the high and of the low 32-bit half differs between the two: a read that mixed
   // the halves of two writes would see a third number.
   const a = Math.PI; // 0x400921fb_54442d18
@@ -59,7 +61,7 @@ Deno.test("Value('d') never shows a torn float to a reader that sees 5,000 of a 
   assert.ok(v.value === a || v.value === b);
 });
 
-Deno.test("Value('q') never shows a torn bigint to a reader that sees 5,000 of a writer's writes", async () => {
+test("Value('q') never shows a torn bigint to a reader that sees 5,000 of a writer's writes", async () => {
   const a = 0x0123_4567_89ab_cdefn;
   const v = new Value("q", a);
   assert.equal(await tornReads(v, a, ~a), 0);
@@ -82,7 +84,7 @@ const CTORS = [
   Float64Array,
 ] as const;
 
-Deno.test("Value stores exactly what the matching TypedArray stores, for every typecode", () => {
+test("Value stores exactly what the matching TypedArray stores, for every typecode", () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: CODES.length - 1 }),
@@ -119,7 +121,7 @@ Deno.test("Value stores exactly what the matching TypedArray stores, for every t
   );
 });
 
-Deno.test("Value defaults to zero and to a fresh lock of its own", () => {
+test("Value defaults to zero and to a fresh lock of its own", () => {
   const a = new Value("i");
   const b = new Value("q");
   assert.equal(a.value, 0);
@@ -129,7 +131,7 @@ Deno.test("Value defaults to zero and to a fresh lock of its own", () => {
   assert.equal(a.getLock(), a.lock);
 });
 
-Deno.test("Value with lock: someLock shares it, and lock: false has none", () => {
+test("Value with lock: someLock shares it, and lock: false has none", () => {
   const lock = new Lock();
   const a = new Value("i", 0, { lock });
   const b = new Value("d", 0, { lock });
@@ -141,7 +143,7 @@ Deno.test("Value with lock: someLock shares it, and lock: false has none", () =>
   assert.equal(new Value("i", 0, { lock: true }).getLock().locked(), false);
 });
 
-Deno.test("Value.from() revives clones with their lock, also deep inside task arguments", () => {
+test("Value.from() revives clones with their lock, also deep inside task arguments", () => {
   const v = new Value("i", 5);
   const twin = Value.from<"i">(structuredClone(v));
   assert.equal(twin.value, 5);
@@ -163,7 +165,7 @@ Deno.test("Value.from() revives clones with their lock, also deep inside task ar
   assert.equal(raw.value, 1.5);
 });
 
-Deno.test("Value.from() rejects everything that is not a Value clone with TypeError", () => {
+test("Value.from() rejects everything that is not a Value clone with TypeError", () => {
   const v = new Value("i", 1);
   for (const bad of [null, 1, "v", {}, { buffer: new ArrayBuffer(16), byteOffset: 0 }]) {
     assert.throws(() => Value.from(bad), TypeError);
@@ -176,7 +178,7 @@ Deno.test("Value.from() rejects everything that is not a Value clone with TypeEr
   assert.throws(() => Value.from({ buffer: forged.buffer, byteOffset: 0 }), TypeError);
 });
 
-Deno.test("Value rejects bad types, numbers and options with TypeError and RangeError", () => {
+test("Value rejects bad types, numbers and options with TypeError and RangeError", () => {
   const bad = (f: () => unknown, E: ErrorConstructor) => assert.throws(f, E);
   bad(() => new Value("x" as "i", 0), TypeError);
   bad(() => new Value(Uint8ClampedArray as unknown as "i", 0), TypeError);
@@ -207,7 +209,7 @@ Deno.test("Value rejects bad types, numbers and options with TypeError and Range
   );
 });
 
-Deno.test("Value floats keep NaN, -0 and infinities", () => {
+test("Value floats keep NaN, -0 and infinities", () => {
   const d = new Value("d", -0);
   assert.ok(Object.is(d.value, -0));
   d.value = Number.NaN;
@@ -218,7 +220,7 @@ Deno.test("Value floats keep NaN, -0 and infinities", () => {
   assert.equal(f.value, Math.fround(0.1));
 });
 
-Deno.test("Value shows its typecode and value when inspected", () => {
-  assert.equal(Deno.inspect(new Value("q", 5n)), "Value('q', 5n)");
-  assert.equal(Deno.inspect(new Value("d", 0.5)), "Value('d', 0.5)");
+test("Value shows its typecode and value when inspected", () => {
+  assert.equal(inspect(new Value("q", 5n)), "Value('q', 5n)");
+  assert.equal(inspect(new Value("d", 0.5)), "Value('d', 0.5)");
 });

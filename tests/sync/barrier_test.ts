@@ -5,6 +5,7 @@ import * as K from "../../src/kernel/barrier.ts";
 import { assertOverlapped, probe } from "../_contention.ts";
 import { bounded, inWorkers, times, WAKE_MS, within } from "../_helpers.ts";
 import { until } from "./_until.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/barrier_fixtures.ts", import.meta.url);
 
@@ -17,7 +18,7 @@ function shared(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * n));
 }
 
-Deno.test("Barrier gives 4 workers unique indexes in each of 100 generations, releasing nobody early", async () => {
+test("Barrier gives 4 workers unique indexes in each of 100 generations, releasing nobody early", async () => {
   const barrier = new Barrier(4);
   const arrivals = shared(100);
   const slots = shared(400);
@@ -41,7 +42,7 @@ Deno.test("Barrier gives 4 workers unique indexes in each of 100 generations, re
   assert.deepEqual(state(barrier), { phase: K.FILLING, count: 0, generation: 100 });
 });
 
-Deno.test("Barrier.abort() breaks parties waiting in workers, and later waits, until reset()", async () => {
+test("Barrier.abort() breaks parties waiting in workers, and later waits, until reset()", async () => {
   const barrier = new Barrier(3);
   const work = inWorkers<string>(times(2, FIXTURES, "waitOnce", [barrier]));
   await until(() => barrier.nWaiting === 2, "2 workers wait");
@@ -62,7 +63,7 @@ Deno.test("Barrier.abort() breaks parties waiting in workers, and later waits, u
   assert.deepEqual((await again).sort(), ["0", "1"]);
 });
 
-Deno.test("Barrier: one party's timeout breaks the barrier for a worker waiting with it", async () => {
+test("Barrier: one party's timeout breaks the barrier for a worker waiting with it", async () => {
   const barrier = new Barrier(3);
   const work = inWorkers<string>(times(1, FIXTURES, "waitOnce", [barrier]));
   await until(() => barrier.nWaiting === 1, "the worker waits");
@@ -74,7 +75,7 @@ Deno.test("Barrier: one party's timeout breaks the barrier for a worker waiting 
   assert.equal(state(barrier).count, 0);
 });
 
-Deno.test("Barrier: a blocking wait in a worker that times out breaks it for the main thread", async () => {
+test("Barrier: a blocking wait in a worker that times out breaks it for the main thread", async () => {
   const barrier = new Barrier(3);
   const mine = assert.rejects(barrier.wait(), BrokenBarrierError);
   assert.deepEqual(await inWorkers(times(1, FIXTURES, "waitOnce", [barrier, 5])), [
@@ -85,7 +86,7 @@ Deno.test("Barrier: a blocking wait in a worker that times out breaks it for the
   assert.equal(state(barrier).count, 0);
 });
 
-Deno.test("Barrier.wait() aborted rejects with the reason and breaks the barrier for the others", async () => {
+test("Barrier.wait() aborted rejects with the reason and breaks the barrier for the others", async () => {
   const barrier = new Barrier(3);
   const work = inWorkers<string>(times(1, FIXTURES, "waitOnce", [barrier]));
   await until(() => barrier.nWaiting === 1, "the worker waits");
@@ -99,7 +100,7 @@ Deno.test("Barrier.wait() aborted rejects with the reason and breaks the barrier
   await assert.rejects(new Barrier(2).wait({ signal: AbortSignal.abort("no") }), (e) => e === "no");
 });
 
-Deno.test("Barrier.reset() fails the parties inside, then forms fresh generations", async () => {
+test("Barrier.reset() fails the parties inside, then forms fresh generations", async () => {
   const barrier = new Barrier(3);
   const work = inWorkers<string>(times(2, FIXTURES, "waitOnce", [barrier]));
   await until(() => barrier.nWaiting === 2, "2 workers wait");
@@ -118,7 +119,7 @@ Deno.test("Barrier.reset() fails the parties inside, then forms fresh generation
   assert.deepEqual(indexes.sort(), [0, 1, 2]);
 });
 
-Deno.test("Barrier: an action that throws breaks the barrier and is rethrown by its party", async () => {
+test("Barrier: an action that throws breaks the barrier and is rethrown by its party", async () => {
   const boom = new Error("boom");
   const barrier = new Barrier(2, {
     action: () => {
@@ -132,7 +133,7 @@ Deno.test("Barrier: an action that throws breaks the barrier and is rethrown by 
   assert.equal(state(barrier).count, 0);
 });
 
-Deno.test("Barrier: a caller that times out waiting to enter a full generation changes nothing", () => {
+test("Barrier: a caller that times out waiting to enter a full generation changes nothing", () => {
   let inner: unknown;
   const barrier = new Barrier(1, {
     action: () => {
@@ -150,7 +151,7 @@ Deno.test("Barrier: a caller that times out waiting to enter a full generation c
   assert.equal(barrier.waitSync(), 0);
 });
 
-Deno.test("Barrier uses the default timeout of its options unless a wait gives one", async () => {
+test("Barrier uses the default timeout of its options unless a wait gives one", async () => {
   const barrier = new Barrier(2, { timeout: 1 });
   await assert.rejects(barrier.wait(), BrokenBarrierError);
   barrier.reset();
@@ -160,7 +161,7 @@ Deno.test("Barrier uses the default timeout of its options unless a wait gives o
   assert.equal(await first, 0);
 });
 
-Deno.test("Barrier's default timeout travels with it: 4 workers waiting for a 5th time out there", async () => {
+test("Barrier's default timeout travels with it: 4 workers waiting for a 5th time out there", async () => {
   const barrier = new Barrier(5, { timeout: 300 });
   // The workers revive a clone without options: the timeout comes from the shared memory.
   const outcomes = await within(
@@ -181,7 +182,7 @@ Deno.test("Barrier's default timeout travels with it: 4 workers waiting for a 5t
   assert.match(error.message, /after 1 ms/);
 });
 
-Deno.test("Barrier rejects bad arguments with TypeError and RangeError", async () => {
+test("Barrier rejects bad arguments with TypeError and RangeError", async () => {
   for (const bad of [0, -1, 1.5, K.MAX_PARTIES + 1, Number.NaN]) {
     assert.throws(() => new Barrier(bad), RangeError);
   }
@@ -197,7 +198,7 @@ Deno.test("Barrier rejects bad arguments with TypeError and RangeError", async (
   assert.equal(new Barrier(K.MAX_PARTIES).parties, K.MAX_PARTIES);
 });
 
-Deno.test("Barrier.from() revives clones and rejects everything else with TypeError", () => {
+test("Barrier.from() revives clones and rejects everything else with TypeError", () => {
   const barrier = new Barrier(2);
   assert.equal(Barrier.from(barrier), barrier);
   const twin = Barrier.from(structuredClone(barrier));
@@ -216,7 +217,7 @@ function broke(wait: Promise<number>): Promise<void> {
   return bounded(assert.rejects(wait, BrokenBarrierError), "a wait to break");
 }
 
-Deno.test("Barrier follows a generation model for any sequence of arrivals, aborts and resets", async () => {
+test("Barrier follows a generation model for any sequence of arrivals, aborts and resets", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 4 }),

@@ -10,6 +10,7 @@ import * as KR from "../../src/kernel/rlock.ts";
 import { assertOverlapped, probe } from "../_contention.ts";
 import { bounded, inWorkers } from "../_helpers.ts";
 import { until } from "./_until.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/condition_fixtures.ts", import.meta.url);
 
@@ -44,15 +45,15 @@ async function producerConsumer(lock: Lock | RLock): Promise<void> {
   assert.equal(lock.locked(), false);
 }
 
-Deno.test("Condition hands 10,000 items from 2 producers to 2 consumers with an RLock, none lost", async () => {
+test("Condition hands 10,000 items from 2 producers to 2 consumers with an RLock, none lost", async () => {
   await producerConsumer(new RLock());
 });
 
-Deno.test("Condition hands 10,000 items from 2 producers to 2 consumers with a Lock, none lost", async () => {
+test("Condition hands 10,000 items from 2 producers to 2 consumers with a Lock, none lost", async () => {
   await producerConsumer(new Lock());
 });
 
-Deno.test("Condition.waitSync() releases a thrice-held RLock and restores the count when notified", async () => {
+test("Condition.waitSync() releases a thrice-held RLock and restores the count when notified", async () => {
   const cond = new Condition();
   const steps = new Int32Array(new SharedArrayBuffer(4));
   const work = inWorkers<{ outcome: string; recursionCount: number }>([
@@ -70,7 +71,7 @@ Deno.test("Condition.waitSync() releases a thrice-held RLock and restores the co
   assert.equal(cond.lock.locked(), false);
 });
 
-Deno.test("Condition.waitSync() times out holding the RLock again with its recursion count", async () => {
+test("Condition.waitSync() times out holding the RLock again with its recursion count", async () => {
   const cond = new Condition();
   const steps = new Int32Array(new SharedArrayBuffer(4));
   const [result] = await inWorkers<{ outcome: string; recursionCount: number }>([
@@ -81,7 +82,7 @@ Deno.test("Condition.waitSync() times out holding the RLock again with its recur
   assert.equal(cond.lock.locked(), false);
 });
 
-Deno.test("Condition.notify(n) lets exactly min(n, waiting) async waits return", async () => {
+test("Condition.notify(n) lets exactly min(n, waiting) async waits return", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 5 }),
@@ -136,7 +137,7 @@ function sleeper(cond: Condition, lk: Int32Array) {
   };
 }
 
-Deno.test("Condition: a waiter that times out as it is notified passes the wake-up on", () => {
+test("Condition: a waiter that times out as it is notified passes the wake-up on", () => {
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
@@ -156,7 +157,7 @@ Deno.test("Condition: a waiter that times out as it is notified passes the wake-
   assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
 });
 
-Deno.test("Condition: a lone waiter that times out as it is notified drops the token", () => {
+test("Condition: a lone waiter that times out as it is notified drops the token", () => {
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
@@ -172,7 +173,7 @@ Deno.test("Condition: a lone waiter that times out as it is notified drops the t
   assert.equal(later.resume("timed-out"), false);
 });
 
-Deno.test("Condition: a woken waiter whose token was claimed first sleeps again", () => {
+test("Condition: a woken waiter whose token was claimed first sleeps again", () => {
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
@@ -190,7 +191,7 @@ Deno.test("Condition: a woken waiter whose token was claimed first sleeps again"
   assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
 });
 
-Deno.test("Condition.wait() aborted rejects with the reason, holding the lock again", async () => {
+test("Condition.wait() aborted rejects with the reason, holding the lock again", async () => {
   const cond = new Condition();
   using _ = await cond.acquire();
   using _again = await cond.acquire();
@@ -207,7 +208,7 @@ Deno.test("Condition.wait() aborted rejects with the reason, holding the lock ag
   assert.equal(rlock.recursionCount(), 2);
 });
 
-Deno.test("Condition.waitFor() returns the predicate's value, also when it turns true at the timeout", async () => {
+test("Condition.waitFor() returns the predicate's value, also when it turns true at the timeout", async () => {
   const cond = new Condition(new Lock());
   using _ = await cond.acquire();
   assert.equal(await cond.waitFor(() => "now"), "now");
@@ -225,7 +226,7 @@ Deno.test("Condition.waitFor() returns the predicate's value, also when it turns
   assert.ok(cond.lock.locked());
 });
 
-Deno.test("Condition methods throw RuntimeError unless the caller holds the lock", async () => {
+test("Condition methods throw RuntimeError unless the caller holds the lock", async () => {
   const rcond = new Condition();
   const rlock = new Int32Array(rcond.lock.buffer, rcond.lock.byteOffset, KR.BYTES / 4);
   const lcond = new Condition(new Lock());
@@ -248,7 +249,7 @@ Deno.test("Condition methods throw RuntimeError unless the caller holds the lock
   assert.deepEqual(counts(rcond), { waiters: 0, tokens: 0 });
 });
 
-Deno.test("Condition rejects bad arguments with TypeError and RangeError", async () => {
+test("Condition rejects bad arguments with TypeError and RangeError", async () => {
   for (const bad of [null, 1, {}, new Event(), "lock"]) {
     assert.throws(() => new Condition(bad as unknown as Lock), TypeError);
   }
@@ -265,7 +266,7 @@ Deno.test("Condition rejects bad arguments with TypeError and RangeError", async
   assert.ok(cond.lock.locked());
 });
 
-Deno.test("Condition.from() revives clones with their lock and rejects everything else", () => {
+test("Condition.from() revives clones with their lock and rejects everything else", () => {
   const lock = new Lock();
   const cond = new Condition(lock);
   assert.equal(Condition.from(cond), cond);

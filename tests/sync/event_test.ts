@@ -6,6 +6,7 @@ import * as K from "../../src/kernel/event.ts";
 import { assertOverlapped, probe } from "../_contention.ts";
 import { inWorkers, times, WAKE_MS, within } from "../_helpers.ts";
 import { until } from "./_until.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/event_fixtures.ts", import.meta.url);
 
@@ -13,7 +14,7 @@ function words(event: Event): Int32Array {
   return new Int32Array(event.buffer, event.byteOffset, K.BYTES / 4);
 }
 
-Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and the main thread", async () => {
+test("Event.set() releases every waiter: 2 blocking and 2 async workers and the main thread", async () => {
   const event = new Event();
   const work = inWorkers<string>([
     ...times(2, FIXTURES, "waitFor", [event, false]),
@@ -35,7 +36,7 @@ Deno.test("Event.set() releases every waiter: 2 blocking and 2 async workers and
   assert.ok(event.isSet());
 });
 
-Deno.test("Event waiters asleep at set() return even though clear() follows at once, in 3 of 3 rounds", async () => {
+test("Event waiters asleep at set() return even though clear() follows at once, in 3 of 3 rounds", async () => {
   const event = new Event();
   // The waiters are workers: a waiter that wrongly re-waits would spin, which only a thread other
   // than the one running the test's deadline may do. Several rounds: in each, a waiter that had not
@@ -60,7 +61,7 @@ Deno.test("Event waiters asleep at set() return even though clear() follows at o
   assert.throws(() => event.waitSync({ timeout: 0 }), { name: "TimeoutError" });
 });
 
-Deno.test("Event ping-pong hands control back and forth 2 x 2,000 times between two workers", async () => {
+test("Event ping-pong hands control back and forth 2 x 2,000 times between two workers", async () => {
   const ping = new Event();
   const pong = new Event();
   const rounds = new Int32Array(new SharedArrayBuffer(4));
@@ -73,7 +74,7 @@ Deno.test("Event ping-pong hands control back and forth 2 x 2,000 times between 
   assert.equal(rounds[0], 4_000);
 });
 
-Deno.test("Event timeouts and aborts leave no waiter behind and swallow no set()", async () => {
+test("Event timeouts and aborts leave no waiter behind and swallow no set()", async () => {
   const event = new Event();
   await assert.rejects(event.wait({ timeout: 5 }), { name: "TimeoutError" });
   assert.throws(() => event.waitSync({ timeout: 1 }), { name: "TimeoutError" });
@@ -91,7 +92,7 @@ Deno.test("Event timeouts and aborts leave no waiter behind and swallow no set()
   assert.throws(() => event.waitSync({ timeout: "x" as unknown as number }), TypeError);
 });
 
-Deno.test("Event.from() revives clones and rejects everything else with TypeError", () => {
+test("Event.from() revives clones and rejects everything else with TypeError", () => {
   const event = new Event();
   assert.equal(Event.from(event), event);
   Event.from(structuredClone(event)).set();
@@ -101,7 +102,7 @@ Deno.test("Event.from() revives clones and rejects everything else with TypeErro
   }
 });
 
-Deno.test("Event's generation wraps around without losing a set()", () => {
+test("Event's generation wraps around without losing a set()", () => {
   const event = new Event();
   const w = words(event);
   w[K.STATE] = 0x7fffffff << 1; // last generation, flag down
@@ -113,7 +114,7 @@ Deno.test("Event's generation wraps around without losing a set()", () => {
   assert.equal(K.wait(REAL, w, performance.now()), false);
 });
 
-Deno.test("Event follows a flag model for any sequence of set/clear/isSet/timed waits", () => {
+test("Event follows a flag model for any sequence of set/clear/isSet/timed waits", () => {
   fc.assert(
     fc.property(
       fc.array(fc.constantFrom("set", "clear", "isSet", "wait"), { maxLength: 40 }),

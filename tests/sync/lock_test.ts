@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { Lock, revive, RuntimeError } from "../../mod.ts";
 import { assertContended, contend, guarded, probe } from "../_contention.ts";
 import { bounded, inWorkers, sum, times } from "../_helpers.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/lock_fixtures.ts", import.meta.url);
 
@@ -10,7 +11,7 @@ function counter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-Deno.test("Lock gives mutual exclusion to 2 workers doing contended non-atomic increments at the same time", async () => {
+test("Lock gives mutual exclusion to 2 workers doing contended non-atomic increments at the same time", async () => {
   const lock = new Lock();
   const c = counter();
   const p = probe({ parties: 2, target: 200, minOps: 20_000 });
@@ -20,7 +21,7 @@ Deno.test("Lock gives mutual exclusion to 2 workers doing contended non-atomic i
   assert.equal(lock.locked(), false);
 });
 
-Deno.test("Lock excludes across blocking workers and async waiters on 4 workers", async () => {
+test("Lock excludes across blocking workers and async waiters on 4 workers", async () => {
   const lock = new Lock();
   const c = counter();
   const p = probe({ parties: 4, target: 250, minOps: 2_000 });
@@ -33,7 +34,7 @@ Deno.test("Lock excludes across blocking workers and async waiters on 4 workers"
   assert.equal(lock.locked(), false);
 });
 
-Deno.test("Lock.acquire() on the main thread waits for a worker's release", async () => {
+test("Lock.acquire() on the main thread waits for a worker's release", async () => {
   const lock = new Lock();
   const c = counter();
   const p = probe({ parties: 2, target: 100, minOps: 500 });
@@ -50,7 +51,7 @@ Deno.test("Lock.acquire() on the main thread waits for a worker's release", asyn
   assert.equal(c[0], here + there!);
 });
 
-Deno.test("Lock.acquireSync() in a worker times out while the main thread holds it", async () => {
+test("Lock.acquireSync() in a worker times out while the main thread holds it", async () => {
   const lock = new Lock();
   lock.acquireSync();
   const [outcome] = await inWorkers(times(1, FIXTURES, "acquireWithTimeout", [lock, 20]));
@@ -62,7 +63,7 @@ Deno.test("Lock.acquireSync() in a worker times out while the main thread holds 
   assert.equal(lock.locked(), false);
 });
 
-Deno.test("Lock.acquire() rejects with the abort reason and leaves the lock held only by its holder", async () => {
+test("Lock.acquire() rejects with the abort reason and leaves the lock held only by its holder", async () => {
   const lock = new Lock();
   const guard = lock.acquireSync();
   const controller = new AbortController();
@@ -77,7 +78,7 @@ Deno.test("Lock.acquire() rejects with the abort reason and leaves the lock held
   assert.ok(lock.locked());
 });
 
-Deno.test("Lock wake-ups reach a live waiter when an aborted waiter was first in line", async () => {
+test("Lock wake-ups reach a live waiter when an aborted waiter was first in line", async () => {
   const lock = new Lock();
   lock.acquireSync();
   const controller = new AbortController();
@@ -91,13 +92,13 @@ Deno.test("Lock wake-ups reach a live waiter when an aborted waiter was first in
   guard[Symbol.dispose]();
 });
 
-Deno.test("Lock.acquire() with an already-aborted signal rejects without touching the lock", async () => {
+test("Lock.acquire() with an already-aborted signal rejects without touching the lock", async () => {
   const lock = new Lock();
   await assert.rejects(lock.acquire({ signal: AbortSignal.abort("no") }), (e) => e === "no");
   assert.equal(lock.locked(), false);
 });
 
-Deno.test("Lock rejects bad options with TypeError and RangeError", async () => {
+test("Lock rejects bad options with TypeError and RangeError", async () => {
   const lock = new Lock();
   assert.throws(() => lock.acquireSync({ timeout: -1 }), RangeError);
   assert.throws(() => lock.acquireSync({ timeout: Number.NaN }), RangeError);
@@ -107,14 +108,14 @@ Deno.test("Lock rejects bad options with TypeError and RangeError", async () => 
   assert.equal(lock.locked(), false);
 });
 
-Deno.test("Lock.release() of an unlocked lock throws RuntimeError and changes nothing", () => {
+test("Lock.release() of an unlocked lock throws RuntimeError and changes nothing", () => {
   const lock = new Lock();
   assert.throws(() => lock.release(), RuntimeError);
   assert.equal(lock.locked(), false);
   assert.ok(lock.tryAcquire());
 });
 
-Deno.test("Lock guards release exactly once", () => {
+test("Lock guards release exactly once", () => {
   const lock = new Lock();
   const guard = lock.acquireSync();
   guard[Symbol.dispose]();
@@ -124,7 +125,7 @@ Deno.test("Lock guards release exactly once", () => {
   assert.ok(lock.locked());
 });
 
-Deno.test("Lock.from() revives clones and rejects everything else with TypeError", () => {
+test("Lock.from() revives clones and rejects everything else with TypeError", () => {
   const lock = new Lock();
   const twin = Lock.from(structuredClone(lock));
   assert.ok(twin.tryAcquire());
@@ -139,7 +140,7 @@ Deno.test("Lock.from() revives clones and rejects everything else with TypeError
   assert.throws(() => Lock.from({ buffer: lock.buffer, byteOffset: -8 }), TypeError);
 });
 
-Deno.test("revive() leaves objects that point at no region as plain data, whatever their offset", () => {
+test("revive() leaves objects that point at no region as plain data, whatever their offset", () => {
   const buffer = new SharedArrayBuffer(64);
   for (const byteOffset of [-8, 4, 4096, Number.NaN, "0"]) {
     assert.deepEqual(revive([{ buffer, byteOffset }]), [{ buffer, byteOffset }]);
@@ -149,7 +150,7 @@ Deno.test("revive() leaves objects that point at no region as plain data, whatev
   assert.ok(again instanceof Lock);
 });
 
-Deno.test("Lock follows a reference model for any sequence of tryAcquire/release/locked", () => {
+test("Lock follows a reference model for any sequence of tryAcquire/release/locked", () => {
   fc.assert(
     fc.property(fc.array(fc.constantFrom("try", "release", "locked", "timed")), (ops) => {
       const lock = new Lock();

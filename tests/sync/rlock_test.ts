@@ -7,6 +7,7 @@ import * as P from "../../src/kernel/presence.ts";
 import * as K from "../../src/kernel/rlock.ts";
 import { assertContended, contend, guarded, probe } from "../_contention.ts";
 import { bounded, inWorkers, sum, times } from "../_helpers.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/rlock_fixtures.ts", import.meta.url);
 
@@ -14,7 +15,7 @@ function counter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-Deno.test("RLock gives mutual exclusion to 2 workers doing contended nested non-atomic increments at the same time", async () => {
+test("RLock gives mutual exclusion to 2 workers doing contended nested non-atomic increments at the same time", async () => {
   const rlock = new RLock();
   const c = counter();
   const p = probe({ parties: 2, target: 200, minOps: 20_000 });
@@ -24,7 +25,7 @@ Deno.test("RLock gives mutual exclusion to 2 workers doing contended nested non-
   assert.equal(rlock.locked(), false);
 });
 
-Deno.test("RLock excludes blocking and async holders on 4 workers and the main thread", async () => {
+test("RLock excludes blocking and async holders on 4 workers and the main thread", async () => {
   const rlock = new RLock();
   const c = counter();
   const p = probe({ parties: 5, target: 250, minOps: 500 });
@@ -45,7 +46,7 @@ Deno.test("RLock excludes blocking and async holders on 4 workers and the main t
   assert.equal(rlock.locked(), false);
 });
 
-Deno.test("RLock held by the main thread is not owned, not releasable and not acquirable by a worker", async () => {
+test("RLock held by the main thread is not owned, not releasable and not acquirable by a worker", async () => {
   const rlock = new RLock();
   rlock.acquireSync();
   rlock.acquireSync();
@@ -66,14 +67,14 @@ Deno.test("RLock held by the main thread is not owned, not releasable and not ac
   assert.equal(rlock.locked(), false);
 });
 
-Deno.test("RLock stays held by a worker until it releases as often as it acquired", async () => {
+test("RLock stays held by a worker until it releases as often as it acquired", async () => {
   const rlock = new RLock();
   const [seen] = await inWorkers<boolean[]>(times(1, FIXTURES, "nestAndUnwind", [rlock, 4]));
   assert.deepEqual(seen, [true, true, true, false]);
   assert.equal(rlock.locked(), false);
 });
 
-Deno.test("RLock.release() by a non-holder throws RuntimeError and changes nothing", () => {
+test("RLock.release() by a non-holder throws RuntimeError and changes nothing", () => {
   const rlock = new RLock();
   assert.throws(() => rlock.release(), {
     name: "RuntimeError",
@@ -89,7 +90,7 @@ Deno.test("RLock.release() by a non-holder throws RuntimeError and changes nothi
   assert.equal(rlock.owned(), false);
 });
 
-Deno.test("RLock.acquire() times out or aborts without disturbing the holder or later waiters", async () => {
+test("RLock.acquire() times out or aborts without disturbing the holder or later waiters", async () => {
   const rlock = new RLock();
   const words = new Int32Array(rlock.buffer, rlock.byteOffset, 4);
   const other = 777;
@@ -111,7 +112,7 @@ Deno.test("RLock.acquire() times out or aborts without disturbing the holder or 
   assert.equal(rlock.locked(), false);
 });
 
-Deno.test("RLock rejects bad options with TypeError and RangeError", async () => {
+test("RLock rejects bad options with TypeError and RangeError", async () => {
   const rlock = new RLock();
   assert.throws(() => rlock.acquireSync({ timeout: -1 }), RangeError);
   assert.throws(() => rlock.acquireSync({ timeout: "1" as unknown as number }), TypeError);
@@ -120,7 +121,7 @@ Deno.test("RLock rejects bad options with TypeError and RangeError", async () =>
   assert.equal(rlock.locked(), false);
 });
 
-Deno.test("RLock.from() revives clones and rejects everything else with TypeError", () => {
+test("RLock.from() revives clones and rejects everything else with TypeError", () => {
   const rlock = new RLock();
   const twin = RLock.from(structuredClone(rlock));
   assert.ok(twin.tryAcquire());
@@ -139,7 +140,7 @@ function whoOf(agent: number): number {
   return Math.abs(agent);
 }
 
-Deno.test("RLock kernel follows an owner/count model for any interleaving of 3 agents' operations", () => {
+test("RLock kernel follows an owner/count model for any interleaving of 3 agents' operations", () => {
   const agents = [11, -22, 33];
   const op: fc.Arbitrary<Op> = fc.record({
     agent: fc.constantFrom(...agents),
@@ -172,7 +173,7 @@ Deno.test("RLock kernel follows an owner/count model for any interleaving of 3 a
   );
 });
 
-Deno.test("RLock.releaseAll and acquireRestore round-trip any recursion count", () => {
+test("RLock.releaseAll and acquireRestore round-trip any recursion count", () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 50 }), (depth) => {
       const s = new RLock();

@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import type { Worker } from "node:worker_threads";
 import { Condition, Lock, OwnerDiedError, RLock, RuntimeError, Semaphore } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as L from "../../src/kernel/lock.ts";

@@ -6,6 +6,7 @@ import { assertContended, type Observed, probe } from "../_contention.ts";
 import { bounded, inWorkers, times, WAKE_MS, within } from "../_helpers.ts";
 import { crowd } from "../_workers/semaphore_fixtures.ts";
 import { until } from "./_until.ts";
+import { test } from "../_portable/test.ts";
 
 const FIXTURES = new URL("../_workers/semaphore_fixtures.ts", import.meta.url);
 
@@ -31,16 +32,16 @@ async function crowding(sem: Semaphore, limit: number): Promise<Observed> {
 // On 2 cores a third thread is rarely inside a short section while two others are, so a semaphore
 // that admits one holder too many shows itself with one permit; with two, the test shows both
 // permits in use at once.
-Deno.test("Semaphore(1) never admits a second holder among 4 contending workers and the main thread", async () => {
+test("Semaphore(1) never admits a second holder among 4 contending workers and the main thread", async () => {
   await crowding(new Semaphore(1), 1);
 });
 
-Deno.test("Semaphore(2) never admits more than 2 holders among 4 contending workers and the main thread, and lets 2 in at once", async () => {
+test("Semaphore(2) never admits more than 2 holders among 4 contending workers and the main thread, and lets 2 in at once", async () => {
   const seen = await crowding(new Semaphore(2), 2);
   assert.equal(seen.maxInside, 2, "both permits were held at once");
 });
 
-Deno.test("Semaphore.release(3) wakes three workers asleep on an empty semaphore", async () => {
+test("Semaphore.release(3) wakes three workers asleep on an empty semaphore", async () => {
   const sem = new Semaphore(0);
   const work = inWorkers<string>(times(3, FIXTURES, "takeOne", [sem]));
   await until(() => words(sem)[K.WAITERS] === 3, "3 workers wait");
@@ -54,7 +55,7 @@ Deno.test("Semaphore.release(3) wakes three workers asleep on an empty semaphore
   assert.equal(words(sem)[K.WAITERS], 0);
 });
 
-Deno.test("Semaphore timeouts and aborts take no permit and swallow no wake-up", async () => {
+test("Semaphore timeouts and aborts take no permit and swallow no wake-up", async () => {
   const sem = new Semaphore(0);
   await assert.rejects(sem.acquire({ timeout: 5 }), { name: "TimeoutError" });
   assert.throws(() => sem.acquireSync({ timeout: 1 }), { name: "TimeoutError" });
@@ -75,7 +76,7 @@ Deno.test("Semaphore timeouts and aborts take no permit and swallow no wake-up",
   assert.equal(sem.value, 1);
 });
 
-Deno.test("Semaphore rejects bad values and counts with TypeError and RangeError", () => {
+test("Semaphore rejects bad values and counts with TypeError and RangeError", () => {
   for (const bad of [-1, 1.5, Number.NaN, Infinity, 2 ** 31]) {
     assert.throws(() => new Semaphore(bad), RangeError);
     assert.throws(() => new BoundedSemaphore(bad), RangeError);
@@ -97,7 +98,7 @@ Deno.test("Semaphore rejects bad values and counts with TypeError and RangeError
   assert.throws(() => full.release(), RangeError);
 });
 
-Deno.test("BoundedSemaphore throws RuntimeError above its initial value, also in a worker's clone", async () => {
+test("BoundedSemaphore throws RuntimeError above its initial value, also in a worker's clone", async () => {
   const sem = new BoundedSemaphore(2);
   assert.throws(() => sem.release(), {
     name: "RuntimeError",
@@ -116,7 +117,7 @@ Deno.test("BoundedSemaphore throws RuntimeError above its initial value, also in
   assert.throws(() => zero.release(), RuntimeError);
 });
 
-Deno.test("Semaphore.from() and BoundedSemaphore.from() revive clones and reject everything else", () => {
+test("Semaphore.from() and BoundedSemaphore.from() revive clones and reject everything else", () => {
   const sem = new Semaphore(2);
   const bounded = new BoundedSemaphore(1);
   assert.equal(Semaphore.from(sem), sem);
@@ -148,7 +149,7 @@ const semOp: fc.Arbitrary<SemOp> = fc.oneof(
   fc.record({ op: fc.constant("release" as const), n: fc.integer({ min: 1, max: 4 }) }),
 );
 
-Deno.test("Semaphore and BoundedSemaphore follow a counter model for any sequence of operations", () => {
+test("Semaphore and BoundedSemaphore follow a counter model for any sequence of operations", () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: 5 }),

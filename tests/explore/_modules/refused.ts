@@ -33,7 +33,10 @@ export function mapped(a: Int32Array): number[] {
 }
 
 class Counter {
-  constructor(readonly a: Int32Array) {}
+  readonly a: Int32Array;
+  constructor(a: Int32Array) {
+    this.a = a;
+  }
   increment(): void {
     this.a[0]!++;
   }

@@ -1,0 +1,78 @@
+/**
+ * Runs the portable part of the test suite (`tests/_portable/suite.ts`) on Bun 1 and Node 22 and 24,
+ * fetched from the npm registry with `npx` as CI fetches Deno: `deno task test:portable` (all
+ * three, one after the other) or `deno task test:portable node22` (one: `bun`, `node22`, `node24`).
+ *
+ * - Node runs the TypeScript sources through its own type stripping (on by default since 22.18),
+ *   with `tests/_portable/node_hooks.mjs` loaded in every thread: it keeps what the stripping made
+ *   of each file, so that the many workers the tests start do not strip the library again each
+ *   time, and lowers the `using` declarations of test files where V8 cannot parse them (Node 22).
+ *   All files run in one process, one test at a time (`--test-isolation=none`: a process per file
+ *   cost some 40 s more), with Node's compile cache on.
+ * - Bun runs every file in one process, one after the other.
+ * - npm packages (fast-check, comlink, typescript) resolve from the `node_modules` that `deno install`
+ *   made: it links each package of `deno.json`'s imports at `node_modules/<name>`.
+ *
+ * Prints each runtime's time and exits with 1 if any runtime failed.
+ *
+ * @module
+ */
+import { PORTABLE_TESTS } from "../tests/_portable/suite.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The command that runs `files` on each runtime. */
+const RUNTIMES: Record<string, (files: readonly string[]) => string[]> = {
+  bun: (files) => ["npx", "-y", "bun@1", "test", ...files.map((f) => `./${f}`)],
+  node22: (files) => node("node@22", "--experimental-test-isolation=none", files),
+  node24: (files) => node("node@24", "--test-isolation=none", files),
+};
+
+function node(version: string, isolation: string, files: readonly string[]): string[] {
+  return [
+    "npx",
+    "-y",
+    version,
+    "--import",
+    "./tests/_portable/node_hooks.mjs",
+    "--test",
+    isolation,
+    "--test-reporter=spec",
+    "--disable-warning=ExperimentalWarning",
+    ...files,
+  ];
+}
+
+async function run(name: string, command: string[]): Promise<boolean> {
+  const [program, ...args] = command;
+  console.log(`== ${name}: ${command.slice(0, 3).join(" ")} (${PORTABLE_TESTS.length} files)`);
+  const start = performance.now();
+  const { code } = await new Deno.Command(program!, {
+    args,
+    cwd: ROOT,
+    // Node keeps compiled code (and Node 24 its stripped TypeScript) here: every worker a test
+    // starts loads the library again, and a warm cache makes that several times faster.
+    env: { NO_COLOR: "1", NODE_COMPILE_CACHE: `node_modules/.cache/interlock-node-${name}` },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  const seconds = ((performance.now() - start) / 1000).toFixed(1);
+  console.log(
+    `== ${name}: ${code === 0 ? "passed" : `FAILED (exit code ${code})`} in ${seconds} s`,
+  );
+  return code === 0;
+}
+
+if (import.meta.main) {
+  const names = Deno.args.length > 0 ? Deno.args : Object.keys(RUNTIMES);
+  const unknown = names.filter((name) => !(name in RUNTIMES));
+  if (unknown.length > 0) {
+    console.error(
+      `Unknown runtime ${unknown.join(", ")}: expected ${Object.keys(RUNTIMES).join(", ")}`,
+    );
+    Deno.exit(2);
+  }
+  let ok = true;
+  for (const name of names) ok = await run(name, RUNTIMES[name]!(PORTABLE_TESTS)) && ok;
+  Deno.exit(ok ? 0 : 1);
+}
