@@ -34,9 +34,24 @@ export function parseFlags<T extends { [K in keyof T]: number }>(args: string[],
   return options;
 }
 
-/** The 1, 5 and 15 minute load averages, as `load 2.81 3.56 6.88` (every figure is printed with it). */
+/** The 1, 5 and 15 minute load averages, or `null` without `--allow-sys`. */
+function loads(): number[] | null {
+  try {
+    return Deno.loadavg().map((x) => Number(x.toFixed(2)));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return null;
+    }
+    throw error;
+  }
+}
+
+/**
+ * The 1, 5 and 15 minute load averages, as `load 2.81 3.56 6.88` (every figure is printed with
+ * it); `load unknown (run with --allow-sys)` without the permission.
+ */
 export function loadAverage(): string {
-  return `load ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`;
+  return `load ${loads()?.join(" ") ?? "unknown (run with --allow-sys)"}`;
 }
 
 /** When one worker of a timed run started and stopped (ms, on a clock all workers share). */
@@ -68,6 +83,5 @@ export function printRatios(bench: string, ratios: Readonly<Record<string, numbe
   for (const [name, value] of Object.entries(ratios)) {
     if (Number.isFinite(value)) named[name] = Number(value.toPrecision(3));
   }
-  const load = Deno.loadavg().map((x) => Number(x.toFixed(2)));
-  console.log(JSON.stringify({ bench, ratios: named, load }));
+  console.log(JSON.stringify({ bench, ratios: named, load: loads() }));
 }
