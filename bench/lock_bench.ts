@@ -31,7 +31,7 @@
  * average. The last line printed is one JSON object of named ratios (`printRatios`).
  *
  * Run: `deno run --allow-read --allow-run --allow-write bench/lock_bench.ts [--seconds 0.2]
- * [--runs 9] [--chart-only] [--charts DIR]`
+ * [--runs 9] [--chart-only | --handoff-only] [--charts DIR]`
  *
  * @module
  */
@@ -497,11 +497,18 @@ async function main(): Promise<void> {
   const args = [...Deno.args];
   const dir = chartsDir(args);
   const chartOnly = takeFlag(args, "--chart-only");
+  const handoffOnly = takeFlag(args, "--handoff-only");
   const options = parseOptions(args);
   console.log(
     `Interlock lock_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
       `${navigator.hardwareConcurrency} cores`,
   );
+  if (handoffOnly) {
+    using pair = new Crew();
+    await handoff(pair, options);
+    printRatios("lock", RATIOS);
+    return;
+  }
   await scaling(options, dir);
   if (!chartOnly) {
     {
