@@ -265,15 +265,14 @@ export interface ChartData {
 }
 
 /**
- * Writes `<dir>/<name>.svg` and `<dir>/<name>.json` and prints the bench's JSON line of ratios
- * (`{"bench":…,"ratios":{…}}`); returns the SVG's path.
+ * Writes `<dir>/<name>.svg` and `<dir>/<name>.json`; returns the SVG's path. (The bench prints its
+ * ratios, these among them, as its last line with `printRatios` from `_stats.ts`.)
  */
 export async function writeChart(dir: URL, name: string, data: ChartData): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const svg = new URL(`${name}.svg`, dir);
   await Deno.writeTextFile(svg, lineChart(data.chart));
   await Deno.writeTextFile(new URL(`${name}.json`, dir), JSON.stringify(data, null, 2) + "\n");
-  console.log(JSON.stringify({ bench: data.bench, ratios: data.ratios }));
   return svg.pathname;
 }
 

@@ -12,23 +12,30 @@
  *    loop on `acquire; data[0] = data[0] + 1; release` (a non-atomic read-modify-write, checked
  *    exactly at the end) for a fixed time. Reports transactions/s and each worker's share: a lock
  *    that lets its releaser re-take it at once gets throughput by starving the other worker.
- *    Baseline: a raw futex lock written by hand (Drepper's mutex #2, no spinning). Peer: Python's
+ *    Baseline: a raw futex lock written by hand (Drepper's mutex #2, no spinning). Peers: the npm
+ *    `multithreading` package's `Mutex` (same loop, same workers) and Python's
  *    `multiprocessing.Lock` (`bench/peers/python_lock.py`, run when `python3` exists).
  * 2. **Hand-off** (ping-pong): two workers pass the turn back and forth; one round trip is two
  *    hand-offs. Baseline: raw `Atomics.wait`/`Atomics.notify` ping-pong; references: a raw spinning
  *    ping-pong (the floor) and raw spin-then-wait (what a spin-ready waiter can do at best).
- *    Interlock: two `Lock`s passed back and forth, and two `Event`s.
+ *    Interlock: two `Lock`s passed back and forth, two `Event`s, and one `Condition` (wait until
+ *    my turn, notify).
  *
- * 3. **Scaling** (the chart): the contended loop on 1, 2, 3 and 4 workers, `Lock` against the raw
- *    futex lock, rounds interleaved: `bench/charts/lock_workers.svg` (+ `.json`). With 2 vCPUs,
- *    3 and 4 workers oversubscribe the cores (a holder can be descheduled with the lock held).
+ * 3. **Scaling** (the chart): the contended loop on 1, 2, 4 and 8 workers, `Lock` and
+ *    `Semaphore(1)` against the raw futex lock, rounds interleaved, with each worker's share
+ *    (fairness): `bench/charts/lock_workers.svg` (+ `.json`). With 2 vCPUs, 4 and 8 workers
+ *    oversubscribe the cores (a holder can be descheduled with the lock held).
+ *
+ * Every contended run is timed (all workers loop until one stop flag), and reports the workers'
+ * measured overlap (the share of the run during which all of them were running) and the load
+ * average. The last line printed is one JSON object of named ratios (`printRatios`).
  *
  * Run: `deno run --allow-read --allow-run --allow-write bench/lock_bench.ts [--seconds 0.2]
- * [--runs 9] [--chart-only] [--charts DIR]`
+ * [--runs 9] [--chart-only | --handoff-only] [--charts DIR]`
  *
  * @module
  */
-import { Event, Lock } from "../mod.ts";
+import { Condition, Event, Lock, Semaphore } from "../mod.ts";
 import {
   type ContendedJob,
   CTL_WORDS,
@@ -39,7 +46,10 @@ import {
   STOP,
 } from "./_workers/lock_worker.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
-import { median, spread as spreadOf } from "./_stats.ts";
+import { loadAverage, median, overlap, printRatios, spread as spreadOf } from "./_stats.ts";
+
+/** The named same-run ratios every part adds to; printed as the script's last line. */
+const RATIOS: Record<string, number> = {};
 
 const WORKER = new URL("./_workers/lock_worker.ts", import.meta.url);
 
@@ -111,6 +121,10 @@ interface ContendedSample {
    * because other processes held the other core, and the lock was hardly contended at all.
    */
   turnMicros: number;
+  /** Each worker's share of all transactions, in worker order (1 / workers each = perfectly fair). */
+  shares: number[];
+  /** The workers' measured overlap (`overlap` in `_stats.ts`): 1 = all ran the whole time. */
+  overlap: number;
 }
 
 async function contendedRun(
@@ -122,12 +136,16 @@ async function contendedRun(
   const ctl = shared(CTL_WORDS);
   const data = shared(32);
   const lock = new Lock();
+  const sem = new Semaphore(1);
+  const peer = new SharedArrayBuffer(64);
   const jobs = Array.from({ length: parties }, (_, k): ContendedJob => ({
     job: "contended",
     kind,
     ctl,
     data,
     lock,
+    sem,
+    peer,
     me: k + 1,
     parties,
   }));
@@ -145,6 +163,8 @@ async function contendedRun(
     txPerSecond: total / elapsed,
     minShare: Math.min(...results.map((r) => r.count)) / total,
     turnMicros: elapsed * 1e6 / Math.max(1, data[2]!),
+    shares: results.map((r) => r.count / total),
+    overlap: overlap(results),
   };
 }
 
@@ -155,7 +175,21 @@ const LOCK_KINDS: { kind: LockKind; label: string }[] = [
   { kind: "kernel", label: "Interlock Lock kernel through REAL, no class (no guard)" },
   { kind: "interlock", label: "Interlock Lock: acquireSync() ... release()" },
   { kind: "interlock-using", label: "Interlock Lock: using _ = acquireSync()" },
+  { kind: "semaphore", label: "Interlock Semaphore(1): acquireSync() ... release()" },
+  { kind: "multithreading", label: "npm multithreading Mutex: blockingLock() ... dispose()" },
 ];
+
+/** Short names of the kinds in the JSON ratios. */
+const SHORT: Record<LockKind, string> = {
+  "raw-futex": "futex",
+  "raw-spin": "raw_spin",
+  "futex-linear-spin": "linear_spin",
+  "kernel": "kernel",
+  "interlock": "contended",
+  "interlock-using": "using",
+  "semaphore": "semaphore",
+  "multithreading": "multithreading",
+};
 
 /** A run counts as parallel when the lock changed hands at least every 100 µs on average. */
 const PARALLEL_TURN_MICROS = 100;
@@ -170,26 +204,31 @@ async function contended(pair: Crew, options: Options): Promise<void> {
   }
   const base = samples.get("raw-futex")!;
   console.log(
-    `\nContended: 2 workers, locked non-atomic increments, ${options.seconds} s x ${options.runs} runs`,
+    `\nContended: 2 workers, locked non-atomic increments, ${options.seconds} s x ${options.runs} ` +
+      `runs (${loadAverage()})`,
   );
   console.log(
-    "| variant | M tx/s median (min-max) | x raw futex | smaller worker's share | µs per turn |",
+    "| variant | M tx/s median (min-max) | x raw futex | smaller worker's share % | µs per turn " +
+      "| overlap % |",
   );
-  console.log("| --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
   for (const { kind, label } of LOCK_KINDS) {
     const xs = samples.get(kind)!;
     const ratio = median(xs.map((x, r) => x.txPerSecond / base[r]!.txPerSecond));
+    if (kind !== "raw-futex") RATIOS[`${SHORT[kind]}_vs_futex_2w`] = ratio;
     console.log(
       `| ${label} | ${spread(xs.map((x) => x.txPerSecond / 1e6))} | ${fmt(ratio)} | ` +
         `${spread(xs.map((x) => x.minShare * 100), 1)} | ${
           spread(xs.map((x) => x.turnMicros), 1)
-        } |`,
+        } | ${spread(xs.map((x) => x.overlap * 100), 0)} |`,
     );
   }
   // The same runs, keeping only those in which both workers really ran at once.
   const parallel = (kind: LockKind) =>
     samples.get(kind)!.filter((x) => x.turnMicros < PARALLEL_TURN_MICROS);
-  const baseParallel = median(parallel("raw-futex").map((x) => x.txPerSecond));
+  const baseRuns = parallel("raw-futex");
+  // No parallel baseline run, no ratio ("-", never NaN).
+  const baseParallel = baseRuns.length > 0 ? median(baseRuns.map((x) => x.txPerSecond)) : NaN;
   console.log(
     `\nThe runs above in which both workers ran in parallel (turns < ` +
       `${PARALLEL_TURN_MICROS} µs); ratio = ratio of medians`,
@@ -205,9 +244,13 @@ async function contended(pair: Crew, options: Options): Promise<void> {
       continue;
     }
     const tx = xs.map((x) => x.txPerSecond);
+    const ratio = median(tx) / baseParallel;
+    if (kind !== "raw-futex") RATIOS[`${SHORT[kind]}_vs_futex_2w_parallel_runs`] = ratio;
     console.log(
       `| ${label} | ${xs.length} | ${spread(tx.map((x) => x / 1e6))} | ` +
-        `${fmt(median(tx) / baseParallel)} | ${spread(xs.map((x) => x.minShare * 100), 1)} |`,
+        `${Number.isFinite(ratio) ? fmt(ratio) : "-"} | ${
+          spread(xs.map((x) => x.minShare * 100), 1)
+        } |`,
     );
   }
 }
@@ -219,16 +262,24 @@ function spread(xs: number[], digits = 2): string {
 
 // --- Scaling with the number of workers (the chart). -------------------------------------------
 
-/** Contended throughput of the raw futex lock and `Lock` for 1 .. 4 workers: the chart. */
+/** Worker counts of the scaling runs: 4 and 8 oversubscribe a 2-vCPU machine 2x and 4x. */
+const COUNTS = [1, 2, 4, 8];
+
+/**
+ * Contended throughput of the raw futex lock, `Lock` and `Semaphore(1)` for 1, 2, 4 and 8
+ * workers, rounds interleaved: the chart. Fairness: each worker's share of the transactions.
+ */
 async function scaling(options: Options, dir: URL): Promise<void> {
-  const counts = [1, 2, 3, 4];
+  const counts = COUNTS;
   const kinds: { kind: LockKind; label: string; baseline?: boolean }[] = [
     { kind: "raw-futex", label: "raw futex lock, hand-written (baseline)", baseline: true },
     { kind: "interlock", label: "Interlock Lock: acquireSync() ... release()" },
+    { kind: "semaphore", label: "Interlock Semaphore(1): acquireSync() ... release()" },
   ];
   using crew = new Crew(Math.max(...counts));
   for (const { kind } of kinds) await contendedRun(crew, kind, 0.05, 2); // warm-up
   const samples = kinds.map(() => counts.map(() => [] as ContendedSample[]));
+  const load = loadAverage();
   for (let r = 0; r < options.runs; r++) {
     for (const [j, n] of counts.entries()) {
       for (const [k, { kind }] of kinds.entries()) {
@@ -237,21 +288,46 @@ async function scaling(options: Options, dir: URL): Promise<void> {
     }
   }
   console.log(
-    `\nContended, 1-4 workers (${navigator.hardwareConcurrency} vCPUs), ${options.seconds} s x ` +
-      `${options.runs} interleaved runs; ratio = median of per-round ratios`,
+    `\nContended, ${counts.join(", ")} workers (${navigator.hardwareConcurrency} vCPUs), ` +
+      `${options.seconds} s x ${options.runs} interleaved runs; ratio = median of per-round ` +
+      `ratios (${load} before, ${loadAverage()} after)`,
   );
-  console.log("| workers | raw futex M tx/s | Lock M tx/s | x raw futex | µs per turn (Lock) |");
-  console.log("| ---: | --- | --- | --- | --- |");
-  const ratios: Record<string, number> = {};
+  console.log(
+    "| workers | variant | M tx/s median (min-max) | x raw futex | fairness: smallest share x " +
+      "workers (1 = even) | µs per turn | overlap % |",
+  );
+  console.log("| ---: | --- | --- | --- | --- | --- | --- |");
   counts.forEach((n, j) => {
     const base = samples[0]![j]!;
-    const lock = samples[1]![j]!;
-    const ratio = median(lock.map((x, r) => x.txPerSecond / base[r]!.txPerSecond));
-    ratios[`interlock/raw-futex@${n}`] = ratio;
+    kinds.forEach(({ kind, label }, k) => {
+      const xs = samples[k]![j]!;
+      const ratio = median(xs.map((x, r) => x.txPerSecond / base[r]!.txPerSecond));
+      if (k > 0) RATIOS[`${SHORT[kind]}_vs_futex_${n}w`] = ratio;
+      RATIOS[`${SHORT[kind]}_fairness_${n}w`] = median(xs.map((x) => x.minShare * n));
+      console.log(
+        `| ${n} | ${label} | ${spread(xs.map((x) => x.txPerSecond / 1e6))} | ${
+          k > 0 ? fmt(ratio) : "1"
+        } | ${spread(xs.map((x) => x.minShare * n))} | ${
+          spread(xs.map((x) => x.turnMicros), 1)
+        } | ${spread(xs.map((x) => x.overlap * 100), 0)} |`,
+      );
+    });
+  });
+  // Each worker's share in the median-throughput run of the largest count, per variant.
+  const last = counts.length - 1;
+  kinds.forEach(({ label }, k) => {
+    const xs = [...samples[k]![last]!].sort((a, b) => a.txPerSecond - b.txPerSecond);
+    const mid = xs[xs.length >> 1]!;
     console.log(
-      `| ${n} | ${spread(base.map((x) => x.txPerSecond / 1e6))} | ${
-        spread(lock.map((x) => x.txPerSecond / 1e6))
-      } | ${fmt(ratio)} | ${spread(lock.map((x) => x.turnMicros), 1)} |`,
+      `shares of ${counts[last]} workers, median run, ${label}: ${
+        mid.shares.map((x) => (x * 100).toFixed(1) + "%").join(" ")
+      }`,
+    );
+  });
+  const ratios: Record<string, number> = {};
+  counts.forEach((n, j) => {
+    ratios[`interlock/raw-futex@${n}`] = median(
+      samples[1]![j]!.map((x, r) => x.txPerSecond / samples[0]![j]![r]!.txPerSecond),
     );
   });
   const path = await writeChart(dir, "lock_workers", {
@@ -260,7 +336,7 @@ async function scaling(options: Options, dir: URL): Promise<void> {
     chart: {
       title: "Lock: contended locked increments vs workers, against a raw futex lock",
       subtitle:
-        `median and min-max of ${options.runs} interleaved runs of ${options.seconds} s; ${navigator.hardwareConcurrency} vCPUs, shared; Deno ${Deno.version.deno}`,
+        `median and min-max of ${options.runs} interleaved runs of ${options.seconds} s; ${navigator.hardwareConcurrency} vCPUs, shared (${load}); Deno ${Deno.version.deno}`,
       x: { label: "workers incrementing under the lock", ticks: counts },
       y: { label: "M transactions/s (all workers)" },
       series: kinds.map(({ label, baseline }, k) => ({
@@ -287,6 +363,7 @@ function pingPair(kind: PingKind): [unknown, unknown] {
     return [a, b];
   }
   if (kind === "event") return [new Event(), new Event()];
+  if (kind === "condition") return [new Condition(), null];
   return [null, null];
 }
 
@@ -315,6 +392,7 @@ async function handoff(pair: Crew, options: Options): Promise<void> {
     { kind: "raw-spin-then-wait", label: "raw spin-then-wait ping-pong" },
     { kind: "lock", label: "Interlock: two Locks passed back and forth" },
     { kind: "event", label: "Interlock: two Events (set, waitSync, clear)" },
+    { kind: "condition", label: "Interlock: one Condition (waitSync until my turn, notify)" },
   ];
   // Calibrate the round count of each variant to about `seconds` per run.
   const rounds = new Map<PingKind, number>();
@@ -332,7 +410,7 @@ async function handoff(pair: Crew, options: Options): Promise<void> {
   const spin = samples.get("raw-spin")!;
   console.log(
     `\nHand-off: ping-pong between 2 workers, ~${options.seconds} s x ${options.runs} runs; ` +
-      "one round trip is two hand-offs",
+      `one round trip is two hand-offs (${loadAverage()})`,
   );
   console.log(
     "| variant | µs per round trip, median (min-max) | x raw wait/notify | x raw spin | " +
@@ -344,10 +422,20 @@ async function handoff(pair: Crew, options: Options): Promise<void> {
     const toBase = median(xs.map((x, r) => x / base[r]!));
     const toSpin = median(xs.map((x, r) => x / spin[r]!));
     const best = Math.min(...xs) / Math.min(...spin);
+    if (kind !== "raw-wait") RATIOS[`handoff_${kind.replaceAll("-", "_")}_vs_wait`] = toBase;
     console.log(
       `| ${label} | ${spread(xs, 3)} | ${fmt(toBase, 3)} | ${fmt(toSpin)} | ${fmt(best)} |`,
     );
   }
+  const event = samples.get("event")!;
+  RATIOS.handoff_condition_vs_event = median(
+    samples.get("condition")!.map((x, r) => x / event[r]!),
+  );
+  console.log(
+    `\nCondition round trip / Event round trip (median of per-round ratios): ${
+      fmt(RATIOS.handoff_condition_vs_event, 2)
+    }`,
+  );
   // A spinning ping-pong is fast only while both workers hold a core, so it tells the regime.
   const parallelRounds = spin.flatMap((x, r) => x < PARALLEL_SPIN_MICROS ? [r] : []);
   console.log(
@@ -388,17 +476,20 @@ async function python(options: Options): Promise<void> {
   }
   if (!output.success) throw new Error("bench/peers/python_lock.py failed");
   const runs = new TextDecoder().decode(output.stdout).trim().split("\n").map((line) =>
-    JSON.parse(line) as { tx_per_s: number; min_share: number }
+    JSON.parse(line) as { tx_per_s: number; min_share: number; overlap: number }
   );
   const tx = runs.map((r) => r.tx_per_s / 1e6);
   const share = runs.map((r) => r.min_share * 100);
   console.log(
-    `\nPeer: Python multiprocessing.Lock, 2 processes, same loop (bench/peers/python_lock.py)`,
+    `\nPeer: Python multiprocessing.Lock, 2 processes, same loop (bench/peers/python_lock.py; ` +
+      `${loadAverage()})`,
   );
-  console.log("| variant | M tx/s median (min-max) | smaller worker's share |");
-  console.log("| --- | --- | --- |");
+  console.log("| variant | M tx/s median (min-max) | smaller worker's share % | overlap % |");
+  console.log("| --- | --- | --- | --- |");
   console.log(
-    `| Python ${runs.length} runs | ${spread(tx, 3)} | ${fmt(median(share), 1)}% |`,
+    `| Python ${runs.length} runs | ${spread(tx, 3)} | ${spread(share, 1)} | ${
+      spread(runs.map((r) => r.overlap * 100), 0)
+    } |`,
   );
 }
 
@@ -406,19 +497,28 @@ async function main(): Promise<void> {
   const args = [...Deno.args];
   const dir = chartsDir(args);
   const chartOnly = takeFlag(args, "--chart-only");
+  const handoffOnly = takeFlag(args, "--handoff-only");
   const options = parseOptions(args);
   console.log(
     `Interlock lock_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
       `${navigator.hardwareConcurrency} cores`,
   );
-  await scaling(options, dir);
-  if (chartOnly) return;
-  {
+  if (handoffOnly) {
     using pair = new Crew();
-    await contended(pair, options);
     await handoff(pair, options);
+    printRatios("lock", RATIOS);
+    return;
   }
-  await python(options);
+  await scaling(options, dir);
+  if (!chartOnly) {
+    {
+      using pair = new Crew();
+      await contended(pair, options);
+      await handoff(pair, options);
+    }
+    await python(options);
+  }
+  printRatios("lock", RATIOS);
 }
 
 if (import.meta.main) await main();

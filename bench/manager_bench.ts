@@ -10,9 +10,9 @@
  *    Baseline: the same call through comlink over a worker's own `postMessage` port (what comlink
  *    gives without proxies that can travel to other workers). Peer: Python's `Manager().dict()`
  *    proxy (`bench/peers/python_manager.py`, when `python3` exists).
- * 2. **Two workers** sharing one managed dict: each makes `--calls / 2` atomic
- *    `update("count", "add", 1)` calls at once; calls per second over both. Peer: two Python
- *    processes calling the same proxy.
+ * 2. **Two workers** sharing one managed dict: both make atomic `update("count", "add", 1)` calls
+ *    for the same fixed time (0.3 s, from a start barrier to a stop flag); calls per second over
+ *    both, with the workers' measured overlap. Peer: two Python processes calling the same proxy.
  * 3. **Executor overhead**: `--tasks` tiny `submit("square", i)` at once on 2 workers, all awaited.
  *    Baseline: `pool.applyAsync` on a pool of 2 (the Executor's substrate). Peer: Python's
  *    `ProcessPoolExecutor(2)`.
@@ -25,7 +25,15 @@
 import * as Comlink from "comlink";
 import { Executor, Manager, Pool, taskModule } from "../mod.ts";
 import type { api } from "./_workers/manager_bench_worker.ts";
-import { median, parseFlags } from "./_stats.ts";
+import {
+  loadAverage,
+  median,
+  overlap,
+  parseFlags,
+  printRatios,
+  type Span,
+  spread,
+} from "./_stats.ts";
 
 const WORKER = new URL("./_workers/manager_bench_worker.ts", import.meta.url);
 const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     seqManager: [] as number[],
     seqComlink: [] as number[],
     twoWorkers: [] as number[],
+    twoOverlap: [] as number[],
     executor: [] as number[],
     pool: [] as number[],
   };
@@ -92,17 +101,28 @@ async function main(): Promise<void> {
       rows.seqComlink.push(c);
       ratios.seq.push(m / c);
 
-      // 2. Two workers on one dict.
+      // 2. Two workers on one dict, for a fixed time from the moment both have started.
       const clients = [startWorker(), startWorker()];
-      const per = Math.floor(options.calls / 2);
-      const times = await Promise.all(clients.map((w) =>
-        new Promise<number>((resolve) => {
-          w.onmessage = (e) => resolve(e.data as number);
-          w.postMessage({ role: "client", dict, n: per });
+      const ctl = new Int32Array(new SharedArrayBuffer(8));
+      const before = await dict.get("count") ?? 0;
+      const spans = clients.map((w) =>
+        new Promise<Span & { count: number }>((resolve) => {
+          w.onmessage = (e) => resolve(e.data);
+          w.postMessage({ role: "client", dict, ctl, parties: clients.length });
         })
-      ));
+      );
+      while (Atomics.load(ctl, 1) < clients.length) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      Atomics.store(ctl, 0, 1);
+      const done = await Promise.all(spans);
       for (const w of clients) w.terminate();
-      rows.twoWorkers.push(2 * per / (Math.max(...times) / 1000));
+      const total = done.reduce((sum, x) => sum + x.count, 0);
+      if (await dict.get("count") !== before + total) throw new Error("Lost dict updates");
+      const elapsed = Math.max(...done.map((x) => x.end)) - Math.min(...done.map((x) => x.start));
+      rows.twoWorkers.push(total / (elapsed / 1000));
+      rows.twoOverlap.push(overlap(done));
 
       // 3. Executor vs the pool it runs on, in alternating order (the second of two batches pays
       // for the first one's garbage).
@@ -131,19 +151,27 @@ async function main(): Promise<void> {
     baselineWorker.terminate();
   }
 
-  console.log(`Manager and Executor, ${options.runs} rounds (medians)`);
+  const s = (xs: number[], digits = 0) => spread(xs, (x) => fmt(x, digits));
   console.log(
-    `1. sequential calls from the main thread: manager ${fmt(median(rows.seqManager))}/s, ` +
-      `comlink over postMessage ${fmt(median(rows.seqComlink))}/s, ratio ${
-        fmt(median(ratios.seq), 2)
-      }`,
+    `Manager and Executor, ${options.runs} rounds, median (min-max) (${loadAverage()})`,
   );
-  console.log(`2. two workers, one managed dict: ${fmt(median(rows.twoWorkers))} calls/s`);
   console.log(
-    `3. tiny tasks: executor.submit ${fmt(median(rows.executor))}/s, pool.applyAsync ${
-      fmt(median(rows.pool))
-    }/s, ratio ${fmt(median(ratios.executor), 2)}`,
+    `1. sequential calls from the main thread: manager ${s(rows.seqManager)}/s, ` +
+      `comlink over postMessage ${s(rows.seqComlink)}/s, ratio ${s(ratios.seq, 2)}`,
   );
+  console.log(
+    `2. two workers, one managed dict, 0.3 s: ${s(rows.twoWorkers)} calls/s, overlap ${
+      s(rows.twoOverlap.map((x) => x * 100))
+    }%`,
+  );
+  console.log(
+    `3. tiny tasks: executor.submit ${s(rows.executor)}/s, pool.applyAsync ${s(rows.pool)}/s, ` +
+      `ratio ${s(ratios.executor, 2)}`,
+  );
+  const named: Record<string, number> = {
+    manager_vs_comlink_sequential: median(ratios.seq),
+    executor_vs_pool_tiny_tasks: median(ratios.executor),
+  };
 
   try {
     const out = await new Deno.Command("python3", {
@@ -157,6 +185,8 @@ async function main(): Promise<void> {
     }).output();
     if (out.code === 0) {
       const py = JSON.parse(new TextDecoder().decode(out.stdout));
+      named.manager_vs_python_sequential = median(rows.seqManager) / py.sequential_calls_per_s;
+      named.executor_vs_python_tiny_tasks = median(rows.executor) / py.executor_tasks_per_s;
       console.log(
         `Python peer (run after): Manager sequential ${fmt(py.sequential_calls_per_s)}/s, ` +
           `two processes ${fmt(py.two_process_calls_per_s)} calls/s, ProcessPoolExecutor ` +
@@ -167,6 +197,7 @@ async function main(): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     console.log("Python peer skipped: python3 not found");
   }
+  printRatios("manager", named);
 }
 
 if (import.meta.main) await main();

@@ -16,7 +16,7 @@
  * @module
  */
 import { type Connection, Pipe, revive } from "../mod.ts";
-import { median, parseFlags, spread } from "./_stats.ts";
+import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.ts";
 
 /** A job for a bench worker. */
 type Job =
@@ -165,7 +165,7 @@ function parseOptions(args: string[]): { trips: number; runs: number } {
   return options;
 }
 
-async function python(trips: number, runs: number): Promise<void> {
+async function python(trips: number, runs: number): Promise<number[]> {
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command("python3", {
@@ -181,11 +181,11 @@ async function python(trips: number, runs: number): Promise<void> {
     }).output();
   } catch {
     console.log("\nPeer: python3 not found, Python multiprocessing.Pipe skipped");
-    return;
+    return [];
   }
   if (!out.success) {
     console.log("\nPeer: python_queue.py failed");
-    return;
+    return [];
   }
   const xs = new TextDecoder().decode(out.stdout).trim().split("\n").map((l) =>
     JSON.parse(l).pipe_round_trip_us as number
@@ -196,6 +196,7 @@ async function python(trips: number, runs: number): Promise<void> {
   console.log(
     `| Python Pipe send/recv | ${spread(xs, fmt)} |`,
   );
+  return xs;
 }
 
 async function main(): Promise<void> {
@@ -208,18 +209,25 @@ async function main(): Promise<void> {
   for (let r = 0; r < runs; r++) {
     for (let v = 0; v < VARIANTS.length; v++) results[v]!.push(await VARIANTS[v]!.run(trips));
   }
-  console.log("\nRound trip between two workers (small number)");
+  console.log(`\nRound trip between two workers (small number; ${loadAverage()})`);
   console.log("| variant | us per round trip, median (min-max) | x postMessage |");
   console.log("| --- | --- | --- |");
   const base = results[0]!;
+  const ratios: Record<string, number> = {};
   VARIANTS.forEach((variant, v) => {
     const xs = results[v]!;
     const ratio = median(xs.map((x, r) => x / base[r]!));
+    if (v > 0) {
+      const name = variant.label.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
+      ratios[`${name}_vs_postmessage_time`] = ratio;
+    }
     console.log(
       `| ${variant.label} | ${spread(xs, fmt)} | ${fmt(ratio)} |`,
     );
   });
-  await python(trips, runs);
+  const py = await python(trips, runs);
+  if (py.length > 0) ratios.python_pipe_vs_postmessage_time = median(py) / median(base);
+  printRatios("pipe", ratios);
 }
 
 declare const WorkerGlobalScope: unknown;

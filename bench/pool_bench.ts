@@ -8,10 +8,13 @@
  * Situations modelled:
  * 1. **Tiny tasks** (the dispatch overhead itself): `--tasks` calls of `square(i)` submitted at once
  *    to a pool of 2 workers, each its own task (`pool.apply`), then all awaited. Baseline: piscina
- *    (`npm:piscina`, under Deno) doing the same with `pool.run`. Peer: Python's
+ *    (`npm:piscina`, under Deno) doing the same with `pool.run`, with its defaults and tuned
+ *    (`concurrentTasksPerWorker`, several tasks in flight per worker); both reported. Peer: Python's
  *    `Pool.apply_async` (`bench/peers/python_pool.py`, when `python3` exists).
- * 2. **map** of `square` over 1,000,000 integers with the default chunksize. Peer: Python's
- *    `Pool.map` on the same machine.
+ * 2. **map** of `square` over 1,000,000 integers with the default chunksize; `echo` of the same
+ *    integers and of 1,000,000 short strings (`"s123456"`): the strings' time over the numbers',
+ *    per round. Peer:
+ *    Python's `Pool.map` on the same machine.
  * 3. **CPU-bound speedup**: 8 calls of `burn(n)` (a pure arithmetic loop, ~0.15 s each) on a pool of
  *    1 worker vs a pool of 2: the speedup the second core gives (2.0 at best). Baseline: the same
  *    work on 1 vs 2 bare worker threads without a pool, i.e. what the machine itself allows at that
@@ -31,7 +34,25 @@ import { Piscina } from "piscina";
 import { Pool, taskModule } from "../mod.ts";
 import { burn } from "../tests/_workers/pool_tasks.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
-import { median, parseFlags, spread } from "./_stats.ts";
+import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.ts";
+
+/** The named same-run ratios; printed as the script's last line. */
+const RATIOS: Record<string, number> = {};
+
+/**
+ * piscina's per-worker concurrency when tuned: up to this many tasks in flight per worker (the
+ * default is 1, one message round trip per task). 16 was the best of 1, 4, 16, 64 for tiny tasks.
+ */
+const PISCINA_TUNED = 16;
+
+function piscinaPool(tuned: boolean): Piscina {
+  return new Piscina({
+    filename: PISCINA_WORKER.href,
+    minThreads: 2,
+    maxThreads: 2,
+    ...(tuned ? { concurrentTasksPerWorker: PISCINA_TUNED } : {}),
+  });
+}
 
 const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
   new URL("../tests/_workers/pool_tasks.ts", import.meta.url),
@@ -109,7 +130,7 @@ async function taskSizeChart(options: Options, dir: URL): Promise<void> {
   const peer = TASK_SIZES.map(() => [] as number[]);
   {
     await using pool = new Pool(tasks, { size: 2 });
-    const piscina = new Piscina({ filename: PISCINA_WORKER.href, minThreads: 2, maxThreads: 2 });
+    const piscina = piscinaPool(false);
     const viaPool = (n: number) => pool.apply("burn", [n]);
     const viaPiscina = (n: number) => piscina.run({ op: "burn", x: n }) as Promise<number>;
     try {
@@ -128,13 +149,15 @@ async function taskSizeChart(options: Options, dir: URL): Promise<void> {
     }
   }
   console.log(
-    "\n| burn iterations per task | tasks per round | Interlock tasks/s | piscina tasks/s | ratio |",
+    `\nTask size, 2 workers, ${options.runs} interleaved rounds (${loadAverage()})\n` +
+      "| burn iterations per task | tasks per round | Interlock tasks/s | piscina tasks/s | ratio |",
   );
   console.log("| ---: | ---: | --- | --- | --- |");
   const ratios: Record<string, number> = {};
   TASK_SIZES.forEach((size, k) => {
     const ratio = median(interlock[k]!.map((x, r) => x / peer[k]![r]!));
     ratios[`interlock/piscina@${size}`] = ratio;
+    RATIOS[`burn_${size}_vs_piscina`] = ratio;
     console.log(
       `| ${fmt(size)} | ${fmt(tasksOfSize(size))} | ${spread(interlock[k]!, (x) => fmt(x))} | ${
         spread(peer[k]!, (x) => fmt(x))
@@ -236,33 +259,61 @@ async function main(): Promise<void> {
       `${navigator.hardwareConcurrency} cores, ${options.tasks} tiny tasks, ${options.runs} runs`,
   );
   await taskSizeChart(options, dir);
-  if (chartOnly) return;
+  if (!chartOnly) await figures(options);
+  printRatios("pool", RATIOS);
+}
+
+/** Tiny tasks, map of numbers and of strings, CPU-bound speedup, and the Python peer. */
+async function figures(options: Options): Promise<void> {
   const items = Array.from({ length: 1_000_000 }, (_, i) => i);
+  const strings = items.map((i) => `s${i}`);
   const tiny: number[] = [];
   const peer: number[] = [];
+  const tuned: number[] = [];
   const ratios: number[] = [];
+  const tunedRatios: number[] = [];
   const maps: number[] = [];
+  const echoMaps: number[] = [];
+  const stringMaps: number[] = [];
+  const load = loadAverage();
   {
     await using pool = new Pool(tasks, { size: 2 });
-    const piscina = new Piscina({ filename: PISCINA_WORKER.href, minThreads: 2, maxThreads: 2 });
+    const piscina = piscinaPool(false);
+    const piscinaTuned = piscinaPool(true);
     try {
-      // Warm up both (threads started, code compiled).
+      // Warm up all (threads started, code compiled).
       await tinyInterlock(pool, 20_000);
       await tinyPiscina(piscina, 20_000);
+      await tinyPiscina(piscinaTuned, 20_000);
       await pool.map("square", items);
+      await pool.map("echo", items);
+      await pool.map("echo", strings);
       for (let r = 0; r < options.runs; r++) {
         const a = await tinyInterlock(pool, options.tasks);
         const b = await tinyPiscina(piscina, options.tasks);
+        const c = await tinyPiscina(piscinaTuned, options.tasks);
         tiny.push(a);
         peer.push(b);
+        tuned.push(c);
         ratios.push(a / b);
-        const start = performance.now();
+        tunedRatios.push(a / c);
+        let start = performance.now();
         const squares = await pool.map("square", items);
         maps.push((performance.now() - start) / 1000);
         if (squares[999_999] !== 999_999 * 999_999) throw new Error("wrong map result");
+        start = performance.now();
+        const same = await pool.map("echo", items);
+        echoMaps.push((performance.now() - start) / 1000);
+        start = performance.now();
+        const echoed = await pool.map("echo", strings);
+        stringMaps.push((performance.now() - start) / 1000);
+        if (same[999_999] !== 999_999 || echoed[999_999] !== "s999999") {
+          throw new Error("wrong echo map result");
+        }
       }
     } finally {
       await piscina.destroy();
+      await piscinaTuned.destroy();
     }
   }
   const speedups: number[] = [];
@@ -277,17 +328,28 @@ async function main(): Promise<void> {
   }
   const py = await python(options);
 
+  console.log(`\nTiny tasks and map: ${load} before, ${loadAverage()} after`);
   console.log("\n| figure | median (min-max) |");
   console.log("| --- | --- |");
   const row = (label: string, xs: number[], digits = 0) =>
     console.log(`| ${label} | ${spread(xs, (x) => fmt(x, digits))} |`);
   row("Interlock Pool.apply, tiny tasks/s (2 workers)", tiny);
   row("piscina run, tiny tasks/s (2 threads)", peer);
+  row(`piscina run, concurrentTasksPerWorker ${PISCINA_TUNED}, tiny tasks/s`, tuned);
   row("ratio Interlock / piscina", ratios, 2);
+  row("ratio Interlock / piscina tuned", tunedRatios, 2);
   row("Interlock Pool.map squares of 1,000,000 ints, s", maps, 3);
+  row("Interlock Pool.map echo of 1,000,000 ints, s", echoMaps, 3);
+  row("Interlock Pool.map echo of 1,000,000 short strings ('s123456'), s", stringMaps, 3);
+  const stringsVsNumbers = stringMaps.map((x, r) => x / echoMaps[r]!);
+  row("echo map time, strings / numbers, per round", stringsVsNumbers, 2);
+  RATIOS.tiny_vs_piscina = median(ratios);
+  RATIOS.tiny_vs_piscina_tuned = median(tunedRatios);
+  RATIOS.map_strings_vs_numbers_time = median(stringsVsNumbers);
   row("CPU-bound speedup, Pool of 2 vs Pool of 1 (8 × burn)", speedups, 2);
   row("same on 2 vs 1 bare worker threads, no pool (the machine's own)", rawSpeedups, 2);
   row("pool's speedup / bare threads' speedup, per round (1 = no loss)", relative, 2);
+  RATIOS.cpu_speedup_vs_bare_threads = median(relative);
   if (py.length > 0) {
     row("Python Pool.apply_async, tiny tasks/s (2 processes)", py.map((p) => p.apply_async_per_s));
     row("Python Pool.map squares of 1,000,000 ints, s", py.map((p) => p.map_1m_s), 3);
@@ -299,6 +361,8 @@ async function main(): Promise<void> {
         fmt(median(maps) / median(py.map((p) => p.map_1m_s)), 2)
       }`,
     );
+    RATIOS.tiny_vs_python = median(tiny) / median(py.map((p) => p.apply_async_per_s));
+    RATIOS.map_time_vs_python = median(maps) / median(py.map((p) => p.map_1m_s));
   } else {
     console.log("\n(python3 not found: no Python figures)");
   }

@@ -14,10 +14,16 @@
  *    variants, and each ratio the median of per-round ratios. Peer: Python's
  *    `multiprocessing.Queue` (`bench/peers/python_queue.py`, run when `python3` exists).
  *
- * 3. The chart: k producer workers and k consumer workers (k = 1, 2, 3) on one `Queue` (and one
+ *    Each table is run twice: cold (a fresh pair of workers every round, which also compiles the
+ *    code every round) and warm (the same two workers for every round, after a warm-up round).
+ *
+ * 3. The chart: k producer workers and k consumer workers (k = 1, 2, 4) on one `Queue` (and one
  *    `SimpleQueue`), each producer putting and each consumer taking 1/k of the items, against k
- *    independent `MessageChannel` relays moving the same items: `bench/charts/queue_workers.svg`
- *    (+ `.json`). On this 2-vCPU machine k = 2 and 3 oversubscribe the cores.
+ *    independent `MessageChannel` relays moving the same items, warm workers:
+ *    `bench/charts/queue_workers.svg` (+ `.json`). On this 2-vCPU machine k = 2 and 4
+ *    oversubscribe the cores (4 producers + 4 consumers: 8 workers on 2 cores).
+ *
+ * The last line printed is one JSON object of named ratios (`printRatios`).
  *
  * Run: `deno bench --allow-read --allow-env --allow-sys bench/queue_bench.ts` and
  * `deno run --allow-read --allow-env --allow-sys --allow-run --allow-write bench/queue_bench.ts
@@ -30,7 +36,10 @@
 import { deserialize, serialize } from "node:v8";
 import { Queue, revive, SimpleQueue } from "../mod.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
-import { median, parseFlags, spread } from "./_stats.ts";
+import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.ts";
+
+/** The named same-run ratios; printed as the script's last line. */
+const RATIOS: Record<string, number> = {};
 
 // ---------------------------------------------------------------------------------------------
 // Part 1: per-item cost on one thread
@@ -169,18 +178,42 @@ const WORKER = new URL(import.meta.url);
 const produces = (job: Job) => job.kind.endsWith("-produce");
 
 /**
- * One round of one variant: a fresh worker per job (producers and consumers), all started together
- * behind the gate; items/s = items taken / (last take - first start).
+ * Workers kept up from one round to the next (warm rounds: code already compiled, as in a
+ * long-running program); `undefined`: every round starts a fresh worker per job (cold rounds).
+ */
+let warmCrew: Worker[] | undefined;
+
+/** Starts `n` workers and waits until all are loaded. */
+async function startWorkers(n: number): Promise<Worker[]> {
+  const workers = Array.from({ length: n }, () => new Worker(WORKER, { type: "module" }));
+  await Promise.all(workers.map((w) =>
+    new Promise<void>((resolve) => {
+      w.onmessage = () => resolve();
+    })
+  ));
+  return workers;
+}
+
+/** Runs `body` with `n` warm workers (every round reuses them), then stops them. */
+async function warm<T>(n: number, body: () => Promise<T>): Promise<T> {
+  warmCrew = await startWorkers(n);
+  try {
+    return await body();
+  } finally {
+    for (const w of warmCrew) w.terminate();
+    warmCrew = undefined;
+  }
+}
+
+/**
+ * One round of one variant: a worker per job (producers and consumers; fresh ones unless warm),
+ * all started together behind the gate; items/s = items taken / (last take - first start).
  */
 async function crew(jobs: Job[], transfer: Transferable[][]): Promise<number> {
-  const workers = jobs.map(() => new Worker(WORKER, { type: "module" }));
+  const fresh = warmCrew === undefined;
+  const workers = fresh ? await startWorkers(jobs.length) : warmCrew!.slice(0, jobs.length);
+  if (workers.length < jobs.length) throw new RangeError("Too few warm workers");
   try {
-    const ready = workers.map((w) =>
-      new Promise<void>((resolve) => {
-        w.onmessage = () => resolve();
-      })
-    );
-    await Promise.all(ready); // all loaded
     const results = workers.map((w, k) =>
       new Promise<Report>((resolve, reject) => {
         w.onmessage = (e: MessageEvent<{ ok: boolean; report: Report; error: unknown }>) =>
@@ -208,7 +241,7 @@ async function crew(jobs: Job[], transfer: Transferable[][]): Promise<number> {
     const end = Math.max(...reports.filter((_, k) => !produces(jobs[k]!)).map((r) => r.end));
     return taken / ((end - start) / 1000);
   } finally {
-    for (const w of workers) w.terminate();
+    if (fresh) { for (const w of workers) w.terminate(); }
   }
 }
 
@@ -394,17 +427,24 @@ const CREW_VARIANTS: {
 
 /** Items/s against the number of producers and consumers (k of each): the chart. */
 async function crewChart(n: number, runs: number, dir: URL): Promise<void> {
-  const ks = [1, 2, 3];
-  const items = n - (n % 6); // divisible by every k
+  const ks = [1, 2, 4];
+  const items = n - (n % 12); // divisible by every 2k
   const results = CREW_VARIANTS.map(() => ks.map(() => [] as number[]));
-  for (let r = 0; r < runs; r++) {
-    for (const [j, k] of ks.entries()) {
-      for (const [v, variant] of CREW_VARIANTS.entries()) {
-        results[v]![j]!.push(await variant.run(k, items));
+  const load = loadAverage();
+  await warm(2 * Math.max(...ks), async () => {
+    for (const variant of CREW_VARIANTS) await variant.run(1, 12_000); // warm-up
+    for (let r = 0; r < runs; r++) {
+      for (const [j, k] of ks.entries()) {
+        for (const [v, variant] of CREW_VARIANTS.entries()) {
+          results[v]![j]!.push(await variant.run(k, items));
+        }
       }
     }
-  }
-  console.log(`\nk producer workers -> k consumer workers, ${items} small numbers per round`);
+  });
+  console.log(
+    `\nk producer workers -> k consumer workers, ${items} small numbers per round, warm workers ` +
+      `(${load} before, ${loadAverage()} after)`,
+  );
   console.log(`| variant | ${ks.map((k) => `k = ${k}: M items/s`).join(" | ")} |`);
   console.log(`| --- | ${ks.map(() => "---").join(" | ")} |`);
   const ratios: Record<string, number> = {};
@@ -416,9 +456,9 @@ async function crewChart(n: number, runs: number, dir: URL): Promise<void> {
     );
     if (v === 0) return;
     ks.forEach((k, j) => {
-      ratios[`${variant.label.split(" ")[0]}/relay@${k}x${k}`] = median(
-        results[v]![j]!.map((x, r) => x / results[0]![j]![r]!),
-      );
+      const ratio = median(results[v]![j]!.map((x, r) => x / results[0]![j]![r]!));
+      ratios[`${variant.label.split(" ")[0]}/relay@${k}x${k}`] = ratio;
+      RATIOS[`${variant.label.split(" ")[0]!.toLowerCase()}_vs_relay_${k}p${k}c`] = ratio;
     });
   });
   const path = await writeChart(dir, "queue_workers", {
@@ -427,7 +467,7 @@ async function crewChart(n: number, runs: number, dir: URL): Promise<void> {
     chart: {
       title: "Queue: items/s vs producers and consumers (k of each)",
       subtitle:
-        `small numbers, median and min-max of ${runs} interleaved rounds; ${navigator.hardwareConcurrency} vCPUs, shared (2k workers on them); Deno ${Deno.version.deno}`,
+        `small numbers, warm workers, median and min-max of ${runs} interleaved rounds; ${navigator.hardwareConcurrency} vCPUs, shared (2k workers on them; ${load}); Deno ${Deno.version.deno}`,
       x: { label: "k producer workers and k consumer workers", ticks: ks },
       y: { label: "M items/s" },
       series: CREW_VARIANTS.map((variant, v) => ({
@@ -445,33 +485,52 @@ async function main(): Promise<void> {
   const dir = chartsDir(args);
   const chartOnly = takeFlag(args, "--chart-only");
   const { items: n, runs } = parseFlags(args, { items: 500_000, runs: 5 });
-  if (chartOnly) {
-    await crewChart(Math.min(n, 300_000), runs, dir);
-    return;
+  if (!chartOnly) {
+    console.log(
+      `Interlock queue_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
+        `${navigator.hardwareConcurrency} cores, ${n} items per round, ${runs} rounds`,
+    );
+    for (const items of ["numbers", "strings"] as const) {
+      await pairTable(items, n, runs, "cold");
+      await warm(2, () => pairTable(items, n, runs, "warm"));
+    }
+    await python(n, runs);
+  }
+  await crewChart(Math.min(n, 300_000), runs, dir);
+  printRatios("queue", RATIOS);
+}
+
+/**
+ * The 1 producer -> 1 consumer table of one item shape: cold (fresh workers every round, so each
+ * round also compiles the code) or warm (the same two workers for every round, after a warm-up).
+ */
+async function pairTable(
+  items: Items,
+  n: number,
+  runs: number,
+  mode: "cold" | "warm",
+): Promise<void> {
+  const results = VARIANTS.map(() => [] as number[]);
+  if (mode === "warm") { for (const variant of VARIANTS) await variant.run(items, 20_000); }
+  const load = loadAverage();
+  for (let r = 0; r < runs; r++) {
+    for (let v = 0; v < VARIANTS.length; v++) results[v]!.push(await VARIANTS[v]!.run(items, n));
   }
   console.log(
-    `Interlock queue_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
-      `${navigator.hardwareConcurrency} cores, ${n} items per round, ${runs} rounds`,
+    `\n1 producer worker -> 1 consumer worker, small ${items}, ${mode} workers (${load})`,
   );
-  for (const items of ["numbers", "strings"] as const) {
-    const results = VARIANTS.map(() => [] as number[]);
-    for (let r = 0; r < runs; r++) {
-      for (let v = 0; v < VARIANTS.length; v++) results[v]!.push(await VARIANTS[v]!.run(items, n));
+  console.log("| variant | M items/s median (min-max) | x MessageChannel |");
+  console.log("| --- | --- | --- |");
+  const base = results[0]!;
+  VARIANTS.forEach((variant, v) => {
+    const xs = results[v]!.map((x) => x / 1e6);
+    const ratio = median(results[v]!.map((x, r) => x / base[r]!));
+    if (v > 0) {
+      const name = variant.label.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/_$/, "");
+      RATIOS[`${name}_vs_relay_${items}_${mode}`] = ratio;
     }
-    console.log(`\n1 producer worker -> 1 consumer worker, small ${items}`);
-    console.log("| variant | M items/s median (min-max) | x MessageChannel |");
-    console.log("| --- | --- | --- |");
-    const base = results[0]!;
-    VARIANTS.forEach((variant, v) => {
-      const xs = results[v]!.map((x) => x / 1e6);
-      const ratio = median(results[v]!.map((x, r) => x / base[r]!));
-      console.log(
-        `| ${variant.label} | ${spread(xs, fmt)} | ${fmt(ratio)} |`,
-      );
-    });
-  }
-  await python(n, runs);
-  await crewChart(Math.min(n, 300_000), runs, dir);
+    console.log(`| ${variant.label} | ${spread(xs, fmt)} | ${fmt(ratio)} |`);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import { Lock } from "../mod.ts";
 import { REAL } from "../src/_atomics.ts";
 import * as K from "../src/kernel/lock.ts";
 import * as H from "./_hand_lock.ts";
-import { median } from "./_stats.ts";
+import { loadAverage, median, printRatios, spread } from "./_stats.ts";
 
 /** Acquire/release pairs per sample. */
 const PAIRS = 1000;
@@ -265,9 +265,10 @@ async function runInterleaved(rounds: number): Promise<void> {
     }
   }
   console.log(
-    `seam_bench: ${rounds} interleaved rounds, ns per pair (median), ratio = median of ` +
-      `per-round ratios to the group's baseline`,
+    `seam_bench: ${rounds} interleaved rounds, ns per pair median (min-max), ratio = median of ` +
+      `per-round ratios to the group's baseline (${loadAverage()})`,
   );
+  const ratios: Record<string, number> = {};
   for (const group of new Set(cases.map((c) => c.group))) {
     const members = cases.filter((c) => c.group === group);
     const base = times.get(members.find((c) => c.baseline)!)!;
@@ -275,12 +276,20 @@ async function runInterleaved(rounds: number): Promise<void> {
     for (const c of members) {
       const xs = times.get(c)!;
       const ratio = median(xs.map((x, r) => x / base[r]!));
+      if (!c.baseline) ratios[`${slug(group)}: ${c.name}`] = ratio;
       console.log(
-        `| ${c.name}${c.baseline ? " (baseline)" : ""} | ${median(xs).toFixed(1)} | ` +
-          `${ratio.toFixed(3)} |`,
+        `| ${c.name}${c.baseline ? " (baseline)" : ""} | ${spread(xs, (x) => x.toFixed(1))} | ${
+          ratio.toFixed(3)
+        } |`,
       );
     }
   }
+  printRatios("seam", ratios);
+}
+
+/** A group's heading, shortened to its first words, for the JSON ratio names. */
+function slug(group: string): string {
+  return group.replace(/[*`]/g, "").split(/[,—:]/)[0]!.trim();
 }
 
 if (import.meta.main) await runInterleaved(Number(Deno.args[0] ?? 60));

@@ -55,6 +55,8 @@ export interface Seam {
   /**
    * How many times a kernel may {@linkcode Seam.pause} while it spins before it sleeps. Most
    * kernels re-check after every pause; the Lock kernel re-checks after 1, 2, 4, ... 32 pauses.
+   * A kernel reads it once per spin phase: in {@linkcode REAL} it adapts to how often spinning
+   * paid off in this thread, and each read counts as one phase.
    */
   readonly spin: number;
   /** `Atomics.load`. */
@@ -168,20 +170,59 @@ export function remaining(deadline: number): number {
   return left > 0 ? left : 0;
 }
 
-/** The production seam: direct `Atomics` calls. */
+/**
+ * The most pauses a spin phase may take: ~6 µs (a pause is ~50 ns here), about one sleep and
+ * wake-up: long enough that two threads handing a lock back and forth keep catching each other while
+ * spinning (with 64, about half of the ping-pong runs in bench/lock_bench.ts fell into sleeping at
+ * every hand-off), short enough to waste little when the holder keeps the lock.
+ */
+export const SPIN_MAX = 128;
+/** The fewest pauses the adaptive budget goes down to. */
+export const SPIN_MIN = 4;
+/** How much the budget grows each time a spin phase starts. */
+export const SPIN_GROW = 4;
+
+/**
+ * This thread's spin budget (each worker has its own copy of this module): additive increase,
+ * multiplicative decrease, as TCP's congestion window. Every spin phase that starts (a kernel reads
+ * `REAL.spin` once per phase) raises it by {@linkcode SPIN_GROW}; every sleep (`REAL.wait`, which a
+ * kernel calls when its spin did not pay off) halves it. When spinning pays (a holder on another
+ * core releases within the spin) sleeps are rare and the budget stays at {@linkcode SPIN_MAX}; when
+ * it does not (more runnable threads than cores, so the holder or the waker is descheduled while
+ * we spin and steal its core; or a holder that keeps the lock long), sleeps are frequent and it
+ * settles near {@linkcode SPIN_MIN}: the waiter sleeps almost at once, as a plain futex lock does.
+ * With a fraction f of phases ending in a sleep it settles near 2 * SPIN_GROW * (1 - f) / f.
+ */
+let spinBudget = SPIN_MAX;
+
+/** Reads the budget for one spin phase, raising it for the next (see `spinBudget`). */
+function spinPhase(): number {
+  const b = spinBudget;
+  spinBudget = b + SPIN_GROW < SPIN_MAX ? b + SPIN_GROW : SPIN_MAX;
+  return b;
+}
+
+/** A sleep: the spin before it did not pay off; halves the budget (see `spinBudget`). */
+function slept(): void {
+  const b = spinBudget >> 1;
+  spinBudget = b > SPIN_MIN ? b : SPIN_MIN;
+}
+
+/** The production seam: direct `Atomics` calls, with an adaptive spin budget per thread. */
 export const REAL: Seam = {
-  // ~6 µs of spinning (a pause is ~50 ns here), about one sleep and wake-up: long enough that two
-  // threads handing a lock back and forth keep catching each other while spinning (with 64, about
-  // half of the ping-pong runs in bench/lock_bench.ts fell into sleeping at every hand-off), short
-  // enough to waste little when the holder keeps the lock.
-  spin: 128,
+  get spin(): number {
+    return spinPhase();
+  },
   load: (a, i) => atomics.load(a, i),
   store: (a, i, v) => atomics.store(a, i, v),
   add: (a, i, v) => atomics.add(a, i, v),
   sub: (a, i, v) => atomics.sub(a, i, v),
   exchange: (a, i, v) => atomics.exchange(a, i, v),
   compareExchange: (a, i, e, r) => atomics.compareExchange(a, i, e, r),
-  wait: (a, i, expected, deadline) => Atomics.wait(a, i, expected, remaining(deadline)),
+  wait: (a, i, expected, deadline) => {
+    slept();
+    return Atomics.wait(a, i, expected, remaining(deadline));
+  },
   notify: (a, i, count) => Atomics.notify(a, i, count),
   pause: atomicsPause,
 };
@@ -218,7 +259,8 @@ export interface WaitRequest {
  */
 export const ASYNC: GenSeam = {
   // One generator per operation, written out: each call site in a kernel stays monomorphic.
-  spin: REAL.spin,
+  // The async forms spin the full budget: their sleeps (waitAsync) do not block the thread.
+  spin: SPIN_MAX,
   // deno-lint-ignore require-yield
   *load(a, i) {
     return REAL.load(a, i);

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { Event, Lock } from "../../mod.ts";
+import { Mutex } from "bench-multithreading";
+import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
 import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
@@ -30,9 +31,17 @@ export type LockKind =
   | "futex-linear-spin"
   | "kernel"
   | "interlock"
-  | "interlock-using";
+  | "interlock-using"
+  | "multithreading"
+  | "semaphore";
 /** Which hand-off the ping-pong run uses. */
-export type PingKind = "raw-wait" | "raw-spin" | "raw-spin-then-wait" | "lock" | "event";
+export type PingKind =
+  | "raw-wait"
+  | "raw-spin"
+  | "raw-spin-then-wait"
+  | "lock"
+  | "event"
+  | "condition";
 
 /** A contended run: locked non-atomic increments of `data[0]` until `ctl[STOP]` is set. */
 export interface ContendedJob {
@@ -50,6 +59,10 @@ export interface ContendedJob {
   parties: number;
   /** The Interlock lock (a structured clone; revived here). */
   lock: unknown;
+  /** An Interlock `Semaphore(1)` used as the lock by the "semaphore" kind (a clone). */
+  sem: unknown;
+  /** The `multithreading` Mutex's own buffer (it locks word 0 of a buffer of its own). */
+  peer: SharedArrayBuffer;
 }
 
 /** A ping-pong run: `rounds` round trips between player 0 and player 1. */
@@ -61,7 +74,7 @@ export interface PingJob {
   ctl: Int32Array;
   /** `turn[0]`: whose turn it is, for the raw variants. */
   turn: Int32Array;
-  /** Two Interlock objects (Locks or Events), clones. */
+  /** Two Interlock objects (Locks or Events; a Condition and null), clones. */
   pair: [unknown, unknown];
 }
 
@@ -126,7 +139,14 @@ function spinUnlock(s: Int32Array): void {
 // critical section: the non-atomic increment, and counting turns (how often the holder changes).
 
 /** Runs locked increments until `ctl[STOP]` is set; returns how many this worker did. */
-type Loop = (ctl: Int32Array, data: Int32Array, me: number, lock: Lock, s: Int32Array) => number;
+type Loop = (
+  ctl: Int32Array,
+  data: Int32Array,
+  me: number,
+  lock: Lock,
+  s: Int32Array,
+  peer?: Mutex | Semaphore,
+) => number;
 
 function rawFutexLoop(ctl: Int32Array, data: Int32Array, me: number): number {
   let n = 0;
@@ -236,6 +256,61 @@ function interlockUsingLoop(ctl: Int32Array, data: Int32Array, me: number, lock:
   return n;
 }
 
+/**
+ * The `multithreading` package's `Mutex` (npm `multithreading`, W4G1), the peer: `blockingLock()`
+ * returns a guard, disposed to unlock; its lock word is word 0 of `job.peer`.
+ */
+function multithreadingLoop(
+  ctl: Int32Array,
+  data: Int32Array,
+  me: number,
+  _lock: Lock,
+  _s: Int32Array,
+  peer?: Mutex | Semaphore,
+): number {
+  const mutex = peer as Mutex;
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      const guard = mutex.blockingLock();
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      guard.dispose();
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+/** An Interlock `Semaphore(1)` used as a lock: `acquireSync()` ... `release()`. */
+function semaphoreLoop(
+  ctl: Int32Array,
+  data: Int32Array,
+  me: number,
+  _lock: Lock,
+  _s: Int32Array,
+  peer?: Mutex | Semaphore,
+): number {
+  const sem = peer as Semaphore;
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      sem.acquireSync();
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      sem.release();
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
 const LOOPS: Record<LockKind, Loop> = {
   "raw-futex": rawFutexLoop,
   "raw-spin": rawSpinLoop,
@@ -243,6 +318,8 @@ const LOOPS: Record<LockKind, Loop> = {
   "kernel": kernelLoop,
   "interlock": interlockLoop,
   "interlock-using": interlockUsingLoop,
+  "multithreading": multithreadingLoop,
+  "semaphore": semaphoreLoop,
 };
 
 function contended(job: ContendedJob): JobResult {
@@ -250,9 +327,14 @@ function contended(job: ContendedJob): JobResult {
   const lock = Lock.from(job.lock);
   const s = new Int32Array(lock.buffer, lock.byteOffset, K.BYTES >> 2);
   const loop = LOOPS[job.kind];
+  const peer = job.kind === "multithreading"
+    ? new Mutex(undefined, job.peer)
+    : job.kind === "semaphore"
+    ? Semaphore.from(job.sem)
+    : undefined;
   barrier(ctl, job.parties);
   const start = now();
-  const count = loop(ctl, data, me, lock, s);
+  const count = loop(ctl, data, me, lock, s, peer);
   return { count, start, end: now() };
 }
 
@@ -336,6 +418,27 @@ function eventPing(p: number, rounds: number, _turn: Int32Array, pair: [unknown,
   }
 }
 
+/**
+ * A Condition hand-off (the textbook form): under the condition's lock, wait until `turn[0]` is
+ * mine, take the turn, notify the other. One round trip is two hand-offs, as above.
+ */
+function conditionPing(
+  p: number,
+  rounds: number,
+  turn: Int32Array,
+  pair: [unknown, unknown],
+): void {
+  const cond = Condition.from(pair[0]);
+  for (let i = 0; i < rounds; i++) {
+    const mine = 2 * i + p;
+    cond.acquireSync();
+    while (turn[0] !== mine) cond.waitSync();
+    turn[0] = mine + 1;
+    cond.notify();
+    cond.release();
+  }
+}
+
 const PINGS: Record<
   PingKind,
   (p: number, rounds: number, turn: Int32Array, pair: [unknown, unknown]) => void
@@ -345,6 +448,7 @@ const PINGS: Record<
   "raw-spin-then-wait": rawSpinThenWaitPing,
   "lock": lockPing,
   "event": eventPing,
+  "condition": conditionPing,
 };
 
 function ping(job: PingJob): JobResult {

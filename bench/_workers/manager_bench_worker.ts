@@ -21,15 +21,29 @@ export const api = {
 };
 
 self.onmessage = async (event: MessageEvent) => {
-  const data = event.data as { role: "comlink" } | { role: "client"; dict: unknown; n: number };
+  const data = event.data as { role: "comlink" } | {
+    role: "client";
+    dict: unknown;
+    /** Word 0: the stop flag (set by the main thread); word 1: the start barrier's count. */
+    ctl: Int32Array;
+    parties: number;
+  };
   if (data.role === "comlink") {
     self.onmessage = null;
     Comlink.expose(api);
     self.postMessage("ready");
     return;
   }
+  // Timed: every client calls until the main thread sets the stop flag, after all have started.
   const dict = ManagedDict.from<string, number>(data.dict);
-  const t0 = performance.now();
-  for (let i = 0; i < data.n; i++) await dict.update("count", "add", 1);
-  self.postMessage(performance.now() - t0);
+  const { ctl, parties } = data;
+  Atomics.add(ctl, 1, 1);
+  while (Atomics.load(ctl, 1) < parties) Atomics.pause();
+  const start = performance.timeOrigin + performance.now();
+  let count = 0;
+  do {
+    await dict.update("count", "add", 1);
+    count++;
+  } while (Atomics.load(ctl, 0) === 0);
+  self.postMessage({ count, start, end: performance.timeOrigin + performance.now() });
 };

@@ -2,8 +2,11 @@
 
 Situation modelled: the same as the "Contended" table of bench/lock_bench.ts. Two processes loop on
 `with lock: counter.value += 1` (a non-atomic read-modify-write on a shared, unsynchronised
-`multiprocessing.Value`) for a fixed time; both start together behind a `multiprocessing.Barrier`.
-Prints one JSON line per run: transactions/s over both processes and the smaller process's share.
+`multiprocessing.Value`) for a fixed time; both start together behind a `multiprocessing.Barrier`,
+which the main process passes too before it starts the clock (a timer started before the processes
+are up measured nothing under load). Prints one JSON line per run: transactions/s over both
+processes, the smaller process's share, and the processes' overlap (the share of the run during
+which both were looping).
 The counter is checked against the sum of both processes' counts (mutual exclusion held).
 
 Run: python3 bench/peers/python_lock.py [--seconds 0.3] [--runs 5]
@@ -33,11 +36,12 @@ def run(seconds):
     lock = mp.Lock()
     counter = mp.Value("q", 0, lock=False)
     stop = mp.Value("b", 0, lock=False)
-    barrier = mp.Barrier(2)
+    barrier = mp.Barrier(3)
     out = mp.Array("d", 6, lock=False)
     procs = [mp.Process(target=work, args=(lock, counter, stop, barrier, out, i)) for i in range(2)]
     for p in procs:
         p.start()
+    barrier.wait()
     time.sleep(seconds)
     stop.value = 1
     for p in procs:
@@ -47,7 +51,12 @@ def run(seconds):
     if counter.value != total:
         raise SystemExit(f"Lost updates: counter {counter.value}, transactions {total}")
     elapsed = max(out[2], out[5]) - min(out[1], out[4])
-    return {"tx_per_s": total / elapsed, "min_share": min(counts) / total}
+    together = max(0.0, min(out[2], out[5]) - max(out[1], out[4]))
+    return {
+        "tx_per_s": total / elapsed,
+        "min_share": min(counts) / total,
+        "overlap": together / elapsed,
+    }
 
 
 def main():

@@ -275,8 +275,9 @@ export function tryReserve(A: Seam, S: Shape): number {
   // When the ring is full, wait for a slot while consumers make progress (DEQ moves at least once
   // every `A.spin` re-checks), at most 32 * `A.spin` re-checks: a streaming producer then stays in
   // the ring, while one facing idle consumers soon moves on to the lane (a put never blocks).
-  let budget = A.spin * 32;
-  let idle = A.spin;
+  const spin = A.spin; // once per phase: in production it adapts (REAL in src/_atomics.ts)
+  let budget = spin * 32;
+  let idle = spin;
   let seen = -1;
   for (;;) {
     const e = A.load(q, $ENQ);
@@ -295,7 +296,7 @@ export function tryReserve(A: Seam, S: Shape): number {
       const p = A.load(q, $DEQ);
       if (p !== seen) {
         seen = p;
-        idle = A.spin;
+        idle = spin;
       }
     }
     // d > 0: another producer reserved e; read ENQ again.

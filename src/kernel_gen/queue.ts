@@ -131,8 +131,9 @@ export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
   // When the ring is full, wait for a slot while consumers make progress (DEQ moves at least once
   // every `A.spin` re-checks), at most 32 * `A.spin` re-checks: a streaming producer then stays in
   // the ring, while one facing idle consumers soon moves on to the lane (a put never blocks).
-  let budget = A.spin * 32;
-  let idle = A.spin;
+  const spin = A.spin; // once per phase: in production it adapts (REAL in src/_atomics.ts)
+  let budget = spin * 32;
+  let idle = spin;
   let seen = -1;
   for (;;) {
     const e = (yield* A.load(q, $ENQ));
@@ -151,7 +152,7 @@ export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
       const p = (yield* A.load(q, $DEQ));
       if (p !== seen) {
         seen = p;
-        idle = A.spin;
+        idle = spin;
       }
     }
     // d > 0: another producer reserved e; read ENQ again.

@@ -27,7 +27,7 @@ import {
   serializeThrown,
   type ToWorker,
 } from "./protocol.ts";
-import { reviveList } from "./_revivable.ts";
+import { loadClasses, needsClasses, reviveList } from "./_revivable.ts";
 import { port, realExit, type Role, send } from "./_worker_core.ts";
 
 /** A task whose average run time is below this many milliseconds counts as tiny. */
@@ -280,6 +280,8 @@ async function drain(): Promise<void> {
       let value: unknown;
       let failure: Failure | undefined;
       try {
+        // A Starmap chunk is a list of argument lists: objects, as far as this check goes.
+        if (needsClasses(task.args)) await loadClasses();
         value = startTask(lookup(task.name), task);
         if (isThenable(value)) value = await value;
       } catch (error) {
@@ -314,6 +316,7 @@ async function init(message: Extract<ToWorker, { type: "init" }>): Promise<void>
           `Cannot initialize worker: the task module has no exported function '${message.initializer}', found ${typeof fn}`,
         );
       }
+      if (needsClasses(message.initArgs)) await loadClasses();
       await fn(...reviveList(message.initArgs));
     }
   } catch (error) {

@@ -9,7 +9,7 @@
 import { REAL } from "../_atomics.ts";
 import * as L from "../kernel/exit_latch.ts";
 import { type ExitReport, serializeThrown, type StartMessage, type ToWorker } from "./protocol.ts";
-import { reviveList } from "./_revivable.ts";
+import { loadClasses, needsClasses, reviveList } from "./_revivable.ts";
 import { data, realExit, type Role } from "./_worker_core.ts";
 
 /** The process role. */
@@ -64,6 +64,7 @@ async function start(message: StartMessage): Promise<void> {
         `Cannot start process: the module has no exported function '${message.exportName}', found ${typeof fn}`,
       );
     }
+    if (needsClasses(message.args)) await loadClasses();
     await fn(...reviveList(message.args));
   } catch (error) {
     printChildError(error);

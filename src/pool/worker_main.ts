@@ -9,12 +9,12 @@
  *   task's slot first.
  * - **Process role** (`_worker_process.ts`): runs the one export a `Process` names, then reports how
  *   it ended and exits.
- * - **Revival** (`_revivable.ts`): loads every class whose clones may arrive in arguments, so that
- *   they arrive revived and working even when the task module imports no Interlock code.
+ * - **Revival** (`_revivable.ts`): loads every class whose clones may arrive in arguments, the
+ *   first time arguments hold an object, so that they arrive revived and working even when the task
+ *   module imports no Interlock code.
  *
  * @module
  */
-import "./_revivable.ts";
 import { data, runWorker } from "./_worker_core.ts";
 import { poolRole } from "./_worker_pool.ts";
 import { processRole } from "./_worker_process.ts";

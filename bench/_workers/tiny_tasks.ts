@@ -1,0 +1,23 @@
+/**
+ * The smallest task module, for `bench/startup_bench.ts`: a pool, a process and a bare worker
+ * all load this and nothing else of their own, so start-up and memory figures measure the
+ * library's own cost. (Also the bare workers' entry point: see the bottom.)
+ *
+ * @module
+ */
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+
+/** A tiny task. */
+export function square(x: number): number {
+  return x * x;
+}
+
+/** Returns at once (a process's whole life). */
+export function nothing(): void {}
+
+// As a bare `node:worker_threads` worker (workerData "bare"): answer `square` messages until
+// terminated. (With any other workerData a bare worker has nothing to wait for, and exits once
+// the module ran: a process's bare equivalent.)
+if (!isMainThread && workerData === "bare") {
+  parentPort!.on("message", (x: number) => parentPort!.postMessage(square(x)));
+}
