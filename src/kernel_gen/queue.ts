@@ -132,8 +132,7 @@ export function* tryReserve(A: Seam, S: Shape): KernelGen<number> {
   // every `A.spin` re-checks), at most 32 * `A.spin` re-checks: a streaming producer then stays in
   // the ring, while one facing idle consumers soon moves on to the lane (a put never blocks).
   const spin = A.spin; // once per phase: in production it adapts (REAL in src/_atomics.ts)
-  let budget = spin * 32;
-  let idle = spin;
+  let budget = spin * 32, idle = spin;
   let seen = -1;
   for (;;) {
     const e = (yield* A.load(q, $ENQ));
