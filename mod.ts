@@ -52,12 +52,12 @@ export type {
   PoolOptions,
   TaskOptions,
 } from "./src/pool/pool_options.ts";
-export { Process, TERMINATED } from "./src/pool/process.ts";
-export type { ProcessOptions } from "./src/pool/process.ts";
+export { activeChildren, Process } from "./src/pool/process.ts";
+export { KILLED, type ProcessOptions, TERMINATED } from "./src/pool/process_options.ts";
 export type { ResourceLimits } from "./src/pool/limits.ts";
 export { AsyncResult } from "./src/pool/async_result.ts";
 export type { TaskState } from "./src/pool/async_result.ts";
-export { currentProcess, taskSignal } from "./src/pool/context.ts";
+export { cpuCount, currentProcess, taskSignal } from "./src/pool/context.ts";
 export type { ProcessInfo } from "./src/pool/context.ts";
 export { taskModule } from "./src/pool/types.ts";
 export type {

@@ -24,7 +24,7 @@ import { adopt, bounded, type Future } from "./future.ts";
 export interface ExecutorOptions<M = AnyModule> {
   /**
    * Number of worker threads (Python's `max_workers`).
-   * @default {navigator.hardwareConcurrency}
+   * @default {cpuCount()}
    */
   maxWorkers?: number;
   /**

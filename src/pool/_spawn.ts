@@ -33,20 +33,58 @@ export interface Spawned {
  * @param data What the worker is started as (`memoryWatch` is set from `limits`).
  * @param limits Its resource limits, already validated.
  * @returns The worker, its inbox and its end.
+ * @throws The error of the thread's creation; a missing permission reworded to name the flag (see
+ *   {@linkcode spawnFailure}).
  */
 export function spawnWorker(
   data: Omit<WorkerData, "memoryWatch">,
   limits: ResourceLimits | undefined,
 ): Spawned {
   const full: WorkerData = { ...data, memoryWatch: limits !== undefined };
-  const worker = new Worker(WORKER_MAIN, {
-    name: data.name,
-    workerData: full,
-    ...(limits === undefined ? {} : { resourceLimits: limits }),
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_MAIN, {
+      name: data.name,
+      workerData: full,
+      ...(limits === undefined ? {} : { resourceLimits: limits }),
+    });
+  } catch (error) {
+    throw spawnFailure(error);
+  }
   const channel = new MessageChannel();
   const ended = threadEnd(channel.port1);
   const port: ToWorker = { type: "port", port: channel.port2 };
   worker.postMessage(port, [channel.port2 as unknown as NodeTransferable]);
   return { worker, inbox: channel.port1, ended };
+}
+
+/**
+ * The error to report when a worker thread cannot be created. Deno refuses to read the worker's
+ * program without `--allow-read` (a `NotCapable` error whose stack points into this file): that one
+ * is reworded to say what needs the permission and which flag grants it, keeping its class and the
+ * original as `cause`; any other error is returned as it is.
+ *
+ * @param error What creating the thread threw.
+ * @returns The error to throw.
+ */
+export function spawnFailure(error: unknown): unknown {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (!(error instanceof Error) || (name !== "NotCapable" && name !== "PermissionDenied")) {
+    return error;
+  }
+  const path = decodeURIComponent(WORKER_MAIN.pathname);
+  const message =
+    `Cannot start a worker thread: it runs Interlock's worker program, ${path}, which needs ` +
+    `read access: run with --allow-read (or --allow-read=${path.slice(0, path.lastIndexOf("/"))} ` +
+    "and the directories of your task modules)";
+  try {
+    const Class = error.constructor as new (message: string, options: ErrorOptions) => Error;
+    const clear = new Class(message, { cause: error });
+    if (clear instanceof Error && clear.message === message) return clear;
+  } catch {
+    // A class whose constructor takes other arguments: a plain Error below.
+  }
+  const clear = new Error(message, { cause: error });
+  clear.name = String(name);
+  return clear;
 }

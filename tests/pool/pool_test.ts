@@ -153,6 +153,7 @@ Deno.test("a task's error rejects only that task, rebuilt with class, message, s
 
 Deno.test("a worker that exits mid-task rejects only its task with WorkerCrashedError and is replaced", async () => {
   await withPool({ size: 2 }, async (pool) => {
+    await pool.ready();
     const before = pool.workerIds();
     const others = Array.from({ length: 200 }, (_, i) => pool.apply("square", [i]));
     const crash = pool.apply("exitWorker", [3]);
@@ -164,6 +165,7 @@ Deno.test("a worker that exits mid-task rejects only its task with WorkerCrashed
     // The replacement is up within a second or two: a lost task would leave this waiting.
     const values = await within(Promise.all([...others, ...more]), WAKE_MS, "the other tasks");
     assert.deepEqual(values, Array.from({ length: 400 }, (_, i) => i * i), "nothing else lost");
+    await within(pool.ready(), 60_000, "the replacement");
     assert.equal(pool.workerIds().length, 2);
     assert.ok(!pool.workerIds().includes(error.workerId), "the dead worker was replaced");
     assert.equal(await pool.apply("square", [3]), 9);
@@ -378,6 +380,7 @@ Deno.test("await using closes the pool once its work is done (seed: a pool used 
   {
     await using pool = new Pool(tasks, { size: Math.min(navigator.hardwareConcurrency, 8) });
     outer = pool;
+    await pool.ready();
     assert.equal(pool.workerIds().length, Math.min(navigator.hardwareConcurrency, 8));
     for (let round = 0; round < 3; round++) {
       const chunk = Array.from({ length: 50 }, (_, i) => round * 50 + i);
