@@ -9,6 +9,10 @@
  * Waiting methods come as a Promise (`acquire()`, any thread) and as a blocking form
  * (`acquireSync()`, for workers), with `timeout` and `signal` options.
  *
+ * This module loads no npm package (import it by path without an import map if you like). The
+ * parts that do are subpaths: `@interlock/interlock/manager` (`Manager`, over comlink),
+ * `@interlock/interlock/explore` (fast-check) and `@interlock/interlock/redis` (node-redis).
+ *
  * @example
  * ```ts
  * import { Lock } from "@interlock/interlock";
@@ -50,6 +54,7 @@ export type {
   MapAsyncOptions,
   MapOptions,
   PoolOptions,
+  PoolStats,
   TaskOptions,
 } from "./src/pool/pool_options.ts";
 export { activeChildren, Process } from "./src/pool/process.ts";
@@ -80,21 +85,6 @@ export {
   QueueEmptyError,
   QueueFullError,
 } from "./src/errors.ts";
-export { Manager } from "./src/manager/manager.ts";
-export type {
-  ArgsOf,
-  InstanceOf,
-  ManagedType,
-  ManagerOptions,
-  ManagerState,
-} from "./src/manager/manager.ts";
-export {
-  ManagedDict,
-  ManagedList,
-  ManagedNamespace,
-  ManagedObject,
-} from "./src/manager/proxies.ts";
-export type { AsyncMethods, Key, Managed, UpdateOp } from "./src/manager/proxies.ts";
 export { Executor } from "./src/executor/executor.ts";
 export type {
   ExecutorMapOptions,

@@ -39,7 +39,7 @@ function checkKey(what: string, key: unknown): void {
  *
  * @example Count words from several callers without losing an update
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -78,7 +78,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
    *
    * @example
    * ```ts
-   * import { ManagedDict, Manager } from "@interlock/interlock";
+   * import { ManagedDict, Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -159,7 +159,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -186,7 +186,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();

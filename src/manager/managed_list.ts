@@ -23,7 +23,7 @@ function checkIndex(what: string, index: unknown): void {
  *
  * @example
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -61,7 +61,7 @@ export class ManagedList<T = unknown> {
    *
    * @example
    * ```ts
-   * import { ManagedList, Manager } from "@interlock/interlock";
+   * import { ManagedList, Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -198,7 +198,7 @@ export class ManagedList<T = unknown> {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();

@@ -23,7 +23,7 @@ function checkName(what: string, name: unknown): void {
  *
  * @example
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -61,7 +61,7 @@ export class ManagedNamespace<T extends Record<string, unknown> = Record<string,
    *
    * @example
    * ```ts
-   * import { ManagedNamespace, Manager } from "@interlock/interlock";
+   * import { ManagedNamespace, Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();

@@ -32,7 +32,7 @@ export type Managed<T> = ManagedObject & AsyncMethods<T>;
  *
  * @example
  * ```ts
- * import { type Managed, ManagedObject, Manager } from "@interlock/interlock";
+ * import { type Managed, ManagedObject, Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -86,7 +86,7 @@ export class ManagedObject {
    *
    * @example
    * ```ts
-   * import { ManagedObject } from "@interlock/interlock";
+   * import { ManagedObject } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * assert.throws(() => ManagedObject.from({ kind: "object" }), TypeError);

@@ -16,6 +16,7 @@ import { Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
 import * as K from "../kernel/manager.ts";
+import { spawnFailure } from "../pool/_spawn.ts";
 import { connect, type Connection } from "./_client.ts";
 import type { BuiltinKind, Created } from "./_protocol.ts";
 import {
@@ -26,6 +27,9 @@ import {
   type ManagedNamespace,
   proxyOf,
 } from "./proxies.ts";
+
+/** The program of a manager's server worker. */
+const SERVER = new URL("./_server.ts", import.meta.url);
 
 /** Options of {@linkcode Manager.start}. */
 export interface ManagerOptions {
@@ -82,7 +86,7 @@ export type InstanceOf<C extends ManagedType> = C extends abstract new (...args:
  *
  * @example Several callers share one dictionary
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -124,7 +128,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * const manager = await Manager.start({ name: "inventory" });
@@ -147,10 +151,15 @@ export class Manager implements AsyncDisposable {
     }
     const s = allocate(TAG.Manager, K.BYTES);
     K.init(REAL, s, K.SLOTS);
-    const worker = new Worker(new URL("./_server.ts", import.meta.url), {
-      name,
-      workerData: { buffer: s.buffer, byteOffset: s.byteOffset },
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(SERVER, {
+        name,
+        workerData: { buffer: s.buffer, byteOffset: s.byteOffset },
+      });
+    } catch (error) {
+      throw spawnFailure(error, SERVER); // names the missing --allow-read
+    }
     const manager = new Manager(s, worker);
     try {
       await manager.#connection.invoke((api) => api.ping());
@@ -167,7 +176,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * const manager = await Manager.start();
@@ -195,7 +204,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -227,7 +236,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -248,7 +257,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -282,7 +291,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -327,7 +336,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -355,7 +364,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager, ManagerShutdownError } from "@interlock/interlock";
+   * import { Manager, ManagerShutdownError } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * const manager = await Manager.start();

@@ -25,7 +25,7 @@ import { WorkerCrashedError } from "../errors.ts";
 import { isOutOfMemory, type ResourceLimits } from "./limits.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { busyMs, census, type Member, spawnMember } from "./_member.ts";
-import { spawnFailure } from "./_spawn.ts";
+import { spawnFailure, WORKER_MAIN } from "./_spawn.ts";
 import { Grace, stopWorker } from "./_stop.ts";
 
 let workerCount = 0;
@@ -130,10 +130,10 @@ export class Crew {
     try {
       m = spawnMember(`PoolWorker-${++workerCount}`, config.resourceLimits);
     } catch (error) {
-      const cause = spawnFailure(error);
-      const message = cause instanceof Error ? cause.message : String(cause);
+      const clear = spawnFailure(error, WORKER_MAIN);
+      const message = clear instanceof Error ? clear.message : String(clear);
       this.#host.onStartFailure(
-        new WorkerCrashedError(message, { cause, workerId: -1, exitCode: null }),
+        new WorkerCrashedError(message, { cause: error, workerId: -1, exitCode: null }),
       );
       return false;
     }

@@ -9,7 +9,8 @@ import type { ResourceLimits } from "./limits.ts";
 import type { ToWorker, WorkerData } from "./protocol.ts";
 import { threadEnd } from "./_stop.ts";
 
-const WORKER_MAIN = new URL("./worker_main.ts", import.meta.url);
+/** The program every pool worker and process child runs. */
+export const WORKER_MAIN: URL = new URL("./worker_main.ts", import.meta.url);
 
 /** A started worker, with the port the parent talks to it through. */
 export interface Spawned {
@@ -49,7 +50,7 @@ export function spawnWorker(
       ...(limits === undefined ? {} : { resourceLimits: limits }),
     });
   } catch (error) {
-    throw spawnFailure(error);
+    throw spawnFailure(error, WORKER_MAIN);
   }
   const channel = new MessageChannel();
   const ended = threadEnd(channel.port1);
@@ -60,27 +61,31 @@ export function spawnWorker(
 
 /**
  * The error to report when a worker thread cannot be created. Deno refuses to read the worker's
- * program without `--allow-read` (a `NotCapable` error whose stack points into this file): that one
- * is reworded to say what needs the permission and which flag grants it, keeping its class and the
- * original as `cause`; any other error is returned as it is.
+ * program without `--allow-read` (a `NotCapable` error whose stack points into Interlock's code):
+ * that one is reworded to say what needs the permission and which flag grants it, keeping its class
+ * and the original as `cause`; any other error is returned as it is.
  *
  * @param error What creating the thread threw.
+ * @param program The program the thread was to run (`worker_main.ts`, the manager's server).
  * @returns The error to throw.
  */
-export function spawnFailure(error: unknown): unknown {
+export function spawnFailure(error: unknown, program: URL): unknown {
   const name = (error as { name?: unknown } | null)?.name;
   if (!(error instanceof Error) || (name !== "NotCapable" && name !== "PermissionDenied")) {
     return error;
   }
-  const path = decodeURIComponent(WORKER_MAIN.pathname);
+  const path = decodeURIComponent(program.pathname);
   const message =
-    `Cannot start a worker thread: it runs Interlock's worker program, ${path}, which needs ` +
-    `read access: run with --allow-read (or --allow-read=${path.slice(0, path.lastIndexOf("/"))} ` +
+    `Cannot start a worker thread: it runs Interlock's program ${path}, which Deno may not read: ` +
+    `run with --allow-read (or --allow-read=${path.slice(0, path.lastIndexOf("/src/"))} ` +
     "and the directories of your task modules)";
   try {
     const Class = error.constructor as new (message: string, options: ErrorOptions) => Error;
     const clear = new Class(message, { cause: error });
-    if (clear instanceof Error && clear.message === message) return clear;
+    if (clear instanceof Error && clear.message === message) {
+      Error.captureStackTrace?.(clear, spawnFailure); // the stack starts where the thread was asked for
+      return clear;
+    }
   } catch {
     // A class whose constructor takes other arguments: a plain Error below.
   }

@@ -6,6 +6,8 @@
  * @module
  */
 import { revive } from "../../mod.ts";
+// Registers the manager's proxies with revive(): the core does not load them (see its mod.ts).
+import "../../src/manager/mod.ts";
 
 self.onmessage = async (event: MessageEvent<{ url: string; name: string; args: unknown[] }>) => {
   const { url, name, args } = event.data;

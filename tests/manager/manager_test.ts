@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { Lock, QueueEmptyError, revive } from "../../mod.ts";
 import {
-  Lock,
   type Managed,
   ManagedDict,
   ManagedList,
@@ -10,9 +10,7 @@ import {
   Manager,
   ManagerCrashedError,
   ManagerShutdownError,
-  QueueEmptyError,
-  revive,
-} from "../../mod.ts";
+} from "../../src/manager/mod.ts";
 import { assertContended, probe } from "../_contention.ts";
 import { assertSeeded, boundedTest, inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";

@@ -12,7 +12,6 @@ import {
   Event,
   JoinableQueue,
   Lock,
-  Manager,
   Pipe,
   Pool,
   Process,
@@ -24,6 +23,7 @@ import {
   taskModule,
   Value,
 } from "../../mod.ts";
+import { Manager } from "../../src/manager/mod.ts";
 
 /** Task module without imports: what each argument arrived as, and a use of a revived lock. */
 const bare = taskModule<{

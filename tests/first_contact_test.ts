@@ -1,0 +1,89 @@
+/**
+ * What a newcomer meets first: the README's worker snippet type-checks as written, and reviving
+ * the wrong kind of object says which kind it is.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import * as Interlock from "../mod.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** The README's code blocks that start with a `// <file name>` line, by file name. */
+async function readmeFiles(): Promise<Map<string, string>> {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const files = new Map<string, string>();
+  for (const [, body] of readme.matchAll(/```ts[^\n]*\n(.*?)```/gs)) {
+    const name = /^\/\/ ([a-z_]+\.ts)\n/.exec(body!)?.[1];
+    if (name !== undefined) files.set(name, body!);
+  }
+  return files;
+}
+
+Deno.test("the README's worker snippet (main.ts and worker.ts) type-checks as written", async () => {
+  const files = await readmeFiles();
+  assert.deepEqual([...files.keys()].sort(), ["main.ts", "worker.ts"]);
+  assert.match(files.get("worker.ts")!, /^\/\/\/ <reference lib="deno\.worker" \/>$/m);
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [name, body] of files) await Deno.writeTextFile(`${dir}/${name}`, body);
+    const out = await new Deno.Command(Deno.execPath(), {
+      // The package's own config: "@interlock/interlock" resolves to this checkout.
+      args: ["check", `--config=${new URL("deno.json", ROOT).pathname}`, "main.ts", "worker.ts"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // The check can fail: without the reference line, `self` is not a worker's.
+    const bare = files.get("worker.ts")!.replace('/// <reference lib="deno.worker" />\n', "");
+    await Deno.writeTextFile(`${dir}/worker.ts`, bare);
+    const without = await new Deno.Command(Deno.execPath(), {
+      args: ["check", `--config=${new URL("deno.json", ROOT).pathname}`, "worker.ts"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.notEqual(without.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Every exported class with a static `from`, by name. */
+const REVIVABLE = Object.entries(Interlock).filter(([, value]) =>
+  typeof value === "function" && typeof (value as { from?: unknown }).from === "function"
+) as [string, { from(value: unknown): unknown }][];
+
+Deno.test("X.from(a clone of another class) says what it received: 'this is a Lock, not a Queue'", () => {
+  assert.ok(REVIVABLE.length >= 12, REVIVABLE.map(([name]) => name).join());
+  const samples: [string, object][] = [
+    ["Lock", new Interlock.Lock()],
+    ["Event", new Interlock.Event()],
+    ["RLock", new Interlock.RLock()],
+    ["SharedArray", new Interlock.SharedArray("i", [1, 2])],
+  ];
+  for (const [kind, sample] of samples) {
+    for (const [name, cls] of REVIVABLE) {
+      if (name === kind) continue;
+      const an = (word: string) => `${/^(?:[AEIOU]|R[A-Z])/.test(word) ? "an" : "a"} ${word}`;
+      assert.throws(
+        () => cls.from(structuredClone(sample)),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          e.message ===
+            `Cannot revive ${name}: this is ${an(kind)} (or its structured clone), not ${an(name)}`,
+        `${name}.from(${kind})`,
+      );
+    }
+  }
+  assert.throws(
+    () => Interlock.JoinableQueue.from(new Interlock.Queue()),
+    /^TypeError: Cannot revive JoinableQueue: this is a Queue \(or its structured clone\), not a JoinableQueue$/,
+  );
+  assert.throws(() => Interlock.Lock.from({}), /expected a Lock or its structured clone/);
+  assert.throws(
+    () => Interlock.Event.from(1),
+    /^TypeError: Cannot revive Event: expected an Event/,
+  );
+});
