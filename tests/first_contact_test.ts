@@ -87,3 +87,76 @@ Deno.test("X.from(a clone of another class) says what it received: 'this is a Lo
     /^TypeError: Cannot revive Event: expected an Event/,
   );
 });
+
+/** Runs `deno task demo` (small) with `args`; returns its output. */
+async function demo(...args: string[]): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "demo", "--runs", "1", "--transactions", "200", "--no-color", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder();
+  assert.equal(out.code, 0, text.decode(out.stderr));
+  return text.decode(out.stdout);
+}
+
+Deno.test("the demo shows the replay token with one line on what it is for, and strategy internals only with --details", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const plain = await demo("--html", `${dir}/race.html`);
+    assert.match(
+      plain,
+      /replay token: ix\d+:\S+ {2}\(replay\(scenario, token\) runs this exact schedule again\)\n/,
+    );
+    assert.doesNotMatch(plain, /fast-check: \{|seed:|schedule: \[/);
+    const detailed = await demo("--details", "--html", `${dir}/race.html`);
+    assert.match(detailed, /fast-check: \{ seed: -?\d+, path: "[\d:]*" \}/);
+    assert.match(detailed, /schedule: \[[\d, ]*\]/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task demo resolves only what the demo needs: its own import map and lock pin fast-check as deno.lock does", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))) as {
+    nodeModulesDir: string;
+    imports: Record<string, string>;
+    tasks: Record<string, string>;
+  };
+  // "manual": `deno task` installs nothing by itself (with "auto" it installs every package of the
+  // lock file, typescript and puppeteer included, before any task runs).
+  assert.equal(config.nodeModulesDir, "manual");
+  assert.match(
+    config.tasks.demo!,
+    /--no-config --import-map=examples\/demo\.json --lock=examples\/demo\.lock --frozen/,
+  );
+  const map = JSON.parse(await Deno.readTextFile(new URL("examples/demo.json", ROOT))) as {
+    imports: Record<string, string>;
+  };
+  const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", ROOT))) as {
+    specifiers: Record<string, string>;
+  };
+  const npm = Object.entries(map.imports).filter(([, target]) => target.startsWith("npm:"));
+  assert.deepEqual(npm.map(([name]) => name), ["fast-check"]);
+  for (const [name, target] of npm) {
+    const pinned = lock.specifiers[config.imports[name]!];
+    assert.equal(target, `npm:${name}@${pinned}`, `${name}: the demo's version is deno.lock's`);
+  }
+  // What the demo's module graph loads from npm: fast-check (and its one dependency) only.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--no-config", "--import-map=examples/demo.json", "examples/demo.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    npmPackages: Record<string, { name: string }>;
+  };
+  assert.deepEqual(
+    Object.values(info.npmPackages).map((p) => p.name).sort(),
+    ["fast-check", "pure-rand"],
+  );
+});
