@@ -136,7 +136,8 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    * assert.equal(executor.maxWorkers, 1);
    * ```
    */
-  constructor(module: TaskModule<M> | URL | string, options: ExecutorOptions<M> = {}) {
+  constructor(module: TaskModule<M> | URL | string, options?: ExecutorOptions<M>) {
+    if (options === undefined) options = {};
     if (typeof options !== "object" || options === null) {
       throw new TypeError(
         `Cannot create executor: options must be an object, received ${

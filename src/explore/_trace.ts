@@ -389,7 +389,7 @@ export class ExplorationFailure extends Error {
   /** The scenario that failed (shrunk, for the fast-check strategy). */
   readonly scenario: unknown;
 
-  /** Builds the failure of execution `ex` (recorded) of a scenario. */
+  /** @ignore Built by the explorer: the failure of execution `ex` (recorded) of a scenario. */
   constructor(
     kind: FailureKind,
     reason: string,
@@ -509,7 +509,8 @@ export class ExplorationFailure extends Error {
    * assert.equal(failure.render({ format: "html" }), html);
    * ```
    */
-  toHTML(options: PictureOptions = {}): string {
+  toHTML(options?: PictureOptions): string {
+    if (options === undefined) options = {};
     return htmlOf(this, diagramOf(this, options));
   }
 
@@ -540,7 +541,8 @@ export class ExplorationFailure extends Error {
    * assert.equal(svg.match(/class="lane"/g)?.length, 2);
    * ```
    */
-  toSVG(options: PictureOptions = {}): string {
+  toSVG(options?: PictureOptions): string {
+    if (options === undefined) options = {};
     return svgOf(diagramOf(this, options), { header: true });
   }
 }

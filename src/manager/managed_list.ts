@@ -45,6 +45,7 @@ export class ManagedList<T = unknown> {
 
   // The fields above and this constructor are written out in each proxy class: a shared base class
   // would be a public type (deno doc --lint), and a clone carries only own fields.
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor({ s, id }: Parsed) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
@@ -137,7 +138,8 @@ export class ManagedList<T = unknown> {
    * @returns The item, or `undefined` if the list is empty.
    * @throws {RangeError} if the list is not empty and `index` is out of range.
    */
-  async pop(index = -1): Promise<T | undefined> {
+  async pop(index?: number): Promise<T | undefined> {
+    if (index === undefined) index = -1;
     checkIndex("pop a list item", index);
     return await call(this, "pop", [index]) as T | undefined;
   }

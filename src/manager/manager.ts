@@ -103,6 +103,7 @@ export class Manager implements AsyncDisposable {
   readonly #worker: Worker;
   readonly #connection: Connection;
 
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor(s: Int32Array, worker: Worker) {
     this.#s = s;
     this.#worker = worker;
@@ -303,8 +304,9 @@ export class Manager implements AsyncDisposable {
   async register(
     typeid: string,
     moduleUrl: URL | string,
-    exportName: string = typeid,
+    exportName?: string,
   ): Promise<void> {
+    if (exportName === undefined) exportName = typeid;
     if (typeof typeid !== "string" || typeid === "") {
       throw new TypeError("Cannot register a type: 'typeid' must be a non-empty string");
     }

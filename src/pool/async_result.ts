@@ -52,7 +52,7 @@ export class AsyncResult<R> implements PromiseLike<R> {
   readonly #control: TaskControl;
   #state: "pending" | "fulfilled" | "rejected" = "pending";
 
-  /** Wraps `promise`, the task's outcome (internal: pools create these). */
+  /** @ignore Wraps `promise`, the task's outcome (internal: pools create these). */
   constructor(id: number, promise: Promise<R>, control: TaskControl) {
     this.id = id;
     this.#control = control;

@@ -446,7 +446,8 @@ export class Condition {
    * cond.notify(2); // nobody waits: nothing happens
    * ```
    */
-  notify(n: number = 1): void {
+  notify(n?: number): void {
+    if (n === undefined) n = 1;
     checkNotifyCount(n);
     this.#notify(n);
   }

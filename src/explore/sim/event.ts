@@ -11,7 +11,7 @@ import { registerLayout, wordLayout } from "../_scenario.ts";
 import { type SimWaitOptions, type Step, waitOrThrow, words } from "./_common.ts";
 
 /**
- * An {@linkcode Event} under the explorer: the event kernel with the glue of `set`, `clear`,
+ * An `Event` under the explorer: the event kernel with the glue of `set`, `clear`,
  * `isSet` and `waitSync`.
  *
  * @example
