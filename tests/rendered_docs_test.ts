@@ -180,3 +180,39 @@ Deno.test("the rendered-docs check finds each kind of problem it looks for", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno doc --html gives every public member of every class of mod.ts its page (Value.value included)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["doc", "--html", "--name=interlock", `--output=${dir}`, "mod.ts"],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const pages = new Set<string>();
+    for await (const entry of Deno.readDir(`${dir}/~`)) pages.add(entry.name);
+    const missing: string[] = [];
+    let members = 0;
+    for (const symbol of await symbolsOf("mod.ts")) {
+      for (const { kind, def } of symbol.declarations) {
+        if (kind !== "class" || def === undefined) continue;
+        for (const key of ["properties", "methods"]) {
+          for (const member of (def[key] as Json[] | undefined) ?? []) {
+            const name = String(member.name);
+            if (member.accessibility === "private" || name.startsWith("[")) continue;
+            members++;
+            const page = `${symbol.name}.${member.isStatic ? "" : "prototype."}${name}.html`;
+            if (!pages.has(page)) missing.push(page);
+          }
+        }
+      }
+    }
+    assert.ok(pages.has("Value.prototype.value.html"), "the main member of Value");
+    assert.ok(members > 100, `${members} members`);
+    assert.deepEqual(missing, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
