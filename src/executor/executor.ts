@@ -122,7 +122,7 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    *
    * @param module The task module: a `TaskModule` from `taskModule()`, a `URL`, or an absolute URL
    *   string.
-   * @param options `maxWorkers`, `initializer`, `initArgs`, `maxTasksPerChild`.
+   * @param options `maxWorkers`, `initializer`, `initArgs`, `maxTasksPerChild` (all optional).
    * @throws {TypeError} if the module is not a URL or an option has the wrong type.
    * @throws {RangeError} if `maxWorkers` or `maxTasksPerChild` is out of range.
    *

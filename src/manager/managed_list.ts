@@ -134,7 +134,7 @@ export class ManagedList<T = unknown> {
   /**
    * Removes and returns the item at `index` (default: the last).
    *
-   * @param index The index (negative: from the end).
+   * @param index The index (negative: from the end; default `-1`, the last item).
    * @returns The item, or `undefined` if the list is empty.
    * @throws {RangeError} if the list is not empty and `index` is out of range.
    */

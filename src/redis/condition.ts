@@ -269,7 +269,7 @@ export class RedisCondition {
   /**
    * Wakes the `n` longest-waiting waiters (fewer if fewer wait).
    *
-   * @param n How many to wake.
+   * @param n How many to wake (default `1`).
    * @throws {RuntimeError} if this context does not hold the lock.
    * @throws {RangeError} if `n` is not a non-negative integer.
    *

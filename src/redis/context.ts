@@ -170,7 +170,7 @@ export class RedisContext implements AsyncDisposable {
    * The distributed semaphore `name` with initial `value` (see {@linkcode RedisSemaphore}).
    *
    * @param name The semaphore's name in the namespace.
-   * @param value The initial number of permits (stored by the first user).
+   * @param value The initial number of permits (default `1`; stored by the first user).
    * @param options `lease` (ms) of its holds.
    * @throws {RangeError} if `value` is not a non-negative integer.
    *
@@ -196,7 +196,7 @@ export class RedisContext implements AsyncDisposable {
    * The distributed bounded semaphore `name` (see {@linkcode RedisBoundedSemaphore}).
    *
    * @param name The semaphore's name in the namespace.
-   * @param value The initial (and maximum) number of permits.
+   * @param value The initial (and maximum) number of permits (default `1`).
    * @param options `lease` (ms) of its holds.
    *
    * @example

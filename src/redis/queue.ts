@@ -406,7 +406,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * Acknowledges this object's `count` oldest held items: they are done and leave the queue
    * (Python's `task_done()`, which here is also the acknowledgement of at-least-once delivery).
    *
-   * @param count How many items to acknowledge.
+   * @param count How many items to acknowledge (default `1`).
    * @throws {RuntimeError} if this object holds fewer items (nothing changes).
    * @throws {LeaseLostError} if an item's visibility had ended and another consumer got it (the
    *   others are acknowledged; that one will be processed again).
@@ -491,7 +491,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * acknowledgement, or whose payload did not decode. They stay in the stream
    * `{namespace:name}:queue:d` (trimmed to `deadLetters` entries) for you to inspect or replay.
    *
-   * @param count How many to read.
+   * @param count How many to read (default `100`).
    *
    * @example
    * ```ts ignore

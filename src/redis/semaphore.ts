@@ -126,7 +126,7 @@ export class RedisSemaphore {
   /**
    * Gives back this object's `n` oldest permits (waking waiters); beyond those, adds permits.
    *
-   * @param n How many permits.
+   * @param n How many permits (default `1`).
    * @throws {RangeError} if `n` is not a positive integer.
    * @throws {LeaseLostError} if a permit's lease had ended (the others are still released).
    *
