@@ -7,32 +7,10 @@
  */
 import assert from "node:assert/strict";
 import v8 from "node:v8";
-import {
-  AsyncResult,
-  Pool,
-  type PoolOptions,
-  RuntimeError,
-  taskModule,
-  WorkerCrashedError,
-} from "../../mod.ts";
-import { shared, within } from "./_helpers.ts";
+import { AsyncResult, Pool, RuntimeError, taskModule, WorkerCrashedError } from "../../mod.ts";
+import { faults, shared, withFaultPool, within } from "./_helpers.ts";
 
-type Faults = typeof import("../_workers/fault_tasks.ts");
 const FAULTS = new URL("../_workers/fault_tasks.ts", import.meta.url);
-const faults = taskModule<Faults>(FAULTS);
-
-/** Runs `body` with a fresh pool of the fault tasks, always terminated at the end. */
-async function withFaultPool(
-  options: PoolOptions<Faults>,
-  body: (pool: Pool<Faults>) => Promise<void>,
-): Promise<void> {
-  const pool = new Pool(faults, options);
-  try {
-    await body(pool);
-  } finally {
-    await pool.terminate();
-  }
-}
 
 /** A promise of the next `n` values passed to the returned callback. */
 function collector<T>(n: number): { add: (value: T) => void; values: Promise<T[]> } {

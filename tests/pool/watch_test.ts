@@ -5,23 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Pool, type PoolOptions, taskModule } from "../../mod.ts";
-import { shared, until, within } from "./_helpers.ts";
-
-type Faults = typeof import("../_workers/fault_tasks.ts");
-const faults = taskModule<Faults>(new URL("../_workers/fault_tasks.ts", import.meta.url));
-
-async function withFaultPool(
-  options: PoolOptions<Faults>,
-  body: (pool: Pool<Faults>) => Promise<void>,
-): Promise<void> {
-  const pool = new Pool(faults, options);
-  try {
-    await body(pool);
-  } finally {
-    await pool.terminate();
-  }
-}
+import { Pool } from "../../mod.ts";
+import { faults, shared, until, withFaultPool, within } from "./_helpers.ts";
 
 function release(flags: Int32Array): void {
   Atomics.store(flags, 1, 1);
