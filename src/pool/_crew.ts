@@ -26,7 +26,7 @@ import { isOutOfMemory, type ResourceLimits } from "./limits.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { busyMs, census, type Member, spawnMember } from "./_member.ts";
 import { spawnFailure, WORKER_MAIN } from "./_spawn.ts";
-import { Grace, GRACE_PER_WORKER, stopWorker, TERMINATE_GRACE } from "./_stop.ts";
+import { Grace, stopWorker } from "./_stop.ts";
 
 let workerCount = 0;
 
@@ -215,9 +215,8 @@ export class Crew {
   /** Kills every worker, with one grace period for all (see `_stop.ts`). */
   killAll(): void {
     this.stopStarting();
-    const members = [...this.members];
-    const grace = new Grace(TERMINATE_GRACE + GRACE_PER_WORKER * members.length);
-    for (const m of members) void this.kill(m, grace);
+    const grace = new Grace();
+    for (const m of [...this.members]) void this.kill(m, grace);
   }
 
   /** Resolves, once every kill in progress is over, with whether every thread really ended. */

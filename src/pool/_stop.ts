@@ -33,12 +33,6 @@ import type { Worker } from "node:worker_threads";
 export const TERMINATE_GRACE = 2000;
 
 /**
- * Milliseconds added to the grace of workers stopped together, per worker: their threads end one
- * after another, and on a loaded machine (load 20 on 2 cores) 64 idle ones left gaps over 2 s.
- */
-export const GRACE_PER_WORKER = 50;
-
-/**
  * The grace period of the workers stopped together (a pool's `terminate()`): it ends
  * `ms` milliseconds after it began or after the last of its workers ended, whichever is later.
  */
