@@ -129,11 +129,11 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   /** Not available: a Redis queue cannot block a thread on the network. Use `await get()`. */
   declare readonly getSync?: never;
 
-  /** @internal */
+  /** @ignore */
   protected readonly core: Core;
-  /** @internal */
+  /** @ignore */
   protected readonly stream: string;
-  /** @internal */
+  /** @ignore */
   protected readonly base: string;
   readonly #consumer: Consumer;
   readonly #keep: number;
@@ -147,7 +147,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   #trackedNow = false;
   #closed = false;
 
-  /** @internal Use `ctx.Queue(name, maxsize, options)`. */
+  /** @ignore Use `ctx.Queue(name, maxsize, options)`. */
   constructor(
     core: Core,
     name: string,
@@ -420,7 +420,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * await jobs.taskDone();
    * ```
    */
-  async taskDone(count: number = 1): Promise<void> {
+  async taskDone(count?: number): Promise<void> {
+    if (count === undefined) count = 1;
     const what = `mark a task of queue '${this.name}' done`;
     checkCount(what, "count", count, 1);
     this.#check(what);
@@ -498,7 +499,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * for (const letter of await ctx.Queue("jobs").deadLetters()) console.log(letter.reason);
    * ```
    */
-  async deadLetters(count: number = 100): Promise<DeadLetter<T>[]> {
+  async deadLetters(count?: number): Promise<DeadLetter<T>[]> {
+    if (count === undefined) count = 100;
     const what = `read the dead letters of queue '${this.name}'`;
     checkCount(what, "count", count, 1);
     this.#check(what);

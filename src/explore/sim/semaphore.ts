@@ -30,7 +30,7 @@ import {
 } from "./_common.ts";
 
 /**
- * A {@linkcode Semaphore} or {@linkcode BoundedSemaphore} under the explorer: the semaphore kernel
+ * A `Semaphore` or `BoundedSemaphore` under the explorer: the semaphore kernel
  * with the glue of `acquireSync`, `tryAcquire`, `release(n)` and `value`; for a robust one, the
  * holder table and the reclaiming of the permits of terminated threads, as the class does.
  *
@@ -141,7 +141,8 @@ export class SimSemaphore {
    *
    * @throws {RuntimeError} if a `BoundedSemaphore` would rise above its initial value.
    */
-  *release(n: number = 1): Step<void> {
+  *release(n?: number): Step<void> {
+    if (n === undefined) n = 1;
     checkReleaseCount(this.#bounded, n);
     const s = this.#s;
     const j = this.#robust ? yield* this.#entryOf() : -1;
