@@ -24,7 +24,7 @@ import { setImmediate } from "node:timers";
 import { WorkerCrashedError } from "../errors.ts";
 import { isOutOfMemory, type ResourceLimits } from "./limits.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { busyMs, census, type Member, spawnMember } from "./_member.ts";
+import { busyMs, census, isIdle, type Member, spawnMember } from "./_member.ts";
 import { spawnFailure, WORKER_MAIN } from "./_spawn.ts";
 import { Grace, stopWorker } from "./_stop.ts";
 
@@ -196,13 +196,14 @@ export class Crew {
   /**
    * Terminates `m` (once) and takes it out of `live` at once (its `exit` event follows within
    * milliseconds); the returned promise tells whether its thread really ended within the grace
-   * period (`grace`, shared by the workers stopped together). A thread that did not is abandoned and
-   * reported as exited (code `null`).
+   * period (`grace`, shared by the workers stopped together; the longer one if `m` is idle, see
+   * `_stop.ts`). A thread that did not is abandoned and reported as exited (code `null`).
    */
   kill(m: Member, grace?: Grace): Promise<boolean> {
     if (m.stopped) return m.stopped;
+    const idle = isIdle(m);
     this.leave(m);
-    const stopped = stopWorker(m.worker, m.ended, grace).then((ended) => {
+    const stopped = stopWorker(m.worker, m.ended, grace, idle).then((ended) => {
       this.#dying.delete(stopped);
       if (!ended) this.#host.onExit(m, null);
       return ended;

@@ -246,6 +246,20 @@ export function reclaim(m: Member): [task: Task, started: boolean][] {
 }
 
 /**
+ * Whether `m` is idle: it runs no task, nor its initializer (it is ready), and has no task it could
+ * start (every slot it was given is done or revoked). A worker killed while idle runs no synchronous
+ * code, so its thread ends as soon as it is scheduled (see `_stop.ts`).
+ */
+export function isIdle(m: Member): boolean {
+  if (m.state !== "ready" && m.state !== "leaving") return false;
+  for (const task of m.assigned.values()) {
+    const state = S.stateOf(REAL, m.words, task.slot, task.gen);
+    if (state === S.QUEUED || state === S.RUNNING) return false;
+  }
+  return true;
+}
+
+/**
  * Counts the tasks sent to `m` and not answered: those it has started (`running`; including those
  * finished whose result is on its way) and those waiting in its batch (`waiting`).
  */
