@@ -9,6 +9,10 @@
  * Waiting methods come as a Promise (`acquire()`, any thread) and as a blocking form
  * (`acquireSync()`, for workers), with `timeout` and `signal` options.
  *
+ * This module loads no npm package (import it by path without an import map if you like). The
+ * parts that do are subpaths: `@interlock/interlock/manager` (`Manager`, over comlink),
+ * `@interlock/interlock/explore` (fast-check) and `@interlock/interlock/redis` (node-redis).
+ *
  * @example
  * ```ts
  * import { Lock } from "@interlock/interlock";
@@ -50,14 +54,15 @@ export type {
   MapAsyncOptions,
   MapOptions,
   PoolOptions,
+  PoolStats,
   TaskOptions,
 } from "./src/pool/pool_options.ts";
-export { Process, TERMINATED } from "./src/pool/process.ts";
-export type { ProcessOptions } from "./src/pool/process.ts";
+export { activeChildren, Process } from "./src/pool/process.ts";
+export { KILLED, type ProcessOptions, TERMINATED } from "./src/pool/process_options.ts";
 export type { ResourceLimits } from "./src/pool/limits.ts";
 export { AsyncResult } from "./src/pool/async_result.ts";
 export type { TaskState } from "./src/pool/async_result.ts";
-export { currentProcess, taskSignal } from "./src/pool/context.ts";
+export { cpuCount, currentProcess, taskSignal } from "./src/pool/context.ts";
 export type { ProcessInfo } from "./src/pool/context.ts";
 export { taskModule } from "./src/pool/types.ts";
 export type {
@@ -80,21 +85,6 @@ export {
   QueueEmptyError,
   QueueFullError,
 } from "./src/errors.ts";
-export { Manager } from "./src/manager/manager.ts";
-export type {
-  ArgsOf,
-  InstanceOf,
-  ManagedType,
-  ManagerOptions,
-  ManagerState,
-} from "./src/manager/manager.ts";
-export {
-  ManagedDict,
-  ManagedList,
-  ManagedNamespace,
-  ManagedObject,
-} from "./src/manager/proxies.ts";
-export type { AsyncMethods, Key, Managed, UpdateOp } from "./src/manager/proxies.ts";
 export { Executor } from "./src/executor/executor.ts";
 export type {
   ExecutorMapOptions,

@@ -23,7 +23,8 @@
  * @module
  */
 import * as Comlink from "comlink";
-import { Executor, Manager, Pool, taskModule } from "../mod.ts";
+import { Executor, Pool, taskModule } from "../mod.ts";
+import { Manager } from "../src/manager/mod.ts";
 import type { api } from "./_workers/manager_bench_worker.ts";
 import {
   loadAverage,

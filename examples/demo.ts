@@ -15,7 +15,8 @@
  *
  * Flags: `--runs N` (10), `--transactions N` per worker (10000), `--threads N` bank workers (2, half
  * withdraw, half deposit), `--html PATH` where to write the lost update's page (default: a new
- * temporary directory), `--no-color`. Output is plain text when not a terminal.
+ * temporary directory), `--details` (the explorer's fast-check seed and path and the raw schedule
+ * beside the replay token), `--no-color`. Output is plain text when not a terminal.
  *
  * Permissions: `deno run --allow-read --allow-env --allow-write examples/demo.ts` (`--allow-write`
  * for the page).
@@ -59,6 +60,8 @@ interface Flags {
   color: boolean;
   /** Where to write the lost update's page; undefined: a new temporary directory. */
   html: string | undefined;
+  /** Print the strategy's seed/path and the raw schedule under the trace. */
+  details: boolean;
 }
 
 function parseFlags(args: string[]): Flags {
@@ -68,12 +71,14 @@ function parseFlags(args: string[]): Flags {
     threads: 2,
     color: Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
     html: undefined,
+    details: false,
   };
   for (let k = 0; k < args.length; k++) {
     const arg = args[k]!;
     const [name, inline] = arg.split("=", 2) as [string, string | undefined];
-    if (name === "--no-color") {
-      flags.color = false;
+    if (name === "--no-color" || name === "--details") {
+      if (name === "--no-color") flags.color = false;
+      else flags.details = true;
       continue;
     }
     if (name === "--html") {
@@ -88,7 +93,7 @@ function parseFlags(args: string[]): Flags {
       ];
     if (key === undefined) {
       throw new TypeError(
-        `Unknown flag: ${arg} (try --runs, --transactions, --threads, --html, --no-color)`,
+        `Unknown flag: ${arg} (try --runs, --transactions, --threads, --html, --details, --no-color)`,
       );
     }
     const value = Number(inline ?? args[++k]);
@@ -189,7 +194,8 @@ async function explainPhase(): Promise<void> {
       `${race.failure.trace.length} steps, ${race.failure.preemptions} preemption` +
       `${race.failure.preemptions === 1 ? "" : "s"} (${race.elapsedMs.toFixed(0)} ms):\n`,
   );
-  console.log(race.failure.render({ color: flags.color }).replace(/^/gm, "    "));
+  const report = race.failure.render({ color: flags.color, details: flags.details });
+  console.log(report.replace(/^/gm, "    "));
   const page = await writePage(race.failure);
   console.log(`\n  The same schedule as a page, with a step slider over shared memory: ${page}\n`);
   progress("  exploring every interleaving of the locked bank ...");
@@ -211,6 +217,7 @@ async function poolPhase(): Promise<void> {
   console.log(bold(`4. A Pool of ${flags.threads} workers`));
   const self = taskModule<typeof import("./demo.ts")>(import.meta.url);
   await using pool = new Pool(self, { size: flags.threads });
+  await pool.ready(); // every worker up (they start in the background) before anything is timed
   const squares = await pool.map("square", [1, 2, 3, 4, 5], { chunksize: 1 });
   for (const { n, square, worker } of squares) {
     console.log(`  square(${n}) = ${String(square).padStart(2)}   computed by worker ${worker}`);

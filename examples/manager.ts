@@ -15,16 +15,14 @@
  *
  * @module
  */
+import { Pool, Process, taskModule } from "@interlock/interlock";
 import {
   type ManagedDict,
   type ManagedList,
   type ManagedObject,
   Manager,
   ManagerShutdownError,
-  Pool,
-  Process,
-  taskModule,
-} from "@interlock/interlock";
+} from "@interlock/interlock/manager";
 
 /** The seed's bank account; it lives in the manager's server. */
 export class Account {

@@ -59,17 +59,39 @@ export function allocate(tag: number, bytes: number): Int32Array {
 
 /**
  * Checks that `value` is (a clone of) an Interlock object of type `tag` with a region of `bytes`
- * bytes, and returns its words. Throws a `TypeError` naming `what` otherwise.
+ * bytes, and returns its words. Throws a `TypeError` naming `what` otherwise: for another Interlock
+ * object, one that says which ("Cannot revive Queue: this is a Lock (or its structured clone), not a
+ * Queue"), whatever the sizes of the two regions.
  */
 export function attach(what: string, tag: number, value: unknown, bytes: number): Int32Array {
   const fail = (why: string) =>
-    new TypeError(`Cannot revive ${what}: expected a ${what} or its structured clone, ${why}`);
+    new TypeError(
+      `Cannot revive ${what}: expected ${withArticle(what)} or its structured clone, ${why}`,
+    );
   if (typeof value !== "object" || value === null) throw fail(`received ${describe(value)}`);
+  // The tag first: it takes one word, so another class's smaller region is still named.
+  const head = wordsOf(value, 4);
+  if (typeof head === "string") throw fail(head);
+  const found = REAL.load(head, 0);
+  if (found !== tag) {
+    const name = tagName(found);
+    if (name === undefined) throw fail(`its memory holds no Interlock object (tag ${found})`);
+    throw new TypeError(
+      `Cannot revive ${what}: this is ${withArticle(name)} (or its structured clone), not ` +
+        withArticle(what),
+    );
+  }
   const words = wordsOf(value, bytes);
   if (typeof words === "string") throw fail(words);
-  const found = REAL.load(words, 0);
-  if (found !== tag) throw fail(`its memory holds ${tagName(found)}`);
   return words;
+}
+
+/** `word` with its indefinite article: "a Lock", "an Event", "an RLock" (said "ar-lock"). */
+export function withArticle(word: string): string {
+  const vowelSound = /^[A-Z][A-Z]/.test(word)
+    ? /^[AEFHILMNORSX]/.test(word)
+    : /^[aeiou]/i.test(word);
+  return `${vowelSound ? "an" : "a"} ${word}`;
 }
 
 /**
@@ -92,9 +114,12 @@ function describe(value: unknown): string {
   return value === null ? "null" : typeof value;
 }
 
-function tagName(tag: number): string {
-  for (const [name, t] of Object.entries(TAG)) if (t === tag) return `a ${name}`;
-  return `no Interlock object (tag ${tag})`;
+/** The class whose regions carry `tag` ("SharedArray" for `Array`), if any. */
+function tagName(tag: number): string | undefined {
+  for (const [name, t] of Object.entries(TAG)) {
+    if (t === tag) return name === "Array" ? "SharedArray" : name === "Pipe" ? "Connection" : name;
+  }
+  return undefined;
 }
 
 type Reviver = (clone: unknown) => object;

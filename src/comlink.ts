@@ -1,9 +1,10 @@
 /**
- * A comlink transfer handler for Interlock objects.
+ * A comlink transfer handler for Interlock objects. It imports nothing from comlink, not even its
+ * types: the core package loads no npm package (its shape is checked against comlink's
+ * `TransferHandler` in `tests/imports_test.ts`).
  *
  * @module
  */
-import type { TransferHandler } from "comlink";
 import { isInterlockObject, type Region, revive } from "./_region.ts";
 
 /**
@@ -30,7 +31,7 @@ export const interlockTransferHandler: InterlockTransferHandler = {
   canHandle: (value: unknown): value is Region => isInterlockObject(value),
   serialize: (value: Region): [unknown, Transferable[]] => [value, []],
   deserialize: (wire: unknown): Region => revive(wire) as Region,
-} satisfies TransferHandler<Region, unknown>;
+};
 
 /**
  * The shape of {@linkcode interlockTransferHandler}: comlink's `TransferHandler` for Interlock

@@ -22,7 +22,7 @@
  * ```
  */
 export class RuntimeError extends Error {
-  /** Creates the error; `options.cause` is kept. */
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "RuntimeError";
@@ -50,9 +50,9 @@ export class RuntimeError extends Error {
  * ```
  */
 export class BrokenBarrierError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "Barrier is broken", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "Barrier is broken", options);
     this.name = "BrokenBarrierError";
   }
 }
@@ -134,12 +134,12 @@ export class WorkerCrashedError extends Error {
   /** The worker's exit code, or null if unknown. */
   readonly exitCode: number | null;
 
-  /** Creates the error; `options.cause` is kept. */
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
   constructor(
-    message = "The worker running the task ended before the task did",
+    message?: string,
     options?: ErrorOptions & { workerId?: number; exitCode?: number | null },
   ) {
-    super(message, options);
+    super(message ?? "The worker running the task ended before the task did", options);
     this.name = "WorkerCrashedError";
     this.workerId = options?.workerId ?? -1;
     this.exitCode = options?.exitCode ?? null;
@@ -161,9 +161,9 @@ export class WorkerCrashedError extends Error {
  * ```
  */
 export class QueueFullError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "Queue is full", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "Queue is full", options);
     this.name = "QueueFullError";
   }
 }
@@ -180,9 +180,9 @@ export class QueueFullError extends Error {
  * ```
  */
 export class QueueEmptyError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "Queue is empty", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "Queue is empty", options);
     this.name = "QueueEmptyError";
   }
 }
@@ -205,9 +205,9 @@ export class QueueEmptyError extends Error {
  * ```
  */
 export class QueueClosedError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "Queue is closed", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "Queue is closed", options);
     this.name = "QueueClosedError";
   }
 }
@@ -229,9 +229,9 @@ export class QueueClosedError extends Error {
  * ```
  */
 export class EOFError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The other end of the pipe is closed", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "The other end of the pipe is closed", options);
     this.name = "EOFError";
   }
 }
@@ -250,15 +250,15 @@ export class EOFError extends Error {
  * ```
  */
 export class BrokenPipeError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The other end of the pipe is closed", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "The other end of the pipe is closed", options);
     this.name = "BrokenPipeError";
   }
 }
 
 /**
- * A managed object was used after its {@linkcode Manager} was shut down, or a call was still
+ * A managed object was used after its `Manager` was shut down, or a call was still
  * pending when `shutdown()` ended the server.
  *
  * - Every proxy of the manager, in every thread, throws it from then on: the manager's state lives
@@ -266,7 +266,7 @@ export class BrokenPipeError extends Error {
  *
  * @example
  * ```ts
- * import { Manager, ManagerShutdownError } from "@interlock/interlock";
+ * import { Manager, ManagerShutdownError } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * const manager = await Manager.start();
@@ -276,15 +276,15 @@ export class BrokenPipeError extends Error {
  * ```
  */
 export class ManagerShutdownError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The manager has been shut down", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "The manager has been shut down", options);
     this.name = "ManagerShutdownError";
   }
 }
 
 /**
- * The thread that hosts a {@linkcode Manager}'s objects ended without `shutdown()` (an uncaught
+ * The thread that hosts a `Manager`'s objects ended without `shutdown()` (an uncaught
  * error or unhandled rejection in a hosted object's code, `process.exit()` or `Deno.exit()` there,
  * running out of memory): every pending call rejects with it, in every thread, and so does every
  * later call.
@@ -303,9 +303,9 @@ export class ManagerShutdownError extends Error {
  * ```
  */
 export class ManagerCrashedError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The manager's server worker crashed", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "The manager's server worker crashed", options);
     this.name = "ManagerCrashedError";
   }
 }
@@ -325,9 +325,9 @@ export class ManagerCrashedError extends Error {
  * ```
  */
 export class CancelledError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The future was cancelled", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "The future was cancelled", options);
     this.name = "CancelledError";
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import * as Comlink from "comlink";
-import { ManagedDict } from "../../mod.ts";
+import { ManagedDict } from "../../src/manager/mod.ts";
 
 const map = new Map<string, number>();
 

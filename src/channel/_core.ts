@@ -9,7 +9,7 @@
  */
 import { ASYNC, REAL } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
-import { allocate, attach, TAG } from "../_region.ts";
+import { allocate, attach, TAG, withArticle } from "../_region.ts";
 import * as K from "../kernel/queue.ts";
 import * as G from "../kernel_gen/queue.ts";
 import * as L from "../kernel/queue_lane.ts";
@@ -106,7 +106,9 @@ export class Channel implements QueueParts {
   static revive(what: string, value: unknown, flavours: readonly number[]): Channel {
     const q = attach(what, TAG.Queue, value, K.BYTES);
     const fail = (why: string) =>
-      new TypeError(`Cannot revive ${what}: expected a ${what} or its structured clone, ${why}`);
+      new TypeError(
+        `Cannot revive ${what}: expected ${withArticle(what)} or its structured clone, ${why}`,
+      );
     const slots = REAL.load(q, K.SLOTS);
     if (
       slots < 2 || (slots & (slots - 1)) !== 0 ||
@@ -115,7 +117,12 @@ export class Channel implements QueueParts {
       throw fail("its memory holds no valid queue");
     }
     const flavour = REAL.load(q, K.FLAVOUR);
-    if (!flavours.includes(flavour)) throw fail(`its memory holds a ${flavourName(flavour)}`);
+    if (!flavours.includes(flavour)) {
+      throw new TypeError(
+        `Cannot revive ${what}: this is ${withArticle(flavourName(flavour))} (or its structured ` +
+          `clone), not ${withArticle(what)}`,
+      );
+    }
     const { heap } = value as Partial<QueueParts>;
     if (
       !(heap instanceof SharedArrayBuffer) || !heap.growable ||
@@ -430,7 +437,9 @@ export function reviveQueue(value: unknown): object {
   const flavour = REAL.load(q, K.FLAVOUR);
   const from = flavours.get(flavour);
   if (from === undefined) {
-    throw new TypeError(`Cannot revive Queue: its memory holds a ${flavourName(flavour)}`);
+    throw new TypeError(
+      `Cannot revive Queue: its memory holds ${withArticle(flavourName(flavour))}`,
+    );
   }
   return from(value);
 }

@@ -297,7 +297,8 @@ export class Connection<T = unknown> implements Disposable {
    * assert.equal(await a.poll(10), true);
    * ```
    */
-  async poll(timeout: number = 0, options?: { signal?: AbortSignal }): Promise<boolean> {
+  async poll(timeout?: number, options?: { signal?: AbortSignal }): Promise<boolean> {
+    if (timeout === undefined) timeout = 0;
     const rx = this.#usable("poll", this.#rx, "send-only");
     const signal = options?.signal;
     const deadline = deadlineOf("poll the pipe", signal ? { timeout, signal } : { timeout });
@@ -324,7 +325,8 @@ export class Connection<T = unknown> implements Disposable {
    * assert.equal(a.pollSync(), true); // recv would throw EOFError at once
    * ```
    */
-  pollSync(timeout: number = 0): boolean {
+  pollSync(timeout?: number): boolean {
+    if (timeout === undefined) timeout = 0;
     const rx = this.#usable("poll", this.#rx, "send-only");
     return rx.pollSync(deadlineOf("poll the pipe", { timeout }));
   }

@@ -107,7 +107,8 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * assert.throws(() => new Queue(-1), RangeError);
    * ```
    */
-  constructor(maxsize: number = 0, options?: QueueOptions) {
+  constructor(maxsize?: number, options?: QueueOptions) {
+    if (maxsize === undefined) maxsize = 0;
     this.#c = reviving ??
       createChannel(
         new.target === JoinableQueue ? K.JOINABLE : K.QUEUE,

@@ -24,7 +24,7 @@ import { adopt, bounded, type Future } from "./future.ts";
 export interface ExecutorOptions<M = AnyModule> {
   /**
    * Number of worker threads (Python's `max_workers`).
-   * @default {navigator.hardwareConcurrency}
+   * @default {cpuCount()}
    */
   maxWorkers?: number;
   /**
@@ -122,7 +122,7 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    *
    * @param module The task module: a `TaskModule` from `taskModule()`, a `URL`, or an absolute URL
    *   string.
-   * @param options `maxWorkers`, `initializer`, `initArgs`, `maxTasksPerChild`.
+   * @param options `maxWorkers`, `initializer`, `initArgs`, `maxTasksPerChild` (all optional).
    * @throws {TypeError} if the module is not a URL or an option has the wrong type.
    * @throws {RangeError} if `maxWorkers` or `maxTasksPerChild` is out of range.
    *
@@ -136,7 +136,8 @@ export class Executor<M extends object = AnyModule> implements AsyncDisposable {
    * assert.equal(executor.maxWorkers, 1);
    * ```
    */
-  constructor(module: TaskModule<M> | URL | string, options: ExecutorOptions<M> = {}) {
+  constructor(module: TaskModule<M> | URL | string, options?: ExecutorOptions<M>) {
+    if (options === undefined) options = {};
     if (typeof options !== "object" || options === null) {
       throw new TypeError(
         `Cannot create executor: options must be an object, received ${

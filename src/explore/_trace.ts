@@ -268,6 +268,13 @@ export interface RenderOptions extends PictureOptions {
    * @default {44}
    */
   width?: number;
+  /**
+   * Add what the strategy itself replays from (text): fast-check's `seed` and `path`, a sampler's
+   * `seed`, and the raw `schedule`. The replay token alone re-runs the failure; these are for
+   * driving fast-check or the sampler by hand.
+   * @default {false}
+   */
+  details?: boolean;
 }
 
 const RESET = "\x1b[0m";
@@ -346,7 +353,8 @@ export interface Provenance {
  * A failing interleaving: what went wrong, the schedule as a readable trace and a replay token.
  *
  * - `message` holds the whole report (reason, sequence diagram, final state, replay token, and the
- *   fast-check seed/path when it applies), so `throw report.failure` prints everything.
+ *   fast-check seed/path and schedule when they apply), so `throw report.failure` prints
+ *   everything; `render()` leaves the last two out unless asked (`details: true`).
  * - `replay(scenario, failure.token)` re-runs exactly this interleaving.
  *
  * @example
@@ -400,7 +408,7 @@ export class ExplorationFailure extends Error {
   /** The scenario that failed (shrunk, for the fast-check strategy). */
   readonly scenario: unknown;
 
-  /** Builds the failure of execution `ex` (recorded) of a scenario. */
+  /** @ignore Built by the explorer: the failure of execution `ex` (recorded) of a scenario. */
   constructor(
     kind: FailureKind,
     reason: string,
@@ -427,7 +435,7 @@ export class ExplorationFailure extends Error {
     this.path = where.path;
     this.schedule = where.schedule;
     this.scenario = where.scenario;
-    this.message = this.render();
+    this.message = this.render({ details: true });
   }
 
   /** Threads that took part in the trace. */
@@ -436,13 +444,16 @@ export class ExplorationFailure extends Error {
   }
 
   /**
-   * The full report: reason, sequence diagram, final state, replay token and seed/path; or, with
-   * `format`, the page of {@linkcode ExplorationFailure.toHTML} or the diagram of
-   * {@linkcode ExplorationFailure.toSVG}.
+   * The report: reason, sequence diagram, final state and replay token (with `details`, the
+   * strategy's seed/path and the raw schedule too); or, with `format`, the page of
+   * {@linkcode ExplorationFailure.toHTML} or the diagram of {@linkcode ExplorationFailure.toSVG}.
    *
-   * @param options format; colour and column width (text); steps drawn (html, svg).
+   * @param options format; colour, column width and details (text); steps drawn (html, svg).
+   *   Default: a text report without details.
+   * @returns The report, page or diagram.
    */
-  render(options: RenderOptions = {}): string {
+  render(options?: RenderOptions): string {
+    options ??= {};
     if (options.format === "html") return this.toHTML(options);
     if (options.format === "svg") return this.toSVG(options);
     if (options.format !== undefined && options.format !== "text") {
@@ -466,8 +477,9 @@ export class ExplorationFailure extends Error {
         Object.entries(this.final).map(([k, v]) => `${k} = ${show(v)}`).join(", ") ||
         "(no shared access)"
       }`,
-      `replay token: ${this.token}`,
+      `replay token: ${this.token}  (replay(scenario, token) runs this exact schedule again)`,
     ];
+    if (!options.details) return lines.join("\n");
     if (this.seed !== undefined) {
       lines.push(
         this.path === undefined
@@ -516,7 +528,8 @@ export class ExplorationFailure extends Error {
    * assert.equal(failure.render({ format: "html" }), html);
    * ```
    */
-  toHTML(options: PictureOptions = {}): string {
+  toHTML(options?: PictureOptions): string {
+    if (options === undefined) options = {};
     return htmlOf(this, diagramOf(this, options));
   }
 
@@ -547,7 +560,8 @@ export class ExplorationFailure extends Error {
    * assert.equal(svg.match(/class="lane"/g)?.length, 2);
    * ```
    */
-  toSVG(options: PictureOptions = {}): string {
+  toSVG(options?: PictureOptions): string {
+    if (options === undefined) options = {};
     return svgOf(diagramOf(this, options), { header: true });
   }
 }

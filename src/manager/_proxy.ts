@@ -12,11 +12,16 @@
  * `methods`. `ManagedDict.from(clone)` (each class has one) or `revive` rebuilds a working proxy
  * (`proxies.ts` registers the reviver); `Process` and `Pool` arguments are revived for you.
  *
+ * The connection (`_client.ts`, over comlink, an npm package) is loaded at a proxy's first call, not
+ * when this module is: every pool worker loads the proxy classes to revive them (see
+ * `src/pool/_revivable.ts`), and a worker must start without npm packages when the program has no
+ * import map for them (`@interlock/interlock` is importable by path; see `tests/imports_test.ts`).
+ *
  * @module
  */
-import { attach, TAG } from "../_region.ts";
+import { attach, TAG, withArticle } from "../_region.ts";
 import * as K from "../kernel/manager.ts";
-import { connect, type Connection } from "./_client.ts";
+import type { Connection } from "./_client.ts";
 import type { Kind } from "./_protocol.ts";
 
 /**
@@ -32,7 +37,11 @@ import type { Kind } from "./_protocol.ts";
  */
 export type UpdateOp = "add" | "append" | "extend" | "assign" | (string & Record<never, never>);
 
+/** Each proxy's manager mailbox (set by `bind`), then its connection (after its first call). */
+const mailboxOf = new WeakMap<object, Int32Array>();
 const connectionOf = new WeakMap<object, Connection>();
+/** `_client.ts`, once a proxy of this thread has called. */
+let client: typeof import("./_client.ts") | undefined;
 
 /** What a proxy is built from: the manager's mailbox and the object's id. */
 export interface Parsed {
@@ -46,22 +55,24 @@ export function parse(what: string, kind: Kind, value: unknown): Parsed {
   const clone = value as { id?: unknown; kind?: unknown };
   if (clone.kind !== kind) {
     throw new TypeError(
-      `Cannot revive ${what}: expected a ${what} or its structured clone, received a proxy of kind '${
-        String(clone.kind)
-      }'`,
+      `Cannot revive ${what}: expected ${
+        withArticle(what)
+      } or its structured clone, received a proxy of kind '${String(clone.kind)}'`,
     );
   }
   if (typeof clone.id !== "number" || !Number.isInteger(clone.id) || clone.id < 1) {
     throw new TypeError(
-      `Cannot revive ${what}: expected a ${what} or its structured clone, its 'id' is not a positive integer`,
+      `Cannot revive ${what}: expected ${
+        withArticle(what)
+      } or its structured clone, its 'id' is not a positive integer`,
     );
   }
   return { s, id: clone.id };
 }
 
-/** Connects `proxy` to the manager whose mailbox is `s`. */
+/** Binds `proxy` to the manager whose mailbox is `s` (it connects at its first call). */
 export function bind(proxy: object, s: Int32Array): void {
-  connectionOf.set(proxy, connect(s));
+  mailboxOf.set(proxy, s);
 }
 
 /** Calls `op` on the proxy's object on the server. */
@@ -70,7 +81,17 @@ export function call(
   op: string,
   args: unknown[],
 ): Promise<unknown> {
-  return connectionOf.get(proxy)!.call(proxy.id, op, args);
+  const connection = connectionOf.get(proxy);
+  if (connection !== undefined) return connection.call(proxy.id, op, args);
+  return connectFirst(proxy).then((c) => c.call(proxy.id, op, args));
+}
+
+/** Loads the client (once per thread) and connects `proxy` to its manager. */
+async function connectFirst(proxy: object): Promise<Connection> {
+  client ??= await import("./_client.ts");
+  const connection = client.connect(mailboxOf.get(proxy)!);
+  connectionOf.set(proxy, connection);
+  return connection;
 }
 
 /** Throws the `TypeError` of an update operation that is not a non-empty string. */

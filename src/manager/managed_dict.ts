@@ -39,7 +39,7 @@ function checkKey(what: string, key: unknown): void {
  *
  * @example Count words from several callers without losing an update
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -61,6 +61,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
 
   // The fields above and this constructor are written out in each proxy class: a shared base class
   // would be a public type (deno doc --lint), and a clone carries only own fields.
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor({ s, id }: Parsed) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
@@ -78,7 +79,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
    *
    * @example
    * ```ts
-   * import { ManagedDict, Manager } from "@interlock/interlock";
+   * import { ManagedDict, Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -159,7 +160,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -186,7 +187,7 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();

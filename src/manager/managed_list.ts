@@ -23,7 +23,7 @@ function checkIndex(what: string, index: unknown): void {
  *
  * @example
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -45,6 +45,7 @@ export class ManagedList<T = unknown> {
 
   // The fields above and this constructor are written out in each proxy class: a shared base class
   // would be a public type (deno doc --lint), and a clone carries only own fields.
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor({ s, id }: Parsed) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
@@ -61,7 +62,7 @@ export class ManagedList<T = unknown> {
    *
    * @example
    * ```ts
-   * import { ManagedList, Manager } from "@interlock/interlock";
+   * import { ManagedList, Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -133,11 +134,12 @@ export class ManagedList<T = unknown> {
   /**
    * Removes and returns the item at `index` (default: the last).
    *
-   * @param index The index (negative: from the end).
+   * @param index The index (negative: from the end; default `-1`, the last item).
    * @returns The item, or `undefined` if the list is empty.
    * @throws {RangeError} if the list is not empty and `index` is out of range.
    */
-  async pop(index = -1): Promise<T | undefined> {
+  async pop(index?: number): Promise<T | undefined> {
+    if (index === undefined) index = -1;
     checkIndex("pop a list item", index);
     return await call(this, "pop", [index]) as T | undefined;
   }
@@ -198,7 +200,7 @@ export class ManagedList<T = unknown> {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();

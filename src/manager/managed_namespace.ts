@@ -23,7 +23,7 @@ function checkName(what: string, name: unknown): void {
  *
  * @example
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -45,6 +45,7 @@ export class ManagedNamespace<T extends Record<string, unknown> = Record<string,
 
   // The fields above and this constructor are written out in each proxy class: a shared base class
   // would be a public type (deno doc --lint), and a clone carries only own fields.
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor({ s, id }: Parsed) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
@@ -61,7 +62,7 @@ export class ManagedNamespace<T extends Record<string, unknown> = Record<string,
    *
    * @example
    * ```ts
-   * import { ManagedNamespace, Manager } from "@interlock/interlock";
+   * import { ManagedNamespace, Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();

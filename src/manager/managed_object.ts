@@ -32,7 +32,7 @@ export type Managed<T> = ManagedObject & AsyncMethods<T>;
  *
  * @example
  * ```ts
- * import { type Managed, ManagedObject, Manager } from "@interlock/interlock";
+ * import { type Managed, ManagedObject, Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -59,6 +59,7 @@ export class ManagedObject {
 
   // The fields above and this constructor are written out in each proxy class: a shared base class
   // would be a public type (deno doc --lint), and a clone carries only own fields.
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor({ s, id }: Parsed, typeid: string, methods: readonly string[]) {
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
@@ -86,7 +87,7 @@ export class ManagedObject {
    *
    * @example
    * ```ts
-   * import { ManagedObject } from "@interlock/interlock";
+   * import { ManagedObject } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * assert.throws(() => ManagedObject.from({ kind: "object" }), TypeError);

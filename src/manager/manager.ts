@@ -20,6 +20,7 @@ import { workerUrl } from "../_runtime.ts";
 // that JSR's npm build transpiles it (see `pool/_spawn.ts`).
 import type {} from "./_server.ts";
 import * as K from "../kernel/manager.ts";
+import { spawnFailure } from "../pool/_spawn.ts";
 import { connect, type Connection } from "./_client.ts";
 import type { BuiltinKind, Created } from "./_protocol.ts";
 import {
@@ -30,6 +31,9 @@ import {
   type ManagedNamespace,
   proxyOf,
 } from "./proxies.ts";
+
+/** The program of a manager's server worker. */
+const SERVER = workerUrl("./_server", import.meta.url);
 
 /** Options of {@linkcode Manager.start}. */
 export interface ManagerOptions {
@@ -86,7 +90,7 @@ export type InstanceOf<C extends ManagedType> = C extends abstract new (...args:
  *
  * @example Several callers share one dictionary
  * ```ts
- * import { Manager } from "@interlock/interlock";
+ * import { Manager } from "@interlock/interlock/manager";
  * import assert from "node:assert/strict";
  *
  * await using manager = await Manager.start();
@@ -103,6 +107,7 @@ export class Manager implements AsyncDisposable {
   readonly #worker: Worker;
   readonly #connection: Connection;
 
+  /** @ignore Created by the manager (or revived by `from`). */
   private constructor(s: Int32Array, worker: Worker) {
     this.#s = s;
     this.#worker = worker;
@@ -128,7 +133,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * const manager = await Manager.start({ name: "inventory" });
@@ -151,10 +156,15 @@ export class Manager implements AsyncDisposable {
     }
     const s = allocate(TAG.Manager, K.BYTES);
     K.init(REAL, s, K.SLOTS);
-    const worker = new Worker(workerUrl("./_server", import.meta.url), {
-      name,
-      workerData: { buffer: s.buffer, byteOffset: s.byteOffset },
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(SERVER, {
+        name,
+        workerData: { buffer: s.buffer, byteOffset: s.byteOffset },
+      });
+    } catch (error) {
+      throw spawnFailure(error, SERVER); // names the missing --allow-read
+    }
     const manager = new Manager(s, worker);
     try {
       await manager.#connection.invoke((api) => api.ping());
@@ -171,7 +181,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * const manager = await Manager.start();
@@ -199,7 +209,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -231,7 +241,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -252,7 +262,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -286,7 +296,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -298,8 +308,9 @@ export class Manager implements AsyncDisposable {
   async register(
     typeid: string,
     moduleUrl: URL | string,
-    exportName: string = typeid,
+    exportName?: string,
   ): Promise<void> {
+    if (exportName === undefined) exportName = typeid;
     if (typeof typeid !== "string" || typeid === "") {
       throw new TypeError("Cannot register a type: 'typeid' must be a non-empty string");
     }
@@ -331,7 +342,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager } from "@interlock/interlock";
+   * import { Manager } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * await using manager = await Manager.start();
@@ -359,7 +370,7 @@ export class Manager implements AsyncDisposable {
    *
    * @example
    * ```ts
-   * import { Manager, ManagerShutdownError } from "@interlock/interlock";
+   * import { Manager, ManagerShutdownError } from "@interlock/interlock/manager";
    * import assert from "node:assert/strict";
    *
    * const manager = await Manager.start();

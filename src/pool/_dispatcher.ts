@@ -1,9 +1,9 @@
 /**
- * The engine behind `Pool`: the queue of submitted tasks, dispatch to workers, results, and the
- * workers' life cycle (start, retire, kill, exit, replacement), crash recovery and stopping.
- * `pool.ts` holds the public class and checks its options; the map family (`_map.ts`) is written
- * over this module's `submit`, `cancel` and `room`; the records and slot bookkeeping are
- * `_member.ts`.
+ * The engine behind `Pool`: the queue of submitted tasks, dispatch to workers, results, crash
+ * recovery and stopping. `pool.ts` holds the public class and checks its options; the map family
+ * (`_map.ts`) is written over this module's `submit`, `cancel` and `room`; the worker threads
+ * themselves (started in the background, kept alive or not, killed) are the crew's (`_crew.ts`);
+ * the records and slot bookkeeping are `_member.ts`.
  *
  * Dispatch: submitted tasks wait in a FIFO ({@linkcode TaskQueue}); the pool sends them to workers in
  * batches (one `postMessage` for up to {@linkcode MAX_BATCH} tasks, at most `S.SLOTS` sent and
@@ -15,12 +15,11 @@
  * dies, the pool knows exactly which task it was running (RUNNING), which it never started (QUEUED:
  * sent again elsewhere) and which finished without their result arriving (DONE: run again).
  *
- * Worker threads are started with `node:worker_threads`, whose `unref()` lets an idle pool's workers
- * not keep the program alive. Deno 2.9 cannot interrupt a worker that runs synchronous code (a busy
- * loop, a blocking call): a killed worker is given `TERMINATE_GRACE` ms to really end (see
- * `_stop.ts`), then abandoned. Its bookkeeping does not wait for that: as soon as it is killed, the
- * tasks it had not started are revoked (so the abandoned thread, which may run on until its current
- * job returns, can no longer start them) and sent elsewhere.
+ * Deno 2.9 cannot interrupt a worker that runs synchronous code (a busy loop, a blocking call): a
+ * killed worker is given a grace period to really end (see `_stop.ts`), then abandoned. Its
+ * bookkeeping does not wait for that: as soon as it is killed, the tasks it had not started are
+ * revoked (so the abandoned thread, which may run on until its current job returns, can no longer
+ * start them) and sent elsewhere.
  *
  * States: "running" -> "closed" (close: no new tasks, workers leave once the work is done) |
  * "running"/"closed" -> "broken" (a worker could not start: every unfinished task rejects) |
@@ -39,11 +38,17 @@ import {
   type ToWorker,
 } from "./protocol.ts";
 import { rebuild } from "./remote_error.ts";
-import { heapCap, isOutOfMemory, type ResourceLimits } from "./limits.ts";
-import type { TaskOptions } from "./pool_options.ts";
+import { heapCap } from "./limits.ts";
+import {
+  abortSignalOf,
+  type PoolConfig,
+  type PoolStats,
+  type TaskOptions,
+} from "./pool_options.ts";
 import { TaskQueue } from "./task_queue.ts";
 import type { TerminateStatus } from "./types.ts";
 import { reviveResult } from "./_chunking.ts";
+import { Crew } from "./_crew.ts";
 import {
   assign,
   capacity,
@@ -52,28 +57,17 @@ import {
   reclaim,
   release,
   runOne,
-  spawnMember,
   takeUnstarted,
   type Task,
   withdraw,
 } from "./_member.ts";
-import { stopWorker } from "./_stop.ts";
 
 /** Most tasks sent to one worker in one message. */
 export const MAX_BATCH = 64;
 
-let workerCount = 0;
-
-/** What a dispatcher runs: the pool's options, checked by `Pool`. */
-export interface DispatcherConfig {
-  readonly size: number;
+/** What a dispatcher runs: the pool's options, checked by `Pool`, and the task module's URL. */
+export interface DispatcherConfig extends PoolConfig {
   readonly module: string;
-  readonly initializer: string | null;
-  readonly initArgs: unknown[];
-  readonly maxTasksPerChild: number;
-  readonly maxQueue: number;
-  readonly abortGrace: number;
-  readonly resourceLimits: ResourceLimits | undefined;
 }
 
 /** A pool's engine (see the module doc); `Pool` and the map family call it. */
@@ -84,27 +78,39 @@ export class Dispatcher {
   readonly #maxTasksPerChild: number;
   readonly #maxQueue: number;
   readonly #queue = new TaskQueue<Task>();
-  /** Workers that take tasks. */
-  readonly #live: Member[] = [];
-  /** Every worker whose thread has not exited yet. */
-  readonly #members = new Set<Member>();
+  readonly #crew: Crew;
+  /** Workers that take tasks (the crew's). */
+  readonly #live: Member[];
   #state: "running" | "closed" | "terminated" | "broken" = "running";
   #broken: WorkerCrashedError | undefined;
   #nextId = 1;
   #outstanding = 0;
   #pumpScheduled = false;
-  /** Kills in progress (a worker stays here until its thread ended or was abandoned). */
-  readonly #dying = new Set<Promise<boolean>>();
   #joiners: (() => void)[] = [];
   #roomWaiters: (() => void)[] = [];
+  /** Whether tasks waited in the queue after a pump (`onDrain` is due when it empties). */
+  #backlog = false;
+  readonly #createdAt = performance.now();
+  #completed = 0;
 
-  /** Starts `config.size` workers. */
+  /** Starts `config.size` workers in the background (see `_crew.ts`). */
   constructor(config: DispatcherConfig) {
     this.size = config.size;
     this.#config = config;
     this.#maxTasksPerChild = config.maxTasksPerChild;
     this.#maxQueue = config.maxQueue;
-    for (let i = 0; i < this.size; i++) this.#spawn();
+    this.#crew = new Crew(config, {
+      wantsWorkers: () =>
+        this.#state === "running" ||
+        (this.#state === "closed" && (this.#queue.length > 0 || this.#crew.anyAssigned())),
+      keepsAlive: () => this.#outstanding > 0 || this.#state !== "running",
+      onStart: () => this.#pump(),
+      onStartFailure: (error) => this.#breakPool(error),
+      onMessage: (m, message) => this.#onMessage(m, message),
+      onExit: (m, code) => this.#onExit(m, code),
+    });
+    this.#live = this.#crew.live;
+    this.#crew.scheduleStart();
   }
 
   // --- submission --------------------------------------------------------------------------------
@@ -129,10 +135,7 @@ export class Dispatcher {
     if (!Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array)) {
       throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
     }
-    const signal = options?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`Cannot ${what}: 'signal' must be an AbortSignal`);
-    }
+    const signal = options === undefined ? undefined : abortSignalOf(what, options);
     const transfer = options?.transfer;
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError(`Cannot ${what}: 'transfer' must be an array`);
@@ -183,7 +186,7 @@ export class Dispatcher {
       task.onAbort = () => this.#abort(task, signal.reason);
       signal.addEventListener("abort", task.onAbort, { once: true });
     }
-    if (this.#outstanding++ === 0) { for (const m of this.#members) m.worker.ref(); }
+    if (this.#outstanding++ === 0) this.#crew.ref(true);
     this.#queue.push(task);
     this.#schedulePump();
     return task;
@@ -238,7 +241,7 @@ export class Dispatcher {
     m.inbox.postMessage(message);
     task.grace = setTimeout(() => {
       task.grace = undefined;
-      if (m.assigned.get(task.id) === task) void this.#kill(m);
+      if (m.assigned.get(task.id) === task) void this.#crew.kill(m);
     }, this.#config.abortGrace);
   }
 
@@ -247,6 +250,7 @@ export class Dispatcher {
     if (this.#queue.remove(task)) {
       this.#settle(task, false, reason);
       this.#wakeRoomWaiters();
+      this.#checkDrain();
       return true;
     }
     if (withdraw(task)) {
@@ -262,26 +266,51 @@ export class Dispatcher {
     task.settled = true;
     if (task.onAbort) task.signal!.removeEventListener("abort", task.onAbort);
     task.onAbort = undefined;
-    if (--this.#outstanding === 0 && this.#state === "running") {
-      for (const m of this.#members) m.worker.unref();
-    }
+    if (--this.#outstanding === 0 && this.#state === "running") this.#crew.ref(false);
     if (ok) task.resolve(value);
     else task.reject(value);
   }
 
-  // --- the pool's life cycle (Pool.close, join, terminate) ---------------------------------------
+  // --- the pool's life cycle (Pool.close, join, terminate, ready, stats) -------------------------
 
   /** Ids of the workers that take tasks. */
   workerIds(): number[] {
-    return this.#live.map((m) => m.id);
+    return this.#crew.ids();
+  }
+
+  /** A snapshot of the pool's work (see `PoolStats`). */
+  stats(): PoolStats {
+    const { running, waiting, busyMs } = this.#crew.census();
+    const capacity = (performance.now() - this.#createdAt) * this.size;
+    return {
+      workers: this.#live.length,
+      queued: this.#queue.length,
+      sent: waiting,
+      running,
+      completed: this.#completed,
+      utilization: capacity > 0 ? Math.min(1, busyMs / capacity) : 0,
+    };
+  }
+
+  /** Resolves once `size` workers have started and run the initializer (see `Pool.ready`). */
+  ready(): Promise<void> {
+    try {
+      this.checkRunning("wait for the pool's workers");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#crew.ready();
   }
 
   /** Stops accepting tasks; workers leave once every submitted task is done. */
   close(): void {
     if (this.#state !== "running") return;
     this.#state = "closed";
-    for (const m of this.#members) m.worker.ref();
+    this.#crew.ref(true);
     this.#wakeRoomWaiters();
+    this.#crew.checkReady(
+      new RuntimeError("Cannot wait for the pool's workers: the pool is closed"),
+    );
     this.#maybeFinish();
   }
 
@@ -290,13 +319,15 @@ export class Dispatcher {
     if (this.#state === "running") {
       throw new RuntimeError("Cannot join a running pool: call close() or terminate() first");
     }
-    if (this.#members.size === 0) return;
+    if (this.#finished()) return;
     await new Promise<void>((resolve) => this.#joiners.push(resolve));
   }
 
   /** Stops every worker now; unfinished tasks reject with an `AbortError`. */
   async terminate(): Promise<TerminateStatus> {
-    if (this.#state === "terminated" || (this.#state !== "running" && this.#members.size === 0)) {
+    if (
+      this.#state === "terminated" || (this.#state !== "running" && this.#crew.members.size === 0)
+    ) {
       this.#state = "terminated";
       return "not-running";
     }
@@ -305,8 +336,7 @@ export class Dispatcher {
       new DOMException("The pool was terminated before the task finished", "AbortError"),
     );
     // Every kill in progress counts, including those of workers replaced after an abort.
-    const stopped = await Promise.all(this.#dying);
-    return stopped.every(Boolean) ? "terminated" : "unresponsive";
+    return await this.#crew.allStopped() ? "terminated" : "unresponsive";
   }
 
   #breakPool(error: WorkerCrashedError): void {
@@ -320,24 +350,31 @@ export class Dispatcher {
     this.#state = state;
     for (const task of this.#queue.drain()) this.#settle(task, false, reason);
     this.#wakeRoomWaiters();
-    for (const m of [...this.#members]) {
+    this.#crew.checkReady(
+      state === "broken"
+        ? reason
+        : new RuntimeError("Cannot wait for the pool's workers: the pool is terminated"),
+    );
+    for (const m of this.#crew.members) {
       for (const task of m.assigned.values()) this.#settle(task, false, reason);
-      void this.#kill(m);
     }
+    this.#crew.killAll();
+  }
+
+  /** Whether the pool has stopped and has nothing left: no worker, and no task for one to start. */
+  #finished(): boolean {
+    return this.#state !== "running" && this.#crew.members.size === 0 && this.#queue.length === 0;
   }
 
   /** After close(): once no work is left, asks every worker to exit; resolves join() when all did. */
   #maybeFinish(): void {
-    if (this.#state === "closed" && this.#queue.length === 0 && !this.#anyAssigned()) {
-      for (const m of [...this.#members]) {
-        if (m.state === "starting" || m.state === "ready") {
-          this.#leave(m);
-          const stop: ToWorker = { type: "stop" };
-          m.inbox.postMessage(stop);
-        }
+    const members = this.#crew.members;
+    if (this.#state === "closed" && this.#queue.length === 0 && !this.#crew.anyAssigned()) {
+      for (const m of [...members]) {
+        if (m.state === "starting" || m.state === "ready") this.#crew.dismiss(m);
       }
     }
-    if (this.#state !== "running" && this.#members.size === 0) {
+    if (this.#finished()) {
       const joiners = this.#joiners;
       this.#joiners = [];
       for (const resolve of joiners) resolve();
@@ -380,7 +417,21 @@ export class Dispatcher {
     }
     this.#wakeRoomWaiters();
     if (this.#queue.length === 0) this.#steal();
+    this.#checkDrain();
     this.#maybeFinish();
+  }
+
+  /** Calls `onDrain` when the queue, which held tasks back after a pump, has emptied. */
+  #checkDrain(): void {
+    if (this.#queue.length > 0) {
+      // Tasks that a pump left waiting (no room), not those waiting for a pump to come.
+      if (!this.#pumpScheduled) this.#backlog = true;
+      return;
+    }
+    if (!this.#backlog) return;
+    this.#backlog = false;
+    const onDrain = this.#config.onDrain;
+    if (onDrain && this.#state === "running") queueMicrotask(onDrain);
   }
 
   /** Gives idle workers half of the unstarted tasks of the busiest one. */
@@ -417,33 +468,7 @@ export class Dispatcher {
     }
   }
 
-  // --- workers -----------------------------------------------------------------------------------
-
-  #spawn(): void {
-    const m = spawnMember(`PoolWorker-${++workerCount}`, this.#config.resourceLimits);
-    const worker = m.worker;
-    this.#live.push(m);
-    this.#members.add(m);
-    worker.on("message", (message: FromWorker) => this.#onMessage(m, message));
-    worker.on("exit", (code: number) => this.#onExit(m, code));
-    worker.on("error", (error: unknown) => {
-      // worker_main reports the errors of the code it runs itself: an `error` event comes from Deno,
-      // such as the one of a worker stopped at its heap cap (see limits.ts).
-      if (isOutOfMemory(error)) {
-        m.outOfMemory = true;
-        m.fatal = error;
-      } else m.fatal ??= error;
-    });
-    if (this.#outstanding === 0 && this.#state === "running") worker.unref();
-    const init: ToWorker = {
-      type: "init",
-      module: this.#config.module,
-      initializer: this.#config.initializer,
-      initArgs: this.#config.initArgs,
-      slots: m.words.buffer as SharedArrayBuffer,
-    };
-    m.inbox.postMessage(init);
-  }
+  // --- workers ----------------------------------------------------------------------------------
 
   #onMessage(m: Member, message: FromWorker): void {
     switch (message.type) {
@@ -452,6 +477,7 @@ export class Dispatcher {
         break;
       case "ready":
         if (m.state === "starting") m.state = "ready";
+        this.#crew.checkReady();
         break;
       case "init-failed":
         this.#breakPool(
@@ -469,6 +495,7 @@ export class Dispatcher {
   }
 
   #onResults(m: Member, ids: number[], values: unknown[], failed: number[]): void {
+    this.#completed += ids.length;
     let f = 0;
     for (let i = 0; i < ids.length; i++) {
       const task = m.assigned.get(ids[i]!);
@@ -481,65 +508,17 @@ export class Dispatcher {
       else this.#settle(task, true, reviveResult(values[i]));
     }
     if (m.sent >= this.#maxTasksPerChild && m.assigned.size === 0 && m.state !== "leaving") {
-      this.#retire(m);
+      // Recycled: it exits after its last task, and a fresh worker replaces it.
+      this.#crew.dismiss(m);
+      this.#crew.scheduleStart();
     }
     this.#pump();
   }
 
-  /** Lets `m` exit after its last task and starts its replacement. */
-  #retire(m: Member): void {
-    this.#leave(m);
-    const stop: ToWorker = { type: "stop" };
-    m.inbox.postMessage(stop);
-    this.#fill();
-  }
-
-  #leave(m: Member): void {
-    if (m.state === "leaving" || m.state === "exited") return;
-    m.state = "leaving";
-    const i = this.#live.indexOf(m);
-    if (i >= 0) this.#live.splice(i, 1);
-  }
-
-  /** Starts workers until `size` take tasks, while there is or may be work. */
-  #fill(): void {
-    const needed = this.#state === "running" ||
-      (this.#state === "closed" && (this.#queue.length > 0 || this.#anyAssigned()));
-    if (!needed) return;
-    while (this.#live.length < this.size) this.#spawn();
-  }
-
-  #anyAssigned(): boolean {
-    for (const m of this.#members) if (m.assigned.size > 0) return true;
-    return false;
-  }
-
-  /**
-   * Terminates `m` (once) and retires it at once (its `exit` event follows within milliseconds and
-   * runs `#onExit`); the returned promise tells whether its thread really ended
-   * within `TERMINATE_GRACE` ms. Until then the kill is in `#dying`.
-   */
-  #kill(m: Member): Promise<boolean> {
-    if (m.stopped) return m.stopped;
-    this.#leave(m);
-    const stopped = stopWorker(m.worker, m.ended).then((ended) => {
-      this.#dying.delete(stopped);
-      if (!ended) this.#onExit(m, null);
-      return ended;
-    });
-    m.stopped = stopped;
-    this.#dying.add(stopped);
-    return stopped;
-  }
-
   #onExit(m: Member, code: number | null): void {
-    if (m.state === "exited") return;
     const wasReady = m.state === "ready";
     const expected = m.state === "leaving";
-    m.state = "exited";
-    const i = this.#live.indexOf(m);
-    if (i >= 0) this.#live.splice(i, 1);
-    this.#members.delete(m);
+    if (!this.#crew.exited(m)) return;
     // A worker stopped at its heap cap: by Deno (its `error` event), or by itself (its `fatal`
     // report; see limits.ts); either way m.fatal is the ERR_WORKER_OUT_OF_MEMORY error.
     const ended = m.outOfMemory
@@ -548,8 +527,10 @@ export class Dispatcher {
     const crashed = (message: string) =>
       new WorkerCrashedError(message, { cause: m.fatal, workerId: m.id, exitCode: code });
     const again: Task[] = [];
+    let blamed = false;
     for (const [task, started] of reclaim(m)) {
       if (started) {
+        blamed = true;
         this.#settle(
           task,
           false,
@@ -584,7 +565,18 @@ export class Dispatcher {
         ),
       );
     } else if (this.#state === "running" || this.#state === "closed") {
-      this.#fill();
+      if (!expected && !blamed) {
+        // It ended outside any task (an error thrown after its task returned, say): no task's
+        // promise tells of it, so the pool's onWorkerError does.
+        const report = crashed(
+          m.outOfMemory
+            ? `${ended} outside a task; it was replaced`
+            : `Pool worker ${m.id} ${m.fatal === undefined ? "exited" : "failed"} outside a task` +
+              `${code === null ? "" : ` (exit code ${code})`}; it was replaced`,
+        );
+        queueMicrotask(() => this.#config.onWorkerError(report));
+      }
+      this.#crew.scheduleStart();
       this.#pump();
     }
     this.#maybeFinish();

@@ -9,7 +9,12 @@
  */
 import { AsyncResult, settledCallbacks } from "./async_result.ts";
 import { type Kind, MAP } from "./protocol.ts";
-import type { MapAsyncOptions, MapOptions, TaskOptions } from "./pool_options.ts";
+import {
+  abortSignalOf,
+  type MapAsyncOptions,
+  type MapOptions,
+  type TaskOptions,
+} from "./pool_options.ts";
 import type { Dispatcher } from "./_dispatcher.ts";
 import { checkIterable, chunkSource, packNumbers } from "./_chunking.ts";
 import type { Task } from "./_member.ts";
@@ -130,10 +135,8 @@ async function* chunks(
       `Cannot ${what}: 'chunksize' must be a positive integer, received ${chunksize}`,
     );
   }
-  const signal = options?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`Cannot ${what}: 'signal' must be an AbortSignal`);
-  }
+  // The map's signal and timeout, as one signal that every chunk shares.
+  const signal = abortSignalOf(what, options);
   signal?.throwIfAborted();
   host.checkRunning(what);
   const source = chunkSource(what, items, chunksize);

@@ -71,6 +71,10 @@ export interface Member {
   readonly ended: Promise<void>;
   /** Set by the first kill: whether the thread ended within the grace period. */
   stopped: Promise<boolean> | undefined;
+  /** Milliseconds it has held tasks (sent and not answered), over its past busy spells. */
+  busyMs: number;
+  /** When its current busy spell began (`performance.now()`), while `assigned` is not empty. */
+  busySince: number;
 }
 
 /** Starts a pool worker named `name` and returns its record, every slot free. */
@@ -93,6 +97,8 @@ export function spawnMember(name: string, limits: ResourceLimits | undefined): M
     outOfMemory: false,
     ended,
     stopped: undefined,
+    busyMs: 0,
+    busySince: 0,
   };
 }
 
@@ -121,6 +127,7 @@ export function assign(m: Member, tasks: readonly Task[]): Batch {
   const kinds = new Array<Kind>(n);
   const args = new Array<unknown[] | Int32Array | Float64Array>(n);
   let transfer: Transferable[] | undefined;
+  if (m.assigned.size === 0 && n > 0) m.busySince = performance.now();
   for (let i = 0; i < n; i++) {
     const task = tasks[i]!;
     const k = m.free.pop()!;
@@ -199,6 +206,20 @@ export function release(m: Member, task: Task): void {
   m.free.push(task.slot);
   task.member = undefined;
   clearGrace(task);
+  if (m.assigned.size === 0) idle(m);
+}
+
+/**
+ * Milliseconds `m` has held tasks so far (what `Pool.stats().utilization` adds up): a worker counts
+ * as busy from the moment tasks are sent to it until the last result is back.
+ */
+export function busyMs(m: Member, now: number): number {
+  return m.assigned.size > 0 ? m.busyMs + (now - m.busySince) : m.busyMs;
+}
+
+/** Ends the busy spell of `m`, whose last task is answered or taken back. */
+function idle(m: Member): void {
+  m.busyMs += performance.now() - m.busySince;
 }
 
 /**
@@ -219,8 +240,35 @@ export function reclaim(m: Member): [task: Task, started: boolean][] {
     task.member = undefined;
     if (!task.settled) left.push([task, state === S.RUNNING]);
   }
+  if (m.assigned.size > 0) idle(m);
   m.assigned.clear();
   return left;
+}
+
+/**
+ * Whether `m` is idle: it runs no task, nor its initializer (it is ready), and has no task it could
+ * start (every slot it was given is done or revoked). A worker killed while idle runs no synchronous
+ * code, so its thread ends as soon as it is scheduled (see `_stop.ts`).
+ */
+export function isIdle(m: Member): boolean {
+  if (m.state !== "ready" && m.state !== "leaving") return false;
+  for (const task of m.assigned.values()) {
+    const state = S.stateOf(REAL, m.words, task.slot, task.gen);
+    if (state === S.QUEUED || state === S.RUNNING) return false;
+  }
+  return true;
+}
+
+/**
+ * Counts the tasks sent to `m` and not answered: those it has started (`running`; including those
+ * finished whose result is on its way) and those waiting in its batch (`waiting`).
+ */
+export function census(m: Member): { running: number; waiting: number } {
+  let running = 0;
+  for (const task of m.assigned.values()) {
+    if (S.stateOf(REAL, m.words, task.slot, task.gen) !== S.QUEUED) running++;
+  }
+  return { running, waiting: m.assigned.size - running };
 }
 
 function unassign(m: Member, task: Task): void {
@@ -228,6 +276,7 @@ function unassign(m: Member, task: Task): void {
   m.free.push(task.slot);
   m.sent--;
   task.member = undefined;
+  if (m.assigned.size === 0) idle(m);
 }
 
 function clearGrace(task: Task): void {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { threadId } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import * as L from "../kernel/exit_latch.ts";
 import { type ExitReport, serializeThrown, type StartMessage, type ToWorker } from "./protocol.ts";
@@ -32,9 +33,11 @@ let latch: Int32Array | undefined;
 let reportPort: MessagePort | undefined;
 let ended = false;
 
+/** Prints the child's uncaught error to stderr, as Python prints a child's traceback. */
 function printChildError(error: unknown): void {
+  if (data.printErrors === false) return; // the parent's onWorkerError reports it
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : error;
-  console.error(`Process ${data.name}:`, text);
+  console.error(`Process ${data.name} (id ${threadId}):`, text);
 }
 
 /** Reports how the process ended (first the report, then the latch) and exits. */

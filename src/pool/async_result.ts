@@ -52,7 +52,7 @@ export class AsyncResult<R> implements PromiseLike<R> {
   readonly #control: TaskControl;
   #state: "pending" | "fulfilled" | "rejected" = "pending";
 
-  /** Wraps `promise`, the task's outcome (internal: pools create these). */
+  /** @ignore Wraps `promise`, the task's outcome (internal: pools create these). */
   constructor(id: number, promise: Promise<R>, control: TaskControl) {
     this.id = id;
     this.#control = control;
@@ -123,11 +123,33 @@ export class AsyncResult<R> implements PromiseLike<R> {
   /**
    * Drops the task if no worker has started it: it rejects with a `DOMException` named `AbortError`.
    *
+   * - When it returns `true`, `state` is already `"rejected"` and `ready()` is `true`.
+   *
    * @returns Whether the task was dropped (false once it runs or has settled).
+   *
+   * @example
+   * ```ts
+   * import { Pool, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ square(x: number): number }>(
+   *   "data:text/javascript,export const square = (x) => x * x;",
+   * );
+   * await using pool = new Pool(tasks, { size: 1 });
+   * const first = pool.applyAsync("square", [2]);
+   * const second = pool.applyAsync("square", [3]); // queued behind the first
+   * assert.ok(second.cancel()); // not started yet: dropped
+   * assert.equal(second.state, "rejected"); // at once, not a microtask later
+   * assert.ok(second.ready());
+   * await assert.rejects(second.get(), { name: "AbortError" });
+   * assert.equal(await first, 4);
+   * ```
    */
   cancel(): boolean {
-    if (this.#state !== "pending") return false;
-    return this.#control.cancel();
+    if (this.#state !== "pending" || !this.#control.cancel()) return false;
+    // The promise rejects a microtask later; the state says so at once.
+    this.#state = "rejected";
+    return true;
   }
 
   /** Attaches callbacks, as `Promise.prototype.then`; makes `await result` work. */

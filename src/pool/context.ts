@@ -1,7 +1,8 @@
 /**
  * What code running in a `Process` or `Pool` worker can ask about where it runs: the process's name
  * and ids (`currentProcess()`, Python's `multiprocessing.current_process()` / `os.getpid()` /
- * `os.getppid()`), and the running task's `AbortSignal` (`taskSignal()`).
+ * `os.getppid()`), the running task's `AbortSignal` (`taskSignal()`), and the number of CPUs
+ * (`cpuCount()`).
  *
  * The state lives on `globalThis` under registered symbols, so that a task module which reaches
  * Interlock through another URL than the worker's own copy still sees it.
@@ -91,6 +92,27 @@ export function taskSignal(): AbortSignal {
 }
 
 const NEVER = new AbortController().signal;
+
+/**
+ * The number of logical CPUs the program may use (Python's `os.cpu_count()` /
+ * `multiprocessing.cpu_count()`): the default size of a `Pool` and of an `Executor`.
+ *
+ * - It is `navigator.hardwareConcurrency`, which needs no permission; at least 1.
+ *
+ * @returns The number of logical CPUs.
+ *
+ * @example
+ * ```ts
+ * import { cpuCount } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(Number.isInteger(cpuCount()) && cpuCount() >= 1);
+ * ```
+ */
+export function cpuCount(): number {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 ? n : 1;
+}
 
 /** Sets what {@linkcode currentProcess} returns in this thread (worker side). */
 export function setCurrentProcess(info: ProcessInfo): void {

@@ -1,6 +1,8 @@
 /**
  * `resourceLimits` of `Pool` and `Process`: the heap and stack caps every worker they start gets,
  * so that a worker that runs out of memory is stopped alone instead of aborting the whole program.
+ * Without the option, a worker's heap is capped at the starting thread's own heap limit
+ * ({@linkcode defaultHeapCapMb}): as large as V8's default, but caught; `null` removes the caps.
  *
  * What Deno 2.9 does (measured on 2.9.6, `node:worker_threads`):
  * - Without a heap cap, a worker that runs out of memory aborts the whole process ("Fatal
@@ -14,10 +16,16 @@
  *   raised. Tasks run in message handlers, so this is the usual case; the worker watches for that
  *   raise ({@linkcode MEMORY_WATCH_MS}), reports the same `ERR_WORKER_OUT_OF_MEMORY` error and exits
  *   with code 1, so both cases reach the parent's crash path alike.
+ * - Without `resourceLimits`, the worker gets V8's default heap limit (derived from the machine's
+ *   memory, some 4 GB on a 24 GB machine) and reaching it aborts the whole process, with no way to
+ *   catch it. A cap as large as the parent's own heap limit is just as roomy but caught, hence the
+ *   default (measured: a pool worker filling its heap under `--v8-flags=--max-old-space-size=128`
+ *   aborted the program without a cap, and was replaced with the parent's limit as its cap).
  *
  * @module
  */
 import { workerHeapCaps } from "../_runtime.ts";
+import v8 from "node:v8";
 
 /**
  * Caps on a worker's JavaScript engine, as `node:worker_threads`' `resourceLimits`; `Pool` and
@@ -38,8 +46,12 @@ import { workerHeapCaps } from "../_runtime.ts";
  *   memory is not counted; a global `--v8-flags=--max-old-space-size=...` overrides the cap. Caps
  *   below 16 MB (the library refuses them) can abort the process while the worker starts, and
  *   `stackSizeMb: 1` on deep recursion (hence a minimum of 2).
- * - Detection can lag up to {@linkcode MEMORY_WATCH_MS} ms when the cap is reached inside a Promise
- *   continuation (see the module doc of `limits.ts`).
+ * - **Default.** Without `resourceLimits`, or without `maxOldGenerationSizeMb` in it, the cap is the
+ *   heap limit of the thread that starts the worker: as roomy as an uncapped worker, but a worker
+ *   that fills it is stopped alone. Pass `resourceLimits: null` for no cap at all (then a worker
+ *   that runs out of memory aborts the whole program, as V8 does).
+ * - Detection can lag up to 50 ms when the cap is reached inside a Promise continuation: the worker
+ *   checks its heap on a timer, as Deno does not stop it there.
  *
  * @example A task that allocates without bound only loses its own worker
  * ```ts
@@ -60,7 +72,7 @@ import { workerHeapCaps } from "../_runtime.ts";
 export interface ResourceLimits {
   /**
    * Most megabytes of the main (old generation) heap; at least 16. Reaching it stops the worker.
-   * @default {V8's default: the worker is not capped, and running out of memory aborts the process}
+   * @default {the heap limit of the thread that starts the worker (V8's default, derived from the machine's memory, or --max-old-space-size)}
    */
   maxOldGenerationSizeMb?: number;
   /**
@@ -106,21 +118,37 @@ const MINIMUM: Readonly<Record<keyof ResourceLimits, readonly [number, string]>>
 const KEYS = Object.keys(MINIMUM) as (keyof ResourceLimits)[];
 
 /**
- * Validates a `resourceLimits` option and returns a copy with only its set keys.
+ * The heap cap (MB) a worker gets when `resourceLimits` sets none: the heap limit of the calling
+ * thread (V8's default, which V8 derives from the machine's memory, or `--max-old-space-size`).
+ *
+ * @returns Megabytes, at least {@linkcode MIN_OLD_GENERATION_MB}.
+ */
+export function defaultHeapCapMb(): number {
+  const mb = Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  return Math.max(MIN_OLD_GENERATION_MB, mb);
+}
+
+/**
+ * Validates a `resourceLimits` option and returns a copy with only its set keys, the default heap
+ * cap ({@linkcode defaultHeapCapMb}) filled in when it has none.
  *
  * @param what What is being done, for messages ("create pool").
  * @param value The option.
- * @returns The limits, or `undefined` if `value` is.
+ * @returns The limits, or `undefined` if `value` is `null` (no caps at all).
  * @throws {TypeError} if it is not an object, has an unknown key, or a value is not a number.
  * @throws {RangeError} if a value is not finite or below its minimum.
  * @throws {DOMException} `NotSupportedError` on Bun, whose workers take no caps.
  */
 export function resourceLimitsOf(what: string, value: unknown): ResourceLimits | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  if (value === null) return undefined;
+  // Bun's workers take no caps: there the default is none, and an explicit cap is refused below.
+  if (value === undefined) {
+    return workerHeapCaps ? { maxOldGenerationSizeMb: defaultHeapCapMb() } : undefined;
+  }
+  if (typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(
-      `Cannot ${what}: 'resourceLimits' must be an object, received ${
-        value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
+      `Cannot ${what}: 'resourceLimits' must be an object or null, received ${
+        Array.isArray(value) ? "an array" : typeof value
       }`,
     );
   }
@@ -163,6 +191,7 @@ export function resourceLimitsOf(what: string, value: unknown): ResourceLimits |
       "NotSupportedError",
     );
   }
+  limits.maxOldGenerationSizeMb ??= defaultHeapCapMb();
   return limits;
 }
 

@@ -4,7 +4,8 @@
  *
  * The child records its exit in a shared exit latch (`src/kernel/exit_latch.ts`) after posting an
  * exit report (code and error) on a dedicated port; so `joinSync()` blocks on the latch and then
- * reads the report with `receiveMessageOnPort`, without needing the event loop it blocks.
+ * reads the report with `receiveMessageOnPort`, without needing the event loop it blocks. Its
+ * options and exit codes are in `process_options.ts`; `activeChildren()` lists the live ones.
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { deadlineOf, type SyncWaitOptions, waitFailure, type WaitOptions } from 
 import type { ExitReport, StartMessage } from "./protocol.ts";
 import { rebuild } from "./remote_error.ts";
 import { heapCap, isOutOfMemory, type ResourceLimits, resourceLimitsOf } from "./limits.ts";
+import { KILLED, type ProcessOptions, TERMINATED } from "./process_options.ts";
 import { spawnWorker } from "./_spawn.ts";
 import { stopWorker } from "./_stop.ts";
 import {
@@ -30,60 +32,10 @@ import {
   type TerminateStatus,
 } from "./types.ts";
 
-/**
- * The exit code of a process stopped by `terminate()`, as Python's `-signal.SIGTERM`.
- *
- * @example
- * ```ts
- * import { Process, taskModule, TERMINATED } from "@interlock/interlock";
- * import assert from "node:assert/strict";
- *
- * const tasks = taskModule<{ forever(): Promise<void> }>(
- *   "data:text/javascript,export function forever() { return new Promise(() => setInterval(() => {}, 1000)); }",
- * );
- * const p = new Process(tasks, "forever");
- * p.start();
- * await p.terminate();
- * assert.equal(p.exitCode, TERMINATED);
- * ```
- */
-export const TERMINATED: number = -15;
+/** The processes this thread started that have not ended (see {@linkcode activeChildren}). */
+const children = new Set<Process>();
 
 let processCount = 0;
-
-/** Options of `new Process(...)`. */
-export interface ProcessOptions<A extends unknown[] = unknown[]> {
-  /**
-   * Arguments of the function (structured clones; Interlock objects arrive revived).
-   * @default {[]}
-   */
-  args?: A;
-  /**
-   * The process's name, as `currentProcess().name` reports it in the child.
-   * @default {"Process-N"}
-   */
-  name?: string;
-  /**
-   * A daemon process does not keep the program alive: when the rest of the program is done, it is
-   * stopped with it. A non-daemon process keeps the program running until it ends, as in Python.
-   * @default {false}
-   */
-  daemon?: boolean;
-  /**
-   * `ArrayBuffer`s in `args` to move to the child instead of copying.
-   * @default {[]}
-   */
-  transfer?: Transferable[];
-  /**
-   * Heap and stack caps of the child, as `node:worker_threads`' option. With
-   * `maxOldGenerationSizeMb`, a child that runs out of memory no longer aborts the whole program: it
-   * ends with exit code 1 and `error` a {@linkcode WorkerCrashedError} ("Process P ran out of memory
-   * ..."; its `cause.code` is `"ERR_WORKER_OUT_OF_MEMORY"`). Best effort: see
-   * {@linkcode ResourceLimits}.
-   * @default {undefined}
-   */
-  resourceLimits?: ResourceLimits;
-}
 
 /**
  * Runs one exported function of a module in a new worker thread, as Python's
@@ -95,9 +47,12 @@ export interface ProcessOptions<A extends unknown[] = unknown[]> {
  *   when it threw (the error is printed to stderr, as Python prints the child's traceback, and kept
  *   in `error`), the code passed to `process.exit()` / `Deno.exit()` if it called one, and `-15`
  *   after `terminate()`.
- * - Out of memory: with `resourceLimits: { maxOldGenerationSizeMb }`, a child that reaches its heap
- *   cap ends with exit code `1` and `error` a {@linkcode WorkerCrashedError} saying so (its `cause`
- *   is the `ERR_WORKER_OUT_OF_MEMORY` error). Without a cap, Deno aborts the whole program.
+ * - Out of memory: a child that reaches its heap cap (by default this thread's own heap limit; see
+ *   `resourceLimits`) ends with exit code `1` and `error` a {@linkcode WorkerCrashedError} saying so
+ *   (its `cause` is the `ERR_WORKER_OUT_OF_MEMORY` error), instead of aborting the whole program.
+ * - `kill()` stops it as `terminate()` does, with exit code `-9`; `close()` releases it once ended;
+ *   {@linkcode activeChildren} lists the live ones; `onWorkerError` receives its uncaught error
+ *   instead of stderr.
  * - A child's uncaught error never takes the parent down.
  * - `id` plays the role of a `pid`: the child sees it as `currentProcess().id`, and its parent's as
  *   `currentProcess().parentId`.
@@ -148,7 +103,12 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   #errorBuilt = false;
   /** The `error` event of a child stopped by Deno at its heap cap (no report comes then). */
   #outOfMemory: unknown;
-  #terminating = false;
+  /** Set by `terminate()` / `kill()`: the exit code the process gets once its thread ended. */
+  #stopCode: number | undefined;
+  #closed = false;
+  /** Whether `onWorkerError` was called. */
+  #reported = false;
+  readonly #onWorkerError: ((error: WorkerCrashedError) => void) | undefined;
   /** Resolves when the child's thread has really ended (see `_stop.ts`). */
   #ended: Promise<void> | undefined;
 
@@ -157,16 +117,18 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    *
    * @param module The module: a {@linkcode TaskModule}, a `URL` or an absolute URL string.
    * @param exportName The exported function to run.
-   * @param options `args`, `name`, `daemon`, `transfer`, `resourceLimits`.
+   * @param options `args`, `name`, `daemon`, `transfer`, `resourceLimits`, `onWorkerError`
+   *   (default: none set).
    * @throws {TypeError} for a bad module, export name or option.
    * @throws {RangeError} for a resource limit out of range.
    */
   constructor(
     module: TaskModule<M> | URL | string,
     exportName: K,
-    options: ProcessOptions<TaskArgs<M, K>> = {},
+    options?: ProcessOptions<TaskArgs<M, K>>,
   ) {
     const what = "create process";
+    options ??= {};
     this.#module = moduleUrl(what, module);
     if (typeof exportName !== "string") {
       throw new TypeError(
@@ -198,6 +160,13 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     }
     this.#transfer = transfer;
     this.#resourceLimits = resourceLimitsOf(what, options.resourceLimits);
+    const onWorkerError = options.onWorkerError;
+    if (onWorkerError !== undefined && typeof onWorkerError !== "function") {
+      throw new TypeError(
+        `Cannot ${what}: 'onWorkerError' must be a function, received ${typeof onWorkerError}`,
+      );
+    }
+    this.#onWorkerError = onWorkerError;
     this.parentId = threadId;
     this.#latch = allocate(TAG.ProcessLatch, L.BYTES);
   }
@@ -264,7 +233,7 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     const code = L.exitCode(REAL, this.#latch);
     // A child that could not be interrupted may close the latch itself, with its own code, when
     // its code returns; terminate() was called while it ran, so it counts as terminated.
-    return code !== null && this.#terminating ? TERMINATED : code;
+    return code !== null && this.#stopCode !== undefined ? this.#stopCode : code;
   }
 
   /**
@@ -319,10 +288,11 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   /**
    * Starts the child (Python's `start()`).
    *
-   * @throws {RuntimeError} if it was started before.
+   * @throws {RuntimeError} if it was started before, or closed.
    * @throws {DOMException} `DataCloneError` if `args` cannot be cloned (nothing starts).
    */
   start(): void {
+    this.#checkOpen("start");
     if (this.#worker) throw new RuntimeError(`Cannot start process ${this.name} twice`);
     const channel = new MessageChannel();
     const message: StartMessage = {
@@ -337,27 +307,39 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     structuredClone(this.#args);
     // The start message goes through the inbox, a MessagePort (see `Spawned.inbox` in _spawn.ts).
     const { worker, inbox, ended } = spawnWorker(
-      { role: "process", name: this.name, parentId: threadId, daemon: this.daemon },
+      {
+        role: "process",
+        name: this.name,
+        parentId: threadId,
+        daemon: this.daemon,
+        printErrors: this.#onWorkerError === undefined,
+      },
       this.#resourceLimits,
     );
+    children.add(this as unknown as Process);
     this.#worker = worker;
     this.#port = channel.port1;
     if (this.daemon) worker.unref();
     this.#ended = ended;
+    let finished = false;
     const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
       L.close(REAL, this.#latch, code);
       this.#readReport();
       this.#port?.close();
       inbox.close();
+      children.delete(this as unknown as Process);
+      this.#reportError();
     };
     // After terminate() the `exit` event fires at once even if the thread runs on (see _stop.ts):
     // the process ends (latch closed, joiners woken) only when its thread really has.
     worker.on("exit", (code: number) => {
-      if (!this.#terminating) finish(code);
-      else void ended.then(() => finish(TERMINATED));
+      if (this.#stopCode === undefined) finish(code);
+      else void ended.then(() => finish(this.#stopCode!));
     });
     void ended.then(() => {
-      if (this.#terminating) finish(TERMINATED);
+      if (this.#stopCode !== undefined) finish(this.#stopCode);
     });
     worker.on("error", (error: unknown) => {
       // worker_main reports the errors of the code it runs itself: an `error` event comes from Deno,
@@ -389,10 +371,13 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
   async join(options?: WaitOptions): Promise<void> {
     const deadline = deadlineOf("join process", options);
     this.#checkStarted("join");
-    if (L.exitCode(REAL, this.#latch) !== null) return;
-    if (!await runAsync(G.join(ASYNC, this.#latch, deadline), options?.signal)) {
+    if (
+      L.exitCode(REAL, this.#latch) === null &&
+      !await runAsync(G.join(ASYNC, this.#latch, deadline), options?.signal)
+    ) {
       throw waitFailure("join process", options);
     }
+    this.#reportError(); // before join() returns, even if the exit event has not come yet
   }
 
   /**
@@ -425,6 +410,7 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     const deadline = deadlineOf("join process", options);
     this.#checkStarted("join");
     if (!L.join(REAL, this.#latch, deadline)) throw waitFailure("join process", options);
+    this.#reportError();
   }
 
   /**
@@ -440,6 +426,7 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    *
    * @returns `"terminated"` (its thread ended), `"not-running"` (not started, or already ended), or
    *   `"unresponsive"` (its thread had not ended 2 s later).
+   * @throws {RuntimeError} if the process was closed.
    *
    * @example
    * ```ts
@@ -455,17 +442,105 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
    * assert.equal(p.exitCode, -15);
    * ```
    */
-  async terminate(): Promise<TerminateStatus> {
+  terminate(): Promise<TerminateStatus> {
+    return this.#stop("terminate", TERMINATED);
+  }
+
+  /**
+   * Stops the child now (Python's `kill()`), as {@linkcode Process.terminate} does, except that its
+   * exit code becomes `-9` ({@linkcode KILLED}). Threads have no signals: both stop the thread the
+   * same way, and the same limits apply to a child running synchronous code.
+   *
+   * @returns As `terminate()`.
+   * @throws {RuntimeError} if the process was closed.
+   *
+   * @example
+   * ```ts
+   * import { Process, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ forever(): Promise<void> }>(
+   *   "data:text/javascript,export function forever() { return new Promise(() => setInterval(() => {}, 1000)); }",
+   * );
+   * const p = new Process(tasks, "forever");
+   * p.start();
+   * assert.equal(await p.kill(), "terminated");
+   * assert.equal(p.exitCode, -9);
+   * ```
+   */
+  kill(): Promise<TerminateStatus> {
+    return this.#stop("kill", KILLED);
+  }
+
+  /**
+   * Releases what the process holds in this thread (Python's `close()`): its ports and its place
+   * in {@linkcode activeChildren}. Afterwards `start`, `join`, `joinSync`, `terminate` and `kill`
+   * throw a `RuntimeError`; `exitCode`, `error`, `isAlive` and `id` still answer.
+   *
+   * @throws {RuntimeError} if the child is still running (started and not ended).
+   *
+   * @example
+   * ```ts
+   * import { Process, RuntimeError, taskModule } from "@interlock/interlock";
+   * import assert from "node:assert/strict";
+   *
+   * const tasks = taskModule<{ noop(): void }>("data:text/javascript,export function noop() {}");
+   * const p = new Process(tasks, "noop");
+   * p.start();
+   * await p.join();
+   * p.close();
+   * assert.equal(p.exitCode, 0);
+   * assert.throws(() => p.start(), RuntimeError);
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    if (this.isAlive) {
+      throw new RuntimeError(
+        `Cannot close process ${this.name}: it is still running (join, terminate or kill it first)`,
+      );
+    }
+    this.#closed = true;
+    this.#readReport();
+    this.#port?.close();
+    children.delete(this as unknown as Process);
+  }
+
+  async #stop(what: string, code: number): Promise<TerminateStatus> {
+    this.#checkOpen(what);
     const worker = this.#worker;
     if (!worker || L.exitCode(REAL, this.#latch) !== null) return "not-running";
-    this.#terminating = true;
+    this.#stopCode ??= code;
     return await stopWorker(worker, this.#ended!) ? "terminated" : "unresponsive";
   }
 
   #checkStarted(what: string): void {
+    this.#checkOpen(what);
     if (!this.#worker) {
       throw new RuntimeError(`Cannot ${what} process ${this.name}: it was not started`);
     }
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) throw new RuntimeError(`Cannot ${what} process ${this.name}: it is closed`);
+  }
+
+  /** Calls `onWorkerError` if the child ended with an uncaught error (or out of memory). */
+  /**
+   * Calls `onWorkerError` (once) if the child has ended with an uncaught error (or out of memory),
+   * not stopped by `terminate()` / `kill()`.
+   */
+  #reportError(): void {
+    if (this.#reported || !this.#onWorkerError || this.#stopCode !== undefined) return;
+    if (L.exitCode(REAL, this.#latch) === null) return;
+    const error = this.error;
+    if (error === undefined) return;
+    this.#reported = true;
+    const crash = error instanceof WorkerCrashedError ? error : new WorkerCrashedError(
+      `Process ${this.name} (id ${this.id}) ended with an uncaught error`,
+      { cause: error, workerId: this.id ?? -1, exitCode: this.exitCode },
+    );
+    this.#onWorkerError!(crash);
   }
 
   #readReport(): ExitReport | undefined {
@@ -476,4 +551,33 @@ export class Process<M extends object = AnyModule, K extends TaskName<M> = TaskN
     if (received) this.#report = received.message;
     return this.#report;
   }
+}
+
+/**
+ * The processes started by the calling thread that have not ended yet (Python's
+ * `multiprocessing.active_children()`), in the order they were started.
+ *
+ * - A process leaves the list as soon as its thread has ended (Python's joining of finished
+ *   children is not needed: nothing is left to reap), or when it is closed.
+ * - Only `Process` objects: a `Pool`'s workers are listed by `pool.workerIds()`.
+ *
+ * @returns The live children.
+ *
+ * @example
+ * ```ts
+ * import { activeChildren, Process, taskModule } from "@interlock/interlock";
+ * import assert from "node:assert/strict";
+ *
+ * const tasks = taskModule<{ forever(): Promise<void> }>(
+ *   "data:text/javascript,export function forever() { return new Promise(() => setInterval(() => {}, 1000)); }",
+ * );
+ * const p = new Process(tasks, "forever");
+ * p.start();
+ * assert.ok(activeChildren().includes(p));
+ * await p.terminate();
+ * assert.ok(!activeChildren().includes(p));
+ * ```
+ */
+export function activeChildren(): Process[] {
+  return [...children].filter((p) => p.isAlive);
 }

@@ -23,6 +23,11 @@ export interface WorkerData {
    * Promise continuation (see `limits.ts`).
    */
   readonly memoryWatch: boolean;
+  /**
+   * A process child: whether it prints its uncaught error to stderr itself (when its parent has no
+   * `onWorkerError` to report it to).
+   */
+  readonly printErrors?: boolean;
 }
 
 /** A task's shape: `args` is the argument list of one call. */

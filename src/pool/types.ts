@@ -38,7 +38,7 @@ export type TerminateStatus = "terminated" | "not-running" | "unresponsive";
 /**
  * A task module's URL carrying the module's type, so that `new Pool(tasks)` and
  * `new Process(tasks, "name", ...)` infer names, arguments and results. Make one with
- * {@linkcode taskModule}.
+ * `taskModule` (from `@interlock/interlock`).
  */
 export interface TaskModule<M> {
   /** The module's URL, as the workers import it. */

@@ -87,7 +87,7 @@ export class RedisBarrier {
    */
   declare readonly waitSync?: never;
 
-  /** @internal Use `ctx.Barrier(name, parties, options)`. */
+  /** @ignore Use `ctx.Barrier(name, parties, options)`. */
   constructor(
     core: Core,
     name: string,

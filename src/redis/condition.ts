@@ -95,7 +95,7 @@ export class RedisCondition {
    */
   declare readonly waitForSync?: never;
 
-  /** @internal Use `ctx.Condition(name, options)`. */
+  /** @ignore Use `ctx.Condition(name, options)`. */
   constructor(core: Core, name: string, base: string, lock: RedisLock | RedisRLock) {
     this.#core = core;
     this.name = name;
@@ -269,7 +269,7 @@ export class RedisCondition {
   /**
    * Wakes the `n` longest-waiting waiters (fewer if fewer wait).
    *
-   * @param n How many to wake.
+   * @param n How many to wake (default `1`).
    * @throws {RuntimeError} if this context does not hold the lock.
    * @throws {RangeError} if `n` is not a non-negative integer.
    *
@@ -286,7 +286,8 @@ export class RedisCondition {
    * await assert.rejects(cond.notify(), RuntimeError); // the lock is not held
    * ```
    */
-  async notify(n: number = 1): Promise<void> {
+  async notify(n?: number): Promise<void> {
+    if (n === undefined) n = 1;
     checkNotifyCount(n);
     this.#checkOwner(`notify condition '${this.name}'`);
     await this.#run(COND_NOTIFY, [String(n)]);

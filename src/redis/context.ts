@@ -63,7 +63,7 @@ export class RedisContext implements AsyncDisposable {
   readonly #tracked = new Set<Tracked>();
   #closed = false;
 
-  /** @internal Use {@linkcode connect} or {@linkcode fromClient}. */
+  /** @ignore Use {@linkcode connect} or {@linkcode fromClient}. */
   constructor(engine: Engine, options: { namespace: string; lease: number }, owned: boolean) {
     this.#engine = engine;
     this.#owned = owned;
@@ -101,7 +101,7 @@ export class RedisContext implements AsyncDisposable {
     return isCluster(this.#engine.client);
   }
 
-  /** @internal The context's services, for primitives built on it (the phase-2 Queue, Pool). */
+  /** @ignore The context's services, for primitives built on it (the phase-2 Queue, Pool). */
   get core(): Core {
     return this.#core;
   }
@@ -170,7 +170,7 @@ export class RedisContext implements AsyncDisposable {
    * The distributed semaphore `name` with initial `value` (see {@linkcode RedisSemaphore}).
    *
    * @param name The semaphore's name in the namespace.
-   * @param value The initial number of permits (stored by the first user).
+   * @param value The initial number of permits (default `1`; stored by the first user).
    * @param options `lease` (ms) of its holds.
    * @throws {RangeError} if `value` is not a non-negative integer.
    *
@@ -186,7 +186,8 @@ export class RedisContext implements AsyncDisposable {
    * assert.throws(() => ctx.Semaphore("slots", -1), RangeError);
    * ```
    */
-  Semaphore(name: string, value: number = 1, options?: LockOptions): RedisSemaphore {
+  Semaphore(name: string, value?: number, options?: LockOptions): RedisSemaphore {
+    if (value === undefined) value = 1;
     const set = this.#holdSet("sem", name, options, checkValue("semaphore", value));
     return new RedisSemaphore(this.#core, name, set);
   }
@@ -195,7 +196,7 @@ export class RedisContext implements AsyncDisposable {
    * The distributed bounded semaphore `name` (see {@linkcode RedisBoundedSemaphore}).
    *
    * @param name The semaphore's name in the namespace.
-   * @param value The initial (and maximum) number of permits.
+   * @param value The initial (and maximum) number of permits (default `1`).
    * @param options `lease` (ms) of its holds.
    *
    * @example
@@ -209,7 +210,8 @@ export class RedisContext implements AsyncDisposable {
    * assert.equal(await ctx.BoundedSemaphore("slots", 2).value(), 2);
    * ```
    */
-  BoundedSemaphore(name: string, value: number = 1, options?: LockOptions): RedisBoundedSemaphore {
+  BoundedSemaphore(name: string, value?: number, options?: LockOptions): RedisBoundedSemaphore {
+    if (value === undefined) value = 1;
     const set = this.#holdSet("sem", name, options, checkValue("semaphore", value));
     return new RedisBoundedSemaphore(this.#core, name, set);
   }

@@ -31,12 +31,12 @@ export class LeaseLostError extends Error {
   /** The fencing token of the hold that was lost, or `-1n` if unknown. */
   readonly token: bigint;
 
-  /** Creates the error; `options.cause` is kept. */
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
   constructor(
-    message = "The lease of the hold ended before it was renewed",
+    message?: string,
     options?: ErrorOptions & { token?: bigint },
   ) {
-    super(message, options);
+    super(message ?? "The lease of the hold ended before it was renewed", options);
     this.name = "LeaseLostError";
     this.token = options?.token ?? -1n;
   }
@@ -66,12 +66,12 @@ export class StaleTokenError extends Error {
   /** The highest token the store had accepted. */
   readonly highest: bigint;
 
-  /** Creates the error; `options.cause` is kept. */
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
   constructor(
-    message = "The write's fencing token is older than one already accepted",
+    message?: string,
     options?: ErrorOptions & { token?: bigint; highest?: bigint },
   ) {
-    super(message, options);
+    super(message ?? "The write's fencing token is older than one already accepted", options);
     this.name = "StaleTokenError";
     this.token = options?.token ?? -1n;
     this.highest = options?.highest ?? -1n;
@@ -95,9 +95,9 @@ export class StaleTokenError extends Error {
  * ```
  */
 export class RedisConnectionError extends Error {
-  /** Creates the error; `options.cause` is kept. */
-  constructor(message = "The connection to Redis failed", options?: ErrorOptions) {
-    super(message, options);
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "The connection to Redis failed", options);
     this.name = "RedisConnectionError";
   }
 }
@@ -125,12 +125,12 @@ export class CorruptPayloadError extends Error {
   /** The stream entry id of the payload, or `""` if unknown. */
   readonly id: string;
 
-  /** Creates the error; `options.cause` is kept. */
+  /** Creates the error (with its default message when `message` is omitted); `options.cause` is kept. */
   constructor(
-    message = "A payload read from Redis is corrupt",
+    message?: string,
     options?: ErrorOptions & { id?: string },
   ) {
-    super(message, options);
+    super(message ?? "A payload read from Redis is corrupt", options);
     this.name = "CorruptPayloadError";
     this.id = options?.id ?? "";
   }

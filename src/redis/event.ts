@@ -49,7 +49,7 @@ export class RedisEvent {
    */
   declare readonly waitSync?: never;
 
-  /** @internal Use `ctx.Event(name)`. */
+  /** @ignore Use `ctx.Event(name)`. */
   constructor(core: Core, name: string, base: string) {
     this.#core = core;
     this.name = name;

@@ -190,7 +190,7 @@ export class RedisHold implements AsyncDisposable, Disposable {
   #release: (() => Promise<void>) | undefined;
 
   /**
-   * @internal Created by the primitives: `source.lease` is the hold's current lease (a
+   * @ignore Created by the primitives: `source.lease` is the hold's current lease (a
    * `RedisCondition.wait()` takes the lock again, with a new lease); `release` gives it back once.
    */
   constructor(source: { readonly lease: Lease }, release: () => Promise<void>) {

@@ -69,7 +69,7 @@ export class RedisLock {
    */
   declare readonly acquireSync?: never;
 
-  /** @internal Use `ctx.Lock(name, options)`. */
+  /** @ignore Use `ctx.Lock(name, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
     this.name = name;
     this.#holds = new Holds(core, set);
@@ -168,12 +168,12 @@ export class RedisLock {
     return (await this.#holds.set.info()).holders > 0;
   }
 
-  /** @internal Whether this object holds the lock with a live lease. */
+  /** @ignore Whether this object holds the lock with a live lease. */
   [HOLDING](): boolean {
     return this.#holds.list.some((held) => !held.lease.lost);
   }
 
-  /** @internal `RedisCondition.wait()`: releases this object's hold, keeping its record. */
+  /** @ignore `RedisCondition.wait()`: releases this object's hold, keeping its record. */
   async [SUSPEND](what: string): Promise<Held> {
     const held = this.#holds.list[0];
     if (held === undefined) throw notOwner(what);
@@ -181,7 +181,7 @@ export class RedisLock {
     return held;
   }
 
-  /** @internal `RedisCondition.wait()`: takes the lock again for the suspended `held`. */
+  /** @ignore `RedisCondition.wait()`: takes the lock again for the suspended `held`. */
   async [RESUME](held: Held): Promise<void> {
     held.lease = (await this.#holds.set.take(held.holder, 1, undefined)).lease;
   }

@@ -126,7 +126,7 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
   #closed = false;
   #idle: (() => void)[] = [];
 
-  /** @internal Use `ctx.Pool(name)`. */
+  /** @ignore Use `ctx.Pool(name)`. */
   constructor(core: Core, name: string, base: string) {
     this.#core = core;
     this.name = name;

@@ -129,11 +129,11 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   /** Not available: a Redis queue cannot block a thread on the network. Use `await get()`. */
   declare readonly getSync?: never;
 
-  /** @internal */
+  /** @ignore */
   protected readonly core: Core;
-  /** @internal */
+  /** @ignore */
   protected readonly stream: string;
-  /** @internal */
+  /** @ignore */
   protected readonly base: string;
   readonly #consumer: Consumer;
   readonly #keep: number;
@@ -147,7 +147,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   #trackedNow = false;
   #closed = false;
 
-  /** @internal Use `ctx.Queue(name, maxsize, options)`. */
+  /** @ignore Use `ctx.Queue(name, maxsize, options)`. */
   constructor(
     core: Core,
     name: string,
@@ -406,7 +406,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * Acknowledges this object's `count` oldest held items: they are done and leave the queue
    * (Python's `task_done()`, which here is also the acknowledgement of at-least-once delivery).
    *
-   * @param count How many items to acknowledge.
+   * @param count How many items to acknowledge (default `1`).
    * @throws {RuntimeError} if this object holds fewer items (nothing changes).
    * @throws {LeaseLostError} if an item's visibility had ended and another consumer got it (the
    *   others are acknowledged; that one will be processed again).
@@ -420,7 +420,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * await jobs.taskDone();
    * ```
    */
-  async taskDone(count: number = 1): Promise<void> {
+  async taskDone(count?: number): Promise<void> {
+    if (count === undefined) count = 1;
     const what = `mark a task of queue '${this.name}' done`;
     checkCount(what, "count", count, 1);
     this.#check(what);
@@ -491,14 +492,15 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * acknowledgement, or whose payload did not decode. They stay in the stream
    * `{namespace:name}:queue:d` (trimmed to `deadLetters` entries) for you to inspect or replay.
    *
-   * @param count How many to read.
+   * @param count How many to read (default `100`).
    *
    * @example
    * ```ts ignore
    * for (const letter of await ctx.Queue("jobs").deadLetters()) console.log(letter.reason);
    * ```
    */
-  async deadLetters(count: number = 100): Promise<DeadLetter<T>[]> {
+  async deadLetters(count?: number): Promise<DeadLetter<T>[]> {
+    if (count === undefined) count = 100;
     const what = `read the dead letters of queue '${this.name}'`;
     checkCount(what, "count", count, 1);
     this.#check(what);

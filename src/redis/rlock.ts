@@ -66,7 +66,7 @@ export class RedisRLock {
    */
   declare readonly acquireSync?: never;
 
-  /** @internal Use `ctx.RLock(name, options)`. */
+  /** @ignore Use `ctx.RLock(name, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
     this.#core = core;
     this.name = name;
@@ -228,7 +228,7 @@ export class RedisRLock {
     return this.#live()?.levels ?? 0;
   }
 
-  /** @internal `RedisCondition.wait()`: releases every level in Redis, keeping the record. */
+  /** @ignore `RedisCondition.wait()`: releases every level in Redis, keeping the record. */
   async [SUSPEND](what: string): Promise<Owned> {
     const held = this.#live();
     if (held === undefined) throw notOwner(what);
@@ -236,7 +236,7 @@ export class RedisRLock {
     return held;
   }
 
-  /** @internal `RedisCondition.wait()`: takes the lock again, with the levels it had. */
+  /** @ignore `RedisCondition.wait()`: takes the lock again, with the levels it had. */
   async [RESUME](held: Owned): Promise<void> {
     held.lease = (await this.#set.take(this.#owner, 1, undefined)).lease;
     held.counted = 1;

@@ -72,7 +72,7 @@ export class RedisSemaphore {
    */
   declare readonly acquireSync?: never;
 
-  /** @internal Use `ctx.Semaphore(name, value, options)`. */
+  /** @ignore Use `ctx.Semaphore(name, value, options)`. */
   constructor(core: Core, name: string, set: HoldSet) {
     this.name = name;
     this.#holds = new Holds(core, set);
@@ -126,7 +126,7 @@ export class RedisSemaphore {
   /**
    * Gives back this object's `n` oldest permits (waking waiters); beyond those, adds permits.
    *
-   * @param n How many permits.
+   * @param n How many permits (default `1`).
    * @throws {RangeError} if `n` is not a positive integer.
    * @throws {LeaseLostError} if a permit's lease had ended (the others are still released).
    *
@@ -143,7 +143,8 @@ export class RedisSemaphore {
    * assert.equal(await sem.value(), 1);
    * ```
    */
-  async release(n: number = 1): Promise<void> {
+  async release(n?: number): Promise<void> {
+    if (n === undefined) n = 1;
     checkCount(`release ${this.#holds.set.config.what}`, n);
     this.#checkRelease(n);
     const mine = this.#holds.list.slice(0, n);
@@ -172,7 +173,7 @@ export class RedisSemaphore {
     return Math.max(0, capacity - holders);
   }
 
-  /** @internal Checks a release of `n` before anything changes. */
+  /** @ignore Checks a release of `n` before anything changes. */
   #checkRelease(n: number): void {
     const held = this.#holds.list.length;
     if (this instanceof RedisBoundedSemaphore && n > held) {

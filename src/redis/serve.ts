@@ -213,7 +213,7 @@ export class RedisPoolServer implements AsyncDisposable {
   #served = 0;
   #closing = false;
 
-  /** @internal Use {@linkcode serve}. */
+  /** @ignore Use {@linkcode serve}. */
   constructor(
     ctx: RedisContext,
     name: string,
@@ -290,7 +290,7 @@ export class RedisPoolServer implements AsyncDisposable {
     return this.#served;
   }
 
-  /** @internal Creates the group, then starts pulling tasks and cancellations. */
+  /** @ignore Creates the group, then starts pulling tasks and cancellations. */
   async start(): Promise<void> {
     const core = this.#ctx.core;
     core.checkOpen(`serve pool '${this.name}'`);

@@ -84,7 +84,7 @@ export class RedisValue<T extends number | bigint = number> {
   readonly #core: Core;
   readonly #spec: ValueSpec<T>;
 
-  /** @internal Use `ctx.Value(name, initial)`. */
+  /** @ignore Use `ctx.Value(name, initial)`. */
   constructor(core: Core, name: string, base: string, initial: T) {
     this.#core = core;
     this.name = name;

@@ -430,7 +430,7 @@ export class Condition {
    * Wakes up to `n` of the threads waiting on this condition. They return from their waits once
    * they can take the lock again, i.e. after the caller releases it.
    *
-   * @param n How many waiters to wake at most (0 wakes none).
+   * @param n How many waiters to wake at most (default `1`; `0` wakes none).
    * @throws {RuntimeError} if the caller does not hold the lock.
    * @throws {TypeError} if `n` is not a number.
    * @throws {RangeError} if `n` is not a non-negative integer.
@@ -446,7 +446,8 @@ export class Condition {
    * cond.notify(2); // nobody waits: nothing happens
    * ```
    */
-  notify(n: number = 1): void {
+  notify(n?: number): void {
+    if (n === undefined) n = 1;
     checkNotifyCount(n);
     this.#notify(n);
   }

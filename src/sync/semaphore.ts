@@ -195,7 +195,7 @@ export class Semaphore {
   /**
    * Creates a semaphore holding `value` permits, in fresh shared memory.
    *
-   * @param value The initial number of permits.
+   * @param value The initial number of permits (default `1`).
    * @param options `robust` (see {@linkcode SemaphoreOptions}).
    * @throws {TypeError} if `value` is not a number, or `options` has the wrong type.
    * @throws {RangeError} if `value` is not an integer in 0..2^31 - 1.
@@ -210,7 +210,8 @@ export class Semaphore {
    * assert.throws(() => new Semaphore(-1), RangeError);
    * ```
    */
-  constructor(value: number = 1, options?: SemaphoreOptions) {
+  constructor(value?: number, options?: SemaphoreOptions) {
+    if (value === undefined) value = 1;
     const tag = creating;
     creating = TAG.Semaphore;
     let s = reviving;
@@ -372,7 +373,7 @@ export class Semaphore {
   /**
    * Gives back `n` permits and wakes up to `n` waiters. Any thread may release.
    *
-   * @param n How many permits to give back.
+   * @param n How many permits to give back (default `1`).
    * @throws {TypeError} if `n` is not a number.
    * @throws {RangeError} if `n` is not a positive integer, or (unbounded semaphore) the value would
    *   exceed 2^31 - 1 (nothing changes).
@@ -390,7 +391,8 @@ export class Semaphore {
    * assert.throws(() => sem.release(0), RangeError);
    * ```
    */
-  release(n: number = 1): void {
+  release(n?: number): void {
+    if (n === undefined) n = 1;
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkReleaseCount(this.#bounded, n);
     if (this.#presence !== undefined) return this.#releaseHeld(n);
     if (K.release(REAL, this.#s, n) === RELEASED) return;
@@ -519,7 +521,7 @@ export class BoundedSemaphore extends Semaphore {
   /**
    * Creates a bounded semaphore holding (and never exceeding) `value` permits.
    *
-   * @param value The initial, and largest, number of permits.
+   * @param value The initial, and largest, number of permits (default `1`).
    * @throws {TypeError} if `value` is not a number.
    * @throws {RangeError} if `value` is not an integer in 0..2^31 - 1.
    *
@@ -533,8 +535,8 @@ export class BoundedSemaphore extends Semaphore {
    * assert.equal(sem.value, 3);
    * ```
    */
-  constructor(value: number = 1, options?: SemaphoreOptions) {
-    super(bounded(value), options);
+  constructor(value?: number, options?: SemaphoreOptions) {
+    super(bounded(value === undefined ? 1 : value), options);
   }
 
   /**

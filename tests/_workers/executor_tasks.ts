@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Event, ManagedDict } from "../../mod.ts";
+import type { Event } from "../../mod.ts";
+import type { ManagedDict } from "../../src/manager/mod.ts";
 
 /** The seed's `square`. */
 export function square(x: number): number {

@@ -7,6 +7,8 @@
  */
 import { parentPort } from "node:worker_threads";
 import { revive } from "../../mod.ts";
+// Registers the manager's proxies with revive(): the core does not load them (see its mod.ts).
+import "../../src/manager/mod.ts";
 
 parentPort!.on("message", async (data: { url: string; name: string; args: unknown[] }) => {
   const { url, name, args } = data;

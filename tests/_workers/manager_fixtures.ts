@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Managed, ManagedDict, ManagedList, ManagedObject } from "../../mod.ts";
+import type { Managed, ManagedDict, ManagedList, ManagedObject } from "../../src/manager/mod.ts";
 import { allRunning, contend } from "../_contention.ts";
 import type { Counter } from "./manager_types.ts";
 

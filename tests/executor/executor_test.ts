@@ -9,13 +9,13 @@ import {
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   type Future,
-  Manager,
   Process,
   RuntimeError,
   taskModule,
   wait,
   WorkerCrashedError,
 } from "../../mod.ts";
+import { Manager } from "../../src/manager/mod.ts";
 import type * as Tasks from "../_workers/executor_tasks.ts";
 import { assertSeeded, boundedTest } from "../_helpers.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import fc from "fast-check";
+import { Lock, QueueEmptyError, revive } from "../../mod.ts";
 import {
-  Lock,
   type Managed,
   ManagedDict,
   ManagedList,
@@ -11,9 +11,7 @@ import {
   Manager,
   ManagerCrashedError,
   ManagerShutdownError,
-  QueueEmptyError,
-  revive,
-} from "../../mod.ts";
+} from "../../src/manager/mod.ts";
 import { assertContended, probe } from "../_contention.ts";
 import { assertSeeded, boundedTest, inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Pool, type PoolOptions, taskModule } from "../../mod.ts";
+import { Pool, type PoolOptions, type TaskModule, taskModule } from "../../mod.ts";
 import { DEADLINE_MS, within } from "../_helpers.ts";
 
 export { within };
@@ -14,17 +14,40 @@ export type Tasks = typeof import("../_workers/pool_tasks.ts");
 /** The tests' task module, typed. */
 export const tasks = taskModule<Tasks>(new URL("../_workers/pool_tasks.ts", import.meta.url));
 
-/** Runs `body` with a fresh pool, always terminated at the end. */
-export async function withPool(
-  options: PoolOptions<Tasks>,
-  body: (pool: Pool<Tasks>) => Promise<void>,
+/** The fault tests' task module's type (tasks that crash, throw late, fill their heap, ...). */
+export type Faults = typeof import("../_workers/fault_tasks.ts");
+
+/** The fault tests' task module, typed. */
+export const faults = taskModule<Faults>(new URL("../_workers/fault_tasks.ts", import.meta.url));
+
+/** Runs `body` with a fresh pool of `module`'s tasks, always terminated at the end. */
+export async function withPoolOf<M extends object>(
+  module: TaskModule<M>,
+  options: PoolOptions<M>,
+  body: (pool: Pool<M>) => Promise<void>,
 ): Promise<void> {
-  const pool = new Pool(tasks, options);
+  const pool = new Pool(module, options);
   try {
     await body(pool);
   } finally {
     await pool.terminate();
   }
+}
+
+/** Runs `body` with a fresh pool of the tests' tasks, always terminated at the end. */
+export function withPool(
+  options: PoolOptions<Tasks>,
+  body: (pool: Pool<Tasks>) => Promise<void>,
+): Promise<void> {
+  return withPoolOf(tasks, options, body);
+}
+
+/** Runs `body` with a fresh pool of the fault tasks, always terminated at the end. */
+export function withFaultPool(
+  options: PoolOptions<Faults>,
+  body: (pool: Pool<Faults>) => Promise<void>,
+): Promise<void> {
+  return withPoolOf(faults, options, body);
 }
 
 /**

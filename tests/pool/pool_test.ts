@@ -152,8 +152,41 @@ test("a task's error rejects only that task, rebuilt with class, message, stack,
   });
 });
 
+test("a worker that exits mid-task with tasks sent behind it: each of them is sent again and runs exactly once", async () => {
+  // One worker, so no other worker can steal the dead one's unstarted tasks before its exit is
+  // seen: only the dispatcher's crash recovery can send them again.
+  await withPool({ size: 1 }, async (pool) => {
+    await within(pool.ready(), 60_000, "the worker");
+    const [dead] = pool.workerIds();
+    const n = 20;
+    const counters = shared(n);
+    const crash = pool.apply("exitWorker", [3]);
+    const behind = Array.from({ length: n }, (_, i) => pool.apply("bumpAt", [counters, i]));
+    await null; // the pump, queued by the first submission, has run
+    const held = pool.stats();
+    assert.equal(held.queued, 0, "every task was sent");
+    assert.equal(held.sent + held.running, n + 1, "the one worker holds them all, none finished");
+    const error = await within(crash.catch((e) => e), DEADLINE_MS, "crashed task");
+    assert.ok(error instanceof WorkerCrashedError);
+    assert.equal(error.workerId, dead);
+    // Still in the handling of the exit (no macrotask since): the tasks it held and never started
+    // are back in the queue, or already sent to its replacement.
+    const after = pool.stats();
+    assert.equal(
+      after.queued + after.sent + after.running + after.completed,
+      n,
+      "the dead worker's unstarted tasks are sent again",
+    );
+    const values = await within(Promise.all(behind), WAKE_MS, "the tasks behind the crash");
+    assert.deepEqual(values, Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual([...counters], new Array(n).fill(1), "each ran exactly once");
+    assert.ok(!pool.workerIds().includes(dead!), "they ran on its replacement");
+  });
+});
+
 test("a worker that exits mid-task rejects only its task with WorkerCrashedError and is replaced", async () => {
   await withPool({ size: 2 }, async (pool) => {
+    await pool.ready();
     const before = pool.workerIds();
     const others = Array.from({ length: 200 }, (_, i) => pool.apply("square", [i]));
     const crash = pool.apply("exitWorker", [3]);
@@ -165,6 +198,7 @@ test("a worker that exits mid-task rejects only its task with WorkerCrashedError
     // The replacement is up within a second or two: a lost task would leave this waiting.
     const values = await within(Promise.all([...others, ...more]), WAKE_MS, "the other tasks");
     assert.deepEqual(values, Array.from({ length: 400 }, (_, i) => i * i), "nothing else lost");
+    await within(pool.ready(), 60_000, "the replacement");
     assert.equal(pool.workerIds().length, 2);
     assert.ok(!pool.workerIds().includes(error.workerId), "the dead worker was replaced");
     assert.equal(await pool.apply("square", [3]), 9);
@@ -390,6 +424,7 @@ test("await using closes the pool once its work is done (seed: a pool used throu
   {
     await using pool = new Pool(tasks, { size: Math.min(navigator.hardwareConcurrency, 8) });
     outer = pool;
+    await pool.ready();
     assert.equal(pool.workerIds().length, Math.min(navigator.hardwareConcurrency, 8));
     for (let round = 0; round < 3; round++) {
       const chunk = Array.from({ length: 50 }, (_, i) => round * 50 + i);

@@ -12,7 +12,6 @@ import {
   Event,
   JoinableQueue,
   Lock,
-  Manager,
   Pipe,
   Pool,
   Process,
@@ -25,6 +24,7 @@ import {
   Value,
 } from "../../mod.ts";
 import { test } from "../_portable/test.ts";
+import { Manager } from "../../src/manager/mod.ts";
 
 /**
  * Task module without imports: what each argument arrived as, and a use of a revived lock. In

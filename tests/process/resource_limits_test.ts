@@ -101,7 +101,7 @@ test("bad resourceLimits of a process throw TypeError or RangeError", () => {
     });
   assert.throws(
     create("big"),
-    /^TypeError: Cannot create process: 'resourceLimits' must be an object, received string$/,
+    /^TypeError: Cannot create process: 'resourceLimits' must be an object or null, received string$/,
   );
   assert.throws(create({ heapMb: 64 }), /'resourceLimits\.heapMb' is not a resource limit/);
   assert.throws(create({ maxOldGenerationSizeMb: 15 }), RangeError);

@@ -17,7 +17,7 @@ import { type Step, wrapperOf } from "./_common.ts";
 import { SimLock } from "./lock.ts";
 
 /**
- * A {@linkcode SharedArray} under the explorer: `get(i)` and `set(i, x)` are single atomic
+ * A `SharedArray` under the explorer: `get(i)` and `set(i, x)` are single atomic
  * operations on element `i`; `getLock()` is the wrapper of its lock.
  *
  * @example

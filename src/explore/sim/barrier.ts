@@ -35,7 +35,7 @@ export interface SimBarrierWaitOptions extends SimWaitOptions {
 }
 
 /**
- * A {@linkcode Barrier} under the explorer: the barrier kernel with the glue of `waitSync`,
+ * A `Barrier` under the explorer: the barrier kernel with the glue of `waitSync`,
  * `abort`, `reset`, `broken` and `nWaiting`.
  *
  * @example

@@ -43,7 +43,7 @@ import { lockTarget, SimLock } from "./lock.ts";
 import { rlockTarget, SimRLock } from "./rlock.ts";
 
 /**
- * A {@linkcode Condition} under the explorer: the condition kernel with the glue of `waitSync`,
+ * A `Condition` under the explorer: the condition kernel with the glue of `waitSync`,
  * `waitForSync`, `notify` and `notifyAll`, over a {@linkcode SimLock} or {@linkcode SimRLock} of its
  * lock. A `waitFor` predicate may be a plain function or a generator function (to read shared state
  * with `sim(...)` steps).
@@ -196,7 +196,8 @@ export class SimCondition {
    *
    * @throws {RuntimeError} if this thread does not hold the lock.
    */
-  *notify(n: number = 1): Step<void> {
+  *notify(n?: number): Step<void> {
+    if (n === undefined) n = 1;
     checkNotifyCount(n);
     yield* this.#notify(n);
   }

@@ -22,7 +22,7 @@ import {
 } from "./_common.ts";
 
 /**
- * An {@linkcode Event} under the explorer: the event kernel with the glue of `set`, `clear`,
+ * An `Event` under the explorer: the event kernel with the glue of `set`, `clear`,
  * `isSet` and `waitSync`.
  *
  * @example

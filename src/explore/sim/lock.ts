@@ -26,7 +26,7 @@ import {
 } from "./_common.ts";
 
 /**
- * A {@linkcode Lock} under the explorer: `Lock`'s own kernel (`src/kernel/lock.ts`, derived) with
+ * A `Lock` under the explorer: `Lock`'s own kernel (`src/kernel/lock.ts`, derived) with
  * the blocking glue of `acquireSync`/`release`, robust as the class is: virtual thread `Tk` holds
  * it under its presence id {@linkcode agentOf}`(k)`, and a sleeper whose patience runs out (once a
  * thread was terminated, see `terminate`) probes the holder. At the specification level, each

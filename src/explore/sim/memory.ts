@@ -81,7 +81,8 @@ export class SimArray<T extends AtomicArray> {
   }
 
   /** `Atomics.notify(array, i, count)`: wakes up to `count` sleepers in arrival order. */
-  *notify(i: number, count: number = Infinity): Step<number> {
+  *notify(i: number, count?: number): Step<number> {
+    if (count === undefined) count = Infinity;
     return yield* SIM.notify(this.array as unknown as Int32Array, i, count);
   }
 

@@ -27,7 +27,7 @@ import {
 } from "./_common.ts";
 
 /**
- * An {@linkcode RLock} under the explorer: `RLock`'s kernel with the glue of `acquireSync`,
+ * An `RLock` under the explorer: `RLock`'s kernel with the glue of `acquireSync`,
  * `release`, `owned` and `recursionCount`, robust as the class is (see {@linkcode SimLock}). Virtual
  * thread `Tk` is agent `k + 1`, and that is its presence id too. At the specification level, each
  * operation is one step of {@linkcode RLockSpec} (a holder that dies is not modelled there).

@@ -35,7 +35,7 @@ import {
 } from "./_common.ts";
 
 /**
- * A {@linkcode Semaphore} or {@linkcode BoundedSemaphore} under the explorer: the semaphore kernel
+ * A `Semaphore` or `BoundedSemaphore` under the explorer: the semaphore kernel
  * with the glue of `acquireSync`, `tryAcquire`, `release(n)` and `value`; for a robust one, the
  * holder table and the reclaiming of the permits of terminated threads, as the class does.
  *
@@ -158,7 +158,8 @@ export class SimSemaphore {
    *
    * @throws {RuntimeError} if a `BoundedSemaphore` would rise above its initial value.
    */
-  *release(n: number = 1): Step<void> {
+  *release(n?: number): Step<void> {
+    if (n === undefined) n = 1;
     checkReleaseCount(this.#bounded, n);
     if (atSpecLevel(this.#sem)) {
       yield* specOp(this.#spec, "release", P.release, [n]);

@@ -16,7 +16,7 @@ import { type Step, wrapperOf } from "./_common.ts";
 import { SimLock } from "./lock.ts";
 
 /**
- * A {@linkcode Value} under the explorer: `get()` and `set(x)` are the value kernel's single atomic
+ * A `Value` under the explorer: `get()` and `set(x)` are the value kernel's single atomic
  * load and store (so `set((yield* v.get()) - 1)` is the seed's racy read-modify-write), and
  * `getLock()` is the wrapper of its lock.
  *
