@@ -11,8 +11,12 @@
  *
  * @module
  */
-import { Mutex } from "bench-multithreading";
+// Interlock first: modules run in import order, so its seam captures the native
+// Atomics.waitAsync before the multithreading peer replaces it with a wrapper that keeps the event
+// loop turning while a wait is pending (this worker's presence waiters never settle; through the
+// wrapper, the worker would spin whenever it idles, stealing a core from the measured workers).
 import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
+import { Mutex } from "bench-multithreading";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
 import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
