@@ -44,7 +44,7 @@ import {
   type PingJob,
   type PingKind,
   STOP,
-} from "./_workers/lock_worker.ts";
+} from "./_workers/lock_jobs.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
 import { loadAverage, median, overlap, printRatios, spread as spreadOf } from "./_stats.ts";
 

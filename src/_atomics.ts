@@ -228,8 +228,18 @@ export const REAL: Seam = {
 };
 
 /**
+ * The realm's `Atomics.waitAsync` as it was when this module loaded. Libraries loaded later may
+ * replace the global (the npm `multithreading` package wraps it in a `setImmediate` loop that runs
+ * until the wait settles); the presence waiters every thread keeps (`src/sync/_presence.ts`) never
+ * settle, so through such a wrapper they would keep the thread's event loop busy forever and its
+ * program would never exit.
+ */
+const nativeWaitAsync = Atomics.waitAsync;
+
+/**
  * `Atomics.waitAsync` with the same deadline convention as {@linkcode Seam.wait}. Returns the result
- * directly when it is known at once ("not-equal", or "timed-out" for a passed deadline).
+ * directly when it is known at once ("not-equal", or "timed-out" for a passed deadline). Uses the
+ * native `Atomics.waitAsync` captured when this module loaded, whatever replaced the global since.
  */
 export function waitAsync(
   a: Int32Array,
@@ -237,7 +247,7 @@ export function waitAsync(
   expected: number,
   deadline: number,
 ): WaitResult | Promise<WaitResult> {
-  return Atomics.waitAsync(a, i, expected, remaining(deadline)).value;
+  return nativeWaitAsync(a, i, expected, remaining(deadline)).value;
 }
 
 /** A wait that a derived kernel asks the {@linkcode ASYNC} driver to perform. */

@@ -11,81 +11,24 @@
  *
  * @module
  */
-import { Mutex } from "bench-multithreading";
+// Interlock first: modules run in import order, so its seam captures the native
+// Atomics.waitAsync before the multithreading peer replaces it with a wrapper that keeps the event
+// loop turning while a wait is pending (this worker's presence waiters never settle; through the
+// wrapper, the worker would spin whenever it idles, stealing a core from the measured workers).
 import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
+import { Mutex } from "bench-multithreading";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
 import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
-
-/** Word indices of the control array `ctl` (each on its own cache line). */
-export const READY = 0;
-/** Set to 1 by the main thread to end a timed run. */
-export const STOP = 16;
-/** Int32 words the control array needs. */
-export const CTL_WORDS = 32;
-
-/** Which lock the contended run uses. */
-export type LockKind =
-  | "raw-futex"
-  | "raw-spin"
-  | "futex-linear-spin"
-  | "kernel"
-  | "interlock"
-  | "interlock-using"
-  | "multithreading"
-  | "semaphore";
-/** Which hand-off the ping-pong run uses. */
-export type PingKind =
-  | "raw-wait"
-  | "raw-spin"
-  | "raw-spin-then-wait"
-  | "lock"
-  | "event"
-  | "condition";
-
-/** A contended run: locked non-atomic increments of `data[0]` until `ctl[STOP]` is set. */
-export interface ContendedJob {
-  job: "contended";
-  kind: LockKind;
-  ctl: Int32Array;
-  /**
-   * `data[0]` is the counter, `data[1]` the last worker to hold the lock and `data[2]` the number
-   * of turns (changes of holder); the raw locks use `data[16]` (own cache line) as their state.
-   */
-  data: Int32Array;
-  /** This worker's id, 1 .. parties. */
-  me: number;
-  /** How many workers run the job together (the start barrier waits for all of them). */
-  parties: number;
-  /** The Interlock lock (a structured clone; revived here). */
-  lock: unknown;
-  /** An Interlock `Semaphore(1)` used as the lock by the "semaphore" kind (a clone). */
-  sem: unknown;
-  /** The `multithreading` Mutex's own buffer (it locks word 0 of a buffer of its own). */
-  peer: SharedArrayBuffer;
-}
-
-/** A ping-pong run: `rounds` round trips between player 0 and player 1. */
-export interface PingJob {
-  job: "ping";
-  kind: PingKind;
-  player: 0 | 1;
-  rounds: number;
-  ctl: Int32Array;
-  /** `turn[0]`: whose turn it is, for the raw variants. */
-  turn: Int32Array;
-  /** Two Interlock objects (Locks or Events; a Condition and null), clones. */
-  pair: [unknown, unknown];
-}
-
-/** What a worker reports after a job. */
-export interface JobResult {
-  /** Transactions (contended) or round trips (ping) done by this worker. */
-  count: number;
-  /** Wall-clock start and end, in ms since the epoch. */
-  start: number;
-  end: number;
-}
+import {
+  type ContendedJob,
+  type JobResult,
+  type LockKind,
+  type PingJob,
+  type PingKind,
+  READY,
+  STOP,
+} from "./lock_jobs.ts";
 
 const RAW = 16;
 
