@@ -86,7 +86,7 @@ export class Suspension {
  * - A resumption may return another {@linkcode Suspension} (one more wait).
  *
  * @param resume A method of the specification (e.g. `this.released`).
- * @param args Its arguments.
+ * @param args Its arguments (default: none).
  * @param options What a timeout does.
  * @returns The suspension to return from the operation.
  * @throws {TypeError} if `resume` is not a function.
@@ -115,9 +115,10 @@ export class Suspension {
  */
 export function suspend(
   resume: SpecMethod,
-  args: readonly unknown[] = [],
+  args?: readonly unknown[],
   options?: SuspendOptions,
 ): Suspension {
+  args ??= [];
   if (typeof resume !== "function") {
     throw new TypeError(`Cannot suspend: 'resume' must be a method, received ${typeof resume}`);
   }

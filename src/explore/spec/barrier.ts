@@ -44,7 +44,8 @@ export class BarrierSpec {
   generation = 0;
 
   /** A fresh barrier of `parties` parties. */
-  constructor(parties = 2) {
+  constructor(parties?: number) {
+    parties ??= 2;
     this.parties = parties;
   }
 

@@ -44,7 +44,8 @@ export class ConditionSpec {
   tokens = 0;
 
   /** A condition over `lock` (a fresh unlocked `LockSpec` by default). */
-  constructor(lock: LockSpec | RLockSpec = new LockSpec()) {
+  constructor(lock?: LockSpec | RLockSpec) {
+    lock ??= new LockSpec();
     this.lock = lock;
   }
 
@@ -105,7 +106,8 @@ export class ConditionSpec {
    *
    * @throws {RuntimeError} if the caller does not hold the lock.
    */
-  notify(me: number, n = 1): number {
+  notify(me: number, n?: number): number {
+    n ??= 1;
     if (!owns(this, me)) throw notOwnerError("notify", this.lock instanceof RLockSpec);
     const k = Math.max(0, Math.min(n, this.waiting - this.tokens));
     this.tokens += k;

@@ -46,7 +46,8 @@ export class QueueSpec {
   unfinished = 0;
 
   /** An empty queue bounded by `maxsize` (0: unbounded). */
-  constructor(maxsize = 0, options?: { joinable?: boolean }) {
+  constructor(maxsize?: number, options?: { joinable?: boolean }) {
+    maxsize ??= 0;
     this.maxsize = maxsize;
     this.joinable = options?.joinable ?? false;
   }

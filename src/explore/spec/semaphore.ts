@@ -34,7 +34,8 @@ export class SemaphoreSpec {
   bounded: boolean;
 
   /** A semaphore with `value` permits. */
-  constructor(value = 1, options?: { bounded?: boolean }) {
+  constructor(value?: number, options?: { bounded?: boolean }) {
+    value ??= 1;
     this.permits = value;
     this.bounded = options?.bounded ?? false;
     this.bound = this.bounded ? value : K.MAX_VALUE;
@@ -57,7 +58,8 @@ export class SemaphoreSpec {
    * @throws {RuntimeError} if a bounded semaphore would rise above its initial value.
    * @throws {RangeError} if a plain one would exceed `2^31 - 1`.
    */
-  release(n = 1): void {
+  release(n?: number): void {
+    n ??= 1;
     if (this.permits > this.bound - n) {
       throw releaseError(n, this.bounded ? this.bound : undefined);
     }

@@ -35,7 +35,8 @@ export class ValueSpec {
   value: number | bigint;
 
   /** A value of typecode `code` holding `initial` (0 by default). */
-  constructor(code: Typecode = "i", initial?: number | bigint) {
+  constructor(code?: Typecode, initial?: number | bigint) {
+    code ??= "i";
     this.code = code;
     this.value = stored(code, initial ?? (TYPES[code].bigint ? 0n : 0));
   }
@@ -77,7 +78,9 @@ export class SharedArraySpec {
   elements: (number | bigint)[];
 
   /** An array of typecode `code` with `initial` elements (or `initial` zeros). */
-  constructor(code: Typecode = "i", initial: number | readonly (number | bigint)[] = 0) {
+  constructor(code?: Typecode, initial?: number | readonly (number | bigint)[]) {
+    code ??= "i";
+    initial ??= 0;
     this.code = code;
     const zero = TYPES[code].bigint ? 0n : 0;
     this.elements = typeof initial === "number"
