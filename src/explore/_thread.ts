@@ -209,7 +209,9 @@ export function terminate(thread: number): Generator<unknown, boolean, unknown> 
 
 /**
  * The simulated seam: each operation parks the calling virtual thread with the operation as its
- * pending step; the scheduler performs it and resumes the thread with its result.
+ * pending step; the scheduler performs it and resumes the thread with its result. The operations are
+ * written out one by one, as the production seam's are: each is a hot path of every exploration, and
+ * a shared "record (op, a, i, x)" helper would add a call and a polymorphic argument to each step.
  */
 export const SIM: GenSeam = {
   get spin(): number {
