@@ -83,63 +83,40 @@ if (import.meta.main) {
   const bullSingle = makeWorker(1, bullConnections[1]!);
   const bullMany = makeWorker(BATCH, bullConnections[2]!);
 
+  /** Producer -> consumer over bare stream commands on `stream`, acknowledging with `ack(id)`. */
+  const rawLoop = async (n: number, stream: string, ack: (id: string) => string[]) => {
+    const put = (async () => {
+      for (let i = 0; i < n; i++) {
+        await producer.sendCommand(["XADD", stream, "*", "d", JSON.stringify(item(i))]);
+      }
+    })();
+    for (let got = 0; got < n;) {
+      const reply = await blocking.sendCommand([
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "COUNT",
+        "1",
+        "BLOCK",
+        "1000",
+        "STREAMS",
+        stream,
+        ">",
+      ], BINARY) as [Buffer, [Buffer, Buffer[]][]] | null; // deno-fmt-ignore
+      for (const [id, fields] of reply?.[1] ?? []) {
+        JSON.parse(String(fields[1]));
+        await acker.sendCommand(ack(String(id)));
+        got++;
+      }
+    }
+    await put;
+  };
+
   const variants: Record<string, (n: number) => Promise<void>> = {
-    raw: async (n) => {
-      const put = (async () => {
-        for (let i = 0; i < n; i++) {
-          await producer.sendCommand(["XADD", "raw", "*", "d", JSON.stringify(item(i))]);
-        }
-      })();
-      for (let got = 0; got < n;) {
-        const reply = await blocking.sendCommand([
-          "XREADGROUP",
-          "GROUP",
-          "g",
-          "c",
-          "COUNT",
-          "1",
-          "BLOCK",
-          "1000",
-          "STREAMS",
-          "raw",
-          ">",
-        ], BINARY) as [Buffer, [Buffer, Buffer[]][]] | null; // deno-fmt-ignore
-        for (const [id, fields] of reply?.[1] ?? []) {
-          JSON.parse(String(fields[1]));
-          await acker.sendCommand(["XACK", "raw", "g", id]);
-          got++;
-        }
-      }
-      await put;
-    },
-    rawCheckedAck: async (n) => {
-      const put = (async () => {
-        for (let i = 0; i < n; i++) {
-          await producer.sendCommand(["XADD", "{raw2}s", "*", "d", JSON.stringify(item(i))]);
-        }
-      })();
-      for (let got = 0; got < n;) {
-        const reply = await blocking.sendCommand([
-          "XREADGROUP",
-          "GROUP",
-          "g",
-          "c",
-          "COUNT",
-          "1",
-          "BLOCK",
-          "1000",
-          "STREAMS",
-          "{raw2}s",
-          ">",
-        ], BINARY) as [Buffer, [Buffer, Buffer[]][]] | null; // deno-fmt-ignore
-        for (const [id, fields] of reply?.[1] ?? []) {
-          JSON.parse(String(fields[1]));
-          await acker.sendCommand(["EVALSHA", QUEUE_ACK.sha, "1", "{raw2}s", "c", "0", String(id)]);
-          got++;
-        }
-      }
-      await put;
-    },
+    raw: (n) => rawLoop(n, "raw", (id) => ["XACK", "raw", "g", id]),
+    rawCheckedAck: (n) =>
+      rawLoop(n, "{raw2}s", (id) => ["EVALSHA", QUEUE_ACK.sha, "1", "{raw2}s", "c", "0", id]),
     queue: async (n) => {
       const put = (async () => {
         for (let i = 0; i < n; i++) await q.put(item(i));
