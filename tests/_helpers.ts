@@ -196,7 +196,8 @@ export async function assertSeeded<Ts extends [unknown, ...unknown[]]>(
 /**
  * `value` with every `Map` in it replaced by a list of its entries, in order (a clone keeps the
  * order), for `assert.deepEqual`: Bun 1.4's finds two Maps unequal when their keys are equal but
- * distinct objects (oven-sh/bun#34830), as fast-check's Maps of boxed values often are.
+ * distinct objects (oven-sh/bun#34830), as fast-check's Maps of boxed values often are. An invalid
+ * `Date` becomes `["Invalid Date"]`, for Node 22's, which finds two of them unequal.
  */
 export function mapsAsLists(value: unknown): unknown {
   if (value instanceof Map) {
@@ -204,6 +205,7 @@ export function mapsAsLists(value: unknown): unknown {
   }
   if (Array.isArray(value)) return value.map(mapsAsLists);
   if (value instanceof Set) return new Set([...value].map(mapsAsLists));
+  if (value instanceof Date && Number.isNaN(value.getTime())) return ["Invalid Date"];
   if (
     typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
   ) {
