@@ -13,20 +13,13 @@ import {
 import { explore, type Report, sample, type Scenario, sim } from "../../src/explore/mod.ts";
 import { optimalOn } from "./_traces.ts";
 import { assertComplete } from "./_complete.ts";
-
-function cells(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * n));
-}
+import { cells, endsBy, handOffAgainst, isAbort, isTimeout, producer } from "./_cases.ts";
 
 /** Every interleaving passes (exhaustive, or as far as `options` bound it). */
 function proves<S>(scenario: Scenario<S>, options: Parameters<typeof explore>[1] = {}): Report {
   const report = explore(scenario, options);
   assert.ok(report.ok, report.failure?.message);
   return report;
-}
-
-function isTimeout(e: unknown): boolean {
-  return e instanceof DOMException && e.name === "TimeoutError";
 }
 
 type Tickets = { guard: Lock | Semaphore; next: Int32Array; mine: Int32Array };
@@ -192,13 +185,7 @@ Deno.test("Condition loses no wake-up: a consumer waiting for an item always get
         yield* sim(items).sub(0, 1);
         yield* c.release();
       },
-      function* producer({ cond, items }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        yield* sim(items).add(0, 1);
-        yield* c.notify();
-        yield* c.release();
-      },
+      producer,
     ],
     invariant: ({ items }) => items[0] === 0,
   });
@@ -322,13 +309,7 @@ Deno.test("a timed-out Semaphore.acquire takes no permit and swallows no wake-up
     setup: () => ({ sem: new Semaphore(0) }),
     threads: [
       function* impatient({ sem }: S) {
-        try {
-          yield* sim(sem).acquire({ timeout: 5 });
-          return "acquired";
-        } catch (e) {
-          assert.ok(isTimeout(e));
-          return "timed out";
-        }
+        return yield* endsBy("timeout", sim(sem).acquire({ timeout: 5 }), "acquired");
       },
       function* patient({ sem }: S) {
         yield* sim(sem).acquire();
@@ -354,13 +335,7 @@ Deno.test("a timed-out Event.wait leaves no waiter count behind, in every interl
     setup: () => ({ ev: new Event() }),
     threads: [
       function* impatient({ ev }: S) {
-        try {
-          yield* sim(ev).wait({ timeout: 5 });
-          return "set";
-        } catch (e) {
-          assert.ok(isTimeout(e));
-          return "timed out";
-        }
+        return yield* endsBy("timeout", sim(ev).wait({ timeout: 5 }), "set");
       },
       function* setter({ ev }: S) {
         yield* sim(ev).set();
@@ -374,42 +349,7 @@ Deno.test("a timed-out Event.wait leaves no waiter count behind, in every interl
 });
 
 Deno.test("a timed-out Condition.wait holds the lock again, takes no token and passes on wake-ups, in every interleaving with up to 2 preemptions", () => {
-  type S = { cond: Condition; items: Int32Array };
-  const report = proves<S>({
-    setup: () => ({ cond: new Condition(new Lock()), items: cells(1) }),
-    threads: [
-      function* impatient({ cond }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        try {
-          yield* c.wait({ timeout: 5 });
-          // Notified after all: the notification was meant for someone waiting for an item.
-          yield* c.notify();
-        } catch (e) {
-          assert.ok(isTimeout(e));
-        }
-        assert.ok(cond.lock.locked(), "returned without the lock");
-        yield* c.release();
-      },
-      function* consumer({ cond, items }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        while ((yield* sim(items).load(0)) === 0) yield* c.wait();
-        yield* sim(items).sub(0, 1);
-        yield* c.release();
-      },
-      function* producer({ cond, items }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        yield* sim(items).add(0, 1);
-        yield* c.notify();
-        yield* c.release();
-      },
-    ],
-    invariant: ({ cond, items }) =>
-      items[0] === 0 && new Int32Array(cond.buffer, cond.byteOffset, 3)[2] === 0 &&
-      !cond.lock.locked(),
-  }, { preemptionBound: 2 });
+  const report = proves(handOffAgainst("timeout"), { preemptionBound: 2 });
   assert.equal(report.boundCompleted, 2);
 });
 
@@ -455,10 +395,6 @@ Deno.test("sim(barrier).wait() uses the default timeout stored with the barrier,
 
 // --- Aborts leave state consistent and swallow no wake-up. --------------------------------------
 
-function isAbort(e: unknown): boolean {
-  return e instanceof DOMException && e.name === "AbortError";
-}
-
 Deno.test("an aborted Lock.acquire swallows no wake-up, even when a release lands on its abandoned wait, in every interleaving", () => {
   type S = { lock: Lock };
   const user = function* user({ lock }: S) {
@@ -490,13 +426,7 @@ Deno.test("an aborted Semaphore.acquire takes no permit and swallows no wake-up,
     setup: () => ({ sem: new Semaphore(0) }),
     threads: [
       function* aborter({ sem }: S) {
-        try {
-          yield* sim(sem).acquire({ abortable: true });
-          return "acquired";
-        } catch (e) {
-          assert.ok(isAbort(e), String(e));
-          return "aborted";
-        }
+        return yield* endsBy("abort", sim(sem).acquire({ abortable: true }), "acquired");
       },
       function* taker({ sem }: S) {
         yield* sim(sem).acquire();
@@ -520,11 +450,7 @@ Deno.test("an aborted Event.wait leaves no waiter count and wakes everyone else,
     setup: () => ({ ev: new Event() }),
     threads: [
       function* aborter({ ev }: S) {
-        try {
-          yield* sim(ev).wait({ abortable: true });
-        } catch (e) {
-          assert.ok(isAbort(e), String(e));
-        }
+        yield* endsBy("abort", sim(ev).wait({ abortable: true }), "set");
       },
       function* waiter({ ev }: S) {
         yield* sim(ev).wait();
@@ -539,41 +465,7 @@ Deno.test("an aborted Event.wait leaves no waiter count and wakes everyone else,
 });
 
 Deno.test("an aborted Condition.wait holds the lock again and passes on wake-ups, in every interleaving with up to 2 preemptions", () => {
-  type S = { cond: Condition; items: Int32Array };
-  const report = proves<S>({
-    setup: () => ({ cond: new Condition(new Lock()), items: cells(1) }),
-    threads: [
-      function* aborter({ cond }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        try {
-          yield* c.wait({ abortable: true });
-          yield* c.notify(); // notified after all: pass it on to the consumer
-        } catch (e) {
-          assert.ok(isAbort(e), String(e));
-        }
-        assert.ok(cond.lock.locked(), "returned without the lock");
-        yield* c.release();
-      },
-      function* consumer({ cond, items }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        while ((yield* sim(items).load(0)) === 0) yield* c.wait();
-        yield* sim(items).sub(0, 1);
-        yield* c.release();
-      },
-      function* producer({ cond, items }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        yield* sim(items).add(0, 1);
-        yield* c.notify();
-        yield* c.release();
-      },
-    ],
-    invariant: ({ cond, items }) =>
-      items[0] === 0 && new Int32Array(cond.buffer, cond.byteOffset, 3)[2] === 0 &&
-      !cond.lock.locked(),
-  }, { preemptionBound: 2 });
+  const report = proves(handOffAgainst("abort"), { preemptionBound: 2 });
   assert.equal(report.boundCompleted, 2);
 });
 

@@ -19,10 +19,7 @@ import {
 import { explore, type Level, type Scenario, sim, specLevel } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
 import { assertComplete, outcomes } from "./_complete.ts";
-
-function cells(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * n));
-}
+import { cells, producer } from "./_cases.ts";
 
 /**
  * The outcomes of `scenario` at the specification level: those plain DFS reaches there, which must
@@ -191,13 +188,7 @@ Deno.test("RLock reentry and Condition over an RLock agree at both levels", () =
         yield* c.release();
         yield* c.release();
       },
-      function* producer({ cond, items }: S) {
-        const c = sim(cond);
-        yield* c.acquire();
-        yield* sim(items).add(0, 1);
-        yield* c.notify();
-        yield* c.release();
-      },
+      producer,
       function* intruder({ cond }: S) {
         try {
           yield* sim(cond).release();

@@ -1,0 +1,88 @@
+/**
+ * Pieces the explorer's primitive tests share: shared counters, the checks that tell a timeout
+ * from an abort, and the Condition hand-off that the timed-out and aborted waits are raced against.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Condition, Lock } from "../../mod.ts";
+import { type Scenario, sim, type Step } from "../../src/explore/mod.ts";
+
+/** `n` zeroed 32-bit words in fresh shared memory. */
+export function cells(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * n));
+}
+
+/** Whether `e` is the `DOMException` a `timeout` ends a wait with. */
+export function isTimeout(e: unknown): boolean {
+  return e instanceof DOMException && e.name === "TimeoutError";
+}
+
+/** Whether `e` is the `DOMException` an abort ends a wait with. */
+export function isAbort(e: unknown): boolean {
+  return e instanceof DOMException && e.name === "AbortError";
+}
+
+/**
+ * Runs `wait` in the calling simulated thread and says how it ended: `done` if it returned,
+ * `"timed out"` or `"aborted"` if the cancellation `by` ended it (any other error fails the test).
+ */
+export function* endsBy(
+  by: "timeout" | "abort",
+  wait: Step<unknown>,
+  done: string,
+): Step<string> {
+  try {
+    yield* wait;
+    return done;
+  } catch (e) {
+    assert.ok(by === "timeout" ? isTimeout(e) : isAbort(e), String(e));
+    return by === "timeout" ? "timed out" : "aborted";
+  }
+}
+
+/** The producer of {@linkcode handOffAgainst}: adds an item under the lock and notifies. */
+export function* producer({ cond, items }: HandOff): Step<void> {
+  const c = sim(cond);
+  yield* c.acquire();
+  yield* sim(items).add(0, 1);
+  yield* c.notify();
+  yield* c.release();
+}
+
+/** A condition over a `Lock` and the count of items it guards. */
+export type HandOff = { cond: Condition; items: Int32Array };
+
+/**
+ * A consumer that waits for an item and a producer that adds one and notifies, raced against a
+ * thread whose wait on the same condition ends early `by` a timeout or an abort (and that passes
+ * the notification on if it got it after all): whatever the interleaving, the cancelled wait holds
+ * the lock again, the item is consumed, nobody is left counted as waiting and the lock is free.
+ */
+export function handOffAgainst(by: "timeout" | "abort"): Scenario<HandOff> {
+  return {
+    setup: () => ({ cond: new Condition(new Lock()), items: cells(1) }),
+    threads: [
+      function* cancelled({ cond }: HandOff) {
+        const c = sim(cond);
+        yield* c.acquire();
+        const options = by === "timeout" ? { timeout: 5 } : { abortable: true };
+        // Notified after all: the notification was meant for the consumer, pass it on.
+        if ((yield* endsBy(by, c.wait(options), "notified")) === "notified") yield* c.notify();
+        assert.ok(cond.lock.locked(), "returned without the lock");
+        yield* c.release();
+      },
+      function* consumer({ cond, items }: HandOff) {
+        const c = sim(cond);
+        yield* c.acquire();
+        while ((yield* sim(items).load(0)) === 0) yield* c.wait();
+        yield* sim(items).sub(0, 1);
+        yield* c.release();
+      },
+      producer,
+    ],
+    invariant: ({ cond, items }) =>
+      items[0] === 0 && new Int32Array(cond.buffer, cond.byteOffset, 3)[2] === 0 &&
+      !cond.lock.locked(),
+  };
+}
