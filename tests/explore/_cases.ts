@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Condition, Lock } from "../../mod.ts";
+import { Condition, type Event, Lock, Semaphore } from "../../mod.ts";
 import { type Scenario, sim, type Step } from "../../src/explore/mod.ts";
 
 /** `n` zeroed 32-bit words in fresh shared memory. */
@@ -50,8 +50,37 @@ export function* producer({ cond, items }: HandOff): Step<void> {
   yield* c.release();
 }
 
+/** Two threads that each add 1 to `n` while they hold a `Semaphore(1)`. */
+export function guardedAdds(): Scenario<{ sem: Semaphore; n: Int32Array }> {
+  return {
+    setup: () => ({ sem: new Semaphore(1), n: cells(1) }),
+    threads: [0, 1].map(() =>
+      function* t({ sem, n }: { sem: Semaphore; n: Int32Array }) {
+        yield* sim(sem).acquire();
+        yield* sim(n).add(0, 1);
+        yield* sim(sem).release();
+      }
+    ),
+  };
+}
+
+/** A thread that waits for `ev` to be set. */
+export function* waiter({ ev }: { ev: Event }): Step<void> {
+  yield* sim(ev).wait();
+}
+
+/** A thread that sets `ev`. */
+export function* setter({ ev }: { ev: Event }): Step<void> {
+  yield* sim(ev).set();
+}
+
 /** A condition over a `Lock` and the count of items it guards. */
 export type HandOff = { cond: Condition; items: Int32Array };
+
+/** A fresh {@linkcode HandOff}: the lock free, no item. */
+export function handOffState(): HandOff {
+  return { cond: new Condition(new Lock()), items: cells(1) };
+}
 
 /**
  * A consumer that waits for an item and a producer that adds one and notifies, raced against a
@@ -61,7 +90,7 @@ export type HandOff = { cond: Condition; items: Int32Array };
  */
 export function handOffAgainst(by: "timeout" | "abort"): Scenario<HandOff> {
   return {
-    setup: () => ({ cond: new Condition(new Lock()), items: cells(1) }),
+    setup: handOffState,
     threads: [
       function* cancelled({ cond }: HandOff) {
         const c = sim(cond);

@@ -5,12 +5,13 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Condition, Lock, Semaphore } from "../../mod.ts";
+import type { Condition } from "../../mod.ts";
 import { dfs } from "../../src/explore/_dfs.ts";
 import { finalState } from "../../src/explore/_run.ts";
 import { prepare } from "../../src/explore/_scenario.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
+import { guardedAdds, handOffState } from "./_cases.ts";
 import { KINDS, program, programs as randomPrograms } from "./_programs.ts";
 import { test } from "../_portable/test.ts";
 
@@ -67,21 +68,9 @@ test("DPOR reaches exactly the outcomes of plain DFS on the real primitives' ker
   const cases: [string, Scenario<unknown>, number[]?][] = [
     ["locked bank 2x1", bank(tellers(2, 1), true) as Scenario<unknown>],
     ["unlocked bank 3x1", bank(tellers(3, 1), false) as Scenario<unknown>],
-    ["semaphore(1), 2 threads", {
-      setup: () => ({ sem: new Semaphore(1), n: new Int32Array(new SharedArrayBuffer(4)) }),
-      threads: [0, 1].map(() =>
-        function* t({ sem, n }: { sem: Semaphore; n: Int32Array }) {
-          yield* sim(sem).acquire();
-          yield* sim(n).add(0, 1);
-          yield* sim(sem).release();
-        }
-      ),
-    } as Scenario<unknown>],
+    ["semaphore(1), 2 threads", guardedAdds() as Scenario<unknown>],
     ["condition, 1 consumer 1 producer", {
-      setup: () => ({
-        cond: new Condition(new Lock()),
-        items: new Int32Array(new SharedArrayBuffer(4)),
-      }),
+      setup: handOffState,
       threads: [
         function* consumer({ cond, items }: C) {
           yield* sim(cond).acquire();

@@ -6,10 +6,11 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
+import { type Condition, Event, Lock } from "../../mod.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
+import { guardedAdds, handOffState } from "./_cases.ts";
 import { optimalOn } from "./_traces.ts";
 
 Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of random programs with waits, timeouts, aborts, CAS failures and spins", () => {
@@ -29,21 +30,11 @@ Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of random prog
 
 Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of the real primitives' kernels", () => {
   type C = { cond: Condition; items: Int32Array };
-  type Sem = { sem: Semaphore; n: Int32Array };
   type Ev = { ev: Event; n: Int32Array };
   const cases: [string, Scenario<unknown>][] = [
     ["locked bank 2x1", bank(tellers(2, 1), true) as Scenario<unknown>],
     ["unlocked bank 3x1", bank(tellers(3, 1), false) as Scenario<unknown>],
-    ["semaphore(1), 2 threads", {
-      setup: () => ({ sem: new Semaphore(1), n: new Int32Array(new SharedArrayBuffer(4)) }),
-      threads: [0, 1].map(() =>
-        function* t({ sem, n }: Sem) {
-          yield* sim(sem).acquire();
-          yield* sim(n).add(0, 1);
-          yield* sim(sem).release();
-        }
-      ),
-    } as Scenario<unknown>],
+    ["semaphore(1), 2 threads", guardedAdds() as Scenario<unknown>],
     ["lock acquire with a timeout against a holder", {
       setup: () => ({ lock: new Lock() }),
       threads: [function* holder({ lock }: { lock: Lock }) {
@@ -83,10 +74,7 @@ Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of the real pr
       }],
     } as Scenario<unknown>],
     ["condition wait with a timeout, against a store that does not notify", {
-      setup: () => ({
-        cond: new Condition(new Lock()),
-        items: new Int32Array(new SharedArrayBuffer(4)),
-      }),
+      setup: handOffState,
       threads: [
         function* consumer({ cond, items }: C) {
           yield* sim(cond).acquire();

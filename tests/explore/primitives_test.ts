@@ -13,7 +13,16 @@ import {
 import { explore, type Report, sample, type Scenario, sim } from "../../src/explore/mod.ts";
 import { optimalOn } from "./_traces.ts";
 import { assertComplete } from "./_complete.ts";
-import { cells, endsBy, handOffAgainst, isAbort, isTimeout, producer } from "./_cases.ts";
+import {
+  cells,
+  endsBy,
+  handOffAgainst,
+  isAbort,
+  isTimeout,
+  producer,
+  setter,
+  waiter,
+} from "./_cases.ts";
 
 /** Every interleaving passes (exhaustive, or as far as `options` bound it). */
 function proves<S>(scenario: Scenario<S>, options: Parameters<typeof explore>[1] = {}): Report {
@@ -140,23 +149,15 @@ Deno.test("RLock: reentry keeps ownership, other threads are excluded and cannot
 
 Deno.test("Event.set() wakes every waiter, in every interleaving", () => {
   type S = { ev: Event };
-  const waiter = function* waiter({ ev }: S) {
-    yield* sim(ev).wait();
-  };
   const report = proves<S>({
     setup: () => ({ ev: new Event() }),
-    threads: [waiter, waiter, function* setter({ ev }: S) {
-      yield* sim(ev).set();
-    }],
+    threads: [waiter, waiter, setter],
   });
   assert.equal(report.complete, true);
 });
 
 Deno.test("Event.set() then clear() at once still releases every waiter already asleep, in every interleaving", () => {
   type S = { ev: Event };
-  const waiter = function* waiter({ ev }: S) {
-    yield* sim(ev).wait();
-  };
   const report = proves<S>({
     setup: () => ({ ev: new Event() }),
     threads: [waiter, waiter, function* setter({ ev }: S) {
@@ -337,9 +338,7 @@ Deno.test("a timed-out Event.wait leaves no waiter count behind, in every interl
       function* impatient({ ev }: S) {
         return yield* endsBy("timeout", sim(ev).wait({ timeout: 5 }), "set");
       },
-      function* setter({ ev }: S) {
-        yield* sim(ev).set();
-      },
+      setter,
     ],
     invariant: ({ ev }) => new Int32Array(ev.buffer, ev.byteOffset, 3)[2] === 0 && ev.isSet(),
   };
@@ -452,12 +451,8 @@ Deno.test("an aborted Event.wait leaves no waiter count and wakes everyone else,
       function* aborter({ ev }: S) {
         yield* endsBy("abort", sim(ev).wait({ abortable: true }), "set");
       },
-      function* waiter({ ev }: S) {
-        yield* sim(ev).wait();
-      },
-      function* setter({ ev }: S) {
-        yield* sim(ev).set();
-      },
+      waiter,
+      setter,
     ],
     invariant: ({ ev }) => new Int32Array(ev.buffer, ev.byteOffset, 3)[2] === 0,
   });

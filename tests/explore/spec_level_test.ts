@@ -19,7 +19,7 @@ import {
 import { explore, type Level, type Scenario, sim, specLevel } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
 import { assertComplete, outcomes } from "./_complete.ts";
-import { cells, producer } from "./_cases.ts";
+import { cells, producer, setter } from "./_cases.ts";
 
 /**
  * The outcomes of `scenario` at the specification level: those plain DFS reaches there, which must
@@ -219,9 +219,7 @@ Deno.test("Event waiters, a timed waiter and a setter reach the same outcomes at
           return e instanceof DOMException && e.name === "TimeoutError" ? "timed out" : String(e);
         }
       },
-      function* setter({ ev }: S) {
-        yield* sim(ev).set();
-      },
+      setter,
     ],
   }, (_, results) => results);
   assert.deepEqual(got, ['["woken","timed out",null]', '["woken","woken",null]']);
