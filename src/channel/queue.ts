@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { drain } from "../_drain.ts";
 import { registerClass, TAG } from "../_region.ts";
 import { QueueClosedError, RuntimeError } from "../errors.ts";
 import * as K from "../kernel/queue.ts";
@@ -396,17 +397,8 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * assert.deepEqual(await Array.fromAsync(queue), ["a", "b"]);
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueClosedError) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return drain(() => this.get(), (error) => error instanceof QueueClosedError);
   }
 
   /** Closes the queue (`await using queue = new Queue()`). */

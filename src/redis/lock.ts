@@ -59,6 +59,8 @@ export interface LockOptions {
  * ```
  */
 export class RedisLock {
+  // The skeleton shared with RedisSemaphore is Holds (_holds.ts); what stands here again is one-line
+  // delegation, each with its own docs: a private base class would be an internal type in the docs.
   /** The lock's name in its namespace. */
   readonly name: string;
   readonly #holds: Holds;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { drain } from "../_drain.ts";
 import { RuntimeError } from "../errors.ts";
 import { waitFailure, type WaitOptions } from "../options.ts";
 import { type Core, deadline, type Tracked } from "./_core.ts";
@@ -542,17 +543,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * }
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (this.#closed || this.core.closedNow()) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return drain(() => this.get(), () => this.#closed || this.core.closedNow());
   }
 
   async #release(): Promise<void> {

@@ -62,6 +62,8 @@ function checkCount(what: string, n: unknown): number {
  * ```
  */
 export class RedisSemaphore {
+  // The skeleton shared with RedisLock is Holds (_holds.ts); what stands here again is one-line
+  // delegation, each with its own docs: a private base class would be an internal type in the docs.
   /** The semaphore's name in its namespace. */
   readonly name: string;
   readonly #holds: Holds;

@@ -31,6 +31,8 @@ export type { Typecode };
  */
 export type ElementType =
   | Typecode
+  // Written out, not `kernel/value.ts`'s AtomicArrayConstructor: the public docs then list each
+  // constructor and name no internal type (tests/rendered_docs_test.ts).
   | Int8ArrayConstructor
   | Uint8ArrayConstructor
   | Int16ArrayConstructor

@@ -12,7 +12,7 @@
  * @module
  */
 import { REAL, waitAsync } from "../_atomics.ts";
-import { allocate, TAG } from "../_region.ts";
+import { allocate, attach, TAG } from "../_region.ts";
 import * as P from "../kernel/presence.ts";
 
 /**
@@ -127,4 +127,36 @@ export function attachPresence(what: string, value: unknown): Presence {
     );
   }
   return presence;
+}
+
+/** A robust lock's memory: its words, and the presence registry its slow path probes holders in. */
+export interface RobustHome {
+  /** The lock's words. */
+  readonly s: Int32Array;
+  /** The registry the lock's holders show they are alive in. */
+  readonly presence: Presence;
+}
+
+/** What {@linkcode reviveRobust} attached for the constructor that runs next. */
+let revived: RobustHome | undefined;
+
+/**
+ * The memory of the `Lock` or `RLock` being constructed: what {@linkcode reviveRobust} attached
+ * just before, or fresh words (`bytes` long, tagged `tag`) in this thread's home registry.
+ */
+export function robustHome(tag: number, bytes: number): RobustHome {
+  const home = revived ?? { s: allocate(tag, bytes), presence: homePresence() };
+  revived = undefined;
+  return home;
+}
+
+/**
+ * The first half of a `Lock`'s or `RLock`'s `from()`: attaches the clone `value` (a `what` tagged
+ * `tag`, `bytes` long) and its registry for the constructor its caller runs next.
+ *
+ * @throws {TypeError} if `value` is not such a clone (nothing is attached).
+ */
+export function reviveRobust(what: string, tag: number, value: unknown, bytes: number): void {
+  const s = attach(what, tag, value, bytes);
+  revived = { s, presence: attachPresence(what, value) };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { ASYNC, REAL } from "../_atomics.ts";
-import { allocate, attach, registerClass, TAG } from "../_region.ts";
+import { registerClass, TAG } from "../_region.ts";
 import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/lock.ts";
 import * as G from "../kernel_gen/lock.ts";
@@ -17,11 +17,9 @@ import {
   waitFailure,
 } from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
-import { attachPresence, homePresence, type Presence, presenceId } from "./_presence.ts";
+import { type Presence, presenceId, reviveRobust, robustHome } from "./_presence.ts";
 import { acquireRobust, acquireRobustSync, ownerDiedError, type Robust } from "./_robust.ts";
 
-let reviving: Int32Array | undefined;
-let revivingPresence: Presence | undefined;
 /**
  * This thread's presence id, what the lock's word holds while it holds it: a module constant, so
  * the fast paths read no field for it (a field read cost 2-3% of an uncontended pair, ab_bench).
@@ -78,6 +76,8 @@ export function releaseError(): RuntimeError {
  * ```
  */
 export class Lock {
+  // These fields, the constructor and the acquires' fast paths stand again in RLock, on purpose:
+  // each fast path reads its class's private `#s`, which a shared base class could not hand down.
   /** The shared memory this lock lives in; shared, not copied, by `postMessage`. */
   readonly buffer: SharedArrayBuffer;
   /** Where the lock's region starts in {@linkcode Lock.buffer}. */
@@ -105,9 +105,7 @@ export class Lock {
    * ```
    */
   constructor() {
-    const s = reviving ?? allocate(TAG.Lock, K.BYTES);
-    const presence = revivingPresence ?? homePresence();
-    reviving = revivingPresence = undefined;
+    const { s, presence } = robustHome(TAG.Lock, K.BYTES);
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
     this.registry = presence.buffer;
@@ -135,9 +133,7 @@ export class Lock {
    */
   static from(value: unknown): Lock {
     if (value instanceof Lock) return value;
-    const s = attach("Lock", TAG.Lock, value, K.BYTES);
-    revivingPresence = attachPresence("Lock", value);
-    reviving = s;
+    reviveRobust("Lock", TAG.Lock, value, K.BYTES);
     return new Lock();
   }
 

@@ -6,7 +6,7 @@
  */
 import { agentId } from "../_agent.ts";
 import { ASYNC, REAL } from "../_atomics.ts";
-import { allocate, attach, registerClass, TAG } from "../_region.ts";
+import { registerClass, TAG } from "../_region.ts";
 import { RuntimeError } from "../errors.ts";
 import * as K from "../kernel/rlock.ts";
 import * as G from "../kernel_gen/rlock.ts";
@@ -18,15 +18,13 @@ import {
   waitFailure,
 } from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
-import { attachPresence, homePresence, type Presence, presenceId } from "./_presence.ts";
+import { type Presence, presenceId, reviveRobust, robustHome } from "./_presence.ts";
 import { acquireRobust, acquireRobustSync, ownerDiedError, type Robust } from "./_robust.ts";
 
 // Private twin of K.RELEASED for release()'s common case: V8 reads an imported binding through its
 // module cell at every use, a private `const` is folded.
 const RELEASED = 0;
 
-let reviving: Int32Array | undefined;
-let revivingPresence: Presence | undefined;
 /** This thread's presence id, what the lock's word holds while it holds it (see `Lock`'s `ME`). */
 const WHO = presenceId();
 
@@ -84,6 +82,8 @@ export function releaseError(status: number): RuntimeError {
  * ```
  */
 export class RLock {
+  // These fields, the constructor and the acquires' fast paths stand again in Lock, on purpose:
+  // each fast path reads its class's private `#s`, which a shared base class could not hand down.
   /** The shared memory this lock lives in; shared, not copied, by `postMessage`. */
   readonly buffer: SharedArrayBuffer;
   /** Where the lock's region starts in {@linkcode RLock.buffer}. */
@@ -110,9 +110,7 @@ export class RLock {
    * ```
    */
   constructor() {
-    const s = reviving ?? allocate(TAG.RLock, K.BYTES);
-    const presence = revivingPresence ?? homePresence();
-    reviving = revivingPresence = undefined;
+    const { s, presence } = robustHome(TAG.RLock, K.BYTES);
     this.buffer = s.buffer as SharedArrayBuffer;
     this.byteOffset = s.byteOffset;
     this.registry = presence.buffer;
@@ -142,9 +140,7 @@ export class RLock {
    */
   static from(value: unknown): RLock {
     if (value instanceof RLock) return value;
-    const s = attach("RLock", TAG.RLock, value, K.BYTES);
-    revivingPresence = attachPresence("RLock", value);
-    reviving = s;
+    reviveRobust("RLock", TAG.RLock, value, K.BYTES);
     return new RLock();
   }
 
@@ -174,6 +170,7 @@ export class RLock {
    * ```
    */
   async acquire(options?: AcquireOptions): Promise<Disposable> {
+    // Written out as in Lock.acquire: the fast path inlined, the waiting shared (_robust.ts).
     const deadline = deadlineOf(ACQUIRE, options);
     const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     if (
