@@ -3,6 +3,8 @@
  * conditions, `notEmpty` and `notFull`.
  *
  * Buffer layout (Int32Array, accessed only under the lock): [head, tail, count, ...slots].
+ * Each body stands twice, blocking (`*Sync`) and Promise form, as the API it tests: one body
+ * cannot both block its thread and await.
  *
  * @module
  */

@@ -137,11 +137,16 @@ function sleeper(cond: Condition, lk: Int32Array) {
   };
 }
 
-test("Condition: a waiter that times out as it is notified passes the wake-up on", () => {
+/** A Condition over a fresh Lock, that lock's words, and `take()`: takes the lock as agent 1. */
+function byHand() {
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  const take = () => assert.ok(KL.tryAcquire(REAL, lk, 1));
+  return { cond, lk, take: () => assert.ok(KL.tryAcquire(REAL, lk, 1)) };
+}
+
+test("Condition: a waiter that times out as it is notified passes the wake-up on", () => {
+  const { cond, lk, take } = byHand();
   take();
   const a = sleeper(cond, lk);
   take();
@@ -158,12 +163,10 @@ test("Condition: a waiter that times out as it is notified passes the wake-up on
 });
 
 test("Condition: a lone waiter that times out as it is notified drops the token", () => {
-  const lock = new Lock();
-  const cond = new Condition(lock);
-  const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  assert.ok(KL.tryAcquire(REAL, lk, 1));
+  const { cond, lk, take } = byHand();
+  take();
   const a = sleeper(cond, lk);
-  assert.ok(KL.tryAcquire(REAL, lk, 1));
+  take();
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 5), 1);
   assert.equal(a.resume("timed-out"), false);
   assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
@@ -174,14 +177,12 @@ test("Condition: a lone waiter that times out as it is notified drops the token"
 });
 
 test("Condition: a woken waiter whose token was claimed first sleeps again", () => {
-  const lock = new Lock();
-  const cond = new Condition(lock);
-  const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  assert.ok(KL.tryAcquire(REAL, lk, 1));
+  const { cond, lk, take } = byHand();
+  take();
   const a = sleeper(cond, lk);
-  assert.ok(KL.tryAcquire(REAL, lk, 1));
+  take();
   const b = sleeper(cond, lk);
-  assert.ok(KL.tryAcquire(REAL, lk, 1));
+  take();
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
   assert.equal(b.resume("not-equal"), true); // B got there first
   assert.equal(a.resume("ok"), "waiting"); // A finds no token and waits again
