@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { type Connection, Pipe, revive } from "../mod.ts";
+import { type Connection, Pipe } from "../mod.ts";
+import { benchEntry, runOn, startWorkers } from "./_self_worker.ts";
 import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.ts";
 
 /** A job for a bench worker. */
@@ -86,25 +87,10 @@ async function runJob(job: Job): Promise<number> {
 const WORKER = new URL(import.meta.url);
 
 async function pair(jobs: [Job, Job], transfer: Transferable[][]): Promise<number> {
-  const workers = [0, 1].map(() => new Worker(WORKER, { type: "module" }));
+  const workers = await startWorkers(WORKER, 2);
   try {
-    await Promise.all(workers.map((w) =>
-      new Promise<void>((resolve) => {
-        w.onmessage = () => resolve();
-      })
-    ));
     const results = await Promise.all(
-      workers.map((w, k) =>
-        new Promise<number>((resolve, reject) => {
-          w.onmessage = (e: MessageEvent<{ ok: boolean; result: number; error: unknown }>) =>
-            e.data.ok ? resolve(e.data.result) : reject(e.data.error);
-          w.onerror = (e) => {
-            e.preventDefault();
-            reject(new Error(e.message));
-          };
-          w.postMessage(jobs[k], transfer[k]!);
-        })
-      ),
+      workers.map((w, k) => runOn<number>(w, jobs[k], transfer[k]!)),
     );
     return results[0]!;
   } finally {
@@ -230,21 +216,4 @@ async function main(): Promise<void> {
   printRatios("pipe", ratios);
 }
 
-declare const WorkerGlobalScope: unknown;
-
-if (typeof WorkerGlobalScope !== "undefined") {
-  const scope = globalThis as unknown as {
-    postMessage(m: unknown): void;
-    onmessage: ((e: MessageEvent<Job>) => void) | null;
-  };
-  scope.onmessage = async (e) => {
-    try {
-      scope.postMessage({ ok: true, result: await runJob(revive(e.data) as Job) });
-    } catch (error) {
-      scope.postMessage({ ok: false, error });
-    }
-  };
-  scope.postMessage("ready");
-} else if (import.meta.main) {
-  await main();
-}
+await benchEntry(runJob, main, import.meta.main);

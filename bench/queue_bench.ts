@@ -34,7 +34,8 @@
  * @module
  */
 import { deserialize, serialize } from "node:v8";
-import { Queue, revive, SimpleQueue } from "../mod.ts";
+import { Queue, SimpleQueue } from "../mod.ts";
+import { benchEntry, runOn, startWorkers } from "./_self_worker.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
 import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.ts";
 
@@ -183,20 +184,9 @@ const produces = (job: Job) => job.kind.endsWith("-produce");
  */
 let warmCrew: Worker[] | undefined;
 
-/** Starts `n` workers and waits until all are loaded. */
-async function startWorkers(n: number): Promise<Worker[]> {
-  const workers = Array.from({ length: n }, () => new Worker(WORKER, { type: "module" }));
-  await Promise.all(workers.map((w) =>
-    new Promise<void>((resolve) => {
-      w.onmessage = () => resolve();
-    })
-  ));
-  return workers;
-}
-
 /** Runs `body` with `n` warm workers (every round reuses them), then stops them. */
 async function warm<T>(n: number, body: () => Promise<T>): Promise<T> {
-  warmCrew = await startWorkers(n);
+  warmCrew = await startWorkers(WORKER, n);
   try {
     return await body();
   } finally {
@@ -211,20 +201,10 @@ async function warm<T>(n: number, body: () => Promise<T>): Promise<T> {
  */
 async function crew(jobs: Job[], transfer: Transferable[][]): Promise<number> {
   const fresh = warmCrew === undefined;
-  const workers = fresh ? await startWorkers(jobs.length) : warmCrew!.slice(0, jobs.length);
+  const workers = fresh ? await startWorkers(WORKER, jobs.length) : warmCrew!.slice(0, jobs.length);
   if (workers.length < jobs.length) throw new RangeError("Too few warm workers");
   try {
-    const results = workers.map((w, k) =>
-      new Promise<Report>((resolve, reject) => {
-        w.onmessage = (e: MessageEvent<{ ok: boolean; report: Report; error: unknown }>) =>
-          e.data.ok ? resolve(e.data.report) : reject(e.data.error);
-        w.onerror = (e) => {
-          e.preventDefault();
-          reject(new Error(e.message));
-        };
-        w.postMessage(jobs[k], transfer[k] ?? []);
-      })
-    );
+    const results = workers.map((w, k) => runOn<Report>(w, jobs[k], transfer[k] ?? []));
     // Wait until every worker stands at the start gate, then start them together.
     const go = jobs[0]!.go;
     for (let arrived = Atomics.load(go, 1); arrived < jobs.length; arrived = Atomics.load(go, 1)) {
@@ -536,23 +516,4 @@ async function pairTable(
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
-declare const WorkerGlobalScope: unknown;
-
-if (typeof WorkerGlobalScope !== "undefined") {
-  // A bench worker: say we are loaded, then run one job.
-  const scope = globalThis as unknown as {
-    postMessage(m: unknown): void;
-    onmessage: ((e: MessageEvent<Job>) => void) | null;
-  };
-  scope.onmessage = async (e) => {
-    try {
-      const report = await runJob(revive(e.data) as Job);
-      scope.postMessage({ ok: true, report });
-    } catch (error) {
-      scope.postMessage({ ok: false, error });
-    }
-  };
-  scope.postMessage("ready");
-} else if (import.meta.main) {
-  await main();
-}
+await benchEntry(runJob, main, import.meta.main);
