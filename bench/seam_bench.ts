@@ -52,6 +52,8 @@ function words(): Int32Array {
 }
 
 // --- Hand-written Atomics in this file: the kernel's algorithm, seam inlined by hand. ----------
+// (_hand_lock.ts holds the same functions in a module of their own: with both, the cases
+// separate the seam's cost from the cost of calling across modules.)
 
 function handTryAcquire(s: Int32Array): boolean {
   return Atomics.compareExchange(s, STATE, 0, 1) === 0;

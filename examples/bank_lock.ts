@@ -6,7 +6,8 @@
  *
  * `lock.acquireSync()` returns a guard; `using _ = ...` releases it at the end of the block (the
  * seed's `lock.acquire()` ... `lock.release()`; `lock.release()` exists too). See
- * `examples/bank/accounts.ts` for the worker side.
+ * `examples/bank/accounts.ts` for the worker side. It repeats `race_condition.ts` line for line
+ * but for the lock, on purpose: each example runs on its own, and the two read side by side.
  *
  * @module
  */

@@ -137,20 +137,26 @@ function sleeper(cond: Condition, lk: Int32Array) {
   };
 }
 
-/** A Condition over a fresh Lock, that lock's words, and `take()`: takes the lock as agent 1. */
+/**
+ * A Condition over a fresh Lock, that lock's words, `take()`, which takes the lock as agent 1, and
+ * `sleep()`, which takes it and starts a {@linkcode sleeper} (whose wait releases it).
+ */
 function byHand() {
   const lock = new Lock();
   const cond = new Condition(lock);
   const lk = new Int32Array(lock.buffer, lock.byteOffset, KL.BYTES / 4);
-  return { cond, lk, take: () => assert.ok(KL.tryAcquire(REAL, lk, 1)) };
+  const take = () => assert.ok(KL.tryAcquire(REAL, lk, 1));
+  const sleep = () => {
+    take();
+    return sleeper(cond, lk);
+  };
+  return { cond, lk, take, sleep };
 }
 
 test("Condition: a waiter that times out as it is notified passes the wake-up on", () => {
-  const { cond, lk, take } = byHand();
-  take();
-  const a = sleeper(cond, lk);
-  take();
-  const b = sleeper(cond, lk);
+  const { cond, lk, take, sleep } = byHand();
+  const a = sleep();
+  const b = sleep();
   take();
   assert.ok(a.waiting && b.waiting);
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
@@ -163,9 +169,8 @@ test("Condition: a waiter that times out as it is notified passes the wake-up on
 });
 
 test("Condition: a lone waiter that times out as it is notified drops the token", () => {
-  const { cond, lk, take } = byHand();
-  take();
-  const a = sleeper(cond, lk);
+  const { cond, lk, take, sleep } = byHand();
+  const a = sleep();
   take();
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 5), 1);
   assert.equal(a.resume("timed-out"), false);
@@ -177,11 +182,9 @@ test("Condition: a lone waiter that times out as it is notified drops the token"
 });
 
 test("Condition: a woken waiter whose token was claimed first sleeps again", () => {
-  const { cond, lk, take } = byHand();
-  take();
-  const a = sleeper(cond, lk);
-  take();
-  const b = sleeper(cond, lk);
+  const { cond, lk, take, sleep } = byHand();
+  const a = sleep();
+  const b = sleep();
   take();
   assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
   assert.equal(b.resume("not-equal"), true); // B got there first
