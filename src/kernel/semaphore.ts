@@ -205,6 +205,7 @@ export function tainted(A: Seam, s: Int32Array): number {
 
 /** Owns up to one reclaimed permit (the caller repairs what it stands for); false if none is left. */
 export function untaint(A: Seam, s: Int32Array): boolean {
+  // tryAcquire's loop on another word, written out: tryAcquire is a fast path and calls nothing.
   let t = A.load(s, $TAINTED);
   while (t > 0) {
     const seen = A.compareExchange(s, $TAINTED, t, t - 1);

@@ -132,6 +132,7 @@ export function* tainted(A: Seam, s: Int32Array): KernelGen<number> {
 }
 
 export function* untaint(A: Seam, s: Int32Array): KernelGen<boolean> {
+  // tryAcquire's loop on another word, written out: tryAcquire is a fast path and calls nothing.
   let t = (yield* A.load(s, $TAINTED));
   while (t > 0) {
     const seen = (yield* A.compareExchange(s, $TAINTED, t, t - 1));
