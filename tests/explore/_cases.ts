@@ -41,6 +41,15 @@ export function* endsBy(
   }
 }
 
+/** The consumer of {@linkcode handOffAgainst}: waits under the lock for an item and takes it. */
+export function* consumer({ cond, items }: HandOff): Step<void> {
+  const c = sim(cond);
+  yield* c.acquire();
+  while ((yield* sim(items).load(0)) === 0) yield* c.wait();
+  yield* sim(items).sub(0, 1);
+  yield* c.release();
+}
+
 /** The producer of {@linkcode handOffAgainst}: adds an item under the lock and notifies. */
 export function* producer({ cond, items }: HandOff): Step<void> {
   const c = sim(cond);
@@ -101,13 +110,7 @@ export function handOffAgainst(by: "timeout" | "abort"): Scenario<HandOff> {
         assert.ok(cond.lock.locked(), "returned without the lock");
         yield* c.release();
       },
-      function* consumer({ cond, items }: HandOff) {
-        const c = sim(cond);
-        yield* c.acquire();
-        while ((yield* sim(items).load(0)) === 0) yield* c.wait();
-        yield* sim(items).sub(0, 1);
-        yield* c.release();
-      },
+      consumer,
       producer,
     ],
     invariant: ({ cond, items }) =>

@@ -15,6 +15,7 @@ import { optimalOn } from "./_traces.ts";
 import { assertComplete } from "./_complete.ts";
 import {
   cells,
+  consumer,
   endsBy,
   handOffAgainst,
   isAbort,
@@ -197,26 +198,7 @@ Deno.test("Condition with an RLock: 2 consumers and 2 producers, no lost wake-up
   type S = { cond: Condition; items: Int32Array };
   const scenario: Scenario<S> = {
     setup: () => ({ cond: new Condition(new RLock()), items: cells(1) }),
-    threads: [
-      ...[0, 1].map(() =>
-        function* consumer({ cond, items }: S) {
-          const c = sim(cond);
-          yield* c.acquire();
-          while ((yield* sim(items).load(0)) === 0) yield* c.wait();
-          yield* sim(items).sub(0, 1);
-          yield* c.release();
-        }
-      ),
-      ...[0, 1].map(() =>
-        function* producer({ cond, items }: S) {
-          const c = sim(cond);
-          yield* c.acquire();
-          yield* sim(items).add(0, 1);
-          yield* c.notify();
-          yield* c.release();
-        }
-      ),
-    ],
+    threads: [consumer, consumer, producer, producer],
     invariant: ({ items }) => items[0] === 0,
   };
   const bounded = proves(scenario, { preemptionBound: 1 });
