@@ -34,7 +34,35 @@ const V8_TAG = 0xff;
 
 /** The state of one JSON-exactness check (the replacer cannot return it). */
 let exact = true;
-let seen = new Set<object>();
+/**
+ * The objects met so far: the first few in an array (a small item, the common case, costs no
+ * `Set`, which V8 grows through its runtime), all of them in a `Set` past that.
+ */
+const FEW = 8;
+const seenFew: object[] = [];
+let seenMany: Set<object> | undefined;
+
+/** Records `object`; whether it was met before in this check. */
+function metBefore(object: object): boolean {
+  if (seenMany !== undefined) {
+    if (seenMany.has(object)) return true;
+    seenMany.add(object);
+    return false;
+  }
+  if (seenFew.includes(object)) return true;
+  if (seenFew.length < FEW) seenFew.push(object);
+  else {
+    seenMany = new Set(seenFew);
+    seenMany.add(object);
+  }
+  return false;
+}
+
+/** Forgets the objects met (so the module keeps no reference to the caller's data). */
+function forget(): void {
+  seenFew.length = 0;
+  seenMany = undefined;
+}
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
   // `this[key]` is the value before any `toJSON` (a Date arrives here as a string).
@@ -48,11 +76,10 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
       return value;
     case "object": {
       if (original === null) return value;
-      if (seen.has(original)) {
+      if (metBefore(original)) {
         exact = false; // shared or cyclic: structured clone keeps the sharing, JSON would not
         return undefined;
       }
-      seen.add(original);
       const proto = Object.getPrototypeOf(original);
       if (Array.isArray(original)) {
         if (proto !== Array.prototype || Object.keys(original).length !== original.length) {
@@ -75,14 +102,14 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
  */
 export function encode(what: string, value: unknown): string | Uint8Array {
   exact = true;
-  seen = new Set();
+  forget();
   let text: string | undefined;
   try {
     text = JSON.stringify({ v: value }, replacer);
   } catch {
     exact = false; // a getter threw, a cycle, a bigint deep inside: let v8 decide
   }
-  seen = new Set();
+  forget();
   if (exact && text !== undefined) return "J" + text.slice(5, -1);
   let bytes: Uint8Array;
   try {

@@ -153,7 +153,8 @@ export class Engine {
   readonly #client: AnyClient;
   readonly #cluster: boolean;
   readonly #idle = new Map<string, Blocking[]>();
-  readonly #lent = new Set<Blocking>();
+  /** Lent connections (a short array: a `Set` that fills and empties on every read is rehashed). */
+  readonly #lent: Blocking[] = [];
   /** The pool key of a standalone client's blocking connections. */
   #node: string | undefined;
   #closed = false;
@@ -219,7 +220,7 @@ export class Engine {
   idle(_key: string): Blocking | undefined {
     if (this.#closed || this.#node === undefined || this.#cluster) return undefined;
     const conn = this.#idle.get(this.#node)?.pop();
-    if (conn !== undefined) this.#lent.add(conn);
+    if (conn !== undefined) this.#lent.push(conn);
     return conn;
   }
 
@@ -242,25 +243,30 @@ export class Engine {
       client.on("error", () => {}); // failures reach the pending command; no unhandled event
       // Lent from the start, so a shutdown() while it connects destroys it too.
       conn = { client, id: "", node, broken: false, sent: 0, waiting: false };
-      this.#lent.add(conn);
+      this.#lent.push(conn);
       try {
         await client.connect();
         conn.id = String(await client.sendCommand(["CLIENT", "ID"]));
         if (this.#closed) throw new RedisConnectionError("Cannot wait: the context is closed");
       } catch (error) {
-        this.#lent.delete(conn);
+        this.#unlend(conn);
         client.destroy();
         throw error;
       }
       return conn;
     }
-    this.#lent.add(conn);
+    this.#lent.push(conn);
     return conn;
+  }
+
+  #unlend(conn: Blocking): void {
+    const i = this.#lent.indexOf(conn);
+    if (i >= 0) this.#lent.splice(i, 1);
   }
 
   /** Takes back a lent connection: kept idle if healthy and there is room, else destroyed. */
   giveBack(conn: Blocking): void {
-    this.#lent.delete(conn);
+    this.#unlend(conn);
     const idle = this.#idle.get(conn.node) ?? [];
     if (this.#closed || conn.broken || !conn.client.isReady || idle.length >= MAX_IDLE) {
       conn.client.destroy();

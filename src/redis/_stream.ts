@@ -45,12 +45,18 @@ export interface GroupConfig {
   maxsize: number;
 }
 
+/** An entry's fields (bytes), by name. */
+export interface Fields {
+  /** The value of the first field named `name`, if any. */
+  get(name: string): Uint8Array | undefined;
+}
+
 /** One delivered entry. */
 export interface Delivery {
   /** The stream entry id. */
   readonly id: string;
   /** Its fields (bytes). */
-  readonly fields: ReadonlyMap<string, Uint8Array>;
+  readonly fields: Fields;
   /** How many times it has been delivered, this time included. */
   readonly deliveries: number;
 }
@@ -74,19 +80,48 @@ export interface ConsumerSpec {
   onLost(ids: string[]): void;
 }
 
+/** One read in flight: the blocking connection it was lent, once it has one. */
+interface Read {
+  conn: Blocking | undefined;
+}
+
+/** The delivery count of a new delivery: one more than the deliveries before a requeue. */
+function countDeliveries(fields: Fields): number {
+  return 1 + priorDeliveries(fields);
+}
+
 /** Extra ms after a reclaim is due: server times are whole ms. */
 const SLACK = 2;
 
+/**
+ * An entry's fields read in place from the reply's flat `[name, value, ...]` list (names compared
+ * as bytes, so nothing is converted or copied; field names are ASCII): the first of a name wins.
+ * Cheaper than a `Map` per entry, which V8 grows through its runtime on the first `set`.
+ */
+class FlatFields implements Fields {
+  readonly #flat: Uint8Array[];
+
+  constructor(flat: Uint8Array[]) {
+    this.#flat = flat;
+  }
+
+  get(name: string): Uint8Array | undefined {
+    const flat = this.#flat;
+    next: for (let i = 0; i + 1 < flat.length; i += 2) {
+      const key = flat[i]!;
+      if (key.length !== name.length) continue;
+      for (let k = 0; k < name.length; k++) if (key[k] !== name.charCodeAt(k)) continue next;
+      return flat[i + 1];
+    }
+    return undefined;
+  }
+}
+
 /** Parses `[id, [field, value, ...]]` entries (bytes) into deliveries. */
-export function entries(list: unknown, deliveries: (fields: Map<string, Uint8Array>) => number) {
+export function entries(list: unknown, deliveries: (fields: Fields) => number): Delivery[] {
   const out: Delivery[] = [];
   for (const item of (list ?? []) as [Uint8Array, Uint8Array[] | null, number?][]) {
-    const fields = new Map<string, Uint8Array>();
-    const flat = item[1] ?? [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const name = String(flat[i]);
-      if (!fields.has(name)) fields.set(name, flat[i + 1]!);
-    }
+    const fields = new FlatFields(item[1] ?? []);
     out.push({
       id: String(item[0]),
       fields,
@@ -97,9 +132,11 @@ export function entries(list: unknown, deliveries: (fields: Map<string, Uint8Arr
 }
 
 /** Deliveries before a requeue, from an entry's `n` field (0 if absent or malformed). */
-export function priorDeliveries(fields: ReadonlyMap<string, Uint8Array>): number {
-  const n = Number(String(fields.get("n") ?? "0"));
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+export function priorDeliveries(fields: Fields): number {
+  const n = fields.get("n");
+  if (n === undefined) return 0;
+  const value = Number(String(n));
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
 }
 
 /** A `RangeError` for a setting that differs from the one Redis holds. */
@@ -119,15 +156,15 @@ export class Consumer {
   #ready: Promise<GroupConfig> | undefined;
   #initDone = false;
   #nextClaim = 0;
-  /** Held deliveries -> when the request that last extended them was sent (performance.now). */
-  readonly #held = new Map<string, number>();
+  /** Held deliveries, and when the request that last extended each was sent (performance.now). */
+  readonly #held = new Held();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #renewing = false;
   /** After a failed renewal: not before this time (performance.now). */
   #retryAt = 0;
   #stopped = false;
-  /** The interrupts of the reads in flight (stop() ends them). */
-  readonly #reading = new Set<() => void>();
+  /** The reads in flight (stop() interrupts their blocking commands). */
+  readonly #reading: Read[] = [];
 
   /** A consumer of `spec.stream` named after a new id of `core`. */
   constructor(core: Core, spec: ConsumerSpec) {
@@ -193,15 +230,17 @@ export class Consumer {
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<Delivery[]> {
-    const what = `read from ${this.#spec.what}`;
     if (!this.#initDone) await this.init();
     const engine = this.#core.engine;
-    let conn: Blocking | undefined;
-    const interrupt = () => {
-      if (conn !== undefined) engine.interrupt(conn, this.#spec.stream);
+    const stream = this.#spec.stream;
+    // The hot path (one item at a time) allocates little: no closure without a signal, and the
+    // reads in flight are a short array, not a Set (V8 rehashes a Set that empties, each time).
+    const read: Read = { conn: undefined };
+    const interrupt = signal === undefined ? undefined : () => {
+      if (read.conn !== undefined) engine.interrupt(read.conn, stream);
     };
-    signal?.addEventListener("abort", interrupt, { once: true });
-    this.#reading.add(interrupt);
+    if (interrupt !== undefined) signal!.addEventListener("abort", interrupt, { once: true });
+    this.#reading.push(read);
     try {
       for (;;) {
         if (this.#stopped) return [];
@@ -213,19 +252,27 @@ export class Consumer {
         const now = performance.now();
         if (signal?.aborted) return [];
         const once = now >= deadline; // timeout 0 (or passed): one look, without blocking
-        if (!once) {
-          conn ??= engine.idle(this.#spec.stream) ?? await engine.blocking(this.#spec.stream);
-        }
-        if (signal?.aborted) return [];
-        const slice = Math.max(1, Math.ceil(Math.min(deadline, this.#nextClaim) - now));
-        const args = ["XREADGROUP", "GROUP", "g", this.name, "COUNT", String(count)];
-        if (!once) args.push("BLOCK", String(slice));
-        args.push("STREAMS", this.#spec.stream, ">");
+        if (!once) read.conn ??= engine.idle(stream) ?? await engine.blocking(stream);
+        if (signal?.aborted || this.#stopped) return [];
         let reply: unknown;
         try {
           reply = once
-            ? await engine.command(this.#spec.stream, args, BINARY)
-            : await engine.block(conn!, args, BINARY);
+            ? await engine.command(stream, [
+              "XREADGROUP",
+              "GROUP",
+              "g",
+              this.name,
+              "COUNT",
+              String(count),
+              "STREAMS",
+              stream,
+              ">",
+            ], BINARY) // deno-fmt-ignore
+            : await engine.block(read.conn!, [
+              "XREADGROUP", "GROUP", "g", this.name, "COUNT", String(count),
+              "BLOCK", String(Math.max(1, Math.ceil(Math.min(deadline, this.#nextClaim) - now))),
+              "STREAMS", stream, ">",
+            ], BINARY); // deno-fmt-ignore
         } catch (error) {
           if (!(isReply(error) && error.message.startsWith("NOGROUP"))) throw error;
           // The stream was deleted under us: make it (and the group) again.
@@ -235,8 +282,7 @@ export class Consumer {
           continue;
         }
         if (reply !== null && reply !== undefined) {
-          const list = (reply as unknown[])[1];
-          const got = entries(list, (fields) => 1 + priorDeliveries(fields));
+          const got = entries((reply as unknown[])[1], countDeliveries);
           // The entry was delivered when the server answered, after a block of up to a whole
           // slice: its visibility is counted from the reply's arrival (see the module doc).
           if (got.length > 0) return this.#hold(got, once ? now : performance.now());
@@ -245,12 +291,12 @@ export class Consumer {
       }
     } catch (error) {
       if (error instanceof RangeError) throw error; // settings that differ from Redis's
-      if (conn !== undefined) conn.broken = true;
-      throw connectionError(what, error);
+      if (read.conn !== undefined) read.conn.broken = true;
+      throw connectionError(`read from ${this.#spec.what}`, error);
     } finally {
-      this.#reading.delete(interrupt);
-      signal?.removeEventListener("abort", interrupt);
-      if (conn !== undefined) engine.giveBack(conn);
+      this.#reading.splice(this.#reading.indexOf(read), 1);
+      if (interrupt !== undefined) signal!.removeEventListener("abort", interrupt);
+      if (read.conn !== undefined) engine.giveBack(read.conn);
     }
   }
 
@@ -288,8 +334,8 @@ export class Consumer {
    * Forgets deliveries this consumer no longer holds (acknowledged, buried, requeued). The timer
    * stays: a tick with nothing held does nothing (cheaper than a timer per delivery).
    */
-  release(ids: Iterable<string>): void {
-    for (const id of ids) this.#held.delete(id);
+  release(ids: readonly string[]): void {
+    this.#held.deleteAll(ids);
   }
 
   /** Whether `id` is still held (not lost). */
@@ -302,7 +348,9 @@ export class Consumer {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const interrupt of this.#reading) interrupt();
+    for (const { conn } of this.#reading) {
+      if (conn !== undefined) this.#core.engine.interrupt(conn, this.#spec.stream);
+    }
   }
 
   /** Whether {@linkcode Consumer.stop} ran (a read it interrupted returns `[]`). */
@@ -311,9 +359,7 @@ export class Consumer {
   }
 
   #oldest(): number {
-    let oldest = Infinity;
-    for (const at of this.#held.values()) oldest = Math.min(oldest, at);
-    return oldest;
+    return this.#held.oldest();
   }
 
   /** One timer: the next renewal, or the local visibility end while a renewal is in flight. */
@@ -334,8 +380,8 @@ export class Consumer {
   #tick(): void {
     if (this.#stopped) return;
     const now = performance.now();
-    const expired = [...this.#held].filter(([, at]) => now >= at + this.#config.visibility);
-    if (expired.length > 0) this.#lose(expired.map(([id]) => id));
+    const expired = this.#held.before(now - this.#config.visibility);
+    if (expired.length > 0) this.#lose(expired);
     if (this.#held.size === 0) return;
     const due = Math.max(this.#oldest() + this.#config.visibility / 3, this.#retryAt);
     if (!this.#renewing && now >= due) void this.#renew();
@@ -344,7 +390,7 @@ export class Consumer {
 
   async #renew(): Promise<void> {
     this.#renewing = true;
-    const ids = [...this.#held.keys()];
+    const ids = this.#held.ids();
     const sentAt = performance.now();
     this.#arm();
     let lost: string[] | undefined;
@@ -373,8 +419,78 @@ export class Consumer {
 
   #lose(ids: string[]): void {
     if (ids.length === 0) return;
-    for (const id of ids) this.#held.delete(id);
+    this.#held.deleteAll(ids);
     this.#spec.onLost(ids);
+  }
+}
+
+/**
+ * The held deliveries of a consumer: ids and times in two arrays. A handful are held at a time
+ * (one per `get()`, up to a batch or a worker's concurrency), and every delivery is added once
+ * and removed once: arrays do that without the `Map` that V8 rehashes through its runtime as it
+ * fills with removed entries and shrinks when it empties.
+ */
+class Held {
+  readonly #ids: string[] = [];
+  readonly #at: number[] = [];
+
+  get size(): number {
+    return this.#ids.length;
+  }
+
+  has(id: string): boolean {
+    return this.#ids.includes(id);
+  }
+
+  set(id: string, at: number): void {
+    const i = this.#ids.indexOf(id);
+    if (i >= 0) this.#at[i] = at;
+    else {
+      this.#ids.push(id);
+      this.#at.push(at);
+    }
+  }
+
+  /** Removes `ids` (those held): one scan each for a few, one pass over all for many. */
+  deleteAll(ids: readonly string[]): void {
+    if (ids.length <= 16) {
+      for (const id of ids) {
+        const i = this.#ids.indexOf(id);
+        if (i < 0) continue;
+        const last = this.#ids.length - 1; // order does not matter: move the last into the gap
+        this.#ids[i] = this.#ids[last]!;
+        this.#at[i] = this.#at[last]!;
+        this.#ids.length = last;
+        this.#at.length = last;
+      }
+      return;
+    }
+    const gone = new Set(ids);
+    let kept = 0;
+    for (let i = 0; i < this.#ids.length; i++) {
+      if (gone.has(this.#ids[i]!)) continue;
+      this.#ids[kept] = this.#ids[i]!;
+      this.#at[kept++] = this.#at[i]!;
+    }
+    this.#ids.length = kept;
+    this.#at.length = kept;
+  }
+
+  /** The earliest time (Infinity if none). */
+  oldest(): number {
+    let oldest = Infinity;
+    for (const at of this.#at) if (at < oldest) oldest = at;
+    return oldest;
+  }
+
+  /** The ids whose time is at or before `time`. */
+  before(time: number): string[] {
+    return this.#ids.filter((_, i) => this.#at[i]! <= time);
+  }
+
+  /** A copy of the ids. */
+  ids(): string[] {
+    return [...this.#ids];
   }
 }
 

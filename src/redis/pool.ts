@@ -20,7 +20,7 @@ import {
   rebuildUntrusted,
   STARMAP,
 } from "./_pool_wire.ts";
-import { entries } from "./_stream.ts";
+import { entries, type Fields } from "./_stream.ts";
 import { RedisConnectionError } from "./errors.ts";
 
 /** A task's fields after its caller: `[id, export, kind, payload]` with their names. */
@@ -287,7 +287,7 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
     }
   }
 
-  #deliver(entry: string, fields: ReadonlyMap<string, Uint8Array>): void {
+  #deliver(entry: string, fields: Fields): void {
     const id = String(fields.get("i") ?? "");
     const task = this.#pending.get(id);
     if (task === undefined) return; // aborted, or not ours

@@ -236,11 +236,11 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     if (maxsize > 0) {
       return await putBounded(this.core, this.base, what, [payload], maxsize, end, options);
     }
-    await this.core.engine.command(this.stream, ["XADD", this.stream, "*", "d", payload]).catch(
-      (e) => {
-        throw connectionError(what, e);
-      },
-    );
+    try {
+      await this.core.engine.command(this.stream, ["XADD", this.stream, "*", "d", payload]);
+    } catch (e) {
+      throw connectionError(what, e);
+    }
   }
 
   /**
@@ -300,8 +300,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * ```
    */
   async get(options?: WaitOptions): Promise<T> {
-    const [item] = await this.#take(1, options);
-    return item as T;
+    return (await this.#take(1, options))[0] as T;
   }
 
   /**
@@ -431,19 +430,25 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
         `Cannot ${what}: taskDone() called more times than this object got items (${this.#got.length} held)`,
       );
     }
-    const batch = this.#got.splice(0, count);
-    const lost = batch.filter((id) => this.#lost.delete(id));
-    const ids = batch.filter((id) => !lost.includes(id));
+    const ids = count === 1 ? [this.#got.shift()!] : this.#got.splice(0, count);
+    const lost: string[] = [];
+    if (this.#lost.size > 0) { // rare: split off the items this consumer lost
+      for (const id of ids) if (this.#lost.delete(id)) lost.push(id);
+      if (lost.length > 0) ids.splice(0, ids.length, ...ids.filter((id) => !lost.includes(id)));
+    }
     this.#consumer.release(ids);
     if (ids.length > 0) {
-      const refused = await this.core.engine.script(QUEUE_ACK, [this.stream], [
-        this.#consumer.name,
-        String(this.#consumer.config.maxsize),
-        ...ids,
-      ]).catch((e) => {
+      let refused: unknown[];
+      try {
+        refused = await this.core.engine.script(QUEUE_ACK, [this.stream], [
+          this.#consumer.name,
+          String(this.#consumer.config.maxsize),
+          ...ids,
+        ]) as unknown[];
+      } catch (e) {
         throw connectionError(what, e);
-      }) as unknown[];
-      lost.push(...refused.map(String));
+      }
+      for (const id of refused) lost.push(String(id));
     }
     if (lost.length > 0) {
       throw new LeaseLostError(

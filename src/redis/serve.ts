@@ -22,7 +22,7 @@ import {
   rebuildUntrusted,
   STARMAP,
 } from "./_pool_wire.ts";
-import { Consumer, type Delivery, entries, groupConfig } from "./_stream.ts";
+import { Consumer, type Delivery, entries, type Fields, groupConfig } from "./_stream.ts";
 import { CorruptPayloadError, LeaseLostError } from "./errors.ts";
 import type { RedisContext } from "./context.ts";
 import { type Arg, BINARY, type Blocking } from "./_engine.ts";
@@ -358,7 +358,7 @@ export class RedisPoolServer implements AsyncDisposable {
     this.#controlConn = undefined;
   }
 
-  #cancel(id: string, fields: ReadonlyMap<string, Uint8Array>): void {
+  #cancel(id: string, fields: Fields): void {
     const entry = String(fields.get("e") ?? "");
     let reason: unknown;
     try {
