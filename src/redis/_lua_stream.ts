@@ -199,18 +199,24 @@ return lost
  */
 export const QUEUE_ACK = new Script(
   "queue_ack",
-  BASE + `
-local me, lost, done = ARGV[1], {}, 0
+  // The hottest script (one call per item): no function defined unless a waiter is woken, and
+  // the key base only then (a closure per call costs ~0.5 µs; see BASE).
+  `
+local S, me, lost, done = KEYS[1], ARGV[1], {}, 0
 for k = 3, #ARGV do
-  if held_by(ARGV[k], me) then
-    redis.call('XACK', S, 'g', ARGV[k])
-    redis.call('XDEL', S, ARGV[k])
+  local id = ARGV[k]
+  if redis.call('XPENDING', S, 'g', id, id, 1, me)[1] then
+    redis.call('XACK', S, 'g', id)
+    redis.call('XDEL', S, id)
     done = done + 1
-  else lost[#lost + 1] = ARGV[k] end
+  else lost[#lost + 1] = id end
 end
-if done > 0 and redis.call('EXISTS', b .. 'j:q', b .. 'p:q') > 0 then
-  ${HELPERS}
-  freed(done, tonumber(ARGV[2]))
+if done > 0 then
+  local b = string.sub(S, 1, -2)
+  if redis.call('EXISTS', b .. 'j:q', b .. 'p:q') > 0 then
+    ${HELPERS}
+    freed(done, tonumber(ARGV[2]))
+  end
 end
 return lost
 `,
