@@ -292,17 +292,17 @@ export class RedisPool<M extends object = AnyModule> implements AsyncDisposable 
     const task = this.#pending.get(id);
     if (task === undefined) return; // aborted, or not ours
     const status = String(fields.get("s") ?? "");
-    const what = `the result of task ${id} of pool '${this.name}'`;
+    const what = () => `the result of task ${id} of pool '${this.name}'`; // made only if needed
     let value: unknown;
     try {
-      value = decode(fields.get("d"), entry, () => what);
+      value = decode(fields.get("d"), entry, what);
     } catch (error) {
       this.#settle(id, undefined, error);
       return;
     }
     if (status === OK) this.#settle(id, value);
-    else if (status === ERR) this.#settle(id, undefined, rebuildUntrusted(value, entry, what));
-    else this.#settle(id, undefined, rebuildUntrusted(undefined, entry, what));
+    else if (status === ERR) this.#settle(id, undefined, rebuildUntrusted(value, entry, what()));
+    else this.#settle(id, undefined, rebuildUntrusted(undefined, entry, what()));
   }
 
   /**

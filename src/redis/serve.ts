@@ -383,7 +383,7 @@ export class RedisPoolServer implements AsyncDisposable {
   #start(d: Delivery): void {
     const task: Running = { delivery: d, controller: new AbortController(), lost: false };
     this.#running.set(d.id, task);
-    if (this.#cancelled.delete(d.id)) {
+    if (this.#cancelled.size > 0 && this.#cancelled.delete(d.id)) {
       task.controller.abort(new DOMException("The task was cancelled", "AbortError"));
     }
     this.#execute(task).then((args) => {
