@@ -38,8 +38,9 @@ import { PRELUDE } from "./_lua.ts";
 
 /**
  * KEYS[1] = `b..s`: the stream `S` and its base `b`, and `held_by` (the delivery count of entry
- * `id` if consumer `me` holds it). What the hot scripts (acknowledge, finish) need, and no more:
- * every function a script defines is a closure made on each call (~0.5 µs each, measured).
+ * `id` if consumer `me` holds it). What the batch-hot scripts (renew, finish) need, and no more:
+ * every function a script defines is a closure made on each call (~0.5 µs each, measured); the
+ * hottest, `QUEUE_ACK` (one call per item), defines none on its common path.
  */
 const BASE = `
 local S = KEYS[1]
