@@ -17,7 +17,7 @@ import * as L from "../kernel/queue_lane.ts";
 import * as C from "./_codec.ts";
 
 /** Bytes of a lane record's header (payload length, kind). */
-const LANE_HEADER = 8;
+export const LANE_HEADER = 8;
 
 /** Returned by {@linkcode Lane.take} when the lane turned out to be empty. */
 export const NONE: unique symbol = Symbol("none");
@@ -62,9 +62,7 @@ export class Lane {
     const S = this.#S;
     const bytes = laneBytes(length);
     const m = scratchOf(bytes);
-    m.i32[0] = length;
-    m.i32[1] = kind;
-    C.write(m, LANE_HEADER, kind, payload);
+    writeRecord(m, kind, length, payload);
     L.laneLock(REAL, S);
     let r: number;
     try {
@@ -97,10 +95,7 @@ export class Lane {
       if (pos < 0) return NONE; // EMPTY, or RING: the ring has records to take first
 
       const cap = this.#capacity();
-      // Records are 8-aligned and the capacity a power of two, so a header never wraps.
-      const h = (pos & (cap - 1)) >> 2;
-      length = this.#mem.i32[h]!;
-      kind = this.#mem.i32[h + 1]!;
+      [length, kind] = headerAt(this.#mem, pos, cap);
       m = scratchOf(length);
       copyOut(this.#mem.u8, pos + LANE_HEADER, m.u8, length, cap);
       L.laneFree(REAL, S, laneBytes(length));
@@ -120,26 +115,70 @@ export class Lane {
    * Live records keep their positions; their bytes move to where the larger capacity maps them.
    */
   #grow(bytes: number): boolean {
-    const S = this.#S;
     const cap = this.#capacity();
-    const [tail, used] = L.laneSpan(REAL, S);
-    let next = Math.max(cap * 2, 4096);
-    while (next - used < bytes) next *= 2;
-    if (next > this.#max) {
-      if (this.#max - used < bytes || cap === this.#max) return false;
-      next = this.#max;
-    }
-    const live = new Uint8Array(used);
-    copyOut(this.#mem.u8, tail, live, used, cap);
-    this.#heap.grow(next);
-    copyIn(this.#mem.u8, tail, live, used, next);
-    L.laneResize(REAL, S, next);
+    const [tail, used] = L.laneSpan(REAL, this.#S);
+    const next = grownCapacity(cap, used, bytes, this.#max);
+    if (next === 0) return false;
+    regrow(this.#heap, this.#mem, tail, used, next);
+    L.laneResize(REAL, this.#S, next);
     return true;
   }
 }
 
+/**
+ * The capacity a lane heap of capacity `cap` holding `used` bytes grows to so that `bytes` more
+ * fit, within its bound `max`; 0 if the bound forbids. (The lane, and the explorer's model of it.)
+ */
+export function grownCapacity(cap: number, used: number, bytes: number, max: number): number {
+  let next = Math.max(cap * 2, 4096);
+  while (next - used < bytes) next *= 2;
+  if (next > max) {
+    if (max - used < bytes || cap === max) return 0;
+    next = max;
+  }
+  return next;
+}
+
+/**
+ * Grows `heap` (viewed by `mem`) to `next` bytes, holding the lane lock: the `used` live bytes from
+ * position `tail` keep their positions and move to where the larger capacity maps them.
+ */
+export function regrow(
+  heap: SharedArrayBuffer,
+  mem: C.Mem,
+  tail: number,
+  used: number,
+  next: number,
+): void {
+  const cap = heap.byteLength;
+  const live = new Uint8Array(used);
+  copyOut(mem.u8, tail, live, used, cap);
+  heap.grow(next);
+  copyIn(mem.u8, tail, live, used, next);
+}
+
+/** Writes a lane record (header, then payload: see `Channel.tryPut`) at the start of `m`. */
+export function writeRecord(m: C.Mem, kind: number, length: number, payload: unknown): void {
+  m.i32[0] = length;
+  m.i32[1] = kind;
+  C.write(m, LANE_HEADER, kind, payload);
+}
+
+/** The payload length and kind of the lane record at heap position `pos` (capacity `cap`). */
+export function headerAt(mem: C.Mem, pos: number, cap: number): [length: number, kind: number] {
+  // Records are 8-aligned and the capacity a power of two, so a header never wraps.
+  const h = (pos & (cap - 1)) >> 2;
+  return [mem.i32[h]!, mem.i32[h + 1]!];
+}
+
 /** Copies `n` bytes of `src` into the heap ring at position `pos` (capacity `cap`). */
-function copyIn(heap: Uint8Array, pos: number, src: Uint8Array, n: number, cap: number): void {
+export function copyIn(
+  heap: Uint8Array,
+  pos: number,
+  src: Uint8Array,
+  n: number,
+  cap: number,
+): void {
   const at = pos & (cap - 1);
   const first = Math.min(n, cap - at);
   heap.set(src.subarray(0, first), at);
@@ -147,7 +186,13 @@ function copyIn(heap: Uint8Array, pos: number, src: Uint8Array, n: number, cap: 
 }
 
 /** Copies `n` bytes from the heap ring at position `pos` (capacity `cap`) into `dst`. */
-function copyOut(heap: Uint8Array, pos: number, dst: Uint8Array, n: number, cap: number): void {
+export function copyOut(
+  heap: Uint8Array,
+  pos: number,
+  dst: Uint8Array,
+  n: number,
+  cap: number,
+): void {
   const at = pos & (cap - 1);
   const first = Math.min(n, cap - at);
   dst.set(heap.subarray(at, at + first), 0);

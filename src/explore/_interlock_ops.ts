@@ -160,11 +160,22 @@ const joinableMethods: Record<string, Op> = {
   joinSync: (x: Any, args) => sim(x as JoinableQueue).join(waitOptions(args[0])),
 };
 const simpleMethods: Record<string, Op> = {
-  put: (x: Any, args) => sim(x as SimpleQueue).putNowait(args[0]),
+  put: (x: Any, args) => sim(x as SimpleQueue).put(args[0]),
   get: getItem,
   getSync: getItem,
   empty: queueMethods.empty!,
   close: queueMethods.close!,
+};
+
+const recv: Op = (x: Any, args) => sim(x as Connection).recv(waitOptions(args[0]));
+const poll: Op = (x: Any, args) => sim(x as Connection).poll(args[0] as number | undefined);
+const connectionMethods: Record<string, Op> = {
+  send: (x: Any, args) => sim(x as Connection).send(args[0]),
+  recv,
+  recvSync: recv,
+  poll,
+  pollSync: poll,
+  close: (x: Any) => sim(x as Connection).close(),
 };
 
 const queueOps = (name: string, methods: Record<string, Op>): ClassOps => ({
@@ -263,8 +274,8 @@ export const CLASS_OPS: ReadonlyMap<abstract new (...args: never[]) => object, C
   [SimpleQueue, queueOps("SimpleQueue", simpleMethods)],
   [Connection, {
     name: "Connection",
-    methods: {},
-    get: {},
+    methods: connectionMethods,
+    get: { closed: (x: Any) => sim(x as Connection).closed() },
     set: {},
     sync: self as ClassOps["sync"],
   }],
@@ -274,12 +285,6 @@ export const CLASS_OPS: ReadonlyMap<abstract new (...args: never[]) => object, C
 export const METHOD_NAMES: readonly string[] = [
   ...new Set([
     ...[...CLASS_OPS.values()].flatMap((c) => Object.keys(c.methods)),
-    // Connection's, refused at run time with a clear error (the Pipe is not modelled yet).
-    "send",
-    "recv",
-    "recvSync",
-    "poll",
-    "pollSync",
   ]),
 ];
 

@@ -68,6 +68,29 @@ export function registerLayout<C extends abstract new (...args: never[]) => obje
   layouts.set(cls, layout as (x: never) => Layout);
 }
 
+const partLayouts = new Map<number, (x: never) => Layout>();
+
+/**
+ * Registers how plain objects `{ buffer, byteOffset, ... }` whose region starts with tag `tag` are
+ * named: the parts of an Interlock object another one carries (a `Connection`'s `incoming` and
+ * `outgoing` queues).
+ */
+export function registerPartsLayout<P extends { buffer: SharedArrayBuffer; byteOffset: number }>(
+  tag: number,
+  layout: (x: P) => Layout,
+): void {
+  partLayouts.set(tag, layout as (x: never) => Layout);
+}
+
+/** The layout of `value` if it is the registered parts of an Interlock object. */
+function partsLayout(value: object): Layout | undefined {
+  const { buffer, byteOffset } = value as { buffer?: unknown; byteOffset?: unknown };
+  if (!(buffer instanceof SharedArrayBuffer) || typeof byteOffset !== "number") return undefined;
+  if (byteOffset % 4 !== 0 || byteOffset + 4 > buffer.byteLength) return undefined;
+  const make = partLayouts.get(new Int32Array(buffer, byteOffset, 1)[0]!);
+  return make?.(value as never);
+}
+
 /** A layout that names 32-bit words after `fields` (`word7` beyond them). */
 export function wordLayout(fields: readonly string[], bytes: number): Layout {
   return { bytes, name: (b) => fields[b >> 2] ?? `word${b >> 2}` };
@@ -115,11 +138,12 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
     });
     return;
   }
-  if (isInterlockObject(value)) {
-    const { buffer, byteOffset } = value;
+  const parts = isInterlockObject(value) ? undefined : partsLayout(value);
+  if (isInterlockObject(value) || parts !== undefined) {
+    const { buffer, byteOffset } = value as { buffer: SharedArrayBuffer; byteOffset: number };
     out.buffers.add(buffer);
     const make = layouts.get((value as object).constructor as never);
-    const layout = make ? make(value as never) : wordLayout([], 64);
+    const layout = parts ?? (make ? make(value as never) : wordLayout([], 64));
     out.regions.push({
       buffer,
       start: byteOffset,

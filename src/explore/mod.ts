@@ -123,6 +123,7 @@ export { SimBarrier, type SimBarrierWaitOptions } from "./sim/barrier.ts";
 export { SimValue } from "./sim/value.ts";
 export { SimSharedArray } from "./sim/array.ts";
 export { SimQueue } from "./sim/queue.ts";
+export { SimConnection } from "./sim/pipe.ts";
 export {
   type AnyFunction,
   type ArgsOf,

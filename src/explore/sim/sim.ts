@@ -9,6 +9,7 @@
  * @module
  */
 import type { AtomicArray } from "../../_atomics.ts";
+import { Connection } from "../../channel/pipe.ts";
 import { JoinableQueue, Queue } from "../../channel/queue.ts";
 import { SimpleQueue } from "../../channel/simple_queue.ts";
 import type { ElementType } from "../../shared/_type.ts";
@@ -27,6 +28,7 @@ import { SimCondition } from "./condition.ts";
 import { SimEvent } from "./event.ts";
 import { SimLock } from "./lock.ts";
 import { SimArray } from "./memory.ts";
+import { SimConnection } from "./pipe.ts";
 import { SimQueue } from "./queue.ts";
 import { SimRLock } from "./rlock.ts";
 import { SimSemaphore } from "./semaphore.ts";
@@ -57,6 +59,7 @@ const factories = new Map<abstract new (...args: never[]) => object, Factory>([
   [Queue, (x: Queue) => new SimQueue(x)],
   [JoinableQueue, (x: Queue) => new SimQueue(x)],
   [SimpleQueue, (x: SimpleQueue) => new SimQueue(x)],
+  [Connection, (x: Connection) => new SimConnection(x)],
 ]);
 
 /**
@@ -241,7 +244,7 @@ export function sim<T extends ElementType>(value: Value<T>): SimValue<T>;
  */
 export function sim<T extends ElementType>(array: SharedArray<T>): SimSharedArray<T>;
 /**
- * Wrapper of a `Queue`, `JoinableQueue` or `SimpleQueue` (the ring only: see {@linkcode SimQueue}).
+ * Wrapper of a `Queue`, `JoinableQueue` or `SimpleQueue` (ring and lane: see {@linkcode SimQueue}).
  *
  * @example
  * ```ts
@@ -261,6 +264,36 @@ export function sim<T extends ElementType>(array: SharedArray<T>): SimSharedArra
  * ```
  */
 export function sim<T>(queue: Queue<T> | SimpleQueue<T>): SimQueue<T>;
+/**
+ * Wrapper of one end of a `Pipe` (see {@linkcode SimConnection}).
+ *
+ * @example
+ * ```ts
+ * import { type Connection, Pipe } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * type S = { a: Connection<string>; b: Connection<string> };
+ * const report = explore<S>({
+ *   setup: () => {
+ *     const [a, b] = Pipe<string>();
+ *     return { a, b };
+ *   },
+ *   threads: [
+ *     function* client({ a }: S) {
+ *       yield* sim(a).send("ping");
+ *       return yield* sim(a).recv();
+ *     },
+ *     function* server({ b }: S) {
+ *       yield* sim(b).send((yield* sim(b).recv()) === "ping" ? "pong" : "?");
+ *     },
+ *   ],
+ *   invariant: (_, [reply]) => reply === undefined || reply === "pong",
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
+export function sim<T>(connection: Connection<T>): SimConnection<T>;
 /**
  * Wrapper of raw shared memory (an integer typed array): every `Atomics` operation as a step.
  *
@@ -289,7 +322,8 @@ export function sim<T extends AtomicArray>(array: T): SimArray<T>;
  *   `BoundedSemaphore` → {@linkcode SimSemaphore}, `Event` → {@linkcode SimEvent}, `Condition` →
  *   {@linkcode SimCondition}, `Barrier` → {@linkcode SimBarrier}, `Value` → {@linkcode SimValue},
  *   `SharedArray` → {@linkcode SimSharedArray}, `Queue` / `JoinableQueue` / `SimpleQueue` →
- *   {@linkcode SimQueue}, an integer typed array → {@linkcode SimArray}.
+ *   {@linkcode SimQueue}, a `Pipe`'s `Connection` → {@linkcode SimConnection}, an integer typed
+ *   array → {@linkcode SimArray}.
  * - A finite `timeout` option makes "the timeout fires" a scheduling choice; its length is ignored.
  * - Wrappers are cached per object, so calling `sim(x)` in a loop costs one lookup.
  *

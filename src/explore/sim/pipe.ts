@@ -1,0 +1,162 @@
+/**
+ * `SimConnection`: one end of a `Pipe` under the explorer. Each direction is a queue region run as
+ * `SimQueue` runs it (`./_channel.ts`: ring and lane through their derived kernels), and the end's
+ * own words (`src/kernel/pipe.ts`: mode, closed) are read and written as steps, with `Connection`'s
+ * own checks and errors.
+ *
+ * @module
+ */
+import { REAL } from "../../_atomics.ts";
+import { BrokenPipeError, EOFError, RuntimeError } from "../../errors.ts";
+import * as P from "../../kernel/pipe.ts";
+import * as K from "../../kernel/queue.ts";
+import { deadlineOf, waitFailure } from "../../options.ts";
+import { encode, StatusBox } from "../../channel/_core.ts";
+import { Connection } from "../../channel/pipe.ts";
+import { registerLayout, wordLayout } from "../_scenario.ts";
+import { SimChannel } from "./_channel.ts";
+import { type SimWaitOptions, type Step, wrapperOf } from "./_common.ts";
+import { SimArray } from "./memory.ts";
+
+const SEND = "send a value on the pipe";
+const RECV = "receive from the pipe";
+const POLL = "poll the pipe";
+
+/**
+ * One end of a `Pipe` under the explorer: `send`, `recv`, `poll`, `close` and `closed`, each the
+ * steps `Connection` takes (the pipe's queue kernel, ring and lane, and the end's closed word).
+ *
+ * - `send` never waits, as in production (its wait of up to a millisecond for a ring slot ends at
+ *   once here, see {@linkcode SimQueue}).
+ * - `recv` sleeps until a value arrives, or throws `EOFError` once the other end is closed and
+ *   everything it sent was received; a finite `timeout` makes "the timeout fires" a choice.
+ * - The values are the ones sent (copies, through the production codec); the queue words they
+ *   pass through are named in traces (`a.outgoing.ENQ`, `b.incoming.slot0.seq`, `a.closed`).
+ *
+ * @example
+ * ```ts
+ * import { Connection, Pipe } from "@interlock/interlock";
+ * import { explore, sim } from "@interlock/interlock/explore";
+ * import assert from "node:assert/strict";
+ *
+ * type S = { a: Connection<number>; b: Connection<number> };
+ * const report = explore<S>({
+ *   setup: () => {
+ *     const [a, b] = Pipe<number>();
+ *     return { a, b };
+ *   },
+ *   threads: [
+ *     function* sender({ a }: S) {
+ *       yield* sim(a).send(1);
+ *       yield* sim(a).send(2);
+ *       yield* sim(a).close();
+ *     },
+ *     function* receiver({ b }: S) {
+ *       const got: number[] = [];
+ *       for (;;) {
+ *         try {
+ *           got.push(yield* sim(b).recv());
+ *         } catch (error) {
+ *           if ((error as Error).name === "EOFError") return got.join();
+ *           throw error;
+ *         }
+ *       }
+ *     },
+ *   ],
+ *   invariant: (_, [, got]) => got === undefined || got === "1,2",
+ * });
+ * assert.ok(report.ok && report.complete);
+ * ```
+ */
+export class SimConnection<T = unknown> {
+  readonly #s: SimArray<Int32Array>;
+  readonly #rx: SimChannel | undefined;
+  readonly #tx: SimChannel | undefined;
+
+  /** Wraps `connection` (normally through `sim`). */
+  constructor(connection: Connection<T>) {
+    // The mode is written once by `Pipe()`: a plain read, no step.
+    const words = new Int32Array(connection.buffer, connection.byteOffset, P.BYTES >> 2);
+    const mode = P.mode(REAL, words);
+    this.#s = new SimArray(words);
+    this.#rx = (mode & P.CAN_RECV) !== 0 ? channelOf(connection.incoming!) : undefined;
+    this.#tx = (mode & P.CAN_SEND) !== 0 ? channelOf(connection.outgoing!) : undefined;
+  }
+
+  /**
+   * Sends `value` to the other end without waiting for the receiver (as `Connection.send`).
+   *
+   * @throws {TypeError} if `value` cannot be cloned; {RangeError} if it exceeds `maxBytes`.
+   * @throws {BrokenPipeError} if the other end is closed.
+   * @throws {RuntimeError} if this end is closed or receive-only.
+   */
+  *send(value: T): Step<void> {
+    const tx = yield* this.#usable("send on", this.#tx, "receive-only");
+    const r = yield* tx.put(encode(SEND, value, tx.laneMax), Infinity, false, true);
+    if (r === K.OK) return;
+    if (r === K.CLOSED) {
+      if (yield* this.closed()) throw closedEnd("send on");
+      throw new BrokenPipeError("Cannot send: the other end of the pipe is closed");
+    }
+    throw new RangeError(`Cannot ${SEND}: its storage is at its 'maxBytes' bound`);
+  }
+
+  /**
+   * Receives the next value, sleeping until one arrives (as `recvSync`, or `recv`).
+   *
+   * @throws {EOFError} once the other end is closed and everything it sent was received.
+   * @throws {RuntimeError} if this end is closed or send-only.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   */
+  *recv(options?: SimWaitOptions): Step<T> {
+    const rx = yield* this.#usable("receive on", this.#rx, "send-only");
+    const v = yield* rx.get(deadlineOf(RECV, options), true);
+    if (!(v instanceof StatusBox)) return v as T;
+    if (v.status === K.CLOSED) {
+      if (yield* this.closed()) throw closedEnd("receive on");
+      throw new EOFError("Cannot receive: the other end of the pipe is closed and drained");
+    }
+    throw waitFailure(RECV, options);
+  }
+
+  /**
+   * Whether `recv` would not wait (a value is ready, or the other end is closed), waiting up to
+   * `timeout` ms for that (as `pollSync`): with a positive `timeout`, "the timeout fires" is a
+   * scheduling choice.
+   *
+   * @throws {RuntimeError} if this end is closed or send-only.
+   */
+  *poll(timeout?: number): Step<boolean> {
+    const rx = yield* this.#usable("poll", this.#rx, "send-only");
+    return yield* rx.poll(deadlineOf(POLL, { timeout: timeout ?? 0 }));
+  }
+
+  /** Closes this end (idempotent): the other end receives what was sent, then `EOFError`. */
+  *close(): Step<void> {
+    if ((yield* this.#s.exchange(P.CLOSED, 1)) !== 0) return;
+    if (this.#tx !== undefined) yield* this.#tx.close();
+    if (this.#rx !== undefined) yield* this.#rx.close();
+  }
+
+  /** Whether this end was closed (by any thread). */
+  *closed(): Step<boolean> {
+    return (yield* this.#s.load(P.CLOSED)) !== 0;
+  }
+
+  *#usable(what: string, c: SimChannel | undefined, missing: string): Step<SimChannel> {
+    if (yield* this.closed()) throw closedEnd(what);
+    if (c === undefined) throw new RuntimeError(`Cannot ${what} a ${missing} connection`);
+    return c;
+  }
+}
+
+/** One channel per pipe direction, shared by both ends' wrappers (one per queue region). */
+function channelOf(parts: NonNullable<Connection["incoming"]>): SimChannel {
+  return wrapperOf(parts.heap, () => new SimChannel(parts));
+}
+
+function closedEnd(what: string): RuntimeError {
+  return new RuntimeError(`Cannot ${what} a closed connection`);
+}
+
+registerLayout(Connection, () => wordLayout(P.FIELDS, P.BYTES));
