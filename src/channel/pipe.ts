@@ -302,7 +302,7 @@ export class Connection<T = unknown> implements Disposable {
     const rx = this.#usable("poll", this.#rx, "send-only");
     const signal = options?.signal;
     const deadline = deadlineOf("poll the pipe", signal ? { timeout, signal } : { timeout });
-    if (await rx.poll(deadline, signal)) return true;
+    if (await rx.poll(deadline, signal)) return this.#polled();
     if (signal?.aborted) throw signal.reason;
     return false;
   }
@@ -328,7 +328,7 @@ export class Connection<T = unknown> implements Disposable {
   pollSync(timeout?: number): boolean {
     if (timeout === undefined) timeout = 0;
     const rx = this.#usable("poll", this.#rx, "send-only");
-    return rx.pollSync(deadlineOf("poll the pipe", { timeout }));
+    return rx.pollSync(deadlineOf("poll the pipe", { timeout })) && this.#polled();
   }
 
   /**
@@ -347,7 +347,10 @@ export class Connection<T = unknown> implements Disposable {
    * ```
    */
   close(): void {
-    if (!P.close(REAL, this.#s)) return;
+    P.close(REAL, this.#s);
+    // Every call closes the queues (idempotent), not only the first: a second close must not
+    // return while the first is still closing them, or a send to this end could still succeed
+    // after it (found by the Pipe's linearizability check).
     this.#tx?.close();
     this.#rx?.close();
   }
@@ -368,6 +371,17 @@ export class Connection<T = unknown> implements Disposable {
       throw new RuntimeError(`Cannot ${what} a ${missing} connection`);
     }
     return channel;
+  }
+
+  /**
+   * A poll found the incoming queue ready: true, unless this end was closed meanwhile (its close
+   * closes that queue too, which is what woke the poll): then it throws as a poll of a closed end
+   * does. (Found by the Pipe's linearizability check: a poll racing with its own end's close
+   * returned true, which no order of the two explains.)
+   */
+  #polled(): boolean {
+    if (P.closed(REAL, this.#s)) throw closedEnd("poll");
+    return true;
   }
 
   #received(v: unknown, options: WaitOptions | undefined): T {

@@ -57,16 +57,19 @@ Deno.test("sim(queue): a large item goes through the lane and a small one put af
 });
 
 Deno.test("sim(queue): puts that find the ring full spill into the lane and keep their order, in every schedule with at most 1 preemption", () => {
-  provedUpTo(1, explore<Q<number>>({
-    setup: () => ({ q: smallRing<number>() }),
-    threads: [
-      function* producer({ q }) {
-        for (const k of [1, 2, 3]) yield* sim(q).put(k);
-      },
-      takes(3),
-    ],
-    invariant: ({ q }, [, got]) => got === "1,2,3" && q.empty(),
-  }, { preemptionBound: 1 }));
+  provedUpTo(
+    1,
+    explore<Q<number>>({
+      setup: () => ({ q: smallRing<number>() }),
+      threads: [
+        function* producer({ q }) {
+          for (const k of [1, 2, 3]) yield* sim(q).put(k);
+        },
+        takes(3),
+      ],
+      invariant: ({ q }, [, got]) => got === "1,2,3" && q.empty(),
+    }, { preemptionBound: 1 }),
+  );
 });
 
 Deno.test("sim(queue): a put of an item larger than the queue's maxBytes throws RangeError before any step", () => {
@@ -124,27 +127,30 @@ Deno.test("sim(joinableQueue): a worker that calls taskDone before its work lets
 type SQ = { q: SimpleQueue<string> };
 
 Deno.test("sim(simpleQueue): two producers' items, large and small, each arrive once and in each producer's order, in every schedule with at most 1 preemption", () => {
-  provedUpTo(1, explore<SQ>({
-    setup: () => ({ q: new SimpleQueue<string>() }),
-    threads: [
-      function* a({ q }) {
-        yield* sim(q).put(big(1));
-        yield* sim(q).put("a2");
+  provedUpTo(
+    1,
+    explore<SQ>({
+      setup: () => ({ q: new SimpleQueue<string>() }),
+      threads: [
+        function* a({ q }) {
+          yield* sim(q).put(big(1));
+          yield* sim(q).put("a2");
+        },
+        function* b({ q }) {
+          yield* sim(q).put("b1");
+        },
+        function* consumer({ q }) {
+          const got: string[] = [];
+          for (let k = 0; k < 3; k++) got.push(yield* sim(q).get());
+          return got;
+        },
+      ],
+      invariant: (_, [, , got]) => {
+        const g = got as string[];
+        return g.length === 3 && g.indexOf(big(1)) < g.indexOf("a2") && g.includes("b1");
       },
-      function* b({ q }) {
-        yield* sim(q).put("b1");
-      },
-      function* consumer({ q }) {
-        const got: string[] = [];
-        for (let k = 0; k < 3; k++) got.push(yield* sim(q).get());
-        return got;
-      },
-    ],
-    invariant: (_, [, , got]) => {
-      const g = got as string[];
-      return g.length === 3 && g.indexOf(big(1)) < g.indexOf("a2") && g.includes("b1");
-    },
-  }, { preemptionBound: 1 }));
+    }, { preemptionBound: 1 }),
+  );
 });
 
 Deno.test("sim(simpleQueue): a consumer that checks empty() and then calls getNowait races with another and throws", () => {
@@ -232,4 +238,50 @@ Deno.test("sim(connection): a reply over a duplex pipe reaches the client, and t
   const addresses = new Set(report.failure!.trace.map((s) => s.address));
   assert.ok(addresses.has("a.outgoing.enq"), [...addresses].join());
   assert.ok(addresses.has("a.incoming.putSeq"), [...addresses].join());
+});
+
+Deno.test("sim(connection): a second close of an end returns only once the pipe is closed, so a send from the other end after it fails", () => {
+  proved(explore<P>({
+    setup: () => {
+      const [a, b] = Pipe<string>();
+      return { a, b };
+    },
+    threads: [
+      function* closer({ a }) {
+        yield* sim(a).close();
+      },
+      function* closesAgainThenSends({ a, b }) {
+        yield* sim(a).close();
+        try {
+          yield* sim(b).send("late");
+          return "sent";
+        } catch (error) {
+          return (error as Error).name;
+        }
+      },
+    ],
+    invariant: (_, [, outcome]) => outcome === "BrokenPipeError",
+  }));
+});
+
+Deno.test("sim(connection): a poll racing with its own end's close returns false or throws, never true", () => {
+  proved(explore<P>({
+    setup: () => {
+      const [a, b] = Pipe<string>();
+      return { a, b };
+    },
+    threads: [
+      function* poller({ a }) {
+        try {
+          return yield* sim(a).poll(10);
+        } catch (error) {
+          return (error as Error).name;
+        }
+      },
+      function* closer({ a }) {
+        yield* sim(a).close();
+      },
+    ],
+    invariant: (_, [polled]) => polled === false || polled === "RuntimeError",
+  }));
 });

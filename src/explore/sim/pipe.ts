@@ -128,12 +128,16 @@ export class SimConnection<T = unknown> {
    */
   *poll(timeout?: number): Step<boolean> {
     const rx = yield* this.#usable("poll", this.#rx, "send-only");
-    return yield* rx.poll(deadlineOf(POLL, { timeout: timeout ?? 0 }));
+    if (!(yield* rx.poll(deadlineOf(POLL, { timeout: timeout ?? 0 })))) return false;
+    // Ready, unless this end's own close (which closes its incoming queue) woke the poll.
+    if (yield* this.closed()) throw closedEnd("poll");
+    return true;
   }
 
   /** Closes this end (idempotent): the other end receives what was sent, then `EOFError`. */
   *close(): Step<void> {
-    if ((yield* this.#s.exchange(P.CLOSED, 1)) !== 0) return;
+    // As `Connection.close`: every call closes the queues, not only the first.
+    yield* this.#s.exchange(P.CLOSED, 1);
     if (this.#tx !== undefined) yield* this.#tx.close();
     if (this.#rx !== undefined) yield* this.#rx.close();
   }
