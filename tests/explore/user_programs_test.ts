@@ -1,12 +1,12 @@
 /**
- * Ten small programs written the way users write worker code (`tests/explore/user_programs/`),
+ * Eleven small programs written the way users write worker code (`tests/explore/user_programs/`),
  * explored unchanged through `loadModule`, each with the verdict it must get: a lost update, a
  * proof, a data race with both places, a deadlock.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { Barrier, Lock, Queue, Value } from "../../mod.ts";
+import { Barrier, type Connection, Lock, Pipe, Queue, Value } from "../../mod.ts";
 import { DataRaceError, explore, loadModule, type Report } from "../../src/explore/mod.ts";
 
 const programs = new URL("./user_programs/", import.meta.url);
@@ -188,4 +188,24 @@ Deno.test("user Peterson's algorithm: the correct one is proved, the swapped one
   proved(explore(scenario(await load<P>("peterson"))));
   const broken = explore(scenario(await load<P>("peterson_broken")));
   raced(broken, "data", "peterson_broken", [17, 17]);
+});
+
+Deno.test("user pipe worker: every request gets its reply in order; a client that closes before the replies breaks the worker's pipe", async () => {
+  const pw = await load<typeof import("./user_programs/pipe_worker.ts")>("pipe_worker");
+  type S = { mine: Connection<number>; theirs: Connection<number> };
+  const setup = (): S => {
+    const [mine, theirs] = Pipe<number>();
+    return { mine, theirs };
+  };
+  proved(explore(pw.scenario({
+    setup,
+    threads: [["client", ({ mine }) => [mine, 1]], ["serve", ({ theirs }) => [theirs]]],
+    invariant: (_, [replies, served]) => String(replies) === "2" && served === 1,
+  })));
+  const eager = explore(pw.scenario({
+    setup,
+    threads: [["clientTooEager", ({ mine }) => [mine, 1]], ["serve", ({ theirs }) => [theirs]]],
+  }));
+  assert.equal(eager.failure?.kind, "error");
+  assert.match(eager.failure!.reason, /BrokenPipeError/);
 });
