@@ -435,6 +435,7 @@ export class Execution {
   #record(t: Thread, op: number, preempted: boolean, result: unknown): Event | undefined {
     if (this.events === undefined) return undefined;
     const ev = stepRecord(t.id, op, t, result, preempted);
+    ev.frame = t.frame;
     this.events.push(ev);
     return ev;
   }

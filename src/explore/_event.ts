@@ -7,6 +7,21 @@
 import type { AtomicArray } from "../_atomics.ts";
 import type { SpecCall, SpecRecord } from "./_spec_step.ts";
 
+/**
+ * A user-level operation in progress: the call of a `sim()` wrapper's method the user wrote
+ * (`lock.acquire()`), whose kernel steps traces fold under it.
+ */
+export interface Frame {
+  /** The Interlock object called (its name comes from the scenario's namer). */
+  readonly object: { readonly buffer: SharedArrayBuffer; readonly byteOffset: number };
+  /** The method called: `put`. */
+  readonly method: string;
+  /** Its arguments (shown in traces, briefly). */
+  readonly args: readonly unknown[];
+  /** Unique per call within an execution's trace: consecutive steps of one call share it. */
+  readonly id: number;
+}
+
 /** One step as recorded (for traces, replay checks and partial-order reduction). */
 export interface Event {
   /** The thread that moved. */
@@ -57,6 +72,8 @@ export interface Event {
   disabled: Pending[] | undefined;
   /** A specification-level step: the call and the unit's state before and after. */
   spec: SpecRecord | undefined;
+  /** The user-level operation (a `sim()` wrapper's method) this step belongs to, if any. */
+  frame: Frame | undefined;
   /**
    * After this step, its thread waits at a blocked specification-level call (no deadline): the
    * call, which races with the step that last changed its unit (partial-order reduction).
@@ -131,5 +148,6 @@ export function stepRecord(
     disabled: undefined,
     spec: undefined,
     parked: undefined,
+    frame: undefined,
   };
 }

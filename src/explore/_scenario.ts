@@ -101,6 +101,8 @@ interface Region {
   start: number;
   end: number;
   label: (byte: number) => string;
+  /** The setup key path of the Interlock object the region is (undefined for typed arrays). */
+  path?: string;
 }
 
 /** What a walk over the shared state found. */
@@ -146,6 +148,7 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
     const layout = parts ?? (make ? make(value as never) : wordLayout([], 64));
     out.regions.push({
       buffer,
+      path,
       start: byteOffset,
       end: byteOffset + Math.max(layout.bytes, 4),
       label: (b) => {
@@ -181,6 +184,9 @@ function survey(shared: unknown): Walk {
   walk(shared, "", out, 0);
   // Bare typed array or object at the top: name it "shared".
   for (const r of out.regions) {
+    if (r.path !== undefined) {
+      r.path = r.path.replace(/^(\.|\[)/, (m) => m === "." ? "shared." : "shared[") || "shared";
+    }
     const label = r.label;
     r.label = (b) =>
       label(b).replace(/^(\.|\[)/, (m) => m === "." ? "shared." : "shared[") || "shared";
@@ -193,6 +199,14 @@ export class Namer {
   readonly #regions: Region[];
   constructor(shared: unknown) {
     this.#regions = survey(shared).regions;
+  }
+
+  /** The name of the Interlock object `x` (`lock`, `accounts[1]`), or `object` if not found. */
+  object(x: { buffer: ArrayBufferLike; byteOffset: number }): string {
+    for (const r of this.#regions) {
+      if (r.buffer === x.buffer && r.start === x.byteOffset && r.path !== undefined) return r.path;
+    }
+    return "object";
   }
 
   /** The name of element `i` of `a`, e.g. `balance.value`, `lock.state`, `cells[2]`. */

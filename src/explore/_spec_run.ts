@@ -67,7 +67,7 @@ export function runSpec(ex: SpecUnits, t: Thread): SpecRun {
       threw = true;
     }
   }
-  if (!o.blocked && !threw) hold(ex.holding, t, call.name, result);
+  if (!o.blocked && !threw) hold(ex.holding, t, t, call.name, result);
   const record: SpecRecord = { call, addr, before, after: o.after, wrote, timedOut: o.blocked };
   return { result, threw, record };
 }

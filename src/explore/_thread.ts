@@ -7,6 +7,7 @@
  */
 import type { AtomicArray, GenSeam } from "../_atomics.ts";
 import { Stretch } from "./_await.ts";
+import type { Frame } from "./_event.ts";
 import type { Parts, SpecCall } from "./_spec_step.ts";
 
 // Operation codes (what a thread's pending step does).
@@ -53,6 +54,8 @@ export class Thread {
   x: number | bigint = 0;
   y: number | bigint = 0;
   deadline = Infinity;
+  /** The user-level operation the thread is inside (see `sim/_frame.ts`), recorded on its steps. */
+  frame: Frame | undefined = undefined;
   /** The pending specification-level call (op SPEC). */
   spec: SpecCall | undefined = undefined;
   /** The unit state `specBlocked` was computed on (a cache: states are never changed in place). */

@@ -19,6 +19,7 @@ import {
   WAIT,
   XCHG,
 } from "./_engine.ts";
+import { callText, foldSteps } from "./_fold.ts";
 import { Namer } from "./_scenario.ts";
 import { Suspension } from "./spec/_blocking.ts";
 import { type FailureKind, objectOf, show, type TraceOp, type TraceStep } from "./_trace_step.ts";
@@ -208,6 +209,8 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
       woke: e.woke ?? [],
       forwards: e.forwarded ?? [],
       text,
+      operation: e.frame && `${namer.object(e.frame.object)}.${callText(e.frame)}`,
+      call: e.frame?.id,
     };
   });
 }
@@ -275,6 +278,13 @@ export interface RenderOptions extends PictureOptions {
    * @default {false}
    */
   details?: boolean;
+  /**
+   * Show every kernel step (text): each load, compare-exchange, wait and notify a primitive's call
+   * made, one row each. Without it, the steps of one call of a `sim()` wrapper's method fold into
+   * one row showing the call as written (`q.put(1)`, `lock.acquire(): sleeps`).
+   * @default {false}
+   */
+  kernelSteps?: boolean;
 }
 
 const RESET = "\x1b[0m";
@@ -298,7 +308,8 @@ export function renderSteps(
   const width = options.width ?? 44;
   const color = options.color ?? false;
   const heads = names.map((n, k) => `T${k} ${n}`);
-  const cells: string[][] = steps.map((s) => {
+  const rows = options.kernelSteps ? steps.map((s) => ({ ...s, last: s.step })) : foldSteps(steps);
+  const cells: string[][] = rows.map((s) => {
     const row = names.map(() => "");
     row[s.thread] = s.text;
     for (const w of s.woke) row[w] = `(woken by T${s.thread})`;
@@ -308,7 +319,9 @@ export function renderSteps(
   const widths = heads.map((h, k) =>
     Math.min(width, Math.max(h.length, ...cells.map((r) => r[k]!.length)))
   );
-  const stepWidth = Math.max(5, String(steps.length).length + 1);
+  const number = (s: { step: number; last: number }) =>
+    s.last === s.step ? String(s.step) : `${s.step}-${s.last}`;
+  const stepWidth = Math.max(5, ...rows.map((s) => number(s).length + 1));
   const line = (
     marker: string,
     num: string,
@@ -321,12 +334,12 @@ export function renderSteps(
     line(" ", "step", heads, (s) => color ? BOLD + s + RESET : s),
     " ".repeat(stepWidth + 2) + widths.map((w) => "─".repeat(w)).join("─┼─"),
   ];
-  steps.forEach((s, k) => {
+  rows.forEach((s, k) => {
     const marker = s.preempted ? (color ? YELLOW + "~" + RESET : "~") : " ";
     out.push(
       line(
         marker,
-        String(s.step),
+        number(s),
         cells[k]!,
         (c, col) => color && col !== s.thread ? DIM + c + RESET : c,
       ),

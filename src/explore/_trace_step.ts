@@ -46,6 +46,13 @@ export interface TraceStep {
   readonly forwards: readonly number[];
   /** The step as the trace shows it, e.g. `read balance.value → 100`. */
   readonly text: string;
+  /**
+   * The user-level operation the step belongs to, e.g. `q.put(1)` (a `sim()` wrapper's method as
+   * the user called it); undefined for raw memory operations.
+   */
+  readonly operation?: string | undefined;
+  /** Identifies the call of {@linkcode TraceStep.operation}: its steps share it. */
+  readonly call?: number | undefined;
 }
 
 /** `100`, `7n`: a value as traces show it. */

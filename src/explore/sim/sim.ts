@@ -21,7 +21,9 @@ import { Event } from "../../sync/event.ts";
 import { Lock } from "../../sync/lock.ts";
 import { RLock } from "../../sync/rlock.ts";
 import { BoundedSemaphore, Semaphore } from "../../sync/semaphore.ts";
+import type { Frame } from "../_event.ts";
 import { wrapperOf } from "./_common.ts";
+import { framedView } from "./_frame.ts";
 import { SimSharedArray } from "./array.ts";
 import { SimBarrier } from "./barrier.ts";
 import { SimCondition } from "./condition.ts";
@@ -343,8 +345,18 @@ export function sim<T extends AtomicArray>(array: T): SimArray<T>;
  * ```
  */
 export function sim(x: object): unknown {
-  return wrapperOf(x, make);
+  let view = views.get(x);
+  if (view === undefined) {
+    const wrapper = wrapperOf(x, make) as object;
+    // Raw memory's operations are steps already; an Interlock object's are folded in traces.
+    view = wrapper instanceof SimArray ? wrapper : framedView(x as Frame["object"], wrapper);
+    views.set(x, view);
+  }
+  return view;
 }
+
+/** The views `sim` hands out (see `_frame.ts`), one per object. */
+const views = new WeakMap<object, unknown>();
 
 /** Makes the wrapper of `x` (once per object: {@linkcode sim} caches it). */
 function make(x: object): unknown {
