@@ -20,6 +20,8 @@ export interface Frame {
   readonly args: readonly unknown[];
   /** Unique per call within an execution's trace: consecutive steps of one call share it. */
   readonly id: number;
+  /** How the call ended, once it has: `→ 100`, `→ throws QueueEmptyError` (empty: no value). */
+  ended?: string;
 }
 
 /** One step as recorded (for traces, replay checks and partial-order reduction). */

@@ -27,6 +27,11 @@ export function callText(frame: Pick<Frame, "method" | "args">): string {
   return `${frame.method}(${args.map(argText).join(", ")})`;
 }
 
+/** A value as a folded row shows what a call returned: short, like its arguments. */
+export function valueText(v: unknown): string {
+  return argText(v);
+}
+
 function argText(v: unknown): string {
   if (typeof v === "string") {
     const s = JSON.stringify(v);
@@ -42,6 +47,8 @@ function argText(v: unknown): string {
 export function foldSteps(steps: readonly TraceStep[]): FoldedRow[] {
   const rows: FoldedRow[] = [];
   const seen = new Set<number>();
+  const lastOf = new Map<number, number>();
+  for (const s of steps) if (s.call !== undefined) lastOf.set(s.call, s.step);
   let k = 0;
   while (k < steps.length) {
     const first = steps[k]!;
@@ -62,6 +69,7 @@ export function foldSteps(steps: readonly TraceStep[]): FoldedRow[] {
     if (end.op === "wait" && / sleeps$/.test(end.text)) text += ": sleeps";
     else if (end.op === "timeout") text += ": times out";
     else if (end.op === "abort") text += ": aborted";
+    if (end.step === lastOf.get(first.call) && end.ended !== undefined) text += end.ended;
     rows.push({
       ...first,
       last: end.step,

@@ -49,15 +49,17 @@ export function deadlockNames(
   if (name === undefined) return sleepers.map((t) => `T${t.id} (${t.name})`).join(", ");
   const object = (a: AtomicArray, i: number) => objectOf(name(a, i));
   return sleepers.map((t) => {
-    const held = [...new Set((holding.get(t.id) ?? []).map((h) => object(h.a, h.i)))];
-    const holds = held.length > 0 ? `holds ${held.join(", ")}, ` : "";
+    let held = [...new Set((holding.get(t.id) ?? []).map((h) => object(h.a, h.i)))];
     const frame = t.frame;
+    const callee = frame &&
+      object(new Int32Array(frame.object.buffer, frame.object.byteOffset, 1), 0);
+    // A condition's wait gives its lock back while it sleeps.
+    if (frame?.method.startsWith("wait")) held = held.filter((h) => h !== callee);
+    const holds = held.length > 0 ? `holds ${held.join(", ")}, ` : "";
     const at = t.op === SPEC
       ? `waits to ${t.spec!.name} ${object(t.a, t.i)}`
       : frame !== undefined
-      ? `waits in ${object(new Int32Array(frame.object.buffer, frame.object.byteOffset, 1), 0)}.${
-        callText(frame)
-      } (sleeps on ${name(t.a, t.i)})`
+      ? `waits in ${callee}.${callText(frame)} (sleeps on ${name(t.a, t.i)})`
       : `sleeps on ${name(t.a, t.i)}`;
     return `T${t.id} (${t.name}) ${holds}${at}`;
   }).join("; ");

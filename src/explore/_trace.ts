@@ -211,6 +211,7 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
       text,
       operation: e.frame && `${namer.object(e.frame.object)}.${callText(e.frame)}`,
       call: e.frame?.id,
+      ended: e.frame?.ended,
     };
   });
 }

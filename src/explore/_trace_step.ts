@@ -53,6 +53,8 @@ export interface TraceStep {
   readonly operation?: string | undefined;
   /** Identifies the call of {@linkcode TraceStep.operation}: its steps share it. */
   readonly call?: number | undefined;
+  /** How that call ended (`→ 100`, `→ throws QueueEmptyError`, `""`), undefined if it had not. */
+  readonly ended?: string | undefined;
 }
 
 /** `100`, `7n`: a value as traces show it. */

@@ -9,6 +9,7 @@
  */
 import { currentExecution, currentThread } from "../_engine.ts";
 import type { Frame } from "../_event.ts";
+import { valueText } from "../_fold.ts";
 import { hold } from "../_holding.ts";
 import { atSpecLevel } from "../_spec_step.ts";
 import { isGenerator, type Step } from "./_common.ts";
@@ -24,10 +25,15 @@ export function* framed<R>(
 ): Step<R> {
   const t = currentThread();
   if (t.frame !== undefined) return yield* inner;
-  t.frame = { object, method, args, id: ++ids };
+  const frame: Frame = { object, method, args, id: ++ids };
+  t.frame = frame;
   let result: R;
   try {
     result = yield* inner;
+    frame.ended = result === undefined ? "" : ` → ${valueText(result)}`;
+  } catch (error) {
+    frame.ended = ` → throws ${(error as Error)?.name ?? String(error)}`;
+    throw error;
   } finally {
     t.frame = undefined;
   }
