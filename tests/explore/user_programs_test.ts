@@ -146,7 +146,10 @@ Deno.test("user ABBA locks: taking two locks in opposite orders deadlocks", asyn
     threads: [["ab", ({ a, b }) => [a, b]], ["ba", ({ a, b }) => [a, b]]],
   }));
   assert.equal(report.failure?.kind, "deadlock");
-  assert.match(report.failure!.reason, /T0 \(ab\) sleeps on b.state; T1 \(ba\) sleeps on a.state/);
+  assert.match(
+    report.failure!.reason,
+    /T0 \(ab\) holds a, waits in b\.acquire\(\) \(sleeps on b\.state\); T1 \(ba\) holds b, waits in a\.acquire\(\) \(sleeps on a\.state\)/,
+  );
 });
 
 Deno.test("user message passing through a plain flag: a data race on the flag, though every schedule ends right", async () => {

@@ -14,7 +14,8 @@ import { hold } from "../_holding.ts";
 import { atSpecLevel } from "../_spec_step.ts";
 import { isGenerator, type Step } from "./_common.ts";
 
-let ids = 0;
+/** Calls made so far in each execution: ids are per execution, so replays record the same ones. */
+const calls = new WeakMap<object, number>();
 
 /** Runs `inner` (a call of `method` on `object`) as the running thread's user-level operation. */
 export function* framed<R>(
@@ -25,7 +26,10 @@ export function* framed<R>(
 ): Step<R> {
   const t = currentThread();
   if (t.frame !== undefined) return yield* inner;
-  const frame: Frame = { object, method, args, id: ++ids };
+  const ex = currentExecution();
+  const id = (calls.get(ex) ?? 0) + 1;
+  calls.set(ex, id);
+  const frame: Frame = { object, method, args, id };
   t.frame = frame;
   let result: R;
   try {
@@ -38,7 +42,7 @@ export function* framed<R>(
     t.frame = undefined;
   }
   // At the specification level the engine keeps what threads hold itself (`_spec_run.ts`).
-  if (!atSpecLevel(object)) hold(currentExecution().holding, t, keyOf(object), method, result);
+  if (!atSpecLevel(object)) hold(ex.holding, t, keyOf(object), method, result);
   return result;
 }
 
