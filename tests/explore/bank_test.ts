@@ -52,7 +52,7 @@ test("the unlocked bank's lost update is found and shrunk to 2 threads x 1 trans
     assert.equal(reads.length, 2, failure.message);
     assert.notEqual(reads[0]!.thread, reads[1]!.thread);
     assert.equal(reads[0]!.read, reads[1]!.read);
-    assert.match(failure.message, /balance\.get\(\) → 100[\s\S]*balance\.get\(\) → 100/);
+    assert.match(failure.message, /read balance\.value → 100[\s\S]*read balance\.value → 100/);
     assert.match(failure.message, /replay token: ix1:2:/);
     assert.match(failure.message, new RegExp(`fast-check: \\{ seed: ${seed}, path: "`));
     // The token replays the same interleaving.

@@ -348,8 +348,12 @@ export function sim(x: object): unknown {
   let view = views.get(x);
   if (view === undefined) {
     const wrapper = wrapperOf(x, make) as object;
-    // Raw memory's operations are steps already; an Interlock object's are folded in traces.
-    view = wrapper instanceof SimArray ? wrapper : framedView(x as Frame["object"], wrapper);
+    // Raw memory's operations, and a Value's or SharedArray's get and set, are one step each
+    // already (`read balance.value → 100`); the other objects' calls are folded in traces.
+    view = wrapper instanceof SimArray || wrapper instanceof SimValue ||
+        wrapper instanceof SimSharedArray
+      ? wrapper
+      : framedView(x as Frame["object"], wrapper);
     views.set(x, view);
   }
   return view;
