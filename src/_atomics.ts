@@ -193,28 +193,14 @@ export const SPIN_GROW = 4;
  * while we spin and steal its core; or a holder that keeps the lock long), sleeps are frequent and
  * it settles near {@linkcode SPIN_MIN}: the waiter sleeps almost at once, as a plain futex lock
  * does. With a fraction f of phases ending in a sleep it settles near 2 * SPIN_GROW * (1 - f) / f.
- * One phase in {@linkcode SPIN_PROBE} spins the full {@linkcode SPIN_MAX} (see there).
  */
 let spinBudget = SPIN_MAX;
-
-/**
- * Every this many spin phases, one spins the full {@linkcode SPIN_MAX} whatever the budget (a
- * power of two). Without such probes, two threads handing off to each other stayed asleep for
- * good once their budgets had fallen: each waited only a few pauses, less than the other's
- * wake-up takes, so every hand-off slept and halved the budget again (bench/lock_bench.ts: Event
- * and Lock ping-pongs at the raw wait/notify's ~7 µs where spinning ones take well under 1 µs).
- * A probe that catches the other party ends in no sleep, and the budget grows back from there;
- * where spinning does not pay, a probe costs one long spin in this many phases.
- */
-export const SPIN_PROBE = 16;
-let phases = 0;
 
 /** Reads the budget for one spin phase, raising it for the next (see `spinBudget`). */
 function spinPhase(): number {
   const b = spinBudget;
   spinBudget = b + SPIN_GROW < SPIN_MAX ? b + SPIN_GROW : SPIN_MAX;
-  phases = (phases + 1) & (SPIN_PROBE - 1);
-  return phases === 0 ? SPIN_MAX : b;
+  return b;
 }
 
 /** A sleep: the spin before it did not pay off; halves the budget (see `spinBudget`). */
