@@ -31,7 +31,7 @@
  * average. The last line printed is one JSON object of named ratios (`printRatios`).
  *
  * Run: `deno run --allow-read --allow-run --allow-write bench/lock_bench.ts [--seconds 0.2]
- * [--runs 9] [--chart-only | --handoff-only] [--charts DIR]`
+ * [--runs 9] [--chart-only | --handoff-only | --contended-only] [--charts DIR]`
  *
  * @module
  */
@@ -493,11 +493,42 @@ async function python(options: Options): Promise<void> {
   );
 }
 
+/**
+ * Issue 16's targets, read off the ratios of this run (those it measured): `Lock` >= 0.9x the raw
+ * futex lock with 2, 4 and 8 workers, fairness beside it; a Condition hand-off <= 1.5x an Event's.
+ */
+function printTargets(): void {
+  const lines: string[] = [];
+  for (const n of [2, 4, 8]) {
+    const ratio = RATIOS[`contended_vs_futex_${n}w`];
+    if (ratio === undefined) continue;
+    lines.push(
+      `Lock, ${n} workers: ${fmt(ratio)}x the raw futex lock (target >= 0.9: ${
+        ratio >= 0.9 ? "met" : "not met"
+      }); fairness ${fmt(RATIOS[`contended_fairness_${n}w`]!)} (futex ${
+        fmt(RATIOS[`futex_fairness_${n}w`]!)
+      }); Semaphore(1) ${fmt(RATIOS[`semaphore_vs_futex_${n}w`]!)}x`,
+    );
+  }
+  const cond = RATIOS.handoff_condition_vs_event;
+  if (cond !== undefined) {
+    lines.push(
+      `Condition hand-off: ${fmt(cond)}x an Event's (target <= 1.5: ${
+        cond <= 1.5 ? "met" : "not met"
+      })`,
+    );
+  }
+  if (lines.length === 0) return;
+  console.log(`\nIssue 16 targets, this run (${loadAverage()}):`);
+  for (const line of lines) console.log(`- ${line}`);
+}
+
 async function main(): Promise<void> {
   const args = [...Deno.args];
   const dir = chartsDir(args);
   const chartOnly = takeFlag(args, "--chart-only");
   const handoffOnly = takeFlag(args, "--handoff-only");
+  const contendedOnly = takeFlag(args, "--contended-only");
   const options = parseOptions(args);
   console.log(
     `Interlock lock_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
@@ -506,6 +537,14 @@ async function main(): Promise<void> {
   if (handoffOnly) {
     using pair = new Crew();
     await handoff(pair, options);
+    printTargets();
+    printRatios("lock", RATIOS);
+    return;
+  }
+  if (contendedOnly) {
+    using pair = new Crew();
+    await contended(pair, options);
+    printTargets();
     printRatios("lock", RATIOS);
     return;
   }
@@ -518,6 +557,7 @@ async function main(): Promise<void> {
     }
     await python(options);
   }
+  printTargets();
   printRatios("lock", RATIOS);
 }
 

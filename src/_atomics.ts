@@ -186,12 +186,13 @@ export const SPIN_GROW = 4;
  * This thread's spin budget (each worker has its own copy of this module): additive increase,
  * multiplicative decrease, as TCP's congestion window. Every spin phase that starts (a kernel reads
  * `REAL.spin` once per phase) raises it by {@linkcode SPIN_GROW}; every sleep (`REAL.wait`, which a
- * kernel calls when its spin did not pay off) halves it. When spinning pays (a holder on another
- * core releases within the spin) sleeps are rare and the budget stays at {@linkcode SPIN_MAX}; when
- * it does not (more runnable threads than cores, so the holder or the waker is descheduled while
- * we spin and steal its core; or a holder that keeps the lock long), sleeps are frequent and it
- * settles near {@linkcode SPIN_MIN}: the waiter sleeps almost at once, as a plain futex lock does.
- * With a fraction f of phases ending in a sleep it settles near 2 * SPIN_GROW * (1 - f) / f.
+ * kernel calls when its spin did not pay off) halves it; a wait that did not sleep (the value had
+ * changed since the spin's last check) leaves it alone. When spinning pays (a holder on another
+ * core releases within the spin) sleeps are rare and the budget stays at {@linkcode SPIN_MAX};
+ * when it does not (more runnable threads than cores, so the holder or the waker is descheduled
+ * while we spin and steal its core; or a holder that keeps the lock long), sleeps are frequent and
+ * it settles near {@linkcode SPIN_MIN}: the waiter sleeps almost at once, as a plain futex lock
+ * does. With a fraction f of phases ending in a sleep it settles near 2 * SPIN_GROW * (1 - f) / f.
  */
 let spinBudget = SPIN_MAX;
 
@@ -220,8 +221,10 @@ export const REAL: Seam = {
   exchange: (a, i, v) => atomics.exchange(a, i, v),
   compareExchange: (a, i, e, r) => atomics.compareExchange(a, i, e, r),
   wait: (a, i, expected, deadline) => {
-    slept();
-    return Atomics.wait(a, i, expected, remaining(deadline));
+    const result = Atomics.wait(a, i, expected, remaining(deadline));
+    // A wait that found the value changed did not sleep: the spin all but paid off.
+    if (result !== "not-equal") slept();
+    return result;
   },
   notify: (a, i, count) => Atomics.notify(a, i, count),
   pause: atomicsPause,

@@ -20,9 +20,9 @@
  * Transitions:
  * - begin (lock held): (w, t) -> (w+1, t); read seq; release the lock completely (an RLock's
  *   recursion count is saved).
- * - sleep: spin, then wait(seq, s) while seq === s; on waking read s := seq *before* trying to
- *   claim, so that tokens issued after the claim attempt bump seq past s and the next wait returns
- *   at once. A timed-out (or aborted) waiter leaves instead of claiming: it never eats a token meant
+ * - sleep: spin, then wait(seq, s) while seq === s; on waking (or on seeing seq move while
+ *   spinning) read s := seq *before* trying to claim, so that tokens issued after the claim
+ *   attempt bump seq past s and the next wait returns at once. A timed-out (or aborted) waiter leaves instead of claiming: it never eats a token meant
  *   for another waiter, and if tokens remain it bumps seq and wakes one sleeper to take its place.
  * - end: take the lock again and restore the saved recursion count, also after a timeout or an
  *   abort, so the caller always returns holding the lock. The caller repeats it until it succeeds
@@ -186,7 +186,13 @@ function leave(A: Seam, c: Int32Array): void {
 export function sleep(A: Seam, c: Int32Array, seq: number, deadline: number): boolean {
   // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here.
   for (let n = A.spin; n > 0; n--) {
-    if (A.load(c, $SEQ) !== seq) break;
+    const now = A.load(c, $SEQ);
+    if (now !== seq) {
+      // Notified while spinning: claim at once (the wait below would return "not-equal").
+      if (claim(A, c)) return true;
+      seq = now;
+      break;
+    }
     A.pause();
   }
   for (;;) {

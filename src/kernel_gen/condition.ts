@@ -112,7 +112,13 @@ function* leave(A: Seam, c: Int32Array): KernelGen<void> {
 export function* sleep(A: Seam, c: Int32Array, seq: number, deadline: number): KernelGen<boolean> {
   // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here.
   for (let n = A.spin; n > 0; n--) {
-    if ((yield* A.load(c, $SEQ)) !== seq) break;
+    const now = (yield* A.load(c, $SEQ));
+    if (now !== seq) {
+      // Notified while spinning: claim at once (the wait below would return "not-equal").
+      if ((yield* claim(A, c))) return true;
+      seq = now;
+      break;
+    }
     (yield* A.pause());
   }
   for (;;) {
