@@ -95,6 +95,8 @@ async function main(): Promise<void> {
         add(`${name}: Pool.apply tiny tasks/s`, tasks / s);
         add(`${name}: main-thread CPU µs per tiny task`, mainCpu * 1000 / tasks);
         add(`${name}: process CPU µs per tiny task`, cpu * 1000 / tasks);
+        add(`${name}: map of 1e6 numbers, s`, sn);
+        add(`${name}: map of 1e6 strings, s`, ss);
         add(`${name}: map strings / map numbers, wall time`, ss / sn);
         add(`${name}: map strings / map numbers, process CPU`, cpuS / cpuN);
       }
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
   );
   console.log("| figure | median (min-max) |\n| --- | --- |");
   for (const [key, xs] of Object.entries(rows)) {
-    console.log(`| ${key} | ${spread(xs, (x) => x.toFixed(x >= 100 ? 0 : 2))} |`);
+    console.log(`| ${key} | ${spread(xs, (x) => x.toFixed(x >= 100 ? 0 : x < 1 ? 3 : 2))} |`);
   }
   const m = (key: string) => median(rows[key]!);
   printRatios("pool_ab", {
