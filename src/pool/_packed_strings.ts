@@ -22,8 +22,9 @@
 /** Fewer strings than this travel as an array: packing pays off only for many. */
 export const MIN_PACKED = 16;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// Made at first use: a worker that never sees packed strings does not pay for them at start.
+let encoder: TextEncoder | undefined;
+let decoder: TextDecoder | undefined;
 
 /**
  * `list` packed (see the module doc) if it holds at least {@linkcode MIN_PACKED} items, every one a
@@ -47,6 +48,7 @@ export function packStrings(list: ArrayLike<unknown>): Uint8Array | undefined {
   // Encoded in place when the text is ASCII (its UTF-8 is as long as it); else encoded, then copied.
   let buffer = new SharedArrayBuffer(header * 4 + text.length);
   let length = text.length;
+  encoder ??= new TextEncoder();
   if (encoder.encodeInto(text, new Uint8Array(buffer, header * 4)).read !== text.length) {
     const bytes = encoder.encode(text);
     length = bytes.length;
@@ -75,7 +77,7 @@ export function unpackStrings(packed: Uint8Array, out: unknown[] = [], at = 0): 
   const start = (3 + n) * 4;
   const offsets = new Int32Array(packed.buffer, packed.byteOffset + 8, n + 1);
   // A private copy: TextDecoder may refuse a view of shared memory.
-  const text = decoder.decode(packed.slice(start, start + words[1]!));
+  const text = (decoder ??= new TextDecoder()).decode(packed.slice(start, start + words[1]!));
   for (let i = 0; i < n; i++) out[at + i] = text.slice(offsets[i]!, offsets[i + 1]!);
   return out;
 }
