@@ -12,6 +12,11 @@ export function square(x: number): number {
   return x * x;
 }
 
+/** Returns its argument (`bench/pool_ab_bench.ts` maps it over numbers and strings). */
+export function echo<T>(x: T): T {
+  return x;
+}
+
 /** Returns at once (a process's whole life). */
 export function nothing(): void {}
 

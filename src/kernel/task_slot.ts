@@ -51,7 +51,7 @@ const $REVOKED = 3;
 /** Word index of slot 0. */
 export const FIRST: number = $FIRST;
 /** Slots per worker: the most tasks a pool keeps sent to one worker and not yet answered. */
-export const SLOTS = 128;
+export const SLOTS = 256;
 /** Bytes of one worker's slot region. */
 export const BYTES = (FIRST + SLOTS) * 4;
 /** Mask of the generation after shifting out the state. */

@@ -13,7 +13,7 @@ const $RUNNING = 2;
 const $REVOKED = 3;
 
 export const FIRST: number = $FIRST;
-export const SLOTS = 128;
+export const SLOTS = 256;
 export const BYTES = (FIRST + SLOTS) * 4;
 export const GEN_MASK = 0x1fffffff;
 

@@ -1,11 +1,14 @@
 /**
  * The data side of the map family: reading items in chunks (`chunkSource`, `checkIterable`),
- * packing a chunk of numbers for the trip to a worker (`packNumbers`), and reviving Interlock
- * objects in a result (`reviveResult`). Pure functions; the engine that uses them is `_map.ts`.
+ * packing a chunk of numbers or of strings for the trip to a worker (`packItems`), and reviving
+ * Interlock objects in a result (`reviveResult`). Pure functions; the engine that uses them is
+ * `_map.ts`.
  *
  * @module
  */
 import { revive } from "../_region.ts";
+import type { WireArgs } from "./protocol.ts";
+import { packStrings } from "./_packed_strings.ts";
 
 /** Where the map engine pulls its chunks from: `undefined` at the end. */
 export interface ChunkSource {
@@ -91,16 +94,17 @@ export function checkIterable(what: string, items: Iterable<unknown>): Iterable<
 /**
  * A chunk of `map` items packed in a typed array over shared memory if every item is a number: an
  * `Int32Array` when all are 32-bit integers (so the task receives small integers, which V8 handles
- * faster than doubles), else a `Float64Array`; else the chunk itself. Over shared memory because a
- * `SharedArrayBuffer` crosses to a worker by reference. Never transferred: a chunk may have to be
- * sent again (to another worker, or after a crash).
+ * faster than doubles), else a `Float64Array`; if every item is a string, as `packStrings` packs
+ * them; else the chunk itself. Over shared memory because a `SharedArrayBuffer` crosses to a worker
+ * by reference. Never transferred: a chunk may have to be sent again (to another worker, or after a
+ * crash).
  */
-export function packNumbers(chunk: unknown[]): unknown[] | Int32Array | Float64Array {
+export function packItems(chunk: unknown[]): WireArgs {
   const n = chunk.length;
   let ints = true;
   for (let i = 0; i < n; i++) {
     const v = chunk[i];
-    if (typeof v !== "number") return chunk;
+    if (typeof v !== "number") return typeof v === "string" ? packStrings(chunk) ?? chunk : chunk;
     if (ints && ((v | 0) !== v || Object.is(v, -0))) ints = false;
   }
   const packed = ints

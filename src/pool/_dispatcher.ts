@@ -36,6 +36,7 @@ import {
   type Kind,
   serializeThrown,
   type ToWorker,
+  type WireArgs,
 } from "./protocol.ts";
 import { rebuild } from "./remote_error.ts";
 import { heapCap } from "./limits.ts";
@@ -63,7 +64,7 @@ import {
 } from "./_member.ts";
 
 /** Most tasks sent to one worker in one message. */
-export const MAX_BATCH = 64;
+export const MAX_BATCH = 128;
 
 /** What a dispatcher runs: the pool's options, checked by `Pool`, and the task module's URL. */
 export interface DispatcherConfig extends PoolConfig {
@@ -123,7 +124,7 @@ export class Dispatcher {
     what: string,
     name: string,
     kind: Kind,
-    args: unknown[] | Int32Array | Float64Array,
+    args: WireArgs,
     options: TaskOptions | undefined,
     bounded: boolean,
   ): Task {
@@ -132,7 +133,10 @@ export class Dispatcher {
         `Cannot ${what}: the task name must be a string, received ${typeof name}`,
       );
     }
-    if (!Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array)) {
+    if (
+      !Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array) &&
+      !(args instanceof Uint8Array)
+    ) {
       throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
     }
     const signal = options === undefined ? undefined : abortSignalOf(what, options);
@@ -399,7 +403,10 @@ export class Dispatcher {
       let room = 0;
       for (const m of this.#live) {
         const c = capacity(m, this.#maxTasksPerChild);
-        if (c > room) {
+        // A worker that still holds work is refilled a whole batch at a time (or what its
+        // maxTasksPerChild leaves): results that trickle back in small batches would otherwise
+        // be answered with as many small messages, each a wake-up of the worker.
+        if (c > room && (c >= MAX_BATCH || m.assigned.size === 0 || this.#budget(m) === c)) {
           room = c;
           best = m;
         }
@@ -419,6 +426,11 @@ export class Dispatcher {
     if (this.#queue.length === 0) this.#steal();
     this.#checkDrain();
     this.#maybeFinish();
+  }
+
+  /** Tasks `m` may still be sent before `maxTasksPerChild` recycles it. */
+  #budget(m: Member): number {
+    return this.#maxTasksPerChild - m.sent;
   }
 
   /** Calls `onDrain` when the queue, which held tasks back after a pump, has emptied. */

@@ -16,7 +16,8 @@ import {
   type TaskOptions,
 } from "./pool_options.ts";
 import type { Dispatcher } from "./_dispatcher.ts";
-import { checkIterable, chunkSource, packNumbers } from "./_chunking.ts";
+import { checkIterable, chunkSource, packItems } from "./_chunking.ts";
+import { packedCount, unpackStrings } from "./_packed_strings.ts";
 import type { Task } from "./_member.ts";
 
 /**
@@ -49,13 +50,19 @@ export async function mapAll(
     const [index, values] of chunks(host, what, name, kind, list, chunksize, options, true)
   ) {
     parts[index] = values;
-    total += values.length;
+    total += values instanceof Uint8Array ? packedCount(values) : values.length;
   }
   if (parts.length === 1 && Array.isArray(parts[0])) return parts[0];
   const out = new Array<unknown>(total);
   let at = 0;
   for (const part of parts) {
-    for (let i = 0; i < part.length; i++) out[at++] = part[i];
+    if (part instanceof Uint8Array) {
+      // Packed strings, sliced straight into place.
+      unpackStrings(part, out, at);
+      at += packedCount(part);
+    } else {
+      for (let i = 0; i < part.length; i++) out[at++] = part[i];
+    }
   }
   return out;
 }
@@ -111,14 +118,17 @@ export async function* imap(
       ordered,
     )
   ) {
-    for (let i = 0; i < values.length; i++) yield values[i];
+    const list = values instanceof Uint8Array ? unpackStrings(values) : values;
+    for (let i = 0; i < list.length; i++) yield list[i];
   }
 }
 
 /**
  * The engine of the map family: reads `items` in chunks as room frees up (at most a window of
  * chunks in flight), submits each chunk as one task, and yields `[chunk index, results]`, in
- * order or as they finish. On early exit or error, drops the chunks not started.
+ * order or as they finish; results of strings only come packed (a `Uint8Array`, see
+ * `_packed_strings.ts`), for the caller to unpack where they go. On early exit or error, drops the
+ * chunks not started.
  */
 async function* chunks(
   host: MapHost,
@@ -161,7 +171,7 @@ async function* chunks(
           what,
           name,
           kind,
-          kind === MAP ? packNumbers(chunk) : chunk,
+          kind === MAP ? packItems(chunk) : chunk,
           taskOptions,
           false,
         );

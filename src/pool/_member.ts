@@ -19,7 +19,7 @@ import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
 import * as S from "../kernel/task_slot.ts";
 import type { ResourceLimits } from "./limits.ts";
-import type { Kind, RunMessage } from "./protocol.ts";
+import type { Kind, RunMessage, WireArgs } from "./protocol.ts";
 import { spawnWorker } from "./_spawn.ts";
 import type { Queued } from "./task_queue.ts";
 
@@ -28,7 +28,7 @@ export interface Task extends Queued {
   readonly id: number;
   readonly name: string;
   readonly kind: Kind;
-  readonly args: unknown[] | Int32Array | Float64Array;
+  readonly args: WireArgs;
   readonly transfer: Transferable[] | undefined;
   readonly promise: Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -125,7 +125,7 @@ export function assign(m: Member, tasks: readonly Task[]): Batch {
   const gens = new Array<number>(n);
   const names = new Array<string>(n);
   const kinds = new Array<Kind>(n);
-  const args = new Array<unknown[] | Int32Array | Float64Array>(n);
+  const args = new Array<WireArgs>(n);
   let transfer: Transferable[] | undefined;
   if (m.assigned.size === 0 && n > 0) m.busySince = performance.now();
   for (let i = 0; i < n; i++) {

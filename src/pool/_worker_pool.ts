@@ -26,14 +26,19 @@ import {
   type RunMessage,
   serializeThrown,
   type ToWorker,
+  type WireArgs,
 } from "./protocol.ts";
+import { packStrings, unpackStrings } from "./_packed_strings.ts";
 import { loadClasses, needsClasses, reviveList } from "./_revivable.ts";
 import { port, realExit, type Role, send } from "./_worker_core.ts";
 
 /** A task whose average run time is below this many milliseconds counts as tiny. */
 export const TINY_MS = 0.05;
-/** Results held at most before they are sent. */
-const MAX_HELD = 256;
+/**
+ * Results held at most before they are sent: half a worker's slots (`S.SLOTS`), so that the pool
+ * frees slots and sends the next batch while this worker still runs the rest of the one it holds.
+ */
+const MAX_HELD = S.SLOTS >> 1;
 
 interface Pending {
   id: number;
@@ -41,7 +46,7 @@ interface Pending {
   gen: number;
   name: string;
   kind: Kind;
-  args: unknown[] | Int32Array | Float64Array;
+  args: WireArgs;
 }
 
 let module: Record<string, unknown> = {};
@@ -173,7 +178,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function startTask(fn: (...args: unknown[]) => unknown, task: Pending): unknown {
   if (task.kind === CALL) return fn(...reviveList(task.args as unknown[]));
   const star = task.kind !== MAP;
-  const items: ArrayLike<unknown> = !Array.isArray(task.args)
+  const items: ArrayLike<unknown> = task.args instanceof Uint8Array
+    ? unpackStrings(task.args)
+    : !Array.isArray(task.args)
     ? task.args
     : star
     ? revive(task.args) as unknown[]
@@ -181,7 +188,8 @@ function startTask(fn: (...args: unknown[]) => unknown, task: Pending): unknown 
   const n = items.length;
   // Results go back packed in a typed array over shared memory while every one of them is a number
   // (an Int32Array while they are 32-bit integers): it crosses to the parent by reference, where an
-  // array of numbers is serialized element by element.
+  // array of numbers is serialized element by element. Strings only go back packed too
+  // (`_packed_strings.ts`).
   let ints: Int32Array | undefined = new Int32Array(new SharedArrayBuffer(n * 4));
   let doubles: Float64Array | undefined;
   let out: unknown[] | undefined;
@@ -216,7 +224,7 @@ function startTask(fn: (...args: unknown[]) => unknown, task: Pending): unknown 
     if (isThenable(r)) return finishChunk(fn, star, items, out, i, r);
     out[i] = r;
   }
-  return ints ?? doubles ?? out;
+  return ints ?? doubles ?? packStrings(out!) ?? out;
 }
 
 async function finishChunk(
@@ -226,7 +234,7 @@ async function finishChunk(
   out: unknown[],
   first: number,
   pending: PromiseLike<unknown>,
-): Promise<unknown[]> {
+): Promise<unknown[] | Uint8Array> {
   let i = first;
   try {
     out[i] = await pending;
@@ -237,7 +245,7 @@ async function finishChunk(
   } catch (error) {
     throw new ItemFailure(error, i);
   }
-  return out;
+  return packStrings(out) ?? out;
 }
 
 class ItemFailure {
@@ -249,13 +257,21 @@ class ItemFailure {
   }
 }
 
+/** The task module's functions by name, once looked up. */
+const functions = new Map<string, (...args: unknown[]) => unknown>();
+
 function lookup(name: string): (...args: unknown[]) => unknown {
+  // A Map, not `module[name]` at every task: a keyed load of a module namespace by a changing name
+  // made V8 deoptimize `drain` again and again (~350 times per million tiny tasks).
+  const known = functions.get(name);
+  if (known !== undefined) return known;
   const fn = module[name];
   if (typeof fn !== "function") {
     throw new TypeError(
       `Cannot run task: the task module has no exported function '${name}', found ${typeof fn}`,
     );
   }
+  functions.set(name, fn as (...args: unknown[]) => unknown);
   return fn as (...args: unknown[]) => unknown;
 }
 

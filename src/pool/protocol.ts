@@ -30,6 +30,13 @@ export interface WorkerData {
   readonly printErrors?: boolean;
 }
 
+/**
+ * A task's `args` as it travels: an argument list or a chunk of items, or a Map chunk packed in
+ * shared memory: numbers in an `Int32Array` (all 32-bit integers) or a `Float64Array`, strings in a
+ * `Uint8Array` (`_packed_strings.ts`).
+ */
+export type WireArgs = unknown[] | Int32Array | Float64Array | Uint8Array;
+
 /** A task's shape: `args` is the argument list of one call. */
 export const CALL = 0;
 /** A task's shape: `args` is a chunk of items; the function is called once per item. */
@@ -75,10 +82,10 @@ export interface RunMessage {
   /** Shape of each task. */
   readonly kinds: Kind[];
   /**
-   * Arguments (Call) or items (Map, Starmap) of each task. A Map chunk of numbers only travels as an
-   * `Int32Array` (32-bit integers) or a `Float64Array` over a `SharedArrayBuffer`.
+   * Arguments (Call) or items (Map, Starmap) of each task. A Map chunk of numbers only or of
+   * strings only travels packed ({@linkcode WireArgs}).
    */
-  readonly args: (unknown[] | Int32Array | Float64Array)[];
+  readonly args: WireArgs[];
 }
 
 /** Parent to pool worker: abort the task `id` if it is running (its `taskSignal()` fires). */
@@ -129,8 +136,8 @@ export interface InitFailedMessage {
 /**
  * Pool worker to parent: results of finished tasks, in the order they finished. `values[i]` is the
  * result of task `ids[i]`, or, when `i` is listed in `failed`, a {@linkcode Failure}. The result of
- * a Map/Starmap chunk whose results are all numbers is an `Int32Array` (all 32-bit integers) or a
- * `Float64Array` over a `SharedArrayBuffer`.
+ * a Map/Starmap chunk whose results are all numbers or all strings is packed as its items are
+ * ({@linkcode WireArgs}).
  */
 export interface ResultsMessage {
   readonly type: "results";

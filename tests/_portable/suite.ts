@@ -27,6 +27,7 @@ export const PORTABLE_TESTS: readonly string[] = [
   "tests/process/terminate_test.ts",
   "tests/process/resource_limits_test.ts",
   "tests/pool/pool_test.ts",
+  "tests/pool/packed_strings_test.ts",
   "tests/pool/terminate_test.ts",
   "tests/pool/revival_test.ts",
   "tests/pool/pool_property_test.ts",
