@@ -26,6 +26,13 @@ export const DEADLINE_MS = 10_000;
  */
 export const WAKE_MS = 5_000;
 
+/**
+ * How long {@linkcode inWorkers} waits for its workers to load their fixture modules, in ms, before
+ * their run's deadline starts. Loading is not what the tests time: under `deno test` a worker's
+ * first import of a fixture type-checks it, which takes seconds on a busy machine.
+ */
+export const LOAD_MS = 60_000;
+
 /** One call to run in its own worker: `fixtures[name](...args)`. */
 export interface WorkerCall {
   /** The fixture module (a file under tests/_workers/). */
@@ -51,8 +58,9 @@ function describe(call: WorkerCall): string {
 
 /**
  * Starts one worker per call, runs them concurrently and resolves with their results in order.
- * Rejects with the first worker's error, or, after `deadline` ms, with an error naming the calls
- * still running. Every worker is terminated before this settles.
+ * Rejects with the first worker's error, or, `deadline` ms after every worker has loaded its
+ * fixture module (at most {@linkcode LOAD_MS}), with an error naming the calls still running.
+ * Every worker is terminated before this settles.
  */
 export async function inWorkers<T = unknown>(
   calls: WorkerCall[],
@@ -61,21 +69,34 @@ export async function inWorkers<T = unknown>(
   const deadline = options.deadline ?? DEADLINE_MS;
   const workers = calls.map(() => new Worker(HARNESS));
   const finished = calls.map(() => false);
+  const loaded: Promise<void>[] = [];
   try {
     const all = Promise.all(calls.map((call, k) =>
       new Promise<T>((resolve, reject) => {
         const worker = workers[k]!;
-        worker.on("message", (data: { ok: boolean; value: T; error: unknown }) => {
+        let isLoaded: () => void;
+        loaded.push(new Promise<void>((resolve) => isLoaded = resolve));
+        worker.on("message", (data: { loaded?: true; ok: boolean; value: T; error: unknown }) => {
+          isLoaded();
+          if (data.loaded) return;
           finished[k] = true;
           if (data.ok) resolve(data.value);
           else reject(data.error);
         });
+        worker.on("exit", () => isLoaded());
         worker.on("error", (error: Error) => {
+          isLoaded();
           reject(new Error(`Worker ${k} (${describe(call)}) failed: ${error.message}`));
         });
         worker.postMessage({ url: call.url.href, name: call.name, args: call.args });
       })
     ));
+    all.catch(() => {}); // awaited below; a worker may fail while the others still load
+    await within(
+      Promise.race([Promise.all(loaded), all]),
+      LOAD_MS,
+      "workers to load their modules",
+    );
     return await within(all, deadline, () => {
       const running = calls.flatMap((call, k) => finished[k] ? [] : [`${k}: ${describe(call)}`]);
       return `workers to finish (${running.length} of ${calls.length} still running: ` +

@@ -1,7 +1,7 @@
 /**
  * Test worker (`node:worker_threads`, as on every runtime the suite runs on): receives
- * `{ url, name, args }`, revives Interlock clones in `args`, runs `(await import(url))[name](...args)`
- * and posts `{ ok, value }` or `{ ok: false, error }`.
+ * `{ url, name, args }`, revives Interlock clones in `args`, imports `url` and posts `{ loaded: true }`,
+ * runs `module[name](...args)` and posts `{ ok, value }` or `{ ok: false, error }`.
  *
  * @module
  */
@@ -14,6 +14,8 @@ parentPort!.on("message", async (data: { url: string; name: string; args: unknow
   const { url, name, args } = data;
   try {
     const module = await import(url);
+    // Loaded (and, under `deno test`, type-checked): the caller's deadline for the run starts now.
+    parentPort!.postMessage({ loaded: true });
     const value = await module[name](...(revive(args) as unknown[]));
     parentPort!.postMessage({ ok: true, value });
   } catch (error) {
