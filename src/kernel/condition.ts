@@ -22,8 +22,9 @@
  *   recursion count is saved).
  * - sleep: spin, then wait(seq, s) while seq === s; on waking (or on seeing seq move while
  *   spinning) read s := seq *before* trying to claim, so that tokens issued after the claim
- *   attempt bump seq past s and the next wait returns at once. A timed-out (or aborted) waiter leaves instead of claiming: it never eats a token meant
- *   for another waiter, and if tokens remain it bumps seq and wakes one sleeper to take its place.
+ *   attempt bump seq past s and the next wait returns at once. A timed-out (or aborted) waiter
+ *   leaves instead of claiming: it never eats a token meant for another waiter, and if tokens
+ *   remain it bumps seq and wakes one sleeper to take its place.
  * - end: take the lock again and restore the saved recursion count, also after a timeout or an
  *   abort, so the caller always returns holding the lock. The caller repeats it until it succeeds
  *   (probing the lock's holder between tries, as every robust acquire does); if the lock was
