@@ -17,8 +17,11 @@ import {
 } from "./pool_options.ts";
 import type { Dispatcher } from "./_dispatcher.ts";
 import { checkIterable, chunkSource, packItems } from "./_chunking.ts";
-import { packedCount, unpackStrings } from "./_packed_strings.ts";
+import { unpackStrings } from "./_packed_strings.ts";
 import type { Task } from "./_member.ts";
+
+/** Items in a chunk from which it is sent before the next chunk is read (see `chunks`). */
+const OVERLAP_CHUNK = 4096;
 
 /**
  * What the map family needs of a pool's dispatcher: its `size` (the default `chunksize` of `map`, the
@@ -44,25 +47,17 @@ export async function mapAll(
   if (chunksize === undefined) {
     chunksize = Math.max(1, Math.ceil(list.length / (host.size * 4)));
   }
-  const parts: ArrayLike<unknown>[] = [];
-  let total = 0;
+  // Each chunk's results go into place as soon as they arrive (in order: `chunks` yields them so),
+  // while the workers still run the chunks after it: unpacking and copying overlap their work
+  // instead of following it.
+  const out = new Array<unknown>(list.length);
   for await (
     const [index, values] of chunks(host, what, name, kind, list, chunksize, options, true)
   ) {
-    parts[index] = values;
-    total += values instanceof Uint8Array ? packedCount(values) : values.length;
-  }
-  if (parts.length === 1 && Array.isArray(parts[0])) return parts[0];
-  const out = new Array<unknown>(total);
-  let at = 0;
-  for (const part of parts) {
-    if (part instanceof Uint8Array) {
-      // Packed strings, sliced straight into place.
-      unpackStrings(part, out, at);
-      at += packedCount(part);
-    } else {
-      for (let i = 0; i < part.length; i++) out[at++] = part[i];
-    }
+    if (index === 0 && Array.isArray(values) && values.length === list.length) return values;
+    const at = index * chunksize;
+    if (values instanceof Uint8Array) unpackStrings(values, out, at); // packed strings
+    else for (let i = 0; i < values.length; i++) out[at + i] = values[i];
   }
   return out;
 }
@@ -177,6 +172,9 @@ async function* chunks(
         );
         task.promise.catch(() => {}); // observed below; never an unhandled rejection
         pending.set(next++, task);
+        // A big chunk goes to a worker before the next one is read and packed (the pump runs in
+        // a microtask), so that packing overlaps the workers' work; small ones still go in batches.
+        if (chunk.length >= OVERLAP_CHUNK) await undefined;
       }
       if (pending.size === 0) return;
       if (ordered) {

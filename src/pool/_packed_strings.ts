@@ -62,18 +62,14 @@ export function packStrings(list: ArrayLike<unknown>): Uint8Array | undefined {
   return new Uint8Array(buffer);
 }
 
-/** How many strings `packed` holds. */
-export function packedCount(packed: Uint8Array): number {
-  return new Int32Array(packed.buffer, packed.byteOffset, 1)[0]!;
-}
-
 /**
  * The strings that {@linkcode packStrings} packed in `packed`, written to `out` from index `at`
- * (a new array by default); returns `out`.
+ * (a new array of their number by default); returns `out`.
  */
-export function unpackStrings(packed: Uint8Array, out: unknown[] = [], at = 0): unknown[] {
+export function unpackStrings(packed: Uint8Array, out?: unknown[], at = 0): unknown[] {
   const words = new Int32Array(packed.buffer, packed.byteOffset, 2);
   const n = words[0]!;
+  out ??= new Array<unknown>(n);
   const start = (3 + n) * 4;
   const offsets = new Int32Array(packed.buffer, packed.byteOffset + 8, n + 1);
   // A private copy: TextDecoder may refuse a view of shared memory.
