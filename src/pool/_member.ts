@@ -20,6 +20,7 @@ import { allocate, TAG } from "../_region.ts";
 import * as S from "../kernel/task_slot.ts";
 import type { ResourceLimits } from "./limits.ts";
 import type { Kind, RunMessage, WireArgs } from "./protocol.ts";
+import { encodeRun } from "./_run_batch.ts";
 import { spawnWorker } from "./_spawn.ts";
 import type { Queued } from "./task_queue.ts";
 
@@ -120,12 +121,6 @@ export interface Batch {
  */
 export function assign(m: Member, tasks: readonly Task[]): Batch {
   const n = tasks.length;
-  const ids = new Array<number>(n);
-  const slots = new Array<number>(n);
-  const gens = new Array<number>(n);
-  const names = new Array<string>(n);
-  const kinds = new Array<Kind>(n);
-  const args = new Array<WireArgs>(n);
   let transfer: Transferable[] | undefined;
   if (m.assigned.size === 0 && n > 0) m.busySince = performance.now();
   for (let i = 0; i < n; i++) {
@@ -139,28 +134,14 @@ export function assign(m: Member, tasks: readonly Task[]): Batch {
     task.gen = gen;
     m.assigned.set(task.id, task);
     m.sent++;
-    ids[i] = task.id;
-    slots[i] = k;
-    gens[i] = gen;
-    names[i] = task.name;
-    kinds[i] = task.kind;
-    args[i] = task.args;
     if (task.transfer?.length) (transfer ??= []).push(...task.transfer);
   }
-  return { message: { type: "run", ids, slots, gens, names, kinds, args }, transfer };
+  return { message: encodeRun(tasks), transfer };
 }
 
 /** The message that sends one assigned task alone (when its batch could not be cloned). */
 export function runOne(task: Task): RunMessage {
-  return {
-    type: "run",
-    ids: [task.id],
-    slots: [task.slot],
-    gens: [task.gen],
-    names: [task.name],
-    kinds: [task.kind],
-    args: [task.args],
-  };
+  return encodeRun([task]);
 }
 
 /** Whether a worker has started `task` (claimed its slot) and not finished it. */

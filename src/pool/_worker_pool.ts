@@ -29,6 +29,7 @@ import {
   type WireArgs,
 } from "./protocol.ts";
 import { packStrings, unpackStrings } from "./_packed_strings.ts";
+import { decodeRun, type RunEntry } from "./_run_batch.ts";
 import { loadClasses, needsClasses, reviveList } from "./_revivable.ts";
 import { port, realExit, type Role, send } from "./_worker_core.ts";
 
@@ -40,14 +41,7 @@ export const TINY_MS = 0.05;
  */
 const MAX_HELD = S.SLOTS >> 1;
 
-interface Pending {
-  id: number;
-  slot: number;
-  gen: number;
-  name: string;
-  kind: Kind;
-  args: WireArgs;
-}
+type Pending = RunEntry;
 
 let module: Record<string, unknown> = {};
 let words: Int32Array = new Int32Array(0);
@@ -345,17 +339,7 @@ async function init(message: Extract<ToWorker, { type: "init" }>): Promise<void>
 }
 
 function enqueue(message: RunMessage): void {
-  const { ids, slots, gens, names, kinds, args } = message;
-  for (let i = 0; i < ids.length; i++) {
-    queue.push({
-      id: ids[i]!,
-      slot: slots[i]!,
-      gen: gens[i]!,
-      name: names[i]!,
-      kind: kinds[i]!,
-      args: args[i]!,
-    });
-  }
+  decodeRun(message, (task) => queue.push(task));
   // Tasks run one at a time: a drain in progress (awaiting an async task) picks these up.
   if (ready && !draining) void drain();
 }

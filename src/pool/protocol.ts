@@ -2,8 +2,9 @@
  * The messages between a parent (`Pool`, `Process`) and its workers (`worker_main.ts`), and the way
  * thrown values cross the worker boundary. Shared by both sides; imports nothing else of the library.
  *
- * Tasks travel in batches as parallel arrays (one `postMessage` for many tasks), and results come back
- * the same way: a structured clone of a few flat arrays is much cheaper than one object per task.
+ * Tasks travel in batches (one `postMessage` for many tasks) packed in a table of numbers, and results
+ * come back as parallel arrays: a structured clone of a few flat arrays is much cheaper than one
+ * object per task.
  *
  * @module
  */
@@ -68,25 +69,32 @@ export interface InitMessage {
   readonly slots: SharedArrayBuffer;
 }
 
-/** Parent to pool worker: a batch of tasks, as parallel arrays indexed by position in the batch. */
+/**
+ * Parent to pool worker: a batch of tasks, packed so that its clone costs little per task (see
+ * `_run_batch.ts`, which writes and reads it).
+ */
 export interface RunMessage {
   readonly type: "run";
-  /** Task ids, unique per pool. */
-  readonly ids: number[];
-  /** Slot index of each task in the worker's slot region. */
-  readonly slots: number[];
-  /** Slot generation of each task. */
-  readonly gens: number[];
-  /** Export name of each task. */
-  readonly names: string[];
-  /** Shape of each task. */
-  readonly kinds: Kind[];
   /**
-   * Arguments (Call) or items (Map, Starmap) of each task. A Map chunk of numbers only or of
-   * strings only travels packed ({@linkcode WireArgs}).
+   * {@linkcode RUN_WORDS} numbers per task, in the order sent: its id (unique per pool), its slot
+   * index in the worker's slot region, the slot's generation, its {@linkcode Kind}, the index of
+   * its export's name in `names`, and how many of `numbers` are its arguments, or -1 when its
+   * arguments are the next entry of `args`.
+   */
+  readonly table: Float64Array;
+  /** The export names the batch calls, each once. */
+  readonly names: string[];
+  /** The arguments of the Call tasks whose arguments are all numbers, one after another. */
+  readonly numbers: Float64Array;
+  /**
+   * Arguments (Call) or items (Map, Starmap) of the other tasks, in order. A Map chunk of numbers
+   * only or of strings only travels packed ({@linkcode WireArgs}).
    */
   readonly args: WireArgs[];
 }
+
+/** Numbers per task in {@linkcode RunMessage}'s `table`. */
+export const RUN_WORDS = 6;
 
 /** Parent to pool worker: abort the task `id` if it is running (its `taskSignal()` fires). */
 export interface AbortMessage {

@@ -13,7 +13,8 @@ import { allocate, TAG } from "../../src/_region.ts";
 import { REAL } from "../../src/_atomics.ts";
 import * as S from "../../src/kernel/task_slot.ts";
 import { OUT_OF_MEMORY } from "../../src/pool/limits.ts";
-import type { FromWorker, ToWorker } from "../../src/pool/protocol.ts";
+import { CALL, type FromWorker, type ToWorker } from "../../src/pool/protocol.ts";
+import { encodeRun } from "../../src/pool/_run_batch.ts";
 import { spawnWorker } from "../../src/pool/_spawn.ts";
 import { type Tasks, tasks, within, withPool } from "./_helpers.ts";
 import { test } from "../_portable/test.ts";
@@ -160,15 +161,7 @@ test("a worker stopped at its heap cap has really ended: the port it held closes
       };
       inbox.postMessage(init);
       S.assign(REAL, slots, 0, 1);
-      const run: ToWorker = {
-        type: "run",
-        ids: [1],
-        slots: [0],
-        gens: [1],
-        names: [name],
-        kinds: [0],
-        args: [[]],
-      };
+      const run: ToWorker = encodeRun([{ id: 1, slot: 0, gen: 1, kind: CALL, name, args: [] }]);
       inbox.postMessage(run);
       assert.equal(await within(exit, 60_000, `${name}: exit`), 1);
       await within(ended, 10_000, `${name}: the worker's port closing`);
