@@ -59,22 +59,26 @@ let outFailed: number[] = [];
 /** Average run time (ms) per task name and kind: decides whether results may wait for the next. */
 const averages = new Map<string, number>();
 
-/** The running task: its id, and its abort controller once someone asked for the signal. */
-let current: { id: number; controller: AbortController | undefined; reason: unknown } | undefined;
+// The running task (fields, not an object: one object per task cost a tiny task ~2% more):
+/** Its id, or -1 between tasks (ids start at 1). */
+let currentId = -1;
+/** Its abort controller, once someone asked for its signal. */
+let currentController: AbortController | undefined;
+/** Whether the pool asked to abort it, and why. */
 let currentAborted = false;
+let currentReason: unknown;
 
 const NEVER = new AbortController().signal;
 
 /** The pool role; installs the provider of `taskSignal()`. */
 export function poolRole(): Role {
   setTaskSignal(() => {
-    const task = current;
-    if (!task) return NEVER;
-    if (!task.controller) {
-      task.controller = new AbortController();
-      if (currentAborted) task.controller.abort(task.reason);
+    if (currentId < 0) return NEVER;
+    if (!currentController) {
+      currentController = new AbortController();
+      if (currentAborted) currentController.abort(currentReason);
     }
-    return task.controller.signal;
+    return currentController.signal;
   });
   return {
     fail(error, outOfMemory) {
@@ -100,10 +104,10 @@ function onMessage(message: ToWorker): void {
       enqueue(message);
       break;
     case "abort":
-      if (current?.id === message.id && !currentAborted) {
+      if (currentId === message.id && !currentAborted) {
         currentAborted = true;
-        current.reason = rebuildThrown(message.reason);
-        current.controller?.abort(current.reason);
+        currentReason = rebuildThrown(message.reason);
+        currentController?.abort(currentReason);
       }
       break;
     case "init":
@@ -271,6 +275,9 @@ function lookup(name: string): (...args: unknown[]) => unknown {
 
 async function drain(): Promise<void> {
   draining = true;
+  // When the last task ended (or the last flush): the next one's run time is measured from it, one
+  // clock reading per task instead of two (reading it cost a tiny task ~7% of the worker's time).
+  let clock = performance.now();
   try {
     while (head < queue.length) {
       const task = queue[head]!;
@@ -283,10 +290,14 @@ async function drain(): Promise<void> {
       const key = task.kind === CALL ? task.name : `${task.kind}:${task.name}`;
       const average = averages.get(key);
       // Hold results only while the task about to run is known to be tiny.
-      if (outIds.length > 0 && (average === undefined || average >= TINY_MS)) flush();
-      current = { id: task.id, controller: undefined, reason: undefined };
+      if (outIds.length > 0 && (average === undefined || average >= TINY_MS)) {
+        flush();
+        clock = performance.now();
+      }
+      currentId = task.id;
+      currentController = undefined;
       currentAborted = false;
-      const start = performance.now();
+      currentReason = undefined;
       let value: unknown;
       let failure: Failure | undefined;
       try {
@@ -299,14 +310,21 @@ async function drain(): Promise<void> {
           ? { error: serializeThrown(error.error), index: error.index }
           : { error: serializeThrown(error), index: -1 };
       }
-      const took = performance.now() - start;
+      const now = performance.now();
+      const took = now - clock;
+      clock = now;
       averages.set(key, average === undefined ? took : average * 0.75 + took * 0.25);
-      current = undefined;
+      currentId = -1;
+      currentController = undefined;
+      currentReason = undefined;
       S.finish(REAL, words, task.slot, task.gen);
       if (failure) outFailed.push(outIds.length);
       outIds.push(task.id);
       outValues.push(failure ?? value);
-      if (outIds.length >= MAX_HELD) flush();
+      if (outIds.length >= MAX_HELD) {
+        flush();
+        clock = performance.now();
+      }
     }
   } finally {
     draining = false;
