@@ -19,7 +19,8 @@
  * - **Stuck threads**: `worker.terminate()` of a thread in a busy loop or in `Atomics.wait` waits
  *   until its job returns on Deno, and interrupts it on Node and Bun (`pool/_stop.ts` handles both
  *   alike; nothing here).
- * - The explorer's progress line goes through `node:tty` and `node:fs`, the same on all three.
+ * - The explorer's progress line goes through `node:tty` and `node:fs`, the same on all three: not
+ *   here but in `src/explore/_stderr.ts`, so that pool workers, which load this module, load neither.
  *
  * A worker's program is a sibling module of the code that starts it, with that code's extension:
  * `.ts` from source (Deno, and Node and Bun, which strip the types), `.js` in the build JSR serves
@@ -28,8 +29,6 @@
  * @module
  */
 import process from "node:process";
-import { writeSync } from "node:fs";
-import { isatty } from "node:tty";
 import { serialize } from "node:v8";
 
 /** The parts of the `Deno` namespace used here (typed here so that no other runtime needs them). */
@@ -145,16 +144,6 @@ function holdsSharedMemory(value: unknown, seen: Set<object>): boolean {
     if (holdsSharedMemory((value as Record<string, unknown>)[key], seen)) return true;
   }
   return value instanceof Error && holdsSharedMemory(value.cause, seen);
-}
-
-/** Whether standard error is a terminal. */
-export function stderrIsTerminal(): boolean {
-  return isatty(2);
-}
-
-/** Writes `text` to standard error at once (not buffered: for a progress line that rewrites itself). */
-export function writeStderr(text: string): void {
-  writeSync(2, text);
 }
 
 /**

@@ -10,7 +10,7 @@ import { initialValues, memoryBefore } from "./_memory.ts";
 import { Diverged, replayChooser } from "./_sample.ts";
 import { fingerprint, prepare, type Ready, type Reset, type Scenario } from "./_scenario.ts";
 import { ExplorationFailure, hashEvents, type Provenance } from "./_trace.ts";
-import { stderrIsTerminal, writeStderr } from "../_runtime.ts";
+import { stderrIsTerminal, writeStderr } from "./_stderr.ts";
 
 /** Options every strategy takes. */
 export interface RunOptions {
