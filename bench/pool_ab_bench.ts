@@ -6,7 +6,10 @@
  * Figures: tiny tasks/s (`--tasks` calls of `square(i)` through `pool.apply`, 2 workers), and the
  * time of `Pool.map` echoing 1,000,000 integers and 1,000,000 short strings (`"s123456"`); beside
  * each, the CPU time it took, read from `/proc` (the main thread's, and the whole process's),
- * which a busy machine moves far less than wall time: CPU per task is what dispatch costs.
+ * which a busy machine moves far less than wall time: CPU per task is what dispatch costs. And a
+ * floor for the map of strings: the main thread alone making 1e6 strings of 7 characters (sliced
+ * from one text) and keeping them in one array, the least any transport must do there; its time
+ * over B's map of numbers bounds what "strings / numbers" can reach.
  *
  * Run (A is a copy of main's files, so that both load their own workers):
  *
@@ -66,6 +69,8 @@ async function main(): Promise<void> {
   const piscina = new Piscina({ filename: PISCINA_WORKER.href, minThreads: 2, maxThreads: 2 });
   const items = Array.from({ length: 1_000_000 }, (_, i) => i);
   const strings = items.map((i) => `s${i}`);
+  // 1e6 strings of 7 characters ("s000000" ... "s999999"), joined: what the floor below slices.
+  const text = items.map((i) => `s${String(i).padStart(6, "0")}`).join("");
   const rows: Record<string, number[]> = {};
   const add = (key: string, x: number) => (rows[key] ??= []).push(x);
   const tiny = (apply: (i: number) => Promise<unknown>) =>
@@ -100,8 +105,18 @@ async function main(): Promise<void> {
         add(`${name}: map strings / map numbers, wall time`, ss / sn);
         add(`${name}: map strings / map numbers, process CPU`, cpuS / cpuN);
       }
+      // The least a map of strings costs the main thread whatever the transport: making its
+      // 1e6 result strings (sliced from one text) and keeping them in one array.
+      const [floor] = await timed(() => {
+        const kept = new Array<string>(text.length / 7);
+        for (let i = 0; i < kept.length; i++) kept[i] = text.slice(i * 7, i * 7 + 7);
+        if (kept[999_999] !== "s999999") throw new Error("wrong floor");
+        return Promise.resolve();
+      });
       const [ps] = await tiny((i) => piscina.run({ op: "square", x: i }));
       if (r < 0) continue;
+      add("floor: 1e6 strings made and kept on the main thread, s", floor);
+      add("floor / B's map of 1e6 numbers", floor / rows["B: map of 1e6 numbers, s"]!.at(-1)!);
       add("piscina: run tiny tasks/s", tasks / ps);
       add("B / A, tiny tasks/s", rates.B! / rates.A!);
       add("B / piscina, tiny tasks/s", rates.B! * ps / tasks);
@@ -125,6 +140,7 @@ async function main(): Promise<void> {
     tiny_cpu_b_vs_a: m("B: process CPU µs per tiny task") / m("A: process CPU µs per tiny task"),
     map_strings_vs_numbers_b: m("B: map strings / map numbers, wall time"),
     map_strings_vs_numbers_a: m("A: map strings / map numbers, wall time"),
+    strings_floor_vs_numbers_map: m("floor / B's map of 1e6 numbers"),
   });
 }
 
