@@ -20,13 +20,11 @@ import {
   CALL,
   type Failure,
   type FromWorker,
-  type Kind,
   MAP,
   rebuildThrown,
   type RunMessage,
   serializeThrown,
   type ToWorker,
-  type WireArgs,
 } from "./protocol.ts";
 import { packStrings, unpackStrings } from "./_packed_strings.ts";
 import { decodeRun, type RunEntry } from "./_run_batch.ts";
