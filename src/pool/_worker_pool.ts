@@ -57,7 +57,7 @@ let outFailed: number[] = [];
 /** Average run time (ms) per task name and kind: decides whether results may wait for the next. */
 const averages = new Map<string, number>();
 
-// The running task (fields, not an object: one object per task cost a tiny task ~2% more):
+// The running task, as fields rather than one object per task (one allocation fewer per task):
 /** Its id, or -1 between tasks (ids start at 1). */
 let currentId = -1;
 /** Its abort controller, once someone asked for its signal. */
