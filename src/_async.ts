@@ -5,11 +5,17 @@
  * - **Keep-alive.** A pending `Atomics.waitAsync` does not keep Deno's event loop alive, so a program
  *   whose main thread only awaits a lock would exit. While any wait is pending, one shared interval
  *   timer is held (reference-counted) and released when the last wait ends.
- * - **Abort.** An in-flight `waitAsync` cannot be withdrawn from the engine's waiter list. On abort the
- *   kernel is resumed at once with "timed-out" (it backs out exactly as from a timeout), and the
- *   orphaned `waitAsync` is watched: if a `notify` later lands on it ("ok"), the wake-up is forwarded
- *   with one more `notify` on the same word, so an aborted waiter never swallows a wake-up. Kernels
- *   re-check their condition after every wake-up, so a forwarded wake-up is at worst spurious.
+ * - **Abort.** An in-flight `waitAsync` cannot be withdrawn from the engine's waiter list, and left
+ *   there it would take a later `notify(word, 1)` (a lock's release) for itself. Its promise settles
+ *   only when this thread's event loop next runs, so forwarding that wake-up from there came too
+ *   late whenever the thread blocked first: a thread that then slept in `Atomics.wait` on the same
+ *   word (the Queue's lane lock, taken again by the retried get) took its own wake-up and slept
+ *   forever (seen on Bun; every runtime behaves so, see `tests/sync/async_abort_test.ts`). So the
+ *   abort listener notifies the word at once, all its waiters: that removes the abandoned waiter
+ *   from the list before the kernel resumes with "timed-out" (it backs out exactly as from a
+ *   timeout), and any `notify` that landed on it before is passed on to every other waiter of the
+ *   word. Kernels re-check their condition after every wake-up, so the others' wake-up is at worst
+ *   spurious.
  *
  * @module
  */
@@ -42,6 +48,7 @@ export async function runAsync<R>(kernel: KernelGen<R>, signal?: AbortSignal): P
   hold();
   let aborted: Promise<typeof ABORTED> | undefined;
   let onAbort: (() => void) | undefined;
+  let sleeping: WaitRequest | undefined; // the abortable wait in flight
   try {
     while (!step.done) {
       const request = step.value as WaitRequest;
@@ -56,16 +63,18 @@ export async function runAsync<R>(kernel: KernelGen<R>, signal?: AbortSignal): P
           result = await pending;
         } else {
           aborted ??= new Promise((resolve) => {
-            onAbort = () => resolve(ABORTED);
+            onAbort = () => {
+              // Leave no waiter behind (module doc), in the abort's own task: no other code of
+              // this thread can run, and block on the word, before ours is gone.
+              if (sleeping) REAL.notify(sleeping.a, sleeping.i, Infinity);
+              resolve(ABORTED);
+            };
             signal.addEventListener("abort", onAbort, { once: true });
           });
+          sleeping = request;
           const first = await Promise.race([pending, aborted]);
-          if (first === ABORTED) {
-            forwardWakeUp(pending, request);
-            result = "timed-out";
-          } else {
-            result = first;
-          }
+          sleeping = undefined;
+          result = first === ABORTED ? "timed-out" : first;
         }
       }
       step = kernel.next(result);
@@ -75,11 +84,4 @@ export async function runAsync<R>(kernel: KernelGen<R>, signal?: AbortSignal): P
     if (onAbort) signal?.removeEventListener("abort", onAbort);
     unhold();
   }
-}
-
-/** Passes on a `notify` that lands on an abandoned waiter (see the module doc). */
-function forwardWakeUp(pending: Promise<WaitResult>, request: WaitRequest): void {
-  pending.then((result) => {
-    if (result === "ok") REAL.notify(request.a, request.i, 1);
-  });
 }

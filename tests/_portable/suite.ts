@@ -16,6 +16,7 @@ export const PORTABLE_TESTS: readonly string[] = [
   "tests/sync/event_test.ts",
   "tests/sync/condition_test.ts",
   "tests/sync/barrier_test.ts",
+  "tests/sync/async_abort_test.ts",
   // Shared data.
   "tests/shared/value_test.ts",
   "tests/shared/array_test.ts",
