@@ -220,13 +220,6 @@ test(
       },
     );
   },
-  {
-    // Not on Bun 1.4: there an async consumer (`await queue.get({ signal, timeout })` in a loop, 1-2
-    // ms timeouts) stops returning, neither timing out nor woken by close(), in about 1 of 100-300
-    // rounds (2 producers x 2 consumers, maxsize 1, 387 strings); Deno and Node 24 ran the same
-    // round 150 of 150 times. Seen on the previous head (202f062) too; not found yet.
-    runtimes: ["deno", "node"],
-  },
 );
 
 // ---------------------------------------------------------------------------------------------
