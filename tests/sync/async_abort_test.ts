@@ -9,10 +9,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Lock } from "../../mod.ts";
+import { Event } from "../../mod.ts";
 import { ASYNC, type KernelGen, type WaitResult } from "../../src/_atomics.ts";
 import { runAsync } from "../../src/_async.ts";
-import * as K from "../../src/kernel/lock.ts";
+import * as K from "../../src/kernel/event.ts";
 import { test } from "../_portable/test.ts";
 
 test("An aborted async wait leaves no waiter on its word to take a later notify", async () => {
@@ -28,18 +28,16 @@ test("An aborted async wait leaves no waiter on its word to take a later notify"
   assert.equal(Atomics.notify(word, 0, Infinity), 0, "a waiter was left on the word");
 });
 
-test("An aborted Lock.acquire() leaves no waiter on the lock's word to take the release's wake-up", async () => {
-  const lock = new Lock();
-  const state = new Int32Array(lock.buffer, lock.byteOffset, K.BYTES / 4);
-  lock.acquireSync();
+test("An aborted Event.wait() leaves no waiter on the event's word to take a later notify", async () => {
+  const event = new Event();
+  const words = new Int32Array(event.buffer, event.byteOffset, K.BYTES / 4);
   const controller = new AbortController();
-  const aborted = lock.acquire({ signal: controller.signal });
-  // The waiter announced itself (and slept: runAsync waits in the same turn as the kernel step).
-  assert.equal(state[K.STATE]! & 1, 1, "the async acquire did not get to sleep");
+  // No deadline: the kernel's wait is a waitAsync without a timeout, registered in this turn.
+  const waiting = event.wait({ signal: controller.signal });
+  assert.equal(words[K.WAITERS], 1, "the wait did not get to sleep");
   const reason = new Error("stop");
   controller.abort(reason);
-  await assert.rejects(aborted, (e) => e === reason);
-  assert.equal(Atomics.notify(state, K.STATE, Infinity), 0, "a waiter was left on the lock");
-  lock.release();
-  assert.equal(lock.locked(), false);
+  await assert.rejects(waiting, (e) => e === reason);
+  assert.equal(Atomics.notify(words, K.STATE, Infinity), 0, "a waiter was left on the event");
+  assert.equal(words[K.WAITERS], 0);
 });
