@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { foldDiagram } from "./_diagram_fold.ts";
 import { type FailureKind, show, type TraceStep } from "./_trace_step.ts";
 
 /** What a diagram is drawn from: the fields of an `ExplorationFailure` it reads. */
@@ -104,6 +105,14 @@ export interface PictureOptions {
    * @default {400}
    */
   maxSteps?: number;
+  /**
+   * Show every kernel step: each load, compare-exchange, wait and notify a primitive's call made,
+   * one row (text) or box (pictures) each. Without it, the steps of one call of a `sim()`
+   * wrapper's method fold into one row or box showing the call as written (`q.put(1)`,
+   * `lock.acquire(): sleeps`), numbered with its step range.
+   * @default {false}
+   */
+  kernelSteps?: boolean;
 }
 
 const WRITES: ReadonlySet<string> = new Set(["store", "add", "sub", "exchange", "compareExchange"]);
@@ -204,7 +213,7 @@ export function diagramOf(f: FailureData, options: PictureOptions = {}): Diagram
   }, ${plural(all.length, "step")}, ${
     plural(f.preemptions, "preemption")
   } (found by ${f.strategy})`;
-  return {
+  const d: Diagram = {
     title,
     subtitle,
     kind: f.kind,
@@ -228,6 +237,7 @@ export function diagramOf(f: FailureData, options: PictureOptions = {}): Diagram
       ? `sample(scenario, { seed: ${f.seed} })`
       : `search(scenario, { seed: ${f.seed}, path: ${JSON.stringify(f.path)} })`,
   };
+  return options.kernelSteps ? d : foldDiagram(d);
 }
 
 /** The value of every address before the drawn steps and after each of them. */
