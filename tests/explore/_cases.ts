@@ -118,3 +118,25 @@ export function handOffAgainst(by: "timeout" | "abort"): Scenario<HandOff> {
       !cond.lock.locked(),
   };
 }
+
+/**
+ * A holder takes and releases a lock while another thread's acquire may end early `by` a timeout
+ * or an abort; the second thread returns `"held"` or how it ended.
+ */
+export function acquireAgainstHolder(by: "timeout" | "abort"): Scenario<{ lock: Lock }> {
+  return {
+    setup: () => ({ lock: new Lock() }),
+    threads: [function* holder({ lock }: { lock: Lock }) {
+      yield* sim(lock).acquire();
+      yield* sim(lock).release();
+    }, function* impatient({ lock }: { lock: Lock }) {
+      try {
+        yield* sim(lock).acquire(by === "timeout" ? { timeout: 5 } : { abortable: true });
+      } catch {
+        return by === "timeout" ? "timed out" : "aborted";
+      }
+      yield* sim(lock).release();
+      return "held";
+    }],
+  };
+}

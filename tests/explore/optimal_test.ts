@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Condition, Event, Lock } from "../../mod.ts";
+import { type Condition, Event } from "../../mod.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
-import { guardedAdds, handOffState } from "./_cases.ts";
+import { acquireAgainstHolder, guardedAdds, handOffState } from "./_cases.ts";
 import { optimalOn } from "./_traces.ts";
 
 Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of random programs with waits, timeouts, aborts, CAS failures and spins", () => {
@@ -35,36 +35,11 @@ Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of the real pr
     ["locked bank 2x1", bank(tellers(2, 1), true) as Scenario<unknown>],
     ["unlocked bank 3x1", bank(tellers(3, 1), false) as Scenario<unknown>],
     ["semaphore(1), 2 threads", guardedAdds() as Scenario<unknown>],
-    ["lock acquire with a timeout against a holder", {
-      setup: () => ({ lock: new Lock() }),
-      threads: [function* holder({ lock }: { lock: Lock }) {
-        yield* sim(lock).acquire();
-        yield* sim(lock).release();
-      }, function* impatient({ lock }: { lock: Lock }) {
-        try {
-          yield* sim(lock).acquire({ timeout: 5 });
-        } catch {
-          return "timed out";
-        }
-        yield* sim(lock).release();
-        return "held";
-      }],
-    } as Scenario<unknown>],
-    ["an aborted lock acquire", {
-      setup: () => ({ lock: new Lock() }),
-      threads: [function* holder({ lock }: { lock: Lock }) {
-        yield* sim(lock).acquire();
-        yield* sim(lock).release();
-      }, function* aborter({ lock }: { lock: Lock }) {
-        try {
-          yield* sim(lock).acquire({ abortable: true });
-        } catch {
-          return "aborted";
-        }
-        yield* sim(lock).release();
-        return "held";
-      }],
-    } as Scenario<unknown>],
+    [
+      "lock acquire with a timeout against a holder",
+      acquireAgainstHolder("timeout") as Scenario<unknown>,
+    ],
+    ["an aborted lock acquire", acquireAgainstHolder("abort") as Scenario<unknown>],
     ["event set against a waiter", {
       setup: () => ({ ev: new Event(), n: new Int32Array(new SharedArrayBuffer(4)) }),
       threads: [function* waiter({ ev }: Ev) {

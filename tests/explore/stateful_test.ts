@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Condition, Event, Lock } from "../../mod.ts";
+import { type Condition, Event } from "../../mod.ts";
 import { explore, type Scenario, sim } from "../../src/explore/mod.ts";
 import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
-import { guardedAdds, handOffState } from "./_cases.ts";
+import { acquireAgainstHolder, guardedAdds, handOffState } from "./_cases.ts";
 import { MUTANTS } from "./_mutants.ts";
 
 /**
@@ -77,36 +77,11 @@ Deno.test("state caching reaches every final state optimal DPOR reaches on the r
     ["locked bank 2x1", bank(tellers(2, 1), true) as Scenario<unknown>],
     ["unlocked bank 3x1", bank(tellers(3, 1), false) as Scenario<unknown>],
     ["semaphore(1), 2 threads", guardedAdds() as Scenario<unknown>],
-    ["an aborted lock acquire", {
-      setup: () => ({ lock: new Lock() }),
-      threads: [function* holder({ lock }: { lock: Lock }) {
-        yield* sim(lock).acquire();
-        yield* sim(lock).release();
-      }, function* aborter({ lock }: { lock: Lock }) {
-        try {
-          yield* sim(lock).acquire({ abortable: true });
-        } catch {
-          return "aborted";
-        }
-        yield* sim(lock).release();
-        return "held";
-      }],
-    } as Scenario<unknown>],
-    ["lock acquire with a timeout against a holder", {
-      setup: () => ({ lock: new Lock() }),
-      threads: [function* holder({ lock }: { lock: Lock }) {
-        yield* sim(lock).acquire();
-        yield* sim(lock).release();
-      }, function* impatient({ lock }: { lock: Lock }) {
-        try {
-          yield* sim(lock).acquire({ timeout: 5 });
-        } catch {
-          return "timed out";
-        }
-        yield* sim(lock).release();
-        return "held";
-      }],
-    } as Scenario<unknown>],
+    ["an aborted lock acquire", acquireAgainstHolder("abort") as Scenario<unknown>],
+    [
+      "lock acquire with a timeout against a holder",
+      acquireAgainstHolder("timeout") as Scenario<unknown>,
+    ],
     ["event set against two waiters", {
       setup: () => ({ ev: new Event() }),
       threads: [function* waiter({ ev }: Ev) {
