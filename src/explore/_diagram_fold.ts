@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Diagram, Edge, Sleeper } from "./_diagram.ts";
+import type { Diagram, Edge, Sleeper } from "./_diagram_data.ts";
 import { foldSteps } from "./_fold.ts";
 import type { TraceStep } from "./_trace_step.ts";
 
