@@ -140,3 +140,20 @@ export function acquireAgainstHolder(by: "timeout" | "abort"): Scenario<{ lock: 
     }],
   };
 }
+
+/**
+ * Two threads write two different words; `always` fails only in the state where the second thread
+ * wrote first, reachable only if a search reorders the independent writes.
+ */
+export function writesUnderAlways(): Scenario<{ m: Int32Array }> {
+  type S = { m: Int32Array };
+  return {
+    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
+    threads: [function* a({ m }: S) {
+      yield* sim(m).store(0, 1);
+    }, function* b({ m }: S) {
+      yield* sim(m).store(1, 1);
+    }],
+    always: ({ m }) => !(m[1] === 1 && m[0] === 0) || "b wrote first",
+  };
+}

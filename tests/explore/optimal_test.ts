@@ -10,7 +10,7 @@ import { type Condition, Event } from "../../mod.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
-import { acquireAgainstHolder, guardedAdds, handOffState } from "./_cases.ts";
+import { acquireAgainstHolder, guardedAdds, handOffState, writesUnderAlways } from "./_cases.ts";
 import { optimalOn } from "./_traces.ts";
 
 Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of random programs with waits, timeouts, aborts, CAS failures and spins", () => {
@@ -87,16 +87,6 @@ Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of the real pr
 });
 
 Deno.test("optimal DPOR with an always-check explores every order of writes the check can see", () => {
-  type S = { m: Int32Array };
-  const r = optimalOn<S>("two independent writes under always", {
-    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
-    threads: [function* a({ m }: S) {
-      yield* sim(m).store(0, 1);
-    }, function* b({ m }: S) {
-      yield* sim(m).store(1, 1);
-    }],
-    // Fails only in the state where b wrote first: reachable only if the writes are reordered.
-    always: ({ m }) => !(m[1] === 1 && m[0] === 0) || "b wrote first",
-  });
+  const r = optimalOn("two independent writes under always", writesUnderAlways());
   assert.equal(r.traces, 2);
 });

@@ -10,7 +10,7 @@ import { type Condition, Event } from "../../mod.ts";
 import { explore, type Scenario, sim } from "../../src/explore/mod.ts";
 import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
-import { acquireAgainstHolder, guardedAdds, handOffState } from "./_cases.ts";
+import { acquireAgainstHolder, guardedAdds, handOffState, writesUnderAlways } from "./_cases.ts";
 import { MUTANTS } from "./_mutants.ts";
 
 /**
@@ -129,17 +129,7 @@ Deno.test("state caching kills every seeded mutant while the real primitive pass
 });
 
 Deno.test("state caching reaches every state an always-check can see", () => {
-  type S = { m: Int32Array };
-  const report = explore<S>({
-    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
-    threads: [function* a({ m }: S) {
-      yield* sim(m).store(0, 1);
-    }, function* b({ m }: S) {
-      yield* sim(m).store(1, 1);
-    }],
-    // Fails only in the state where b wrote first.
-    always: ({ m }) => !(m[1] === 1 && m[0] === 0) || "b wrote first",
-  }, { reduce: "states" });
+  const report = explore(writesUnderAlways(), { reduce: "states" });
   assert.equal(report.failure?.kind, "invariant");
 });
 
