@@ -23,8 +23,9 @@
  * default options, so `spin: 0`): the locked bank (one acquire / get / set / release per transfer)
  * at 2x2, 3x1, 2x3 and 3x2 threads x transfers, `Semaphore(2)` with 3 threads (acquire / add / sub /
  * release), and the `Condition` hand-off (a producer puts 2 items, each with `notifyAll`, a consumer
- * takes them, waiting while there are none); then spin loops under the await rule, sampling, and
- * time to the first counterexample.
+ * takes them, waiting while there are none); then the same proofs with state caching
+ * (`reduce: "states"`, each state explored once; 3 x 2 capped at `--cap` runs), spin loops under the
+ * await rule, sampling, and time to the first counterexample.
  *
  * - "derived user code": the same locked bank as the functions its workers run
  *   (`examples/bank/accounts.ts`' `withdrawLocked`/`depositLocked`, derived at load time by
@@ -517,6 +518,38 @@ if (import.meta.main) {
     ["condition", "\`Condition\` hand-off, 2 items, \`notifyAll\`", () => explore(handOff()), runs],
   ];
   prove(proofs);
+
+  // The same proofs with state caching (`reduce: "states"`): every state once. "executions" counts
+  // runs to the end; the runs cut at a state seen before are in the steps.
+  console.log("\n| state caching | executions | steps | wall ms, median (min-max) | complete |");
+  console.log("| --- | ---: | ---: | ---: | --- |");
+  const states = { reduce: "states" } as const;
+  for (
+    const [key, name, run, n] of [
+      ["states_bank_2x2", "locked bank, 2 x 2", () => explore(bank(true, 2, 2), states), runs],
+      ["states_bank_3x1", "locked bank, 3 x 1", () => explore(bank(true, 3, 1), states), runs],
+      ["states_bank_2x3", "locked bank, 2 x 3", () => explore(bank(true, 2, 3), states), runs],
+      [
+        "states_bank_3x2",
+        `locked bank, 3 x 2 (stopped at ${fmt(cap)} runs)`,
+        () => explore(bank(true, 3, 2), { ...states, maxExecutions: cap }),
+        1,
+      ],
+      ["states_semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore(), states), 1],
+      ["states_condition", "\`Condition\` hand-off", () => explore(handOff(), states), runs],
+    ] as [string, string, () => Report, number][]
+  ) {
+    const { ms: xs, result: r } = wall(run, n);
+    if (!r.ok) throw new Error(r.summary);
+    console.log(
+      `| ${name} | ${fmt(r.executions)} | ${fmt(r.steps)} | ${ms(xs)} | ${
+        r.complete ? "yes" : "no"
+      } |`,
+    );
+    json.executions![key] = r.executions;
+    json.ms![key] = Math.round(median(xs));
+    json.complete![key] = r.complete;
+  }
 
   // Spin loops: the await rule against the same scenario with the kernels' spin phase.
   console.log("\n| scenario | executions | wall ms, median (min-max) | complete |");

@@ -132,6 +132,15 @@ export class Stretch {
     return false;
   }
 
+  /** Everything the stretch holds, as text (part of a state's key, `_stateful.ts`). */
+  key(): string {
+    const p = this.#previous;
+    return `${
+      this.clean ? "c" : "d"
+    }${this.addresses}=${this.values};${this.missedAt}=${this.missedValue}` +
+      (p === undefined ? "" : `;${p.addresses}=${p.values}`);
+  }
+
   /** Whether some word read in the stretch holds another value now than the thread saw. */
   changed(): boolean {
     for (let k = 0; k < this.values.length; k++) {

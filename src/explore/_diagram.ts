@@ -17,7 +17,11 @@
  *
  * @module
  */
+import type { Diagram, Edge, Sleeper } from "./_diagram_data.ts";
+import { foldDiagram } from "./_diagram_fold.ts";
 import { type FailureKind, show, type TraceStep } from "./_trace_step.ts";
+
+export type { Diagram, Edge, Sleeper } from "./_diagram_data.ts";
 
 /** What a diagram is drawn from: the fields of an `ExplorationFailure` it reads. */
 export interface FailureData {
@@ -34,68 +38,6 @@ export interface FailureData {
   readonly scenario: unknown;
 }
 
-/** A cross-lane arrow between two steps (indexes into `Diagram.steps`). */
-export interface Edge {
-  readonly kind: "reads" | "wakes" | "lost";
-  readonly from: number;
-  /** The step it points at; for `wakes`, the notify's own step (drawn in lane `lane`). */
-  readonly to: number;
-  /** The lane the arrow ends in. */
-  readonly lane: number;
-  /** What it says, for tooltips and the legend. */
-  readonly label: string;
-}
-
-/** A deadlocked thread: the wait it sleeps in, and the thread it waits for. */
-export interface Sleeper {
-  readonly thread: number;
-  /** Index of its sleeping `wait` step. */
-  readonly step: number;
-  readonly address: string;
-  /** The last other thread that wrote `address` (and at which step), if any did. */
-  readonly waitsFor: { thread: number; step: number } | undefined;
-}
-
-/** Everything the views draw. */
-export interface Diagram {
-  /** The failure's reason, as a sentence. */
-  readonly title: string;
-  /** Scenario, threads, steps, preemptions, strategy. */
-  readonly subtitle: string;
-  readonly kind: FailureKind;
-  /** Lane headings, `T0 withdraw`. */
-  readonly lanes: readonly string[];
-  /** The steps drawn (the last `maxSteps` of the trace). */
-  readonly steps: readonly TraceStep[];
-  /** Steps of the trace left out before `steps` (long traces). */
-  readonly elided: number;
-  /** Each step as three short lines: verb, address, values. */
-  readonly boxes: readonly (readonly [string, string, string])[];
-  readonly edges: readonly Edge[];
-  /** For each drawn step that preempted: the thread it preempted (-1 if not a preemption). */
-  readonly preempted: readonly number[];
-  /** Every word the drawn steps touched, in order of first touch. */
-  readonly addresses: readonly string[];
-  /**
-   * `values[k][j]`: the value of `addresses[j]` after `k` drawn steps (`k = 0`: before the first);
-   * `undefined` where it is not known (a word first written blind, with no initial value).
-   */
-  readonly values: readonly (readonly (number | bigint | undefined)[])[];
-  /** Indexes of the highlighted steps. */
-  readonly highlight: readonly number[];
-  /** What the highlight means, in one line. */
-  readonly verdict: string;
-  /** Deadlock: the threads asleep at the end. */
-  readonly sleepers: readonly Sleeper[];
-  /** Deadlock: the threads of a wait-for cycle, in order (empty if there is none). */
-  readonly cycle: readonly number[];
-  /** The replay token and the line of code that replays it. */
-  readonly token: string;
-  readonly replayLine: string;
-  /** How the search reproduces it, when it was found by fast-check or sampling. */
-  readonly searchLine: string | undefined;
-}
-
 /** Options of a failure's pictures (`toHTML`, `toSVG`). */
 export interface PictureOptions {
   /**
@@ -104,6 +46,14 @@ export interface PictureOptions {
    * @default {400}
    */
   maxSteps?: number;
+  /**
+   * Show every kernel step: each load, compare-exchange, wait and notify a primitive's call made,
+   * one row (text) or box (pictures) each. Without it, the steps of one call of a `sim()`
+   * wrapper's method fold into one row or box showing the call as written (`q.put(1)`,
+   * `lock.acquire(): sleeps`), numbered with its step range.
+   * @default {false}
+   */
+  kernelSteps?: boolean;
 }
 
 const WRITES: ReadonlySet<string> = new Set(["store", "add", "sub", "exchange", "compareExchange"]);
@@ -204,7 +154,7 @@ export function diagramOf(f: FailureData, options: PictureOptions = {}): Diagram
   }, ${plural(all.length, "step")}, ${
     plural(f.preemptions, "preemption")
   } (found by ${f.strategy})`;
-  return {
+  const d: Diagram = {
     title,
     subtitle,
     kind: f.kind,
@@ -228,6 +178,7 @@ export function diagramOf(f: FailureData, options: PictureOptions = {}): Diagram
       ? `sample(scenario, { seed: ${f.seed} })`
       : `search(scenario, { seed: ${f.seed}, path: ${JSON.stringify(f.path)} })`,
   };
+  return options.kernelSteps ? d : foldDiagram(d);
 }
 
 /** The value of every address before the drawn steps and after each of them. */

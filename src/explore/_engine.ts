@@ -134,9 +134,10 @@ export class Execution {
   readonly holding: Holding = new Map();
   /** How many threads another thread terminated so far. */
   terminations = 0;
-  readonly #waiters: Waiters;
-  /** The presence registry of the threads (made when first needed). */
-  #registry: Int32Array | undefined;
+  /** The waiter lists (read by the state-caching search, `_stateful.ts`). */
+  readonly waiters: Waiters;
+  /** The presence registry of the threads (made when first needed; only `presenceRegistry` sets it). */
+  registry: Int32Array | undefined;
   /** How many of `threads` run scenario bodies (the rest are forwarders). */
   readonly #bodies: number;
 
@@ -150,7 +151,7 @@ export class Execution {
     // Room for one forwarder per thread.
     this.enabled = new Array(2 * n).fill(0);
     for (let k = 0; k < n; k++) this.threads[k] = new Thread(k, p.names[k]!);
-    this.#waiters = new Waiters(this.threads);
+    this.waiters = new Waiters(this.threads);
   }
 
   /** Starts every thread (runs it to its first shared access). */
@@ -237,7 +238,7 @@ export class Execution {
       // either way the kernel sees "timed-out". Patience first: it is due only after a termination.
       const patience = t.outOfPatience = this.#impatient(t);
       if (patience) t.probedAt = this.terminations;
-      this.#waiters.leave(t, patience);
+      this.waiters.leave(t, patience);
       t.stretch.dirty();
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
       if (ev) {
@@ -256,7 +257,7 @@ export class Execution {
       t.op = NOTIFY;
       t.x = 1;
       const forwarded: number[] = [];
-      const woke = this.#waiters.notify(t, forwarded);
+      const woke = this.waiters.notify(t, forwarded);
       const ev = this.#record(t, NOTIFY, preempted, woke.length);
       if (ev) {
         ev.woke = woke;
@@ -264,7 +265,7 @@ export class Execution {
         ev.after = atomics.load(t.a, t.i);
         ev.disabled = this.#cancelled(woke);
       }
-      this.#waiters.park(t);
+      this.waiters.park(t);
       for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
       return;
     }
@@ -316,7 +317,7 @@ export class Execution {
           this.#wrote(s, t, before, after);
           break;
         case WAIT:
-          result = this.#waiters.wait(t);
+          result = this.waiters.wait(t);
           slept = result === undefined;
           if (slept) {
             s.dirty();
@@ -329,12 +330,12 @@ export class Execution {
           break;
         case NOTIFY:
           s.dirty();
-          if (this.#registry !== undefined && t.a.buffer === this.#registry.buffer) {
+          if (this.registry !== undefined && t.a.buffer === this.registry.buffer) {
             result = presenceNotified(t, this.threads, this.#bodies);
             break;
           }
           forwarded = [];
-          woke = this.#waiters.notify(t, forwarded);
+          woke = this.waiters.notify(t, forwarded);
           result = woke.length + forwarded.length;
           break;
         case TERMINATE:
@@ -445,7 +446,7 @@ export class Execution {
    * every thread had armed its presence when it started: a terminated thread's waiters are gone.
    */
   presenceRegistry(): Int32Array {
-    return this.#registry ??= presenceRegistryOf(this.#bodies);
+    return this.registry ??= presenceRegistryOf(this.#bodies);
   }
 
   /** Whether `t` sleeps patiently and a thread was terminated since its patience last ran out. */
@@ -478,7 +479,7 @@ export class Execution {
     } else if (v.deadline !== Infinity || v.abortWait || this.#impatient(v)) {
       next.push({ thread: k, op: TIMEOUT, a: v.a, i: v.i, x: v.x, watch: undefined });
     }
-    this.#waiters.drop(v);
+    this.waiters.drop(v);
     v.status = DONE;
     v.terminated = true;
     v.gen = undefined;

@@ -22,6 +22,8 @@ export interface Frame {
   readonly id: number;
   /** How the call ended, once it has: `→ 100`, `→ throws QueueEmptyError` (empty: no value). */
   ended?: string;
+  /** What the call returned, exactly, once it has (not set when it threw). */
+  returned?: { readonly value: unknown };
 }
 
 /** One step as recorded (for traces, replay checks and partial-order reduction). */

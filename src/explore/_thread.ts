@@ -56,6 +56,8 @@ export class Thread {
   deadline = Infinity;
   /** The user-level operation the thread is inside (see `sim/_frame.ts`), recorded on its steps. */
   frame: Frame | undefined = undefined;
+  /** The user-level operation the thread ended last (see `sim/_frame.ts`). */
+  ended: Frame | undefined = undefined;
   /** The pending specification-level call (op SPEC). */
   spec: SpecCall | undefined = undefined;
   /** The unit state `specBlocked` was computed on (a cache: states are never changed in place). */

@@ -279,13 +279,6 @@ export interface RenderOptions extends PictureOptions {
    * @default {false}
    */
   details?: boolean;
-  /**
-   * Show every kernel step (text): each load, compare-exchange, wait and notify a primitive's call
-   * made, one row each. Without it, the steps of one call of a `sim()` wrapper's method fold into
-   * one row showing the call as written (`q.put(1)`, `lock.acquire(): sleeps`).
-   * @default {false}
-   */
-  kernelSteps?: boolean;
 }
 
 const RESET = "\x1b[0m";

@@ -134,6 +134,20 @@ export class Waiters {
   }
 
   /**
+   * The non-empty lists, by address in ascending order, as text: `address:T1,o2` (`o2`: an orphaned
+   * wait of thread 2); part of a state's key (`_stateful.ts`).
+   */
+  key(): string {
+    const out: string[] = [];
+    for (const [at, list] of this.#lists) {
+      if (list.length === 0) continue;
+      const ids = list.map((w) => w instanceof Orphan ? `o${w.of.id}` : `${w.id}`);
+      out.push(`${at}:${ids}`);
+    }
+    return out.sort().join(" ");
+  }
+
+  /**
    * Drops terminated thread `v` from every list: its sleep, and the orphaned waits of its aborted
    * sleeps (a dead isolate's `waitAsync`s go with it); its forwarder forwards nothing more.
    */

@@ -6,6 +6,7 @@
  */
 import type { Execution } from "./_engine.ts";
 import { dfs } from "./_dfs.ts";
+import { stateful } from "./_stateful.ts";
 import {
   type BoundReport,
   common,
@@ -37,6 +38,51 @@ export interface ExploreOptions extends RunOptions {
    * @default {true}
    */
   dpor?: boolean;
+  /**
+   * What the search identifies to avoid repeating work:
+   *
+   * - `"traces"`: optimal dynamic partial-order reduction (with `dpor: true`): one execution per
+   *   class of equivalent schedules (Mazurkiewicz trace); stateless.
+   * - `"states"`: state caching: every reachable state (shared memory, waiter lists, and each
+   *   thread's local state, identified by the results its steps returned) is explored once, so
+   *   schedules that reach one state by different paths (not just by swapping independent steps)
+   *   are explored once from there. Covers the same final states and checks `always` at the same
+   *   states; `executions` then counts runs up to a state seen before or to the end. Kernel level
+   *   only (a specification-level step throws a `RangeError`), no preemption bound, and it keeps
+   *   every state in memory. It assumes thread bodies share nothing but what the explorer sees.
+   *   Each thread's local state is the history of results its code got (a completed `sim()` call
+   *   counts as its return value), so a kernel's retry loop that ran more often is another state:
+   *   the locked bank at 2 threads x 3 transfers takes a few dozen runs instead of ~16,000
+   *   traces, 3 x 2 still does not finish (see bench/RESULTS.md).
+   * @default {"traces"}
+   *
+   * @example Prove the locked bank visiting each state once
+   * ```ts
+   * import { Lock, Value } from "@interlock/interlock";
+   * import { explore, sim } from "@interlock/interlock/explore";
+   * import assert from "node:assert/strict";
+   *
+   * type Bank = { lock: Lock; balance: Value<"i"> };
+   * const scenario = {
+   *   setup: (): Bank => ({ lock: new Lock(), balance: new Value("i", 100, { lock: false }) }),
+   *   threads: [-1, 1].map((delta) =>
+   *     function* teller({ lock, balance }: Bank) {
+   *       for (let n = 0; n < 3; n++) {
+   *         yield* sim(lock).acquire();
+   *         yield* sim(balance).set((yield* sim(balance).get()) + delta);
+   *         yield* sim(lock).release();
+   *       }
+   *     }
+   *   ),
+   *   invariant: ({ balance }: Bank) => balance.value === 100,
+   * };
+   * const byStates = explore(scenario, { reduce: "states" });
+   * const byTraces = explore(scenario);
+   * assert.ok(byStates.ok && byStates.complete);
+   * assert.ok(byStates.executions < byTraces.executions / 10);
+   * ```
+   */
+  reduce?: "traces" | "states";
   /**
    * Stop after this many executions (the report then says the search is incomplete).
    * @default {1000000}
@@ -94,6 +140,18 @@ export function explore<S>(scenario: Scenario<S>, options?: ExploreOptions): Rep
   if (typeof dpor !== "boolean") {
     throw new TypeError(`Cannot explore: 'dpor' must be a boolean, received ${typeof dpor}`);
   }
+  const reduce = options?.reduce ?? "traces";
+  if (reduce !== "traces" && reduce !== "states") {
+    throw new RangeError(
+      `Cannot explore: 'reduce' must be "traces" or "states", received ${String(reduce)}`,
+    );
+  }
+  if (reduce === "states" && bound !== Infinity) {
+    throw new RangeError(
+      'Cannot explore: reduce: "states" searches without a preemption bound (drop one of them)',
+    );
+  }
+  const pass = reduce === "states" ? stateful : dfs;
   return within(c, () => {
     const p = ready(scenario, c);
     const start = performance.now();
@@ -109,7 +167,7 @@ export function explore<S>(scenario: Scenario<S>, options?: ExploreOptions): Rep
     for (const b of passes) {
       let failed: Execution | undefined;
       let ran = 0;
-      const r = dfs(p, {
+      const r = pass(p, {
         bound: b,
         dpor,
         maxExecutions: Math.max(1, maxExecutions - executions),

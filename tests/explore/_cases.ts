@@ -118,3 +118,42 @@ export function handOffAgainst(by: "timeout" | "abort"): Scenario<HandOff> {
       !cond.lock.locked(),
   };
 }
+
+/**
+ * A holder takes and releases a lock while another thread's acquire may end early `by` a timeout
+ * or an abort; the second thread returns `"held"` or how it ended.
+ */
+export function acquireAgainstHolder(by: "timeout" | "abort"): Scenario<{ lock: Lock }> {
+  return {
+    setup: () => ({ lock: new Lock() }),
+    threads: [function* holder({ lock }: { lock: Lock }) {
+      yield* sim(lock).acquire();
+      yield* sim(lock).release();
+    }, function* impatient({ lock }: { lock: Lock }) {
+      try {
+        yield* sim(lock).acquire(by === "timeout" ? { timeout: 5 } : { abortable: true });
+      } catch {
+        return by === "timeout" ? "timed out" : "aborted";
+      }
+      yield* sim(lock).release();
+      return "held";
+    }],
+  };
+}
+
+/**
+ * Two threads write two different words; `always` fails only in the state where the second thread
+ * wrote first, reachable only if a search reorders the independent writes.
+ */
+export function writesUnderAlways(): Scenario<{ m: Int32Array }> {
+  type S = { m: Int32Array };
+  return {
+    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
+    threads: [function* a({ m }: S) {
+      yield* sim(m).store(0, 1);
+    }, function* b({ m }: S) {
+      yield* sim(m).store(1, 1);
+    }],
+    always: ({ m }) => !(m[1] === 1 && m[0] === 0) || "b wrote first",
+  };
+}

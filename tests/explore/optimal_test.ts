@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Condition, Event, Lock } from "../../mod.ts";
+import { type Condition, Event } from "../../mod.ts";
 import { type Scenario, sim } from "../../src/explore/mod.ts";
 import { program, programs } from "./_programs.ts";
 import { bank, tellers } from "./_bank.ts";
-import { guardedAdds, handOffState } from "./_cases.ts";
+import { acquireAgainstHolder, guardedAdds, handOffState, writesUnderAlways } from "./_cases.ts";
 import { optimalOn } from "./_traces.ts";
 
 Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of random programs with waits, timeouts, aborts, CAS failures and spins", () => {
@@ -35,36 +35,11 @@ Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of the real pr
     ["locked bank 2x1", bank(tellers(2, 1), true) as Scenario<unknown>],
     ["unlocked bank 3x1", bank(tellers(3, 1), false) as Scenario<unknown>],
     ["semaphore(1), 2 threads", guardedAdds() as Scenario<unknown>],
-    ["lock acquire with a timeout against a holder", {
-      setup: () => ({ lock: new Lock() }),
-      threads: [function* holder({ lock }: { lock: Lock }) {
-        yield* sim(lock).acquire();
-        yield* sim(lock).release();
-      }, function* impatient({ lock }: { lock: Lock }) {
-        try {
-          yield* sim(lock).acquire({ timeout: 5 });
-        } catch {
-          return "timed out";
-        }
-        yield* sim(lock).release();
-        return "held";
-      }],
-    } as Scenario<unknown>],
-    ["an aborted lock acquire", {
-      setup: () => ({ lock: new Lock() }),
-      threads: [function* holder({ lock }: { lock: Lock }) {
-        yield* sim(lock).acquire();
-        yield* sim(lock).release();
-      }, function* aborter({ lock }: { lock: Lock }) {
-        try {
-          yield* sim(lock).acquire({ abortable: true });
-        } catch {
-          return "aborted";
-        }
-        yield* sim(lock).release();
-        return "held";
-      }],
-    } as Scenario<unknown>],
+    [
+      "lock acquire with a timeout against a holder",
+      acquireAgainstHolder("timeout") as Scenario<unknown>,
+    ],
+    ["an aborted lock acquire", acquireAgainstHolder("abort") as Scenario<unknown>],
     ["event set against a waiter", {
       setup: () => ({ ev: new Event(), n: new Int32Array(new SharedArrayBuffer(4)) }),
       threads: [function* waiter({ ev }: Ev) {
@@ -112,16 +87,6 @@ Deno.test("optimal DPOR runs one execution per Mazurkiewicz trace of the real pr
 });
 
 Deno.test("optimal DPOR with an always-check explores every order of writes the check can see", () => {
-  type S = { m: Int32Array };
-  const r = optimalOn<S>("two independent writes under always", {
-    setup: () => ({ m: new Int32Array(new SharedArrayBuffer(8)) }),
-    threads: [function* a({ m }: S) {
-      yield* sim(m).store(0, 1);
-    }, function* b({ m }: S) {
-      yield* sim(m).store(1, 1);
-    }],
-    // Fails only in the state where b wrote first: reachable only if the writes are reordered.
-    always: ({ m }) => !(m[1] === 1 && m[0] === 0) || "b wrote first",
-  });
+  const r = optimalOn("two independent writes under always", writesUnderAlways());
   assert.equal(r.traces, 2);
 });

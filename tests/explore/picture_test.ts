@@ -50,7 +50,7 @@ Deno.test("the lost update's diagram shows both reads of 100, the overwritten wr
 
 Deno.test("a deadlock's diagram names the sleepers and their wait-for cycle", () => {
   const failure = deadlock();
-  const d = diagramOf(failure);
+  const d = diagramOf(failure, { kernelSteps: true });
   assert.deepEqual(d.sleepers.map((s) => [s.thread, s.address, s.waitsFor?.thread]), [
     [0, "b.state", 1],
     [1, "a.state", 0],
@@ -65,20 +65,55 @@ Deno.test("a deadlock's diagram names the sleepers and their wait-for cycle", ()
     reads.map((e) => [d.steps[e.from]!.thread, d.steps[e.to]!.thread, d.steps[e.to]!.address]),
     [[0, 1, "a.state"], [1, 0, "b.state"]],
   );
-  const svg = failure.toSVG();
+  const svg = failure.toSVG({ kernelSteps: true });
   assert.equal(svg.match(/class="edge-group waitsfor cycle"/g)?.length, 2);
   assert.equal(svg.match(/class="endbox asleep"/g)?.length, 2);
 });
 
+Deno.test("the ABBA deadlock's pictures fold each lock call into one box, as the text trace folds it", () => {
+  const failure = deadlock();
+  const d = diagramOf(failure);
+  // Calls of one step keep their kernel box; the sleeping acquires are one box each.
+  assert.deepEqual(d.boxes, [
+    ["cas ✓", "a.state", "0 → 2"],
+    ["cas ✓", "b.state", "0 → 4"],
+    ["acquire(): sleeps", "a", "steps 3-5"],
+    ["acquire(): sleeps", "b", "steps 6-8"],
+  ]);
+  assert.deepEqual(d.steps.map((s) => [s.step, s.thread]), [[1, 0], [2, 1], [3, 1], [6, 0]]);
+  // The sleepers sleep in their acquire boxes, each waiting for the other's first box.
+  assert.deepEqual(d.highlight, [3, 2]);
+  assert.deepEqual(
+    d.sleepers.map((s) => [s.thread, s.step, s.waitsFor?.step]),
+    [[0, 3, 1], [1, 2, 0]],
+  );
+  assert.deepEqual(d.edges.map((e) => [e.kind, e.from, e.to]), [["reads", 0, 2], ["reads", 1, 3]]);
+  // Memory after each box is memory after its last step; the preemption stays on box 2.
+  assert.deepEqual(d.values, [[0, 0], [2, 0], [2, 4], [3, 4], [3, 5]]);
+  assert.deepEqual(d.preempted, [-1, 0, -1, -1]);
+  // The SVG and the page draw those 4 boxes; kernelSteps draws the 8 steps.
+  const boxes = (svg: string) => svg.match(/<g class="box /g)?.length;
+  assert.equal(boxes(failure.toSVG()), 4);
+  assert.equal(boxes(failure.toSVG({ kernelSteps: true })), 8);
+  assert.match(failure.toSVG(), /acquire\(\): sleeps/);
+  assert.deepEqual(dataOf(failure.toHTML()).steps.map((s) => s.text), [
+    "a.acquire()",
+    "b.acquire()",
+    "a.acquire(): sleeps",
+    "b.acquire(): sleeps",
+  ]);
+  assert.equal(dataOf(failure.render({ format: "html", kernelSteps: true })).steps.length, 8);
+});
+
 Deno.test("a notify that wakes a sleeper is drawn as a wake-up edge into the sleeper's lane", () => {
   const failure = wakeUp();
-  const d = diagramOf(failure);
+  const d = diagramOf(failure, { kernelSteps: true });
   const wakes = d.edges.filter((e) => e.kind === "wakes");
   assert.equal(wakes.length, 1, failure.message);
   assert.equal(d.steps[wakes[0]!.from]!.op, "notify");
   assert.equal(d.steps[wakes[0]!.from]!.thread, 1);
   assert.equal(wakes[0]!.lane, 0);
-  assert.match(failure.toSVG(), /class="pill woken-mark"/);
+  assert.match(failure.toSVG({ kernelSteps: true }), /class="pill woken-mark"/);
 });
 
 Deno.test("a word first written blind still shows its value before step 1, in both reset modes", () => {

@@ -85,13 +85,21 @@ export class SimChannel {
    * Production's waiting puts (`ringWait`) first wait up to a millisecond for a ring slot when the
    * record would spill into the lane; here that wait ends at once (as when consumers look idle):
    * the put tries the ring once more, then spills. Every order of items stays reachable.
+   * `tryFirst`: `Channel.put` (the promise form), which tries to count without waiting first.
    */
-  *put(kind: number, deadline: number, wait: boolean, ringWait: boolean): Step<number> {
+  *put(
+    kind: number,
+    deadline: number,
+    wait: boolean,
+    ringWait: boolean,
+    tryFirst = false,
+  ): Step<number> {
     const length = encodedLength;
     const payload = encodedPayload;
     const S = this.shape();
     if (this.maxsize > 0) {
-      const r = wait ? yield* G.count(SIM, S, deadline) : yield* G.tryCount(SIM, S);
+      let r = wait && !tryFirst ? K.FULL : yield* G.tryCount(SIM, S);
+      if (wait && r === K.FULL) r = yield* G.count(SIM, S, deadline);
       if (r !== K.OK) return r;
     }
     let spill = !ringWait;
@@ -136,12 +144,14 @@ export class SimChannel {
 
   /**
    * `Channel.getSync` (`wait`, until `deadline`) and `Channel.tryGet`: the oldest record's value,
-   * from the ring or else the lane, or a `StatusBox` (EMPTY, CLOSED, TIMED_OUT).
+   * from the ring or else the lane, or a `StatusBox` (EMPTY, CLOSED, TIMED_OUT). `tryFirst`:
+   * `Channel.get` (the promise form), which tries to claim without waiting first.
    */
-  *get(deadline: number, wait: boolean): Step<unknown> {
+  *get(deadline: number, wait: boolean, tryFirst = false): Step<unknown> {
     const S = this.shape();
     for (;;) {
-      const p = wait ? yield* G.claim(SIM, S, deadline) : yield* G.tryClaim(SIM, S);
+      let p = wait && !tryFirst ? K.EMPTY : yield* G.tryClaim(SIM, S);
+      if (wait && p === K.EMPTY) p = yield* G.claim(SIM, S, deadline);
       if (p >= 0) {
         let value: unknown;
         try {
@@ -157,8 +167,12 @@ export class SimChannel {
     }
   }
 
-  /** `Channel.pollSync`: waits until a get would not wait; false on timeout. */
-  *poll(deadline: number): Step<boolean> {
+  /**
+   * `Channel.pollSync`: waits until a get would not wait; false on timeout. `tryFirst`:
+   * `Channel.poll` (the promise form), which checks without waiting first.
+   */
+  *poll(deadline: number, tryFirst = false): Step<boolean> {
+    if (tryFirst && (yield* G.ready(SIM, this.shape()))) return true;
     return (yield* G.poll(SIM, this.shape(), deadline)) === K.OK;
   }
 

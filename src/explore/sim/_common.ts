@@ -91,6 +91,11 @@ export function* abortably<T>(kernel: Step<T>, options: SimWaitOptions | undefin
   }
 }
 
+/** Whether the call is `abortable` (it follows the promise form, see {@linkcode SimWaitOptions}). */
+export function abortable(options: SimWaitOptions | undefined): boolean {
+  return options?.abortable === true;
+}
+
 /** Whether the signal of this `abortable` call fired (see {@linkcode SimWaitOptions}). */
 export function aborted(options: SimWaitOptions | undefined): boolean {
   return options?.abortable === true && currentThread().aborted;

@@ -34,12 +34,14 @@ export function* framed<R>(
   let result: R;
   try {
     result = yield* inner;
+    frame.returned = { value: result };
     frame.ended = result === undefined ? "" : ` → ${valueText(result)}`;
   } catch (error) {
     frame.ended = ` → throws ${(error as Error)?.name ?? String(error)}`;
     throw error;
   } finally {
     t.frame = undefined;
+    t.ended = frame;
   }
   // At the specification level the engine keeps what threads hold itself (`_spec_run.ts`).
   if (!atSpecLevel(object)) hold(ex.holding, t, keyOf(object), method, result);

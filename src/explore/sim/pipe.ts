@@ -10,12 +10,20 @@ import { REAL } from "../../_atomics.ts";
 import { BrokenPipeError, EOFError, RuntimeError } from "../../errors.ts";
 import * as P from "../../kernel/pipe.ts";
 import * as K from "../../kernel/queue.ts";
-import { deadlineOf, waitFailure } from "../../options.ts";
+import { deadlineOf } from "../../options.ts";
 import { encode, StatusBox } from "../../channel/_core.ts";
 import { Connection } from "../../channel/pipe.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
 import { SimChannel } from "./_channel.ts";
-import { type SimWaitOptions, type Step, wrapperOf } from "./_common.ts";
+import {
+  abortable,
+  abortably,
+  aborted,
+  failed,
+  type SimWaitOptions,
+  type Step,
+  wrapperOf,
+} from "./_common.ts";
 import { SimArray } from "./memory.ts";
 
 const SEND = "send a value on the pipe";
@@ -106,29 +114,39 @@ export class SimConnection<T = unknown> {
    *
    * @throws {EOFError} once the other end is closed and everything it sent was received.
    * @throws {RuntimeError} if this end is closed or send-only.
-   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first, `AbortError` if
+   * the signal of an `abortable` call fires (as `recv({ signal })`).
    */
   *recv(options?: SimWaitOptions): Step<T> {
     const rx = yield* this.#usable("receive on", this.#rx, "send-only");
-    const v = yield* rx.get(deadlineOf(RECV, options), true);
+    const deadline = deadlineOf(RECV, options);
+    const v = yield* abortably(rx.get(deadline, true, abortable(options)), options);
     if (!(v instanceof StatusBox)) return v as T;
     if (v.status === K.CLOSED) {
       if (yield* this.closed()) throw closedEnd("receive on");
       throw new EOFError("Cannot receive: the other end of the pipe is closed and drained");
     }
-    throw waitFailure(RECV, options);
+    throw failed(RECV, options);
   }
 
   /**
    * Whether `recv` would not wait (a value is ready, or the other end is closed), waiting up to
    * `timeout` ms for that (as `pollSync`): with a positive `timeout`, "the timeout fires" is a
-   * scheduling choice.
+   * scheduling choice. `abortable` (as `poll(timeout, { signal })`): "the signal fires" is one
+   * more choice while it waits.
    *
    * @throws {RuntimeError} if this end is closed or send-only.
+   * @throws {DOMException} named `AbortError` if the signal of an `abortable` poll fires.
    */
-  *poll(timeout?: number): Step<boolean> {
+  *poll(timeout?: number, options?: { abortable?: boolean }): Step<boolean> {
     const rx = yield* this.#usable("poll", this.#rx, "send-only");
-    if (!(yield* rx.poll(deadlineOf(POLL, { timeout: timeout ?? 0 })))) return false;
+    const deadline = deadlineOf(POLL, { timeout: timeout ?? 0 });
+    const o = { abortable: options?.abortable === true };
+    if (!(yield* abortably(rx.poll(deadline, o.abortable), o))) {
+      // As `poll(timeout, { signal })`: an aborted poll throws the signal's reason.
+      if (aborted(o)) throw failed(POLL, o);
+      return false;
+    }
     // Ready, unless this end's own close (which closes its incoming queue) woke the poll.
     if (yield* this.closed()) throw closedEnd("poll");
     return true;

@@ -9,14 +9,14 @@ import { REAL } from "../../_atomics.ts";
 import { TAG } from "../../_region.ts";
 import { RuntimeError } from "../../errors.ts";
 import * as K from "../../kernel/queue.ts";
-import { deadlineOf, waitFailure } from "../../options.ts";
+import { deadlineOf } from "../../options.ts";
 import { encode, StatusBox } from "../../channel/_core.ts";
 import { GET, getFailure, PUT, putFailure } from "../../channel/_glue.ts";
 import type { PipeDirection as QueueParts } from "../../channel/pipe.ts";
 import { JoinableQueue, Queue } from "../../channel/queue.ts";
 import { SimpleQueue } from "../../channel/simple_queue.ts";
 import { type Layout, registerLayout, registerPartsLayout } from "../_scenario.ts";
-import type { SimWaitOptions, Step } from "./_common.ts";
+import { abortable, abortably, failed, type SimWaitOptions, type Step } from "./_common.ts";
 import { SimChannel } from "./_channel.ts";
 
 /** What `JoinableQueue.joinSync` says it was doing, in errors. */
@@ -71,16 +71,18 @@ export class SimQueue<T = unknown> {
    * `SimpleQueue`'s put never waits (as in production).
    *
    * @throws {QueueClosedError} if the queue is closed.
-   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first, `AbortError` if
+   * the signal of an `abortable` call fires (the promise form with a `signal`).
    * @throws {TypeError} if `item` cannot be cloned; {RangeError} if it exceeds `maxBytes`.
    */
   *put(item: T, options?: SimWaitOptions): Step<void> {
     const c = this.#c;
     const kind = encode(PUT, item, c.laneMax);
-    const r = c.flavour === K.SIMPLE
-      ? yield* c.put(kind, Infinity, false, true)
-      : yield* c.put(kind, deadlineOf(PUT, options), true, true);
-    if (r !== K.OK) throw putFailure(r, options);
+    const r = c.flavour === K.SIMPLE ? yield* c.put(kind, Infinity, false, true) : yield* abortably(
+      c.put(kind, deadlineOf(PUT, options), true, true, abortable(options)),
+      options,
+    );
+    if (r !== K.OK) throw r === K.TIMED_OUT ? failed(PUT, options) : putFailure(r, options);
   }
 
   /**
@@ -97,11 +99,15 @@ export class SimQueue<T = unknown> {
    * Takes the oldest item, sleeping while the queue is empty (as `getSync`, or `get`).
    *
    * @throws {QueueClosedError} if the queue is closed and drained.
-   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first, `AbortError` if
+   * the signal of an `abortable` call fires (the promise form with a `signal`).
    */
   *get(options?: SimWaitOptions): Step<T> {
-    const v = yield* this.#c.get(deadlineOf(GET, options), true);
-    if (v instanceof StatusBox) throw getFailure(v.status, options);
+    const deadline = deadlineOf(GET, options);
+    const v = yield* abortably(this.#c.get(deadline, true, abortable(options)), options);
+    if (v instanceof StatusBox) {
+      throw v.status === K.TIMED_OUT ? failed(GET, options) : getFailure(v.status, options);
+    }
     return v as T;
   }
 
@@ -155,10 +161,14 @@ export class SimQueue<T = unknown> {
   /**
    * Waits until every task of a `JoinableQueue` is done.
    *
-   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first.
+   * @throws {DOMException} named `TimeoutError` if a finite `timeout` fires first, `AbortError` if
+   * the signal of an `abortable` call fires (the promise form with a `signal`).
    */
   *join(options?: SimWaitOptions): Step<void> {
-    if (!(yield* this.#c.join(deadlineOf(JOIN, options)))) throw waitFailure(JOIN, options);
+    const deadline = deadlineOf(JOIN, options);
+    // The promise form checks first (`joinSync(-Infinity)`), then waits with abortable sleeps.
+    if (abortable(options) && (yield* this.#c.join(-Infinity))) return;
+    if (!(yield* abortably(this.#c.join(deadline), options))) throw failed(JOIN, options);
   }
 }
 

@@ -1,0 +1,271 @@
+/**
+ * Exhaustive search with state caching (`explore(..., { reduce: "states" })`): a stateless-replay
+ * depth-first search over schedules that remembers every state it reached and does not explore a
+ * state twice. It visits every reachable state once, so it covers every final state and checks
+ * `always` at every state, however many Mazurkiewicz traces lead there: where optimal DPOR must
+ * run one execution per trace (over 3,000,000 for 3 tellers x 2 locked transfers at kernel level),
+ * this runs one per edge into a state seen before.
+ *
+ * What a state is. The explorer cannot copy a generator, so a thread's local state is identified by
+ * what determines it: a thread body is deterministic (the replay check enforces it), so its local
+ * state is a function of the results its own steps returned, in order (and of the wake-ups it got).
+ * Each thread's history is interned into a number (`Histories`: one id per distinct sequence, kept
+ * exactly, so no hash can collide). A state's key is then, as text:
+ *
+ * - every word of the scenario's shared memory (the buffers the scenario's survey finds, as
+ *   `finalState` and traces see them) and of the presence registry if it was made;
+ * - for each thread (forwarders included): its status, its history id, whether it was terminated,
+ *   aborted or ran out of patience (and when), its await bookkeeping (`Stretch.key`) and, for a
+ *   forwarder, the wake-ups it has to pass on;
+ * - the waiter lists (who sleeps on which word, in order, and the orphaned waits of aborted sleeps);
+ * - how many threads were terminated.
+ *
+ * Two schedules that reach one key reach one state: the same memory, and every thread in the same
+ * local state with the same pending step; everything that happens from there is the same. The
+ * depth (steps made) is a function of the key too (each thread's history counts its own steps), so
+ * `maxSteps` (livelock) cuts the same paths as without caching.
+ *
+ * What it assumes, as partial-order reduction does: threads communicate only through the explorer's
+ * operations (no plain JS object shared between thread bodies and written by one of them). It does
+ * not support specification-level steps (`level: "spec"`, whose unit states are JS objects): that
+ * level is already small. It runs without a preemption bound (a state's bound left depends on the
+ * path to it).
+ *
+ * @module
+ */
+import { type Access, accessOf, dependent } from "./_access.ts";
+import {
+  addressOf,
+  DONE,
+  execute,
+  type Execution,
+  type Prepared,
+  SPEC,
+  type Thread,
+} from "./_engine.ts";
+import type { Event } from "./_event.ts";
+import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
+
+const bit = (k: number) => 1 << k;
+
+function lowest(mask: number): number {
+  return 31 - Math.clz32(mask & -mask);
+}
+
+/** Interned histories: id 0 is the empty history; each (id, result) pair gets one new id. */
+class Histories {
+  readonly #ids = new Map<string, number>();
+
+  /** The id of history `id` followed by `entry`. */
+  extend(id: number, entry: string): number {
+    const k = `${id}:${entry}`;
+    let next = this.#ids.get(k);
+    if (next === undefined) {
+      next = this.#ids.size + 1;
+      this.#ids.set(k, next);
+    }
+    return next;
+  }
+}
+
+/** What a step returned to its thread, as text. */
+function resultKey(e: Event): string {
+  const r = e.result;
+  if (e.threw) {
+    return r instanceof Error ? `!${r.name}:${r.message}` : `!${String(r)}`;
+  }
+  if (e.slept) return "z";
+  const prefix = typeof r === "bigint"
+    ? "n"
+    : typeof r === "string"
+    ? "s"
+    : typeof r === "number"
+    ? ""
+    : typeof r;
+  return `${prefix}${String(r)}${e.aborted ? "a" : ""}${e.patience ? "p" : ""}`;
+}
+
+/** A state on the search's stack: the state before step `depth` of the current execution. */
+interface Node {
+  readonly enabled: number;
+  chosen: number;
+  /** Threads still to try from here. */
+  todo: number;
+  /** Sleeping threads (each one's next step starts schedules explored already), and their steps. */
+  sleep: number;
+  readonly sleepAcc: Access[];
+  /** Each thread's local state here. */
+  readonly locals: Locals;
+}
+
+/**
+ * The threads' local states, by thread id: the history of the user's code (results of its own
+ * steps and of its completed calls), the history of the call in progress (its kernel's results),
+ * and which call that is (a frame id, 0: none).
+ */
+interface Locals {
+  readonly user: number[];
+  readonly inner: number[];
+  readonly call: number[];
+}
+
+/** A primitive value as text, exactly (undefined for anything else). */
+function exactText(v: unknown): string | undefined {
+  switch (typeof v) {
+    case "undefined":
+      return "u";
+    case "boolean":
+      return v ? "t" : "f";
+    case "number":
+      return Object.is(v, -0) ? "-0" : `${v}`;
+    case "bigint":
+      return `${v}n`;
+    case "string":
+      return JSON.stringify(v);
+    default:
+      return v === null ? "null" : undefined;
+  }
+}
+
+/** Runs one exhaustive pass over the states of `p`, each explored once. */
+export function stateful(p: Prepared, o: DfsOptions): DfsResult {
+  if (p.memoryOf === undefined) {
+    throw new TypeError('Cannot explore: reduce: "states" needs the scenario\'s shared memory');
+  }
+  const result = emptyResult();
+  const stack: Node[] = [];
+  /** Every state reached, with the threads asleep at every visit so far. */
+  const seen = new Map<string, number>();
+  const visible = p.always !== undefined;
+  const histories = new Histories();
+  let memory: readonly (Int32Array | Uint8Array)[] = [];
+  let memoryOf: Execution | undefined;
+
+  /** Each thread's local state after step `d - 1` (at the new state before step `d`). */
+  const localsAfter = (ex: Execution, d: number): Locals => {
+    const ts = ex.threads;
+    if (d === 0) {
+      return {
+        user: ts.map(() => 0),
+        inner: ts.map(() => 0),
+        call: ts.map((t) => t.frame?.id ?? 0),
+      };
+    }
+    const parent = stack[d - 1]!.locals;
+    const l: Locals = {
+      user: ts.map((_, k) => parent.user[k] ?? 0),
+      inner: ts.map((_, k) => parent.inner[k] ?? 0),
+      call: ts.map((_, k) => parent.call[k] ?? 0),
+    };
+    const e = ex.events![d - 1]!;
+    moved(l, ts[e.thread]!, resultKey(e));
+    for (const w of e.woke ?? []) moved(l, ts[w]!, "w");
+    return l;
+  };
+
+  /** Thread `t` got `entry` from a step (its own, or a wake-up) and ran to its next one. */
+  const moved = (l: Locals, t: Thread, entry: string): void => {
+    const k = t.id;
+    const call = l.call[k]!;
+    if (call === 0) {
+      // A step of the user's own code: its result is part of the user-level history.
+      l.user[k] = histories.extend(l.user[k]!, entry);
+    } else l.inner[k] = histories.extend(l.inner[k]!, entry);
+    const now = t.frame?.id ?? 0;
+    if (call !== 0 && now !== call) {
+      // The call ended: what the user's code goes on with is its result, however the kernel got
+      // there (a primitive result exactly; anything else by the whole history of the call).
+      const ended = t.ended?.id === call ? t.ended.returned : undefined;
+      const text = ended === undefined ? undefined : exactText(ended.value);
+      l.user[k] = histories.extend(l.user[k]!, text ?? `#${l.inner[k]}`);
+      l.inner[k] = 0;
+    }
+    l.call[k] = now;
+  };
+
+  const keyOf = (ex: Execution, locals: Locals): string => {
+    if (memoryOf !== ex) {
+      memoryOf = ex;
+      // Every word, and the bytes after the last whole word.
+      memory = p.memoryOf!(ex.shared).flatMap(({ buffer: b }) =>
+        b.byteLength % 4 === 0
+          ? [new Int32Array(b)]
+          : [new Int32Array(b, 0, b.byteLength >> 2), new Uint8Array(b, b.byteLength & ~3)]
+      );
+    }
+    let key = memory.map((w) => w.join(",")).join("/");
+    if (ex.registry !== undefined) key += `/${ex.registry.join(",")}`;
+    key += `|${ex.terminations}|${ex.waiters.key()}`;
+    for (const t of ex.threads) {
+      if (t.op === SPEC && t.status !== DONE) {
+        throw new RangeError(
+          'Cannot explore: reduce: "states" runs at kernel level only (a thread made a ' +
+            'specification-level step; use level: "kernel" or the default reduction)',
+        );
+      }
+      key += `|${t.status}${t.terminated ? "x" : ""}${t.aborted ? "a" : ""}${
+        t.outOfPatience ? "p" : ""
+      }${t.probedAt}.${locals.user[t.id]}.${locals.inner[t.id]}.${
+        locals.call[t.id]
+      }.${t.stretch.key()}`;
+      if (t.forwardsFor >= 0) {
+        key += `>${t.forwardsFor}:${t.forwards.map((f) => addressOf(f.a, f.i))}`;
+      }
+    }
+    return key;
+  };
+
+  const choose = (ex: Execution): number => {
+    const d = ex.steps;
+    let enabled = 0;
+    for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
+    if (d < stack.length) {
+      const node = stack[d]!;
+      if (node.enabled !== enabled) throw diverged(d);
+      return node.chosen;
+    }
+    const locals = localsAfter(ex, d);
+    const key = keyOf(ex, locals);
+    // Threads asleep here: asleep before the step just made and independent of it.
+    let sleep = 0;
+    const sleepAcc: Access[] = [];
+    if (d > 0) {
+      const parent = stack[d - 1]!;
+      let q = parent.sleep;
+      const moved = q ? accessOf(ex.events![d - 1]!, visible) : undefined;
+      while (q) {
+        const t = lowest(q);
+        q &= ~bit(t);
+        if (!dependent(parent.sleepAcc[t]!, moved!)) {
+          sleep |= bit(t);
+          sleepAcc[t] = parent.sleepAcc[t]!;
+        }
+      }
+    }
+    const stored = seen.get(key);
+    // First visit: every thread awake is a branch. A revisit: only those asleep at every earlier
+    // visit and awake now (the others were explored from here before).
+    const todo = (stored === undefined ? enabled : stored) & ~sleep & enabled;
+    seen.set(key, stored === undefined ? sleep : stored & sleep);
+    if (todo === 0) return -1;
+    const last = ex.last;
+    const pick = last >= 0 && todo & bit(last) ? last : lowest(todo);
+    stack.push({ enabled, chosen: pick, todo: todo & ~bit(pick), sleep, sleepAcc, locals });
+    return pick;
+  };
+
+  for (;;) {
+    const ex = execute(p, choose, true);
+    if (tally(result, o, ex)) return result;
+    let d = stack.length - 1;
+    while (d >= 0 && stack[d]!.todo === 0) d--;
+    if (d < 0) return result;
+    const n = stack[d]!;
+    // The branch just explored falls asleep for the next ones.
+    n.sleep |= bit(n.chosen);
+    n.sleepAcc[n.chosen] = accessOf(ex.events![d]!, visible);
+    n.chosen = lowest(n.todo);
+    n.todo &= ~bit(n.chosen);
+    stack.length = d + 1;
+  }
+}
