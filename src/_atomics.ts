@@ -53,12 +53,21 @@ export type WaitResult = "ok" | "not-equal" | "timed-out";
  */
 export interface Seam {
   /**
-   * How many times a kernel may {@linkcode Seam.pause} while it spins before it sleeps. Most
-   * kernels re-check after every pause; the Lock kernel re-checks after 1, 2, 4, ... 32 pauses.
-   * A kernel reads it once per spin phase: in {@linkcode REAL} it adapts to how often spinning
-   * paid off in this thread, and each read counts as one phase.
+   * How many times a kernel may {@linkcode Seam.pause} while it spins for a signal (a set, a
+   * notify, a release of a permit, an item) before it sleeps, re-checking after every pause. A
+   * kernel reads it once per spin phase: in {@linkcode REAL} it adapts to how often spinning
+   * paid off in this thread, and each read counts as one phase. A Lock's acquire reads
+   * {@linkcode Seam.lockSpin} instead.
    */
   readonly spin: number;
+  /**
+   * How many times the Lock kernel's acquire may {@linkcode Seam.pause} while it spins for the
+   * holder to release (also when a `Condition` waiter takes its lock back), re-checking after 1,
+   * 2, 4, ... 32 pauses. Read once per spin phase, as {@linkcode Seam.spin}, but a budget of its
+   * own in {@linkcode REAL}: a holder's turn is short while it runs, where a signal may be far
+   * away, so how often one kind of spin paid off says little about the other.
+   */
+  readonly lockSpin: number;
   /** `Atomics.load`. */
   load<T extends AtomicArray>(a: T, i: number): ElementOf<T>;
   /** `Atomics.store`; returns the stored value. */
@@ -96,6 +105,8 @@ export interface GenSeam {
   // One member per operation, written out as in Seam: kernels call each by name, typed per element.
   /** See {@linkcode Seam.spin}. */
   readonly spin: number;
+  /** See {@linkcode Seam.lockSpin}. */
+  readonly lockSpin: number;
   /** See {@linkcode Seam.load}. */
   load<T extends AtomicArray>(a: T, i: number): Generator<unknown, ElementOf<T>, unknown>;
   /** See {@linkcode Seam.store}. */
@@ -183,36 +194,54 @@ export const SPIN_MIN = 4;
 export const SPIN_GROW = 4;
 
 /**
- * This thread's spin budget (each worker has its own copy of this module): additive increase,
- * multiplicative decrease, as TCP's congestion window. Every spin phase that starts (a kernel reads
- * `REAL.spin` once per phase) raises it by {@linkcode SPIN_GROW}; every sleep (`REAL.wait`, which a
- * kernel calls when its spin did not pay off) halves it; a wait that did not sleep (the value had
+ * This thread's spin budgets (each worker has its own copy of this module), one per kind of spin:
+ * `budgets[SIGNAL]` for {@linkcode Seam.spin}, `budgets[HOLDER]` for {@linkcode Seam.lockSpin}.
+ * Each adapts by additive increase, multiplicative decrease, as TCP's congestion window: every
+ * spin phase that starts (a kernel reads its budget once per phase) raises that budget by
+ * {@linkcode SPIN_GROW}; every sleep (`REAL.wait`, which a kernel calls when its spin did not pay
+ * off) halves the budget of the phase that read last; a wait that did not sleep (the value had
  * changed since the spin's last check) leaves it alone. When spinning pays (a holder on another
  * core releases within the spin) sleeps are rare and the budget stays at {@linkcode SPIN_MAX};
  * when it does not (more runnable threads than cores, so the holder or the waker is descheduled
  * while we spin and steal its core; or a holder that keeps the lock long), sleeps are frequent and
  * it settles near {@linkcode SPIN_MIN}: the waiter sleeps almost at once, as a plain futex lock
  * does. With a fraction f of phases ending in a sleep it settles near 2 * SPIN_GROW * (1 - f) / f.
+ *
+ * Why two: with one budget, the sleeps of one kind of wait starved the other's spin. A
+ * `Condition` waiter that has slept on the condition takes its lock back from the notifier, who
+ * still holds it for a moment; its sleeps had driven the one budget to the minimum, so it spun a
+ * few pauses, slept on the lock too, and the notifier's release had to wake it a second time
+ * (counted in a scratch run: every lock spin phase of a Condition ping-pong ended asleep, at a
+ * budget of 4). Now a thread's waits for signals and its waits for lock holders adapt apart
+ * (bench/RESULTS.md, "Condition hand-off and Lock oversubscription").
  */
-let spinBudget = SPIN_MAX;
+const budgets = new Int32Array([SPIN_MAX, SPIN_MAX]);
+const SIGNAL = 0;
+const HOLDER = 1;
+/** The kind of spin whose phase started last: the one a sleep that follows it counts against. */
+let phase = SIGNAL;
 
-/** Reads the budget for one spin phase, raising it for the next (see `spinBudget`). */
-function spinPhase(): number {
-  const b = spinBudget;
-  spinBudget = b + SPIN_GROW < SPIN_MAX ? b + SPIN_GROW : SPIN_MAX;
+/** Reads budget `kind` for one spin phase, raising it for the next (see `budgets`). */
+function spinPhase(kind: number): number {
+  phase = kind;
+  const b = budgets[kind]!;
+  budgets[kind] = b + SPIN_GROW < SPIN_MAX ? b + SPIN_GROW : SPIN_MAX;
   return b;
 }
 
-/** A sleep: the spin before it did not pay off; halves the budget (see `spinBudget`). */
+/** A sleep: the spin before it did not pay off; halves that phase's budget (see `budgets`). */
 function slept(): void {
-  const b = spinBudget >> 1;
-  spinBudget = b > SPIN_MIN ? b : SPIN_MIN;
+  const b = budgets[phase]! >> 1;
+  budgets[phase] = b > SPIN_MIN ? b : SPIN_MIN;
 }
 
-/** The production seam: direct `Atomics` calls, with an adaptive spin budget per thread. */
+/** The production seam: direct `Atomics` calls, with adaptive spin budgets per thread. */
 export const REAL: Seam = {
   get spin(): number {
-    return spinPhase();
+    return spinPhase(SIGNAL);
+  },
+  get lockSpin(): number {
+    return spinPhase(HOLDER);
   },
   load: (a, i) => atomics.load(a, i),
   store: (a, i, v) => atomics.store(a, i, v),
@@ -274,6 +303,7 @@ export const ASYNC: GenSeam = {
   // One generator per operation, written out: each call site in a kernel stays monomorphic.
   // The async forms spin the full budget: their sleeps (waitAsync) do not block the thread.
   spin: SPIN_MAX,
+  lockSpin: SPIN_MAX,
   // deno-lint-ignore require-yield
   *load(a, i) {
     return REAL.load(a, i);

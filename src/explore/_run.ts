@@ -20,8 +20,9 @@ export interface RunOptions {
    */
   maxSteps?: number;
   /**
-   * `A.spin` of the simulated seam: how often kernels spin before they sleep. 0 (the default) keeps
-   * schedules short; spinning only adds interleavings that end like sleeping ones.
+   * `A.spin` and `A.lockSpin` of the simulated seam: how often kernels spin before they sleep. 0
+   * (the default) keeps schedules short; spinning only adds interleavings that end like sleeping
+   * ones.
    * @default {0}
    */
   spin?: number;

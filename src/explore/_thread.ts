@@ -153,7 +153,10 @@ export function setRunning(t: Thread | undefined): void {
   running = t;
 }
 
-/** Sets `A.spin` of {@linkcode SIM} for the coming executions; returns the previous value. */
+/**
+ * Sets `A.spin` and `A.lockSpin` of {@linkcode SIM} for the coming executions; returns the previous
+ * value.
+ */
 export function setSpin(spin: number): number {
   const previous = spinCount;
   spinCount = spin;
@@ -220,6 +223,9 @@ export function terminate(thread: number): Generator<unknown, boolean, unknown> 
  */
 export const SIM: GenSeam = {
   get spin(): number {
+    return spinCount;
+  },
+  get lockSpin(): number {
     return spinCount;
   },
   load(a, i) {

@@ -86,8 +86,8 @@ export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
  * `bench/lock_bench.ts` (see bench/RESULTS.md): against re-checking after every pause, backoff
  * raised 2-worker contended throughput from ~0.6-0.9x to ~1.0-1.2x a hand-written futex lock (the
  * kernel alone; the `Lock` class ~0.8-1.0x), and a ping-pong round trip between two spinning
- * workers stays under 1 µs. The production seam's budget adapts per thread (`REAL` in
- * `src/_atomics.ts`): where waiters outnumber cores, spinning mostly fails and steals the
+ * workers stays under 1 µs. The production seam's lock budget adapts per thread, apart from its
+ * budget for signals (`REAL` in `src/_atomics.ts`): where waiters outnumber cores, spinning mostly fails and steals the
  * holder's core, so the budget shrinks and a waiter sleeps almost at once, as a plain futex lock.
  */
 export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): number {
@@ -95,7 +95,7 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): n
   if (c === $UNLOCKED) return $ACQUIRED;
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
   // The budget is read once per phase (in production it adapts, see REAL in src/_atomics.ts).
-  const budget = A.spin;
+  const budget = A.lockSpin;
   for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
     for (let p = 0; p < step && spent < budget; p++, spent++) A.pause();
     c = A.load(s, $STATE);

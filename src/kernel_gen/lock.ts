@@ -38,7 +38,7 @@ export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): 
   if (c === $UNLOCKED) return $ACQUIRED;
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
   // The budget is read once per phase (in production it adapts, see REAL in src/_atomics.ts).
-  const budget = A.spin;
+  const budget = A.lockSpin;
   for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
     for (let p = 0; p < step && spent < budget; p++, spent++) (yield* A.pause());
     c = (yield* A.load(s, $STATE));
