@@ -1,0 +1,122 @@
+/// <reference lib="deno.worker" />
+/**
+ * Worker side of `bench/lock_ab_bench.ts`: runs one contended loop or one ping-pong with the
+ * primitives of the copy of Interlock whose `mod.ts` the job names (or the raw futex lock), and
+ * posts back its count and when it started and stopped.
+ *
+ * @module
+ */
+import { futexLock, futexUnlock } from "../_futex_lock.ts";
+import { type AbJob, READY, STOP } from "./lock_ab_jobs.ts";
+
+/** Index of the raw futex lock's word in `data`. */
+const RAW = 8;
+
+// deno-lint-ignore no-explicit-any
+const copies = new Map<string, any>();
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+interface Lockish {
+  acquireSync(): unknown;
+  release(): void;
+}
+
+/** Locked non-atomic increments of `data[0]` until the stop flag; returns how many. */
+function contended(data: Int32Array, ctl: Int32Array, lock: Lockish | null): number {
+  let n = 0;
+  if (lock === null) {
+    do {
+      for (let k = 0; k < 64; k++) {
+        futexLock(data, RAW);
+        data[0] = data[0]! + 1;
+        futexUnlock(data, RAW);
+      }
+      n += 64;
+    } while (Atomics.load(ctl, STOP) === 0);
+    return n;
+  }
+  do {
+    for (let k = 0; k < 64; k++) {
+      lock.acquireSync();
+      data[0] = data[0]! + 1;
+      lock.release();
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+/** One ping-pong of `rounds` round trips (see `bench/_workers/lock_worker.ts` for each form). */
+// deno-lint-ignore no-explicit-any
+function ping(M: any, job: AbJob): void {
+  const { player: p, rounds, data: turn, objects } = job;
+  if (M === null) {
+    for (let i = 0; i < rounds; i++) {
+      const mine = 2 * i + p;
+      let v: number;
+      while ((v = Atomics.load(turn, 0)) !== mine) Atomics.wait(turn, 0, v);
+      Atomics.store(turn, 0, mine + 1);
+      Atomics.notify(turn, 0, 1);
+    }
+  } else if (job.kind === "condition") {
+    const cond = M.Condition.from(objects[0]);
+    for (let i = 0; i < rounds; i++) {
+      const mine = 2 * i + p;
+      cond.acquireSync();
+      while (turn[0] !== mine) cond.waitSync();
+      turn[0] = mine + 1;
+      cond.notify();
+      cond.release();
+    }
+  } else if (job.kind === "event") {
+    const a = M.Event.from(objects[0]);
+    const b = M.Event.from(objects[1]);
+    for (let i = 0; i < rounds; i++) {
+      if (p === 0) {
+        a.set();
+        b.waitSync();
+        b.clear();
+      } else {
+        a.waitSync();
+        a.clear();
+        b.set();
+      }
+    }
+  } else {
+    const a = M.Lock.from(objects[0]);
+    const b = M.Lock.from(objects[1]);
+    for (let i = 0; i < rounds; i++) {
+      if (p === 0) {
+        a.release();
+        b.acquireSync();
+      } else {
+        a.acquireSync();
+        b.release();
+      }
+    }
+  }
+}
+
+self.onmessage = async (event: MessageEvent<AbJob>) => {
+  const job = event.data;
+  try {
+    if (job.mod !== null && !copies.has(job.mod)) copies.set(job.mod, await import(job.mod));
+    const M = job.mod === null ? null : copies.get(job.mod);
+    const lock = M === null || job.job === "ping"
+      ? null
+      : job.kind === "semaphore"
+      ? M.Semaphore.from(job.objects[0])
+      : M.Lock.from(job.objects[0]);
+    Atomics.add(job.ctl, READY, 1);
+    while (Atomics.load(job.ctl, READY) < job.parties) Atomics.pause();
+    const start = now();
+    const count = job.job === "contended" ? contended(job.data, job.ctl, lock) : job.rounds;
+    if (job.job === "ping") ping(M, job);
+    self.postMessage({ ok: true, count, start, end: now() });
+  } catch (error) {
+    self.postMessage({ ok: false, error: String(error) });
+  }
+};
