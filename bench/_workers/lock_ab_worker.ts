@@ -8,6 +8,7 @@
  */
 import { futexLock, futexUnlock } from "../_futex_lock.ts";
 import { type AbJob, READY, STOP } from "./lock_ab_jobs.ts";
+import { conditionPing, eventPing, lockPing, rawWaitPing } from "./pings.ts";
 
 /** Index of the raw futex lock's word in `data`. */
 const RAW = 8;
@@ -49,55 +50,14 @@ function contended(data: Int32Array, ctl: Int32Array, lock: Lockish | null): num
   return n;
 }
 
-/** One ping-pong of `rounds` round trips (see `bench/_workers/lock_worker.ts` for each form). */
+/** One ping-pong of `rounds` round trips (`./pings.ts`); `M`: the copy's module, null: raw. */
 // deno-lint-ignore no-explicit-any
 function ping(M: any, job: AbJob): void {
-  const { player: p, rounds, data: turn, objects } = job;
-  if (M === null) {
-    for (let i = 0; i < rounds; i++) {
-      const mine = 2 * i + p;
-      let v: number;
-      while ((v = Atomics.load(turn, 0)) !== mine) Atomics.wait(turn, 0, v);
-      Atomics.store(turn, 0, mine + 1);
-      Atomics.notify(turn, 0, 1);
-    }
-  } else if (job.kind === "condition") {
-    const cond = M.Condition.from(objects[0]);
-    for (let i = 0; i < rounds; i++) {
-      const mine = 2 * i + p;
-      cond.acquireSync();
-      while (turn[0] !== mine) cond.waitSync();
-      turn[0] = mine + 1;
-      cond.notify();
-      cond.release();
-    }
-  } else if (job.kind === "event") {
-    const a = M.Event.from(objects[0]);
-    const b = M.Event.from(objects[1]);
-    for (let i = 0; i < rounds; i++) {
-      if (p === 0) {
-        a.set();
-        b.waitSync();
-        b.clear();
-      } else {
-        a.waitSync();
-        a.clear();
-        b.set();
-      }
-    }
-  } else {
-    const a = M.Lock.from(objects[0]);
-    const b = M.Lock.from(objects[1]);
-    for (let i = 0; i < rounds; i++) {
-      if (p === 0) {
-        a.release();
-        b.acquireSync();
-      } else {
-        a.acquireSync();
-        b.release();
-      }
-    }
-  }
+  const { player, rounds, data: turn, objects } = job;
+  if (M === null) rawWaitPing(player, rounds, turn);
+  else if (job.kind === "condition") conditionPing(M, player, rounds, turn, objects);
+  else if (job.kind === "event") eventPing(M, player, rounds, turn, objects);
+  else lockPing(M, player, rounds, turn, objects);
 }
 
 self.onmessage = async (event: MessageEvent<AbJob>) => {

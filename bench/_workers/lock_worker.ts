@@ -20,6 +20,7 @@ import { Mutex } from "bench-multithreading";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
 import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
+import { conditionPing, eventPing, lockPing, type PingClasses, rawWaitPing } from "./pings.ts";
 import {
   type ContendedJob,
   type JobResult,
@@ -31,6 +32,9 @@ import {
 } from "./lock_jobs.ts";
 
 const RAW = 16;
+
+/** The classes the Interlock ping-pongs revive their objects with (`./pings.ts`). */
+const CLASSES: PingClasses = { Lock, Event, Condition };
 
 function now(): number {
   return performance.timeOrigin + performance.now();
@@ -285,17 +289,6 @@ function contended(job: ContendedJob): JobResult {
 
 // Each kind's measured loop is its own function again; `p` is the player (0 or 1).
 
-/** Turn 2i+p belongs to player p; sleep while it is the other's turn. */
-function rawWaitPing(p: number, rounds: number, turn: Int32Array): void {
-  for (let i = 0; i < rounds; i++) {
-    const mine = 2 * i + p;
-    let v: number;
-    while ((v = Atomics.load(turn, 0)) !== mine) Atomics.wait(turn, 0, v);
-    Atomics.store(turn, 0, mine + 1);
-    Atomics.notify(turn, 0, 1);
-  }
-}
-
 function rawSpinPing(p: number, rounds: number, turn: Int32Array): void {
   for (let i = 0; i < rounds; i++) {
     const mine = 2 * i + p;
@@ -322,66 +315,6 @@ function rawSpinThenWaitPing(p: number, rounds: number, turn: Int32Array): void 
   }
 }
 
-/**
- * Two locks, both held at the start, passed back and forth as binary semaphores (a Lock may be
- * released by any thread): player 0 releases a and takes b; player 1 takes a, releases b.
- */
-function lockPing(p: number, rounds: number, _turn: Int32Array, pair: [unknown, unknown]): void {
-  const a = Lock.from(pair[0]);
-  const b = Lock.from(pair[1]);
-  if (p === 0) {
-    for (let i = 0; i < rounds; i++) {
-      a.release();
-      b.acquireSync();
-    }
-  } else {
-    for (let i = 0; i < rounds; i++) {
-      a.acquireSync();
-      b.release();
-    }
-  }
-}
-
-/** Two Events: player 0 sets a and waits for b; player 1 waits for a, clears it, sets b. */
-function eventPing(p: number, rounds: number, _turn: Int32Array, pair: [unknown, unknown]): void {
-  const a = Event.from(pair[0]);
-  const b = Event.from(pair[1]);
-  if (p === 0) {
-    for (let i = 0; i < rounds; i++) {
-      a.set();
-      b.waitSync();
-      b.clear();
-    }
-  } else {
-    for (let i = 0; i < rounds; i++) {
-      a.waitSync();
-      a.clear();
-      b.set();
-    }
-  }
-}
-
-/**
- * A Condition hand-off (the textbook form): under the condition's lock, wait until `turn[0]` is
- * mine, take the turn, notify the other. One round trip is two hand-offs, as above.
- */
-function conditionPing(
-  p: number,
-  rounds: number,
-  turn: Int32Array,
-  pair: [unknown, unknown],
-): void {
-  const cond = Condition.from(pair[0]);
-  for (let i = 0; i < rounds; i++) {
-    const mine = 2 * i + p;
-    cond.acquireSync();
-    while (turn[0] !== mine) cond.waitSync();
-    turn[0] = mine + 1;
-    cond.notify();
-    cond.release();
-  }
-}
-
 const PINGS: Record<
   PingKind,
   (p: number, rounds: number, turn: Int32Array, pair: [unknown, unknown]) => void
@@ -389,9 +322,9 @@ const PINGS: Record<
   "raw-wait": rawWaitPing,
   "raw-spin": rawSpinPing,
   "raw-spin-then-wait": rawSpinThenWaitPing,
-  "lock": lockPing,
-  "event": eventPing,
-  "condition": conditionPing,
+  "lock": (p, rounds, turn, pair) => lockPing(CLASSES, p, rounds, turn, pair),
+  "event": (p, rounds, turn, pair) => eventPing(CLASSES, p, rounds, turn, pair),
+  "condition": (p, rounds, turn, pair) => conditionPing(CLASSES, p, rounds, turn, pair),
 };
 
 function ping(job: PingJob): JobResult {
