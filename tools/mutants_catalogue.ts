@@ -120,11 +120,33 @@ export const MUTANTS: Mutant[] = [
       replace: "    const result = A.wait(c, 0, A.load(c, 0), deadline);\n",
     }, {
       file: "src/kernel/condition.ts",
-      find: "  A.add(c, $SEQ, 1);\n  A.notify(c, $SEQ, k);\n",
-      replace: "  A.add(c, $SEQ, 1);\n  A.notify(c, 0, k);\n",
+      find: "  A.notify(c, $SEQ, k);\n",
+      replace: "  A.notify(c, 0, k);\n",
     }],
     tests: ["tests/explore/primitives_test.ts", "tests/sync/condition_test.ts"],
     filter: "Condition",
+  },
+  {
+    name: "Condition over an RLock: the notifier's release drops the wake-up its notify owes",
+    edits: [{
+      file: "src/explore/sim/rlock.ts",
+      find:
+        "      if (owingWakes() && (yield* G.recursionCount(SIM, this.#s, id)) === 0) yield* payWakes();\n",
+      replace: "",
+    }],
+    tests: ["tests/explore/primitives_test.ts"],
+    filter: "notify held twice",
+  },
+  {
+    name:
+      "Condition: a nap that times out deregisters its waiter (the token owed by a dead notifier is lost)",
+    edits: [{
+      file: "src/kernel/condition.ts",
+      find: "      if (!nap) leave(A, c);\n",
+      replace: "      leave(A, c);\n",
+    }],
+    tests: ["tests/sync/condition_test.ts"],
+    filter: "a nap that ends",
   },
   {
     name: "Condition: a waiter reads the sequence word after releasing the lock",

@@ -29,11 +29,18 @@
  *   abort, so the caller always returns holding the lock. The caller repeats it until it succeeds
  *   (probing the lock's holder between tries, as every robust acquire does); if the lock was
  *   abandoned (its holder died), the caller takes it over (`takeOver`) and says so.
- * - notify(n) (lock held): issue k tokens (CAS), bump seq, notify k sleepers on seq.
+ * - notify(n) (lock held): issue k tokens (CAS), bump seq, notify k sleepers on seq; or, `later`
+ *   (wait morphing, a Condition over an RLock), leave the notify to the caller, who calls
+ *   wake(k) once it has released the lock completely (so the woken waiter does not run into a
+ *   lock its notifier still holds). Until then k tokens wait with their sleepers asleep: a waiter
+ *   that sleeps in *naps* (sleep with `nap`: a timeout returns still registered, and the next
+ *   nap's first look at seq claims) finds them after its nap even if the notifier never wakes it
+ *   (it died holding the lock: taking the lock back then tells the waiter so).
  *
  * Invariant: t <= w, and t <= the number of registered waiters that are not asleep on `seq`
- * (*active* waiters, which will try to claim before sleeping again). notify keeps it by waking k
- * sleepers for k tokens; a sleeper can only go to sleep while seq is unchanged since it found no
+ * (*active* waiters, which will try to claim before sleeping again), plus the wakes that holders
+ * of the lock owe (notify `later` until its wake). notify keeps it by waking k sleepers for k
+ * tokens (at once or when the notifier lets the lock go); a sleeper can only go to sleep while seq is unchanged since it found no
  * token, i.e. while t === 0 (every token issue bumps seq); a leaving waiter that finds tokens wakes
  * a replacement. So a token never waits while every waiter sleeps: no lost wake-up. The sequence
  * counter, not a word that never changes, is what makes "read seq, release the lock, sleep" safe
@@ -162,7 +169,7 @@ function claim(A: Seam, c: Int32Array): boolean {
  * Deregisters a waiter that was not notified: (w, t) -> (w-1, min(t, w-1)). If tokens remain, one
  * of them may have been meant for the leaver, so a sleeper is woken to claim it instead.
  */
-function leave(A: Seam, c: Int32Array): void {
+export function leave(A: Seam, c: Int32Array): void {
   let v = A.load(c, $WAITERS);
   for (;;) {
     const w = waitersOf(v) - 1;
@@ -182,9 +189,17 @@ function leave(A: Seam, c: Int32Array): void {
 
 /**
  * Sleeps (lock released) until this registered waiter claims a token: true; or until `deadline`:
- * false, deregistered, no token taken. `seq` is the ticket's sequence number.
+ * false, deregistered, no token taken. `seq` is the ticket's sequence number. With `nap`, the
+ * deadline ends a nap, not the wait: false then means still registered (sleep again with the
+ * ticket's `seq`, or {@linkcode leave}).
  */
-export function sleep(A: Seam, c: Int32Array, seq: number, deadline: number): boolean {
+export function sleep(
+  A: Seam,
+  c: Int32Array,
+  seq: number,
+  deadline: number,
+  nap: boolean,
+): boolean {
   // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here.
   for (let n = A.spin; n > 0; n--) {
     const now = A.load(c, $SEQ);
@@ -202,7 +217,7 @@ export function sleep(A: Seam, c: Int32Array, seq: number, deadline: number): bo
     // Read seq before claiming: tokens issued after the claim attempt will have bumped it.
     seq = A.load(c, $SEQ);
     if (result === "timed-out") {
-      leave(A, c);
+      if (!nap) leave(A, c);
       return false;
     }
     if (claim(A, c)) return true;
@@ -241,7 +256,8 @@ export function takeOver(
 
 /**
  * Wakes up to `n` waiters (`Infinity`: all). Call with the lock held. Returns how many tokens it
- * issued, or -1 (nothing changed) if the caller does not hold the lock.
+ * issued, or -1 (nothing changed) if the caller does not hold the lock. `later`: issue the tokens
+ * but wake nobody; the caller owes {@linkcode wake} of that many once it released the lock.
  */
 export function notify(
   A: Seam,
@@ -250,6 +266,7 @@ export function notify(
   reentrant: boolean,
   me: number,
   n: number,
+  later: boolean,
 ): number {
   if (!owns(A, lk, reentrant, me)) return -1;
   let v = A.load(c, $WAITERS);
@@ -264,6 +281,11 @@ export function notify(
   }
   // Bump seq after issuing the tokens: a waiter that reads the new seq then sees them.
   A.add(c, $SEQ, 1);
-  A.notify(c, $SEQ, k);
+  if (!later) wake(A, c, k);
   return k;
+}
+
+/** Wakes `k` sleepers for the tokens a `notify` issued (`later`: after releasing the lock). */
+export function wake(A: Seam, c: Int32Array, k: number): void {
+  A.notify(c, $SEQ, k);
 }

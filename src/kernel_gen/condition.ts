@@ -91,7 +91,7 @@ function* claim(A: Seam, c: Int32Array): KernelGen<boolean> {
   return false;
 }
 
-function* leave(A: Seam, c: Int32Array): KernelGen<void> {
+export function* leave(A: Seam, c: Int32Array): KernelGen<void> {
   let v = (yield* A.load(c, $WAITERS));
   for (;;) {
     const w = waitersOf(v) - 1;
@@ -109,7 +109,13 @@ function* leave(A: Seam, c: Int32Array): KernelGen<void> {
   }
 }
 
-export function* sleep(A: Seam, c: Int32Array, seq: number, deadline: number): KernelGen<boolean> {
+export function* sleep(
+  A: Seam,
+  c: Int32Array,
+  seq: number,
+  deadline: number,
+  nap: boolean,
+): KernelGen<boolean> {
   // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here.
   for (let n = A.spin; n > 0; n--) {
     const now = (yield* A.load(c, $SEQ));
@@ -127,7 +133,7 @@ export function* sleep(A: Seam, c: Int32Array, seq: number, deadline: number): K
     // Read seq before claiming: tokens issued after the claim attempt will have bumped it.
     seq = (yield* A.load(c, $SEQ));
     if (result === "timed-out") {
-      (yield* leave(A, c));
+      if (!nap) (yield* leave(A, c));
       return false;
     }
     if ((yield* claim(A, c))) return true;
@@ -166,6 +172,7 @@ export function* notify(
   reentrant: boolean,
   me: number,
   n: number,
+  later: boolean,
 ): KernelGen<number> {
   if (!(yield* owns(A, lk, reentrant, me))) return -1;
   let v = (yield* A.load(c, $WAITERS));
@@ -180,6 +187,10 @@ export function* notify(
   }
   // Bump seq after issuing the tokens: a waiter that reads the new seq then sees them.
   (yield* A.add(c, $SEQ, 1));
-  (yield* A.notify(c, $SEQ, k));
+  if (!later) (yield* wake(A, c, k));
   return k;
+}
+
+export function* wake(A: Seam, c: Int32Array, k: number): KernelGen<void> {
+  (yield* A.notify(c, $SEQ, k));
 }

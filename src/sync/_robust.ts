@@ -60,8 +60,8 @@ export function tookOverError(what: string): OwnerDiedError {
   );
 }
 
-/** The next patience after a probe that found the holder alive. */
-function longer(patience: number): number {
+/** The next patience after a probe that found the holder alive (or a nap that found nothing). */
+export function longer(patience: number): number {
   return patience < MAX_PATIENCE ? Math.min(2 * patience, MAX_PATIENCE) : MAX_PATIENCE;
 }
 

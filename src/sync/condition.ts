@@ -24,6 +24,7 @@ import {
 } from "../options.ts";
 import { Lock } from "./lock.ts";
 import { presenceId, presenceIn } from "./_presence.ts";
+import { nap, napSync, owe, owing, pay } from "./_owed_wakes.ts";
 import { acquireRobust, acquireRobustSync, type Robust } from "./_robust.ts";
 import { RLock } from "./rlock.ts";
 
@@ -481,8 +482,11 @@ export class Condition {
   }
 
   #notify(n: number): void {
-    const k = K.notify(REAL, this.#c, this.#lk, this.#reentrant, agentId(), n);
-    if (k < 0) throw notOwnerError("notify", this.#reentrant);
+    // Over an RLock the wake-ups wait for the caller to let the lock go (src/sync/_owed_wakes.ts).
+    const later = this.#reentrant;
+    const k = K.notify(REAL, this.#c, this.#lk, later, agentId(), n, later);
+    if (k < 0) throw notOwnerError("notify", later);
+    if (later && k > 0) owe(this.#c, k);
   }
 
   #checkOwner(what: string): void {
@@ -496,7 +500,10 @@ export class Condition {
     const me = agentId();
     const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, WHO);
     checkBegin(ticket.status, this.#reentrant);
-    const notified = K.sleep(REAL, this.#c, ticket.seq, deadline);
+    if (owing()) pay(); // the lock is let go: pay what a notify owes
+    const notified = this.#reentrant
+      ? napSync(this.#c, ticket.seq, deadline)
+      : K.sleep(REAL, this.#c, ticket.seq, deadline, false);
     let died = false;
     acquireRobustSync(this.#retaking(ticket.saved), Infinity, () => void (died = true), WAIT);
     if (died) throw retookError();
@@ -508,10 +515,13 @@ export class Condition {
     const me = agentId();
     const ticket = K.begin(REAL, this.#c, this.#lk, this.#reentrant, me, WHO);
     checkBegin(ticket.status, this.#reentrant);
+    if (owing()) pay(); // the lock is let go: pay what a notify owes
     let notified = false;
     let died = false;
     try {
-      notified = await runAsync(G.sleep(ASYNC, this.#c, ticket.seq, deadline), signal);
+      notified = this.#reentrant
+        ? await nap(this.#c, ticket.seq, deadline, signal)
+        : await runAsync(G.sleep(ASYNC, this.#c, ticket.seq, deadline, false), signal);
     } finally {
       // Without the signal: the lock must be held again even after an abort.
       const retaking = this.#retaking(ticket.saved);

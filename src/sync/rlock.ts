@@ -18,6 +18,7 @@ import {
   waitFailure,
 } from "../options.ts";
 import { HoldGuard } from "./_guard.ts";
+import { owing, pay } from "./_owed_wakes.ts";
 import { type Presence, presenceId, reviveRobust, robustHome } from "./_presence.ts";
 import { acquireRobust, acquireRobustSync, ownerDiedError, type Robust } from "./_robust.ts";
 
@@ -262,8 +263,13 @@ export class RLock {
    * ```
    */
   release(): void {
-    let status = K.release(REAL, this.#s, agentId(), WHO);
-    if (status === RELEASED) return;
+    const me = agentId();
+    let status = K.release(REAL, this.#s, me, WHO);
+    if (status === RELEASED) {
+      // Wait morphing: the wake-ups a notify under this lock owes, once the lock is let go.
+      if (owing() && K.recursionCount(REAL, this.#s, me) === 0) pay();
+      return;
+    }
     // Held by another agent: say so only if it lives (the probe marks a dead one's lock abandoned).
     if (status === K.NOT_OWNER && K.probeHolder(REAL, this.#s, this.#presence.words)) {
       status = K.OWNER_GONE;

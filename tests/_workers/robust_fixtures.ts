@@ -53,6 +53,25 @@ export async function holdCondition(condition: Condition, flags: Int32Array) {
 }
 
 /**
+ * Takes the lock of `condition`, raises `flags[1]` and waits on it blocking (`waitSync`); reports
+ * the outcome: the error's name, or "notified", and whether it holds the lock again.
+ */
+export function waitOnConditionSync(condition: Condition, flags: Int32Array): string {
+  const mine = Condition.from(condition);
+  mine.acquireSync();
+  Atomics.add(flags, 1, 1);
+  let outcome = "notified";
+  try {
+    mine.waitSync();
+  } catch (e) {
+    outcome = e instanceof OwnerDiedError ? "OwnerDiedError" : (e as Error).name;
+  }
+  const held = mine.lock instanceof RLock ? mine.lock.owned() : mine.lock.locked();
+  mine.release();
+  return `${outcome}, ${held ? "held" : "not held"}`;
+}
+
+/**
  * Waits for `lock` in a blocking acquire (raising `flags[1]` first); reports the outcome: the
  * error's name, or "acquired".
  */

@@ -209,6 +209,28 @@ Deno.test("Condition with an RLock: 2 consumers and 2 producers, no lost wake-up
   }
 });
 
+Deno.test("Condition over an RLock wakes its waiter when the notifier lets the lock go (notify held twice, then 2 releases), in every interleaving", () => {
+  type S = { cond: Condition; items: Int32Array };
+  const report = proves<S>({
+    setup: () => ({ cond: new Condition(new RLock()), items: cells(1) }),
+    threads: [
+      consumer,
+      function* notifier({ cond, items }: S) {
+        const c = sim(cond);
+        yield* c.acquire();
+        yield* c.acquire(); // held twice: the wake-up waits for the outer release
+        yield* sim(items).add(0, 1);
+        yield* c.notifyAll();
+        yield* c.release();
+        assert.ok(yield* sim(cond.lock as RLock).owned(), "still held once");
+        yield* c.release();
+      },
+    ],
+    invariant: ({ cond, items }) => items[0] === 0 && !cond.lock.locked(),
+  });
+  assert.equal(report.complete, true);
+});
+
 Deno.test("Barrier releases nobody early and hands out unique indexes per generation, in every interleaving of 2 generations", () => {
   type S = { gate: Barrier; arrived: Int32Array };
   const parties = 2;

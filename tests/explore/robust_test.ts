@@ -174,6 +174,50 @@ Deno.test("Condition: whenever the notifier is terminated, a timed waiter ends h
   });
 });
 
+Deno.test("Condition over an RLock: a notifier terminated between notify and release, owing the wake-up, leaves no waiter asleep: an untimed waiter always ends holding the lock, told that its holder died", () => {
+  const AT = 3; // the notifier publishes here that it has notified (and then awaits, forever)
+  proves<C>({
+    setup: () => ({ cond: new Condition(new RLock()), g: ghost() }),
+    threads: [
+      function* notifier({ cond, g }) {
+        // The waiter holds the lock when it says so: this acquire ends once its wait let it go.
+        while ((yield* sim(g).load(INSIDE)) === 0) yield* sim(g).wait(INSIDE, 0);
+        yield* sim(cond).acquire();
+        yield* sim(cond).notify();
+        yield* sim(g).store(AT, 1);
+        yield* sim(g).notify(AT);
+        yield* sim(g).wait(AT + 1, 0); // a worker is stopped only while it awaits
+        yield* sim(cond).release();
+        return "done";
+      },
+      function* waiter({ cond, g }) {
+        let outcome = "notified";
+        yield* sim(cond).acquire();
+        yield* sim(g).store(INSIDE, 1);
+        yield* sim(g).notify(INSIDE);
+        try {
+          yield* sim(cond).wait();
+        } catch (e) {
+          if (!(e instanceof OwnerDiedError)) throw e;
+          outcome = "told";
+        }
+        assert.ok(yield* sim(cond.lock as RLock).owned(), "a wait always ends holding the lock");
+        yield* sim(cond).release();
+        return outcome;
+      },
+      function* killerAfterNotify({ g }) {
+        while ((yield* sim(g).load(AT)) === 0) yield* sim(g).wait(AT, 0);
+        if (yield* terminate(0)) g[KILLED] = 1;
+      },
+    ],
+    invariant: ({ cond, g }, results) => {
+      assert.equal(g[KILLED], 1);
+      assert.equal(results[1], "told");
+      assert.equal(cond.lock.locked(), false);
+    },
+  });
+});
+
 type S = { sem: Semaphore; g: Int32Array };
 
 /** Where the holder of a robust semaphore's permit is terminated: while holding it, or after. */

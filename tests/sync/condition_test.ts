@@ -123,7 +123,7 @@ function sleeper(cond: Condition, lk: Int32Array) {
   const c = words(cond);
   const ticket = K.begin(REAL, c, lk, false, 1, 1);
   assert.equal(ticket.status, K.OK);
-  const gen = G.sleep(ASYNC, c, ticket.seq, Infinity);
+  const gen = G.sleep(ASYNC, c, ticket.seq, Infinity, false);
   let step = gen.next();
   return {
     /** Answers the pending wait with `result`; returns the kernel's result once it finishes. */
@@ -159,7 +159,7 @@ test("Condition: a waiter that times out as it is notified passes the wake-up on
   const b = sleep();
   take();
   assert.ok(a.waiting && b.waiting);
-  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
+  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1, false), 1);
   KL.release(REAL, lk, 1);
   // A's wait times out at the very moment the notify lands: A must not take B's wake-up.
   assert.equal(a.resume("timed-out"), false);
@@ -172,7 +172,7 @@ test("Condition: a lone waiter that times out as it is notified drops the token"
   const { cond, lk, take, sleep } = byHand();
   const a = sleep();
   take();
-  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 5), 1);
+  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 5, false), 1);
   assert.equal(a.resume("timed-out"), false);
   assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
   // A later waiter is not released by the stale notification.
@@ -186,12 +186,31 @@ test("Condition: a woken waiter whose token was claimed first sleeps again", () 
   const a = sleep();
   const b = sleep();
   take();
-  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
+  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1, false), 1);
   assert.equal(b.resume("not-equal"), true); // B got there first
   assert.equal(a.resume("ok"), "waiting"); // A finds no token and waits again
   assert.deepEqual(counts(cond), { waiters: 1, tokens: 0 });
-  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1), 1);
+  assert.equal(K.notify(REAL, words(cond), lk, false, 1, 1, false), 1);
   assert.equal(a.resume("ok"), true);
+  assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
+});
+
+test("Condition: a nap that ends leaves its waiter registered, and the next nap claims a token issued without a wake-up (owed by a notifier that died)", () => {
+  const { cond, lk, take } = byHand();
+  const c = words(cond);
+  take();
+  const ticket = K.begin(REAL, c, lk, false, 1, 1);
+  const first = G.sleep(ASYNC, c, ticket.seq, Infinity, true);
+  assert.equal(first.next().done, false); // asleep
+  assert.deepEqual(first.next("timed-out"), { done: true, value: false }); // the nap ends
+  assert.deepEqual(counts(cond), { waiters: 1, tokens: 0 }); // still registered
+  take();
+  assert.equal(K.notify(REAL, c, lk, false, 1, 1, true), 1); // later: the wake-up is owed
+  // The notifier never pays it; the next nap claims the token at its first look at seq.
+  const second = G.sleep(ASYNC, c, ticket.seq, Infinity, true);
+  let step = second.next();
+  if (!step.done) step = second.next("not-equal"); // a wait on the stale seq returns at once
+  assert.deepEqual(step, { done: true, value: true });
   assert.deepEqual(counts(cond), { waiters: 0, tokens: 0 });
 });
 

@@ -204,6 +204,35 @@ for (const reentrant of [false, true]) {
   });
 }
 
+for (const reentrant of [false, true]) {
+  Deno.test(`Condition (${reentrant ? "RLock" : "Lock"}): a worker's blocking wait whose notifier is terminated between notify and release (owing the wake-up, over an RLock) takes the lock back and throws OwnerDiedError`, async () => {
+    const condition = new Condition(reentrant ? new RLock() : new Lock());
+    const flags = cells(2);
+    const waiting = inWorkers<string>(
+      [{ url: FIXTURES, name: "waitOnConditionSync", args: [condition, flags] }],
+      { deadline: LIMIT },
+    );
+    // The waiter holds the lock when it raises flags[1]: the notifier's acquire ends once its
+    // wait let the lock go, so the notify finds it registered.
+    await until(() => Atomics.load(flags, 1) === 1, "the waiter holds the lock", LIMIT);
+    const notifier = startWorker({
+      url: FIXTURES,
+      name: "holdCondition",
+      args: [condition, flags],
+    });
+    try {
+      await until(() => Atomics.load(flags, 0) === 1, "the notifier has notified", LIMIT);
+      notifier.terminate();
+      assert.deepEqual(await within(waiting, LIMIT, "the wait learns it"), [
+        "OwnerDiedError, held",
+      ]);
+      assert.equal(condition.lock.locked(), false, "the waiter released the lock it took back");
+    } finally {
+      notifier.terminate();
+    }
+  });
+}
+
 Deno.test("A holder that keeps its thread busy while waiters probe it is never taken for dead", async () => {
   const lock = new Lock();
   const flags = cells(2);

@@ -19,7 +19,7 @@ import {
 } from "../../sync/condition.ts";
 import { RLock } from "../../sync/rlock.ts";
 import { deadlineOf } from "../../options.ts";
-import { SIM } from "../_engine.ts";
+import { currentThread, SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
 import { atSpecLevel, type Parts, type SpecTarget } from "../_spec_step.ts";
 import { ConditionSpec } from "../spec/condition.ts";
@@ -30,6 +30,7 @@ import {
   failed,
   isGenerator,
   me,
+  patient,
   presenceRegistry,
   type SimAcquireOptions,
   type SimRobust,
@@ -40,7 +41,7 @@ import {
   wrapperOf,
 } from "./_common.ts";
 import { lockTarget, SimLock } from "./lock.ts";
-import { rlockTarget, SimRLock } from "./rlock.ts";
+import { oweWakes, owingWakes, payWakes, rlockTarget, SimRLock } from "./rlock.ts";
 
 /**
  * A `Condition` under the explorer: the condition kernel with the glue of `waitSync`,
@@ -140,13 +141,36 @@ export class SimCondition {
     const reentrant = this.#reentrant;
     const ticket = yield* G.begin(SIM, this.#c, this.#lk, reentrant, id, id);
     checkBegin(ticket.status, reentrant);
-    const notified = yield* abortably(G.sleep(SIM, this.#c, ticket.seq, deadline), options);
+    if (owingWakes()) yield* payWakes(); // the lock is let go: pay what a notify owes
+    // Over an RLock, production sleeps in naps (src/sync/_owed_wakes.ts): here a nap ends only
+    // as a patient sleep does, once a thread was terminated (a finite or abortable wait may time
+    // out anyway, which covers its naps).
+    const napping = reentrant && deadline === Infinity && options?.abortable !== true;
+    const notified = napping
+      ? yield* this.#naps(ticket.seq)
+      : yield* abortably(G.sleep(SIM, this.#c, ticket.seq, deadline, false), options);
     // Without the signal: the lock must be held again even after an abort.
     let died = false;
     const retaking = this.#retaking(id, ticket.saved);
     yield* acquireRobustly(WAIT, { onOwnerDied: () => void (died = true) }, retaking);
     if (died) throw retookError();
     return notified;
+  }
+
+  /**
+   * The naps of an untimed wait over an RLock, as `napSync` (`src/sync/_owed_wakes.ts`). A nap that
+   * runs out of patience probes nobody, so the terminations it noticed stay unprobed for the
+   * robust retake that follows (which production also ends by its own patience).
+   */
+  *#naps(seq: number): Step<boolean> {
+    const t = currentThread();
+    const probedAt = t.probedAt;
+    for (;;) {
+      if (yield* patient(G.sleep(SIM, this.#c, seq, Infinity, true))) {
+        t.probedAt = probedAt;
+        return true;
+      }
+    }
   }
 
   /** Taking the lock back after a wait, for the robust glue (as `Condition`'s `#retaking`). */
@@ -212,8 +236,11 @@ export class SimCondition {
       yield* specOp(this.#spec, n === Infinity ? "notifyAll" : "notify", P.notify, [me(), n]);
       return;
     }
-    const k = yield* G.notify(SIM, this.#c, this.#lk, this.#reentrant, me(), n);
-    if (k < 0) throw notOwnerError("notify", this.#reentrant);
+    // Over an RLock the wake-ups wait for this thread to let the lock go (as `Condition`).
+    const later = this.#reentrant;
+    const k = yield* G.notify(SIM, this.#c, this.#lk, later, me(), n, later);
+    if (k < 0) throw notOwnerError("notify", later);
+    if (later && k > 0) oweWakes(this.#c, k);
   }
 }
 registerLayout(Condition, () => wordLayout(K.FIELDS, K.BYTES));

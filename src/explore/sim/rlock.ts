@@ -7,9 +7,10 @@ import { REAL } from "../../_atomics.ts";
 import * as KL from "../../kernel/lock.ts";
 import * as K from "../../kernel/rlock.ts";
 import * as G from "../../kernel_gen/rlock.ts";
+import * as GC from "../../kernel_gen/condition.ts";
 import { ownerDiedError } from "../../sync/_robust.ts";
 import { ACQUIRE, releaseError, RLock } from "../../sync/rlock.ts";
-import { SIM } from "../_engine.ts";
+import { currentThread, SIM } from "../_engine.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
 import { atSpecLevel, type Parts, type SpecTarget, TIMED_OUT } from "../_spec_step.ts";
 import { RLockSpec } from "../spec/lock.ts";
@@ -109,7 +110,11 @@ export class SimRLock {
     }
     const id = me();
     let status = yield* G.release(SIM, this.#s, id, id);
-    if (status === K.RELEASED) return;
+    if (status === K.RELEASED) {
+      // Wait morphing, as RLock.release: pay the wake-ups a notify owes once the lock is let go.
+      if (owingWakes() && (yield* G.recursionCount(SIM, this.#s, id)) === 0) yield* payWakes();
+      return;
+    }
     // As RLock.release: "held by another agent" only if that agent lives.
     if (status === K.NOT_OWNER && (yield* G.probeHolder(SIM, this.#s, presenceRegistry()))) {
       status = K.OWNER_GONE;
@@ -192,4 +197,29 @@ export function rlockTarget(rlock: RLock, s: Int32Array): SpecTarget {
       REAL.store(s, K.COUNT, m.count);
     },
   };
+}
+
+/** The wake-ups each virtual thread owes (`src/sync/_owed_wakes.ts`), per execution's threads. */
+const owed = new WeakMap<object, { c: Int32Array; k: number }[]>();
+
+/** Records that this thread owes `k` wake-ups on the condition words `c` (a `notify` later). */
+export function oweWakes(c: Int32Array, k: number): void {
+  const t = currentThread();
+  const list = owed.get(t);
+  if (list === undefined) owed.set(t, [{ c, k }]);
+  else list.push({ c, k });
+}
+
+/** Whether this thread owes wake-ups (no step: the record is the thread's own). */
+export function owingWakes(): boolean {
+  return owed.has(currentThread());
+}
+
+/** Pays every wake-up this thread owes: one notify step each. */
+export function* payWakes(): Step<void> {
+  const t = currentThread();
+  const list = owed.get(t);
+  if (list === undefined) return;
+  owed.delete(t);
+  for (const { c, k } of list) yield* GC.wake(SIM, c, k);
 }
