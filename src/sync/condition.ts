@@ -101,6 +101,11 @@ export function notOwnerError(what: string, reentrant: boolean): RuntimeError {
  *   spurious wake-ups: `wait` returns only when notified.
  * - Ownership of an `RLock` is per agent (thread): async functions on one thread count as one
  *   owner. To use a condition between async tasks of one thread, bind it to a `Lock`.
+ * - With an `RLock`, `notify` hands its waiters their notifications at once but wakes them when
+ *   the notifier lets the lock go (its last `release()`, or its own next `wait`), so a woken
+ *   waiter does not find the lock still held (*wait morphing*). Waiters sleep in naps (10 ms,
+ *   doubling to 1 s), so one whose notifier dies before letting go still wakes, and throws
+ *   {@linkcode OwnerDiedError} as below.
  * - If a holder of the lock dies holding it while a waiter waits to take it back, the waiter
  *   takes it over (the lock is robust, see {@linkcode Lock}) and its wait throws
  *   {@linkcode OwnerDiedError} with the lock held, as always after a wait.
