@@ -21,6 +21,7 @@ export const PORTABLE_TESTS: readonly string[] = [
   "tests/shared/value_test.ts",
   "tests/shared/array_test.ts",
   // Channels.
+  "tests/channel/queue_items_test.ts",
   "tests/channel/queue_test.ts",
   "tests/channel/pipe_test.ts",
   // Process, Pool, Executor, Manager.
