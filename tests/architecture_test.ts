@@ -41,7 +41,7 @@ const WORKER_ENTRIES: readonly string[] = ["src/pool/worker_main.ts"];
 /** What a kernel may import besides other kernels. */
 const KERNEL_DEPS: ReadonlySet<string> = new Set(["src/_atomics.ts", "src/errors.ts"]);
 
-/** The most lines a hand-written file in `src/` may have. */
+/** The most lines a hand-written TypeScript file may have (src, tests, bench, tools, examples). */
 const MAX_LINES = 600;
 
 /**
@@ -243,9 +243,12 @@ function lengthViolations(
   return out;
 }
 
+/** Where the hand-written TypeScript lives (`src/kernel_gen/` is derived and skipped). */
+const HAND_WRITTEN = ["src/", "tests/", "bench/", "tools/", "examples/"];
+
 function lineCounts(): Map<string, number> {
   const out = new Map<string, number>();
-  for (const path of tsFiles("src/")) {
+  for (const path of HAND_WRITTEN.flatMap(tsFiles)) {
     const text = read(path);
     out.set(path, text.split("\n").length - (text.endsWith("\n") ? 1 : 0));
   }
@@ -270,7 +273,7 @@ Deno.test("kernels import only the atomics seam, errors and other kernels", () =
   assert.deepEqual(kernelViolations(graph), [], "kernel imports");
 });
 
-Deno.test(`no hand-written file in src/ is over ${MAX_LINES} lines`, () => {
+Deno.test(`no hand-written TypeScript file is over ${MAX_LINES} lines`, () => {
   assert.deepEqual(lengthViolations(lineCounts(), MAX_LINES, LONG_FILES_PENDING), []);
 });
 
