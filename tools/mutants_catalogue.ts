@@ -365,6 +365,43 @@ export const MUTANTS: Mutant[] = [
     filter: "Event",
   },
   {
+    name: "runAsync: an aborted wait leaves its waitAsync waiter on the word",
+    edits: [{
+      file: "src/_async.ts",
+      find: "              if (sleeping) REAL.notify(sleeping.a, sleeping.i, Infinity);\n",
+      replace: "",
+    }],
+    // The waiter left behind takes a later notify(word, 1): the Bun hang of a Queue consumer.
+    tests: ["tests/sync/async_abort_test.ts"],
+  },
+  {
+    name:
+      "Explorer: an abort leaves its wait registered to take a later notify, as the old runAsync did",
+    // The old driver passed such a wake-up on only when the thread's event loop ran again, which a
+    // thread asleep in a blocking wait never reaches: modelled here as a wait nobody forwards.
+    edits: [{
+      file: "src/explore/_waiters.ts",
+      find: 'import { addressOf, BLOCKED, RUNNABLE, type Thread } from "./_thread.ts";\n',
+      replace: 'import { addressOf, BLOCKED, RUNNABLE, Thread } from "./_thread.ts";\n' +
+        'const ABANDONED = new Thread(-1, "abandoned");\n',
+    }, {
+      file: "src/explore/_waiters.ts",
+      find: "      const w = list.shift()!;\n",
+      replace: "      const w = list.shift()!;\n      if (w === ABANDONED) continue;\n",
+    }, {
+      file: "src/explore/_waiters.ts",
+      find: "    list.splice(list.indexOf(t), 1);\n    const abort = t.abortWait && !patience;\n",
+      replace: "    const abort = t.abortWait && !patience;\n" +
+        "    list.splice(list.indexOf(t), 1, ...(abort ? [ABANDONED] : []));\n",
+    }, {
+      file: "src/explore/_waiters.ts",
+      find: "    return this.#wake(list, Infinity);\n",
+      replace: "    return [];\n",
+    }],
+    tests: ["tests/explore/primitives_test.ts"],
+    filter: "waits for the lock again",
+  },
+  {
     name:
       "Explorer: a specification-level call blocked where it races does not try the earlier change of its unit",
     edits: [{

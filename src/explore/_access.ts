@@ -9,9 +9,9 @@
  *   the value as it was, are reads (swapping them with other reads changes nothing). Two accesses
  *   conflict when their bytes overlap and one writes.
  * - **Waiter lists.** Each address has its own waiter list. A `wait` that went to sleep, a timeout
- *   (or abort) and a `notify` that woke someone (or handed a wake-up to a forwarder) write it; a
+ *   (or abort, which also wakes the word's other waiters) and a `notify` that woke someone write it; a
  *   `notify` that found nobody only reads it. A `wait` that returned "not-equal" does not touch it.
- * - **Wake-ups.** A woken thread's next step happens after the `notify` that woke it (an edge of the
+ * - **Wake-ups.** A woken thread's next step happens after the `notify` (or abort) that woke it (an edge of the
  *   happens-before relation, not a conflict).
  * - **Awaits.** A step that awaited a change (`_await.ts`) also reads every word it watched; a
  *   *forced* one (it moved because no other thread could) is ordered with everything.
@@ -56,7 +56,7 @@ export interface Access {
   readonly watch: readonly number[] | undefined;
   /** A memory write while a scenario checks `always` (conflicts with every other such write). */
   readonly visible: boolean;
-  /** Threads this step woke or handed a wake-up to (they continue after it). */
+  /** Threads this step woke (they continue after it). */
   readonly wakes: readonly number[] | undefined;
 }
 
@@ -79,10 +79,9 @@ export function access(
   };
 }
 
-/** The threads a recorded step woke or handed a wake-up to. */
+/** The threads a recorded step (a `notify`, or an abort) woke. */
 export function wakesOf(e: Event): number[] | undefined {
-  if (!e.forwarded?.length) return e.woke?.length ? e.woke : undefined;
-  return [...(e.woke ?? []), ...e.forwarded];
+  return e.woke?.length ? e.woke : undefined;
 }
 
 /** The words an awaiting step watched, as address and size pairs. */
@@ -96,7 +95,7 @@ export function watchOf(e: Event): number[] | undefined {
 
 /**
  * How recorded step `e` touched shared state. `visible`: the scenario checks `always`. `id` maps
- * the engine's thread ids to the caller's (forwarders get their ids in order of creation).
+ * the engine's thread ids to the caller's.
  */
 export function accessOf(e: Event, visible: boolean, id?: (k: number) => number): Access {
   let wakes = wakesOf(e);

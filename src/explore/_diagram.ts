@@ -2,10 +2,10 @@
  * The picture of a counterexample, as data: what the SVG and HTML views draw, derived from what a
  * failure already records (its trace, thread names, initial and final values, reason).
  *
- * - Lanes: one per thread (forwarders included), each step a box at its time.
+ * - Lanes: one per thread, each step a box at its time.
  * - Edges that matter for the story, drawn across lanes:
  *   - `reads`: a step read a value that another thread wrote (the first such read of that write);
- *   - `wakes`: a `notify` woke a sleeping thread (or handed a wake-up to a forwarder);
+ *   - `wakes`: a `notify` (or an abort, which notifies its word) woke a sleeping thread;
  *   - `lost` (invariant failures): a plain store overwrote another thread's write to the word that
  *     the storing thread had not read since (its read came before that write): a lost update.
  * - Preemptions: the step that preempted, and the thread that could have continued.
@@ -123,13 +123,15 @@ export function diagramOf(f: FailureData, options: PictureOptions = {}): Diagram
         });
       }
     }
-    for (const t of [...s.woke, ...s.forwards]) {
+    for (const t of s.woke) {
       edges.push({
         kind: "wakes",
         from: k,
         to: k,
         lane: t,
-        label: `T${s.thread}'s notify on ${s.address} wakes T${t}`,
+        label: `T${s.thread}'s ${
+          s.op === "abort" ? "abort" : "notify"
+        } on ${s.address} wakes T${t}`,
       });
     }
     if (wrote(s)) lastWrite.set(s.address, k);

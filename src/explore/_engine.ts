@@ -52,7 +52,6 @@ import {
   NOTIFY,
   numberBuffers,
   OP,
-  PARKED,
   PAUSE,
   RUNNABLE,
   setRunning,
@@ -138,7 +137,7 @@ export class Execution {
   readonly waiters: Waiters;
   /** The presence registry of the threads (made when first needed; only `presenceRegistry` sets it). */
   registry: Int32Array | undefined;
-  /** How many of `threads` run scenario bodies (the rest are forwarders). */
+  /** How many threads run scenario bodies. */
   readonly #bodies: number;
 
   constructor(p: Prepared, record: boolean) {
@@ -148,10 +147,9 @@ export class Execution {
     const n = p.bodies.length;
     this.#bodies = n;
     this.threads = new Array(n);
-    // Room for one forwarder per thread.
-    this.enabled = new Array(2 * n).fill(0);
+    this.enabled = new Array(n).fill(0);
     for (let k = 0; k < n; k++) this.threads[k] = new Thread(k, p.names[k]!);
-    this.waiters = new Waiters(this.threads);
+    this.waiters = new Waiters();
   }
 
   /** Starts every thread (runs it to its first shared access). */
@@ -234,39 +232,27 @@ export class Execution {
     this.last = k;
     if (t.status === BLOCKED) {
       // The timeout fires (the sleeper leaves the waiter list), or its patience runs out (likewise;
-      // it probes its holder next), or the abort signal fires (its wait stays there, orphaned);
+      // it probes its holder next), or the abort signal fires (likewise, and every other waiter of
+      // the word is woken, as production's abort listener notifies the word: see `_waiters.ts`);
       // either way the kernel sees "timed-out". Patience first: it is due only after a termination.
       const patience = t.outOfPatience = this.#impatient(t);
       if (patience) t.probedAt = this.terminations;
-      this.waiters.leave(t, patience);
+      const woke = this.waiters.leave(t, patience);
       t.stretch.dirty();
       const ev = this.#record(t, TIMEOUT, preempted, "timed-out");
       if (ev) {
         ev.after = atomics.load(t.a, t.i);
         ev.aborted = t.aborted && !patience;
         ev.patience = patience;
+        if (woke.length > 0) {
+          ev.woke = woke;
+          ev.disabled = this.#cancelled(woke);
+        }
       }
+      for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
       this.#resume(t, "timed-out", false);
       // (Read the thread afresh: leave() made it runnable, which the narrowing above cannot see.)
       if (ev) ev.finished = this.threads[k]!.status === DONE;
-      return;
-    }
-    if (t.forwardsFor >= 0) {
-      // A forwarder passes on one wake-up that landed on an orphaned wait.
-      t.forwards.shift();
-      t.op = NOTIFY;
-      t.x = 1;
-      const forwarded: number[] = [];
-      const woke = this.waiters.notify(t, forwarded);
-      const ev = this.#record(t, NOTIFY, preempted, woke.length);
-      if (ev) {
-        ev.woke = woke;
-        ev.forwarded = forwarded;
-        ev.after = atomics.load(t.a, t.i);
-        ev.disabled = this.#cancelled(woke);
-      }
-      this.waiters.park(t);
-      for (const w of woke) this.#resume(this.threads[w]!, "ok", false);
       return;
     }
     const s = t.stretch;
@@ -282,7 +268,6 @@ export class Execution {
     let after: number | bigint | undefined;
     let slept = false;
     let woke: number[] | undefined;
-    let forwarded: number[] | undefined;
     let killed: Pending[] | undefined;
     let threw = false;
     // Awaits another thread could make now that this write may take away (recorded runs only).
@@ -334,9 +319,8 @@ export class Execution {
             result = presenceNotified(t, this.threads, this.#bodies);
             break;
           }
-          forwarded = [];
-          woke = this.waiters.notify(t, forwarded);
-          result = woke.length + forwarded.length;
+          woke = this.waiters.notify(t);
+          result = woke.length;
           break;
         case TERMINATE:
           s.dirty();
@@ -366,7 +350,6 @@ export class Execution {
     if (ev) {
       ev.slept = slept;
       ev.woke = woke;
-      ev.forwarded = forwarded;
       ev.threw = threw;
       ev.before = before;
       ev.watch = watch;
@@ -539,9 +522,9 @@ export class Execution {
     );
   }
 
-  /** Whether every thread finished (forwarders: nothing left to forward). */
+  /** Whether every thread finished. */
   allDone(): boolean {
-    for (const t of this.threads) if (t.status !== DONE && t.status !== PARKED) return false;
+    for (const t of this.threads) if (t.status !== DONE) return false;
     return true;
   }
 }

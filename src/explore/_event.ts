@@ -42,14 +42,12 @@ export interface Event {
   after: number | bigint | undefined;
   /** Whether a `wait` went to sleep. */
   slept: boolean;
-  /** Threads a `notify` woke, in order. */
-  woke: number[] | undefined;
   /**
-   * Forwarders a `notify` handed a wake-up to (it landed on an aborted sleeper's orphaned wait,
-   * which production forwards with one more `notify` later).
+   * Threads a `notify` woke, in order; for an abort (a TIMEOUT step with `aborted`), the other
+   * waiters of the word it woke, as production's abort listener notifies the word, all its waiters.
    */
-  forwarded: number[] | undefined;
-  /** A TIMEOUT step that was an abort (the orphaned wait stays in the waiter list). */
+  woke: number[] | undefined;
+  /** A TIMEOUT step that was an abort (it also woke every other waiter of the word: `woke`). */
   aborted: boolean;
   /** A TIMEOUT step in which the sleeper's patience ran out (it probes its holder next). */
   patience: boolean;
@@ -140,7 +138,6 @@ export function stepRecord(
     after: undefined,
     slept: false,
     woke: undefined,
-    forwarded: undefined,
     aborted: false,
     patience: false,
     threw: false,

@@ -76,7 +76,6 @@ export function foldSteps(steps: readonly TraceStep[]): FoldedRow[] {
       text,
       preempted: first.preempted,
       woke: group.flatMap((s) => s.woke),
-      forwards: group.flatMap((s) => s.forwards),
     });
     k = j;
   }

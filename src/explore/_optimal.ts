@@ -73,22 +73,7 @@ class Node {
 /** Runs the optimal search over the schedules of `p`. */
 export function optimal(p: Prepared, o: DfsOptions): DfsResult {
   const visible = p.always !== undefined;
-  // Threads by stable ids: a forwarder's engine id is its order of creation, which a reversed
-  // schedule may change; here the forwarder of thread t is thread n + t.
   const n = p.bodies.length;
-  let current: Execution | undefined;
-  const logical = (k: number) => {
-    if (k < n) return k;
-    const l = n + current!.threads[k]!.forwardsFor;
-    if (l > 30) {
-      throw new RangeError(
-        `Cannot explore: thread ${l - n}'s aborted wait needs a forwarder, and partial-order ` +
-          "reduction numbers forwarders after the threads, within 31 (use fewer threads or dpor: false)",
-      );
-    }
-    return l;
-  };
-  const physical = (l: number) => l < n ? l : current!.threads[l - n]!.forwarder?.id ?? -1;
   const result = emptyResult();
   const stack: Node[] = [];
   const races = new Races();
@@ -98,24 +83,23 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
   let pending: WNode[] = [];
 
   const choose = (ex: Execution): number => {
-    current = ex;
     const d = ex.steps;
     let enabled = 0;
-    for (let j = 0; j < ex.count; j++) enabled |= bit(logical(ex.enabled[j]!));
+    for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
     if (d < stack.length) {
       const node = stack[d]!;
       if (node.enabled !== enabled) throw diverged(d);
       // A branch taken up from the wakeup tree whose thread cannot move here does not exist (a
       // blocked specification-level step, or a patience timeout placed before the termination
       // that made it possible).
-      return enabled & bit(node.chosen) ? physical(node.chosen) : -1;
+      return enabled & bit(node.chosen) ? node.chosen : -1;
     }
     const node = new Node(enabled);
     if (d > 0) {
       // Threads stay asleep through a step independent of their own next step.
       const parent = stack[d - 1]!;
       let q = parent.sleep;
-      const moved = q ? accs[d - 1] = accessOf(ex.events![d - 1]!, visible, logical) : undefined;
+      const moved = q ? accs[d - 1] = accessOf(ex.events![d - 1]!, visible) : undefined;
       while (q) {
         const t = lowest(q);
         q &= ~bit(t);
@@ -136,7 +120,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     } else {
       const open = enabled & ~node.sleep;
       if (open === 0) return -1; // every continuation is equivalent to an explored one
-      const last = ex.last >= 0 ? logical(ex.last) : -1;
+      const last = ex.last;
       pick = node.chosen = last >= 0 && open & bit(last) ? last : lowest(open);
     }
     if (ex.forced) {
@@ -151,7 +135,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
       }
     }
     // A branch whose thread cannot move here does not exist (a blocked step).
-    return enabled & bit(pick) ? physical(pick) : -1;
+    return enabled & bit(pick) ? pick : -1;
   };
 
   for (;;) {
@@ -159,10 +143,8 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
     const ex = execute(p, choose, true);
     if (tally(result, o, ex)) return result;
     const events = ex.events!;
-    current = ex;
-    for (let k = 0; k < events.length; k++) accs[k] ??= accessOf(events[k]!, visible, logical);
-    // Forwarders (of aborted waits) are columns n..2n-1 of the clocks; most executions have none.
-    races.analyse(accs, ex.threads.length > n ? 2 * n : n);
+    for (let k = 0; k < events.length; k++) accs[k] ??= accessOf(events[k]!, visible);
+    races.analyse(accs, n);
     const rs = races.races;
     for (let r = 0; r < rs.length; r += 2) {
       const i = rs[r]!;
@@ -179,9 +161,9 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
       // alone: the same every time step i's state is on the stack, so it is handled once.
       const alone = races.beforeAllAfter(i, i);
       for (const d of events[i]!.disabled ?? []) {
-        if (alone && !once(stack[i]!, -1 - logical(d.thread))) continue;
+        if (alone && !once(stack[i]!, -1 - d.thread)) continue;
         const e = pendingEvent(d);
-        reverse(i, e, accessOf(e, visible, logical), events, accs, races, stack, visible);
+        reverse(i, e, accessOf(e, visible), events, accs, races, stack, visible);
       }
       // A thread that came to a blocked specification-level call (Nidhugg's failed lock): its
       // call races with the step that last changed the unit's state, if that step may come after.
@@ -189,10 +171,10 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
       if (parked !== undefined) {
         const w = lastWrite(events, i, parked);
         if (w >= 0 && !races.happensBefore(w, i)) {
-          const key = -1 - 64 * (w + 1) - logical(parked.thread);
+          const key = -1 - 64 * (w + 1) - parked.thread;
           if (races.beforeAllAfter(w, i) && !once(stack[i]!, key)) continue;
           const e = pendingEvent(parked);
-          reverse(w, e, accessOf(e, visible, logical), events, accs, races, stack, visible);
+          reverse(w, e, accessOf(e, visible), events, accs, races, stack, visible);
         }
       }
     }
@@ -469,8 +451,8 @@ function queueEntries(
     if (e.op !== WAIT && e.op !== NOTIFY && e.op !== TIMEOUT) continue;
     if (addressOf(e.a, e.i) !== addr) continue;
     if (e.op === WAIT && e.slept) entries++;
-    else if (e.op === NOTIFY) entries -= (e.woke?.length ?? 0) + (e.forwarded?.length ?? 0);
-    else if (e.op === TIMEOUT && !e.aborted) entries--;
+    else if (e.op === NOTIFY) entries -= e.woke?.length ?? 0;
+    else if (e.op === TIMEOUT) entries -= 1 + (e.woke?.length ?? 0);
   }
   return entries;
 }

@@ -30,7 +30,7 @@ import type { Thread } from "./_engine.ts";
 import { DataRaceError, type RaceAccess, type SourceSite } from "./_module_errors.ts";
 import { Namer } from "./_scenario.ts";
 
-/** Most threads an execution has (`Scenario.threads` holds at most 30, plus forwarders). */
+/** Most threads an execution has (`Scenario.threads` holds at most 30). */
 const WIDTH = 32;
 
 /** Most distinct addresses a spin loop reads (see `RaceDetector.spins`). */

@@ -108,7 +108,7 @@ export class Races {
       if (j >= from) this.#race(j, p, base, deps);
       for (let t = 0; t < T; t++) threadClock[base + t] = clocks[row + t]!;
       if (a.wakes) {
-        // The threads a notify woke (and the forwarders it handed a wake-up) continue after it.
+        // The threads a notify (or an abort) woke continue after it.
         for (const w of a.wakes) {
           const wb = w * T;
           for (let t = 0; t < T; t++) {

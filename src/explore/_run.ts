@@ -308,7 +308,7 @@ export function failureOf(p: Ready, ex: Execution, where: Provenance): Explorati
   );
 }
 
-/** Column names of an execution's threads (forwarders included). */
+/** Column names of an execution's threads. */
 export function namesOf(ex: Execution): string[] {
   return ex.threads.map((t) => t.name);
 }

@@ -44,8 +44,6 @@ export function pct(random: () => number, threads: number, k: number, d: number)
     let top = -1;
     for (let j = 0; j < ex.count; j++) {
       const t = ex.enabled[j]!;
-      // Forwarders (created on aborts) get a random priority above the change points too.
-      if (priority[t] === undefined) priority[t] = d + threads + Math.floor(random() * threads);
       if (top < 0 || priority[t]! > priority[top]!) top = t;
     }
     return top;

@@ -14,10 +14,9 @@
  *
  * - every word of the scenario's shared memory (the buffers the scenario's survey finds, as
  *   `finalState` and traces see them) and of the presence registry if it was made;
- * - for each thread (forwarders included): its status, its history id, whether it was terminated,
- *   aborted or ran out of patience (and when), its await bookkeeping (`Stretch.key`) and, for a
- *   forwarder, the wake-ups it has to pass on;
- * - the waiter lists (who sleeps on which word, in order, and the orphaned waits of aborted sleeps);
+ * - for each thread: its status, its history id, whether it was terminated, aborted or ran out of
+ *   patience (and when), and its await bookkeeping (`Stretch.key`);
+ * - the waiter lists (who sleeps on which word, in order);
  * - how many threads were terminated.
  *
  * Two schedules that reach one key reach one state: the same memory, and every thread in the same
@@ -34,15 +33,7 @@
  * @module
  */
 import { type Access, accessOf, dependent } from "./_access.ts";
-import {
-  addressOf,
-  DONE,
-  execute,
-  type Execution,
-  type Prepared,
-  SPEC,
-  type Thread,
-} from "./_engine.ts";
+import { DONE, execute, type Execution, type Prepared, SPEC, type Thread } from "./_engine.ts";
 import type { Event } from "./_event.ts";
 import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
 
@@ -208,9 +199,6 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
       }${t.probedAt}.${locals.user[t.id]}.${locals.inner[t.id]}.${
         locals.call[t.id]
       }.${t.stretch.key()}`;
-      if (t.forwardsFor >= 0) {
-        key += `>${t.forwardsFor}:${t.forwards.map((f) => addressOf(f.a, f.i))}`;
-      }
     }
     return key;
   };

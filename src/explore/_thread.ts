@@ -31,8 +31,6 @@ export const SPEC = 11;
 export const RUNNABLE = 0;
 export const BLOCKED = 1;
 export const DONE = 2;
-/** A forwarder with nothing to forward (neither enabled nor unfinished). */
-export const PARKED = 3;
 
 /** What a thread body yields (through `yield*`) at every shared access. */
 export const OP: unique symbol = Symbol("interlock.explore.op");
@@ -84,14 +82,6 @@ export class Thread {
   probedAt = 0;
   /** Whether another thread terminated this one. */
   terminated = false;
-  /**
-   * For a forwarder (see `Waiters.forwarderOf` in `_waiters.ts`): the thread it forwards for; else -1.
-   */
-  forwardsFor = -1;
-  /** A forwarder's pending forwards: the addresses to notify once each. */
-  readonly forwards: { a: Int32Array; i: number }[] = [];
-  /** This thread's forwarder, once it has one. */
-  forwarder: Thread | undefined = undefined;
   result: unknown = undefined;
   error: unknown = undefined;
   failed = false;

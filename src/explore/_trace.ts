@@ -122,6 +122,11 @@ const OP_NAMES: readonly TraceOp[] = [
   "call",
 ];
 
+/** ` wakes T1, T2` for the threads step `e` woke, else nothing. */
+function wakes(e: Event): string {
+  return e.woke?.length ? ` wakes ${e.woke.map((w) => `T${w}`).join(", ")}` : "";
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
@@ -175,7 +180,7 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
           break;
         case TIMEOUT:
           text = e.aborted
-            ? `wait ${address}: aborted (the wait stays registered)`
+            ? `wait ${address}: aborted${wakes(e)}`
             : e.patience
             ? `wait ${address}: out of patience (probes the holder)`
             : `wait ${address}: timed out`;
@@ -184,12 +189,8 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
           text = e.result ? `terminates T${show(e.x)}` : `terminate T${show(e.x)}: it had ended`;
           break;
         case NOTIFY: {
-          const hit = [
-            ...(e.woke ?? []).map((w) => `T${w}`),
-            ...(e.forwarded ?? []).map((f) => `T${f} (aborted wait)`),
-          ];
-          text = hit.length > 0
-            ? `notify ${address}: wakes ${hit.join(", ")}`
+          text = e.woke?.length
+            ? `notify ${address}:${wakes(e)}`
             : `notify ${address}: nobody sleeps`;
           break;
         }
@@ -207,7 +208,6 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
       result: e.result,
       preempted: e.preempted,
       woke: e.woke ?? [],
-      forwards: e.forwarded ?? [],
       text,
       operation: e.frame && `${namer.object(e.frame.object)}.${callText(e.frame)}`,
       call: e.frame?.id,
@@ -307,7 +307,6 @@ export function renderSteps(
     const row = names.map(() => "");
     row[s.thread] = s.text;
     for (const w of s.woke) row[w] = `(woken by T${s.thread})`;
-    for (const f of s.forwards) row[f] = `(to forward, from T${s.thread})`;
     return row;
   });
   const widths = heads.map((h, k) =>

@@ -40,10 +40,8 @@ export interface TraceStep {
   readonly result: unknown;
   /** Whether this step preempted a thread that could have continued. */
   readonly preempted: boolean;
-  /** Threads a `notify` woke. */
+  /** Threads a `notify` woke (or an abort: the other waiters of the word, see `Waiters.leave`). */
   readonly woke: readonly number[];
-  /** Forwarders a `notify` handed a wake-up (it landed on an aborted, still registered wait). */
-  readonly forwards: readonly number[];
   /** The step as the trace shows it, e.g. `read balance.value → 100`. */
   readonly text: string;
   /**

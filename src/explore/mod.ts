@@ -65,9 +65,9 @@
  * - All operations are sequentially consistent and atomic, as `Atomics` is; a `wait` checks and
  *   sleeps in one step, wakes only by `notify` (count respected, arrival order, waiter lists per
  *   address) or by its timeout, which is one more scheduling choice (no clock).
- * - An abort (a wrapper's `abortable` option) is modelled as production's async driver behaves: the
- *   kernel backs out as from a timeout, the abandoned wait stays in the waiter list, and a `notify`
- *   that lands on it is passed on later by a forwarder thread (one more column in traces).
+ * - An abort (a wrapper's `abortable` option) is modelled as production's async driver behaves: in
+ *   one step, the aborted wait leaves the waiter list and every other waiter of its word is woken
+ *   (the abort listener's `notify(word, Infinity)`), then the kernel backs out as from a timeout.
  * - A thread dies by {@linkcode terminate}, a step of another thread (as `worker.terminate()`): it
  *   runs nothing more and its waits are dropped. Robust primitives see it as production does: each
  *   thread's presence is a record in the execution's presence registry, which a probe finds empty

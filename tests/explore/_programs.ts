@@ -70,7 +70,7 @@ export function program(threads: Op[][]): Scenario<{ m: Int32Array }> {
           else if (o.k === "wait") seen.push(yield* s.wait(o.c, o.v));
           else if (o.k === "waitT") seen.push(yield* s.wait(o.c, o.v, { timeout: 1 }));
           else if (o.k === "waitA") {
-            // An abortable sleep: its abort leaves an orphaned wait that a forwarder passes on.
+            // An abortable sleep: its abort leaves the list and wakes the word's other waiters.
             currentThread().abortable = true;
             seen.push(yield* SIM.wait(m, o.c, o.v, Infinity));
             currentThread().abortable = false;

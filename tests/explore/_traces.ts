@@ -42,9 +42,9 @@ const OP_NOTIFY = 7;
 const OP_TIMEOUT = 9;
 const OP_SPEC = 10;
 
-function footprint(e: Event, always: boolean, id: (k: number) => number): Footprint {
-  const wakes = [...(e.woke ?? []), ...(e.forwarded ?? [])].map(id);
-  const f: Footprint = { thread: id(e.thread), all: e.forced, memory: [], list: undefined, wakes };
+function footprint(e: Event, always: boolean): Footprint {
+  const wakes = e.woke ?? [];
+  const f: Footprint = { thread: e.thread, all: e.forced, memory: [], list: undefined, wakes };
   if (e.forced) return f;
   if (e.watch) {
     e.watch.arrays.forEach((w, k) => {
@@ -96,22 +96,13 @@ function conflict(p: Footprint, q: Footprint): boolean {
     p.list.at === q.list.at && (p.list.write || q.list.write);
 }
 
-/**
- * Stable thread ids of an execution: forwarders are numbered in order of creation by the engine,
- * which equivalent executions may differ in; here the forwarder of thread t is thread n + t.
- */
-export function stableIds(ex: Execution, n: number): (k: number) => number {
-  return (k) => k < n ? k : n + ex.threads[k]!.forwardsFor;
-}
-
 /** The canonical form of an execution's trace. */
 export function canonical(
   events: readonly Event[],
   always: boolean,
-  id: (k: number) => number = (k) => k,
 ): string {
   const n = events.length;
-  const fp = events.map((e) => footprint(e, always, id));
+  const fp = events.map((e) => footprint(e, always));
   // Direct predecessors: program order, conflicts as they ran, wake-ups.
   const preds: Set<number>[] = events.map(() => new Set());
   const lastOf = new Map<number, number>();
@@ -171,10 +162,9 @@ export interface Classes {
   outcomes: Set<string>;
 }
 
-/** An execution's ending, final state, and which threads and forwarders are left how. */
+/** An execution's ending, final state, and which threads are left how. */
 export function outcome(p: Ready, ex: Execution): string {
-  const id = stableIds(ex, p.bodies.length);
-  const status = ex.threads.map((t, k) => `${id(k)}=${t.status}`).sort().join(",");
+  const status = ex.threads.map((t, k) => `${k}=${t.status}`).join(",");
   return `${ex.ending}:${finalState(p, ex)}:${status}`;
 }
 
@@ -199,7 +189,7 @@ export function bruteForce<S>(scenario: Scenario<S>, maxSteps = 200, limit = 2_0
     }, true);
     result.schedules++;
     if (result.schedules > limit) throw new Error(`more than ${limit} schedules`);
-    result.traces.add(canonical(ex.events!, always, stableIds(ex, p.bodies.length)));
+    result.traces.add(canonical(ex.events!, always));
     result.outcomes.add(outcome(p, ex));
     while (stack.length > 0 && stack.at(-1)!.at === stack.at(-1)!.options.length - 1) stack.pop();
     if (stack.length === 0) return result;
@@ -225,11 +215,7 @@ export function reduced<S>(scenario: Scenario<S>, maxSteps = 200) {
     onExecution: (ex) => {
       if (ex.ending === "pruned") return false;
       executions++;
-      const key = canonical(
-        ex.events!,
-        scenario.always !== undefined,
-        stableIds(ex, p.bodies.length),
-      );
+      const key = canonical(ex.events!, scenario.always !== undefined);
       if (traces.has(key)) duplicates++;
       traces.add(key);
       outcomes.add(outcome(p, ex));

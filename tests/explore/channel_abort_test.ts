@@ -1,8 +1,8 @@
 /**
  * `abortable` waits on the queue family and on pipe connections under the explorer: as with the
  * other wrappers, "the signal fires" is a scheduling choice while the call sleeps; the call then
- * throws an `AbortError`, takes or puts nothing, and a wake-up that lands on its abandoned wait is
- * passed on, so nobody else is left asleep.
+ * throws an `AbortError` and takes or puts nothing, and its abort wakes every other waiter of the
+ * word it slept on (as `src/_async.ts` does), so nobody else is left asleep.
  */
 import assert from "node:assert/strict";
 import { type Connection, JoinableQueue, Pipe, Queue } from "../../mod.ts";

@@ -70,8 +70,8 @@ export interface SimWaitOptions extends SyncWaitOptions {
    * The call has an abort signal that may fire at any time while it sleeps: the explorer adds "the
    * signal fires" as a scheduling choice for each of its sleeps. The wrapper then follows the
    * production async path (`acquire()`, `wait()` with `signal`): the kernel backs out as from a
-   * timeout, the call throws an `AbortError`, and the abandoned wait stays registered, so a
-   * `notify` that lands on it is passed on later by a forwarder thread, as `src/_async.ts` does.
+   * timeout, the call throws an `AbortError`, and, as `src/_async.ts` does, the abort notifies the
+   * word, all its waiters, in the same step: the aborted wait leaves the list, the others wake.
    * (Such a sleep has no timeout choice of its own.)
    * @default {false}
    */
