@@ -7,6 +7,12 @@
  * so the aborted sleeper's waiter leaves the list and every other waiter of the word is woken, all
  * in the abort's one step; the kernel then resumes with "timed-out".
  *
+ * Not modelled: an abort that fires after a `notify` woke the sleeper but before its thread ran the
+ * wake-up (production then backs out too, and the abort's notify passes that wake-up on to every
+ * waiter of the word). The explorer resumes a woken sleeper in the `notify`'s step, so an abort is a
+ * choice only while the wait sleeps. The schedule that aborts just before that `notify` reaches the
+ * same memory states; production's order only adds wake-ups (spurious: kernels re-check).
+ *
  * @module
  */
 import { atomics, type WaitResult } from "../_atomics.ts";
