@@ -19,7 +19,15 @@
  */
 import { type Access, accessOf } from "./_access.ts";
 import { execute, type Execution, type Prepared } from "./_engine.ts";
-import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
+import {
+  bit,
+  type DfsOptions,
+  type DfsResult,
+  diverged,
+  emptyResult,
+  enabledSet,
+  tally,
+} from "./_pass.ts";
 import { optimal } from "./_optimal.ts";
 import { Races } from "./_races.ts";
 
@@ -37,8 +45,6 @@ interface Node {
   done: number;
 }
 
-const bit = (k: number) => 1 << k;
-
 function lowest(mask: number): number {
   return 31 - Math.clz32(mask & -mask);
 }
@@ -54,8 +60,7 @@ export function dfs(p: Prepared, o: DfsOptions): DfsResult {
 
   const choose = (ex: Execution): number => {
     const d = ex.steps;
-    let enabled = 0;
-    for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
+    const enabled = enabledSet(ex);
     if (d < stack.length) {
       const n = stack[d]!;
       if (n.enabled !== enabled) throw diverged(d);

@@ -27,7 +27,15 @@
  * @module
  */
 import { type Access, access, accessOf, dependent, NONE, READ, WRITE } from "./_access.ts";
-import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
+import {
+  bit,
+  type DfsOptions,
+  type DfsResult,
+  diverged,
+  emptyResult,
+  enabledSet,
+  tally,
+} from "./_pass.ts";
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
 import { stepRecord } from "./_event.ts";
 import { Races } from "./_races.ts";
@@ -45,8 +53,6 @@ import {
 } from "./_thread.ts";
 import { attempt, type Parts, type SpecCall } from "./_spec_step.ts";
 import { insert, type Sequence, weakInitial, WNode } from "./_wakeup.ts";
-
-const bit = (k: number) => 1 << k;
 
 function lowest(mask: number): number {
   return 31 - Math.clz32(mask & -mask);
@@ -84,8 +90,7 @@ export function optimal(p: Prepared, o: DfsOptions): DfsResult {
 
   const choose = (ex: Execution): number => {
     const d = ex.steps;
-    let enabled = 0;
-    for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
+    const enabled = enabledSet(ex);
     if (d < stack.length) {
       const node = stack[d]!;
       if (node.enabled !== enabled) throw diverged(d);

@@ -61,3 +61,13 @@ export function diverged(d: number): Error {
       "(threads must do the same shared accesses given the same schedule)",
   );
 }
+
+/** The bit of thread `k` in a set of threads. */
+export const bit = (k: number): number => 1 << k;
+
+/** The set of threads that can take the next step of `ex`, as bits. */
+export function enabledSet(ex: Execution): number {
+  let enabled = 0;
+  for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
+  return enabled;
+}

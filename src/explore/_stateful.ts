@@ -35,9 +35,15 @@
 import { type Access, accessOf, dependent } from "./_access.ts";
 import { DONE, execute, type Execution, type Prepared, SPEC, type Thread } from "./_engine.ts";
 import type { Event } from "./_event.ts";
-import { type DfsOptions, type DfsResult, diverged, emptyResult, tally } from "./_pass.ts";
-
-const bit = (k: number) => 1 << k;
+import {
+  bit,
+  type DfsOptions,
+  type DfsResult,
+  diverged,
+  emptyResult,
+  enabledSet,
+  tally,
+} from "./_pass.ts";
 
 function lowest(mask: number): number {
   return 31 - Math.clz32(mask & -mask);
@@ -205,8 +211,7 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
 
   const choose = (ex: Execution): number => {
     const d = ex.steps;
-    let enabled = 0;
-    for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
+    const enabled = enabledSet(ex);
     if (d < stack.length) {
       const node = stack[d]!;
       if (node.enabled !== enabled) throw diverged(d);
