@@ -13,6 +13,10 @@
  * - npm packages (fast-check, comlink, typescript) resolve from the `node_modules` that `deno install`
  *   made: it links each package of `deno.json`'s imports at `node_modules/<name>`.
  *
+ * - A runtime whose run outlives {@linkcode DEADLINE_S} (a hang: a test that never settles, or a
+ *   handle left open after the last test) is stopped with every process it started, and fails.
+ *   Node is also told to exit once its last test is done (`--test-force-exit`).
+ *
  * Prints each runtime's time and exits with 1 if any runtime failed.
  *
  * @module
@@ -20,6 +24,9 @@
 import { PORTABLE_TESTS } from "../tests/_portable/suite.ts";
 
 const ROOT = new URL("../", import.meta.url);
+
+/** Seconds a runtime's whole run may take: ~25-70 s idle, ~2 min on a busy machine. */
+const DEADLINE_S = 480;
 
 /** The command that runs `files` on each runtime. */
 const RUNTIMES: Record<string, (files: readonly string[]) => string[]> = {
@@ -37,6 +44,7 @@ function node(version: string, isolation: string, files: readonly string[]): str
     "./tests/_portable/node_hooks.mjs",
     "--test",
     isolation,
+    "--test-force-exit",
     "--test-reporter=spec",
     "--disable-warning=ExperimentalWarning",
     ...files,
@@ -47,7 +55,7 @@ async function run(name: string, command: string[]): Promise<boolean> {
   const [program, ...args] = command;
   console.log(`== ${name}: ${command.slice(0, 3).join(" ")} (${PORTABLE_TESTS.length} files)`);
   const start = performance.now();
-  const { code } = await new Deno.Command(program!, {
+  const child = new Deno.Command(program!, {
     args,
     cwd: ROOT,
     // Node keeps compiled code (and Node 24 its stripped TypeScript) here: every worker a test
@@ -55,12 +63,41 @@ async function run(name: string, command: string[]): Promise<boolean> {
     env: { NO_COLOR: "1", NODE_COMPILE_CACHE: `node_modules/.cache/interlock-node-${name}` },
     stdout: "inherit",
     stderr: "inherit",
-  }).output();
+  }).spawn();
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    void stopTree(child.pid);
+  }, DEADLINE_S * 1000);
+  const { code } = await child.status;
+  clearTimeout(timer);
   const seconds = ((performance.now() - start) / 1000).toFixed(1);
-  console.log(
-    `== ${name}: ${code === 0 ? "passed" : `FAILED (exit code ${code})`} in ${seconds} s`,
-  );
-  return code === 0;
+  const verdict = late
+    ? `FAILED (still running after ${DEADLINE_S} s: stopped)`
+    : code === 0
+    ? "passed"
+    : `FAILED (exit code ${code})`;
+  console.log(`== ${name}: ${verdict} in ${seconds} s`);
+  return code === 0 && !late;
+}
+
+/** Sends SIGKILL to `pid` and every process under it (npx starts the runtime as its child). */
+async function stopTree(pid: number): Promise<void> {
+  const { stdout } = await new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="] }).output();
+  const children = new Map<number, number[]>();
+  for (const line of new TextDecoder().decode(stdout).trim().split("\n")) {
+    const [p, parent] = line.trim().split(/\s+/).map(Number);
+    children.set(parent!, [...children.get(parent!) ?? [], p!]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...children.get(tree[i]!) ?? []);
+  for (const p of tree.reverse()) {
+    try {
+      Deno.kill(p, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 if (import.meta.main) {
