@@ -83,11 +83,15 @@ async function run(name: string, command: string[]): Promise<boolean> {
 
 /** Sends SIGKILL to `pid` and every process under it (npx starts the runtime as its child). */
 async function stopTree(pid: number): Promise<void> {
-  const { stdout } = await new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="] }).output();
   const children = new Map<number, number[]>();
-  for (const line of new TextDecoder().decode(stdout).trim().split("\n")) {
-    const [p, parent] = line.trim().split(/\s+/).map(Number);
-    children.set(parent!, [...children.get(parent!) ?? [], p!]);
+  try {
+    const ps = new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="], stderr: "null" });
+    for (const line of new TextDecoder().decode((await ps.output()).stdout).trim().split("\n")) {
+      const [p, parent] = line.trim().split(/\s+/).map(Number);
+      children.set(parent!, [...children.get(parent!) ?? [], p!]);
+    }
+  } catch {
+    // No `ps` (procps not installed): stop the child alone.
   }
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) tree.push(...children.get(tree[i]!) ?? []);
