@@ -26,6 +26,7 @@ import {
   diverged,
   emptyResult,
   enabledSet,
+  lowest,
   tally,
 } from "./_pass.ts";
 import { optimal } from "./_optimal.ts";
@@ -43,10 +44,6 @@ interface Node {
   chosen: number;
   backtrack: number;
   done: number;
-}
-
-function lowest(mask: number): number {
-  return 31 - Math.clz32(mask & -mask);
 }
 
 /** Runs one exhaustive pass over the schedules of `p`. */

@@ -34,6 +34,7 @@ import {
   diverged,
   emptyResult,
   enabledSet,
+  lowest,
   tally,
 } from "./_pass.ts";
 import { type Event, execute, type Execution, type Pending, type Prepared } from "./_engine.ts";
@@ -53,10 +54,6 @@ import {
 } from "./_thread.ts";
 import { attempt, type Parts, type SpecCall } from "./_spec_step.ts";
 import { insert, type Sequence, weakInitial, WNode } from "./_wakeup.ts";
-
-function lowest(mask: number): number {
-  return 31 - Math.clz32(mask & -mask);
-}
 
 /** A state of the search: the state before step `depth` of the current execution. */
 class Node {

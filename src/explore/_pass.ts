@@ -71,3 +71,8 @@ export function enabledSet(ex: Execution): number {
   for (let j = 0; j < ex.count; j++) enabled |= bit(ex.enabled[j]!);
   return enabled;
 }
+
+/** The lowest thread in the set `mask` (-1 if it is empty). */
+export function lowest(mask: number): number {
+  return 31 - Math.clz32(mask & -mask);
+}

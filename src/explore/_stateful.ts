@@ -42,12 +42,9 @@ import {
   diverged,
   emptyResult,
   enabledSet,
+  lowest,
   tally,
 } from "./_pass.ts";
-
-function lowest(mask: number): number {
-  return 31 - Math.clz32(mask & -mask);
-}
 
 /** Interned histories: id 0 is the empty history; each (id, result) pair gets one new id. */
 class Histories {
