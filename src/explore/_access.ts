@@ -11,8 +11,8 @@
  * - **Waiter lists.** Each address has its own waiter list. A `wait` that went to sleep, a timeout
  *   (or abort, which also wakes the word's other waiters) and a `notify` that woke someone write it; a
  *   `notify` that found nobody only reads it. A `wait` that returned "not-equal" does not touch it.
- * - **Wake-ups.** A woken thread's next step happens after the `notify` (or abort) that woke it (an edge of the
- *   happens-before relation, not a conflict).
+ * - **Wake-ups.** A woken thread's next step happens after the `notify` (or abort) that woke it
+ *   (an edge of the happens-before relation, not a conflict).
  * - **Awaits.** A step that awaited a change (`_await.ts`) also reads every word it watched; a
  *   *forced* one (it moved because no other thread could) is ordered with everything.
  * - **Specification-level steps** (`_spec_step.ts`) read or write their unit's state, keyed by the

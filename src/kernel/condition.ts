@@ -40,9 +40,9 @@
  * Invariant: t <= w, and t <= the number of registered waiters that are not asleep on `seq`
  * (*active* waiters, which will try to claim before sleeping again), plus the wakes that holders
  * of the lock owe (notify `later` until its wake). notify keeps it by waking k sleepers for k
- * tokens (at once or when the notifier lets the lock go); a sleeper can only go to sleep while seq is unchanged since it found no
- * token, i.e. while t === 0 (every token issue bumps seq); a leaving waiter that finds tokens wakes
- * a replacement. So a token never waits while every waiter sleeps: no lost wake-up. The sequence
+ * tokens (at once or when the notifier lets the lock go); a sleeper can only go to sleep while
+ * seq is unchanged since it found no token, i.e. while t === 0 (every token issue bumps seq); a
+ * leaving waiter that finds tokens wakes a replacement. So a token never waits while every waiter sleeps: no lost wake-up. The sequence
  * counter, not a word that never changes, is what makes "read seq, release the lock, sleep" safe
  * (a notify in between bumps it, so the wait returns at once).
  * Synchronizes-with: notify's token CAS happens before its seq bump, which the waiter reads before

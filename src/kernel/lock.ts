@@ -87,8 +87,9 @@ export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
  * raised 2-worker contended throughput from ~0.6-0.9x to ~1.0-1.2x a hand-written futex lock (the
  * kernel alone; the `Lock` class ~0.8-1.0x), and a ping-pong round trip between two spinning
  * workers stays under 1 µs. The production seam's lock budget adapts per thread, apart from its
- * budget for signals (`REAL` in `src/_atomics.ts`): where waiters outnumber cores, spinning mostly fails and steals the
- * holder's core, so the budget shrinks and a waiter sleeps almost at once, as a plain futex lock.
+ * budget for signals (`REAL` in `src/_atomics.ts`): where waiters outnumber cores, spinning
+ * mostly fails and steals the holder's core, so the budget shrinks and a waiter sleeps almost at
+ * once, as a plain futex lock.
  */
 export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): number {
   let c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
