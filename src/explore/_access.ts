@@ -93,17 +93,10 @@ export function watchOf(e: Event): number[] | undefined {
   return pairs;
 }
 
-/**
- * How recorded step `e` touched shared state. `visible`: the scenario checks `always`. `id` maps
- * the engine's thread ids to the caller's.
- */
-export function accessOf(e: Event, visible: boolean, id?: (k: number) => number): Access {
-  let wakes = wakesOf(e);
-  let thread = e.thread;
-  if (id !== undefined) {
-    thread = id(thread);
-    if (wakes !== undefined) wakes = wakes.map(id);
-  }
+/** How recorded step `e` touched shared state. `visible`: the scenario checks `always`. */
+export function accessOf(e: Event, visible: boolean): Access {
+  const wakes = wakesOf(e);
+  const thread = e.thread;
   let all = false;
   let mem = NONE;
   let addr = 0;

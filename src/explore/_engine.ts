@@ -135,17 +135,14 @@ export class Execution {
   terminations = 0;
   /** The waiter lists (read by the state-caching search, `_stateful.ts`). */
   readonly waiters: Waiters;
-  /** The presence registry of the threads (made when first needed; only `presenceRegistry` sets it). */
+  /** The threads' presence registry (made when first needed; only `presenceRegistry` sets it). */
   registry: Int32Array | undefined;
-  /** How many threads run scenario bodies. */
-  readonly #bodies: number;
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
     numberBuffers(p.memoryOf ? p.memoryOf(this.shared).map((w) => w.buffer) : []);
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
-    this.#bodies = n;
     this.threads = new Array(n);
     this.enabled = new Array(n).fill(0);
     for (let k = 0; k < n; k++) this.threads[k] = new Thread(k, p.names[k]!);
@@ -316,7 +313,7 @@ export class Execution {
         case NOTIFY:
           s.dirty();
           if (this.registry !== undefined && t.a.buffer === this.registry.buffer) {
-            result = presenceNotified(t, this.threads, this.#bodies);
+            result = presenceNotified(t, this.threads);
             break;
           }
           woke = this.waiters.notify(t);
@@ -429,7 +426,7 @@ export class Execution {
    * every thread had armed its presence when it started: a terminated thread's waiters are gone.
    */
   presenceRegistry(): Int32Array {
-    return this.registry ??= presenceRegistryOf(this.#bodies);
+    return this.registry ??= presenceRegistryOf(this.threads.length);
   }
 
   /** Whether `t` sleeps patiently and a thread was terminated since its patience last ran out. */
@@ -444,7 +441,7 @@ export class Execution {
    */
   #terminate(t: Thread): Pending[] | undefined {
     const k = Number(t.x);
-    if (!Number.isInteger(k) || k < 0 || k >= this.#bodies || k === t.id) {
+    if (!Number.isInteger(k) || k < 0 || k >= this.threads.length || k === t.id) {
       throw new RangeError(
         `Cannot terminate thread ${String(t.x)}: expected the index of another scenario thread`,
       );

@@ -28,14 +28,11 @@ export function presenceRegistryOf(n: number): Int32Array {
   return s;
 }
 
-/**
- * How many waiters `t`'s `notify` on the registry wakes: one on a living thread's `here` word (of
- * the first `bodies` threads), else none.
- */
-export function presenceNotified(t: Thread, threads: readonly Thread[], bodies: number): number {
+/** How many waiters `t`'s `notify` on the registry wakes: one on a living thread's `here` word. */
+export function presenceNotified(t: Thread, threads: readonly Thread[]): number {
   const word = t.i - P.ENTRY0;
   const e = word >> 2;
-  if (word < 0 || (word & 3) !== 2 || e >= bodies || !(Number(t.x) >= 1)) return 0;
+  if (word < 0 || (word & 3) !== 2 || e >= threads.length || !(Number(t.x) >= 1)) return 0;
   return threads[e]!.terminated ? 0 : 1;
 }
 
