@@ -63,6 +63,8 @@ export interface SpecCall {
    * result, mirrored by the target.
    */
   readonly effect?: ((result: unknown) => unknown) | undefined;
+  /** The value the call carries, shown in traces (`put q ← 7`): a queue's item, a pipe's value. */
+  readonly carries?: { readonly value: unknown } | undefined;
 }
 
 /** What a specification step did. */
@@ -174,8 +176,9 @@ const marked = new WeakSet<object>();
  * - Mix levels per object, not per operation: do not touch a specification-level object's memory
  *   with `sim(array)` steps of your own.
  *
- * @param x A `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition` or `Barrier`
- * (marking another object changes nothing: queues still run their kernels).
+ * @param x A `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier`, a
+ * queue (`Queue`, `JoinableQueue`, `SimpleQueue`) or a `Pipe` connection (mark both ends: a
+ * direction is one state for both); marking another object changes nothing.
  * @returns `x`.
  * @throws {TypeError} if `x` is not an object.
  *

@@ -217,12 +217,15 @@ export function traceOf(events: readonly Event[], namer: Namer): TraceStep[] {
 }
 
 /**
- * A specification-level step as the user's operation: `acquire a`, `get q → 7`, `wait ev: waits`,
- * `acquire a: timed out`, `release a: throws RuntimeError`.
+ * A specification-level step as the user's operation: `acquire a`, `put q ← 7`, `get q → 7`,
+ * `wait ev: waits`, `acquire a: timed out`, `release a: throws RuntimeError`.
  */
 function specText(e: Event, object: string): string {
   const s = e.spec!;
-  const head = `${s.call.name} ${object}`;
+  const carries = s.call.carries;
+  const head = `${s.call.name} ${object}${
+    carries === undefined ? "" : ` ← ${show(carries.value)}`
+  }`;
   if (s.timedOut) return `${head}: timed out`;
   if (e.threw) return `${head}: throws ${(e.result as Error)?.name ?? show(e.result)}`;
   const r = e.result;

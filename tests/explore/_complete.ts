@@ -47,3 +47,16 @@ export function assertComplete<S>(
   );
   return plain;
 }
+
+/**
+ * The outcomes of `scenario` at the specification level: those plain DFS reaches there, which must
+ * be those of the kernel level.
+ */
+export function sameAtBothLevels<S>(
+  scenario: Scenario<S>,
+  state: (shared: S, results: unknown[]) => unknown,
+): string[] {
+  const spec = assertComplete(scenario, state, "spec");
+  assert.deepEqual(outcomes(scenario, state, true, "kernel"), spec, "the levels disagree");
+  return spec;
+}

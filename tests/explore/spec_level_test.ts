@@ -18,21 +18,8 @@ import {
 } from "../../mod.ts";
 import { explore, type Level, type Scenario, sim, specLevel } from "../../src/explore/mod.ts";
 import { bank, tellers } from "./_bank.ts";
-import { assertComplete, outcomes } from "./_complete.ts";
+import { assertComplete, sameAtBothLevels } from "./_complete.ts";
 import { cells, producer, setter } from "./_cases.ts";
-
-/**
- * The outcomes of `scenario` at the specification level: those plain DFS reaches there, which must
- * be those of the kernel level.
- */
-function sameAtBothLevels<S>(
-  scenario: Scenario<S>,
-  state: (shared: S, results: unknown[]) => unknown,
-): string[] {
-  const spec = assertComplete(scenario, state, "spec");
-  assert.deepEqual(outcomes(scenario, state, true, "kernel"), spec, "the levels disagree");
-  return spec;
-}
 
 /** n! / (k!)^(n/k)…: the orders of `groups` critical sections of `size` each. */
 function orders(threads: number, each: number): number {

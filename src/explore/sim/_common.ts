@@ -234,10 +234,11 @@ export function* specOp(
   args: readonly unknown[],
   timed = false,
   effect?: SpecCall["effect"],
+  carries?: SpecCall["carries"],
 ): Step<unknown> {
   const t = currentThread();
   t.aborted = false;
-  let r = yield* specStep({ target, name, fn, args, timed, effect });
+  let r = yield* specStep({ target, name, fn, args, timed, effect, carries });
   let waiting = timed;
   while (r instanceof Suspension) {
     const s = r;

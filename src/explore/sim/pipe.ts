@@ -7,21 +7,25 @@
  * @module
  */
 import { REAL } from "../../_atomics.ts";
-import { BrokenPipeError, EOFError, RuntimeError } from "../../errors.ts";
+import { BrokenPipeError, EOFError, QueueClosedError, RuntimeError } from "../../errors.ts";
 import * as P from "../../kernel/pipe.ts";
 import * as K from "../../kernel/queue.ts";
 import { deadlineOf } from "../../options.ts";
 import { encode, StatusBox } from "../../channel/_core.ts";
 import { Connection } from "../../channel/pipe.ts";
 import { registerLayout, wordLayout } from "../_scenario.ts";
+import { atSpecLevel, TIMED_OUT } from "../_spec_step.ts";
 import { SimChannel } from "./_channel.ts";
+import { type ChannelUnit, channelUnit, Q, ready } from "./_channel_spec.ts";
 import {
   abortable,
   abortably,
   aborted,
   failed,
   type SimWaitOptions,
+  specOp,
   type Step,
+  timed,
   wrapperOf,
 } from "./_common.ts";
 import { SimArray } from "./memory.ts";
@@ -40,6 +44,11 @@ const POLL = "poll the pipe";
  *   everything it sent was received; a finite `timeout` makes "the timeout fires" a choice.
  * - The values are the ones sent (copies, through the production codec); the queue words they
  *   pass through are named in traces (`a.outgoing.ENQ`, `b.incoming.slot0.seq`, `a.closed`).
+ * - At the specification level (`level: "spec"`, or `specLevel(connection)`), each direction's
+ *   `send`/`recv`/`poll`/`close` is one atomic step of its queue's {@linkcode QueueSpec} (as
+ *   `SimQueue` there), and the end's closed word is read and written as in production: `close`
+ *   marks the end, then closes the direction it sends to, then the one it receives from. Put
+ *   both ends at that level (`specLevel(a)` and `specLevel(b)`): a direction is one unit for both.
  *
  * @example
  * ```ts
@@ -77,6 +86,7 @@ const POLL = "poll the pipe";
  * ```
  */
 export class SimConnection<T = unknown> {
+  readonly #connection: Connection<T>;
   readonly #s: SimArray<Int32Array>;
   readonly #rx: SimChannel | undefined;
   readonly #tx: SimChannel | undefined;
@@ -86,6 +96,7 @@ export class SimConnection<T = unknown> {
     // The mode is written once by `Pipe()`: a plain read, no step.
     const words = new Int32Array(connection.buffer, connection.byteOffset, P.BYTES >> 2);
     const mode = P.mode(REAL, words);
+    this.#connection = connection;
     this.#s = new SimArray(words);
     this.#rx = (mode & P.CAN_RECV) !== 0 ? channelOf(connection.incoming!) : undefined;
     this.#tx = (mode & P.CAN_SEND) !== 0 ? channelOf(connection.outgoing!) : undefined;
@@ -100,6 +111,20 @@ export class SimConnection<T = unknown> {
    */
   *send(value: T): Step<void> {
     const tx = yield* this.#usable("send on", this.#tx, "receive-only");
+    const u = this.#unit(this.#connection.outgoing);
+    if (u !== undefined) {
+      encode(SEND, value, u.laneMax);
+      try {
+        yield* specOp(u.target, "send", Q.put, [value], false, u.put(value, SEND), {
+          value,
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof QueueClosedError)) throw error;
+      }
+      if (yield* this.closed()) throw closedEnd("send on");
+      throw new BrokenPipeError("Cannot send: the other end of the pipe is closed");
+    }
     const r = yield* tx.put(encode(SEND, value, tx.laneMax), Infinity, false, true);
     if (r === K.OK) return;
     if (r === K.CLOSED) {
@@ -119,6 +144,19 @@ export class SimConnection<T = unknown> {
    */
   *recv(options?: SimWaitOptions): Step<T> {
     const rx = yield* this.#usable("receive on", this.#rx, "send-only");
+    const u = this.#unit(this.#connection.incoming);
+    if (u !== undefined) {
+      let r: unknown;
+      try {
+        r = yield* specOp(u.target, "recv", Q.get, [], timed(RECV, options), u.take);
+      } catch (error) {
+        if (!(error instanceof QueueClosedError)) throw error;
+        if (yield* this.closed()) throw closedEnd("receive on");
+        throw new EOFError("Cannot receive: the other end of the pipe is closed and drained");
+      }
+      if (r === TIMED_OUT) throw failed(RECV, options);
+      return r as T;
+    }
     const deadline = deadlineOf(RECV, options);
     const v = yield* abortably(rx.get(deadline, true, abortable(options)), options);
     if (!(v instanceof StatusBox)) return v as T;
@@ -142,7 +180,12 @@ export class SimConnection<T = unknown> {
     const rx = yield* this.#usable("poll", this.#rx, "send-only");
     const deadline = deadlineOf(POLL, { timeout: timeout ?? 0 });
     const o = { abortable: options?.abortable === true };
-    if (!(yield* abortably(rx.poll(deadline, o.abortable), o))) {
+    const u = this.#unit(this.#connection.incoming);
+    const isReady = u === undefined
+      ? yield* abortably(rx.poll(deadline, o.abortable), o)
+      : (yield* specOp(u.target, "poll", ready, [], deadline !== Infinity || o.abortable)) !==
+        TIMED_OUT;
+    if (!isReady) {
       // As `poll(timeout, { signal })`: an aborted poll throws the signal's reason.
       if (aborted(o)) throw failed(POLL, o);
       return false;
@@ -156,6 +199,13 @@ export class SimConnection<T = unknown> {
   *close(): Step<void> {
     // As `Connection.close`: every call closes the queues, not only the first.
     yield* this.#s.exchange(P.CLOSED, 1);
+    if (atSpecLevel(this.#connection)) {
+      for (const direction of [this.#connection.outgoing, this.#connection.incoming]) {
+        const u = this.#unit(direction);
+        if (u !== undefined) yield* specOp(u.target, "close", Q.close, [], false, u.close);
+      }
+      return;
+    }
     if (this.#tx !== undefined) yield* this.#tx.close();
     if (this.#rx !== undefined) yield* this.#rx.close();
   }
@@ -163,6 +213,12 @@ export class SimConnection<T = unknown> {
   /** Whether this end was closed (by any thread). */
   *closed(): Step<boolean> {
     return (yield* this.#s.load(P.CLOSED)) !== 0;
+  }
+
+  /** The unit of `direction` if this end is at the specification level. */
+  #unit(direction: Connection["incoming"]): ChannelUnit | undefined {
+    if (direction === undefined || !atSpecLevel(this.#connection)) return undefined;
+    return channelUnit(direction, "pipe");
   }
 
   *#usable(what: string, c: SimChannel | undefined, missing: string): Step<SimChannel> {

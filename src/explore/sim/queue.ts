@@ -16,8 +16,18 @@ import type { PipeDirection as QueueParts } from "../../channel/pipe.ts";
 import { JoinableQueue, Queue } from "../../channel/queue.ts";
 import { SimpleQueue } from "../../channel/simple_queue.ts";
 import { type Layout, registerLayout, registerPartsLayout } from "../_scenario.ts";
-import { abortable, abortably, failed, type SimWaitOptions, type Step } from "./_common.ts";
+import { atSpecLevel, TIMED_OUT } from "../_spec_step.ts";
+import {
+  abortable,
+  abortably,
+  failed,
+  type SimWaitOptions,
+  specOp,
+  type Step,
+  timed,
+} from "./_common.ts";
 import { SimChannel } from "./_channel.ts";
+import { type ChannelUnit, channelUnit, Q } from "./_channel_spec.ts";
 
 /** What `JoinableQueue.joinSync` says it was doing, in errors. */
 const JOIN = "join the queue";
@@ -35,6 +45,10 @@ const JOIN = "join the queue";
  *   slot in production; here that wait ends at once (as when consumers look idle): the put tries
  *   the ring once more, then spills. Every order of items and every final state stays reachable.
  * - `SimpleQueue.put` never waits (as in production); `join`/`taskDone` are `JoinableQueue`'s.
+ * - At the specification level (`level: "spec"`, or `specLevel(queue)`), each call is one atomic
+ *   step of {@linkcode QueueSpec} (a blocking call waits until a state lets it move), applied to
+ *   the queue's memory by production code (see `./_channel_spec.ts`: the heap's `maxBytes` bound is
+ *   not modelled there).
  *
  * @example
  * ```ts
@@ -59,11 +73,18 @@ const JOIN = "join the queue";
  * ```
  */
 export class SimQueue<T = unknown> {
+  readonly #queue: Queue<T> | SimpleQueue<T>;
   readonly #c: SimChannel;
 
   /** Wraps `queue` (normally through `sim`). */
   constructor(queue: Queue<T> | SimpleQueue<T>) {
+    this.#queue = queue;
     this.#c = new SimChannel(queue);
+  }
+
+  /** The queue's specification-level unit, if the queue is at that level. */
+  #spec(): ChannelUnit | undefined {
+    return atSpecLevel(this.#queue) ? channelUnit(this.#queue, "queue") : undefined;
   }
 
   /**
@@ -78,6 +99,15 @@ export class SimQueue<T = unknown> {
   *put(item: T, options?: SimWaitOptions): Step<void> {
     const c = this.#c;
     const kind = encode(PUT, item, c.laneMax);
+    const u = this.#spec();
+    if (u !== undefined) {
+      const wait = c.flavour !== K.SIMPLE && timed(PUT, options);
+      const r = yield* specOp(u.target, "put", Q.put, [item], wait, u.put(item, PUT), {
+        value: item,
+      });
+      if (r === TIMED_OUT) throw failed(PUT, options);
+      return;
+    }
     const r = c.flavour === K.SIMPLE ? yield* c.put(kind, Infinity, false, true) : yield* abortably(
       c.put(kind, deadlineOf(PUT, options), true, true, abortable(options)),
       options,
@@ -91,6 +121,14 @@ export class SimQueue<T = unknown> {
    * @throws {QueueFullError} if a bounded queue is full; {QueueClosedError} if closed.
    */
   *putNowait(item: T): Step<void> {
+    const u = this.#spec();
+    if (u !== undefined) {
+      encode(PUT, item, u.laneMax);
+      yield* specOp(u.target, "putNowait", Q.putNowait, [item], false, u.put(item, PUT), {
+        value: item,
+      });
+      return;
+    }
     const r = yield* this.#c.put(encode(PUT, item, this.#c.laneMax), Infinity, false, false);
     if (r !== K.OK) throw putFailure(r, undefined);
   }
@@ -103,6 +141,12 @@ export class SimQueue<T = unknown> {
    * the signal of an `abortable` call fires (the promise form with a `signal`).
    */
   *get(options?: SimWaitOptions): Step<T> {
+    const u = this.#spec();
+    if (u !== undefined) {
+      const r = yield* specOp(u.target, "get", Q.get, [], timed(GET, options), u.take);
+      if (r === TIMED_OUT) throw failed(GET, options);
+      return r as T;
+    }
     const deadline = deadlineOf(GET, options);
     const v = yield* abortably(this.#c.get(deadline, true, abortable(options)), options);
     if (v instanceof StatusBox) {
@@ -117,6 +161,10 @@ export class SimQueue<T = unknown> {
    * @throws {QueueEmptyError} if the queue is empty; {QueueClosedError} if closed and drained.
    */
   *getNowait(): Step<T> {
+    const u = this.#spec();
+    if (u !== undefined) {
+      return (yield* specOp(u.target, "getNowait", Q.getNowait, [], false, u.take)) as T;
+    }
     const v = yield* this.#c.get(Infinity, false);
     if (v instanceof StatusBox) throw getFailure(v.status, undefined);
     return v as T;
@@ -124,26 +172,36 @@ export class SimQueue<T = unknown> {
 
   /** The number of items (a snapshot). */
   *qsize(): Step<number> {
+    const u = this.#spec();
+    if (u !== undefined) return (yield* specOp(u.target, "qsize", Q.qsize, [])) as number;
     return yield* this.#c.size();
   }
 
   /** Whether the queue is empty (a snapshot). */
   *empty(): Step<boolean> {
+    const u = this.#spec();
+    if (u !== undefined) return (yield* specOp(u.target, "empty", Q.empty, [])) as boolean;
     return (yield* this.#c.size()) === 0;
   }
 
   /** Whether a bounded queue is full (a snapshot). */
   *full(): Step<boolean> {
+    const u = this.#spec();
+    if (u !== undefined) return (yield* specOp(u.target, "full", Q.full, [])) as boolean;
     return this.#c.maxsize > 0 && (yield* this.#c.size()) >= this.#c.maxsize;
   }
 
   /** Closes the queue and wakes every waiter. */
   *close(): Step<void> {
-    yield* this.#c.close();
+    const u = this.#spec();
+    if (u !== undefined) yield* specOp(u.target, "close", Q.close, [], false, u.close);
+    else yield* this.#c.close();
   }
 
   /** Whether the queue is closed. */
   *closed(): Step<boolean> {
+    const u = this.#spec();
+    if (u !== undefined) return (yield* specOp(u.target, "closed", Q.closed, [])) as boolean;
     return yield* this.#c.closed();
   }
 
@@ -153,6 +211,11 @@ export class SimQueue<T = unknown> {
    * @throws {RuntimeError} if no task is unfinished.
    */
   *taskDone(): Step<void> {
+    const u = this.#spec();
+    if (u !== undefined) {
+      yield* specOp(u.target, "taskDone", Q.taskDone, [], false, u.taskDone);
+      return;
+    }
     if (!(yield* this.#c.taskDone())) {
       throw new RuntimeError("Cannot mark a task done: taskDone() called too many times");
     }
@@ -165,6 +228,13 @@ export class SimQueue<T = unknown> {
    * the signal of an `abortable` call fires (the promise form with a `signal`).
    */
   *join(options?: SimWaitOptions): Step<void> {
+    const u = this.#spec();
+    if (u !== undefined) {
+      if ((yield* specOp(u.target, "join", Q.join, [], timed(JOIN, options))) === TIMED_OUT) {
+        throw failed(JOIN, options);
+      }
+      return;
+    }
     const deadline = deadlineOf(JOIN, options);
     // The promise form checks first (`joinSync(-Infinity)`), then waits with abortable sleeps.
     if (abortable(options) && (yield* this.#c.join(-Infinity))) return;
