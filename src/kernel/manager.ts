@@ -21,13 +21,13 @@
  * |                  |         | store 0 when the owner is gone)  | that no probe has consumed yet     |
  * | entry e + 2      | here    | nobody (always 0)                | the owner's presence waiters wait  |
  * |                  |         |                                  | here (`Atomics.waitAsync`)         |
- * | slot k + 0       | slot    | client and server in turn (CAS)  | slot state, see below              |
+ * | slot k + 0       | slot    | client and server in turn (CAS)  | bits 0..2: slot state (see below); |
+ * |                  |         |                                  | bits 3..: 1 + the presence record  |
+ * |                  |         |                                  | naming the holder (0 = none)       |
  * | slot k + 1       | bytes   | the side whose turn it is        | bytes of the chunk in the payload  |
  * | slot k + 2       | total   | the side whose turn it is        | bytes of the whole message         |
  * | slot k + 3       | lease   | as an entry's, for the slot's    | fallback presence record, used by  |
  * | slot k + 4       | here    | own presence record (see below)  | holders without a registry entry   |
- * | slot k + 5       | agent   | holder (store, exchange 0),      | 1 + the presence record naming the |
- * |                  |         | server (store 0 on reclaim)      | holder; 0 = none (yet)             |
  * | slot k + 16 ...  | payload | the side whose turn it is        | {@linkcode CHUNK} bytes, plain     |
  * Entry e's words start at `48 + 4 * e` (entries are cold: written at registration, probes and
  * re-arms only, so they share lines). Slot k's words start at `SLOT0 + k * SLOT_WORDS`; each slot
@@ -39,6 +39,10 @@
  * - No lost wake-up: each sleeper waits on a word (its slot, `bell`, `free`) with the value it read
  *   before its check, and every hand-over changes that word before notifying it.
  * - A slot is reclaimed from its holder only after a probe proved the holder's presence record gone.
+ *
+ * A slot word is `(1 + r) << 3 | state` while a holding has the slot (`r`: the holder's presence
+ * record, named by the claim's own CAS and kept by every move of the holding), and the bare state
+ * FREE, DEAD or RECLAIMING otherwise ({@linkcode held}, {@linkcode stateOf}, {@linkcode recordOf}).
  *
  * Slot states and whose turn it is (only that side touches bytes/total/payload):
  * | value | state       | turn   | meaning                                                      |
@@ -54,7 +58,8 @@
  * (*) Both sides count bytes against `total`, so each knows whether the request is complete: only
  * one of them writes the payload in SERVER_READ.
  *
- * Transitions: claim FREE->CLAIMED (CAS) | post CLAIMED/SERVER_READ->TO_SERVER | server take
+ * Transitions (a holding's moves keep its record): claim FREE->CLAIMED naming the holder's record
+ * (CAS) | post CLAIMED/SERVER_READ->TO_SERVER | server take
  * TO_SERVER->SERVER_READ | reply SERVER_READ/CLIENT_READ->TO_CLIENT | client take TO_CLIENT->
  * CLIENT_READ (more chunks) or ->FREE (last chunk) | reap (server): CLAIMED/TO_SERVER/SERVER_READ/
  * TO_CLIENT/CLIENT_READ->RECLAIMING->FREE when the holder is dead | end: any->DEAD (exchange, every
@@ -67,37 +72,42 @@
  * Dead holders (a worker terminated in the middle of a call). Each thread proves it is alive with
  * *presence waiters* on a *presence record* (`lease`, `here`; see `./presence.ts` for the record,
  * the probe and why it never calls a living thread gone), once per thread and manager, not per
- * call: its first call claims a registry entry and arms the entry's record, re-armed for as long as
- * the manager runs. A call then only names its thread's record in its slot's `agent` word, right
- * after claiming (`hold`), and clears it when it lets the slot go (`release`, before FREE). When the
- * registry is full, a call arms its slot's own record instead for the length of the call (record
- * id AGENTS + k), and disarms it (`lease` 0, wake all) before letting the slot go. So:
+ * call: before its first claim it takes a registry entry and arms the entry's record, re-armed for
+ * as long as the manager runs. A claim then names that record in the slot word by the CAS that
+ * claims (so no held slot ever names nobody), and the release's CAS to FREE drops it. When the
+ * registry is full, a claim names its slot's own record instead (record id AGENTS + k), which the
+ * call arms right after the claim for the length of the call, and disarms (`lease` 0, wake all)
+ * before letting the slot go. So:
  * - `lease` <= the owner's waiters on `here` at all times, except after a slot record's `disarm`
  *   (its holder is done with the slot) or after `end` (which wakes every waiter; nothing is
  *   re-armed after it).
  * - Probe (`probe`, by the server only): the presence kernel's. GONE for a slot record may also
  *   mean that its holder disarmed after the probe's CAS: it has finished with the slot, and freeing
  *   it is what it was about to do.
- * - Reap (`reap`, by the server between its own moves, when asked): read every slot's state and
- *   then its `agent`; probe every taken entry and every slot record a slot names; then for each slot
- *   naming a gone record, CAS the observed state -> RECLAIMING, clear `agent` and the slot record's
+ * - Reap (`reap`, by the server between its own moves, when asked): read every slot word (its
+ *   state and record at once); probe every taken entry and every slot record a slot names; then for
+ *   each slot naming a gone record, CAS the observed word -> RECLAIMING, clear the slot record's
  *   `lease`, CAS RECLAIMING -> FREE, bump `free`; last, retire each gone entry (`lease` 0, then
  *   FREE), so a new owner starts from `lease` 0 and no slot names it any more.
- * - No ABA: every state a reap observes can come back only through a move of the server (a
+ * - No ABA: every word a reap observes can come back only through a move of the server (a
  *   TO_CLIENT needs its reply; FREE then CLAIMED needs a release or a reap), so a successful CAS
- *   from the observed state proves the same holding still has the slot; `agent` goes 0 -> r -> 0
- *   within one holding, so the non-zero `agent` read after the state is that holding's. A gone
- *   owner runs no code, so no slot can come to name its entry after the reap read the slots.
- *   RECLAIMING keeps claimers off until `agent` and `lease` are 0 again; `end` may still move it
- *   to DEAD (the last CAS then fails).
+ *   from the observed word proves the same holding still has the slot. A gone owner runs no code,
+ *   so no slot can come to name its entry after the reap read the slots. RECLAIMING keeps claimers
+ *   off until the slot record's `lease` is 0 again; `end` may still move it to DEAD (the last CAS
+ *   then fails).
  * - When: a claimer that finds no free slot before its (short, growing) deadline adds to `reap`
  *   and rings the bell, as does a thread that finds the registry full; the server reaps before its
  *   next scan.
- * - Not covered: a holder terminated between the claim's CAS and `hold` (a few instructions, no
- *   await) leaves `agent` 0, which reads as "cannot tell" and is never reaped; so does a thread
- *   whose every waiter was spent by probes while it was blocked (a long synchronous call), if it
- *   dies before it runs its event loop again. A probe that lands while a terminated thread's
- *   isolate is still being torn down counts it alive and spends one of its waiters, hence several.
+ * - Every held slot names an armed record, whenever its holder dies (the claim names the entry the
+ *   thread armed before claiming), except in the registry-full fallback: a holder terminated
+ *   between its claim and arming its slot's record, or between disarming it and the release's CAS
+ *   (a few instructions each, no await), leaves `lease` 0, "cannot tell", and its slot is never
+ *   reaped (the mailbox explorer test shows both). Not covered either: a thread terminated
+ *   between taking its entry and arming it keeps that entry (not a slot) for good, and a thread
+ *   whose every waiter was spent by probes while it was blocked (a long synchronous call) is not
+ *   reaped if it dies before it runs its event loop again. A probe that lands while a terminated
+ *   thread's isolate is still being torn down counts it alive and spends one of its waiters, hence
+ *   several.
  *
  * Synchronizes-with: the payload is written with plain stores before the CAS that hands the turn over,
  * and read after the load that observes it; JS atomics are sequentially consistent, so the reader
@@ -134,8 +144,6 @@ export const NAGENTS = 4;
 export const LEASE = 3;
 /** Offset of a slot's own presence record's `here` word (presence waiters wait on it; always 0). */
 export const HERE = 4;
-/** Offset of a slot's `agent` word: 1 + the presence record naming the holder, 0 for none. */
-export const AGENT = 5;
 /** Word index of registry entry 0. */
 export const AGENT0 = 48;
 /** Words per registry entry: gen, lease, here, spare (the presence kernel's entries). */
@@ -180,6 +188,31 @@ export const S_CLIENT_READ = 5;
 export const S_DEAD = 6;
 /** Slot state: the server is freeing the slot of a dead holder. */
 export const S_RECLAIMING = 7;
+
+/** Bits of a slot word that hold its state; the bits above name the holder's presence record. */
+export const STATE_BITS = 3;
+/** Mask of a slot word's state bits. */
+export const STATE_MASK = (1 << STATE_BITS) - 1;
+
+/** The slot word of a holding in state `state` whose holder's presence record is `r`. */
+export function held(r: number, state: number): number {
+  return ((r + 1) << STATE_BITS) | state;
+}
+
+/** The state in slot word `word`. */
+export function stateOf(word: number): number {
+  return word & STATE_MASK;
+}
+
+/** The presence record that slot word `word` names (its holder's), or -1 for none. */
+export function recordOf(word: number): number {
+  return (word >>> STATE_BITS) - 1;
+}
+
+/** Slot word `word` moved to state `state` by the same holding. */
+function moved(word: number, state: number): number {
+  return (word & ~STATE_MASK) | state;
+}
 
 /** `claim` found no free slot before its deadline. */
 export const TIMED_OUT = -1;
@@ -259,16 +292,18 @@ export function freeSeq(A: Seam, s: Int32Array): number {
 }
 
 /**
- * Claims a free slot without waiting: returns its index, ENDED, or TIMED_OUT when none is free.
- * The holder names its presence record next (see {@linkcode hold}).
+ * Claims a free slot without waiting for the holder of registry entry `e` (its armed presence
+ * record), or, with `e` = -1 (no entry), for a holder that arms the slot's own record next: returns
+ * the slot's index, ENDED, or TIMED_OUT when none is free. The claiming CAS names the record.
  */
-export function tryClaim(A: Seam, s: Int32Array): number {
+export function tryClaim(A: Seam, s: Int32Array, e: number): number {
   if (A.load(s, STATE) !== RUNNING) return ENDED;
   const slots = A.load(s, NSLOTS);
   for (let k = 0; k < slots; k++) {
+    const mine = held(e >= 0 ? e : AGENTS + k, S_CLAIMED);
     if (
       A.load(s, slotWord(k)) === S_FREE &&
-      A.compareExchange(s, slotWord(k), S_FREE, S_CLAIMED) === S_FREE
+      A.compareExchange(s, slotWord(k), S_FREE, mine) === S_FREE
     ) return k;
   }
   return TIMED_OUT;
@@ -286,15 +321,15 @@ export function awaitFree(A: Seam, s: Int32Array, seen: number, deadline: number
 }
 
 /**
- * Claims a free slot for one request; returns its index, ENDED, or TIMED_OUT once `deadline` passes
- * (nothing claimed).
+ * Claims a free slot for one request, as {@linkcode tryClaim}; returns its index, ENDED, or
+ * TIMED_OUT once `deadline` passes (nothing claimed).
  */
-export function claim(A: Seam, s: Int32Array, deadline: number): number {
+export function claim(A: Seam, s: Int32Array, e: number, deadline: number): number {
   for (;;) {
     // Read the sequence before checking the state and scanning: a release or an end after that
     // changes it, so the wait below returns at once (`end` writes the state before bumping it).
     const seen = freeSeq(A, s);
-    const k = tryClaim(A, s);
+    const k = tryClaim(A, s, e);
     if (k !== TIMED_OUT) return k;
     if (awaitFree(A, s, seen, deadline) === "timed-out") return TIMED_OUT;
   }
@@ -312,10 +347,10 @@ export function reapSeq(A: Seam, s: Int32Array): number {
 }
 
 /**
- * Takes a free registry entry for the calling thread (once per thread and manager): returns its
- * index, which is also its presence record (the mailbox names threads by index, so the entry's
- * presence id stays 0); FULL if every entry is taken, ENDED if the manager ended. The thread arms
- * its presence waiters next (see {@linkcode armed}).
+ * Takes a free registry entry for the calling thread (once per thread and manager, before its
+ * first claim): returns its index, which is also its presence record (the mailbox names threads by
+ * index, so the entry's presence id stays 0); FULL if every entry is taken, ENDED if the manager
+ * ended. The thread arms its presence waiters next (see {@linkcode armed}), then claims.
  */
 export function register(A: Seam, s: Int32Array): number {
   if (A.load(s, STATE) !== RUNNING) return ENDED;
@@ -328,17 +363,11 @@ export function armed(A: Seam, s: Int32Array, r: number, n: number): void {
   P.armed(A, s, leaseWord(r), n);
 }
 
-/** The holder of slot `k` names its presence record `r` (right after the claim). */
-export function hold(A: Seam, s: Int32Array, k: number, r: number): void {
-  A.store(s, slotWord(k) + AGENT, r + 1);
-}
-
 /**
- * The holder of slot `k` is done with it (before freeing it, or after the manager ended): clears
- * `agent`, and disarms the slot's own record if that was the one named.
+ * The holder whose presence record is `r` is done with its slot (before freeing it, or after the
+ * manager ended): disarms the record if it is the slot's own.
  */
-export function letGo(A: Seam, s: Int32Array, k: number): void {
-  const r = A.exchange(s, slotWord(k) + AGENT, 0) - 1;
+export function letGo(A: Seam, s: Int32Array, r: number): void {
   // No probe may count on its waiters any more; wake them (they are not re-armed).
   if (r >= AGENTS) P.disarm(A, s, leaseWord(r));
 }
@@ -352,13 +381,12 @@ export function probe(A: Seam, s: Int32Array, r: number): number {
 }
 
 /**
- * Frees slot `k`, observed in state `held` (a holding), whose holder is gone (server only, in the
- * same synchronous run as the observation). Returns false if the slot moved on meanwhile.
+ * Frees slot `k`, observed holding word `word`, whose holder is gone (server only, in the same
+ * synchronous run as the observation). Returns false if the slot moved on meanwhile.
  */
-export function reclaim(A: Seam, s: Int32Array, k: number, held: number): boolean {
+export function reclaim(A: Seam, s: Int32Array, k: number, word: number): boolean {
   const w = slotWord(k);
-  if (A.compareExchange(s, w, held, S_RECLAIMING) !== held) return false;
-  A.store(s, w + AGENT, 0);
+  if (A.compareExchange(s, w, word, S_RECLAIMING) !== word) return false;
   A.store(s, w + LEASE, 0);
   if (A.compareExchange(s, w, S_RECLAIMING, S_FREE) !== S_RECLAIMING) return false;
   A.add(s, FREE, 1);
@@ -377,11 +405,10 @@ export function reap(A: Seam, s: Int32Array, freed: boolean[]): number {
   const held: number[] = [];
   const named: number[] = [];
   for (let k = 0; k < slots; k++) {
-    const state = A.load(s, slotWord(k));
-    held.push(state);
-    const holding = state !== S_FREE && state !== S_DEAD && state !== S_RECLAIMING;
-    // The state first, then `agent`: a non-zero `agent` is then that holding's (see "No ABA").
-    named.push(holding ? A.load(s, slotWord(k) + AGENT) - 1 : -1);
+    // The state and the holder's record in one read (see "No ABA").
+    const word = A.load(s, slotWord(k));
+    held.push(word);
+    named.push(recordOf(word));
   }
   const verdict = new Map<number, number>();
   const gens: number[] = [];
@@ -415,10 +442,10 @@ export function reap(A: Seam, s: Int32Array, freed: boolean[]): number {
 export function post(A: Seam, s: Int32Array, k: number, bytes: number, total: number): boolean {
   const w = slotWord(k);
   const from = A.load(s, w);
-  if (from !== S_CLAIMED && from !== S_SERVER_READ) return false;
+  if (stateOf(from) !== S_CLAIMED && stateOf(from) !== S_SERVER_READ) return false;
   A.store(s, w + 1, bytes);
   A.store(s, w + 2, total);
-  if (A.compareExchange(s, w, from, S_TO_SERVER) !== from) return false;
+  if (A.compareExchange(s, w, from, moved(from, S_TO_SERVER)) !== from) return false;
   ring(A, s);
   return true;
 }
@@ -439,7 +466,7 @@ export function awaitTaken(A: Seam, s: Int32Array, k: number): number {
   let spin = A.spin;
   for (;;) {
     const now = A.load(s, w);
-    if (now !== S_TO_SERVER) return now;
+    if (stateOf(now) !== S_TO_SERVER) return stateOf(now);
     if (spin > 0) {
       spin--;
       A.pause();
@@ -461,8 +488,9 @@ export function awaitReply(A: Seam, s: Int32Array, k: number): number {
   let spin = A.spin;
   for (;;) {
     const now = A.load(s, w);
-    if (now === S_TO_CLIENT || now === S_DEAD) return now;
-    if (now !== S_TO_SERVER && now !== S_SERVER_READ && now !== S_CLIENT_READ) {
+    const state = stateOf(now);
+    if (state === S_TO_CLIENT || state === S_DEAD) return state;
+    if (state !== S_TO_SERVER && state !== S_SERVER_READ && state !== S_CLIENT_READ) {
       throw new Error(`Inconsistent manager slot state: ${now}`);
     }
     if (spin > 0) {
@@ -475,21 +503,26 @@ export function awaitReply(A: Seam, s: Int32Array, k: number): number {
   }
 }
 
-/** The client took a reply chunk and wants the next one. Returns false if the manager ended. */
-export function takeReplyChunk(A: Seam, s: Int32Array, k: number): boolean {
-  if (A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_CLIENT_READ) !== S_TO_CLIENT) return false;
+/**
+ * The client, whose presence record is `r`, took a reply chunk from slot `k` and wants the next
+ * one. Returns false if the manager ended.
+ */
+export function takeReplyChunk(A: Seam, s: Int32Array, k: number, r: number): boolean {
+  const from = held(r, S_TO_CLIENT);
+  if (A.compareExchange(s, slotWord(k), from, held(r, S_CLIENT_READ)) !== from) return false;
   ring(A, s);
   return true;
 }
 
 /**
- * The client took the last reply chunk: lets go (see {@linkcode letGo}), frees slot `k` and wakes
- * one client waiting for a slot. (Letting go first: after FREE, `agent` and the slot's record
- * belong to the next holder.)
+ * The client, whose presence record is `r`, took the last reply chunk: lets go (see
+ * {@linkcode letGo}), frees slot `k` and wakes one client waiting for a slot. (Letting go first:
+ * after FREE, the slot's record belongs to the next holder.)
  */
-export function release(A: Seam, s: Int32Array, k: number): void {
-  letGo(A, s, k);
-  if (A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_FREE) !== S_TO_CLIENT) return;
+export function release(A: Seam, s: Int32Array, k: number, r: number): void {
+  letGo(A, s, r);
+  const from = held(r, S_TO_CLIENT);
+  if (A.compareExchange(s, slotWord(k), from, S_FREE) !== from) return;
   // Store FREE, then bump the sequence, then notify: a claimer that missed the slot sees the bump.
   A.add(s, FREE, 1);
   A.notify(s, FREE, 1);
@@ -510,15 +543,17 @@ export function bell(A: Seam, s: Int32Array): number {
   return A.load(s, BELL);
 }
 
-/** The state of slot `k`. */
+/** The state of slot `k` (without the holder's record). */
 export function slotState(A: Seam, s: Int32Array, k: number): number {
-  return A.load(s, slotWord(k));
+  return stateOf(A.load(s, slotWord(k)));
 }
 
 /** The server took the request chunk in slot `k`; wakes its client. False if the manager ended. */
 export function takeRequestChunk(A: Seam, s: Int32Array, k: number): boolean {
   const w = slotWord(k);
-  if (A.compareExchange(s, w, S_TO_SERVER, S_SERVER_READ) !== S_TO_SERVER) return false;
+  const from = A.load(s, w);
+  if (stateOf(from) !== S_TO_SERVER) return false;
+  if (A.compareExchange(s, w, from, moved(from, S_SERVER_READ)) !== from) return false;
   A.notify(s, w, 1);
   return true;
 }
@@ -530,10 +565,10 @@ export function takeRequestChunk(A: Seam, s: Int32Array, k: number): boolean {
 export function reply(A: Seam, s: Int32Array, k: number, bytes: number, total: number): boolean {
   const w = slotWord(k);
   const from = A.load(s, w);
-  if (from !== S_SERVER_READ && from !== S_CLIENT_READ) return false;
+  if (stateOf(from) !== S_SERVER_READ && stateOf(from) !== S_CLIENT_READ) return false;
   A.store(s, w + 1, bytes);
   A.store(s, w + 2, total);
-  if (A.compareExchange(s, w, from, S_TO_CLIENT) !== from) return false;
+  if (A.compareExchange(s, w, from, moved(from, S_TO_CLIENT)) !== from) return false;
   A.notify(s, w, 1);
   return true;
 }

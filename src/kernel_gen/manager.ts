@@ -11,7 +11,6 @@ export const REAP = 3;
 export const NAGENTS = 4;
 export const LEASE = 3;
 export const HERE = 4;
-export const AGENT = 5;
 export const AGENT0 = 48;
 export const AGENT_WORDS = P.ENTRY_WORDS;
 export const AGENTS = 64;
@@ -35,6 +34,25 @@ export const S_TO_CLIENT = 4;
 export const S_CLIENT_READ = 5;
 export const S_DEAD = 6;
 export const S_RECLAIMING = 7;
+
+export const STATE_BITS = 3;
+export const STATE_MASK = (1 << STATE_BITS) - 1;
+
+export function held(r: number, state: number): number {
+  return ((r + 1) << STATE_BITS) | state;
+}
+
+export function stateOf(word: number): number {
+  return word & STATE_MASK;
+}
+
+export function recordOf(word: number): number {
+  return (word >>> STATE_BITS) - 1;
+}
+
+function moved(word: number, state: number): number {
+  return (word & ~STATE_MASK) | state;
+}
 
 export const TIMED_OUT = -1;
 export const ENDED = -2;
@@ -93,13 +111,14 @@ export function* freeSeq(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, FREE));
 }
 
-export function* tryClaim(A: Seam, s: Int32Array): KernelGen<number> {
+export function* tryClaim(A: Seam, s: Int32Array, e: number): KernelGen<number> {
   if ((yield* A.load(s, STATE)) !== RUNNING) return ENDED;
   const slots = (yield* A.load(s, NSLOTS));
   for (let k = 0; k < slots; k++) {
+    const mine = held(e >= 0 ? e : AGENTS + k, S_CLAIMED);
     if (
       (yield* A.load(s, slotWord(k))) === S_FREE &&
-      (yield* A.compareExchange(s, slotWord(k), S_FREE, S_CLAIMED)) === S_FREE
+      (yield* A.compareExchange(s, slotWord(k), S_FREE, mine)) === S_FREE
     ) return k;
   }
   return TIMED_OUT;
@@ -112,12 +131,12 @@ export function* awaitFree(A: Seam, s: Int32Array, seen: number, deadline: numbe
   return r;
 }
 
-export function* claim(A: Seam, s: Int32Array, deadline: number): KernelGen<number> {
+export function* claim(A: Seam, s: Int32Array, e: number, deadline: number): KernelGen<number> {
   for (;;) {
     // Read the sequence before checking the state and scanning: a release or an end after that
     // changes it, so the wait below returns at once (`end` writes the state before bumping it).
     const seen = (yield* freeSeq(A, s));
-    const k = (yield* tryClaim(A, s));
+    const k = (yield* tryClaim(A, s, e));
     if (k !== TIMED_OUT) return k;
     if ((yield* awaitFree(A, s, seen, deadline)) === "timed-out") return TIMED_OUT;
   }
@@ -142,12 +161,7 @@ export function* armed(A: Seam, s: Int32Array, r: number, n: number): KernelGen<
   (yield* P.armed(A, s, leaseWord(r), n));
 }
 
-export function* hold(A: Seam, s: Int32Array, k: number, r: number): KernelGen<void> {
-  (yield* A.store(s, slotWord(k) + AGENT, r + 1));
-}
-
-export function* letGo(A: Seam, s: Int32Array, k: number): KernelGen<void> {
-  const r = (yield* A.exchange(s, slotWord(k) + AGENT, 0)) - 1;
+export function* letGo(A: Seam, s: Int32Array, r: number): KernelGen<void> {
   // No probe may count on its waiters any more; wake them (they are not re-armed).
   if (r >= AGENTS) (yield* P.disarm(A, s, leaseWord(r)));
 }
@@ -156,10 +170,9 @@ export function* probe(A: Seam, s: Int32Array, r: number): KernelGen<number> {
   return (yield* P.probe(A, s, leaseWord(r)));
 }
 
-export function* reclaim(A: Seam, s: Int32Array, k: number, held: number): KernelGen<boolean> {
+export function* reclaim(A: Seam, s: Int32Array, k: number, word: number): KernelGen<boolean> {
   const w = slotWord(k);
-  if ((yield* A.compareExchange(s, w, held, S_RECLAIMING)) !== held) return false;
-  (yield* A.store(s, w + AGENT, 0));
+  if ((yield* A.compareExchange(s, w, word, S_RECLAIMING)) !== word) return false;
   (yield* A.store(s, w + LEASE, 0));
   if ((yield* A.compareExchange(s, w, S_RECLAIMING, S_FREE)) !== S_RECLAIMING) return false;
   (yield* A.add(s, FREE, 1));
@@ -173,11 +186,10 @@ export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<numbe
   const held: number[] = [];
   const named: number[] = [];
   for (let k = 0; k < slots; k++) {
-    const state = (yield* A.load(s, slotWord(k)));
-    held.push(state);
-    const holding = state !== S_FREE && state !== S_DEAD && state !== S_RECLAIMING;
-    // The state first, then `agent`: a non-zero `agent` is then that holding's (see "No ABA").
-    named.push(holding ? (yield* A.load(s, slotWord(k) + AGENT)) - 1 : -1);
+    // The state and the holder's record in one read (see "No ABA").
+    const word = (yield* A.load(s, slotWord(k)));
+    held.push(word);
+    named.push(recordOf(word));
   }
   const verdict = new Map<number, number>();
   const gens: number[] = [];
@@ -207,10 +219,10 @@ export function* reap(A: Seam, s: Int32Array, freed: boolean[]): KernelGen<numbe
 export function* post(A: Seam, s: Int32Array, k: number, bytes: number, total: number): KernelGen<boolean> {
   const w = slotWord(k);
   const from = (yield* A.load(s, w));
-  if (from !== S_CLAIMED && from !== S_SERVER_READ) return false;
+  if (stateOf(from) !== S_CLAIMED && stateOf(from) !== S_SERVER_READ) return false;
   (yield* A.store(s, w + 1, bytes));
   (yield* A.store(s, w + 2, total));
-  if ((yield* A.compareExchange(s, w, from, S_TO_SERVER)) !== from) return false;
+  if ((yield* A.compareExchange(s, w, from, moved(from, S_TO_SERVER))) !== from) return false;
   (yield* ring(A, s));
   return true;
 }
@@ -225,7 +237,7 @@ export function* awaitTaken(A: Seam, s: Int32Array, k: number): KernelGen<number
   let spin = A.spin;
   for (;;) {
     const now = (yield* A.load(s, w));
-    if (now !== S_TO_SERVER) return now;
+    if (stateOf(now) !== S_TO_SERVER) return stateOf(now);
     if (spin > 0) {
       spin--;
       (yield* A.pause());
@@ -243,8 +255,9 @@ export function* awaitReply(A: Seam, s: Int32Array, k: number): KernelGen<number
   let spin = A.spin;
   for (;;) {
     const now = (yield* A.load(s, w));
-    if (now === S_TO_CLIENT || now === S_DEAD) return now;
-    if (now !== S_TO_SERVER && now !== S_SERVER_READ && now !== S_CLIENT_READ) {
+    const state = stateOf(now);
+    if (state === S_TO_CLIENT || state === S_DEAD) return state;
+    if (state !== S_TO_SERVER && state !== S_SERVER_READ && state !== S_CLIENT_READ) {
       throw new Error(`Inconsistent manager slot state: ${now}`);
     }
     if (spin > 0) {
@@ -257,15 +270,17 @@ export function* awaitReply(A: Seam, s: Int32Array, k: number): KernelGen<number
   }
 }
 
-export function* takeReplyChunk(A: Seam, s: Int32Array, k: number): KernelGen<boolean> {
-  if ((yield* A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_CLIENT_READ)) !== S_TO_CLIENT) return false;
+export function* takeReplyChunk(A: Seam, s: Int32Array, k: number, r: number): KernelGen<boolean> {
+  const from = held(r, S_TO_CLIENT);
+  if ((yield* A.compareExchange(s, slotWord(k), from, held(r, S_CLIENT_READ))) !== from) return false;
   (yield* ring(A, s));
   return true;
 }
 
-export function* release(A: Seam, s: Int32Array, k: number): KernelGen<void> {
-  (yield* letGo(A, s, k));
-  if ((yield* A.compareExchange(s, slotWord(k), S_TO_CLIENT, S_FREE)) !== S_TO_CLIENT) return;
+export function* release(A: Seam, s: Int32Array, k: number, r: number): KernelGen<void> {
+  (yield* letGo(A, s, r));
+  const from = held(r, S_TO_CLIENT);
+  if ((yield* A.compareExchange(s, slotWord(k), from, S_FREE)) !== from) return;
   // Store FREE, then bump the sequence, then notify: a claimer that missed the slot sees the bump.
   (yield* A.add(s, FREE, 1));
   (yield* A.notify(s, FREE, 1));
@@ -284,12 +299,14 @@ export function* bell(A: Seam, s: Int32Array): KernelGen<number> {
 }
 
 export function* slotState(A: Seam, s: Int32Array, k: number): KernelGen<number> {
-  return (yield* A.load(s, slotWord(k)));
+  return stateOf((yield* A.load(s, slotWord(k))));
 }
 
 export function* takeRequestChunk(A: Seam, s: Int32Array, k: number): KernelGen<boolean> {
   const w = slotWord(k);
-  if ((yield* A.compareExchange(s, w, S_TO_SERVER, S_SERVER_READ)) !== S_TO_SERVER) return false;
+  const from = (yield* A.load(s, w));
+  if (stateOf(from) !== S_TO_SERVER) return false;
+  if ((yield* A.compareExchange(s, w, from, moved(from, S_SERVER_READ))) !== from) return false;
   (yield* A.notify(s, w, 1));
   return true;
 }
@@ -297,10 +314,10 @@ export function* takeRequestChunk(A: Seam, s: Int32Array, k: number): KernelGen<
 export function* reply(A: Seam, s: Int32Array, k: number, bytes: number, total: number): KernelGen<boolean> {
   const w = slotWord(k);
   const from = (yield* A.load(s, w));
-  if (from !== S_SERVER_READ && from !== S_CLIENT_READ) return false;
+  if (stateOf(from) !== S_SERVER_READ && stateOf(from) !== S_CLIENT_READ) return false;
   (yield* A.store(s, w + 1, bytes));
   (yield* A.store(s, w + 2, total));
-  if ((yield* A.compareExchange(s, w, from, S_TO_CLIENT)) !== from) return false;
+  if ((yield* A.compareExchange(s, w, from, moved(from, S_TO_CLIENT))) !== from) return false;
   (yield* A.notify(s, w, 1));
   return true;
 }

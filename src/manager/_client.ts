@@ -48,9 +48,9 @@ function arm(s: Int32Array, r: number, n: number, keep: () => boolean): void {
 const always = () => true;
 
 /**
- * This thread's presence for one manager: a registry entry taken at its first call and kept armed
- * for as long as the thread lives; while the registry is full, each call arms its slot's own
- * record instead.
+ * This thread's presence for one manager: a registry entry taken and armed before its first claim
+ * and kept armed for as long as the thread lives; while the registry is full, each call arms its
+ * slot's own record instead.
  */
 class Presence {
   readonly #s: Int32Array;
@@ -64,19 +64,12 @@ class Presence {
   }
 
   /**
-   * Names this thread in freshly claimed slot `k` (same synchronous run as the claim); returns the
-   * fallback holding to end with the call, if the registry is full.
+   * This thread's registry entry, armed, for a claim to name; -1 while the registry is full (the
+   * claim names its slot's own record then). Takes one first if it has none yet.
    */
-  hold(k: number): SlotPresence | undefined {
-    const s = this.#s;
+  entry(): number {
     if (this.#entry < 0 && performance.now() >= this.#retryAt) this.#register();
-    if (this.#entry >= 0) {
-      K.hold(REAL, s, k, this.#entry);
-      return undefined;
-    }
-    const fallback = new SlotPresence(s, k);
-    K.hold(REAL, s, k, K.AGENTS + k);
-    return fallback;
+    return this.#entry;
   }
 
   #register(): void {
@@ -107,17 +100,32 @@ class SlotPresence {
   }
 }
 
+/** A call's hold on slot `k`: the presence record `r` its claim named, armed by `fallback` if own. */
+interface Holding {
+  k: number;
+  r: number;
+  fallback: SlotPresence | undefined;
+}
+
+/** The holding of slot `k`, just claimed for entry `e`, in the same synchronous run as the claim. */
+function holding(s: Int32Array, e: number, k: number): Holding {
+  if (e >= 0) return { k, r: e, fallback: undefined };
+  // Registry full: the claim named the slot's own record; arm it before anything else runs.
+  return { k, r: K.AGENTS + k, fallback: new SlotPresence(s, k) };
+}
+
 /**
- * Claims a slot, asking the server to reap slots of dead holders whenever none frees up for a
- * while; its index, or `undefined` if the manager ended.
+ * Claims a slot for the holder of entry `e` (-1: none, see the kernel's `tryClaim`), asking the
+ * server to reap slots of dead holders whenever none frees up for a while; the holding, or
+ * `undefined` if the manager ended.
  */
-async function claim(s: Int32Array): Promise<number | undefined> {
+async function claim(s: Int32Array, e: number): Promise<Holding | undefined> {
   let patience = FIRST_PATIENCE;
   for (;;) {
     // Read the sequence before trying: a release after that moves it (see the kernel's `claim`).
     const seen = K.freeSeq(REAL, s);
-    const k = K.tryClaim(REAL, s);
-    if (k >= 0) return k;
+    const k = K.tryClaim(REAL, s, e);
+    if (k >= 0) return holding(s, e, k);
     if (k === K.ENDED) return undefined;
     const deadline = performance.now() + patience;
     if (await runAsync(G.awaitFree(ASYNC, s, seen, deadline)) === "timed-out") {
@@ -136,30 +144,33 @@ async function exchange(
   presence: Presence,
   request: Uint8Array,
 ): Promise<Uint8Array | undefined> {
-  // A free slot is claimed without a suspension; the slot is named in the same run as the claim.
-  let k = K.tryClaim(REAL, s);
+  // The entry is armed before the claim, whose CAS names it: a holder dead at any point after the
+  // claim leaves a slot the server can reap (see "Dead holders" in the kernel).
+  const e = presence.entry();
+  const k = K.tryClaim(REAL, s, e);
   if (k === K.ENDED) return undefined;
-  if (k < 0) {
-    const claimed = await claim(s);
-    if (claimed === undefined) return undefined;
-    k = claimed;
-  }
-  const fallback = presence.hold(k);
+  const held = k >= 0 ? holding(s, e, k) : await claim(s, e);
+  if (held === undefined) return undefined;
+  const { r, fallback } = held;
   let reply: Uint8Array | undefined;
   try {
-    reply = await converse(s, k, request);
+    reply = await converse(s, held.k, r, request);
   } finally {
     fallback?.done();
-    if (reply !== undefined) K.release(REAL, s, k);
-    else K.letGo(REAL, s, k);
+    if (reply !== undefined) K.release(REAL, s, held.k, r);
+    else K.letGo(REAL, s, r);
   }
   return reply;
 }
 
-/** Passes `request` through slot `k` and reads the reply; `undefined` if the manager ended. */
+/**
+ * Passes `request` through slot `k`, held under presence record `r`, and reads the reply;
+ * `undefined` if the manager ended.
+ */
 async function converse(
   s: Int32Array,
   k: number,
+  r: number,
   request: Uint8Array,
 ): Promise<Uint8Array | undefined> {
   const payload = new Uint8Array(s.buffer, s.byteOffset + K.payloadByte(k), K.CHUNK);
@@ -182,7 +193,7 @@ async function converse(
     reply.set(payload.subarray(0, n), got);
     got += n;
     if (got === reply.byteLength) return reply;
-    if (!K.takeReplyChunk(REAL, s, k)) return undefined;
+    if (!K.takeReplyChunk(REAL, s, k, r)) return undefined;
   }
 }
 

@@ -492,7 +492,7 @@ async function fillSlotsAtGate(
 function namedRecords(s: Int32Array): number[] {
   const named: number[] = [];
   for (let k = 0; k < K.SLOTS; k++) {
-    const r = Atomics.load(s, K.slotWord(k) + K.AGENT) - 1;
+    const r = K.recordOf(Atomics.load(s, K.slotWord(k)));
     if (r >= 0) named.push(r);
   }
   return named;
@@ -531,9 +531,10 @@ for (const full of [false, true]) {
         } else {
           assert.equal(entries.size, 4, "one registry entry per thread, not per call");
         }
-        // Wait until each worker has stopped: Node's terminate() stops a thread at any instruction,
-        // and one still running when the gate opens could claim a freed slot and die between the
-        // claim and naming its record, the window the kernel's "Dead holders" leaves uncovered.
+        // Wait until each worker has stopped before the gate opens: Node's terminate() stops a thread
+        // at any instruction. A registered worker may die anywhere (its claim names its armed entry),
+        // but with the registry full, one still running could claim a freed slot and die before
+        // arming the slot's record, the fallback's gap in the kernel's "Dead holders".
         await Promise.all(workers.splice(0).map((worker) => worker.terminate()));
         const opener = new BroadcastChannel(names[0]!);
         opener.postMessage("open");
