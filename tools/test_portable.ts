@@ -8,7 +8,9 @@
  *   of each file, so that the many workers the tests start do not strip the library again each
  *   time, and lowers the `using` declarations of test files where V8 cannot parse them (Node 22).
  *   All files run in one process, one test at a time (`--test-isolation=none`: a process per file
- *   cost some 40 s more), with Node's compile cache on.
+ *   cost some 40 s more), with Node's compile cache on; except the files that fill capped heaps
+ *   (`OWN_PROCESS_TESTS`), each in a process of its own after that, because V8 can abort the whole
+ *   process when a capped worker reaches its limit: the abort then fails that file's run alone.
  * - Bun runs every file in one process, one after the other.
  * - npm packages (fast-check, comlink, typescript) resolve from the `node_modules` that `deno install`
  *   made: it links each package of `deno.json`'s imports at `node_modules/<name>`.
@@ -21,19 +23,37 @@
  *
  * @module
  */
-import { PORTABLE_TESTS } from "../tests/_portable/suite.ts";
+import { OWN_PROCESS_TESTS, PORTABLE_TESTS } from "../tests/_portable/suite.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
 /** Seconds a runtime's whole run may take: ~25-70 s idle, ~2 min on a busy machine. */
 const DEADLINE_S = 480;
 
-/** The command that runs `files` on each runtime. */
-const RUNTIMES: Record<string, (files: readonly string[]) => string[]> = {
-  bun: (files) => ["npx", "-y", "bun@1", "test", ...files.map((f) => `./${f}`)],
-  node22: (files) => node("node@22", "--experimental-test-isolation=none", files),
-  node24: (files) => node("node@24", "--test-isolation=none", files),
+/** One process of a runtime's run: the files it runs and its command. */
+interface Run {
+  files: readonly string[];
+  command: string[];
+}
+
+/** The processes that run `files` on each runtime, one after the other. */
+const RUNTIMES: Record<string, (files: readonly string[]) => Run[]> = {
+  bun: (
+    files,
+  ) => [{ files, command: ["npx", "-y", "bun@1", "test", ...files.map((f) => `./${f}`)] }],
+  node22: (files) => nodeRuns("node@22", "--experimental-test-isolation=none", files),
+  node24: (files) => nodeRuns("node@24", "--test-isolation=none", files),
 };
+
+/** Node's runs: every file in one process, but each of {@linkcode OWN_PROCESS_TESTS} alone. */
+function nodeRuns(version: string, isolation: string, files: readonly string[]): Run[] {
+  const shared = files.filter((f) => !OWN_PROCESS_TESTS.includes(f));
+  const alone = files.filter((f) => OWN_PROCESS_TESTS.includes(f));
+  return [shared, ...alone.map((f) => [f])].map((group) => ({
+    files: group,
+    command: node(version, isolation, group),
+  }));
+}
 
 function node(version: string, isolation: string, files: readonly string[]): string[] {
   return [
@@ -51,9 +71,10 @@ function node(version: string, isolation: string, files: readonly string[]): str
   ];
 }
 
-async function run(name: string, command: string[]): Promise<boolean> {
+async function run(name: string, { files, command }: Run): Promise<boolean> {
   const [program, ...args] = command;
-  console.log(`== ${name}: ${command.slice(0, 3).join(" ")} (${PORTABLE_TESTS.length} files)`);
+  const what = files.length === 1 ? files[0] : `${files.length} files`;
+  console.log(`== ${name}: ${command.slice(0, 3).join(" ")} (${what})`);
   const start = performance.now();
   const child = new Deno.Command(program!, {
     args,
@@ -114,6 +135,8 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   let ok = true;
-  for (const name of names) ok = await run(name, RUNTIMES[name]!(PORTABLE_TESTS)) && ok;
+  for (const name of names) {
+    for (const one of RUNTIMES[name]!(PORTABLE_TESTS)) ok = await run(name, one) && ok;
+  }
   Deno.exit(ok ? 0 : 1);
 }

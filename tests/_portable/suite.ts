@@ -42,3 +42,13 @@ export const PORTABLE_TESTS: readonly string[] = [
   "tests/explore/bank_test.ts",
   "tests/explore/dpor_test.ts",
 ];
+
+/**
+ * The portable files whose workers fill a capped heap (`resourceLimits`). Node runs each in a
+ * process of its own (`tools/test_portable.ts`): V8 can abort a whole Node process when a capped
+ * worker reaches its limit, and an abort there then fails that file, not every file's run.
+ */
+export const OWN_PROCESS_TESTS: readonly string[] = [
+  "tests/process/resource_limits_test.ts",
+  "tests/pool/resource_limits_test.ts",
+];

@@ -238,24 +238,31 @@ export function numberThenString(x: number): number | string {
 }
 
 /**
- * Allocates small objects without bound, from the task itself: in Deno 2.9 the heap cap stops only
- * this Promise continuation, and the worker notices (see src/pool/limits.ts).
+ * Allocates small objects without bound, each holding the one before: many small allocations and
+ * no large one. (Pushed onto one array instead, they make its backing store one ever larger
+ * allocation, and a worker growing one array at its cap can abort the whole Node process: V8's
+ * "Reached heap limit", nodejs/node#47224, seen here on Node 22.)
  */
-export function hog(): never {
-  const keep: unknown[] = [];
-  for (;;) keep.push({ a: [1, 2, 3] });
+function fill(): never {
+  let chain: object | null = null;
+  for (;;) chain = { next: chain, a: [1, 2, 3] };
 }
 
 /**
- * Allocates small objects without bound from a timer callback: Deno itself stops the worker at its
- * heap cap (an `error` event with code ERR_WORKER_OUT_OF_MEMORY, then `exit` 1).
+ * Fills the heap from the task itself: in Deno 2.9 the heap cap stops only this Promise
+ * continuation, and the worker notices (see src/pool/limits.ts).
+ */
+export function hog(): never {
+  fill();
+}
+
+/**
+ * Fills the heap from a timer callback: Deno itself stops the worker at its heap cap (an `error`
+ * event with code ERR_WORKER_OUT_OF_MEMORY, then `exit` 1).
  */
 export function hogInTimer(): Promise<never> {
   return new Promise(() => {
-    setTimeout(() => {
-      const keep: unknown[] = [];
-      for (;;) keep.push({ a: [1, 2, 3] });
-    }, 0);
+    setTimeout(fill, 0);
   });
 }
 
