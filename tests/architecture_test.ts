@@ -20,7 +20,7 @@
  */
 import assert from "node:assert/strict";
 import ts from "typescript";
-import { PORTABLE_TESTS } from "./_portable/suite.ts";
+import { OWN_PROCESS_TESTS, PORTABLE_TESTS } from "./_portable/suite.ts";
 
 const REPO = new URL("../", import.meta.url);
 
@@ -435,6 +435,7 @@ Deno.test("src/ has no using declaration, so Node 22 parses it", () => {
 
 Deno.test("the portable test files exist, declare their tests with the shim and use no Deno global", () => {
   assert.ok(PORTABLE_TESTS.length > 0);
+  for (const path of OWN_PROCESS_TESTS) assert.ok(PORTABLE_TESTS.includes(path), path);
   for (const path of PORTABLE_TESTS) {
     const source = read(path);
     assert.deepEqual(offences(path, source, denoGlobal), [], path);
