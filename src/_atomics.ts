@@ -95,6 +95,30 @@ export interface Seam {
   notify(a: Int32Array, i: number, count: number): number;
   /** A spin-wait hint (`Atomics.pause`); no shared access. */
   pause(): void;
+  /**
+   * Marks the start of a kernel loop whose head is marked with {@linkcode Seam.at} under the same
+   * `site`. Production seams leave it out (kernels call it as `A.loop?.(site)`, which costs one
+   * property miss); the explorer's state caching uses it (see {@linkcode Seam.at}).
+   */
+  loop?(site: string): void;
+  /**
+   * Marks the head of a kernel loop (`site`: a name unique among all kernels' loops) with the
+   * values of its live variables. Production seams leave it out (kernels call it as
+   * `A.at?.(site, ...live)`: one property miss, the arguments never evaluated); under the
+   * explorer it is no step, only a note for state caching (`explore(..., { reduce: "states" })`),
+   * which then forgets the history of the loop's earlier laps: a thread that arrives here again
+   * with the same `live` values is in the same local state. The contract that makes it sound:
+   *
+   * - `A.loop?.(site)` runs once each time the loop is entered, before its first `A.at?.(site)`;
+   * - every local variable of the kernel (and of the kernel functions and wrappers that called it,
+   *   up to the user's call) that the code after the head may read is either unchanged since
+   *   `A.loop?.(site)` or among `live` (numbers, bigints, strings, booleans; anything else is
+   *   compared as its text).
+   *
+   * Breaking it makes state caching merge states that differ: it can then miss states and
+   * failures (`tests/explore/loop_marks_test.ts` compares it against the plain search).
+   */
+  at?(site: string, ...live: unknown[]): void;
 }
 
 /**
@@ -151,6 +175,10 @@ export interface GenSeam {
   notify(a: Int32Array, i: number, count: number): Generator<unknown, number, unknown>;
   /** See {@linkcode Seam.pause}. */
   pause(): Generator<unknown, void, unknown>;
+  /** See {@linkcode Seam.loop}: a plain call, never a suspension. */
+  loop?(site: string): void;
+  /** See {@linkcode Seam.at}: a plain call, never a suspension. */
+  at?(site: string, ...live: unknown[]): void;
 }
 
 /** The return type of a derived (generator-form) kernel function. */

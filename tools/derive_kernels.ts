@@ -7,7 +7,8 @@
  *
  * 1. `function name(A: Seam, ...): R` becomes `function* name(A: Seam, ...): KernelGen<R>`;
  * 2. every call `A.op(...)`, and every call whose first argument is `A` (a call to another kernel),
- *    becomes `(yield* A.op(...))` / `(yield* kernel(A, ...))`;
+ *    becomes `(yield* A.op(...))` / `(yield* kernel(A, ...))`; the loop marks `A.loop?.(...)` and
+ *    `A.at?.(...)` stay plain calls (they suspend nothing, see `Seam.at`);
  * 3. the seam type import becomes `import type { GenSeam as Seam, KernelGen }`;
  * 4. the JSDoc comments are dropped: the derived file starts with a header naming its kernel, where
  *    the layout, the state table, the invariant and each function's docs stay, on one first screen.
@@ -139,12 +140,15 @@ function isKernel(fn: ts.FunctionDeclaration): boolean {
   return first !== undefined && ts.isIdentifier(first.name) && first.name.text === "A";
 }
 
+/** The seam's loop marks (`A.loop?.(…)`, `A.at?.(…)`): plain calls in both forms, never suspended. */
+const MARKS = new Set(["loop", "at"]);
+
 function isSeamCall(call: ts.CallExpression): boolean {
   const callee = call.expression;
   if (
     ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) &&
     callee.expression.text === "A"
-  ) return true;
+  ) return !MARKS.has(callee.name.text);
   const first = call.arguments[0];
   return first !== undefined && ts.isIdentifier(first) && first.text === "A";
 }

@@ -222,6 +222,7 @@ export class Execution {
   /** Makes thread `k` (which must be enabled) move one step. */
   step(k: number): void {
     const t = this.threads[k]!;
+    t.marks.length = 0; // what it passes from here on (a sleep passes none)
     const preempted = this.last >= 0 && this.last !== k && this.isEnabled(this.last);
     if (preempted) this.preemptions++;
     this.choices.push(k);
@@ -560,7 +561,7 @@ export function execute(p: Prepared, choose: Chooser, record: boolean): Executio
     }
     const k = choose(ex);
     if (k < 0) {
-      ex.ending = "pruned";
+      if (ex.ending === "ok") ex.ending = "pruned";
       break;
     }
     ex.step(k);

@@ -90,6 +90,8 @@ interface Node {
   readonly sleepAcc: Access[];
   /** Each thread's local state here. */
   readonly locals: Locals;
+  /** The state's key. */
+  readonly key: string;
 }
 
 /**
@@ -101,6 +103,8 @@ interface Locals {
   readonly user: number[];
   readonly inner: number[];
   readonly call: number[];
+  /** The loops the call in progress entered: each one's site and the history on entry. */
+  readonly anchors: (ReadonlyMap<string, number> | undefined)[];
 }
 
 /** A primitive value as text, exactly (undefined for anything else). */
@@ -134,22 +138,30 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
   const histories = new Histories();
   let memory: readonly (Int32Array | Uint8Array)[] = [];
   let memoryOf: Execution | undefined;
+  /** The depth of each state on the stack, by key. */
+  const onStack = new Map<string, number>();
+  /** A cycle of states found in this execution: the choices that repeat it (see `choose`). */
+  let cycle: number[] | undefined;
 
   /** Each thread's local state after step `d - 1` (at the new state before step `d`). */
   const localsAfter = (ex: Execution, d: number): Locals => {
     const ts = ex.threads;
     if (d === 0) {
-      return {
+      const l: Locals = {
         user: ts.map(() => 0),
         inner: ts.map(() => 0),
         call: ts.map((t) => t.frame?.id ?? 0),
+        anchors: ts.map(() => undefined),
       };
+      for (const t of ts) if (l.call[t.id] !== 0) marked(l, t, l.call[t.id]!);
+      return l;
     }
     const parent = stack[d - 1]!.locals;
     const l: Locals = {
       user: ts.map((_, k) => parent.user[k] ?? 0),
       inner: ts.map((_, k) => parent.inner[k] ?? 0),
       call: ts.map((_, k) => parent.call[k] ?? 0),
+      anchors: ts.map((_, k) => parent.anchors[k]),
     };
     const e = ex.events![d - 1]!;
     moved(l, ts[e.thread]!, resultKey(e));
@@ -164,7 +176,10 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
     if (call === 0) {
       // A step of the user's own code: its result is part of the user-level history.
       l.user[k] = histories.extend(l.user[k]!, entry);
-    } else l.inner[k] = histories.extend(l.inner[k]!, entry);
+    } else {
+      l.inner[k] = histories.extend(l.inner[k]!, entry);
+      marked(l, t, call);
+    }
     const now = t.frame?.id ?? 0;
     if (call !== 0 && now !== call) {
       // The call ended: what the user's code goes on with is its result, however the kernel got
@@ -173,8 +188,29 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
       const text = ended === undefined ? undefined : exactText(ended.value);
       l.user[k] = histories.extend(l.user[k]!, text ?? `#${l.inner[k]}`);
       l.inner[k] = 0;
+      l.anchors[k] = undefined;
     }
     l.call[k] = now;
+    if (now !== 0 && now !== call) marked(l, t, now);
+  };
+
+  /**
+   * Applies the loop marks thread `t` passed in call `call` (see `Seam.at`): entering a loop notes
+   * the call's history there; at the loop's head the history becomes that one plus the live values,
+   * whatever the laps before did. A head whose entry was not seen is ignored (always sound).
+   */
+  const marked = (l: Locals, t: Thread, call: number): void => {
+    const k = t.id;
+    for (const m of t.marks) {
+      if (m.call !== call) continue;
+      const anchors = l.anchors[k];
+      if (m.live === undefined) {
+        l.anchors[k] = new Map(anchors).set(m.site, l.inner[k]!);
+        continue;
+      }
+      const anchor = anchors?.get(m.site);
+      if (anchor !== undefined) l.inner[k] = histories.extend(anchor, `@${m.site}:${m.live}`);
+    }
   };
 
   const keyOf = (ex: Execution, locals: Locals): string => {
@@ -200,7 +236,7 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
       key += `|${t.status}${t.terminated ? "x" : ""}${t.aborted ? "a" : ""}${
         t.outOfPatience ? "p" : ""
       }${t.probedAt}.${locals.user[t.id]}.${locals.inner[t.id]}.${
-        locals.call[t.id]
+        locals.call[t.id] === 0 ? 0 : 1
       }.${t.stretch.key()}`;
     }
     return key;
@@ -208,6 +244,7 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
 
   const choose = (ex: Execution): number => {
     const d = ex.steps;
+    if (cycle !== undefined) return cycleChoice(d);
     const enabled = enabledSet(ex);
     if (d < stack.length) {
       const node = stack[d]!;
@@ -232,6 +269,13 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
         }
       }
     }
+    const at = onStack.get(key);
+    if (at !== undefined) {
+      // A cycle: this schedule can repeat its steps since depth `at` forever. Replay them until
+      // `maxSteps` reports the livelock, as the search without caching would.
+      cycle = stack.slice(at).map((n) => n.chosen);
+      return cycleChoice(d);
+    }
     const stored = seen.get(key);
     // First visit: every thread awake is a branch. A revisit: only those asleep at every earlier
     // visit and awake now (the others were explored from here before).
@@ -240,11 +284,16 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
     if (todo === 0) return -1;
     const last = ex.last;
     const pick = last >= 0 && todo & bit(last) ? last : lowest(todo);
-    stack.push({ enabled, chosen: pick, todo: todo & ~bit(pick), sleep, sleepAcc, locals });
+    stack.push({ enabled, chosen: pick, todo: todo & ~bit(pick), sleep, sleepAcc, locals, key });
+    onStack.set(key, d);
     return pick;
   };
 
+  /** The step at depth `d` of a cycle being replayed. */
+  const cycleChoice = (d: number): number => cycle![(d - stack.length) % cycle!.length]!;
+
   for (;;) {
+    cycle = undefined;
     const ex = execute(p, choose, true);
     if (tally(result, o, ex)) return result;
     let d = stack.length - 1;
@@ -256,6 +305,6 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
     n.sleepAcc[n.chosen] = accessOf(ex.events![d]!, visible);
     n.chosen = lowest(n.todo);
     n.todo &= ~bit(n.chosen);
-    stack.length = d + 1;
+    for (const gone of stack.splice(d + 1)) onStack.delete(gone.key);
   }
 }

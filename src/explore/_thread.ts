@@ -85,12 +85,42 @@ export class Thread {
   result: unknown = undefined;
   error: unknown = undefined;
   failed = false;
+  /**
+   * The loop marks (`A.loop?.()`, `A.at?.()`, see `Seam.at`) the thread passed since it was last
+   * resumed, for state caching (`_stateful.ts`); emptied at every resumption.
+   */
+  readonly marks: Mark[] = [];
   /** The one reusable iterator every seam operation of this thread returns (see {@linkcode Step}). */
   readonly step: Step = new Step();
 
   constructor(id: number, name: string) {
     this.id = id;
     this.name = name;
+  }
+}
+
+/**
+ * A loop mark a thread passed: the loop's `site`, the values of its live variables as text
+ * (undefined: the loop starts, `A.loop?.(site)`), and the id of the user-level call it was in (0:
+ * none).
+ */
+export interface Mark {
+  readonly site: string;
+  readonly live: string | undefined;
+  readonly call: number;
+}
+
+/** A live value of a loop mark as text, exactly for primitives. */
+function liveText(v: unknown): string {
+  switch (typeof v) {
+    case "number":
+      return Object.is(v, -0) ? "-0" : `${v}`;
+    case "bigint":
+      return `${v}n`;
+    case "string":
+      return JSON.stringify(v);
+    default:
+      return `${typeof v}:${String(v)}`;
   }
 }
 
@@ -287,6 +317,14 @@ export const SIM: GenSeam = {
     const t = me();
     t.op = PAUSE;
     return t.step.arm() as never;
+  },
+  loop(site) {
+    const t = me();
+    t.marks.push({ site, live: undefined, call: t.frame?.id ?? 0 });
+  },
+  at(site, ...live) {
+    const t = me();
+    t.marks.push({ site, live: live.map(liveText).join(","), call: t.frame?.id ?? 0 });
   },
 };
 

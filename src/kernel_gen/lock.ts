@@ -34,6 +34,7 @@ export function* tryAcquire(A: Seam, s: Int32Array, me: number): KernelGen<boole
 }
 
 export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): KernelGen<number> {
+  A.loop?.("lock.acquire"); // loop marks, for the explorer's state caching (see Seam.at)
   let c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
   if (c === $UNLOCKED) return $ACQUIRED;
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
@@ -49,6 +50,7 @@ export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): 
   }
   // `c` is the state last seen. As many steps as Drepper's exchange loop, with the holder kept.
   for (;;) {
+    A.at?.("lock.acquire", c);
     if (c === $UNLOCKED) {
       // Take it as contended: we cannot know whether others sleep, so our release must notify.
       c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, (me << 1) | 1));
