@@ -105,6 +105,8 @@ interface Locals {
   readonly call: number[];
   /** The loops the call in progress entered: each one's site and the history on entry. */
   readonly anchors: (ReadonlyMap<string, number> | undefined)[];
+  /** Likewise for loops of the user's own code (outside calls). */
+  readonly userAnchors: (ReadonlyMap<string, number> | undefined)[];
 }
 
 /** A primitive value as text, exactly (undefined for anything else). */
@@ -152,8 +154,12 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
         inner: ts.map(() => 0),
         call: ts.map((t) => t.frame?.id ?? 0),
         anchors: ts.map(() => undefined),
+        userAnchors: ts.map(() => undefined),
       };
-      for (const t of ts) if (l.call[t.id] !== 0) marked(l, t, l.call[t.id]!);
+      for (const t of ts) {
+        marked(l, t, 0);
+        if (l.call[t.id] !== 0) marked(l, t, l.call[t.id]!);
+      }
       return l;
     }
     const parent = stack[d - 1]!.locals;
@@ -162,6 +168,7 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
       inner: ts.map((_, k) => parent.inner[k] ?? 0),
       call: ts.map((_, k) => parent.call[k] ?? 0),
       anchors: ts.map((_, k) => parent.anchors[k]),
+      userAnchors: ts.map((_, k) => parent.userAnchors[k]),
     };
     const e = ex.events![d - 1]!;
     moved(l, ts[e.thread]!, resultKey(e));
@@ -176,10 +183,10 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
     if (call === 0) {
       // A step of the user's own code: its result is part of the user-level history.
       l.user[k] = histories.extend(l.user[k]!, entry);
-    } else {
-      l.inner[k] = histories.extend(l.inner[k]!, entry);
-      marked(l, t, call);
-    }
+    } else l.inner[k] = histories.extend(l.inner[k]!, entry);
+    // Then the loop marks it passed, in order: those of the call the step was in, those of the
+    // user's code after that call ended, those of the call it is in now.
+    marked(l, t, call);
     const now = t.frame?.id ?? 0;
     if (call !== 0 && now !== call) {
       // The call ended: what the user's code goes on with is its result, however the kernel got
@@ -191,6 +198,7 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
       l.anchors[k] = undefined;
     }
     l.call[k] = now;
+    if (call !== 0 && now !== call) marked(l, t, 0);
     if (now !== 0 && now !== call) marked(l, t, now);
   };
 
@@ -201,15 +209,17 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
    */
   const marked = (l: Locals, t: Thread, call: number): void => {
     const k = t.id;
+    const history = call === 0 ? l.user : l.inner;
+    const anchorsOf = call === 0 ? l.userAnchors : l.anchors;
     for (const m of t.marks) {
       if (m.call !== call) continue;
-      const anchors = l.anchors[k];
+      const anchors = anchorsOf[k];
       if (m.live === undefined) {
-        l.anchors[k] = new Map(anchors).set(m.site, l.inner[k]!);
+        anchorsOf[k] = new Map(anchors).set(m.site, history[k]!);
         continue;
       }
       const anchor = anchors?.get(m.site);
-      if (anchor !== undefined) l.inner[k] = histories.extend(anchor, `@${m.site}:${m.live}`);
+      if (anchor !== undefined) history[k] = histories.extend(anchor, `@${m.site}:${m.live}`);
     }
   };
 
