@@ -98,9 +98,11 @@ export interface Seam {
   /**
    * Marks the start of a kernel loop whose head is marked with {@linkcode Seam.at} under the same
    * `site`. Production seams leave it out (kernels call it as `A.loop?.(site)`, which costs one
-   * property miss); the explorer's state caching uses it (see {@linkcode Seam.at}).
+   * property miss); the explorer's state caching uses it (see {@linkcode Seam.at}). `back` (default
+   * 0): how many of the kernel's latest shared accesses count as inside the loop, as if the loop
+   * had started before them (their results must then live on only in the head's live variables).
    */
-  loop?(site: string): void;
+  loop?(site: string, back?: number): void;
   /**
    * Marks the head of a kernel loop (`site`: a name unique among all kernels' loops) with the
    * values of its live variables. Production seams leave it out (kernels call it as
@@ -109,11 +111,12 @@ export interface Seam {
    * which then forgets the history of the loop's earlier laps: a thread that arrives here again
    * with the same `live` values is in the same local state. The contract that makes it sound:
    *
-   * - `A.loop?.(site)` runs once each time the loop is entered, before its first `A.at?.(site)`;
+   * - `A.loop?.(site, back)` runs once each time the loop is entered, before its first
+   *   `A.at?.(site)`;
    * - every local variable of the kernel (and of the kernel functions and wrappers that called it,
    *   up to the user's call) that the code after the head may read is either unchanged since
-   *   `A.loop?.(site)` or among `live` (numbers, bigints, strings, booleans; anything else is
-   *   compared as its text).
+   *   the `back` shared accesses before `A.loop?.(site, back)` or among `live` (numbers, bigints,
+   *   strings, booleans; anything else is compared as its text).
    *
    * Breaking it makes state caching merge states that differ: it can then miss states and
    * failures (`tests/explore/loop_marks_test.ts` compares it against the plain search).
@@ -176,7 +179,7 @@ export interface GenSeam {
   /** See {@linkcode Seam.pause}. */
   pause(): Generator<unknown, void, unknown>;
   /** See {@linkcode Seam.loop}: a plain call, never a suspension. */
-  loop?(site: string): void;
+  loop?(site: string, back?: number): void;
   /** See {@linkcode Seam.at}: a plain call, never a suspension. */
   at?(site: string, ...live: unknown[]): void;
 }

@@ -49,6 +49,8 @@ import {
 /** Interned histories: id 0 is the empty history; each (id, result) pair gets one new id. */
 class Histories {
   readonly #ids = new Map<string, number>();
+  /** The history each one extends, by id. */
+  readonly #parents: number[] = [0];
 
   /** The id of history `id` followed by `entry`. */
   extend(id: number, entry: string): number {
@@ -57,8 +59,15 @@ class Histories {
     if (next === undefined) {
       next = this.#ids.size + 1;
       this.#ids.set(k, next);
+      this.#parents[next] = id;
     }
     return next;
+  }
+
+  /** History `id` without its last `n` entries. */
+  back(id: number, n: number): number {
+    for (; n > 0; n--) id = this.#parents[id]!;
+    return id;
   }
 }
 
@@ -215,7 +224,7 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
       if (m.call !== call) continue;
       const anchors = anchorsOf[k];
       if (m.live === undefined) {
-        anchorsOf[k] = new Map(anchors).set(m.site, history[k]!);
+        anchorsOf[k] = new Map(anchors).set(m.site, histories.back(history[k]!, m.back));
         continue;
       }
       const anchor = anchors?.get(m.site);

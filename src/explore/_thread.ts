@@ -101,13 +101,15 @@ export class Thread {
 
 /**
  * A loop mark a thread passed: the loop's `site`, the values of its live variables as text
- * (undefined: the loop starts, `A.loop?.(site)`), and the id of the user-level call it was in (0:
- * none).
+ * (undefined: the loop starts, `A.loop?.(site, back)`), and the id of the user-level call it was
+ * in (0: none).
  */
 export interface Mark {
   readonly site: string;
   readonly live: string | undefined;
   readonly call: number;
+  /** For a loop's start: how many of the latest results its entry history leaves out. */
+  readonly back: number;
 }
 
 /** A live value of a loop mark as text, exactly for primitives. */
@@ -318,13 +320,13 @@ export const SIM: GenSeam = {
     t.op = PAUSE;
     return t.step.arm() as never;
   },
-  loop(site) {
+  loop(site, back = 0) {
     const t = me();
-    t.marks.push({ site, live: undefined, call: t.frame?.id ?? 0 });
+    t.marks.push({ site, live: undefined, call: t.frame?.id ?? 0, back });
   },
   at(site, ...live) {
     const t = me();
-    t.marks.push({ site, live: live.map(liveText).join(","), call: t.frame?.id ?? 0 });
+    t.marks.push({ site, live: live.map(liveText).join(","), call: t.frame?.id ?? 0, back: 0 });
   },
 };
 

@@ -92,9 +92,9 @@ export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
  * once, as a plain futex lock.
  */
 export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): number {
-  A.loop?.("lock.acquire"); // loop marks, for the explorer's state caching (see Seam.at)
   let c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
   if (c === $UNLOCKED) return $ACQUIRED;
+  A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
   // The budget is read once per phase (in production it adapts, see REAL in src/_atomics.ts).
   const budget = A.lockSpin;
