@@ -433,4 +433,33 @@ export const MUTANTS: Mutant[] = [
     // must still get it first (DPOR cross-checked against plain DFS, tests/explore/_complete.ts).
     tests: ["tests/explore/spec_level_test.ts"],
   },
+  {
+    name:
+      "explore: state caching ignores a loop mark's live values (laps with different locals merge)",
+    edits: [{
+      file: "src/explore/_stateful.ts",
+      find: "histories.extend(anchor, `@${m.site}:${m.live}`)",
+      replace: "histories.extend(anchor, `@${m.site}`)",
+    }],
+    tests: ["tests/explore/loop_marks_test.ts"],
+  },
+  {
+    name:
+      "explore: state caching anchors a loop mark where the loop starts, not before `back` accesses",
+    edits: [{
+      file: "src/explore/_stateful.ts",
+      find: "histories.back(history[k]!, m.back)",
+      replace: "histories.back(history[k]!, m.back + 1)",
+    }],
+    tests: ["tests/explore/loop_marks_test.ts"],
+  },
+  {
+    name: "explore: state caching keeps a call's loop entries after the call ended",
+    edits: [{
+      file: "src/explore/_stateful.ts",
+      find: "      l.inner[k] = 0;\n      l.anchors[k] = undefined;\n",
+      replace: "      l.inner[k] = 0;\n",
+    }],
+    tests: ["tests/explore/loop_marks_test.ts"],
+  },
 ];

@@ -132,7 +132,9 @@ export function acquire(A: Seam, s: Int32Array, deadline: number): boolean {
   // Announce a possible sleeper before the last check, so a release either leaves a permit we see
   // or sees us and notifies.
   A.add(s, $WAITERS, 1);
+  A.loop?.("semaphore.acquire"); // for the explorer's state caching (Seam.at)
   for (;;) {
+    A.at?.("semaphore.acquire");
     if (tryAcquire(A, s)) {
       A.sub(s, $WAITERS, 1);
       return true;

@@ -71,7 +71,9 @@ export function* acquire(A: Seam, s: Int32Array, deadline: number): KernelGen<bo
   // Announce a possible sleeper before the last check, so a release either leaves a permit we see
   // or sees us and notifies.
   (yield* A.add(s, $WAITERS, 1));
+  A.loop?.("semaphore.acquire"); // for the explorer's state caching (Seam.at)
   for (;;) {
+    A.at?.("semaphore.acquire");
     if ((yield* tryAcquire(A, s))) {
       (yield* A.sub(s, $WAITERS, 1));
       return true;

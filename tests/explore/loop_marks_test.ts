@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { Semaphore } from "../../mod.ts";
 import { REAL, type Seam } from "../../src/_atomics.ts";
 import { SIM } from "../../src/explore/_engine.ts";
 import { explore, type Scenario, sim } from "../../src/explore/mod.ts";
@@ -133,12 +134,26 @@ Deno.test("a loop mark that leaves out a live variable makes state caching miss 
   assert.ok(threads.some((ops) => ops.some((o) => o.k === "inc")), JSON.stringify(threads));
 });
 
-Deno.test("state caching with the Lock kernel's loop marks reaches every final state optimal DPOR reaches on contended locked banks", () => {
-  for (const [n, k] of [[3, 1], [2, 2]]) {
-    const scenario = bank(tellers(n!, k!), true);
-    const reference = finals(scenario as Scenario<{ m?: Int32Array }>, "traces");
+/** `Semaphore(1)`, 3 threads: each takes it, adds 1 to a counter and gives it back. */
+function guardedAdds(): Scenario<{ sem: Semaphore; n: Int32Array }> {
+  return {
+    setup: () => ({ sem: new Semaphore(1), n: new Int32Array(new SharedArrayBuffer(4)) }),
+    threads: [0, 1, 2].map(() =>
+      function* t({ sem, n }: { sem: Semaphore; n: Int32Array }) {
+        yield* sim(sem).acquire();
+        yield* sim(n).add(0, 1);
+        yield* sim(sem).release();
+      }
+    ),
+  };
+}
+
+Deno.test("state caching with the kernels' loop marks reaches every final state optimal DPOR reaches on contended locks and semaphores", () => {
+  const cases = [bank(tellers(3, 1), true), bank(tellers(2, 2), true), guardedAdds()];
+  for (const scenario of cases as Scenario<{ m?: Int32Array }>[]) {
+    const reference = finals(scenario, "traces");
     assert.ok(!reference[0]!.startsWith("fails"), reference[0]);
-    assert.deepEqual(finals(scenario as Scenario<{ m?: Int32Array }>, "states"), reference);
+    assert.deepEqual(finals(scenario, "states"), reference);
   }
 });
 
