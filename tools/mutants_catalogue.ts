@@ -453,13 +453,4 @@ export const MUTANTS: Mutant[] = [
     }],
     tests: ["tests/explore/loop_marks_test.ts"],
   },
-  {
-    name: "explore: state caching keeps a call's loop entries after the call ended",
-    edits: [{
-      file: "src/explore/_stateful.ts",
-      find: "      l.inner[k] = 0;\n      l.anchors[k] = undefined;\n",
-      replace: "      l.inner[k] = 0;\n",
-    }],
-    tests: ["tests/explore/loop_marks_test.ts"],
-  },
 ];

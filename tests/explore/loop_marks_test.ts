@@ -15,13 +15,13 @@ import { explore, type Scenario, sim } from "../../src/explore/mod.ts";
 import * as K from "../../src/kernel/lock.ts";
 import { bank, tellers } from "./_bank.ts";
 
-/** One loop of a random program: on word `c`, with value `v`. */
-type Loop = { k: "inc" | "await" | "spin"; c: number; v: number };
+/** One loop of a random program (or a plain load): on word `c`, with value `v`. */
+type Loop = { k: "inc" | "await" | "spin" | "load"; c: number; v: number };
 
 const loops: fc.Arbitrary<Loop[][]> = fc.array(
   fc.array(
     fc.record({
-      k: fc.constantFrom("inc" as const, "await" as const, "spin" as const),
+      k: fc.constantFrom("inc" as const, "await" as const, "spin" as const, "load" as const),
       c: fc.nat({ max: 1 }),
       v: fc.integer({ min: 1, max: 2 }),
     }),
@@ -43,11 +43,16 @@ function program(threads: Loop[][], honest = true): Scenario<{ m: Int32Array }> 
         const s = sim(m);
         for (const [j, o] of ops.entries()) {
           const site = `${o.k}${j}`;
-          SIM.loop!(site);
           let n = 0;
+          if (o.k === "load") {
+            seen.push(`${yield* s.load(o.c)}`);
+            continue;
+          }
           if (o.k === "inc") {
-            // A compare-exchange retry loop: adds v to word c.
+            // A compare-exchange retry loop: adds v to word c. Its entry leaves out the load,
+            // whose result lives on in x (as the Lock kernel's does with its fast path's CAS).
             let x = yield* s.load(o.c);
+            SIM.loop!(site, 1);
             for (;; n++) {
               if (honest) SIM.at!(site, x, n);
               else SIM.at!(site, x);
@@ -56,11 +61,14 @@ function program(threads: Loop[][], honest = true): Scenario<{ m: Int32Array }> 
               x = r;
             }
             seen.push(`${x}/${n}`);
-          } else if (o.k === "await") {
+            continue;
+          }
+          SIM.loop!(site);
+          if (o.k === "await") {
             // Waits (1 ms at a time) until word c is not 0.
             let r = "";
             for (;; n++) {
-              SIM.at!(site, n);
+              SIM.at!(site, n, r);
               if ((yield* s.load(o.c)) !== 0) break;
               r = yield* s.wait(o.c, 0, { timeout: 1 });
               if (r === "timed-out") break;
