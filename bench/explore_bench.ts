@@ -24,7 +24,8 @@
  * at 2x2, 3x1, 2x3 and 3x2 threads x transfers, `Semaphore(2)` with 3 threads (acquire / add / sub /
  * release), and the `Condition` hand-off (a producer puts 2 items, each with `notifyAll`, a consumer
  * takes them, waiting while there are none); then the same proofs with state caching
- * (`reduce: "states"`, each state explored once; 3 x 2 capped at `--cap` runs), spin loops under the
+ * (`reduce: "states"`, each state explored once, kernels' loop marks applied; `--states` runs only
+ * these), spin loops under the
  * await rule, sampling, and time to the first counterexample.
  *
  * - "derived user code": the same locked bank as the functions its workers run
@@ -40,7 +41,7 @@
  *
  * Run: `deno bench --allow-read --allow-env --allow-sys bench/explore_bench.ts` for the groups, and
  * `deno run --allow-read --allow-env --allow-sys --allow-write bench/explore_bench.ts [--runs 3]
- * [--cap 200000] [--chartCap 50000] [--charts DIR] [--spec]` for the report behind `bench/RESULTS.md`
+ * [--cap 200000] [--chartCap 50000] [--charts DIR] [--spec] [--states]` for the report behind `bench/RESULTS.md`
  * (## Explorer) and `bench/charts/explore_size.svg` (+ `.json`). Every figure is wall time, median
  * (min-max) of `--runs` runs; the machine is shared, so read counts as exact and times together
  * with the load average printed first. The last line is JSON (`{"bench":"explore",…}`).
@@ -358,6 +359,8 @@ if (import.meta.main) {
   const args = [...Deno.args];
   const specOnly = args.includes("--spec");
   if (specOnly) args.splice(args.indexOf("--spec"), 1);
+  const statesOnly = args.includes("--states");
+  if (statesOnly) args.splice(args.indexOf("--states"), 1);
   const dir = chartsDir(args);
   const { runs, cap, chartCap } = parseFlags(args, { runs: 3, cap: 200_000, chartCap: 50_000 });
   const load = () => Deno.loadavg().map((x) => x.toFixed(1)).join(", ");
@@ -380,6 +383,42 @@ if (import.meta.main) {
       json.complete![key] = r.complete;
     }
   };
+
+  /** The proofs with state caching (`--states` runs only these). */
+  function stateTable(): void {
+    // The same proofs with state caching (`reduce: "states"`): every state once. "executions" counts
+    // runs to the end; the runs cut at a state seen before are in the steps.
+    console.log("\n| state caching | executions | steps | wall ms, median (min-max) | complete |");
+    console.log("| --- | ---: | ---: | ---: | --- |");
+    const states = { reduce: "states" } as const;
+    for (
+      const [key, name, run, n] of [
+        ["states_bank_2x2", "locked bank, 2 x 2", () => explore(bank(true, 2, 2), states), runs],
+        ["states_bank_3x1", "locked bank, 3 x 1", () => explore(bank(true, 3, 1), states), runs],
+        ["states_bank_2x3", "locked bank, 2 x 3", () => explore(bank(true, 2, 3), states), runs],
+        ["states_bank_3x2", "locked bank, 3 x 2", () => explore(bank(true, 3, 2), states), 1],
+        ["states_semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore(), states), 1],
+        ["states_condition", "\`Condition\` hand-off", () => explore(handOff(), states), runs],
+      ] as [string, string, () => Report, number][]
+    ) {
+      const { ms: xs, result: r } = wall(run, n);
+      if (!r.ok) throw new Error(r.summary);
+      console.log(
+        `| ${name} | ${fmt(r.executions)} | ${fmt(r.steps)} | ${ms(xs)} | ${
+          r.complete ? "yes" : "no"
+        } |`,
+      );
+      json.executions![key] = r.executions;
+      json.ms![key] = Math.round(median(xs));
+      json.complete![key] = r.complete;
+    }
+  }
+
+  if (statesOnly) {
+    stateTable();
+    console.log(JSON.stringify({ bench: "explore", ...json, load: Deno.loadavg()[0] }));
+    Deno.exit(0);
+  }
 
   // Proofs at the specification level (issue 13's targets): each primitive call one step.
   console.log("| specification level | executions | wall ms, median (min-max) | complete |");
@@ -418,37 +457,7 @@ if (import.meta.main) {
   ];
   prove(proofs);
 
-  // The same proofs with state caching (`reduce: "states"`): every state once. "executions" counts
-  // runs to the end; the runs cut at a state seen before are in the steps.
-  console.log("\n| state caching | executions | steps | wall ms, median (min-max) | complete |");
-  console.log("| --- | ---: | ---: | ---: | --- |");
-  const states = { reduce: "states" } as const;
-  for (
-    const [key, name, run, n] of [
-      ["states_bank_2x2", "locked bank, 2 x 2", () => explore(bank(true, 2, 2), states), runs],
-      ["states_bank_3x1", "locked bank, 3 x 1", () => explore(bank(true, 3, 1), states), runs],
-      ["states_bank_2x3", "locked bank, 2 x 3", () => explore(bank(true, 2, 3), states), runs],
-      [
-        "states_bank_3x2",
-        `locked bank, 3 x 2 (stopped at ${fmt(cap)} runs)`,
-        () => explore(bank(true, 3, 2), { ...states, maxExecutions: cap }),
-        1,
-      ],
-      ["states_semaphore", "\`Semaphore(2)\`, 3 threads", () => explore(semaphore(), states), 1],
-      ["states_condition", "\`Condition\` hand-off", () => explore(handOff(), states), runs],
-    ] as [string, string, () => Report, number][]
-  ) {
-    const { ms: xs, result: r } = wall(run, n);
-    if (!r.ok) throw new Error(r.summary);
-    console.log(
-      `| ${name} | ${fmt(r.executions)} | ${fmt(r.steps)} | ${ms(xs)} | ${
-        r.complete ? "yes" : "no"
-      } |`,
-    );
-    json.executions![key] = r.executions;
-    json.ms![key] = Math.round(median(xs));
-    json.complete![key] = r.complete;
-  }
+  stateTable();
 
   // Spin loops: the await rule against the same scenario with the kernels' spin phase.
   console.log("\n| scenario | executions | wall ms, median (min-max) | complete |");

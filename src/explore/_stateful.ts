@@ -20,9 +20,19 @@
  * - how many threads were terminated.
  *
  * Two schedules that reach one key reach one state: the same memory, and every thread in the same
- * local state with the same pending step; everything that happens from there is the same. The
- * depth (steps made) is a function of the key too (each thread's history counts its own steps), so
- * `maxSteps` (livelock) cuts the same paths as without caching.
+ * local state with the same pending step; everything that happens from there is the same.
+ *
+ * Loop marks (`Seam.loop`, `Seam.at`: a kernel, or a user's loop, names its loop heads and their
+ * live variables) shorten histories: at a marked head a thread's history becomes the history where
+ * the loop started plus the live values, so the laps of a retry or sleep loop that end where an
+ * earlier lap did are one state (the >12,000 distinct in-call histories of `Lock.acquire` in the
+ * 3 x 2 locked bank). Sound as long as the marks keep their contract (see `Seam.at`;
+ * `tests/explore/loop_marks_test.ts` checks the kernels' marks against optimal DPOR). Without
+ * marks the depth (steps made) is a function of the key (each history counts its thread's steps),
+ * so `maxSteps` (livelock) cuts the same paths as without caching. With them a state can recur on
+ * one schedule: such a cycle is replayed until `maxSteps` reports the livelock the plain search
+ * reports; a finite schedule longer than `maxSteps` whose states were all reached sooner by other
+ * schedules is not.
  *
  * What it assumes, as partial-order reduction does: threads communicate only through the explorer's
  * operations (no plain JS object shared between thread bodies and written by one of them). It does
