@@ -51,9 +51,11 @@ export interface ExploreOptions extends RunOptions {
    *   only (a specification-level step throws a `RangeError`), no preemption bound, and it keeps
    *   every state in memory. It assumes thread bodies share nothing but what the explorer sees.
    *   Each thread's local state is the history of results its code got (a completed `sim()` call
-   *   counts as its return value), so a kernel's retry loop that ran more often is another state:
-   *   the locked bank at 2 threads x 3 transfers takes a few dozen runs instead of ~16,000
-   *   traces, 3 x 2 still does not finish (see bench/RESULTS.md).
+   *   counts as its return value), except that at a kernel's marked loop head (`Seam.at`: the
+   *   `Lock` and `Semaphore` kernels mark their sleep loops) it is where the loop started plus the
+   *   loop's live values, so a retry loop that ran more often is the same state: the locked bank
+   *   at 2 threads x 3 transfers takes a few dozen runs instead of ~16,000 traces, and 3 x 2
+   *   completes (see bench/RESULTS.md).
    * @default {"traces"}
    *
    * @example Prove the locked bank visiting each state once
