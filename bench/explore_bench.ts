@@ -385,7 +385,7 @@ if (import.meta.main) {
   };
 
   /** The proofs with state caching (`--states` runs only these). */
-  function stateTable(): void {
+  const stateTable = (): void => {
     // The same proofs with state caching (`reduce: "states"`): every state once. "executions" counts
     // runs to the end; the runs cut at a state seen before are in the steps.
     console.log("\n| state caching | executions | steps | wall ms, median (min-max) | complete |");
@@ -412,7 +412,7 @@ if (import.meta.main) {
       json.ms![key] = Math.round(median(xs));
       json.complete![key] = r.complete;
     }
-  }
+  };
 
   if (statesOnly) {
     stateTable();
