@@ -45,6 +45,7 @@
 import { type Access, accessOf, dependent } from "./_access.ts";
 import { DONE, execute, type Execution, type Prepared, SPEC, type Thread } from "./_engine.ts";
 import type { Event } from "./_event.ts";
+import { exactText } from "./_thread.ts";
 import {
   bit,
   type DfsOptions,
@@ -126,24 +127,6 @@ interface Locals {
   readonly anchors: (ReadonlyMap<string, number> | undefined)[];
   /** Likewise for loops of the user's own code (outside calls). */
   readonly userAnchors: (ReadonlyMap<string, number> | undefined)[];
-}
-
-/** A primitive value as text, exactly (undefined for anything else). */
-function exactText(v: unknown): string | undefined {
-  switch (typeof v) {
-    case "undefined":
-      return "u";
-    case "boolean":
-      return v ? "t" : "f";
-    case "number":
-      return Object.is(v, -0) ? "-0" : `${v}`;
-    case "bigint":
-      return `${v}n`;
-    case "string":
-      return JSON.stringify(v);
-    default:
-      return v === null ? "null" : undefined;
-  }
 }
 
 /** Runs one exhaustive pass over the states of `p`, each explored once. */

@@ -112,9 +112,13 @@ export interface Mark {
   readonly back: number;
 }
 
-/** A live value of a loop mark as text, exactly for primitives. */
-function liveText(v: unknown): string {
+/** A primitive value as text, exactly (undefined for anything else). */
+export function exactText(v: unknown): string | undefined {
   switch (typeof v) {
+    case "undefined":
+      return "u";
+    case "boolean":
+      return v ? "t" : "f";
     case "number":
       return Object.is(v, -0) ? "-0" : `${v}`;
     case "bigint":
@@ -122,8 +126,13 @@ function liveText(v: unknown): string {
     case "string":
       return JSON.stringify(v);
     default:
-      return `${typeof v}:${String(v)}`;
+      return v === null ? "null" : undefined;
   }
+}
+
+/** A live value of a loop mark as text: exactly for primitives, else by type and text. */
+function liveText(v: unknown): string {
+  return exactText(v) ?? `${typeof v}:${String(v)}`;
 }
 
 /**
