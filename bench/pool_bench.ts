@@ -32,7 +32,7 @@
  */
 import { Piscina } from "piscina";
 import { Pool, taskModule } from "../mod.ts";
-import { burn } from "../tests/_workers/pool_tasks.ts";
+import { burn } from "./_workers/tiny_tasks.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
 import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.ts";
 
@@ -54,8 +54,12 @@ function piscinaPool(tuned: boolean): Piscina {
   });
 }
 
-const tasks = taskModule<typeof import("../tests/_workers/pool_tasks.ts")>(
-  new URL("../tests/_workers/pool_tasks.ts", import.meta.url),
+/**
+ * The task module: the same as `pool_ab_bench.ts` and `startup_bench.ts` use. (The tests' module,
+ * `tests/_workers/pool_tasks.ts`, imports the whole library: each worker would load it.)
+ */
+const tasks = taskModule<typeof import("./_workers/tiny_tasks.ts")>(
+  new URL("./_workers/tiny_tasks.ts", import.meta.url),
 );
 const PISCINA_WORKER = new URL("./peers/piscina_worker.mjs", import.meta.url);
 /**
@@ -84,7 +88,7 @@ function fmt(x: number, digits = 0): string {
 }
 
 async function tinyInterlock(
-  pool: Pool<typeof import("../tests/_workers/pool_tasks.ts")>,
+  pool: Pool<typeof import("./_workers/tiny_tasks.ts")>,
   n: number,
 ) {
   const start = performance.now();

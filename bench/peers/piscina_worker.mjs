@@ -1,5 +1,5 @@
 // Piscina task module for bench/pool_bench.ts: the same tiny task and CPU-bound loop as
-// tests/_workers/pool_tasks.ts, as piscina's default export (one task = one call).
+// bench/_workers/tiny_tasks.ts, as piscina's default export (one task = one call).
 export default function task({ op, x }) {
   if (op === "square") return x * x;
   let sum = 0;
