@@ -3,11 +3,12 @@
  * recovery and stopping. `pool.ts` holds the public class and checks its options; the map family
  * (`_map.ts`) is written over this module's `submit`, `cancel` and `room`; the worker threads
  * themselves (started in the background, kept alive or not, killed) are the crew's (`_crew.ts`);
- * the records and slot bookkeeping are `_member.ts`.
+ * the records and slot bookkeeping are `_member.ts`; where tasks go and how many at once (batches,
+ * stealing) is `_placement.ts`; what a worker's end means for its tasks is `_worker_end.ts`.
  *
  * Dispatch: submitted tasks wait in a FIFO ({@linkcode TaskQueue}); the pool sends them to workers in
- * batches (one `postMessage` for up to {@linkcode MAX_BATCH} tasks, at most `S.SLOTS` sent and
- * unanswered per worker), and workers answer in batches. Every task sent takes a slot in the
+ * batches (one `postMessage` for up to `MAX_BATCH` tasks, at most `S.SLOTS` sent and unanswered per
+ * worker), and workers answer in batches. Every task sent takes a slot in the
  * worker's slot region (`src/kernel/task_slot.ts`): a worker claims a slot before it runs the task,
  * and the pool can revoke a task that has not started, without any message. That makes batching
  * safe for long tasks too: a worker that runs out of work takes (steals) half of the unstarted tasks
@@ -39,7 +40,6 @@ import {
   type WireArgs,
 } from "./protocol.ts";
 import { rebuild } from "./remote_error.ts";
-import { heapCap } from "./limits.ts";
 import {
   abortSignalOf,
   type PoolConfig,
@@ -50,21 +50,9 @@ import { TaskQueue } from "./task_queue.ts";
 import type { TerminateStatus } from "./types.ts";
 import { reviveResult } from "./_chunking.ts";
 import { Crew } from "./_crew.ts";
-import {
-  assign,
-  capacity,
-  isRunning,
-  type Member,
-  reclaim,
-  release,
-  runOne,
-  takeUnstarted,
-  type Task,
-  withdraw,
-} from "./_member.ts";
-
-/** Most tasks sent to one worker in one message. */
-export const MAX_BATCH = 128;
+import { assign, isRunning, type Member, release, runOne, type Task, withdraw } from "./_member.ts";
+import { nextBatch, steal } from "./_placement.ts";
+import { endOf } from "./_worker_end.ts";
 
 /** What a dispatcher runs: the pool's options, checked by `Pool`, and the task module's URL. */
 export interface DispatcherConfig extends PoolConfig {
@@ -399,38 +387,21 @@ export class Dispatcher {
   #pump(): void {
     if (this.#state === "terminated" || this.#state === "broken") return;
     while (this.#queue.length > 0) {
-      let best: Member | undefined;
-      let room = 0;
-      for (const m of this.#live) {
-        const c = capacity(m, this.#maxTasksPerChild);
-        // A worker that still holds work is refilled a whole batch at a time (or what its
-        // maxTasksPerChild leaves): results that trickle back in small batches would otherwise
-        // be answered with as many small messages, each a wake-up of the worker.
-        if (c > room && (c >= MAX_BATCH || m.assigned.size === 0 || this.#budget(m) === c)) {
-          room = c;
-          best = m;
-        }
-      }
-      if (!best) break;
-      const share = Math.ceil(this.#queue.length / this.#live.length);
-      const n = Math.min(room, share, MAX_BATCH);
+      const next = nextBatch(this.#live, this.#maxTasksPerChild, this.#queue.length);
+      if (!next) break;
+      const [m, n] = next;
       const batch: Task[] = [];
       for (let i = 0; i < n; i++) {
         const task = this.#queue.shift();
         if (!task) break;
         batch.push(task);
       }
-      this.#send(best, batch);
+      this.#send(m, batch);
     }
     this.#wakeRoomWaiters();
-    if (this.#queue.length === 0) this.#steal();
+    if (this.#queue.length === 0) steal(this.#live, this.#maxTasksPerChild, this.#sendTo);
     this.#checkDrain();
     this.#maybeFinish();
-  }
-
-  /** Tasks `m` may still be sent before `maxTasksPerChild` recycles it. */
-  #budget(m: Member): number {
-    return this.#maxTasksPerChild - m.sent;
   }
 
   /** Calls `onDrain` when the queue, which held tasks back after a pump, has emptied. */
@@ -446,22 +417,8 @@ export class Dispatcher {
     if (onDrain && this.#state === "running") queueMicrotask(onDrain);
   }
 
-  /** Gives idle workers half of the unstarted tasks of the busiest one. */
-  #steal(): void {
-    for (const thief of this.#live) {
-      const room = capacity(thief, this.#maxTasksPerChild);
-      if (thief.assigned.size > 0 || room === 0) continue;
-      let victim: Member | undefined;
-      for (const m of this.#live) {
-        if (m !== thief && m.assigned.size >= 2 && m.assigned.size > (victim?.assigned.size ?? 1)) {
-          victim = m;
-        }
-      }
-      if (!victim) return;
-      const stolen = takeUnstarted(victim, Math.min(victim.assigned.size >> 1, room));
-      if (stolen.length > 0) this.#send(thief, stolen);
-    }
-  }
+  /** `#send`, bound (for `steal`). */
+  readonly #sendTo = (m: Member, tasks: Task[]): void => this.#send(m, tasks);
 
   #send(m: Member, tasks: Task[]): void {
     const { message, transfer } = assign(m, tasks);
@@ -533,59 +490,18 @@ export class Dispatcher {
     if (!this.#crew.exited(m)) return;
     // A worker stopped at its heap cap: by Deno (its `error` event), or by itself (its `fatal`
     // report; see limits.ts); either way m.fatal is the ERR_WORKER_OUT_OF_MEMORY error.
-    const ended = m.outOfMemory
-      ? `Pool worker ${m.id} ran out of memory (${heapCap(this.#config.resourceLimits)})`
-      : `Worker ${m.id} ended`;
-    const crashed = (message: string) =>
-      new WorkerCrashedError(message, { cause: m.fatal, workerId: m.id, exitCode: code });
-    const again: Task[] = [];
-    let blamed = false;
-    for (const [task, started] of reclaim(m)) {
-      if (started) {
-        blamed = true;
-        this.#settle(
-          task,
-          false,
-          crashed(
-            `${ended} while running task ${task.id} ('${task.name}')` +
-              (code === null ? "" : `, exit code ${code}`),
-          ),
-        );
-      } else if (task.transfer !== undefined) {
-        this.#settle(
-          task,
-          false,
-          crashed(
-            `${ended} before task ${task.id} ('${task.name}') could finish, and the buffers ` +
-              "transferred to it were lost with it",
-          ),
-        );
-      } else {
-        // QUEUED: never started; DONE: finished, its result lost with the worker. Run it again.
-        again.push(task);
-      }
-    }
-    if (again.length > 0) this.#queue.unshiftAll(again);
+    const end = endOf(m, code, this.#config.resourceLimits);
+    for (const [task, error] of end.failed) this.#settle(task, false, error);
+    if (end.again.length > 0) this.#queue.unshiftAll(end.again);
     // m.inbox is not closed: closing it would fire the `close` event that tells the thread's end;
     // it closes itself when the thread ends.
     if (!expected && !wasReady && this.#state === "running") {
-      this.#breakPool(
-        crashed(
-          m.outOfMemory
-            ? `${ended} before it was ready`
-            : `Pool worker ${m.id} exited before it was ready`,
-        ),
-      );
+      this.#breakPool(end.beforeReady());
     } else if (this.#state === "running" || this.#state === "closed") {
-      if (!expected && !blamed) {
+      if (!expected && !end.blamed) {
         // It ended outside any task (an error thrown after its task returned, say): no task's
         // promise tells of it, so the pool's onWorkerError does.
-        const report = crashed(
-          m.outOfMemory
-            ? `${ended} outside a task; it was replaced`
-            : `Pool worker ${m.id} ${m.fatal === undefined ? "exited" : "failed"} outside a task` +
-              `${code === null ? "" : ` (exit code ${code})`}; it was replaced`,
-        );
+        const report = end.outsideTask();
         queueMicrotask(() => this.#config.onWorkerError(report));
       }
       this.#crew.scheduleStart();
