@@ -17,10 +17,22 @@
  *   worker (`bench/startup_bench.ts` measures start-up and idle memory against bare workers).
  * - A new revivable class is added to `_revivable_classes.ts` (the worker test of revival in
  *   `tests/pool/` lists them).
+ * - **Imported by a computed URL**, never by a literal `import("./_revivable_classes.ts")`: Deno
+ *   loads every module a literal dynamic import names (and all they import) along with the module
+ *   that holds it, before anything runs, so a literal put the ~50 modules of the classes into every
+ *   worker at start even though none was evaluated: idle `Pool(2)` RSS above base 37.0 MB (median
+ *   of 5) with the literal, 34.3 MB with the computed URL, runs alternated (`bench/startup_bench.ts
+ *   --child pool-2`; 2 bare workers: ~30.6 MB). A type-only import keeps the module in the
+ *   package's graph (JSR's npm build transpiles only the graph's modules); it is erased at run time.
  *
  * @module
  */
 import { revive } from "../_region.ts";
+import { workerUrl } from "../_runtime.ts";
+import type {} from "./_revivable_classes.ts";
+
+/** The module that registers the classes (`.ts` from source, `.js` in the npm build). */
+const CLASSES = workerUrl("./_revivable_classes", import.meta.url).href;
 
 let loading: Promise<unknown> | undefined;
 let loaded = false;
@@ -33,7 +45,7 @@ export function classesLoaded(): boolean {
 /** Loads (once) every class whose clones may arrive in arguments; see the module doc. */
 export async function loadClasses(): Promise<void> {
   if (loaded) return;
-  await (loading ??= import("./_revivable_classes.ts"));
+  await (loading ??= import(CLASSES));
   loaded = true;
 }
 
