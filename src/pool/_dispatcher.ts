@@ -8,13 +8,13 @@
  *
  * Dispatch: submitted tasks wait in a FIFO ({@linkcode TaskQueue}); the pool sends them to workers in
  * batches (one `postMessage` for up to `MAX_BATCH` tasks, at most `S.SLOTS` sent and unanswered per
- * worker), and workers answer in batches. Every task sent takes a slot in the
- * worker's slot region (`src/kernel/task_slot.ts`): a worker claims a slot before it runs the task,
- * and the pool can revoke a task that has not started, without any message. That makes batching
- * safe for long tasks too: a worker that runs out of work takes (steals) half of the unstarted tasks
- * of the busiest worker; an aborted task that has not started is simply revoked; and when a worker
- * dies, the pool knows exactly which task it was running (RUNNING), which it never started (QUEUED:
- * sent again elsewhere) and which finished without their result arriving (DONE: run again).
+ * worker), and workers answer in batches. Every task sent takes a slot in the worker's slot region
+ * (`src/kernel/task_slot.ts`): a worker claims a slot before it runs the task, and the pool can
+ * revoke a task that has not started, without any message. That makes batching safe for long tasks
+ * too: a worker that runs out of work takes (steals) half of the unstarted tasks of the busiest
+ * worker; an aborted task that has not started is simply revoked; and when a worker dies, the pool
+ * knows exactly which task it was running (RUNNING), which it never started (QUEUED: sent again
+ * elsewhere) and which finished without their result arriving (DONE: run again).
  *
  * Deno 2.9 cannot interrupt a worker that runs synchronous code (a busy loop, a blocking call): a
  * killed worker is given a grace period to really end (see `_stop.ts`), then abandoned. Its

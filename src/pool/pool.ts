@@ -3,8 +3,9 @@
  * `multiprocessing.Pool` (parent side; the workers run `worker_main.ts`).
  *
  * This file holds the public class, its docs and the checks of its options. Its parts:
- * - `_dispatcher.ts`: the queue, dispatch (batches, work stealing), results, crash recovery,
- *   close/terminate, statistics;
+ * - `_dispatcher.ts`: the queue, dispatch, results, crash recovery, close/terminate, statistics;
+ * - `_placement.ts`: where queued tasks go and how many at once (batches, work stealing);
+ * - `_worker_end.ts`: what a worker's end means for its tasks (rejected or run again);
  * - `_crew.ts`: the worker threads: started in the background, kept alive or not, killed;
  * - `_member.ts`: the task and worker records, and the task-slot bookkeeping;
  * - `_map.ts`: the map family, over the dispatcher's `submit` / `cancel` / `room`;
