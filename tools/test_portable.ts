@@ -10,7 +10,8 @@
  *   All files run in one process, one test at a time (`--test-isolation=none`: a process per file
  *   cost some 40 s more), with Node's compile cache on; except the files that fill capped heaps
  *   (`OWN_PROCESS_TESTS`), each in a process of its own after that, because V8 can abort the whole
- *   process when a capped worker reaches its limit: the abort then fails that file's run alone.
+ *   process when a capped worker reaches its limit (README, "Node and Bun differ"). Such a file
+ *   whose process aborts (exit code 134) runs once more, said as such; a second abort fails it.
  * - Bun runs every file in one process, one after the other.
  * - npm packages (fast-check, comlink, typescript) resolve from the `node_modules` that `deno install`
  *   made: it links each package of `deno.json`'s imports at `node_modules/<name>`.
@@ -71,7 +72,11 @@ function node(version: string, isolation: string, files: readonly string[]): str
   ];
 }
 
-async function run(name: string, { files, command }: Run): Promise<boolean> {
+/** The exit code of a process that aborted (SIGABRT), as V8 does at some heap limits. */
+const ABORTED = 134;
+
+/** Runs one process of a runtime's run; its exit code (-1 if it was stopped at the deadline). */
+async function run(name: string, { files, command }: Run): Promise<number> {
   const [program, ...args] = command;
   const what = files.length === 1 ? files[0] : `${files.length} files`;
   console.log(`== ${name}: ${command.slice(0, 3).join(" ")} (${what})`);
@@ -99,7 +104,7 @@ async function run(name: string, { files, command }: Run): Promise<boolean> {
     ? "passed"
     : `FAILED (exit code ${code})`;
   console.log(`== ${name}: ${verdict} in ${seconds} s`);
-  return code === 0 && !late;
+  return late ? -1 : code;
 }
 
 /** Sends SIGKILL to `pid` and every process under it (npx starts the runtime as its child). */
@@ -136,7 +141,17 @@ if (import.meta.main) {
   }
   let ok = true;
   for (const name of names) {
-    for (const one of RUNTIMES[name]!(PORTABLE_TESTS)) ok = await run(name, one) && ok;
+    for (const one of RUNTIMES[name]!(PORTABLE_TESTS)) {
+      let code = await run(name, one);
+      if (code === ABORTED && one.files.every((f) => OWN_PROCESS_TESTS.includes(f))) {
+        console.log(
+          `== ${name}: the process aborted (V8 at a capped worker's heap limit, a known Node ` +
+            `limitation the README states): running ${one.files.join(", ")} once more`,
+        );
+        code = await run(name, one);
+      }
+      ok = code === 0 && ok;
+    }
   }
   Deno.exit(ok ? 0 : 1);
 }
