@@ -4,18 +4,24 @@
  * that the holder died, as from a POSIX robust mutex's EOWNERDEAD), written against the atomics
  * seam so that the same code runs in production and under the interleaving explorer.
  *
- * Shared layout: Int32Array `s` over the lock's region, 8 bytes (padded to one cache line).
- * | index | field | written by                            | meaning                              |
- * | 0     | tag   | constructor, once                     | TAG.Lock                             |
- * | 1     | state | acquire, release, abandon, takeOver   | 0: free; else `holder << 1 | c`: the |
- * |       |       | (CAS)                                 | holder's presence id (or ABANDONED), |
- * |       |       |                                       | c = 1 if a thread may sleep on it    |
+ * Shared layout: Int32Array `s` over the lock's region, 12 bytes (padded to one cache line).
+ * | index | field   | written by                          | meaning                              |
+ * | 0     | tag     | constructor, once                   | TAG.Lock                             |
+ * | 1     | state   | acquire, release, abandon, takeOver | 0: free; else `holder << 1 | c`: the |
+ * |       |         | (CAS)                               | holder's presence id (or ABANDONED), |
+ * |       |         |                                     | c = 1 if a thread may sleep on it    |
+ * | 2     | waiters | acquire's slow path (add, sub)      | threads inside the slow path (a      |
+ * |       |         |                                     | hint: see the invariant)             |
+ * A view of 2 words (the queue's lane lock, `./queue.ts`) has no waiters word: there every waiter
+ * may spin. The RLock kernel (`./rlock.ts`) keeps the same three words first.
  *
  * States: FREE 0 | HELD(h) h<<1 | CONTENDED(h) h<<1|1 | ABANDONED<<1|1 (its holder died holding it).
  * Transitions (`me`: the caller's presence id, `./presence.ts`):
- * - acquire: FREE -> HELD(me) (CAS: fast path, spin with backoff) | HELD(h) -> CONTENDED(h) (CAS),
- *   then sleep while CONTENDED(h) | once it has contended, FREE -> CONTENDED(me) (CAS: a later
- *   release may wake a sleeper needlessly, never too few). Finding ABANDONED, it returns
+ * - acquire: FREE -> HELD(me) (CAS: fast path) | else waiters + 1, and only the first waiter (it
+ *   found 0) spins with backoff, FREE -> HELD(me) (CAS); the others go on at once | HELD(h) ->
+ *   CONTENDED(h) (CAS), then sleep while CONTENDED(h) | once it has contended, FREE ->
+ *   CONTENDED(me) (CAS: a later release may wake a sleeper needlessly, never too few); on leaving
+ *   the slow path (acquired, timed out, or aborted) waiters - 1. Finding ABANDONED, it returns
  *   OWNER_DIED (unchanged).
  * - release (any thread, as Python's Lock): HELD(me) -> FREE (CAS, fast path) | any other non-FREE
  *   -> FREE (CAS), then notify 1 if c was 1 (ABANDONED too: the release its holder never made).
@@ -29,6 +35,11 @@
  * wake-up. A word names a dead holder only until a waiter probes it: waiters sleep at most their
  * patience at a time (`src/sync/_robust.ts`) and then probe the holder, and a probe never calls a
  * living thread gone (`./presence.ts`). Fast paths read and write `state` only.
+ * `waiters` only decides whether a waiter spins before the steps above, never whether it sleeps or
+ * is woken. A thread terminated inside the slow path (a worker's `terminate()`, which can stop it
+ * anywhere) leaves its count behind for good: every later waiter then finds it non-zero and sleeps
+ * without spinning, so the lock degrades to a plain futex lock (Drepper's #2), and stays correct
+ * (`tests/explore/robust_test.ts` kills a waiter at every point of every interleaving).
  * Synchronizes-with: release's CAS to FREE is read by the next acquire's CAS.
  *
  * @module
@@ -40,21 +51,26 @@ import * as P from "./presence.ts";
 // exported binding through its module cell at every use, which cost ~7% of an uncontended
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
+const $WAITERS = 2;
 const $UNLOCKED = 0;
 const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
 const $TIMED_OUT = 0;
 const $ACQUIRED = 1;
 const $OWNER_DIED = 2;
+/** What {@linkcode spin} returns once it took the lock (no state is negative). */
+const $TAKEN = -1;
 /** The most pauses between two checks of a spinning acquire. */
 const $MAX_STEP = 32;
 
 /** Word index of the state. */
 export const STATE: number = $STATE;
+/** Word index of the waiter count (threads inside acquire's slow path; see the module doc). */
+export const WAITERS: number = $WAITERS;
 /** Bytes the lock's region needs. */
-export const BYTES = 8;
+export const BYTES = 12;
 /** The name of each word, by index (for traces). */
-export const FIELDS: readonly string[] = ["tag", "state"];
+export const FIELDS: readonly string[] = ["tag", "state", "waiters"];
 
 /** State: not held. */
 export const UNLOCKED: number = $UNLOCKED;
@@ -79,7 +95,7 @@ export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
  * Takes the lock for `me`, sleeping until `deadline`: ACQUIRED, TIMED_OUT (state consistent), or
  * OWNER_DIED if it finds the lock abandoned.
  *
- * Before it sleeps it spins for `A.spin` pauses, re-checking the state after 1, 2, 4, ... 32
+ * Before it sleeps it spins for `A.lockSpin` pauses, re-checking the state after 1, 2, 4, ... 32
  * pauses (exponential backoff): the first checks catch a prompt hand-off within ~0.1 µs, the
  * later ones stay out of the way of a holder that releases and re-takes the lock in a loop (each
  * check pulls the lock's cache line away from the holder's core). Measured by
@@ -87,26 +103,37 @@ export function tryAcquire(A: Seam, s: Int32Array, me: number): boolean {
  * raised 2-worker contended throughput from ~0.6-0.9x to ~1.0-1.2x a hand-written futex lock (the
  * kernel alone; the `Lock` class ~0.8-1.0x), and a ping-pong round trip between two spinning
  * workers stays under 1 µs. The production seam's lock budget adapts per thread, apart from its
- * budget for signals (`REAL` in `src/_atomics.ts`): where waiters outnumber cores, spinning
- * mostly fails and steals the holder's core, so the budget shrinks and a waiter sleeps almost at
- * once, as a plain futex lock.
+ * budget for signals (`REAL` in `src/_atomics.ts`).
+ *
+ * Only the first waiter spins (the one that found the waiter count at 0): the others sleep at once.
+ * With more waiters than cores, every further spinner took a core from the holder and took the
+ * lock in turns of ~1 µs, where a futex lock's holder keeps it for many turns while its waiters
+ * sleep: 4 and 8 workers on 2 cores ran at ~0.35x the raw futex lock (bench/RESULTS.md, "Speed under
+ * pressure (issue 16)"). A count rather than the spinner's id: a second waiter then sleeps even
+ * when nobody spins, so while sleepers exist the holder keeps its turn, as in a futex lock.
  */
 export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): number {
-  let c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
+  const c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
   if (c === $UNLOCKED) return $ACQUIRED;
-  A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
-  // The budget is read once per phase (in production it adapts, see REAL in src/_atomics.ts).
-  const budget = A.lockSpin;
-  for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
-    for (let p = 0; p < step && spent < budget; p++, spent++) A.pause();
-    c = A.load(s, $STATE);
-    if (c === $UNLOCKED) {
-      c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
-      if (c === $UNLOCKED) return $ACQUIRED;
-    }
+  if (s.length <= $WAITERS) {
+    A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
+    return contend(A, s, me, spin(A, s, me, c), deadline);
   }
-  // `c` is the state last seen. As many steps as Drepper's exchange loop, with the holder kept.
+  const first = A.add(s, $WAITERS, 1) === 0;
+  A.loop?.("lock.acquire", 2); // the fast path's CAS and the add: `c` lives on, `first` is spent
+  const r = contend(A, s, me, first ? spin(A, s, me, c) : c, deadline);
+  A.sub(s, $WAITERS, 1);
+  return r;
+}
+
+/**
+ * The slow path of {@linkcode acquire}, given the state `c` it saw last (TAKEN: it took the lock
+ * while spinning): ACQUIRED, TIMED_OUT or OWNER_DIED.
+ */
+function contend(A: Seam, s: Int32Array, me: number, c: number, deadline: number): number {
+  if (c === $TAKEN) return $ACQUIRED;
+  // As many steps as Drepper's exchange loop, with the holder kept.
   for (;;) {
     A.at?.("lock.acquire", c);
     if (c === $UNLOCKED) {
@@ -130,6 +157,24 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): n
     // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
     c = $UNLOCKED;
   }
+}
+
+/**
+ * The spin of an {@linkcode acquire} that found the lock in state `c`: TAKEN if it took the lock
+ * for `me`, else the state it saw last. The budget is read once per phase (in production it adapts,
+ * see REAL in src/_atomics.ts).
+ */
+function spin(A: Seam, s: Int32Array, me: number, c: number): number {
+  const budget = A.lockSpin;
+  for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
+    for (let p = 0; p < step && spent < budget; p++, spent++) A.pause();
+    c = A.load(s, $STATE);
+    if (c === $UNLOCKED) {
+      c = A.compareExchange(s, $STATE, $UNLOCKED, me << 1);
+      if (c === $UNLOCKED) return $TAKEN;
+    }
+  }
+  return c;
 }
 
 /** Releases the lock (whoever holds it); returns false (and changes nothing) if it was free. */

@@ -9,17 +9,20 @@ import * as P from "./presence.ts";
 // exported binding through its module cell at every use, which cost ~7% of an uncontended
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
+const $WAITERS = 2;
 const $UNLOCKED = 0;
 const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
 const $TIMED_OUT = 0;
 const $ACQUIRED = 1;
 const $OWNER_DIED = 2;
+const $TAKEN = -1;
 const $MAX_STEP = 32;
 
 export const STATE: number = $STATE;
-export const BYTES = 8;
-export const FIELDS: readonly string[] = ["tag", "state"];
+export const WAITERS: number = $WAITERS;
+export const BYTES = 12;
+export const FIELDS: readonly string[] = ["tag", "state", "waiters"];
 
 export const UNLOCKED: number = $UNLOCKED;
 export const ABANDONED: number = $ABANDONED;
@@ -34,21 +37,23 @@ export function* tryAcquire(A: Seam, s: Int32Array, me: number): KernelGen<boole
 }
 
 export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): KernelGen<number> {
-  let c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
+  const c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
   if (c === $UNLOCKED) return $ACQUIRED;
-  A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
   // Spin briefly: a sleep and wake-up costs ~10-40 µs here, a spinning hand-off well under 1 µs.
-  // The budget is read once per phase (in production it adapts, see REAL in src/_atomics.ts).
-  const budget = A.lockSpin;
-  for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
-    for (let p = 0; p < step && spent < budget; p++, spent++) (yield* A.pause());
-    c = (yield* A.load(s, $STATE));
-    if (c === $UNLOCKED) {
-      c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
-      if (c === $UNLOCKED) return $ACQUIRED;
-    }
+  if (s.length <= $WAITERS) {
+    A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
+    return (yield* contend(A, s, me, (yield* spin(A, s, me, c)), deadline));
   }
-  // `c` is the state last seen. As many steps as Drepper's exchange loop, with the holder kept.
+  const first = (yield* A.add(s, $WAITERS, 1)) === 0;
+  A.loop?.("lock.acquire", 2); // the fast path's CAS and the add: `c` lives on, `first` is spent
+  const r = (yield* contend(A, s, me, first ? (yield* spin(A, s, me, c)) : c, deadline));
+  (yield* A.sub(s, $WAITERS, 1));
+  return r;
+}
+
+function* contend(A: Seam, s: Int32Array, me: number, c: number, deadline: number): KernelGen<number> {
+  if (c === $TAKEN) return $ACQUIRED;
+  // As many steps as Drepper's exchange loop, with the holder kept.
   for (;;) {
     A.at?.("lock.acquire", c);
     if (c === $UNLOCKED) {
@@ -72,6 +77,19 @@ export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): 
     // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
     c = $UNLOCKED;
   }
+}
+
+function* spin(A: Seam, s: Int32Array, me: number, c: number): KernelGen<number> {
+  const budget = A.lockSpin;
+  for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
+    for (let p = 0; p < step && spent < budget; p++, spent++) (yield* A.pause());
+    c = (yield* A.load(s, $STATE));
+    if (c === $UNLOCKED) {
+      c = (yield* A.compareExchange(s, $STATE, $UNLOCKED, me << 1));
+      if (c === $UNLOCKED) return $TAKEN;
+    }
+  }
+  return c;
 }
 
 export function* release(A: Seam, s: Int32Array, me: number): KernelGen<boolean> {

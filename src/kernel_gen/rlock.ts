@@ -7,8 +7,8 @@ import * as L from "./lock.ts";
 
 // The functions below use module-private twins of the exported constants: V8 reads an exported
 // binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
-const $OWNER = 2;
-const $COUNT = 3;
+const $OWNER = 3;
+const $COUNT = 4;
 const $RELEASED = 0;
 const $NOT_HELD = 1;
 const $NOT_OWNER = 2;
@@ -18,8 +18,9 @@ const $MAX_COUNT = 0x7fffffff;
 export const STATE = L.STATE;
 export const OWNER: number = $OWNER;
 export const COUNT: number = $COUNT;
-export const BYTES = 16;
-export const FIELDS: readonly string[] = ["tag", "state", "owner", "count"];
+export const WAITERS = L.WAITERS;
+export const BYTES = 20;
+export const FIELDS: readonly string[] = ["tag", "state", "waiters", "owner", "count"];
 
 export const RELEASED: number = $RELEASED;
 export const NOT_HELD: number = $NOT_HELD;

@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { Condition, Lock, OwnerDiedError, RLock, Semaphore } from "../../mod.ts";
 import { explore, type Report, type Scenario, sim, terminate } from "../../src/explore/mod.ts";
+import * as KLock from "../../src/kernel/lock.ts";
 
 /** Ghost words: how many threads are inside, whether the holder was killed, repairs made. */
 const INSIDE = 0;
@@ -136,6 +137,55 @@ Deno.test("RLock: whenever its owner is terminated, even inside a nested hold, a
       assert.ok(results[1] === "acquired" || results[1] === "took over");
     },
   });
+});
+
+/** The Lock kernel's waiter count of `lock` (`src/kernel/lock.ts`). */
+function waiterCount(lock: Lock | RLock): number {
+  return new Int32Array(lock.buffer, lock.byteOffset, KLock.BYTES / 4)[KLock.WAITERS]!;
+}
+
+/** Takes `lock` (taking it over from a dead holder), enters and leaves, and gives it back. */
+function* user({ lock, g }: L) {
+  let tookOver = false;
+  yield* sim(lock).acquire({ onOwnerDied: () => void (tookOver = true) });
+  assert.ok(!tookOver || g[KILLED] === 1, "took over from a living holder");
+  enter(g);
+  g[INSIDE]!--;
+  yield* sim(lock).release();
+  return "done";
+}
+
+Deno.test("Lock: a thread terminated anywhere, also inside its acquire, leaves its waiter count raised at most, and the other user always ends", () => {
+  const counts = new Set<number>();
+  const report = proves<L>({
+    setup: () => ({ lock: new Lock(), g: ghost() }),
+    threads: [user, killer, user],
+    invariant: ({ lock }, results) => {
+      assert.equal(results[2], "done");
+      counts.add(waiterCount(lock));
+    },
+  });
+  // 1: the thread was killed inside the acquire's slow path (its count stays), 0: anywhere else.
+  assert.deepEqual([...counts].sort(), [0, 1]);
+  assert.ok(report.complete);
+});
+
+Deno.test("Lock: with a waiter count left raised by a terminated thread, two users that spin still exclude each other and always end (nobody spins, nobody sleeps forever), in every interleaving", () => {
+  const report = explore<L>({
+    setup: () => {
+      const lock = new Lock();
+      new Int32Array(lock.buffer, lock.byteOffset, KLock.BYTES / 4)[KLock.WAITERS] = 1;
+      return { lock, g: ghost() };
+    },
+    threads: [user, user],
+    invariant: ({ lock }, results) => {
+      assert.deepEqual(results, ["done", "done"]);
+      assert.equal(waiterCount(lock), 1);
+      assert.ok(!lock.locked());
+    },
+  }, { spin: 2 });
+  assert.ok(report.ok, report.failure?.message);
+  assert.ok(report.complete, report.summary);
 });
 
 type C = { cond: Condition; g: Int32Array };
