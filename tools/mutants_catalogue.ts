@@ -63,6 +63,17 @@ export const MUTANTS: Mutant[] = [
     ],
   },
   {
+    name: "Lock: a waiter leaves the slow path without counting itself out (nobody spins again)",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "  A.sub(s, $WAITERS, 1);\n  return r;\n",
+      replace: "  return r;\n",
+    }],
+    // Only speed is lost (the count says whether to spin), so the test is the one that reads it.
+    tests: ["tests/explore/robust_test.ts"],
+    filter: "waiter count",
+  },
+  {
     name: "RLock: clears its owner after releasing the lock, erasing the next owner's record",
     edits: [{
       file: "src/kernel/rlock.ts",
