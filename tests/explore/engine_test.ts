@@ -372,11 +372,13 @@ test("traces name addresses after the setup keys and the kernels' FIELDS", () =>
     }],
   }).failure!;
   assert.equal(failure.kind, "deadlock");
-  // T0 holds it as presence id 1 (state 1 << 1), then marks it contended (bit 0) and sleeps.
+  // T0 holds it as presence id 1 (state 1 << 1), then counts itself a waiter, marks it contended
+  // (bit 0) and sleeps.
   assert.deepEqual(failure.trace.map((s) => s.text), [
     "cas lock.state: 0 → 2",
     "write cells[2] ← 7",
     "cas lock.state: 2 ≠ 0, fails",
+    "add lock.waiters: 0 → 1",
     "cas lock.state: 2 → 3",
     "wait lock.state = 3: sleeps",
   ]);

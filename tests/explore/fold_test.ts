@@ -126,7 +126,7 @@ Deno.test("ABBA locks: the deadlock names who holds which lock and which acquire
     "       ────────────────────┼────────────────────",
     "    1  a.acquire()         │",
     "~   2                      │ b.acquire()",
-    "  3-5                      │ a.acquire(): sleeps",
-    "  6-8  b.acquire(): sleeps │",
+    "  3-6                      │ a.acquire(): sleeps",
+    " 7-10  b.acquire(): sleeps │",
   ]);
 });

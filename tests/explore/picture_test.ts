@@ -77,10 +77,10 @@ Deno.test("the ABBA deadlock's pictures fold each lock call into one box, as the
   assert.deepEqual(d.boxes, [
     ["cas ✓", "a.state", "0 → 2"],
     ["cas ✓", "b.state", "0 → 4"],
-    ["acquire(): sleeps", "a", "steps 3-5"],
-    ["acquire(): sleeps", "b", "steps 6-8"],
+    ["acquire(): sleeps", "a", "steps 3-6"],
+    ["acquire(): sleeps", "b", "steps 7-10"],
   ]);
-  assert.deepEqual(d.steps.map((s) => [s.step, s.thread]), [[1, 0], [2, 1], [3, 1], [6, 0]]);
+  assert.deepEqual(d.steps.map((s) => [s.step, s.thread]), [[1, 0], [2, 1], [3, 1], [7, 0]]);
   // The sleepers sleep in their acquire boxes, each waiting for the other's first box.
   assert.deepEqual(d.highlight, [3, 2]);
   assert.deepEqual(
@@ -88,13 +88,19 @@ Deno.test("the ABBA deadlock's pictures fold each lock call into one box, as the
     [[0, 3, 1], [1, 2, 0]],
   );
   assert.deepEqual(d.edges.map((e) => [e.kind, e.from, e.to]), [["reads", 0, 2], ["reads", 1, 3]]);
-  // Memory after each box is memory after its last step; the preemption stays on box 2.
-  assert.deepEqual(d.values, [[0, 0], [2, 0], [2, 4], [3, 4], [3, 5]]);
+  // Memory after each box is memory after its last step (a.state, b.state, then each lock's waiter
+  // count); the preemption stays on box 2.
+  assert.deepEqual(d.values, [[0, 0, 0, 0], [2, 0, 0, 0], [2, 4, 0, 0], [3, 4, 1, 0], [
+    3,
+    5,
+    1,
+    1,
+  ]]);
   assert.deepEqual(d.preempted, [-1, 0, -1, -1]);
-  // The SVG and the page draw those 4 boxes; kernelSteps draws the 8 steps.
+  // The SVG and the page draw those 4 boxes; kernelSteps draws the 10 steps.
   const boxes = (svg: string) => svg.match(/<g class="box /g)?.length;
   assert.equal(boxes(failure.toSVG()), 4);
-  assert.equal(boxes(failure.toSVG({ kernelSteps: true })), 8);
+  assert.equal(boxes(failure.toSVG({ kernelSteps: true })), 10);
   assert.match(failure.toSVG(), /acquire\(\): sleeps/);
   assert.deepEqual(dataOf(failure.toHTML()).steps.map((s) => s.text), [
     "a.acquire()",
@@ -102,7 +108,7 @@ Deno.test("the ABBA deadlock's pictures fold each lock call into one box, as the
     "a.acquire(): sleeps",
     "b.acquire(): sleeps",
   ]);
-  assert.equal(dataOf(failure.render({ format: "html", kernelSteps: true })).steps.length, 8);
+  assert.equal(dataOf(failure.render({ format: "html", kernelSteps: true })).steps.length, 10);
 });
 
 Deno.test("a notify that wakes a sleeper is drawn as a wake-up edge into the sleeper's lane", () => {
