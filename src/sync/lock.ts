@@ -41,7 +41,9 @@ export function releaseError(): RuntimeError {
  * - Any thread may release it, as Python's `Lock` (use {@linkcode RLock} for owner checks and
  *   reentrancy). Releasing an unlocked lock throws {@linkcode RuntimeError}.
  * - Not fair: a releasing thread may take it again before a sleeper wakes (like a futex lock, and
- *   for the same reason: throughput). Waiters spin briefly, then sleep.
+ *   for the same reason: throughput). The first waiter spins briefly, then sleeps; while one
+ *   waits, later waiters sleep at once (with more threads than cores, spinners would take the
+ *   holder's core).
  * - `acquire()` (Promise) works on any thread without blocking it; `acquireSync()` blocks the
  *   calling thread (fine in workers; on the main thread it freezes the event loop while it waits).
  * - Both return a `Disposable`, so `using _ = await lock.acquire();` releases at block end.

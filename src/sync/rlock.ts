@@ -53,7 +53,8 @@ export function releaseError(status: number): RuntimeError {
  * - Ownership is per agent, as Python's is per thread: only the owner may release it (others get
  *   {@linkcode RuntimeError}). On one thread, concurrent async functions are the same agent, so
  *   they share the hold: use a {@linkcode Lock} to exclude async tasks of one thread from each other.
- * - Not fair; waiters spin briefly, then sleep (the same algorithm as {@linkcode Lock}).
+ * - Not fair; the first waiter spins briefly, then sleeps, later ones sleep at once (the same
+ *   algorithm as {@linkcode Lock}).
  * - `acquire()` (Promise) never blocks the thread; `acquireSync()` blocks it (fine in workers).
  *   Both return a `Disposable` that releases one level.
  * - A timeout throws a `DOMException` named `TimeoutError`, an abort rejects with `signal.reason`;
