@@ -135,6 +135,10 @@ export class Stretch {
   /** Everything the stretch holds, as text (part of a state's key, `_stateful.ts`). */
   key(): string {
     const p = this.#previous;
+    // The common case, without building text from empty arrays.
+    if (p === undefined && this.values.length === 0 && this.missedAt.length === 0) {
+      return this.clean ? "c=;=" : "d=;=";
+    }
     return `${
       this.clean ? "c" : "d"
     }${this.addresses}=${this.values};${this.missedAt}=${this.missedValue}` +

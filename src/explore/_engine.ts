@@ -137,10 +137,13 @@ export class Execution {
   readonly waiters: Waiters;
   /** The threads' presence registry (made when first needed; only `presenceRegistry` sets it). */
   registry: Int32Array | undefined;
+  /** The scenario's shared memory for this execution (`Prepared.memoryOf`, surveyed once). */
+  readonly memory: readonly { readonly buffer: ArrayBufferLike }[];
 
   constructor(p: Prepared, record: boolean) {
     this.shared = p.fresh();
-    numberBuffers(p.memoryOf ? p.memoryOf(this.shared).map((w) => w.buffer) : []);
+    this.memory = p.memoryOf ? p.memoryOf(this.shared) : [];
+    numberBuffers(this.memory.map((w) => w.buffer));
     this.events = record ? [] : undefined;
     const n = p.bodies.length;
     this.threads = new Array(n);

@@ -99,6 +99,18 @@ function resultKey(e: Event): string {
   return `${prefix}${String(r)}${e.aborted ? "a" : ""}${e.patience ? "p" : ""}`;
 }
 
+/**
+ * The units of `u` as a string, one character each (exact: strings compare unit by unit; no
+ * decoder, which would replace lone surrogates).
+ */
+function codeUnits(u: Uint16Array): string {
+  let s = "";
+  for (let k = 0; k < u.length; k += 4096) {
+    s += String.fromCharCode.apply(null, u.subarray(k, k + 4096) as unknown as number[]);
+  }
+  return s;
+}
+
 /** A state on the search's stack: the state before step `depth` of the current execution. */
 interface Node {
   readonly enabled: number;
@@ -140,7 +152,9 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
   const seen = new Map<string, number>();
   const visible = p.always !== undefined;
   const histories = new Histories();
-  let memory: readonly (Int32Array | Uint8Array)[] = [];
+  /** The memory of the execution `memoryOf`, as 16-bit units, and each buffer's odd last byte. */
+  let memory: readonly Uint16Array[] = [];
+  let tails: readonly (Uint8Array | undefined)[] = [];
   let memoryOf: Execution | undefined;
   /** The depth of each state on the stack, by key. */
   const onStack = new Map<string, number>();
@@ -166,11 +180,12 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
     }
     const parent = stack[d - 1]!.locals;
     const l: Locals = {
-      user: ts.map((_, k) => parent.user[k] ?? 0),
-      inner: ts.map((_, k) => parent.inner[k] ?? 0),
-      call: ts.map((_, k) => parent.call[k] ?? 0),
-      anchors: ts.map((_, k) => parent.anchors[k]),
-      userAnchors: ts.map((_, k) => parent.userAnchors[k]),
+      // One entry per thread, as at depth 0 (the scenario's threads are the same every run).
+      user: parent.user.slice(),
+      inner: parent.inner.slice(),
+      call: parent.call.slice(),
+      anchors: parent.anchors.slice(),
+      userAnchors: parent.userAnchors.slice(),
     };
     const e = ex.events![d - 1]!;
     moved(l, ts[e.thread]!, resultKey(e));
@@ -228,15 +243,22 @@ export function stateful(p: Prepared, o: DfsOptions): DfsResult {
   const keyOf = (ex: Execution, locals: Locals): string => {
     if (memoryOf !== ex) {
       memoryOf = ex;
-      // Every word, and the bytes after the last whole word.
-      memory = p.memoryOf!(ex.shared).flatMap(({ buffer: b }) =>
-        b.byteLength % 4 === 0
-          ? [new Int32Array(b)]
-          : [new Int32Array(b, 0, b.byteLength >> 2), new Uint8Array(b, b.byteLength & ~3)]
+      memory = ex.memory.map(({ buffer: b }) => new Uint16Array(b, 0, b.byteLength >> 1));
+      tails = ex.memory.map(({ buffer: b }) =>
+        b.byteLength % 2 === 0 ? undefined : new Uint8Array(b, b.byteLength - 1)
       );
     }
-    let key = memory.map((w) => w.join(",")).join("/");
-    if (ex.registry !== undefined) key += `/${ex.registry.join(",")}`;
+    // Every byte, two to a character: exact, and each buffer's length fixes where it ends.
+    let key = "";
+    for (let k = 0; k < memory.length; k++) {
+      key += `${memory[k]!.length}:${codeUnits(memory[k]!)}${
+        tails[k] === undefined ? "" : `.${tails[k]![0]}`
+      }`;
+    }
+    const r = ex.registry;
+    if (r !== undefined) {
+      key += `/${codeUnits(new Uint16Array(r.buffer, r.byteOffset, r.length * 2))}`;
+    }
     key += `|${ex.terminations}|${ex.waiters.key()}`;
     for (const t of ex.threads) {
       if (t.op === SPEC && t.status !== DONE) {
