@@ -108,7 +108,8 @@ interface Region {
 /** What a walk over the shared state found. */
 interface Walk {
   buffers: Set<SharedArrayBuffer>;
-  regions: Region[];
+  /** The named regions (undefined: only the buffers are wanted, no names are built). */
+  regions: Region[] | undefined;
   /** Whether the state holds only shared memory and primitives (a snapshot captures it all). */
   pure: boolean;
   /** The plain objects and arrays holding it (frozen in snapshot mode). */
@@ -132,7 +133,7 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
     const a = value as AtomicArray;
     out.buffers.add(a.buffer as SharedArrayBuffer);
     const bpe = a.BYTES_PER_ELEMENT;
-    out.regions.push({
+    out.regions?.push({
       buffer: a.buffer,
       start: a.byteOffset,
       end: a.byteOffset + a.byteLength,
@@ -144,20 +145,25 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
   if (isInterlockObject(value) || parts !== undefined) {
     const { buffer, byteOffset } = value as { buffer: SharedArrayBuffer; byteOffset: number };
     out.buffers.add(buffer);
-    const make = layouts.get((value as object).constructor as never);
-    const layout = parts ?? (make ? make(value as never) : wordLayout([], 64));
-    out.regions.push({
-      buffer,
-      path,
-      start: byteOffset,
-      end: byteOffset + Math.max(layout.bytes, 4),
-      label: (b) => {
-        const field = layout.name(b - byteOffset);
-        return field.startsWith("[") ? `${path}${field}` : `${path}.${field}`;
-      },
-    });
+    if (out.regions !== undefined) {
+      const make = layouts.get((value as object).constructor as never);
+      const layout = parts ?? (make ? make(value as never) : wordLayout([], 64));
+      out.regions.push({
+        buffer,
+        path,
+        start: byteOffset,
+        end: byteOffset + Math.max(layout.bytes, 4),
+        label: (b) => {
+          const field = layout.name(b - byteOffset);
+          return field.startsWith("[") ? `${path}${field}` : `${path}.${field}`;
+        },
+      });
+    }
+    const named = out.regions !== undefined;
     for (const [k, v] of Object.entries(value)) {
-      if (k !== "buffer" && k !== "byteOffset") walk(v, `${path}.${k}`, out, depth + 1);
+      if (k !== "buffer" && k !== "byteOffset") {
+        walk(v, named ? `${path}.${k}` : "", out, depth + 1);
+      }
     }
     return;
   }
@@ -167,7 +173,8 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
       out.pure = false;
     }
     out.containers.push(value);
-    value.forEach((v, k) => walk(v, `${path}[${k}]`, out, depth + 1));
+    const named = out.regions !== undefined;
+    value.forEach((v, k) => walk(v, named ? `${path}[${k}]` : "", out, depth + 1));
     return;
   }
   const proto = Object.getPrototypeOf(value);
@@ -176,11 +183,26 @@ function walk(value: unknown, path: string, out: Walk, depth: number): void {
     return;
   }
   out.containers.push(value);
-  for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, out, depth + 1);
+  const named = out.regions !== undefined;
+  for (const [k, v] of Object.entries(value)) {
+    walk(v, !named ? "" : path ? `${path}.${k}` : k, out, depth + 1);
+  }
 }
 
-function survey(shared: unknown): Walk {
-  const out: Walk = { buffers: new Set(), regions: [], pure: true, containers: [] };
+/** The buffers of `shared`, in the order {@linkcode survey} finds them, without naming anything. */
+function buffersOf(shared: unknown): Set<SharedArrayBuffer> {
+  const out: Walk = { buffers: new Set(), regions: undefined, pure: true, containers: [] };
+  walk(shared, "", out, 0);
+  return out.buffers;
+}
+
+function survey(shared: unknown): Walk & { regions: Region[] } {
+  const out: Walk & { regions: Region[] } = {
+    buffers: new Set(),
+    regions: [],
+    pure: true,
+    containers: [],
+  };
   walk(shared, "", out, 0);
   // Bare typed array or object at the top: name it "shared".
   for (const r of out.regions) {
@@ -329,7 +351,7 @@ export function prepare<S>(scenario: Scenario<S>, shape: RunShape): Ready {
       }
       return scenario.setup();
     };
-    memoryOf = (shared) => wordsOf(survey(shared).buffers);
+    memoryOf = (shared) => wordsOf(buffersOf(shared));
   }
   return {
     reset,
