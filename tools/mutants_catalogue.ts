@@ -464,4 +464,22 @@ export const MUTANTS: Mutant[] = [
     }],
     tests: ["tests/explore/loop_marks_test.ts"],
   },
+  {
+    name: "explore: state caching keys a state by half its shared memory (bytes counted as words)",
+    edits: [{
+      file: "src/explore/_stateful.ts",
+      find: "new Uint16Array(b, 0, b.byteLength >> 1)",
+      replace: "new Uint16Array(b, 0, b.byteLength >> 2)",
+    }],
+    tests: ["tests/explore/stateful_test.ts"],
+  },
+  {
+    name: "explore: state caching leaves a buffer's odd last byte out of a state's key",
+    edits: [{
+      file: "src/explore/_stateful.ts",
+      find: 'tails[k] === undefined ? "" : `.${tails[k]![0]}`',
+      replace: '""',
+    }],
+    tests: ["tests/explore/stateful_test.ts"],
+  },
 ];
