@@ -46,7 +46,8 @@ async function tornReads<T extends number | bigint>(v: Value, a: T, b: T): Promi
   const [, torn] = await inWorkers<number>([
     { url: FIXTURES, name: "flip", args: [v, a, b, CHANGES, 10_000, words, p] },
     { url: FIXTURES, name: "watch", args: [v, a, b, words, p] },
-  ]);
+    // The writer stops within 30 s (value_fixtures.ts: WRITE_LIMIT_MS), then the reader.
+  ], { deadline: 40_000 });
   assert.ok(words[0]! >= CHANGES, `the reader saw the value change only ${words[0]} times`);
   return torn!;
 }
