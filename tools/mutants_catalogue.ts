@@ -336,7 +336,7 @@ export const MUTANTS: Mutant[] = [
     name: "Pool: the unstarted tasks of a crashed worker are not sent again",
     edits: [{
       file: "src/pool/_dispatcher.ts",
-      find: "    if (again.length > 0) this.#queue.unshiftAll(again);\n",
+      find: "    if (end.again.length > 0) this.#queue.unshiftAll(end.again);\n",
       replace: "",
     }],
     // Both "exits mid-task" tests; the first holds tasks sent behind the crash on a pool's only
