@@ -24,6 +24,17 @@ function* producer({ q }: Q) {
   yield* sim(q).put(2);
 }
 
+/** Runs `step`: what it returns, or the name of the error it throws (`"QueueFullError"`). */
+function* orError<T>(
+  step: Generator<unknown, T, unknown>,
+): Generator<unknown, T | string, unknown> {
+  try {
+    return yield* step;
+  } catch (error) {
+    return (error as Error).name;
+  }
+}
+
 /** Takes items until the queue is closed and drained; returns them joined. */
 function* drainer({ q }: Q) {
   const got: number[] = [];
@@ -56,12 +67,7 @@ Deno.test("closing a queue: a put after it fails, and a consumer drains it, then
         yield* sim(q).close();
       },
       function* (shared: Q) {
-        let put = "put";
-        try {
-          yield* sim(shared.q).put(2);
-        } catch (error) {
-          put = (error as Error).name;
-        }
+        const put = (yield* orError(sim(shared.q).put(2))) ?? "put";
         return `${put}: ${yield* drainer(shared)}`;
       },
     ],
@@ -79,22 +85,11 @@ Deno.test("putNowait and getNowait on a full or empty queue fail the same way at
     threads: [
       function* ({ q }: Q) {
         const said: string[] = [];
-        for (const n of [1, 2]) {
-          try {
-            yield* sim(q).putNowait(n);
-            said.push(`put ${n}`);
-          } catch (error) {
-            said.push((error as Error).name);
-          }
-        }
+        for (const n of [1, 2]) said.push((yield* orError(sim(q).putNowait(n))) ?? `put ${n}`);
         return said.join();
       },
       function* ({ q }: Q) {
-        try {
-          return yield* sim(q).getNowait();
-        } catch (error) {
-          return (error as Error).name;
-        }
+        return yield* orError(sim(q).getNowait());
       },
     ],
   }, ({ q }, results) => [...results, q.qsize()]);
@@ -113,11 +108,7 @@ Deno.test("a timed get either gets the item or times out, the same at both level
         yield* sim(q).put(7);
       },
       function* ({ q }: Q) {
-        try {
-          return yield* sim(q).get({ timeout: 5 });
-        } catch (error) {
-          return (error as Error).name;
-        }
+        return yield* orError(sim(q).get({ timeout: 5 }));
       },
     ],
   }, ({ q }, results) => [results[1], q.qsize()]);
@@ -189,12 +180,7 @@ Deno.test("a pipe: what is sent before close arrives, then EOF, and a send to a 
             break;
           }
         }
-        try {
-          yield* sim(b).send(3);
-          return `${got} sent`;
-        } catch (error) {
-          return `${got} ${(error as Error).name}`;
-        }
+        return `${got} ${(yield* orError(sim(b).send(3))) ?? "sent"}`;
       },
     ],
   }, (_, results) => results[1]);
