@@ -27,7 +27,7 @@ import {
 } from "../../channel/_core.ts";
 import { BLOCKED } from "../spec/_blocking.ts";
 import { QueueSpec } from "../spec/queue.ts";
-import type { Parts, SpecTarget } from "../_spec_step.ts";
+import { copyModel, type Parts, same, type SpecTarget, withPart } from "../_spec_step.ts";
 
 /** What the model holds for an item that was in the queue before the exploration's threads ran. */
 export const PUT_BEFORE: unique symbol = Symbol("an item put before the threads started");
@@ -85,15 +85,9 @@ export class ChannelUnit {
         m.unfinished = joinable ? REAL.load(head, K.UNFINISHED) : 0;
         return { queue: m };
       },
-      open: (parts: Parts) => copyQueue(parts.queue as QueueSpec),
-      close: (parts: Parts, model: object) => {
-        const was = parts.queue as QueueSpec;
-        const now = model as QueueSpec;
-        const unchanged = now.isClosed === was.isClosed && now.unfinished === was.unfinished &&
-          now.items.length === was.items.length &&
-          now.items.every((item, k) => Object.is(item, was.items[k]));
-        return unchanged ? parts : { ...parts, queue: now };
-      },
+      open: (parts: Parts) => copyModel(parts.queue as QueueSpec),
+      close: (parts: Parts, model: object) =>
+        same(model, parts.queue) ? parts : withPart(parts, "queue", model),
     };
   }
 
@@ -141,12 +135,4 @@ export class ChannelUnit {
         `with its specification state (was it used outside sim() during the exploration?)`,
     );
   }
-}
-
-function copyQueue(q: QueueSpec): QueueSpec {
-  const m = new QueueSpec(q.maxsize, { joinable: q.joinable });
-  m.items = q.items.slice();
-  m.isClosed = q.isClosed;
-  m.unfinished = q.unfinished;
-  return m;
 }
