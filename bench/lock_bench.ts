@@ -274,6 +274,7 @@ async function scaling(options: Options, dir: URL): Promise<void> {
   const kinds: { kind: LockKind; label: string; baseline?: boolean }[] = [
     { kind: "raw-futex", label: "raw futex lock, hand-written (baseline)", baseline: true },
     { kind: "interlock", label: "Interlock Lock: acquireSync() ... release()" },
+    { kind: "kernel", label: "Lock kernel through REAL, no class (what the class adds)" },
     { kind: "semaphore", label: "Interlock Semaphore(1): acquireSync() ... release()" },
   ];
   using crew = new Crew(Math.max(...counts));
