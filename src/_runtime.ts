@@ -145,17 +145,3 @@ function holdsSharedMemory(value: unknown, seen: Set<object>): boolean {
   }
   return value instanceof Error && holdsSharedMemory(value.cause, seen);
 }
-
-/**
- * The URL of the worker program `name` (written without extension) beside the module at `base`
- * (its `import.meta.url`), with that module's extension: `.ts` when it runs from source, `.js` when
- * it runs from a transpiled build (JSR's npm packages).
- *
- * @param name The program's path relative to `base`, without extension (`"./worker_main"`).
- * @param base The starting module's `import.meta.url`.
- * @returns The program's URL.
- */
-export function workerUrl(name: string, base: string): URL {
-  const extension = /\.[cm]?[jt]s$/.exec(new URL(base).pathname)?.[0] ?? ".js";
-  return new URL(`${name}${extension}`, base);
-}

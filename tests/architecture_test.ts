@@ -426,6 +426,32 @@ Deno.test("only src/_runtime.ts names a runtime (no Deno or Bun global elsewhere
   );
 });
 
+/** A dynamic `import("...")` of a literal specifier (a type's `typeof import("...")` is not one). */
+function literalDynamicImport(node: ts.Node): string | undefined {
+  if (!ts.isCallExpression(node) || node.expression.kind !== ts.SyntaxKind.ImportKeyword) {
+    return undefined;
+  }
+  const [specifier] = node.arguments;
+  return specifier !== undefined && ts.isStringLiteralLike(specifier)
+    ? `import("${specifier.text}")`
+    : undefined;
+}
+
+Deno.test("src/ imports on demand only by computed URLs (Deno loads a literal import() at once)", () => {
+  // Deno loads every module a literal `import("./x.ts")` names, and all it imports, along with the
+  // importer, before anything runs: what is imported on demand must be named by a computed URL
+  // (`moduleUrl` in src/_module_url.ts).
+  assert.deepEqual(
+    tsFiles("src/").flatMap((path) => offences(path, read(path), literalDynamicImport)),
+    [],
+  );
+  const sample = 'const a = await import("./x.ts");\nlet b: typeof import("./y.ts");\n' +
+    "const c = await import(URL_OF_Z);\n";
+  assert.deepEqual(offences("sample.ts", sample, literalDynamicImport), [
+    'sample.ts:1: import("./x.ts")',
+  ]);
+});
+
 Deno.test("src/ has no using declaration, so Node 22 parses it", () => {
   assert.deepEqual(
     tsFiles("src/").flatMap((path) => offences(path, read(path), usingDeclaration)),

@@ -15,7 +15,7 @@
 import { Worker } from "node:worker_threads";
 import { REAL } from "../_atomics.ts";
 import { allocate, TAG } from "../_region.ts";
-import { workerUrl } from "../_runtime.ts";
+import { moduleUrl } from "../_module_url.ts";
 // The server is started by URL, never imported; this erased import puts it in the module graph, so
 // that JSR's npm build transpiles it (see `pool/_spawn.ts`).
 import type {} from "./_server.ts";
@@ -33,7 +33,7 @@ import {
 } from "./proxies.ts";
 
 /** The program of a manager's server worker. */
-const SERVER = workerUrl("./_server", import.meta.url);
+const SERVER = moduleUrl("./_server", import.meta.url);
 
 /** Options of {@linkcode Manager.start}. */
 export interface ManagerOptions {

@@ -28,11 +28,11 @@
  * @module
  */
 import { revive } from "../_region.ts";
-import { workerUrl } from "../_runtime.ts";
+import { moduleUrl } from "../_module_url.ts";
 import type {} from "./_revivable_classes.ts";
 
 /** The module that registers the classes (`.ts` from source, `.js` in the npm build). */
-const CLASSES = workerUrl("./_revivable_classes", import.meta.url).href;
+const CLASSES = moduleUrl("./_revivable_classes", import.meta.url).href;
 
 let loading: Promise<unknown> | undefined;
 let loaded = false;

@@ -8,14 +8,14 @@ import { type Transferable as NodeTransferable, Worker } from "node:worker_threa
 import type { ResourceLimits } from "./limits.ts";
 import type { ToWorker, WorkerData } from "./protocol.ts";
 import { threadEnd } from "./_stop.ts";
-import { workerUrl } from "../_runtime.ts";
+import { moduleUrl } from "../_module_url.ts";
 // The worker program is started by URL, never imported. This import (erased from the JavaScript)
 // puts it, and all it imports, in the package's module graph: JSR's npm build transpiles only the
 // modules of that graph, so Node and Bun find `worker_main.js` beside this module's `.js`.
 import type {} from "./worker_main.ts";
 
 /** The program every pool worker and process child runs (`.ts` from source, `.js` in the npm build). */
-export const WORKER_MAIN: URL = workerUrl("./worker_main", import.meta.url);
+export const WORKER_MAIN: URL = moduleUrl("./worker_main", import.meta.url);
 
 /** A started worker, with the port the parent talks to it through. */
 export interface Spawned {
