@@ -3,42 +3,58 @@
  * permits that `acquire` takes one at a time and `release(n)` gives back; robust ones also record
  * who holds permits, so that the permits of a thread that died are reclaimed (SysV's SEM_UNDO).
  *
- * Shared layout: Int32Array `s` over the semaphore's region, 24 bytes (one cache line), and for a
+ * Shared layout: Int32Array `s` over the semaphore's region, 28 bytes (one cache line), and for a
  * robust one a holder table after it, HOLDERS entries of two words (two more lines).
  * | index  | field   | written by                     | meaning                                     |
  * | 0      | tag     | constructor, once              | TAG.Semaphore or TAG.BoundedSemaphore       |
- * | 1      | value   | acquire (CAS), release (CAS)   | permits available, 0 <= value <= bound      |
- * | 2      | waiters | acquire (add/sub)              | acquirers that may sleep on `value`         |
+ * | 1      | value   | acquire, release, reclaim (CAS)| `permits | SLEEPERS`: permits available in  |
+ * |        |         |                                | bits 0-30, SLEEPERS (bit 31) set while a    |
+ * |        |         |                                | thread may sleep (see the invariant)        |
+ * | 2      | waiters | acquire's slow path (add, sub) | acquirers inside the slow path              |
  * | 3      | bound   | constructor, once              | most permits `value` may hold: the initial  |
  * |        |         |                                | value (bounded) or 2^31 - 1 (unbounded)     |
  * | 4      | tainted | reclaim (add), untaint (CAS)   | reclaimed permits not yet owned up to       |
  * | 5      | holders | constructor, once              | entries of the holder table; 0: not robust  |
+ * | 6      | initial | constructor, once              | the initial value: the fast paths' guess    |
  * | 16+2j  | id      | its thread (CAS 0 -> id, once),| presence id of the thread entry j counts    |
  * |        |         | reclaim (CAS id -> -1 -> 0)    | for, 0 free, -1 being reclaimed             |
  * | 17+2j  | count   | its thread; reclaim (store 0)  | permits that thread took and still holds    |
  *
- * Transitions:
- * - acquire: value v>0 -> v-1 (CAS; fast path, spin, and after every wake-up). To sleep, an acquirer
- *   first raises `waiters`, re-tries, then sleeps while value === 0, and lowers `waiters` when it
- *   leaves (with a permit or timed out). A robust acquirer then adds 1 to its entry's count.
- * - release(n): value v -> v+n (CAS) unless v+n > bound (then nothing changes: OVER_BOUND); then, if
- *   `waiters` > 0, notify n sleepers on `value`. A robust releaser first lowers its own count.
+ * Transitions (p: the permits in `value`; the SLEEPERS bit stays as it is unless said):
+ * - acquire: p>0 -> p-1 (CAS). Fast path: one CAS from the caller's guess (a semaphore nobody uses
+ *   holds its initial value), which returns what is there if the guess was wrong. Slow path:
+ *   waiters + 1, and only the first waiter (it found 0) spins with backoff; then, while p === 0:
+ *   0 -> SLEEPERS (CAS) and sleep while value === SLEEPERS; on leaving (with a permit, timed out,
+ *   or aborted) waiters - 1. A robust acquirer then adds 1 to its entry's count.
+ * - release(n): p -> p+n (CAS) unless p+n > bound (then nothing changes: OVER_BOUND). Fast path: one
+ *   CAS from the caller's guess, which fails whenever SLEEPERS is set. A release that finds SLEEPERS
+ *   reads `waiters` first (w): w > 0: keeps SLEEPERS and notifies n; w = 0: clears it, then reads
+ *   `waiters` again and, if a waiter came meanwhile, notifies all. A robust releaser first lowers
+ *   its own count.
  * - reclaim (a robust waiter whose patience ran out): for each entry whose thread a probe proved
  *   gone, id -> -1, take its count c, count := 0, id := 0; then tainted += the total, and the
- *   permits go back as by release (capped at the bound). An acquirer that takes a permit while
- *   `tainted` > 0 owns up to one (untaint, with its onOwnerDied) or gives its permit back and
- *   throws: reclaimed permits stand for resources a dead thread may have left inconsistent.
+ *   permits go back as by release (capped at the bound; SLEEPERS kept, then notify if waiters >
+ *   0). An acquirer that takes a permit while `tainted` > 0 owns up to one (untaint, with its
+ *   onOwnerDied) or gives its permit back and throws: reclaimed permits stand for resources a dead
+ *   thread may have left inconsistent.
  * - a timed-out or aborted acquire changes `waiters` back and takes nothing.
  *
- * Invariant: 0 <= value <= bound. No lost wake-up: an acquirer raises `waiters` before its last
- * check of `value` and then sleeps only while value === 0 (the check and the enqueue are one atomic
- * step); release (and reclaim) raises `value` before it reads `waiters`. Sequential consistency
- * orders the two threads' write-then-read pairs, so either the acquirer sees the permit or the
- * releaser sees the waiter and notifies. A woken acquirer that loses the permit to another thread
- * sleeps again; the permit went to someone, so no permit is lost either. Counts move after the
- * permit on acquire and before it on release, so a thread that stopped in between loses a permit
- * rather than have one reclaimed twice (a thread is only ever stopped between turns of its event
- * loop, never in between). Fast paths read and write `value` only (a robust one its count too).
+ * Invariant: 0 <= p <= bound. No lost wake-up: a thread sleeps only while value === SLEEPERS, after
+ * it counted itself in `waiters`; only a release or reclaim moves the word on from there, and one
+ * that finds SLEEPERS notifies: n sleepers if it saw waiters before its CAS (keeping SLEEPERS, so
+ * the next release notifies too while any remain), else every sleeper if it sees a waiter after
+ * its CAS (one that counted itself after the first read). A release that finds the bit clear
+ * notifies nobody, and nobody sleeps then: the bit is set before every sleep and cleared only as
+ * above. A woken acquirer that loses the permit sets SLEEPERS again and sleeps; the permit went to
+ * someone, so no permit is lost either. Sequential consistency orders each pair of write-then-read
+ * (the sleeper's count, then its check of `value`; the release's CAS, then its read of `waiters`).
+ * `waiters` decides who spins and whether a release keeps SLEEPERS, never whether a thread sleeps.
+ * A thread terminated inside the slow path (a worker's `terminate()`) leaves its count (and maybe
+ * SLEEPERS) behind for good: later waiters never spin and every release notifies, so the semaphore
+ * degrades to a plain futex semaphore and stays correct (`tests/explore/robust_test.ts` kills a
+ * waiter at every point of every interleaving). Counts move after the permit on acquire and before
+ * it on release, so a thread that stopped in between loses a permit rather than have one reclaimed
+ * twice (a thread is only ever stopped between turns of its event loop, never in between).
  * Synchronizes-with: release's CAS of `value` is read by the acquirer's successful CAS.
  *
  * @module
@@ -53,13 +69,18 @@ const $WAITERS = 2;
 const $BOUND = 3;
 const $TAINTED = 4;
 const $HOLDERS = 5;
+const $INITIAL = 6;
 const $TABLE = 16;
 const $RECLAIMING = -1;
 const $MAX_VALUE = 0x7fffffff;
+/** The SLEEPERS bit of `value` (bit 31), and the word of an empty semaphore with sleepers. */
+const $SLEEPERS = -0x80000000;
 const $RELEASED = 0;
 const $OVER_BOUND = 1;
+/** The most pauses between two checks of a spinning acquire (as the Lock kernel's). */
+const $MAX_STEP = 32;
 
-/** Word index of the number of available permits. */
+/** Word index of the number of available permits (with the SLEEPERS bit). */
 export const VALUE: number = $VALUE;
 /** Word index of the number of acquirers that may sleep. */
 export const WAITERS: number = $WAITERS;
@@ -69,19 +90,21 @@ export const BOUND: number = $BOUND;
 export const TAINTED: number = $TAINTED;
 /** Word index of the size of the holder table (0: not robust). */
 export const HOLDERS: number = $HOLDERS;
+/** Word index of the initial value. */
+export const INITIAL: number = $INITIAL;
 /** Word index of the holder table. */
 export const TABLE: number = $TABLE;
 /** Entries of a robust semaphore's holder table: threads that may hold permits at once. */
 export const TABLE_ENTRIES = 16;
 /** Bytes the semaphore's region needs (robust ones: {@linkcode robustBytes}). */
-export const BYTES = 24;
+export const BYTES = 28;
 /** Bytes a robust semaphore's region needs, with a holder table of `entries` entries. */
 export function robustBytes(entries: number): number {
   return ($TABLE + 2 * entries) * 4;
 }
 /** The name of each word, by index (for traces). */
 export const FIELDS: readonly string[] = (() => {
-  const names = ["tag", "value", "waiters", "bound", "tainted", "holders"];
+  const names = ["tag", "value", "waiters", "bound", "tainted", "holders", "initial"];
   for (let w = names.length; w < $TABLE; w++) names.push(`word${w}`);
   for (let j = 0; j < TABLE_ENTRIES; j++) names.push(`holder${j}.id`, `holder${j}.count`);
   return names;
@@ -89,6 +112,8 @@ export const FIELDS: readonly string[] = (() => {
 
 /** The largest value (and the bound of an unbounded semaphore). */
 export const MAX_VALUE: number = $MAX_VALUE;
+/** The SLEEPERS bit of the `value` word (see the module doc). */
+export const SLEEPERS: number = $SLEEPERS;
 
 /** {@linkcode release} succeeded. */
 export const RELEASED: number = $RELEASED;
@@ -103,6 +128,12 @@ export function init(A: Seam, s: Int32Array, value: number, bound: number, holde
   A.store(s, $VALUE, value);
   A.store(s, $BOUND, bound);
   A.store(s, $HOLDERS, holders);
+  A.store(s, $INITIAL, value);
+}
+
+/** The initial value (callers derive the fast paths' guesses from it once). */
+export function initial(A: Seam, s: Int32Array): number {
+  return A.load(s, $INITIAL);
 }
 
 /** The size of the holder table: 0 unless the semaphore is robust. */
@@ -110,56 +141,115 @@ export function holders(A: Seam, s: Int32Array): number {
   return A.load(s, $HOLDERS);
 }
 
-/** Takes one permit if there is one; never waits. */
-export function tryAcquire(A: Seam, s: Int32Array): boolean {
-  let v = A.load(s, $VALUE);
-  while (v > 0) {
-    const seen = A.compareExchange(s, $VALUE, v, v - 1);
-    if (seen === v) return true;
-    v = seen;
+/**
+ * Takes one permit if there is one; never waits. `expect` (>= 1): the value the caller guesses is
+ * there; a right guess costs one CAS, a wrong one a second (the CAS returns what is there).
+ */
+export function tryAcquire(A: Seam, s: Int32Array, expect: number): boolean {
+  let c = A.compareExchange(s, $VALUE, expect, expect - 1);
+  if (c === expect) return true;
+  // `c - 1` keeps the SLEEPERS bit: with permits > 0 the subtraction never borrows from it.
+  while ((c & $MAX_VALUE) > 0) {
+    const seen = A.compareExchange(s, $VALUE, c, c - 1);
+    if (seen === c) return true;
+    c = seen;
   }
   return false;
 }
 
-/** Takes one permit, sleeping until `deadline`; returns false (nothing taken) on timeout. */
-export function acquire(A: Seam, s: Int32Array, deadline: number): boolean {
-  if (tryAcquire(A, s)) return true;
-  // Spin briefly: a cross-core wake-up costs ~40 µs here, a spinning hand-off well under 1 µs.
-  for (let n = A.spin; n > 0; n--) {
-    A.pause();
-    if (A.load(s, $VALUE) > 0 && tryAcquire(A, s)) return true;
+/**
+ * Takes one permit, sleeping until `deadline`; returns false (nothing taken) on timeout. `expect`:
+ * as for {@linkcode tryAcquire}.
+ *
+ * Only the first waiter (it found `waiters` at 0) spins, re-checking after 1, 2, 4, ... 32 pauses
+ * as the Lock kernel's acquire; the others sleep at once. Spinning every waiter, a `Semaphore(1)`
+ * used as a lock by 4 and 8 workers on 2 cores ran at 0.07x the raw futex lock (bench/RESULTS.md,
+ * "Speed under pressure (issue 16): Semaphore under contention"): each spinner took a core from
+ * the holder, and the permit changed hands every ~0.8 µs.
+ */
+export function acquire(A: Seam, s: Int32Array, expect: number, deadline: number): boolean {
+  if (tryAcquire(A, s, expect)) return true;
+  const first = A.add(s, $WAITERS, 1) === 0;
+  const r = (first && spin(A, s)) || contend(A, s, deadline);
+  A.sub(s, $WAITERS, 1);
+  return r;
+}
+
+/** The spin of the first waiter: whether it took a permit (the budget is read once, see REAL). */
+function spin(A: Seam, s: Int32Array): boolean {
+  const budget = A.spin;
+  for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
+    for (let p = 0; p < step && spent < budget; p++, spent++) A.pause();
+    const c = A.load(s, $VALUE);
+    if ((c & $MAX_VALUE) > 0 && A.compareExchange(s, $VALUE, c, c - 1) === c) return true;
   }
-  // Announce a possible sleeper before the last check, so a release either leaves a permit we see
-  // or sees us and notifies.
-  A.add(s, $WAITERS, 1);
+  return false;
+}
+
+/** The sleeping part of {@linkcode acquire}: whether it took a permit before `deadline`. */
+function contend(A: Seam, s: Int32Array, deadline: number): boolean {
+  let c = A.load(s, $VALUE);
   A.loop?.("semaphore.acquire"); // for the explorer's state caching (Seam.at)
   for (;;) {
-    A.at?.("semaphore.acquire");
-    if (tryAcquire(A, s)) {
-      A.sub(s, $WAITERS, 1);
-      return true;
+    A.at?.("semaphore.acquire", c);
+    if ((c & $MAX_VALUE) > 0) {
+      const seen = A.compareExchange(s, $VALUE, c, c - 1);
+      if (seen === c) return true;
+      c = seen;
+      continue;
     }
-    // No lost wake-up: we sleep only while value === 0, and release raises value before notifying.
-    if (A.wait(s, $VALUE, 0, deadline) === "timed-out") {
-      A.sub(s, $WAITERS, 1);
-      return false;
+    if (c === 0) {
+      // Set SLEEPERS before sleeping: a release that finds it notifies (we are counted already).
+      const seen = A.compareExchange(s, $VALUE, 0, $SLEEPERS);
+      if (seen !== 0) {
+        c = seen;
+        continue;
+      }
     }
+    // No lost wake-up: we sleep only while value === SLEEPERS, and whoever moves the word on from
+    // there notifies (see the invariant).
+    if (A.wait(s, $VALUE, $SLEEPERS, deadline) === "timed-out") return false;
+    c = A.load(s, $VALUE);
   }
 }
 
-/** Gives back `n` permits (n >= 1) and wakes up to `n` sleepers; RELEASED or OVER_BOUND. */
-export function release(A: Seam, s: Int32Array, n: number): number {
-  const bound = A.load(s, $BOUND);
-  let v = A.load(s, $VALUE);
-  for (;;) {
-    if (v > bound - n) return $OVER_BOUND;
-    const seen = A.compareExchange(s, $VALUE, v, v + n);
-    if (seen === v) break;
-    v = seen;
+/**
+ * Gives back `n` permits (n >= 1) and wakes up to `n` sleepers; RELEASED or OVER_BOUND. `bound`:
+ * the semaphore's {@linkcode bound} (it never changes: callers read it once); `expect`: the value
+ * the caller guesses is there (>= 0), as for {@linkcode tryAcquire}.
+ */
+export function release(A: Seam, s: Int32Array, n: number, bound: number, expect: number): number {
+  if (expect <= bound - n) {
+    // The fast path alone, small enough to inline: the guess was right, so SLEEPERS was clear.
+    const v = A.compareExchange(s, $VALUE, expect, expect + n);
+    return v === expect ? $RELEASED : releaseSeen(A, s, n, bound, v);
   }
-  // Read `waiters` only after publishing the permits (see the invariant above).
-  if (A.load(s, $WAITERS) > 0) A.notify(s, $VALUE, n);
-  return $RELEASED;
+  return releaseSeen(A, s, n, bound, A.load(s, $VALUE));
+}
+
+/** {@linkcode release} of a semaphore whose value was last seen as `v`. */
+function releaseSeen(A: Seam, s: Int32Array, n: number, bound: number, v: number): number {
+  for (;;) {
+    if ((v & $MAX_VALUE) > bound - n) return $OVER_BOUND;
+    if (v >= 0) {
+      // SLEEPERS clear: nobody sleeps (`v + n` <= bound keeps the bit clear).
+      const seen = A.compareExchange(s, $VALUE, v, v + n);
+      if (seen === v) return $RELEASED;
+      v = seen;
+      continue;
+    }
+    // A thread may sleep: whether waiters are counted decides whether SLEEPERS stays set.
+    const w = A.load(s, $WAITERS);
+    const seen = A.compareExchange(s, $VALUE, v, w > 0 ? v + n : (v & $MAX_VALUE) + n);
+    if (seen !== v) {
+      v = seen;
+      continue;
+    }
+    if (w > 0) A.notify(s, $VALUE, n);
+    // Cleared: a waiter that counted itself after our read of `waiters` may sleep already.
+    else if (A.load(s, $WAITERS) > 0) A.notify(s, $VALUE, Infinity);
+    return $RELEASED;
+  }
 }
 
 /**
@@ -246,8 +336,10 @@ export function reclaim(A: Seam, s: Int32Array, registry: Int32Array): number {
   let v = A.load(s, $VALUE);
   let k = 0;
   for (;;) {
-    k = bound - v < total ? bound - v : total;
+    const room = bound - (v & $MAX_VALUE);
+    k = room < total ? room : total;
     if (k <= 0) break;
+    // `v + k` keeps SLEEPERS as it is (setting it is always safe: see the invariant).
     const seen = A.compareExchange(s, $VALUE, v, v + k);
     if (seen === v) break;
     v = seen;
@@ -260,7 +352,7 @@ export function reclaim(A: Seam, s: Int32Array, registry: Int32Array): number {
 
 /** The number of available permits (a snapshot). */
 export function value(A: Seam, s: Int32Array): number {
-  return A.load(s, $VALUE);
+  return A.load(s, $VALUE) & $MAX_VALUE;
 }
 
 /** The most permits the semaphore may hold: its initial value if bounded, else 2^31 - 1. */

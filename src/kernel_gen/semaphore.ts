@@ -12,31 +12,36 @@ const $WAITERS = 2;
 const $BOUND = 3;
 const $TAINTED = 4;
 const $HOLDERS = 5;
+const $INITIAL = 6;
 const $TABLE = 16;
 const $RECLAIMING = -1;
 const $MAX_VALUE = 0x7fffffff;
+const $SLEEPERS = -0x80000000;
 const $RELEASED = 0;
 const $OVER_BOUND = 1;
+const $MAX_STEP = 32;
 
 export const VALUE: number = $VALUE;
 export const WAITERS: number = $WAITERS;
 export const BOUND: number = $BOUND;
 export const TAINTED: number = $TAINTED;
 export const HOLDERS: number = $HOLDERS;
+export const INITIAL: number = $INITIAL;
 export const TABLE: number = $TABLE;
 export const TABLE_ENTRIES = 16;
-export const BYTES = 24;
+export const BYTES = 28;
 export function robustBytes(entries: number): number {
   return ($TABLE + 2 * entries) * 4;
 }
 export const FIELDS: readonly string[] = (() => {
-  const names = ["tag", "value", "waiters", "bound", "tainted", "holders"];
+  const names = ["tag", "value", "waiters", "bound", "tainted", "holders", "initial"];
   for (let w = names.length; w < $TABLE; w++) names.push(`word${w}`);
   for (let j = 0; j < TABLE_ENTRIES; j++) names.push(`holder${j}.id`, `holder${j}.count`);
   return names;
 })();
 
 export const MAX_VALUE: number = $MAX_VALUE;
+export const SLEEPERS: number = $SLEEPERS;
 
 export const RELEASED: number = $RELEASED;
 export const OVER_BOUND: number = $OVER_BOUND;
@@ -45,59 +50,104 @@ export function* init(A: Seam, s: Int32Array, value: number, bound: number, hold
   (yield* A.store(s, $VALUE, value));
   (yield* A.store(s, $BOUND, bound));
   (yield* A.store(s, $HOLDERS, holders));
+  (yield* A.store(s, $INITIAL, value));
+}
+
+export function* initial(A: Seam, s: Int32Array): KernelGen<number> {
+  return (yield* A.load(s, $INITIAL));
 }
 
 export function* holders(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, $HOLDERS));
 }
 
-export function* tryAcquire(A: Seam, s: Int32Array): KernelGen<boolean> {
-  let v = (yield* A.load(s, $VALUE));
-  while (v > 0) {
-    const seen = (yield* A.compareExchange(s, $VALUE, v, v - 1));
-    if (seen === v) return true;
-    v = seen;
+export function* tryAcquire(A: Seam, s: Int32Array, expect: number): KernelGen<boolean> {
+  let c = (yield* A.compareExchange(s, $VALUE, expect, expect - 1));
+  if (c === expect) return true;
+  // `c - 1` keeps the SLEEPERS bit: with permits > 0 the subtraction never borrows from it.
+  while ((c & $MAX_VALUE) > 0) {
+    const seen = (yield* A.compareExchange(s, $VALUE, c, c - 1));
+    if (seen === c) return true;
+    c = seen;
   }
   return false;
 }
 
-export function* acquire(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> {
-  if ((yield* tryAcquire(A, s))) return true;
-  // Spin briefly: a cross-core wake-up costs ~40 µs here, a spinning hand-off well under 1 µs.
-  for (let n = A.spin; n > 0; n--) {
-    (yield* A.pause());
-    if ((yield* A.load(s, $VALUE)) > 0 && (yield* tryAcquire(A, s))) return true;
+export function* acquire(A: Seam, s: Int32Array, expect: number, deadline: number): KernelGen<boolean> {
+  if ((yield* tryAcquire(A, s, expect))) return true;
+  const first = (yield* A.add(s, $WAITERS, 1)) === 0;
+  const r = (first && (yield* spin(A, s))) || (yield* contend(A, s, deadline));
+  (yield* A.sub(s, $WAITERS, 1));
+  return r;
+}
+
+function* spin(A: Seam, s: Int32Array): KernelGen<boolean> {
+  const budget = A.spin;
+  for (let spent = 0, step = 1; spent < budget; step = step < $MAX_STEP ? step * 2 : step) {
+    for (let p = 0; p < step && spent < budget; p++, spent++) (yield* A.pause());
+    const c = (yield* A.load(s, $VALUE));
+    if ((c & $MAX_VALUE) > 0 && (yield* A.compareExchange(s, $VALUE, c, c - 1)) === c) return true;
   }
-  // Announce a possible sleeper before the last check, so a release either leaves a permit we see
-  // or sees us and notifies.
-  (yield* A.add(s, $WAITERS, 1));
+  return false;
+}
+
+function* contend(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> {
+  let c = (yield* A.load(s, $VALUE));
   A.loop?.("semaphore.acquire"); // for the explorer's state caching (Seam.at)
   for (;;) {
-    A.at?.("semaphore.acquire");
-    if ((yield* tryAcquire(A, s))) {
-      (yield* A.sub(s, $WAITERS, 1));
-      return true;
+    A.at?.("semaphore.acquire", c);
+    if ((c & $MAX_VALUE) > 0) {
+      const seen = (yield* A.compareExchange(s, $VALUE, c, c - 1));
+      if (seen === c) return true;
+      c = seen;
+      continue;
     }
-    // No lost wake-up: we sleep only while value === 0, and release raises value before notifying.
-    if ((yield* A.wait(s, $VALUE, 0, deadline)) === "timed-out") {
-      (yield* A.sub(s, $WAITERS, 1));
-      return false;
+    if (c === 0) {
+      // Set SLEEPERS before sleeping: a release that finds it notifies (we are counted already).
+      const seen = (yield* A.compareExchange(s, $VALUE, 0, $SLEEPERS));
+      if (seen !== 0) {
+        c = seen;
+        continue;
+      }
     }
+    // No lost wake-up: we sleep only while value === SLEEPERS, and whoever moves the word on from
+    // there notifies (see the invariant).
+    if ((yield* A.wait(s, $VALUE, $SLEEPERS, deadline)) === "timed-out") return false;
+    c = (yield* A.load(s, $VALUE));
   }
 }
 
-export function* release(A: Seam, s: Int32Array, n: number): KernelGen<number> {
-  const bound = (yield* A.load(s, $BOUND));
-  let v = (yield* A.load(s, $VALUE));
-  for (;;) {
-    if (v > bound - n) return $OVER_BOUND;
-    const seen = (yield* A.compareExchange(s, $VALUE, v, v + n));
-    if (seen === v) break;
-    v = seen;
+export function* release(A: Seam, s: Int32Array, n: number, bound: number, expect: number): KernelGen<number> {
+  if (expect <= bound - n) {
+    // The fast path alone, small enough to inline: the guess was right, so SLEEPERS was clear.
+    const v = (yield* A.compareExchange(s, $VALUE, expect, expect + n));
+    return v === expect ? $RELEASED : (yield* releaseSeen(A, s, n, bound, v));
   }
-  // Read `waiters` only after publishing the permits (see the invariant above).
-  if ((yield* A.load(s, $WAITERS)) > 0) (yield* A.notify(s, $VALUE, n));
-  return $RELEASED;
+  return (yield* releaseSeen(A, s, n, bound, (yield* A.load(s, $VALUE))));
+}
+
+function* releaseSeen(A: Seam, s: Int32Array, n: number, bound: number, v: number): KernelGen<number> {
+  for (;;) {
+    if ((v & $MAX_VALUE) > bound - n) return $OVER_BOUND;
+    if (v >= 0) {
+      // SLEEPERS clear: nobody sleeps (`v + n` <= bound keeps the bit clear).
+      const seen = (yield* A.compareExchange(s, $VALUE, v, v + n));
+      if (seen === v) return $RELEASED;
+      v = seen;
+      continue;
+    }
+    // A thread may sleep: whether waiters are counted decides whether SLEEPERS stays set.
+    const w = (yield* A.load(s, $WAITERS));
+    const seen = (yield* A.compareExchange(s, $VALUE, v, w > 0 ? v + n : (v & $MAX_VALUE) + n));
+    if (seen !== v) {
+      v = seen;
+      continue;
+    }
+    if (w > 0) (yield* A.notify(s, $VALUE, n));
+    // Cleared: a waiter that counted itself after our read of `waiters` may sleep already.
+    else if ((yield* A.load(s, $WAITERS)) > 0) (yield* A.notify(s, $VALUE, Infinity));
+    return $RELEASED;
+  }
 }
 
 export function* entryOf(A: Seam, s: Int32Array, who: number): KernelGen<number> {
@@ -168,8 +218,10 @@ export function* reclaim(A: Seam, s: Int32Array, registry: Int32Array): KernelGe
   let v = (yield* A.load(s, $VALUE));
   let k = 0;
   for (;;) {
-    k = bound - v < total ? bound - v : total;
+    const room = bound - (v & $MAX_VALUE);
+    k = room < total ? room : total;
     if (k <= 0) break;
+    // `v + k` keeps SLEEPERS as it is (setting it is always safe: see the invariant).
     const seen = (yield* A.compareExchange(s, $VALUE, v, v + k));
     if (seen === v) break;
     v = seen;
@@ -181,7 +233,7 @@ export function* reclaim(A: Seam, s: Int32Array, registry: Int32Array): KernelGe
 }
 
 export function* value(A: Seam, s: Int32Array): KernelGen<number> {
-  return (yield* A.load(s, $VALUE));
+  return (yield* A.load(s, $VALUE)) & $MAX_VALUE;
 }
 
 export function* bound(A: Seam, s: Int32Array): KernelGen<number> {

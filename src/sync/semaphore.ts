@@ -184,6 +184,14 @@ export class Semaphore {
   readonly registry: SharedArrayBuffer | undefined;
   readonly #s: Int32Array;
   readonly #bounded: boolean;
+  /** The bound (`K.bound`, written once before the semaphore was shared). */
+  readonly #bound: number;
+  /**
+   * The fast paths' guesses of the value (`K.tryAcquire`, `K.release`): a semaphore nobody uses
+   * holds its initial value, one taken permit leaves one less.
+   */
+  readonly #take: number;
+  readonly #give: number;
   /** A robust semaphore's presence registry (its waiters probe holders there). */
   readonly #presence: Presence | undefined;
   /** This thread's holder-table entry: -2 not looked up yet, -1 none (the table was full). */
@@ -232,6 +240,10 @@ export class Semaphore {
     this.registry = presence?.buffer;
     this.#s = s;
     this.#bounded = bounded;
+    this.#bound = K.bound(REAL, s);
+    const initial = K.initial(REAL, s);
+    this.#take = initial > 1 ? initial : 1;
+    this.#give = initial > 1 ? initial - 1 : 0;
     this.#presence = presence;
   }
 
@@ -298,9 +310,9 @@ export class Semaphore {
     const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     const signal = options?.signal;
     if (
-      !K.tryAcquire(REAL, this.#s) &&
+      !K.tryAcquire(REAL, this.#s, this.#take) &&
       !(this.#presence === undefined
-        ? await runAsync(G.acquire(ASYNC, this.#s, deadline), signal)
+        ? await runAsync(G.acquire(ASYNC, this.#s, this.#take, deadline), signal)
         : await acquireRobust(this.#slow(), deadline, handler, ACQUIRE, signal))
     ) {
       throw waitFailure(ACQUIRE, options);
@@ -334,17 +346,23 @@ export class Semaphore {
   acquireSync(options?: AcquireSyncOptions): Disposable {
     const deadline = deadlineOf(ACQUIRE, options);
     const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
-    if (this.#presence === undefined) {
-      if (!K.acquire(REAL, this.#s, deadline)) throw waitFailure(ACQUIRE, options);
-      return new HoldGuard(this);
+    // Allocate before taking a permit, as Lock.acquireSync: a garbage collection the allocation
+    // may trigger then never runs while we hold it.
+    const guard = new HoldGuard(this);
+    // The inlinable fast path first, as Lock.acquireSync.
+    if (K.tryAcquire(REAL, this.#s, this.#take)) {
+      if (this.#presence !== undefined) this.#took(handler, true);
+      return guard;
     }
     if (
-      !K.tryAcquire(REAL, this.#s) && !acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE)
+      !(this.#presence === undefined
+        ? K.acquire(REAL, this.#s, this.#take, deadline)
+        : acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE))
     ) {
       throw waitFailure(ACQUIRE, options);
     }
-    this.#took(handler, true);
-    return new HoldGuard(this);
+    if (this.#presence !== undefined) this.#took(handler, true);
+    return guard;
   }
 
   /**
@@ -365,7 +383,7 @@ export class Semaphore {
    * ```
    */
   tryAcquire(): boolean {
-    if (!K.tryAcquire(REAL, this.#s)) return false;
+    if (!K.tryAcquire(REAL, this.#s, this.#take)) return false;
     if (this.#presence !== undefined) this.#took(undefined, true);
     return true;
   }
@@ -395,8 +413,8 @@ export class Semaphore {
     if (n === undefined) n = 1;
     if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkReleaseCount(this.#bounded, n);
     if (this.#presence !== undefined) return this.#releaseHeld(n);
-    if (K.release(REAL, this.#s, n) === RELEASED) return;
-    throw releaseError(n, this.#bounded ? K.bound(REAL, this.#s) : undefined);
+    if (K.release(REAL, this.#s, n, this.#bound, this.#give) === RELEASED) return;
+    throw releaseError(n, this.#bounded ? this.#bound : undefined);
   }
 
   /** {@linkcode Semaphore.release} of a robust semaphore: the holder table follows. */
@@ -404,9 +422,9 @@ export class Semaphore {
     const j = this.#ownEntry();
     // A robust releaser lowers its own count first (see the kernel's invariant).
     const own = j < 0 ? 0 : K.unhold(REAL, this.#s, j, n);
-    if (K.release(REAL, this.#s, n) === RELEASED) return;
+    if (K.release(REAL, this.#s, n, this.#bound, this.#give) === RELEASED) return;
     if (own > 0) K.hold(REAL, this.#s, j, own);
-    throw releaseError(n, this.#bounded ? K.bound(REAL, this.#s) : undefined);
+    throw releaseError(n, this.#bounded ? this.#bound : undefined);
   }
 
   /**
@@ -481,11 +499,12 @@ export class Semaphore {
   #slow(): Robust {
     if (this.#robust !== undefined) return this.#robust;
     const s = this.#s;
+    const take = this.#take;
     const registry = this.#presence?.words;
     return this.#robust = {
-      acquire: (deadline) => K.acquire(REAL, s, deadline) ? ACQUIRED : TIMED_OUT,
+      acquire: (deadline) => K.acquire(REAL, s, take, deadline) ? ACQUIRED : TIMED_OUT,
       acquireGen: function* (deadline) {
-        return (yield* G.acquire(ASYNC, s, deadline)) ? ACQUIRED : TIMED_OUT;
+        return (yield* G.acquire(ASYNC, s, take, deadline)) ? ACQUIRED : TIMED_OUT;
       },
       // Reclaimed permits went back to `value`: the next try takes one (and sees the taint).
       probe: () => registry !== undefined && K.reclaim(REAL, s, registry) > 0,

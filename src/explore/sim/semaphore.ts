@@ -62,6 +62,10 @@ export class SimSemaphore {
   readonly #bounded: boolean;
   readonly #spec: SpecTarget;
   readonly #robust: boolean;
+  /** The bound and the fast paths' guesses, as the class reads them once. */
+  readonly #bound: number;
+  readonly #take: number;
+  readonly #give: number;
   /** Each thread's holder-table entry, per execution (as the class caches it per thread). */
   readonly #entries = new WeakMap<object, Map<number, number>>();
 
@@ -71,6 +75,10 @@ export class SimSemaphore {
     this.#s = words(semaphore, bytesOf(semaphore));
     this.#bounded = semaphore instanceof BoundedSemaphore;
     this.#robust = K.holders(REAL, this.#s) > 0;
+    this.#bound = K.bound(REAL, this.#s);
+    const initial = K.initial(REAL, this.#s);
+    this.#take = initial > 1 ? initial : 1;
+    this.#give = initial > 1 ? initial - 1 : 0;
     this.#spec = semaphoreTarget(semaphore, this.#s, this.#bounded);
   }
 
@@ -88,15 +96,21 @@ export class SimSemaphore {
       return;
     }
     const s = this.#s;
+    const take = this.#take;
     if (!this.#robust) {
-      yield* waitOrThrow(ACQUIRE, options, () => G.tryAcquire(SIM, s), (d) => G.acquire(SIM, s, d));
+      yield* waitOrThrow(
+        ACQUIRE,
+        options,
+        () => G.tryAcquire(SIM, s, take),
+        (d) => G.acquire(SIM, s, take, d),
+      );
       return;
     }
     const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     yield* acquireRobustly(ACQUIRE, options, {
-      ready: () => G.tryAcquire(SIM, s),
+      ready: () => G.tryAcquire(SIM, s, take),
       *acquire(deadline) {
-        return (yield* G.acquire(SIM, s, deadline)) ? KL.ACQUIRED : KL.TIMED_OUT;
+        return (yield* G.acquire(SIM, s, take, deadline)) ? KL.ACQUIRED : KL.TIMED_OUT;
       },
       *probe() {
         return (yield* G.reclaim(SIM, s, presenceRegistry())) > 0;
@@ -118,7 +132,7 @@ export class SimSemaphore {
     if (atSpecLevel(this.#sem)) {
       return (yield* specOp(this.#spec, "tryAcquire", P.tryAcquire, [])) as boolean;
     }
-    if (!(yield* G.tryAcquire(SIM, this.#s))) return false;
+    if (!(yield* G.tryAcquire(SIM, this.#s, this.#take))) return false;
     if (this.#robust) yield* this.#took(undefined);
     return true;
   }
@@ -168,9 +182,9 @@ export class SimSemaphore {
     const s = this.#s;
     const j = this.#robust ? yield* this.#entryOf() : -1;
     const own = j < 0 ? 0 : yield* G.unhold(SIM, s, j, n);
-    if ((yield* G.release(SIM, s, n)) === K.RELEASED) return;
+    if ((yield* G.release(SIM, s, n, this.#bound, this.#give)) === K.RELEASED) return;
     if (own > 0) yield* G.hold(SIM, s, j, own);
-    throw releaseError(n, this.#bounded ? yield* G.bound(SIM, s) : undefined);
+    throw releaseError(n, this.#bounded ? this.#bound : undefined);
   }
 
   /** The number of available permits. */
@@ -195,7 +209,7 @@ function semaphoreTarget(semaphore: Semaphore, s: Int32Array, bounded: boolean):
     index: K.VALUE,
     watchable: true,
     load: () => {
-      const m = new SemaphoreSpec(REAL.load(s, K.VALUE), { bounded });
+      const m = new SemaphoreSpec(K.value(REAL, s), { bounded });
       m.bound = REAL.load(s, K.BOUND);
       return { sem: m };
     },
