@@ -8,8 +8,8 @@
  * | index  | field   | written by                     | meaning                                     |
  * | 0      | tag     | constructor, once              | TAG.Semaphore or TAG.BoundedSemaphore       |
  * | 1      | value   | acquire, release, reclaim (CAS)| `permits | SLEEPERS`: permits available in  |
- * |        |         |                                | bits 0-30, SLEEPERS (bit 31) set while a    |
- * |        |         |                                | thread may sleep (see the invariant)        |
+ * |        |         |                                | bits 0-30, SLEEPERS (bit 31) set when a     |
+ * |        |         |                                | thread may sleep on the word                |
  * | 2      | waiters | acquire's slow path (add, sub) | acquirers inside the slow path              |
  * | 3      | bound   | constructor, once              | most permits `value` may hold: the initial  |
  * |        |         |                                | value (bounded) or 2^31 - 1 (unbounded)     |
@@ -23,14 +23,14 @@
  * Transitions (p: the permits in `value`; the SLEEPERS bit stays as it is unless said):
  * - acquire: p>0 -> p-1 (CAS). Fast path: one CAS from the caller's guess (a semaphore nobody uses
  *   holds its initial value), which returns what is there if the guess was wrong. Slow path:
- *   waiters + 1, and only the first waiter (it found 0) spins with backoff; then, while p === 0:
- *   0 -> SLEEPERS (CAS) and sleep while value === SLEEPERS; on leaving (with a permit, timed out,
- *   or aborted) waiters - 1. A robust acquirer then adds 1 to its entry's count.
+ *   waiters + 1, and only the first waiter (it found 0) spins with backoff; then, while p === 0,
+ *   0 -> SLEEPERS (CAS) and sleep while value === SLEEPERS; once it has slept it takes a permit as
+ *   p -> (p-1) | SLEEPERS (others may sleep: its release must notify), and if permits are left
+ *   notifies p-1 (releases made while SLEEPERS was clear woke nobody). On leaving the slow path
+ *   (with a permit, timed out, or aborted) waiters - 1. A robust acquirer then adds 1 to its count.
  * - release(n): p -> p+n (CAS) unless p+n > bound (then nothing changes: OVER_BOUND). Fast path: one
- *   CAS from the caller's guess, which fails whenever SLEEPERS is set. A release that finds SLEEPERS
- *   reads `waiters` first (w): w > 0: keeps SLEEPERS and notifies n; w = 0: clears it, then reads
- *   `waiters` again and, if a waiter came meanwhile, notifies all. A robust releaser first lowers
- *   its own count.
+ *   CAS from the caller's guess, which fails whenever SLEEPERS is set. A release that finds
+ *   SLEEPERS clears it and notifies n. A robust releaser first lowers its own count.
  * - reclaim (a robust waiter whose patience ran out): for each entry whose thread a probe proved
  *   gone, id -> -1, take its count c, count := 0, id := 0; then tainted += the total, and the
  *   permits go back as by release (capped at the bound; SLEEPERS kept, then notify if waiters >
@@ -39,22 +39,25 @@
  *   thread may have left inconsistent.
  * - a timed-out or aborted acquire changes `waiters` back and takes nothing.
  *
- * Invariant: 0 <= p <= bound. No lost wake-up: a thread sleeps only while value === SLEEPERS, after
- * it counted itself in `waiters`; only a release or reclaim moves the word on from there, and one
- * that finds SLEEPERS notifies: n sleepers if it saw waiters before its CAS (keeping SLEEPERS, so
- * the next release notifies too while any remain), else every sleeper if it sees a waiter after
- * its CAS (one that counted itself after the first read). A release that finds the bit clear
- * notifies nobody, and nobody sleeps then: the bit is set before every sleep and cleared only as
- * above. A woken acquirer that loses the permit sets SLEEPERS again and sleeps; the permit went to
- * someone, so no permit is lost either. Sequential consistency orders each pair of write-then-read
- * (the sleeper's count, then its check of `value`; the release's CAS, then its read of `waiters`).
- * `waiters` decides who spins and whether a release keeps SLEEPERS, never whether a thread sleeps.
- * A thread terminated inside the slow path (a worker's `terminate()`) leaves its count (and maybe
- * SLEEPERS) behind for good: later waiters never spin and every release notifies, so the semaphore
- * degrades to a plain futex semaphore and stays correct (`tests/explore/robust_test.ts` kills a
- * waiter at every point of every interleaving). Counts move after the permit on acquire and before
- * it on release, so a thread that stopped in between loses a permit rather than have one reclaimed
- * twice (a thread is only ever stopped between turns of its event loop, never in between).
+ * Invariant: 0 <= p <= bound. No lost wake-up (Drepper's mutex #2, with permits): a thread sleeps
+ * only while value === SLEEPERS, and only a release or reclaim moves the word on from there; both
+ * notify when they find SLEEPERS (a release clears it; reclaim keeps it and notifies if `waiters`
+ * > 0, read after its CAS). While the bit is clear, a thread the clearing release woke is on its
+ * way: it sets the bit again, sleeping again (no permit left) or taking a permit, and then passes
+ * on the permits that later releases (which found the bit clear and woke nobody) left. So a
+ * sleeper is never left asleep beside a permit, nor without the bit set for the next release. A
+ * woken acquirer that loses the permit sleeps again; the permit went to someone, so no permit is
+ * lost either.
+ * `waiters` only decides whether a waiter spins, never whether it sleeps or is woken: a thread
+ * terminated inside the slow path (a worker's `terminate()`) leaves its count behind for good, and
+ * later waiters then sleep without spinning, so the semaphore degrades to a plain futex semaphore
+ * and stays correct (`tests/explore/robust_test.ts` kills a waiter at every point of every
+ * interleaving). As in the Lock kernel, a waiter terminated after a release woke it and before it
+ * took a permit or slept again takes that wake-up with it (so does a releaser terminated between
+ * its CAS and its notify). Counts move after the permit on acquire
+ * and before it on release, so a thread that stopped in between loses a permit rather than have
+ * one reclaimed twice (a thread is only ever stopped between turns of its event loop, never in
+ * between). Fast paths read and write `value` only (a robust one its count too).
  * Synchronizes-with: release's CAS of `value` is read by the acquirer's successful CAS.
  *
  * @module
@@ -189,14 +192,20 @@ function spin(A: Seam, s: Int32Array): boolean {
 /** The sleeping part of {@linkcode acquire}: whether it took a permit before `deadline`. */
 function contend(A: Seam, s: Int32Array, deadline: number): boolean {
   let c = A.load(s, $VALUE);
+  let slept = 0;
   A.loop?.("semaphore.acquire"); // for the explorer's state caching (Seam.at)
   for (;;) {
-    A.at?.("semaphore.acquire", c);
+    A.at?.("semaphore.acquire", c, slept);
     if ((c & $MAX_VALUE) > 0) {
-      const seen = A.compareExchange(s, $VALUE, c, c - 1);
-      if (seen === c) return true;
-      c = seen;
-      continue;
+      // Once we slept, take it with SLEEPERS: the release that woke us cleared it, others may sleep.
+      const seen = A.compareExchange(s, $VALUE, c, (c - 1) | slept);
+      if (seen !== c) {
+        c = seen;
+        continue;
+      }
+      // Permits left that releases made while SLEEPERS was clear: pass them on to sleepers.
+      if (slept !== 0 && (c & $MAX_VALUE) > 1) A.notify(s, $VALUE, (c & $MAX_VALUE) - 1);
+      return true;
     }
     if (c === 0) {
       // Set SLEEPERS before sleeping: a release that finds it notifies (we are counted already).
@@ -209,6 +218,7 @@ function contend(A: Seam, s: Int32Array, deadline: number): boolean {
     // No lost wake-up: we sleep only while value === SLEEPERS, and whoever moves the word on from
     // there notifies (see the invariant).
     if (A.wait(s, $VALUE, $SLEEPERS, deadline) === "timed-out") return false;
+    slept = $SLEEPERS;
     c = A.load(s, $VALUE);
   }
 }
@@ -238,16 +248,13 @@ function releaseSeen(A: Seam, s: Int32Array, n: number, bound: number, v: number
       v = seen;
       continue;
     }
-    // A thread may sleep: whether waiters are counted decides whether SLEEPERS stays set.
-    const w = A.load(s, $WAITERS);
-    const seen = A.compareExchange(s, $VALUE, v, w > 0 ? v + n : (v & $MAX_VALUE) + n);
+    // SLEEPERS set: clear it and wake n (each sets it again unless it leaves, see the invariant).
+    const seen = A.compareExchange(s, $VALUE, v, (v & $MAX_VALUE) + n);
     if (seen !== v) {
       v = seen;
       continue;
     }
-    if (w > 0) A.notify(s, $VALUE, n);
-    // Cleared: a waiter that counted itself after our read of `waiters` may sleep already.
-    else if (A.load(s, $WAITERS) > 0) A.notify(s, $VALUE, Infinity);
+    A.notify(s, $VALUE, n);
     return $RELEASED;
   }
 }

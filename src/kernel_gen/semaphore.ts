@@ -93,14 +93,20 @@ function* spin(A: Seam, s: Int32Array): KernelGen<boolean> {
 
 function* contend(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> {
   let c = (yield* A.load(s, $VALUE));
+  let slept = 0;
   A.loop?.("semaphore.acquire"); // for the explorer's state caching (Seam.at)
   for (;;) {
-    A.at?.("semaphore.acquire", c);
+    A.at?.("semaphore.acquire", c, slept);
     if ((c & $MAX_VALUE) > 0) {
-      const seen = (yield* A.compareExchange(s, $VALUE, c, c - 1));
-      if (seen === c) return true;
-      c = seen;
-      continue;
+      // Once we slept, take it with SLEEPERS: the release that woke us cleared it, others may sleep.
+      const seen = (yield* A.compareExchange(s, $VALUE, c, (c - 1) | slept));
+      if (seen !== c) {
+        c = seen;
+        continue;
+      }
+      // Permits left that releases made while SLEEPERS was clear: pass them on to sleepers.
+      if (slept !== 0 && (c & $MAX_VALUE) > 1) (yield* A.notify(s, $VALUE, (c & $MAX_VALUE) - 1));
+      return true;
     }
     if (c === 0) {
       // Set SLEEPERS before sleeping: a release that finds it notifies (we are counted already).
@@ -113,6 +119,7 @@ function* contend(A: Seam, s: Int32Array, deadline: number): KernelGen<boolean> 
     // No lost wake-up: we sleep only while value === SLEEPERS, and whoever moves the word on from
     // there notifies (see the invariant).
     if ((yield* A.wait(s, $VALUE, $SLEEPERS, deadline)) === "timed-out") return false;
+    slept = $SLEEPERS;
     c = (yield* A.load(s, $VALUE));
   }
 }
@@ -136,16 +143,13 @@ function* releaseSeen(A: Seam, s: Int32Array, n: number, bound: number, v: numbe
       v = seen;
       continue;
     }
-    // A thread may sleep: whether waiters are counted decides whether SLEEPERS stays set.
-    const w = (yield* A.load(s, $WAITERS));
-    const seen = (yield* A.compareExchange(s, $VALUE, v, w > 0 ? v + n : (v & $MAX_VALUE) + n));
+    // SLEEPERS set: clear it and wake n (each sets it again unless it leaves, see the invariant).
+    const seen = (yield* A.compareExchange(s, $VALUE, v, (v & $MAX_VALUE) + n));
     if (seen !== v) {
       v = seen;
       continue;
     }
-    if (w > 0) (yield* A.notify(s, $VALUE, n));
-    // Cleared: a waiter that counted itself after our read of `waiters` may sleep already.
-    else if ((yield* A.load(s, $WAITERS)) > 0) (yield* A.notify(s, $VALUE, Infinity));
+    (yield* A.notify(s, $VALUE, n));
     return $RELEASED;
   }
 }

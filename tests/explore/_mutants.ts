@@ -74,7 +74,10 @@ function* sleepOnConstantNotify(A: GenSeam, c: Int32Array): Step<void> {
   if ((yield* A.load(c, C_WAITERS)) > 0) yield* A.notify(c, C_NEVER, 1);
 }
 
-/** Mutant 4: the Semaphore kernel's release, notifying `waiters` instead of `value`. */
+/**
+ * Mutant 4: a semaphore release (the kernel's before its SLEEPERS bit: raise `value`, then notify
+ * if `waiters` > 0) that notifies `waiters` instead of `value`.
+ */
 function* releaseNotifyingTheWrongWord(A: GenSeam, s: Int32Array, n: number): Step<void> {
   let v = yield* A.load(s, KSemaphore.VALUE);
   for (;;) {

@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { Condition, Lock, OwnerDiedError, RLock, Semaphore } from "../../mod.ts";
 import { explore, type Report, type Scenario, sim, terminate } from "../../src/explore/mod.ts";
 import * as KLock from "../../src/kernel/lock.ts";
+import * as KSemaphore from "../../src/kernel/semaphore.ts";
 
 /** Ghost words: how many threads are inside, whether the holder was killed, repairs made. */
 const INSIDE = 0;
@@ -182,6 +183,73 @@ Deno.test("Lock: with a waiter count left raised by a terminated thread, two use
       assert.deepEqual(results, ["done", "done"]);
       assert.equal(waiterCount(lock), 1);
       assert.ok(!lock.locked());
+    },
+  }, { spin: 2 });
+  assert.ok(report.ok, report.failure?.message);
+  assert.ok(report.complete, report.summary);
+});
+
+type Sem = { sem: Semaphore; g: Int32Array };
+
+/** The semaphore kernel's waiter count of `sem` (`src/kernel/semaphore.ts`). */
+function semaphoreWaiters(sem: Semaphore): number {
+  return new Int32Array(sem.buffer, sem.byteOffset, KSemaphore.BYTES / 4)[KSemaphore.WAITERS]!;
+}
+
+/** Takes a permit of `sem`, enters (one holder at most, the dead aside) and gives it back. */
+function* semaphoreUser({ sem, g }: Sem) {
+  yield* sim(sem).acquire();
+  enter(g);
+  g[INSIDE]!--;
+  yield* sim(sem).release();
+  return "done";
+}
+
+/** Takes a permit of `sem` and gives it back. */
+function* permitUser({ sem }: Sem) {
+  yield* sim(sem).acquire();
+  yield* sim(sem).release();
+  return "done";
+}
+
+Deno.test("Semaphore: a waiter terminated anywhere, also inside its acquire, leaves its waiter count raised at most, and the other users always end", () => {
+  const counts = new Set<number>();
+  proves<Sem>({
+    // Two permits: the waiter keeps the one it takes; the two users share the other (or both).
+    setup: () => ({ sem: new Semaphore(2), g: ghost() }),
+    threads: [
+      function* waiter({ sem }) {
+        yield* sim(sem).acquire();
+        return "holds";
+      },
+      killer,
+      permitUser,
+      permitUser,
+    ],
+    invariant: ({ sem }, results) => {
+      assert.deepEqual(results.slice(2), ["done", "done"]);
+      // The waiter's permit stays taken if it took it, alive or dead; no other permit is lost.
+      const taken = results[0] === "holds" ? 1 : 2 - sem.value;
+      assert.ok(taken <= 1 && sem.value === 2 - taken, `value ${sem.value}`);
+      counts.add(semaphoreWaiters(sem));
+    },
+  });
+  // 1: the thread was killed inside the acquire's slow path (its count stays), 0: anywhere else.
+  assert.deepEqual([...counts].sort(), [0, 1]);
+});
+
+Deno.test("Semaphore: with a waiter count left raised by a terminated thread, two users that spin still exclude each other and always end (nobody spins, nobody sleeps forever), in every interleaving", () => {
+  const report = explore<Sem>({
+    setup: () => {
+      const sem = new Semaphore(1);
+      new Int32Array(sem.buffer, sem.byteOffset, KSemaphore.BYTES / 4)[KSemaphore.WAITERS] = 1;
+      return { sem, g: ghost() };
+    },
+    threads: [semaphoreUser, semaphoreUser],
+    invariant: ({ sem }, results) => {
+      assert.deepEqual(results, ["done", "done"]);
+      assert.equal(semaphoreWaiters(sem), 1);
+      assert.equal(sem.value, 1);
     },
   }, { spin: 2 });
   assert.ok(report.ok, report.failure?.message);
