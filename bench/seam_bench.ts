@@ -1,5 +1,5 @@
 /**
- * The cost of the atomics seam and of the `Lock` class on an uncontended lock.
+ * The cost of the atomics seam and of the `Lock` and `Semaphore` classes on an uncontended lock.
  *
  * Situation modelled: "Uncontended" in Go's `mutex_test.go`: one thread takes and gives back a lock
  * that nobody else wants (the common case of a lock guarding rarely shared state). Whatever this
@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { Lock } from "../mod.ts";
+import { Lock, Semaphore } from "../mod.ts";
 import { REAL } from "../src/_atomics.ts";
 import * as K from "../src/kernel/lock.ts";
 import * as H from "./_hand_lock.ts";
@@ -184,6 +184,21 @@ function handRelease(s: Int32Array): boolean {
       }
     },
   });
+  // A semaphore's fast paths are one CAS each from a guess of the value (its initial value):
+  // Semaphore(1) used as a lock, and Semaphore(4) as a limit of concurrent use.
+  for (const permits of [1, 4]) {
+    const sem = new Semaphore(permits);
+    bench({
+      name: `Semaphore(${permits}): sem.acquireSync() + sem.release()`,
+      group,
+      fn() {
+        for (let k = 0; k < PAIRS; k++) {
+          sem.acquireSync();
+          sem.release();
+        }
+      },
+    });
+  }
 }
 
 // --- `using`: V8's explicit resource management costs far more than the lock itself. -----------

@@ -411,7 +411,9 @@ export class Semaphore {
    */
   release(n?: number): void {
     if (n === undefined) n = 1;
-    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) checkReleaseCount(this.#bounded, n);
+    else if (!(Number.isInteger(n) && n >= 1 && n <= MAX_VALUE)) {
+      checkReleaseCount(this.#bounded, n);
+    }
     if (this.#presence !== undefined) return this.#releaseHeld(n);
     if (K.release(REAL, this.#s, n, this.#bound, this.#give) === RELEASED) return;
     throw releaseError(n, this.#bounded ? this.#bound : undefined);
