@@ -403,9 +403,9 @@ export const MUTANTS: Mutant[] = [
     name: "Semaphore: tryAcquire writes the count back without a compare-exchange",
     edits: [{
       file: "src/kernel/semaphore.ts",
-      find: "  let c = A.compareExchange(s, $VALUE, expect, expect - 1);\n",
+      find: "  const c = A.compareExchange(s, $VALUE, expect, expect - 1);\n",
       replace:
-        "  let c = A.load(s, $VALUE);\n  if (c === expect) A.store(s, $VALUE, expect - 1);\n",
+        "  const c = A.load(s, $VALUE);\n  if (c === expect) A.store(s, $VALUE, expect - 1);\n",
     }],
     tests: ["tests/explore/linearizability_test.ts"],
     filter: "Semaphore",

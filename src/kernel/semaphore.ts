@@ -149,8 +149,13 @@ export function holders(A: Seam, s: Int32Array): number {
  * there; a right guess costs one CAS, a wrong one a second (the CAS returns what is there).
  */
 export function tryAcquire(A: Seam, s: Int32Array, expect: number): boolean {
-  let c = A.compareExchange(s, $VALUE, expect, expect - 1);
-  if (c === expect) return true;
+  // The fast path alone, small enough to inline: the guess was right.
+  const c = A.compareExchange(s, $VALUE, expect, expect - 1);
+  return c === expect || tryAcquireSeen(A, s, c);
+}
+
+/** {@linkcode tryAcquire} of a semaphore whose value was last seen as `c`. */
+function tryAcquireSeen(A: Seam, s: Int32Array, c: number): boolean {
   // `c - 1` keeps the SLEEPERS bit: with permits > 0 the subtraction never borrows from it.
   while ((c & $MAX_VALUE) > 0) {
     const seen = A.compareExchange(s, $VALUE, c, c - 1);

@@ -62,8 +62,12 @@ export function* holders(A: Seam, s: Int32Array): KernelGen<number> {
 }
 
 export function* tryAcquire(A: Seam, s: Int32Array, expect: number): KernelGen<boolean> {
-  let c = (yield* A.compareExchange(s, $VALUE, expect, expect - 1));
-  if (c === expect) return true;
+  // The fast path alone, small enough to inline: the guess was right.
+  const c = (yield* A.compareExchange(s, $VALUE, expect, expect - 1));
+  return c === expect || (yield* tryAcquireSeen(A, s, c));
+}
+
+function* tryAcquireSeen(A: Seam, s: Int32Array, c: number): KernelGen<boolean> {
   // `c - 1` keeps the SLEEPERS bit: with permits > 0 the subtraction never borrows from it.
   while ((c & $MAX_VALUE) > 0) {
     const seen = (yield* A.compareExchange(s, $VALUE, c, c - 1));
