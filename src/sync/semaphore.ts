@@ -141,7 +141,9 @@ export function releaseError(n: number, bound: number | undefined): Error {
  * back. Works across the main thread and any number of workers.
  *
  * - Not fair: a thread that arrives as a permit is released may take it before a sleeper wakes.
- *   Waiters spin briefly, then sleep; `release(n)` wakes up to `n` of them.
+ *   The first waiter spins briefly, then sleeps; while one waits, later waiters sleep at once (with
+ *   more threads than cores, spinners would take the holders' cores). `release(n)` wakes up to
+ *   `n` sleepers.
  * - Any thread may release, also without having acquired (Python semantics); the value is capped at
  *   2^31 - 1. Use {@linkcode BoundedSemaphore} to catch releases that have no matching acquire.
  * - `acquire()` (Promise) never blocks the thread; `acquireSync()` blocks it (fine in workers).
