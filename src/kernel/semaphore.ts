@@ -47,17 +47,16 @@
  * on the permits that later releases (which found the bit clear and woke nobody) left. So a
  * sleeper is never left asleep beside a permit, nor without the bit set for the next release. A
  * woken acquirer that loses the permit sleeps again; the permit went to someone, so no permit is
- * lost either.
- * `waiters` only decides whether a waiter spins, never whether it sleeps or is woken: a thread
- * terminated inside the slow path (a worker's `terminate()`) leaves its count behind for good, and
- * later waiters then sleep without spinning, so the semaphore degrades to a plain futex semaphore
- * and stays correct (`tests/explore/robust_test.ts` kills a waiter at every point of every
- * interleaving). As in the Lock kernel, a waiter terminated after a release woke it and before it
- * took a permit or slept again takes that wake-up with it (so does a releaser terminated between
- * its CAS and its notify). Counts move after the permit on acquire
- * and before it on release, so a thread that stopped in between loses a permit rather than have
- * one reclaimed twice (a thread is only ever stopped between turns of its event loop, never in
- * between). Fast paths read and write `value` only (a robust one its count too).
+ * lost either. `waiters` only decides whether a waiter spins, never whether it sleeps or is woken:
+ * a thread terminated inside the slow path (a worker's `terminate()`) leaves its count behind for
+ * good, and later waiters then sleep without spinning, so the semaphore degrades to a plain futex
+ * semaphore and stays correct (`tests/explore/robust_test.ts` kills a waiter at every point of
+ * every interleaving). As in the Lock kernel, a waiter terminated after a release woke it and
+ * before it took a permit or slept again takes that wake-up with it (so does a releaser terminated
+ * between its CAS and its notify). Counts move after the permit on acquire and before it on
+ * release, so a thread that stopped in between loses a permit rather than have one reclaimed twice
+ * (a thread is only ever stopped between turns of its event loop, never in between). Fast paths
+ * read and write `value` only (a robust one its count too).
  * Synchronizes-with: release's CAS of `value` is read by the acquirer's successful CAS.
  *
  * @module
@@ -85,7 +84,7 @@ const $MAX_STEP = 32;
 
 /** Word index of the number of available permits (with the SLEEPERS bit). */
 export const VALUE: number = $VALUE;
-/** Word index of the number of acquirers that may sleep. */
+/** Word index of the number of acquirers inside the slow path (it decides who spins). */
 export const WAITERS: number = $WAITERS;
 /** Word index of the bound on `value`. */
 export const BOUND: number = $BOUND;
