@@ -74,6 +74,16 @@ export const MUTANTS: Mutant[] = [
     filter: "waiter count",
   },
   {
+    name: "Manager: releasing a managed object leaves it on the server",
+    edits: [{
+      file: "src/manager/_host.ts",
+      find: "    release: (id) => ok(objects.delete(id)),\n",
+      replace: "    release: (id) => ok(objects.has(id)),\n",
+    }],
+    tests: ["tests/manager/lifetime_test.ts"],
+    filter: "eleas",
+  },
+  {
     name: "RLock: clears its owner after releasing the lock, erasing the next owner's record",
     edits: [{
       file: "src/kernel/rlock.ts",

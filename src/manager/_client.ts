@@ -279,6 +279,7 @@ export class Connection {
       register: remote.register,
       create: remote.create,
       call: remote.call,
+      release: remote.release,
     } as Comlink.Remote<ServerApi>;
   }
 
@@ -302,6 +303,11 @@ export class Connection {
   /** Calls operation `op` of object `id`. */
   call(id: number, op: string, args: unknown[]): Promise<unknown> {
     return this.invoke((api) => api.call(id, op, args));
+  }
+
+  /** Frees object `id` on the server; resolves to whether it was still there. */
+  release(id: number): Promise<unknown> {
+    return this.invoke((api) => api.release(id));
   }
 }
 

@@ -366,7 +366,11 @@ export function makeHost(): ServerApi {
       return settle(() => {
         const hosted = objects.get(id);
         if (hosted === undefined) {
-          throw new ReferenceError(`The manager holds no object with id ${id}`);
+          throw new ReferenceError(
+            id >= 1 && id < nextId
+              ? `Cannot call '${op}': the managed object was released`
+              : `The manager holds no object with id ${id}`,
+          );
         }
         switch (hosted.kind) {
           case "dict":
@@ -383,5 +387,7 @@ export function makeHost(): ServerApi {
         return target[op]!(...args);
       });
     },
+
+    release: (id) => ok(objects.delete(id)),
   };
 }

@@ -53,6 +53,8 @@ export interface ServerApi {
   create(typeid: string, args: unknown[]): Outcome | Promise<Outcome>;
   /** Runs operation `op` of object `id` with `args`; the outcome's value is its result. */
   call(id: number, op: string, args: unknown[]): Outcome | Promise<Outcome>;
+  /** Frees object `id`; the outcome's value is whether it was still there. */
+  release(id: number): Outcome;
 }
 
 /** Wraps a result, encoding it at once (a failure to encode becomes the outcome). */

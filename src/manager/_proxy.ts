@@ -44,6 +44,7 @@ const connectionOf = new WeakMap<object, Connection>();
 /** What a proxy uses of its thread's connection to the manager (`Connection` in `_client.ts`). */
 interface Connection {
   call(id: number, op: string, args: unknown[]): Promise<unknown>;
+  release(id: number): Promise<unknown>;
 }
 
 /** What a proxy uses of `_client.ts`. */
@@ -105,6 +106,19 @@ export function call(
   const connection = connectionOf.get(proxy);
   if (connection !== undefined) return connection.call(proxy.id, op, args);
   return connectFirst(proxy).then((c) => c.call(proxy.id, op, args));
+}
+
+/**
+ * Frees the proxy's object on the server, for every proxy of it in every thread: their later calls
+ * reject with `ReferenceError`. Resolves to whether it was still there (releasing twice is
+ * harmless).
+ */
+export function release(proxy: { readonly id: number }): Promise<boolean> {
+  const connection = connectionOf.get(proxy);
+  const released = connection !== undefined
+    ? connection.release(proxy.id)
+    : connectFirst(proxy).then((c) => c.release(proxy.id));
+  return released as Promise<boolean>;
 }
 
 /** Loads the client (once per thread) and connects `proxy` to its manager. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { bind, call, checkOp, parse, type Parsed, type UpdateOp } from "./_proxy.ts";
+import { bind, call, checkOp, parse, type Parsed, release, type UpdateOp } from "./_proxy.ts";
 
 /** Keys a {@linkcode ManagedDict} accepts: compared by value on the server. */
 export type Key = string | number | bigint | boolean;
@@ -243,5 +243,33 @@ export class ManagedDict<K extends Key = Key, V = unknown> {
   /** Removes every entry. */
   async clear(): Promise<void> {
     await call(this, "clear", []);
+  }
+
+  /**
+   * Frees the managed dict on the manager's server, for every proxy of it in every thread: their
+   * later calls reject with `ReferenceError`. Releasing it again is harmless. Without this (or
+   * `await using`), a managed object lives until the manager shuts down.
+   *
+   * @returns A Promise that settles once the server freed it; it rejects only if the manager has
+   *   ended (`ManagerShutdownError`, `ManagerCrashedError`).
+   *
+   * @example
+   * ```ts
+   * import { Manager } from "@interlock/interlock/manager";
+   * import assert from "node:assert/strict";
+   *
+   * await using manager = await Manager.start();
+   * const scores = await manager.dict<string, number>();
+   * {
+   *   await using temporary = await manager.dict([["a", 1]]);
+   *   assert.equal(await temporary.get("a"), 1);
+   * } // freed here
+   * await scores.set("kept", 1);
+   * await scores[Symbol.asyncDispose]();
+   * await assert.rejects(scores.get("kept"), ReferenceError);
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await release(this);
   }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { bind, call, checkOp, parse, type Parsed, type UpdateOp } from "./_proxy.ts";
+import { bind, call, checkOp, parse, type Parsed, release, type UpdateOp } from "./_proxy.ts";
 
 function checkIndex(what: string, index: unknown): void {
   if (typeof index !== "number" || !Number.isInteger(index)) {
@@ -213,5 +213,29 @@ export class ManagedList<T = unknown> {
     checkIndex("update a list item", index);
     checkOp("update a list item", op);
     return await call(this, "update", [index, op, ...args]) as T;
+  }
+
+  /**
+   * Frees the managed list on the manager's server, for every proxy of it in every thread: their
+   * later calls reject with `ReferenceError`. Releasing it again is harmless. Without this (or
+   * `await using`), a managed object lives until the manager shuts down.
+   *
+   * @returns A Promise that settles once the server freed it; it rejects only if the manager has
+   *   ended (`ManagerShutdownError`, `ManagerCrashedError`).
+   *
+   * @example
+   * ```ts
+   * import { Manager } from "@interlock/interlock/manager";
+   * import assert from "node:assert/strict";
+   *
+   * await using manager = await Manager.start();
+   * const list = await manager.list([1, 2]);
+   * await list[Symbol.asyncDispose]();
+   * await assert.rejects(list.toArray(), ReferenceError);
+   * await list[Symbol.asyncDispose](); // harmless
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await release(this);
   }
 }

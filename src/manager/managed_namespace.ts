@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { bind, call, checkOp, parse, type Parsed, type UpdateOp } from "./_proxy.ts";
+import { bind, call, checkOp, parse, type Parsed, release, type UpdateOp } from "./_proxy.ts";
 
 function checkName(what: string, name: unknown): void {
   if (typeof name !== "string") {
@@ -134,5 +134,29 @@ export class ManagedNamespace<T extends Record<string, unknown> = Record<string,
   /** A snapshot of every field. */
   async toObject(): Promise<T> {
     return await call(this, "toObject", []) as T;
+  }
+
+  /**
+   * Frees the managed namespace on the manager's server, for every proxy of it in every thread: their
+   * later calls reject with `ReferenceError`. Releasing it again is harmless. Without this (or
+   * `await using`), a managed object lives until the manager shuts down.
+   *
+   * @returns A Promise that settles once the server freed it; it rejects only if the manager has
+   *   ended (`ManagerShutdownError`, `ManagerCrashedError`).
+   *
+   * @example
+   * ```ts
+   * import { Manager } from "@interlock/interlock/manager";
+   * import assert from "node:assert/strict";
+   *
+   * await using manager = await Manager.start();
+   * {
+   *   await using ns = await manager.namespace({ x: 1 });
+   *   assert.equal(await ns.get("x"), 1);
+   * } // freed here
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await release(this);
   }
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { bind, call, parse, type Parsed } from "./_proxy.ts";
+import { bind, call, parse, type Parsed, release } from "./_proxy.ts";
 
 /** The methods of `T`, each returning a Promise of its result, as a proxy exposes them. */
 export type AsyncMethods<T> = {
@@ -106,5 +106,29 @@ export class ManagedObject {
       );
     }
     return new ManagedObject(parsed, typeid, methods);
+  }
+
+  /**
+   * Frees the managed object on the manager's server, for every proxy of it in every thread: their
+   * later calls reject with `ReferenceError`. Releasing it again is harmless. Without this (or
+   * `await using`), a managed object lives until the manager shuts down.
+   *
+   * @returns A Promise that settles once the server freed it; it rejects only if the manager has
+   *   ended (`ManagerShutdownError`, `ManagerCrashedError`).
+   *
+   * @example
+   * ```ts
+   * import { type Managed, Manager } from "@interlock/interlock/manager";
+   * import assert from "node:assert/strict";
+   *
+   * await using manager = await Manager.start();
+   * await manager.register("Set", "data:text/javascript,export class S extends Set {}", "S");
+   * const set = await manager.create<SetConstructor>("Set", [1]) as Managed<Set<number>>;
+   * await set[Symbol.asyncDispose]();
+   * await assert.rejects(set.has(1), ReferenceError);
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await release(this);
   }
 }

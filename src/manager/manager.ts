@@ -77,6 +77,10 @@ export type InstanceOf<C extends ManagedType> = C extends abstract new (...args:
  *   method for a read-modify-write.
  * - Proxies pass to workers through `postMessage` and as `Process`/`Pool` arguments (no transfer
  *   list); revive them with `ManagedDict.from(data)` (etc.) or `revive(data)`.
+ * - A managed object lives until one of its proxies releases it (`await using` on the proxy, or
+ *   `await proxy[Symbol.asyncDispose]()`), for every proxy in every thread, or until the manager
+ *   stops. Python's manager frees an object when its last proxy is garbage-collected; proxies
+ *   here are plain data in every thread they reach, so releasing is explicit.
  * - `shutdown()` (or leaving an `await using` block) stops the server: later calls, from any
  *   thread, reject with `ManagerShutdownError`. If the server's thread ends any other way (an
  *   uncaught error or unhandled rejection in hosted code, `process.exit()`, `Deno.exit()`, running

@@ -36,6 +36,7 @@ export const PORTABLE_TESTS: readonly string[] = [
   "tests/pool/resource_limits_test.ts",
   "tests/executor/executor_test.ts",
   "tests/manager/manager_test.ts",
+  "tests/manager/lifetime_test.ts",
   "tests/manager/codec_test.ts",
   // The explorer.
   "tests/explore/engine_test.ts",

@@ -9,21 +9,12 @@ import {
   ManagedNamespace,
   ManagedObject,
   Manager,
-  ManagerCrashedError,
-  ManagerShutdownError,
 } from "../../src/manager/mod.ts";
 import { assertContended, probe } from "../_contention.ts";
 import { assertSeeded, boundedTest, inWorkers, times } from "../_helpers.ts";
 import * as K from "../../src/kernel/manager.ts";
 import { REAL } from "../../src/_atomics.ts";
-import type {
-  Account,
-  Counter,
-  Crasher,
-  Gate,
-  makeStack,
-  Thrower,
-} from "../_workers/manager_types.ts";
+import type { Account, Counter, Gate, makeStack, Thrower } from "../_workers/manager_types.ts";
 
 const FIXTURES = new URL("../_workers/manager_fixtures.ts", import.meta.url);
 const HARNESS = new URL("../_workers/harness.ts", import.meta.url);
@@ -388,70 +379,6 @@ boundedTest(
     assert.equal(await dict.get("ok"), 1);
   },
 );
-
-boundedTest(
-  "shutdown() rejects pending and later calls with ManagerShutdownError in every thread",
-  async () => {
-    const manager = await Manager.start();
-    await manager.register("Crasher", TYPES);
-    const crasher = await manager.create<typeof Crasher>("Crasher");
-    const dict = await manager.dict<string, number>();
-    const pending = assert.rejects(crasher.hang(), ManagerShutdownError);
-    await manager.shutdown();
-    await pending;
-    await assert.rejects(dict.get("x"), ManagerShutdownError);
-    await assert.rejects(manager.dict(), ManagerShutdownError);
-    assert.equal(manager.state, "shut-down");
-    const [fromWorker] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
-    assert.equal(fromWorker, "ManagerShutdownError");
-    await manager.shutdown(); // again: nothing happens
-    assert.equal(manager.state, "shut-down");
-  },
-);
-
-boundedTest("A call pending in a worker rejects when the manager shuts down", async () => {
-  const manager = await Manager.start();
-  try {
-    await manager.register("Crasher", TYPES);
-    const crasher = await manager.create<typeof Crasher>("Crasher");
-    const started = new Int32Array(new SharedArrayBuffer(4));
-    const outcome = inWorkers<string>(times(1, FIXTURES, "pendingCall", [crasher, started]));
-    await Atomics.waitAsync(started, 0, 0).value;
-    await manager.shutdown();
-    assert.deepEqual(await outcome, ["ManagerShutdownError"]);
-  } finally {
-    await manager.shutdown();
-  }
-});
-
-for (const way of ["throwUncaught", "rejectUnhandled", "exitProcess", "exitDeno"] as const) {
-  boundedTest(
-    `A crash of the manager's worker (${way}) rejects pending calls in every thread with ManagerCrashedError`,
-    async () => {
-      const manager = await Manager.start();
-      try {
-        await manager.register("Crasher", TYPES);
-        const crasher = await manager.create<typeof Crasher>("Crasher");
-        const dict = await manager.dict<string, number>();
-        const started = new Int32Array(new SharedArrayBuffer(4));
-        const inWorker = inWorkers<string>(times(1, FIXTURES, "pendingCall", [crasher, started]));
-        await Atomics.waitAsync(started, 0, 0).value;
-        const pending = assert.rejects(crasher.hang(), ManagerCrashedError);
-        // The crashing call itself may or may not be answered before the worker dies.
-        await crasher[way]().catch((e) => assert.ok(e instanceof ManagerCrashedError));
-        await pending;
-        assert.deepEqual(await inWorker, ["ManagerCrashedError"]);
-        await assert.rejects(dict.get("x"), ManagerCrashedError);
-        assert.equal(manager.state, "crashed");
-        const [later] = await inWorkers<string>(times(1, FIXTURES, "callAfterEnd", [dict]));
-        assert.equal(later, "ManagerCrashedError");
-      } finally {
-        await manager.shutdown();
-      }
-    },
-    { runtimes: way === "exitDeno" ? ["deno"] : undefined },
-  );
-}
 
 /**
  * Starts `n` workers that each make `calls` concurrent calls of `gate.pass`, and resolves once
