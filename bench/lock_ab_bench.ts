@@ -14,7 +14,7 @@
  *
  * ```sh
  * mkdir -p /tmp/base && git archive main mod.ts src | tar -x -C /tmp/base
- * deno run -A bench/lock_ab_bench.ts --base /tmp/base/mod.ts [--runs 7] [--ms 200]
+ * deno run -A bench/lock_ab_bench.ts --base /tmp/base/mod.ts [--runs 7] [--ms 200] [--handoff-only]
  * ```
  *
  * The last line printed is one JSON object of named ratios (`printRatios`).
@@ -22,6 +22,7 @@
  * @module
  */
 import { type AbJob, STOP } from "./_workers/lock_ab_jobs.ts";
+import { PARALLEL_SPIN_MICROS, parallelRounds, ratioOver } from "./_regime.ts";
 import { loadAverage, median, printRatios, spread } from "./_stats.ts";
 
 const WORKER = new URL("./_workers/lock_ab_worker.ts", import.meta.url);
@@ -31,14 +32,18 @@ interface Options {
   base: string;
   runs: number;
   ms: number;
+  handoffOnly: boolean;
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { base: "", runs: 7, ms: 200 };
+  const options: Options = { base: "", runs: 7, ms: 200, handoffOnly: false };
   for (let k = 0; k < args.length; k += 2) {
     const [flag, value] = [args[k], args[k + 1] ?? ""];
     const n = Number(value);
-    if (flag === "--base") options.base = new URL(value, `file://${Deno.cwd()}/`).href;
+    if (flag === "--handoff-only") {
+      options.handoffOnly = true;
+      k--;
+    } else if (flag === "--base") options.base = new URL(value, `file://${Deno.cwd()}/`).href;
     else if (flag === "--runs" && Number.isInteger(n) && n > 0) options.runs = n;
     else if (flag === "--ms" && Number.isInteger(n) && n > 0) options.ms = n;
     else throw new RangeError(`Bad option ${flag} ${value}`);
@@ -161,18 +166,14 @@ async function pingRun(crew: Crew, v: Variant, rounds: number): Promise<number> 
 
 const fmt = (x: number) => x.toFixed(2);
 
-async function main(): Promise<void> {
-  const options = parseOptions([...Deno.args]);
-  const mine = new URL("../mod.ts", import.meta.url).href;
-  const [A, B] = await Promise.all([import(options.base), import(mine)]);
-  const ratios: Record<string, number> = {};
-  using crew = new Crew();
-  console.log(
-    `lock_ab_bench: A = ${options.base}, B = this tree; Deno ${Deno.version.deno}, ` +
-      `${navigator.hardwareConcurrency} cores; ${options.runs} interleaved rounds of ${options.ms} ms`,
-  );
-
-  // Contended.
+/** The contended table: 2, 4 and 8 workers, each variant against the raw futex lock. */
+async function contendedPart(
+  crew: Crew,
+  [A, B]: [Copy, Copy],
+  mine: string,
+  options: Options,
+  ratios: Record<string, number>,
+): Promise<void> {
   const contendedVariants: Variant[] = [
     { name: "raw futex lock (baseline)", copy: null, mod: null, kind: "lock" },
     { name: "A Lock", copy: A, mod: options.base, kind: "lock" },
@@ -216,10 +217,23 @@ async function main(): Promise<void> {
       );
     }
   }
+}
 
-  // Hand-offs.
+/**
+ * The hand-off table: the ping-pongs of `bench/_workers/pings.ts`, as `lock_bench.ts` runs them,
+ * with the raw spinning ping-pong to tell in which rounds both workers held a core
+ * (`./_regime.ts`); the Condition / Event ratio is given over all rounds and per regime.
+ */
+async function handoffPart(
+  crew: Crew,
+  [A, B]: [Copy, Copy],
+  mine: string,
+  options: Options,
+  ratios: Record<string, number>,
+): Promise<void> {
   const pingVariants: Variant[] = [
     { name: "raw wait/notify (baseline)", copy: null, mod: null, kind: "raw" },
+    { name: "raw spin", copy: null, mod: null, kind: "raw-spin" },
     ...["lock", "event", "condition"].flatMap((kind) => [
       { name: `A ${kind}`, copy: A, mod: options.base, kind },
       { name: `B ${kind}`, copy: B, mod: mine, kind },
@@ -245,15 +259,47 @@ async function main(): Promise<void> {
     if (k > 0) ratios[`handoff_${v.name.replace(" ", "_").toLowerCase()}_vs_wait`] = toBase;
     console.log(`| ${v.name} | ${spread(pings[k]!, fmt)} | ${fmt(toBase)} |`);
   }
-  const perRound = (x: number, y: number) => median(pings[x]!.map((t, r) => t / pings[y]![r]!));
-  // Indices: 1/2 A/B lock, 3/4 A/B event, 5/6 A/B condition.
-  ratios.a_condition_vs_event = perRound(5, 3);
-  ratios.b_condition_vs_event = perRound(6, 4);
-  ratios.b_vs_a_condition = perRound(6, 5);
+  // Indices: 1 raw spin, 2/3 A/B lock, 4/5 A/B event, 6/7 A/B condition.
+  const all = pings[0]!.map((_, r) => r);
+  const parallel = parallelRounds(pings[1]!);
+  const shared = all.filter((r) => !parallel.includes(r));
+  ratios.a_condition_vs_event = ratioOver(pings[6]!, pings[4]!, all);
+  ratios.b_condition_vs_event = ratioOver(pings[7]!, pings[5]!, all);
+  ratios.b_vs_a_condition = ratioOver(pings[7]!, pings[6]!, all);
+  const perRegime = (subset: number[]) =>
+    [ratioOver(pings[6]!, pings[4]!, subset), ratioOver(pings[7]!, pings[5]!, subset)] as const;
+  const [a2, b2] = perRegime(parallel);
+  const [a1, b1] = perRegime(shared);
+  Object.assign(ratios, {
+    a_condition_vs_event_2_cores: a2,
+    b_condition_vs_event_2_cores: b2,
+    a_condition_vs_event_1_core: a1,
+    b_condition_vs_event_1_core: b1,
+  });
   console.log(
     `\nCondition / Event round trip (target <= 1.5): A ${fmt(ratios.a_condition_vs_event)}, ` +
       `B ${fmt(ratios.b_condition_vs_event)}; B's Condition / A's ${fmt(ratios.b_vs_a_condition)}`,
   );
+  console.log(
+    `Rounds in which the raw spinning ping-pong took < ${PARALLEL_SPIN_MICROS} µs (both workers ` +
+      `on a core): ${parallel.length} of ${all.length}; Condition / Event over those: A ${
+        fmt(a2)
+      }, B ${fmt(b2)}; over the others: A ${fmt(a1)}, B ${fmt(b1)}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions([...Deno.args]);
+  const mine = new URL("../mod.ts", import.meta.url).href;
+  const copies = await Promise.all([import(options.base), import(mine)]) as [Copy, Copy];
+  const ratios: Record<string, number> = {};
+  using crew = new Crew();
+  console.log(
+    `lock_ab_bench: A = ${options.base}, B = this tree; Deno ${Deno.version.deno}, ` +
+      `${navigator.hardwareConcurrency} cores; ${options.runs} interleaved rounds of ${options.ms} ms`,
+  );
+  if (!options.handoffOnly) await contendedPart(crew, copies, mine, options, ratios);
+  await handoffPart(crew, copies, mine, options, ratios);
   printRatios("lock_ab", ratios);
 }
 

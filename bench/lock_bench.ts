@@ -46,6 +46,7 @@ import {
   STOP,
 } from "./_workers/lock_jobs.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
+import { PARALLEL_SPIN_MICROS, parallelRounds, ratioOver } from "./_regime.ts";
 import { loadAverage, median, overlap, printRatios, spread as spreadOf } from "./_stats.ts";
 
 /** The named same-run ratios every part adds to; printed as the script's last line. */
@@ -428,34 +429,36 @@ async function handoff(pair: Crew, options: Options): Promise<void> {
       `| ${label} | ${spread(xs, 3)} | ${fmt(toBase, 3)} | ${fmt(toSpin)} | ${fmt(best)} |`,
     );
   }
+  // A spinning ping-pong is fast only while both workers hold a core, so it tells the regime.
+  const parallel = parallelRounds(spin);
+  const all = spin.map((_, r) => r);
+  const busy = all.filter((r) => !parallel.includes(r));
   const event = samples.get("event")!;
-  RATIOS.handoff_condition_vs_event = median(
-    samples.get("condition")!.map((x, r) => x / event[r]!),
-  );
+  const condition = samples.get("condition")!;
+  RATIOS.handoff_condition_vs_event = ratioOver(condition, event, all);
+  RATIOS.handoff_condition_vs_event_2_cores = ratioOver(condition, event, parallel);
+  RATIOS.handoff_condition_vs_event_1_core = ratioOver(condition, event, busy);
   console.log(
     `\nCondition round trip / Event round trip (median of per-round ratios): ${
       fmt(RATIOS.handoff_condition_vs_event, 2)
     }`,
   );
-  // A spinning ping-pong is fast only while both workers hold a core, so it tells the regime.
-  const parallelRounds = spin.flatMap((x, r) => x < PARALLEL_SPIN_MICROS ? [r] : []);
   console.log(
     `\nThe rounds above in which the raw spinning ping-pong took < ` +
-      `${PARALLEL_SPIN_MICROS} µs (both workers on a core): ${parallelRounds.length} of ${options.runs}`,
+      `${PARALLEL_SPIN_MICROS} µs (both workers on a core): ${parallel.length} of ${options.runs}; ` +
+      `Condition / Event over those: ${fmt(RATIOS.handoff_condition_vs_event_2_cores, 2)}, ` +
+      `over the others: ${fmt(RATIOS.handoff_condition_vs_event_1_core, 2)}`,
   );
-  if (parallelRounds.length === 0) return;
+  if (parallel.length === 0) return;
   console.log("| variant | µs per round trip, median (min-max) | x raw wait/notify | x raw spin |");
   console.log("| --- | --- | --- | --- |");
   for (const { kind, label } of kinds) {
-    const xs = parallelRounds.map((r) => samples.get(kind)![r]!);
-    const toBase = median(parallelRounds.map((r) => samples.get(kind)![r]! / base[r]!));
-    const toSpin = median(parallelRounds.map((r) => samples.get(kind)![r]! / spin[r]!));
+    const xs = parallel.map((r) => samples.get(kind)![r]!);
+    const toBase = median(parallel.map((r) => samples.get(kind)![r]! / base[r]!));
+    const toSpin = median(parallel.map((r) => samples.get(kind)![r]! / spin[r]!));
     console.log(`| ${label} | ${spread(xs, 3)} | ${fmt(toBase, 3)} | ${fmt(toSpin)} |`);
   }
 }
-
-/** Above this, a raw spinning round trip means a worker waited for a core (~0.25 µs otherwise). */
-const PARALLEL_SPIN_MICROS = 2;
 
 // --- Python peer. ------------------------------------------------------------------------------
 

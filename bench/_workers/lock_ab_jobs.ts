@@ -10,7 +10,7 @@ export interface AbJob {
   readonly job: "contended" | "ping";
   /** `mod.ts` of the copy to use; null: the raw futex lock (contended) or raw wait/notify (ping). */
   readonly mod: string | null;
-  /** contended: "lock" or "semaphore"; ping: "lock", "event" or "condition". */
+  /** contended: "lock" or "semaphore"; ping: "lock", "event" or "condition" ("raw", "raw-spin"). */
   readonly kind: string;
   readonly ctl: Int32Array;
   readonly data: Int32Array;

@@ -8,7 +8,7 @@
  */
 import { futexLock, futexUnlock } from "../_futex_lock.ts";
 import { type AbJob, READY, STOP } from "./lock_ab_jobs.ts";
-import { conditionPing, eventPing, lockPing, rawWaitPing } from "./pings.ts";
+import { conditionPing, eventPing, lockPing, rawSpinPing, rawWaitPing } from "./pings.ts";
 
 /** Index of the raw futex lock's word in `data`. */
 const RAW = 8;
@@ -54,7 +54,8 @@ function contended(data: Int32Array, ctl: Int32Array, lock: Lockish | null): num
 // deno-lint-ignore no-explicit-any
 function ping(M: any, job: AbJob): void {
   const { player, rounds, data: turn, objects } = job;
-  if (M === null) rawWaitPing(player, rounds, turn);
+  if (M === null && job.kind === "raw-spin") rawSpinPing(player, rounds, turn);
+  else if (M === null) rawWaitPing(player, rounds, turn);
   else if (job.kind === "condition") conditionPing(M, player, rounds, turn, objects);
   else if (job.kind === "event") eventPing(M, player, rounds, turn, objects);
   else lockPing(M, player, rounds, turn, objects);

@@ -20,7 +20,14 @@ import { Mutex } from "bench-multithreading";
 import { REAL } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
 import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
-import { conditionPing, eventPing, lockPing, type PingClasses, rawWaitPing } from "./pings.ts";
+import {
+  conditionPing,
+  eventPing,
+  lockPing,
+  type PingClasses,
+  rawSpinPing,
+  rawWaitPing,
+} from "./pings.ts";
 import {
   type ContendedJob,
   type JobResult,
@@ -288,14 +295,6 @@ function contended(job: ContendedJob): JobResult {
 // --- Ping-pong hand-offs. ----------------------------------------------------------------------
 
 // Each kind's measured loop is its own function again; `p` is the player (0 or 1).
-
-function rawSpinPing(p: number, rounds: number, turn: Int32Array): void {
-  for (let i = 0; i < rounds; i++) {
-    const mine = 2 * i + p;
-    while (Atomics.load(turn, 0) !== mine) Atomics.pause();
-    Atomics.store(turn, 0, mine + 1);
-  }
-}
 
 /** What a spin-ready waiter costs at best: spin (64 checks), then sleep. */
 function rawSpinThenWaitPing(p: number, rounds: number, turn: Int32Array): void {
