@@ -22,26 +22,36 @@ import * as K from "../kernel/condition.ts";
 import * as G from "../kernel_gen/condition.ts";
 import { FIRST_PATIENCE, longer } from "./_robust.ts";
 
-/** The condition words and counts owed, in the order notified. */
+/**
+ * The condition words and counts owed, in the order notified: the first `owed` entries. The arrays
+ * keep their length (paying empties them by count, and drops the words for a shared empty
+ * array): a thread that notifies once per hand-off would otherwise allocate two new backing
+ * stores per notify (`length = 0` gives them back), garbage whose scavenges stall hand-offs.
+ */
 const words: Int32Array[] = [];
 const counts: number[] = [];
+let owed = 0;
+const NONE = new Int32Array(0);
 
-/** Whether this thread owes wake-ups (read on every RLock release: a plain array length). */
+/** Whether this thread owes wake-ups (read on every RLock release: one module variable). */
 export function owing(): boolean {
-  return words.length !== 0;
+  return owed !== 0;
 }
 
 /** Records that this thread owes `k` wake-ups on the condition whose words are `c`. */
 export function owe(c: Int32Array, k: number): void {
-  words.push(c);
-  counts.push(k);
+  words[owed] = c;
+  counts[owed] = k;
+  owed++;
 }
 
 /** Pays every wake-up this thread owes. */
 export function pay(): void {
-  for (let i = 0; i < words.length; i++) K.wake(REAL, words[i]!, counts[i]!);
-  words.length = 0;
-  counts.length = 0;
+  for (let i = 0; i < owed; i++) {
+    K.wake(REAL, words[i]!, counts[i]!);
+    words[i] = NONE;
+  }
+  owed = 0;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 import { Lock } from "./lock.ts";
 import { presenceId, presenceIn } from "./_presence.ts";
 import { nap, napSync, owe, owing, pay } from "./_owed_wakes.ts";
-import { acquireRobust, acquireRobustSync, type Robust } from "./_robust.ts";
+import { acquireRobust, acquireRobustSync, FIRST_PATIENCE, type Robust } from "./_robust.ts";
 import { RLock } from "./rlock.ts";
 
 let reviving: Int32Array | undefined;
@@ -509,8 +509,18 @@ export class Condition {
     const notified = this.#reentrant
       ? napSync(this.#c, ticket.seq, deadline)
       : K.sleep(REAL, this.#c, ticket.seq, deadline, false);
+    // Take the lock back. First as the robust slow path's first stretch would, but allocating
+    // nothing: in a hand-off every wait comes here, and the garbage a retake made (the slow path's
+    // closures, ~0.5 KB a round trip) brought a scavenge every few ms, a pause that outlasts the
+    // partner's spin; idle, one such sleep left both threads sleeping at every hand-off for good
+    // (bench/RESULTS.md, "Condition hand-off: why the two benches disagreed").
+    const until = performance.now() + FIRST_PATIENCE;
+    const status = K.end(REAL, this.#lk, this.#reentrant, me, WHO, ticket.saved, until);
+    if (status === KL.ACQUIRED) return notified;
+    const retaking = this.#retaking(ticket.saved);
+    if (status === KL.TIMED_OUT) retaking.probe(); // as the slow path does after a stretch
     let died = false;
-    acquireRobustSync(this.#retaking(ticket.saved), Infinity, () => void (died = true), WAIT);
+    acquireRobustSync(retaking, Infinity, () => void (died = true), WAIT);
     if (died) throw retookError();
     return notified;
   }
