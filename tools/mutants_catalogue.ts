@@ -173,6 +173,17 @@ export const MUTANTS: Mutant[] = [
     filter: "a nap that ends",
   },
   {
+    name:
+      "Condition: a blocking wait's first try to take its lock back returns even if it timed out",
+    edits: [{
+      file: "src/sync/condition.ts",
+      find: "    if (status === KL.ACQUIRED) return notified;\n",
+      replace: "    if (status !== KL.OWNER_DIED) return notified;\n",
+    }],
+    tests: ["tests/sync/robust_test.ts"],
+    filter: "a worker's blocking wait whose notifier is terminated",
+  },
+  {
     name: "Condition: a waiter reads the sequence word after releasing the lock",
     edits: [{
       file: "src/kernel/condition.ts",
