@@ -10,6 +10,17 @@
  * worker's share times the number of workers; 1 = even); and ping-pongs between 2 workers, one round
  * trip being two hand-offs. The machine's cores and load are printed with the tables.
  *
+ * The hand-offs are `lock_bench.ts`'s, from the same ping-pong bodies (`./_workers/pings.ts`), with
+ * the raw spinning ping-pong beside them to tell each round's regime (`./_regime.ts`): the
+ * Condition / Event ratio is printed over all rounds, over the rounds in which both workers held
+ * a core and over the others. The two benches measure the same thing; what they do not share:
+ * here one function runs both copies' classes (its calls see two classes each: a few ns), each
+ * copy has its own spin budgets (in `lock_bench.ts` the Event's run inherits the budgets the
+ * Condition's run left, and the other way round), and a run happens when it happens: the
+ * ratio is a different figure in each regime, so compare runs by the per-regime ratios, never an
+ * idle `lock_bench.ts` with a busy `lock_ab_bench.ts` (bench/RESULTS.md, "Condition hand-off: why
+ * the two benches disagreed").
+ *
  * Run (A is a copy of main's files, so that each side loads its own workers' modules):
  *
  * ```sh

@@ -19,7 +19,10 @@
  *    hand-offs. Baseline: raw `Atomics.wait`/`Atomics.notify` ping-pong; references: a raw spinning
  *    ping-pong (the floor) and raw spin-then-wait (what a spin-ready waiter can do at best).
  *    Interlock: two `Lock`s passed back and forth, two `Event`s, and one `Condition` (wait until
- *    my turn, notify).
+ *    my turn, notify). The raw spinning ping-pong also tells each round's regime (both workers on
+ *    a core, or sharing one: `./_regime.ts`); the Condition / Event ratio is printed over all
+ *    rounds and per regime, as `lock_ab_bench.ts` prints it (the same ping-pongs,
+ *    `./_workers/pings.ts`).
  *
  * 3. **Scaling** (the chart): the contended loop on 1, 2, 4 and 8 workers, `Lock` and
  *    `Semaphore(1)` against the raw futex lock, rounds interleaved, with each worker's share
