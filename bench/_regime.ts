@@ -8,7 +8,7 @@
  *   pays a wake-up of a halted vCPU, 10-25 µs here. Which of the two a run of thousands of round
  *   trips settles in depends on whether any hand-off ever sleeps (the spin budgets are adaptive,
  *   `src/_atomics.ts`), so the figures are bimodal and a ratio of medians over few rounds moves a
- *   lot (bench/RESULTS.md, "Condition hand-off: why the two benches disagreed").
+ *   lot (bench/RESULTS.md, "Condition hand-off, why the two benches disagreed").
  * - **Workers sharing a core** (other processes busy): a spinning ping-pong takes milliseconds (a
  *   time slice per hand-off), every primitive hands off by sleeping, and a wake-up is a context
  *   switch on a core that is already awake (3-10 µs).

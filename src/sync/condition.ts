@@ -513,7 +513,7 @@ export class Condition {
     // nothing: in a hand-off every wait comes here, and the garbage a retake made (the slow path's
     // closures, ~0.5 KB a round trip) brought a scavenge every few ms, a pause that outlasts the
     // partner's spin; idle, one such sleep left both threads sleeping at every hand-off for good
-    // (bench/RESULTS.md, "Condition hand-off: why the two benches disagreed").
+    // (bench/RESULTS.md, "Condition hand-off, why the two benches disagreed").
     const until = performance.now() + FIRST_PATIENCE;
     const status = K.end(REAL, this.#lk, this.#reentrant, me, WHO, ticket.saved, until);
     if (status === KL.ACQUIRED) return notified;
