@@ -18,7 +18,7 @@
  * copy has its own spin budgets (in `lock_bench.ts` the Event's run inherits the budgets the
  * Condition's run left, and the other way round), and a run happens when it happens: the
  * ratio is a different figure in each regime, so compare runs by the per-regime ratios, never an
- * idle `lock_bench.ts` with a busy `lock_ab_bench.ts` (bench/RESULTS.md, "Condition hand-off: why
+ * idle `lock_bench.ts` with a busy `lock_ab_bench.ts` (bench/RESULTS.md, "Condition hand-off, why
  * the two benches disagreed").
  *
  * Run (A is a copy of main's files, so that each side loads its own workers' modules):

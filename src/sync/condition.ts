@@ -510,10 +510,10 @@ export class Condition {
       ? napSync(this.#c, ticket.seq, deadline)
       : K.sleep(REAL, this.#c, ticket.seq, deadline, false);
     // Take the lock back. First as the robust slow path's first stretch would, but allocating
-    // nothing: in a hand-off every wait comes here, and the garbage a retake made (the slow path's
-    // closures, ~0.5 KB a round trip) brought a scavenge every few ms, a pause that outlasts the
-    // partner's spin; idle, one such sleep left both threads sleeping at every hand-off for good
-    // (bench/RESULTS.md, "Condition hand-off, why the two benches disagreed").
+    // nothing: in a hand-off every wait comes here, and the slow path's closures were most of the
+    // garbage (~0.6 KB a round trip, with the owed wake-ups' arrays) whose scavenges pause a
+    // thread for longer than its partner spins (bench/RESULTS.md, "Condition hand-off, why the
+    // two benches disagreed").
     const until = performance.now() + FIRST_PATIENCE;
     const status = K.end(REAL, this.#lk, this.#reentrant, me, WHO, ticket.saved, until);
     if (status === KL.ACQUIRED) return notified;
