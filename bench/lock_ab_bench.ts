@@ -177,13 +177,18 @@ async function pingRun(crew: Crew, v: Variant, rounds: number): Promise<number> 
 
 const fmt = (x: number) => x.toFixed(2);
 
+/** What both tables run with: the workers, the two copies (A, B), B's `mod.ts`, and the ratios. */
+interface Setup {
+  crew: Crew;
+  copies: [Copy, Copy];
+  mine: string;
+  options: Options;
+  ratios: Record<string, number>;
+}
+
 /** The contended table: 2, 4 and 8 workers, each variant against the raw futex lock. */
 async function contendedPart(
-  crew: Crew,
-  [A, B]: [Copy, Copy],
-  mine: string,
-  options: Options,
-  ratios: Record<string, number>,
+  { crew, copies: [A, B], mine, options, ratios }: Setup,
 ): Promise<void> {
   const contendedVariants: Variant[] = [
     { name: "raw futex lock (baseline)", copy: null, mod: null, kind: "lock" },
@@ -236,11 +241,7 @@ async function contendedPart(
  * (`./_regime.ts`); the Condition / Event ratio is given over all rounds and per regime.
  */
 async function handoffPart(
-  crew: Crew,
-  [A, B]: [Copy, Copy],
-  mine: string,
-  options: Options,
-  ratios: Record<string, number>,
+  { crew, copies: [A, B], mine, options, ratios }: Setup,
 ): Promise<void> {
   const pingVariants: Variant[] = [
     { name: "raw wait/notify (baseline)", copy: null, mod: null, kind: "raw" },
@@ -309,8 +310,9 @@ async function main(): Promise<void> {
     `lock_ab_bench: A = ${options.base}, B = this tree; Deno ${Deno.version.deno}, ` +
       `${navigator.hardwareConcurrency} cores; ${options.runs} interleaved rounds of ${options.ms} ms`,
   );
-  if (!options.handoffOnly) await contendedPart(crew, copies, mine, options, ratios);
-  await handoffPart(crew, copies, mine, options, ratios);
+  const setup: Setup = { crew, copies, mine, options, ratios };
+  if (!options.handoffOnly) await contendedPart(setup);
+  await handoffPart(setup);
   printRatios("lock_ab", ratios);
 }
 
