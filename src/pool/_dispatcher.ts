@@ -32,6 +32,7 @@
 import { RuntimeError, WorkerCrashedError } from "../errors.ts";
 import type { TaskControl } from "./async_result.ts";
 import {
+  CALL,
   type Failure,
   type FromWorker,
   type Kind,
@@ -46,11 +47,20 @@ import {
   type PoolStats,
   type TaskOptions,
 } from "./pool_options.ts";
-import { TaskQueue } from "./task_queue.ts";
+import { type Settle, TaskQueue } from "./task_queue.ts";
 import type { TerminateStatus } from "./types.ts";
 import { reviveResult } from "./_chunking.ts";
 import { Crew } from "./_crew.ts";
-import { assign, isRunning, type Member, release, runOne, type Task, withdraw } from "./_member.ts";
+import {
+  assign,
+  isRunning,
+  type Member,
+  release,
+  runOne,
+  type Submitted,
+  type Task,
+  withdraw,
+} from "./_member.ts";
 import { nextBatch, steal } from "./_placement.ts";
 import { endOf } from "./_worker_end.ts";
 
@@ -66,7 +76,24 @@ export class Dispatcher {
   readonly #config: DispatcherConfig;
   readonly #maxTasksPerChild: number;
   readonly #maxQueue: number;
-  readonly #queue = new TaskQueue<Task>();
+  readonly #queue = new TaskQueue<Task>(({ name, args, resolve, reject }) => {
+    const spare = this.#spare.pop();
+    if (spare === undefined) {
+      return this.#record(name, CALL, args, undefined, undefined, undefined, resolve, reject);
+    }
+    spare.id = this.#nextId++;
+    spare.name = name;
+    spare.args = args;
+    spare.resolve = resolve;
+    spare.reject = reject;
+    spare.settled = false;
+    return spare;
+  });
+  /**
+   * Records of plain calls that settled, to reuse for the next ones (see `#recycle`): records made
+   * anew for each call were ~160 bytes of garbage per `apply`.
+   */
+  readonly #spare: Task[] = [];
   readonly #crew: Crew;
   /** Workers that take tasks (the crew's). */
   readonly #live: Member[];
@@ -115,48 +142,88 @@ export class Dispatcher {
     args: WireArgs,
     options: TaskOptions | undefined,
     bounded: boolean,
-  ): Task {
-    if (typeof name !== "string") {
-      throw new TypeError(
-        `Cannot ${what}: the task name must be a string, received ${typeof name}`,
-      );
-    }
-    if (
-      !Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array) &&
-      !(args instanceof Uint8Array)
-    ) {
-      throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
-    }
+  ): Submitted {
+    checkCall(what, name, args);
     const signal = options === undefined ? undefined : abortSignalOf(what, options);
     const transfer = options?.transfer;
     if (transfer !== undefined && !Array.isArray(transfer)) {
       throw new TypeError(`Cannot ${what}: 'transfer' must be an array`);
     }
-    this.checkRunning(what);
-    if (bounded && this.#queue.length >= this.#maxQueue) {
-      throw new RangeError(
-        `Cannot ${what}: ${this.#maxQueue} tasks already wait, the pool's maxQueue`,
-      );
-    }
+    this.#checkRoom(what, bounded);
     let transferred: Transferable[] | undefined;
     if (transfer !== undefined && transfer.length > 0) {
       // Detach the buffers now, as postMessage would: the caller may reuse nothing it transferred.
       ({ args, transfer: transferred } = structuredClone({ args, transfer }, { transfer }));
     }
-    // Built here, not in a function of _member.ts: that made 24-26 scavenges instead of 14-15 for
-    // 700k tiny tasks (main thread alone, workers stubbed out), and slower dispatch.
-    let resolve!: (value: unknown) => void;
-    let reject!: (error: unknown) => void;
+    let resolve!: Settle;
+    let reject!: Settle;
     const promise = new Promise<unknown>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    const task: Task = {
+    const task = this.#record(name, kind, args, transferred, signal, promise, resolve, reject);
+    if (signal?.aborted) {
+      task.settled = true;
+      reject(signal.reason);
+      return task as Submitted;
+    }
+    if (signal) {
+      task.onAbort = () => this.#abort(task, signal.reason);
+      signal.addEventListener("abort", task.onAbort, { once: true });
+    }
+    if (this.#outstanding++ === 0) this.#crew.ref(true);
+    this.#queue.push(task);
+    this.#schedulePump();
+    return task as Submitted;
+  }
+
+  /**
+   * `apply`: resolves with the outcome of `name(...args)`, a Call. Without options nothing can
+   * cancel it, so it waits in the queue as a plain call, with no record (see `task_queue.ts`).
+   */
+  call(
+    what: string,
+    name: string,
+    args: WireArgs,
+    options: TaskOptions | undefined,
+  ): Promise<unknown> {
+    if (options !== undefined) return this.submit(what, name, CALL, args, options, true).promise;
+    checkCall(what, name, args);
+    this.#checkRoom(what, true);
+    // One executor for every call: a closure per call (and its context) was ~70 bytes of garbage.
+    const promise = new Promise<unknown>(this.#keep);
+    if (this.#outstanding++ === 0) this.#crew.ref(true);
+    this.#queue.pushCall({ name, args, promise, resolve: this.#resolve, reject: this.#reject });
+    this.#resolve = this.#reject = ignore;
+    this.#schedulePump();
+    return promise;
+  }
+
+  /** The resolving functions of the promise `call` made last (`#keep` takes them). */
+  #resolve: Settle = ignore;
+  #reject: Settle = ignore;
+  readonly #keep = (resolve: Settle, reject: Settle): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
+
+  /** A task's record, not yet queued. */
+  #record(
+    name: string,
+    kind: Kind,
+    args: WireArgs,
+    transfer: Transferable[] | undefined,
+    signal: AbortSignal | undefined,
+    promise: Promise<unknown> | undefined,
+    resolve: Settle,
+    reject: Settle,
+  ): Task {
+    return {
       id: this.#nextId++,
       name,
       kind,
       args,
-      transfer: transferred,
+      transfer,
       promise,
       resolve,
       reject,
@@ -169,19 +236,16 @@ export class Dispatcher {
       grace: undefined,
       queued: false,
     };
-    if (signal?.aborted) {
-      task.settled = true;
-      reject(signal.reason);
-      return task;
+  }
+
+  /** Throws unless the pool takes work, and (when `bounded`) has room in its queue. */
+  #checkRoom(what: string, bounded: boolean): void {
+    this.checkRunning(what);
+    if (bounded && this.#queue.length >= this.#maxQueue) {
+      throw new RangeError(
+        `Cannot ${what}: ${this.#maxQueue} tasks already wait, the pool's maxQueue`,
+      );
     }
-    if (signal) {
-      task.onAbort = () => this.#abort(task, signal.reason);
-      signal.addEventListener("abort", task.onAbort, { once: true });
-    }
-    if (this.#outstanding++ === 0) this.#crew.ref(true);
-    this.#queue.push(task);
-    this.#schedulePump();
-    return task;
   }
 
   /** Throws unless the pool takes work: the error that broke it, or a `RuntimeError`. */
@@ -261,6 +325,19 @@ export class Dispatcher {
     if (--this.#outstanding === 0 && this.#state === "running") this.#crew.ref(false);
     if (ok) task.resolve(value);
     else task.reject(value);
+  }
+
+  /**
+   * Keeps the record of a plain call that settled on its result, for the next plain call: nothing
+   * else holds it (no caller's handle, no signal; `release` took it out of its worker's slots).
+   */
+  #recycle(task: Task): void {
+    if (task.promise !== undefined || task.signal !== undefined || this.#spare.length >= SPARE) {
+      return;
+    }
+    task.args = NO_ARGS;
+    task.resolve = task.reject = ignore;
+    this.#spare.push(task);
   }
 
   // --- the pool's life cycle (Pool.close, join, terminate, ready, stats) -------------------------
@@ -475,6 +552,7 @@ export class Dispatcher {
       if (task.settled) continue;
       if (failure) this.#settle(task, false, rebuild((values[i] as Failure).error));
       else this.#settle(task, true, reviveResult(values[i]));
+      this.#recycle(task);
     }
     if (m.sent >= this.#maxTasksPerChild && m.assigned.size === 0 && m.state !== "leaving") {
       // Recycled: it exits after its last task, and a fresh worker replaces it.
@@ -508,5 +586,26 @@ export class Dispatcher {
       this.#pump();
     }
     this.#maybeFinish();
+  }
+}
+
+/** Most records kept for reuse: more than a pool has in flight (`S.SLOTS` per worker) is waste. */
+const SPARE = 1024;
+/** What a spare record holds instead of its last call's arguments and resolving functions. */
+const NO_ARGS: WireArgs = [];
+const ignore = (): void => {};
+
+/** Throws a `TypeError` unless `name` and `args` can name a task. */
+function checkCall(what: string, name: string, args: WireArgs): void {
+  if (typeof name !== "string") {
+    throw new TypeError(
+      `Cannot ${what}: the task name must be a string, received ${typeof name}`,
+    );
+  }
+  if (
+    !Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array) &&
+    !(args instanceof Uint8Array)
+  ) {
+    throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
   }
 }

@@ -18,7 +18,7 @@ import {
 import type { Dispatcher } from "./_dispatcher.ts";
 import { checkIterable, chunkSource, packItems } from "./_chunking.ts";
 import { unpackStrings } from "./_packed_strings.ts";
-import type { Task } from "./_member.ts";
+import type { Submitted } from "./_member.ts";
 
 /** Items in a chunk from which it is sent before the next chunk is read (see `chunks`). */
 const OVERLAP_CHUNK = 4096;
@@ -146,7 +146,7 @@ async function* chunks(
   host.checkRunning(what);
   const source = chunkSource(what, items, chunksize);
   const window = Math.max(16, host.size * 32);
-  const pending = new Map<number, Task>();
+  const pending = new Map<number, Submitted>();
   let next = 0;
   let wanted = 0;
   let exhausted = false;

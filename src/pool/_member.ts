@@ -26,12 +26,14 @@ import type { Queued } from "./task_queue.ts";
 
 /** One submitted task. */
 export interface Task extends Queued {
-  readonly id: number;
-  readonly name: string;
+  /** (`id`, `name` and `args` change only when a plain call's record is reused: `_dispatcher.ts`.) */
+  id: number;
+  name: string;
   readonly kind: Kind;
-  readonly args: WireArgs;
+  args: WireArgs;
   readonly transfer: Transferable[] | undefined;
-  readonly promise: Promise<unknown>;
+  /** Its promise; `undefined` for a plain call (`apply` returned it, nothing else needs it). */
+  readonly promise: Promise<unknown> | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   settled: boolean;
@@ -43,6 +45,11 @@ export interface Task extends Queued {
   gen: number;
   /** After an abort of a running task: the timer that replaces its worker if it runs on. */
   grace: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The record `submit` returns: one whose promise the caller holds. */
+export interface Submitted extends Task {
+  readonly promise: Promise<unknown>;
 }
 
 /** One worker thread of a pool. */

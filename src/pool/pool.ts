@@ -148,8 +148,9 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     options?: TaskOptions,
   ): Promise<TaskResult<M, K>> {
     try {
-      return this.#dispatcher.submit("apply", name, CALL, args as unknown[], options, true)
-        .promise as Promise<TaskResult<M, K>>;
+      return this.#dispatcher.call("apply", name, args as unknown[], options) as Promise<
+        TaskResult<M, K>
+      >;
     } catch (error) {
       return Promise.reject(error);
     }
