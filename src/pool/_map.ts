@@ -18,7 +18,10 @@ import {
 import type { Dispatcher } from "./_dispatcher.ts";
 import { checkIterable, chunkSource, packItems } from "./_chunking.ts";
 import { unpackStrings } from "./_packed_strings.ts";
+import { MAX_BATCH } from "./_placement.ts";
 import type { Submitted } from "./_member.ts";
+
+const ignore = (): void => {};
 
 /** Items in a chunk from which it is sent before the next chunk is read (see `chunks`). */
 const OVERLAP_CHUNK = 4096;
@@ -145,15 +148,27 @@ async function* chunks(
   signal?.throwIfAborted();
   host.checkRunning(what);
   const source = chunkSource(what, items, chunksize);
-  const window = Math.max(16, host.size * 32);
+  // Chunks in flight at most: enough to keep two batches on each worker.
+  const window = host.size * 2 * MAX_BATCH;
+  const low = window - MAX_BATCH;
+  let refilling = true;
   const pending = new Map<number, Submitted>();
   let next = 0;
   let wanted = 0;
   let exhausted = false;
   const taskOptions: TaskOptions = signal ? { signal } : {};
+  // Unordered: the indices of the chunks that settled, in the order they did, from `head` on, and
+  // the wake-up of a wait for one (one callback per chunk; a `Promise.race` over every chunk in
+  // flight cost O(window) per chunk).
+  const settled: number[] = [];
+  let head = 0;
+  let wake: (() => void) | undefined;
   try {
     for (;;) {
-      while (!exhausted && pending.size < window) {
+      // Refill a batch or more at a time: one chunk read per chunk yielded went to the workers one
+      // chunk per message (the pump runs as soon as it is submitted), and imap of tiny items ran at
+      // a tenth of the rate of as many `apply` calls.
+      while (!exhausted && pending.size < window && (refilling ||= pending.size <= low)) {
         const room = host.room();
         if (room) await room;
         let chunk = source.next();
@@ -170,12 +185,22 @@ async function* chunks(
           taskOptions,
           false,
         );
-        task.promise.catch(() => {}); // observed below; never an unhandled rejection
-        pending.set(next++, task);
+        const index = next++;
+        // Observed below; never an unhandled rejection.
+        if (ordered) task.promise.catch(ignore);
+        else {
+          const done = () => {
+            settled.push(index);
+            wake?.();
+          };
+          task.promise.then(done, done);
+        }
+        pending.set(index, task);
         // A big chunk goes to a worker before the next one is read and packed (the pump runs in
         // a microtask), so that packing overlaps the workers' work; small ones still go in batches.
         if (chunk.length >= OVERLAP_CHUNK) await undefined;
       }
+      refilling = false;
       if (pending.size === 0) return;
       if (ordered) {
         const task = pending.get(wanted)!;
@@ -183,13 +208,16 @@ async function* chunks(
         pending.delete(wanted);
         yield [wanted++, values];
       } else {
-        const [index, values] = await Promise.race(
-          [...pending].map(([index, task]) =>
-            task.promise.then((values) => [index, values] as [number, ArrayLike<unknown>])
-          ),
-        );
+        while (head === settled.length) await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+        const index = settled[head++]!;
+        if (head >= 1024 && head * 2 >= settled.length) {
+          settled.splice(0, head);
+          head = 0;
+        }
+        const task = pending.get(index)!;
         pending.delete(index);
-        yield [index, values];
+        yield [index, await task.promise as ArrayLike<unknown>];
       }
     }
   } finally {
