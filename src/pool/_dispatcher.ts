@@ -79,7 +79,18 @@ export class Dispatcher {
   readonly #queue = new TaskQueue<Task>(({ name, args, resolve, reject }) => {
     const spare = this.#spare.pop();
     if (spare === undefined) {
-      return this.#record(name, CALL, args, undefined, undefined, undefined, resolve, reject);
+      const record = this.#record(
+        name,
+        CALL,
+        args,
+        undefined,
+        undefined,
+        undefined,
+        resolve,
+        reject,
+      );
+      record.plain = true;
+      return record;
     }
     spare.id = this.#nextId++;
     spare.name = name;
@@ -143,6 +154,50 @@ export class Dispatcher {
     options: TaskOptions | undefined,
     bounded: boolean,
   ): Submitted {
+    const promise = new Promise<unknown>(this.#keep);
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = ignore;
+    return this.#submit(
+      what,
+      name,
+      kind,
+      args,
+      options,
+      bounded,
+      resolve,
+      reject,
+      promise,
+    ) as Submitted;
+  }
+
+  /**
+   * `submit` with no promise: the outcome goes to `resolve` or `reject` (the map family's chunks;
+   * one promise per chunk, and one more to observe it, cost more than the chunk of a tiny task).
+   */
+  submitTo(
+    what: string,
+    name: string,
+    kind: Kind,
+    args: WireArgs,
+    options: TaskOptions | undefined,
+    resolve: Settle,
+    reject: Settle,
+  ): Task {
+    return this.#submit(what, name, kind, args, options, false, resolve, reject, undefined);
+  }
+
+  #submit(
+    what: string,
+    name: string,
+    kind: Kind,
+    args: WireArgs,
+    options: TaskOptions | undefined,
+    bounded: boolean,
+    resolve: Settle,
+    reject: Settle,
+    promise: Promise<unknown> | undefined,
+  ): Task {
     checkCall(what, name, args);
     const signal = options === undefined ? undefined : abortSignalOf(what, options);
     const transfer = options?.transfer;
@@ -155,17 +210,11 @@ export class Dispatcher {
       // Detach the buffers now, as postMessage would: the caller may reuse nothing it transferred.
       ({ args, transfer: transferred } = structuredClone({ args, transfer }, { transfer }));
     }
-    let resolve!: Settle;
-    let reject!: Settle;
-    const promise = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
     const task = this.#record(name, kind, args, transferred, signal, promise, resolve, reject);
     if (signal?.aborted) {
       task.settled = true;
       reject(signal.reason);
-      return task as Submitted;
+      return task;
     }
     if (signal) {
       task.onAbort = () => this.#abort(task, signal.reason);
@@ -174,7 +223,7 @@ export class Dispatcher {
     if (this.#outstanding++ === 0) this.#crew.ref(true);
     this.#queue.push(task);
     this.#schedulePump();
-    return task as Submitted;
+    return task;
   }
 
   /**
@@ -235,6 +284,7 @@ export class Dispatcher {
       gen: 0,
       grace: undefined,
       queued: false,
+      plain: false,
     };
   }
 
@@ -332,9 +382,7 @@ export class Dispatcher {
    * else holds it (no caller's handle, no signal; `release` took it out of its worker's slots).
    */
   #recycle(task: Task): void {
-    if (task.promise !== undefined || task.signal !== undefined || this.#spare.length >= SPARE) {
-      return;
-    }
+    if (!task.plain || this.#spare.length >= SPARE) return;
     task.args = NO_ARGS;
     task.resolve = task.reject = ignore;
     this.#spare.push(task);

@@ -1,6 +1,6 @@
 /**
  * The map family of `Pool` (`map`, `starmap`, `mapAsync`, `starmapAsync`, `imap`, `imapUnordered`),
- * written over three calls of the dispatcher ({@linkcode MapHost}): `submit` a chunk as one task,
+ * written over three calls of the dispatcher ({@linkcode MapHost}): `submitTo` a chunk as one task,
  * `cancel` a chunk not yet started, and wait for `room` in a bounded queue. One engine (`chunks`)
  * reads the items as room frees up and yields each chunk's results; the public forms collect or
  * stream them.
@@ -19,21 +19,27 @@ import type { Dispatcher } from "./_dispatcher.ts";
 import { checkIterable, chunkSource, packItems } from "./_chunking.ts";
 import { unpackStrings } from "./_packed_strings.ts";
 import { MAX_BATCH } from "./_placement.ts";
-import type { Submitted } from "./_member.ts";
+import type { Task } from "./_member.ts";
 
-const ignore = (): void => {};
+/** A chunk in flight: its task, then its outcome. */
+interface Chunk {
+  task: Task | undefined;
+  settled: boolean;
+  ok: boolean;
+  value: unknown;
+}
 
 /** Items in a chunk from which it is sent before the next chunk is read (see `chunks`). */
 const OVERLAP_CHUNK = 4096;
 
 /**
  * What the map family needs of a pool's dispatcher: its `size` (the default `chunksize` of `map`, the
- * window of chunks in flight), `checkRunning`, `submit` (one task per chunk), `cancel` (a chunk not
+ * window of chunks in flight), `checkRunning`, `submitTo` (one task per chunk), `cancel` (a chunk not
  * started), `room` (wait while `maxQueue` tasks wait) and `newId` (the id of a `mapAsync` result).
  */
 export type MapHost = Pick<
   Dispatcher,
-  "size" | "checkRunning" | "submit" | "cancel" | "room" | "newId"
+  "size" | "checkRunning" | "submitTo" | "cancel" | "room" | "newId"
 >;
 
 /** `map` / `starmap`: reads every item first (as Python does), resolves with the results in order. */
@@ -152,17 +158,26 @@ async function* chunks(
   const window = host.size * 2 * MAX_BATCH;
   const low = window - MAX_BATCH;
   let refilling = true;
-  const pending = new Map<number, Submitted>();
+  const pending = new Map<number, Chunk>();
   let next = 0;
   let wanted = 0;
   let exhausted = false;
-  const taskOptions: TaskOptions = signal ? { signal } : {};
-  // Unordered: the indices of the chunks that settled, in the order they did, from `head` on, and
-  // the wake-up of a wait for one (one callback per chunk; a `Promise.race` over every chunk in
-  // flight cost O(window) per chunk).
+  const taskOptions: TaskOptions | undefined = signal ? { signal } : undefined;
+  // Unordered: the indices of the chunks that settled, in the order they did, from `head` on (a
+  // `Promise.race` over every chunk in flight cost O(window) per chunk).
   const settled: number[] = [];
   let head = 0;
+  /** Wakes the wait for a chunk to settle. */
   let wake: (() => void) | undefined;
+  const arrived = (index: number, chunk: Chunk, ok: boolean, value: unknown) => {
+    chunk.settled = true;
+    chunk.ok = ok;
+    chunk.value = value;
+    if (!ordered) settled.push(index);
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
   try {
     for (;;) {
       // Refill a batch or more at a time: one chunk read per chunk yielded went to the workers one
@@ -171,57 +186,48 @@ async function* chunks(
       while (!exhausted && pending.size < window && (refilling ||= pending.size <= low)) {
         const room = host.room();
         if (room) await room;
-        let chunk = source.next();
-        if (chunk instanceof Promise) chunk = await chunk;
-        if (chunk === undefined) {
+        let items = source.next();
+        if (items instanceof Promise) items = await items;
+        if (items === undefined) {
           exhausted = true;
           break;
         }
-        const task = host.submit(
+        const index = next++;
+        const chunk: Chunk = { task: undefined, settled: false, ok: false, value: undefined };
+        pending.set(index, chunk);
+        chunk.task = host.submitTo(
           what,
           name,
           kind,
-          kind === MAP ? packItems(chunk) : chunk,
+          kind === MAP ? packItems(items) : items,
           taskOptions,
-          false,
+          (value) => arrived(index, chunk, true, value),
+          (error) => arrived(index, chunk, false, error),
         );
-        const index = next++;
-        // Observed below; never an unhandled rejection.
-        if (ordered) task.promise.catch(ignore);
-        else {
-          const done = () => {
-            settled.push(index);
-            wake?.();
-          };
-          task.promise.then(done, done);
-        }
-        pending.set(index, task);
         // A big chunk goes to a worker before the next one is read and packed (the pump runs in
         // a microtask), so that packing overlaps the workers' work; small ones still go in batches.
-        if (chunk.length >= OVERLAP_CHUNK) await undefined;
+        if (items.length >= OVERLAP_CHUNK) await undefined;
       }
       refilling = false;
       if (pending.size === 0) return;
-      if (ordered) {
-        const task = pending.get(wanted)!;
-        const values = await task.promise as ArrayLike<unknown>;
-        pending.delete(wanted);
-        yield [wanted++, values];
-      } else {
+      let index = wanted;
+      if (ordered) wanted++;
+      else {
         while (head === settled.length) await new Promise<void>((resolve) => wake = resolve);
-        wake = undefined;
-        const index = settled[head++]!;
+        index = settled[head++]!;
         if (head >= 1024 && head * 2 >= settled.length) {
           settled.splice(0, head);
           head = 0;
         }
-        const task = pending.get(index)!;
-        pending.delete(index);
-        yield [index, await task.promise as ArrayLike<unknown>];
       }
+      const chunk = pending.get(index)!;
+      while (!chunk.settled) await new Promise<void>((resolve) => wake = resolve);
+      pending.delete(index);
+      if (!chunk.ok) throw chunk.value;
+      yield [index, chunk.value as ArrayLike<unknown>];
     }
   } finally {
-    for (const task of pending.values()) host.cancel(task);
+    for (const { task } of pending.values()) if (task) host.cancel(task);
     await source.return?.();
   }
 }

@@ -45,6 +45,11 @@ export interface Task extends Queued {
   gen: number;
   /** After an abort of a running task: the timer that replaces its worker if it runs on. */
   grace: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Whether it is the record of a plain call (`Dispatcher.call`): nothing outside the dispatcher
+   * holds it, so it is reused once settled.
+   */
+  plain: boolean;
 }
 
 /** The record `submit` returns: one whose promise the caller holds. */
