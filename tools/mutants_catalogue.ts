@@ -407,6 +407,27 @@ export const MUTANTS: Mutant[] = [
     filter: "exits mid-task",
   },
   {
+    name: "Pool: a plain call's reused record keeps the settled flag of the call before",
+    edits: [{
+      file: "src/pool/_dispatcher.ts",
+      find: "    spare.settled = false;\n",
+      replace: "",
+    }],
+    // Every plain call after the first reused record never settles: the test's deadline fails it.
+    tests: ["tests/pool/pool_test.ts"],
+    filter: "thousands of plain apply calls",
+  },
+  {
+    name: "Pool: records other than plain calls' are reused too (a chunk's, an applyAsync's)",
+    edits: [{
+      file: "src/pool/_dispatcher.ts",
+      find: "    if (!task.plain || this.#spare.length >= SPARE) return;\n",
+      replace: "    if (this.#spare.length >= SPARE) return;\n",
+    }],
+    tests: ["tests/pool/pool_test.ts"],
+    filter: "thousands of plain apply calls",
+  },
+  {
     name: "Explorer: DPOR reverses only races between steps at most 4 apart",
     edits: [{
       file: "src/explore/_races.ts",

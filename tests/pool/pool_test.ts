@@ -84,6 +84,51 @@ test("map returns exactly what each call returned, whatever mix of numbers and o
   });
 });
 
+test("thousands of plain apply calls, among failures, cancelled applyAsync calls and an imapUnordered, each settle with their own outcome", async () => {
+  // Plain calls (no options) wait with no record and their records are reused once settled
+  // (src/pool/_dispatcher.ts): a reused record must never carry another call's outcome.
+  await withPool({ size: 2 }, async (pool) => {
+    const n = 5_000;
+    const calls: Promise<number>[] = [];
+    const cancelled: AsyncResult<number>[] = [];
+    for (let i = 0; i < n; i++) {
+      calls.push(i % 97 === 0 ? pool.apply("evenOnly", [1]) : pool.apply("square", [i]));
+      if (i % 251 === 0) cancelled.push(pool.applyAsync("square", [i]));
+    }
+    for (const handle of cancelled) handle.cancel();
+    const settling = Promise.allSettled(calls);
+    const unordered = await within(
+      Array.fromAsync(pool.imapUnordered("square", Array.from({ length: 2_000 }, (_, i) => i))),
+      DEADLINE_MS,
+      "imapUnordered",
+    );
+    const outcomes = await within(settling, DEADLINE_MS, "the apply calls");
+    for (let i = 0; i < n; i++) {
+      const outcome = outcomes[i]!;
+      if (i % 97 === 0) assert.equal(outcome.status, "rejected", `call ${i} fails`);
+      else assert.deepEqual(outcome, { status: "fulfilled", value: i * i }, `call ${i}`);
+    }
+    for (const handle of cancelled) {
+      const settled = await within(Promise.allSettled([handle]), DEADLINE_MS, "a cancelled call");
+      const value = cancelled.indexOf(handle) * 251;
+      assert.ok(
+        settled[0]!.status === "rejected" ||
+          (settled[0]!.status === "fulfilled" && settled[0]!.value === value * value),
+        "a cancelled call is rejected, or has its own result if it had started",
+      );
+    }
+    assert.deepEqual(
+      unordered.sort((a, b) => a - b),
+      Array.from({ length: 2_000 }, (_, i) => i * i),
+    );
+    assert.equal(
+      await within(pool.apply("square", [12]), DEADLINE_MS, "after"),
+      144,
+      "the pool still works",
+    );
+  });
+});
+
 test("Pool.imap reads its source lazily: an infinite source and an early break are fine", async () => {
   await withPool({ size: 2 }, async (pool) => {
     let produced = 0;
