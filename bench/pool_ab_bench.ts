@@ -3,7 +3,8 @@
  * `Pool` (B) against another copy's (A, typically main), with piscina beside them; rounds interleave
  * A, B and piscina so that the machine's load weighs on all alike, A and B in turn first.
  *
- * Figures: tiny tasks/s (`--tasks` calls of `square(i)` through `pool.apply`, 2 workers), and the
+ * Figures: tiny tasks/s (`--tasks` calls of `square(i)` through `pool.apply`, 2 workers), tiny
+ * items/s through `imap` and `imapUnordered` (20,000 `square(i)`, chunksize 1), and the
  * time of `Pool.map` echoing 1,000,000 integers and 1,000,000 short strings (`"s123456"`); beside
  * each, the CPU time it took, read from `/proc` (the main thread's, and the whole process's),
  * which a busy machine moves far less than wall time: CPU per task is what dispatch costs. And a
@@ -26,11 +27,16 @@ import { loadAverage, median, parseFlags, printRatios, spread } from "./_stats.t
 
 const TASKS = new URL("./_workers/tiny_tasks.ts", import.meta.url);
 const PISCINA_WORKER = new URL("./peers/piscina_worker.mjs", import.meta.url);
+/** Items of each imap round, and the sum of their squares. */
+const IMAP_ITEMS = 20_000;
+const IMAP_SUM = (IMAP_ITEMS - 1) * IMAP_ITEMS * (2 * IMAP_ITEMS - 1) / 6;
 
 /** What both copies' pools offer here. */
 interface AnyPool {
   apply(name: string, args: unknown[]): Promise<unknown>;
   map(name: string, items: unknown[]): Promise<unknown[]>;
+  imap(name: string, items: unknown[]): AsyncIterable<unknown>;
+  imapUnordered(name: string, items: unknown[]): AsyncIterable<unknown>;
   terminate(): Promise<unknown>;
 }
 type PoolClass = new (module: URL, options: { size: number }) => AnyPool;
@@ -87,6 +93,15 @@ async function main(): Promise<void> {
         throw new Error("wrong map");
       }
     });
+  // imap and imapUnordered of tiny items with their default chunksize (1, as Python's): one task
+  // per item, through the map family's chunk engine.
+  const streamed = items.slice(0, IMAP_ITEMS);
+  const stream = (results: AsyncIterable<unknown>) =>
+    timed(async () => {
+      let sum = 0;
+      for await (const v of results) sum += v as number;
+      if (sum !== IMAP_SUM) throw new Error("wrong imap");
+    });
   const load = loadAverage();
   try {
     for (let r = -1; r < runs; r++) { // round -1 warms up (threads started, code compiled)
@@ -100,7 +115,11 @@ async function main(): Promise<void> {
         const [s, mainCpu, cpu] = await tiny((i) => pool.apply("square", [i]));
         const [sn, , cpuN] = await map(pool, items);
         const [ss, , cpuS] = await map(pool, strings);
+        const [si] = await stream(pool.imap("square", streamed));
+        const [su] = await stream(pool.imapUnordered("square", streamed));
         if (r < 0) continue;
+        add(`${name}: imap tiny items/s (chunksize 1)`, IMAP_ITEMS / si);
+        add(`${name}: imapUnordered tiny items/s (chunksize 1)`, IMAP_ITEMS / su);
         rates[name] = tasks / s;
         add(`${name}: Pool.apply tiny tasks/s`, tasks / s);
         add(`${name}: main-thread CPU µs per tiny task`, mainCpu * 1000 / tasks);
@@ -143,6 +162,9 @@ async function main(): Promise<void> {
     tiny_b_vs_piscina: m("B / piscina, tiny tasks/s"),
     tiny_a_vs_piscina: m("A / piscina, tiny tasks/s"),
     tiny_cpu_b_vs_a: m("B: process CPU µs per tiny task") / m("A: process CPU µs per tiny task"),
+    imap_b_vs_a: m("B: imap tiny items/s (chunksize 1)") / m("A: imap tiny items/s (chunksize 1)"),
+    imap_unordered_b_vs_a: m("B: imapUnordered tiny items/s (chunksize 1)") /
+      m("A: imapUnordered tiny items/s (chunksize 1)"),
     map_strings_vs_numbers_b: m("B: map strings / map numbers, wall time"),
     map_strings_vs_numbers_a: m("A: map strings / map numbers, wall time"),
     strings_floor_vs_numbers_map: m("floor / B's map of 1e6 numbers"),
