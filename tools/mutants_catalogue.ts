@@ -409,7 +409,7 @@ export const MUTANTS: Mutant[] = [
   {
     name: "Pool: a plain call's reused record keeps the settled flag of the call before",
     edits: [{
-      file: "src/pool/_dispatcher.ts",
+      file: "src/pool/_records.ts",
       find: "    spare.settled = false;\n",
       replace: "",
     }],
@@ -420,7 +420,7 @@ export const MUTANTS: Mutant[] = [
   {
     name: "Pool: records other than plain calls' are reused too (a chunk's, an applyAsync's)",
     edits: [{
-      file: "src/pool/_dispatcher.ts",
+      file: "src/pool/_records.ts",
       find: "    if (!task.plain || this.#spare.length >= SPARE) return;\n",
       replace: "    if (this.#spare.length >= SPARE) return;\n",
     }],

@@ -1,10 +1,11 @@
 /**
  * The engine behind `Pool`: the queue of submitted tasks, dispatch to workers, results, crash
  * recovery and stopping. `pool.ts` holds the public class and checks its options; the map family
- * (`_map.ts`) is written over this module's `submit`, `cancel` and `room`; the worker threads
+ * (`_map.ts`) is written over this module's `submitTo`, `cancel` and `room`; the worker threads
  * themselves (started in the background, kept alive or not, killed) are the crew's (`_crew.ts`);
- * the records and slot bookkeeping are `_member.ts`; where tasks go and how many at once (batches,
- * stealing) is `_placement.ts`; what a worker's end means for its tasks is `_worker_end.ts`.
+ * the records and slot bookkeeping are `_member.ts`, making and reusing records `_records.ts`;
+ * where tasks go and how many at once (batches, stealing) is `_placement.ts`; what a worker's end
+ * means for its tasks is `_worker_end.ts`.
  *
  * Dispatch: submitted tasks wait in a FIFO ({@linkcode TaskQueue}); the pool sends them to workers in
  * batches (one `postMessage` for up to `MAX_BATCH` tasks, at most `S.SLOTS` sent and unanswered per
@@ -48,6 +49,7 @@ import {
   type TaskOptions,
 } from "./pool_options.ts";
 import { type Settle, TaskQueue } from "./task_queue.ts";
+import { checkCall, Records } from "./_records.ts";
 import type { TerminateStatus } from "./types.ts";
 import { reviveResult } from "./_chunking.ts";
 import { Crew } from "./_crew.ts";
@@ -76,41 +78,13 @@ export class Dispatcher {
   readonly #config: DispatcherConfig;
   readonly #maxTasksPerChild: number;
   readonly #maxQueue: number;
-  readonly #queue = new TaskQueue<Task>(({ name, args, resolve, reject }) => {
-    const spare = this.#spare.pop();
-    if (spare === undefined) {
-      const record = this.#record(
-        name,
-        CALL,
-        args,
-        undefined,
-        undefined,
-        undefined,
-        resolve,
-        reject,
-      );
-      record.plain = true;
-      return record;
-    }
-    spare.id = this.#nextId++;
-    spare.name = name;
-    spare.args = args;
-    spare.resolve = resolve;
-    spare.reject = reject;
-    spare.settled = false;
-    return spare;
-  });
-  /**
-   * Records of plain calls that settled, to reuse for the next ones (see `#recycle`): records made
-   * anew for each call were ~160 bytes of garbage per `apply`.
-   */
-  readonly #spare: Task[] = [];
+  readonly #records = new Records();
+  readonly #queue = new TaskQueue<Task>((call) => this.#records.ofCall(call));
   readonly #crew: Crew;
   /** Workers that take tasks (the crew's). */
   readonly #live: Member[];
   #state: "running" | "closed" | "terminated" | "broken" = "running";
   #broken: WorkerCrashedError | undefined;
-  #nextId = 1;
   #outstanding = 0;
   #pumpScheduled = false;
   #joiners: (() => void)[] = [];
@@ -154,10 +128,10 @@ export class Dispatcher {
     options: TaskOptions | undefined,
     bounded: boolean,
   ): Submitted {
-    const promise = new Promise<unknown>(this.#keep);
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    this.#resolve = this.#reject = ignore;
+    const records = this.#records;
+    const promise = records.promise();
+    const { resolve, reject } = records;
+    records.taken();
     return this.#submit(
       what,
       name,
@@ -210,7 +184,16 @@ export class Dispatcher {
       // Detach the buffers now, as postMessage would: the caller may reuse nothing it transferred.
       ({ args, transfer: transferred } = structuredClone({ args, transfer }, { transfer }));
     }
-    const task = this.#record(name, kind, args, transferred, signal, promise, resolve, reject);
+    const task = this.#records.make(
+      name,
+      kind,
+      args,
+      transferred,
+      signal,
+      promise,
+      resolve,
+      reject,
+    );
     if (signal?.aborted) {
       task.settled = true;
       reject(signal.reason);
@@ -239,53 +222,13 @@ export class Dispatcher {
     if (options !== undefined) return this.submit(what, name, CALL, args, options, true).promise;
     checkCall(what, name, args);
     this.#checkRoom(what, true);
-    // One executor for every call: a closure per call (and its context) was ~70 bytes of garbage.
-    const promise = new Promise<unknown>(this.#keep);
+    const records = this.#records;
+    const promise = records.promise();
     if (this.#outstanding++ === 0) this.#crew.ref(true);
-    this.#queue.pushCall({ name, args, promise, resolve: this.#resolve, reject: this.#reject });
-    this.#resolve = this.#reject = ignore;
+    this.#queue.pushCall({ name, args, promise, resolve: records.resolve, reject: records.reject });
+    records.taken();
     this.#schedulePump();
     return promise;
-  }
-
-  /** The resolving functions of the promise `call` made last (`#keep` takes them). */
-  #resolve: Settle = ignore;
-  #reject: Settle = ignore;
-  readonly #keep = (resolve: Settle, reject: Settle): void => {
-    this.#resolve = resolve;
-    this.#reject = reject;
-  };
-
-  /** A task's record, not yet queued. */
-  #record(
-    name: string,
-    kind: Kind,
-    args: WireArgs,
-    transfer: Transferable[] | undefined,
-    signal: AbortSignal | undefined,
-    promise: Promise<unknown> | undefined,
-    resolve: Settle,
-    reject: Settle,
-  ): Task {
-    return {
-      id: this.#nextId++,
-      name,
-      kind,
-      args,
-      transfer,
-      promise,
-      resolve,
-      reject,
-      settled: false,
-      signal,
-      onAbort: undefined,
-      member: undefined,
-      slot: -1,
-      gen: 0,
-      grace: undefined,
-      queued: false,
-      plain: false,
-    };
   }
 
   /** Throws unless the pool takes work, and (when `bounded`) has room in its queue. */
@@ -308,7 +251,7 @@ export class Dispatcher {
 
   /** A fresh id, from the sequence task ids come from. */
   newId(): number {
-    return this.#nextId++;
+    return this.#records.newId();
   }
 
   /** How an `AsyncResult` of `task` sees and cancels it. */
@@ -375,17 +318,6 @@ export class Dispatcher {
     if (--this.#outstanding === 0 && this.#state === "running") this.#crew.ref(false);
     if (ok) task.resolve(value);
     else task.reject(value);
-  }
-
-  /**
-   * Keeps the record of a plain call that settled on its result, for the next plain call: nothing
-   * else holds it (no caller's handle, no signal; `release` took it out of its worker's slots).
-   */
-  #recycle(task: Task): void {
-    if (!task.plain || this.#spare.length >= SPARE) return;
-    task.args = NO_ARGS;
-    task.resolve = task.reject = ignore;
-    this.#spare.push(task);
   }
 
   // --- the pool's life cycle (Pool.close, join, terminate, ready, stats) -------------------------
@@ -600,7 +532,7 @@ export class Dispatcher {
       if (task.settled) continue;
       if (failure) this.#settle(task, false, rebuild((values[i] as Failure).error));
       else this.#settle(task, true, reviveResult(values[i]));
-      this.#recycle(task);
+      this.#records.recycle(task);
     }
     if (m.sent >= this.#maxTasksPerChild && m.assigned.size === 0 && m.state !== "leaving") {
       // Recycled: it exits after its last task, and a fresh worker replaces it.
@@ -634,26 +566,5 @@ export class Dispatcher {
       this.#pump();
     }
     this.#maybeFinish();
-  }
-}
-
-/** Most records kept for reuse: more than a pool has in flight (`S.SLOTS` per worker) is waste. */
-const SPARE = 1024;
-/** What a spare record holds instead of its last call's arguments and resolving functions. */
-const NO_ARGS: WireArgs = [];
-const ignore = (): void => {};
-
-/** Throws a `TypeError` unless `name` and `args` can name a task. */
-function checkCall(what: string, name: string, args: WireArgs): void {
-  if (typeof name !== "string") {
-    throw new TypeError(
-      `Cannot ${what}: the task name must be a string, received ${typeof name}`,
-    );
-  }
-  if (
-    !Array.isArray(args) && !(args instanceof Int32Array) && !(args instanceof Float64Array) &&
-    !(args instanceof Uint8Array)
-  ) {
-    throw new TypeError(`Cannot ${what}: 'args' must be an array, received ${typeof args}`);
   }
 }

@@ -8,7 +8,9 @@
  * - `_worker_end.ts`: what a worker's end means for its tasks (rejected or run again);
  * - `_crew.ts`: the worker threads: started in the background, kept alive or not, killed;
  * - `_member.ts`: the task and worker records, and the task-slot bookkeeping;
- * - `_map.ts`: the map family, over the dispatcher's `submit` / `cancel` / `room`;
+ * - `_records.ts`: making task records and promises, and reusing plain calls' records;
+ * - `task_queue.ts`: the queue of tasks not yet sent (plain calls wait there with no record);
+ * - `_map.ts`: the map family, over the dispatcher's `submitTo` / `cancel` / `room`;
  * - `_chunking.ts`: reading items in chunks, packing numbers, reviving results;
  * - `pool_options.ts`: the options' types and docs.
  *
