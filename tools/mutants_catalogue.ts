@@ -407,25 +407,16 @@ export const MUTANTS: Mutant[] = [
     filter: "exits mid-task",
   },
   {
-    name: "Pool: a plain call's reused record keeps the settled flag of the call before",
+    name: "Pool map family: a chunk that settles does not wake the wait for it",
     edits: [{
-      file: "src/pool/_records.ts",
-      find: "    spare.settled = false;\n",
+      file: "src/pool/_map.ts",
+      find: "    waiting?.();\n",
       replace: "",
     }],
-    // Every plain call after the first reused record never settles: the test's deadline fails it.
+    // The wait for the next chunk never ends (unless a later chunk settles while it waits): the
+    // test's deadline fails it.
     tests: ["tests/pool/pool_test.ts"],
-    filter: "thousands of plain apply calls",
-  },
-  {
-    name: "Pool: records other than plain calls' are reused too (a chunk's, an applyAsync's)",
-    edits: [{
-      file: "src/pool/_records.ts",
-      find: "    if (!task.plain || this.#spare.length >= SPARE) return;\n",
-      replace: "    if (this.#spare.length >= SPARE) return;\n",
-    }],
-    tests: ["tests/pool/pool_test.ts"],
-    filter: "thousands of plain apply calls",
+    filter: "thousands of apply calls",
   },
   {
     name: "Explorer: DPOR reverses only races between steps at most 4 apart",

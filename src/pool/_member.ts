@@ -26,13 +26,12 @@ import type { Queued } from "./task_queue.ts";
 
 /** One submitted task. */
 export interface Task extends Queued {
-  /** (`id`, `name` and `args` change only when a plain call's record is reused: `_dispatcher.ts`.) */
-  id: number;
-  name: string;
+  readonly id: number;
+  readonly name: string;
   readonly kind: Kind;
-  args: WireArgs;
+  readonly args: WireArgs;
   readonly transfer: Transferable[] | undefined;
-  /** Its promise; `undefined` for a plain call (`apply` returned it, nothing else needs it). */
+  /** Its promise; `undefined` when its outcome goes to callbacks (`Dispatcher.submitTo`). */
   readonly promise: Promise<unknown> | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -45,11 +44,6 @@ export interface Task extends Queued {
   gen: number;
   /** After an abort of a running task: the timer that replaces its worker if it runs on. */
   grace: ReturnType<typeof setTimeout> | undefined;
-  /**
-   * Whether it is the record of a plain call (`Dispatcher.call`): nothing outside the dispatcher
-   * holds it, so it is reused once settled.
-   */
-  plain: boolean;
 }
 
 /** The record `submit` returns: one whose promise the caller holds. */

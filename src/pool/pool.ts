@@ -8,8 +8,6 @@
  * - `_worker_end.ts`: what a worker's end means for its tasks (rejected or run again);
  * - `_crew.ts`: the worker threads: started in the background, kept alive or not, killed;
  * - `_member.ts`: the task and worker records, and the task-slot bookkeeping;
- * - `_records.ts`: making task records and promises, and reusing plain calls' records;
- * - `task_queue.ts`: the queue of tasks not yet sent (plain calls wait there with no record);
  * - `_map.ts`: the map family, over the dispatcher's `submitTo` / `cancel` / `room`;
  * - `_chunking.ts`: reading items in chunks, packing numbers, reviving results;
  * - `pool_options.ts`: the options' types and docs.
@@ -150,9 +148,8 @@ export class Pool<M extends object = AnyModule> implements AsyncDisposable {
     options?: TaskOptions,
   ): Promise<TaskResult<M, K>> {
     try {
-      return this.#dispatcher.call("apply", name, args as unknown[], options) as Promise<
-        TaskResult<M, K>
-      >;
+      return this.#dispatcher.submit("apply", name, CALL, args as unknown[], options, true)
+        .promise as Promise<TaskResult<M, K>>;
     } catch (error) {
       return Promise.reject(error);
     }

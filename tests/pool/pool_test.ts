@@ -84,9 +84,7 @@ test("map returns exactly what each call returned, whatever mix of numbers and o
   });
 });
 
-test("thousands of plain apply calls, among failures, cancelled applyAsync calls and an imapUnordered, each settle with their own outcome", async () => {
-  // Plain calls (no options) wait with no record and their records are reused once settled
-  // (src/pool/_dispatcher.ts): a reused record must never carry another call's outcome.
+test("thousands of apply calls, among failures, cancelled applyAsync calls and an imapUnordered, each settle with their own outcome", async () => {
   await withPool({ size: 2 }, async (pool) => {
     const n = 5_000;
     const calls: Promise<number>[] = [];
