@@ -50,16 +50,7 @@ import { TaskQueue } from "./task_queue.ts";
 import type { TerminateStatus } from "./types.ts";
 import { reviveResult } from "./_chunking.ts";
 import { Crew } from "./_crew.ts";
-import {
-  assign,
-  isRunning,
-  type Member,
-  release,
-  runOne,
-  type Submitted,
-  type Task,
-  withdraw,
-} from "./_member.ts";
+import { assign, isRunning, type Member, release, runOne, type Task, withdraw } from "./_member.ts";
 import { nextBatch, steal } from "./_placement.ts";
 import { endOf } from "./_worker_end.ts";
 
@@ -124,44 +115,6 @@ export class Dispatcher {
     args: WireArgs,
     options: TaskOptions | undefined,
     bounded: boolean,
-  ): Submitted {
-    return this.#submit(
-      what,
-      name,
-      kind,
-      args,
-      options,
-      bounded,
-      undefined,
-      undefined,
-    ) as Submitted;
-  }
-
-  /**
-   * `submit` with no promise: the outcome goes to `resolve` or `reject` (the map family's chunks; a
-   * promise per chunk, and a second one to observe it, cost more than a chunk of one tiny item).
-   */
-  submitTo(
-    what: string,
-    name: string,
-    kind: Kind,
-    args: WireArgs,
-    options: TaskOptions | undefined,
-    resolve: (value: unknown) => void,
-    reject: (error: unknown) => void,
-  ): Task {
-    return this.#submit(what, name, kind, args, options, false, resolve, reject);
-  }
-
-  #submit(
-    what: string,
-    name: string,
-    kind: Kind,
-    args: WireArgs,
-    options: TaskOptions | undefined,
-    bounded: boolean,
-    onValue: ((value: unknown) => void) | undefined,
-    onError: ((error: unknown) => void) | undefined,
   ): Task {
     if (typeof name !== "string") {
       throw new TypeError(
@@ -191,18 +144,13 @@ export class Dispatcher {
       ({ args, transfer: transferred } = structuredClone({ args, transfer }, { transfer }));
     }
     // Built here, not in a function of _member.ts: that made 24-26 scavenges instead of 14-15 for
-    // 700k tiny tasks (main thread alone, workers stubbed out), and slower dispatch. (The promise
-    // too: when V8 allocates the record in old space, what is stored in it in the same function
-    // goes there as well, and collections of the young generation no longer copy them.)
-    let resolve = onValue!;
-    let reject = onError!;
-    let promise: Promise<unknown> | undefined;
-    if (onValue === undefined) {
-      promise = new Promise<unknown>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-    }
+    // 700k tiny tasks (main thread alone, workers stubbed out), and slower dispatch.
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     const task: Task = {
       id: this.#nextId++,
       name,
@@ -233,6 +181,30 @@ export class Dispatcher {
     if (this.#outstanding++ === 0) this.#crew.ref(true);
     this.#queue.push(task);
     this.#schedulePump();
+    return task;
+  }
+
+  /**
+   * `submit`, its outcome going to `resolve` or `reject` instead of the record's promise (the map
+   * family's chunks: awaiting a promise per chunk, and a second one to observe it, cost more than a
+   * chunk of one tiny item). `submit` itself is left as it is: how V8 allocates its record and
+   * promise sets the rate of tiny tasks (bench/RESULTS.md, "Pool tiny tasks").
+   */
+  submitTo(
+    what: string,
+    name: string,
+    kind: Kind,
+    args: WireArgs,
+    options: TaskOptions | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): Task {
+    const task = this.submit(what, name, kind, args, options, false);
+    if (task.settled) task.promise.then(resolve, reject); // its signal had aborted already
+    else {
+      task.resolve = resolve;
+      task.reject = reject;
+    }
     return task;
   }
 

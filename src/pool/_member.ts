@@ -31,8 +31,7 @@ export interface Task extends Queued {
   readonly kind: Kind;
   readonly args: WireArgs;
   readonly transfer: Transferable[] | undefined;
-  /** Its promise; `undefined` when its outcome goes to callbacks (`Dispatcher.submitTo`). */
-  readonly promise: Promise<unknown> | undefined;
+  readonly promise: Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   settled: boolean;
@@ -44,11 +43,6 @@ export interface Task extends Queued {
   gen: number;
   /** After an abort of a running task: the timer that replaces its worker if it runs on. */
   grace: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** The record `submit` returns: one whose promise the caller holds. */
-export interface Submitted extends Task {
-  readonly promise: Promise<unknown>;
 }
 
 /** One worker thread of a pool. */
