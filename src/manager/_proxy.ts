@@ -103,9 +103,7 @@ export function call(
   op: string,
   args: unknown[],
 ): Promise<unknown> {
-  const connection = connectionOf.get(proxy);
-  if (connection !== undefined) return connection.call(proxy.id, op, args);
-  return connectFirst(proxy).then((c) => c.call(proxy.id, op, args));
+  return through(proxy, (c) => c.call(proxy.id, op, args));
 }
 
 /**
@@ -114,11 +112,13 @@ export function call(
  * harmless).
  */
 export function release(proxy: { readonly id: number }): Promise<boolean> {
+  return through(proxy, (c) => c.release(proxy.id)) as Promise<boolean>;
+}
+
+/** Runs `use` with the proxy's connection, connecting first if it has none yet. */
+function through(proxy: object, use: (c: Connection) => Promise<unknown>): Promise<unknown> {
   const connection = connectionOf.get(proxy);
-  const released = connection !== undefined
-    ? connection.release(proxy.id)
-    : connectFirst(proxy).then((c) => c.release(proxy.id));
-  return released as Promise<boolean>;
+  return connection !== undefined ? use(connection) : connectFirst(proxy).then(use);
 }
 
 /** Loads the client (once per thread) and connects `proxy` to its manager. */
