@@ -113,7 +113,7 @@ interface Sample {
 
 async function contendedRun(crew: Crew, v: Variant, parties: number, ms: number): Promise<Sample> {
   const ctl = shared(16);
-  const data = shared(16);
+  const data = shared(32); // the counter's line, then the raw futex lock's (the worker's RAW)
   const object = v.copy === null
     ? null
     : v.kind === "semaphore"
