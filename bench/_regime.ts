@@ -36,3 +36,8 @@ export function ratioOver(
 ): number {
   return rounds.length === 0 ? NaN : median(rounds.map((r) => xs[r]! / ys[r]!));
 }
+
+/** A ratio over a subset of rounds as text: `none` when no round fell in it (never `NaN`). */
+export function overRounds(ratio: number, format: (x: number) => string): string {
+  return Number.isNaN(ratio) ? "none (no such round)" : format(ratio);
+}

@@ -33,7 +33,7 @@
  * @module
  */
 import { type AbJob, STOP } from "./_workers/lock_ab_jobs.ts";
-import { PARALLEL_SPIN_MICROS, parallelRounds, ratioOver } from "./_regime.ts";
+import { overRounds, PARALLEL_SPIN_MICROS, parallelRounds, ratioOver } from "./_regime.ts";
 import { loadAverage, median, printRatios, spread } from "./_stats.ts";
 
 const WORKER = new URL("./_workers/lock_ab_worker.ts", import.meta.url);
@@ -295,8 +295,10 @@ async function handoffPart(
   console.log(
     `Rounds in which the raw spinning ping-pong took < ${PARALLEL_SPIN_MICROS} µs (both workers ` +
       `on a core): ${parallel.length} of ${all.length}; Condition / Event over those: A ${
-        fmt(a2)
-      }, B ${fmt(b2)}; over the others: A ${fmt(a1)}, B ${fmt(b1)}`,
+        overRounds(a2, fmt)
+      }, B ${overRounds(b2, fmt)}; over the others: A ${overRounds(a1, fmt)}, B ${
+        overRounds(b1, fmt)
+      }`,
   );
 }
 

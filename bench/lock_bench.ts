@@ -49,7 +49,7 @@ import {
   STOP,
 } from "./_workers/lock_jobs.ts";
 import { chartsDir, takeFlag, writeChart } from "./_chart.ts";
-import { PARALLEL_SPIN_MICROS, parallelRounds, ratioOver } from "./_regime.ts";
+import { overRounds, PARALLEL_SPIN_MICROS, parallelRounds, ratioOver } from "./_regime.ts";
 import { loadAverage, median, overlap, printRatios, spread as spreadOf } from "./_stats.ts";
 
 /** The named same-run ratios every part adds to; printed as the script's last line. */
@@ -449,8 +449,11 @@ async function handoff(pair: Crew, options: Options): Promise<void> {
   console.log(
     `\nThe rounds above in which the raw spinning ping-pong took < ` +
       `${PARALLEL_SPIN_MICROS} µs (both workers on a core): ${parallel.length} of ${options.runs}; ` +
-      `Condition / Event over those: ${fmt(RATIOS.handoff_condition_vs_event_2_cores, 2)}, ` +
-      `over the others: ${fmt(RATIOS.handoff_condition_vs_event_1_core, 2)}`,
+      `Condition / Event over those: ${
+        overRounds(RATIOS.handoff_condition_vs_event_2_cores, (x) => fmt(x, 2))
+      }, over the others: ${
+        overRounds(RATIOS.handoff_condition_vs_event_1_core, (x) => fmt(x, 2))
+      }`,
   );
   if (parallel.length === 0) return;
   console.log("| variant | µs per round trip, median (min-max) | x raw wait/notify | x raw spin |");
