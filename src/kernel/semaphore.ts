@@ -138,6 +138,23 @@ export function initial(A: Seam, s: Int32Array): number {
   return A.load(s, $INITIAL);
 }
 
+/**
+ * The value {@linkcode tryAcquire} and {@linkcode acquire} should guess for a semaphore whose
+ * {@linkcode initial} value is `initialValue`: a semaphore nobody uses holds its initial value (at
+ * least 1: a take succeeds from nothing less).
+ */
+export function takeGuess(initialValue: number): number {
+  return initialValue > 1 ? initialValue : 1;
+}
+
+/**
+ * The value {@linkcode release} should guess for a semaphore whose {@linkcode initial} value is
+ * `initialValue`: one permit taken leaves one less (at least 0).
+ */
+export function giveGuess(initialValue: number): number {
+  return initialValue > 1 ? initialValue - 1 : 0;
+}
+
 /** The size of the holder table: 0 unless the semaphore is robust. */
 export function holders(A: Seam, s: Int32Array): number {
   return A.load(s, $HOLDERS);

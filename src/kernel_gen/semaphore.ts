@@ -57,6 +57,14 @@ export function* initial(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, $INITIAL));
 }
 
+export function takeGuess(initialValue: number): number {
+  return initialValue > 1 ? initialValue : 1;
+}
+
+export function giveGuess(initialValue: number): number {
+  return initialValue > 1 ? initialValue - 1 : 0;
+}
+
 export function* holders(A: Seam, s: Int32Array): KernelGen<number> {
   return (yield* A.load(s, $HOLDERS));
 }

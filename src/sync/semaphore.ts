@@ -244,8 +244,8 @@ export class Semaphore {
     this.#bounded = bounded;
     this.#bound = K.bound(REAL, s);
     const initial = K.initial(REAL, s);
-    this.#take = initial > 1 ? initial : 1;
-    this.#give = initial > 1 ? initial - 1 : 0;
+    this.#take = K.takeGuess(initial);
+    this.#give = K.giveGuess(initial);
     this.#presence = presence;
   }
 

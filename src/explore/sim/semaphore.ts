@@ -77,8 +77,8 @@ export class SimSemaphore {
     this.#robust = K.holders(REAL, this.#s) > 0;
     this.#bound = K.bound(REAL, this.#s);
     const initial = K.initial(REAL, this.#s);
-    this.#take = initial > 1 ? initial : 1;
-    this.#give = initial > 1 ? initial - 1 : 0;
+    this.#take = K.takeGuess(initial);
+    this.#give = K.giveGuess(initial);
     this.#spec = semaphoreTarget(semaphore, this.#s, this.#bounded);
   }
 
