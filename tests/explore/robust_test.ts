@@ -21,6 +21,7 @@ import {
 } from "../../src/explore/mod.ts";
 import * as KLock from "../../src/kernel/lock.ts";
 import * as KSemaphore from "../../src/kernel/semaphore.ts";
+import { words } from "../../src/explore/sim/_common.ts";
 
 /** Ghost words: how many threads are inside, whether the holder was killed, repairs made. */
 const INSIDE = 0;
@@ -149,7 +150,7 @@ Deno.test("RLock: whenever its owner is terminated, even inside a nested hold, a
 
 /** The Lock kernel's waiter count of `lock` (`src/kernel/lock.ts`). */
 function waiterCount(lock: Lock | RLock): number {
-  return new Int32Array(lock.buffer, lock.byteOffset, KLock.BYTES / 4)[KLock.WAITERS]!;
+  return words(lock, KLock.BYTES)[KLock.WAITERS]!;
 }
 
 /** Takes `lock` (taking it over from a dead holder), enters and leaves, and gives it back. */
@@ -182,7 +183,7 @@ Deno.test("Lock: with a waiter count left raised by a terminated thread, two use
   const report = explore<L>({
     setup: () => {
       const lock = new Lock();
-      new Int32Array(lock.buffer, lock.byteOffset, KLock.BYTES / 4)[KLock.WAITERS] = 1;
+      words(lock, KLock.BYTES)[KLock.WAITERS] = 1;
       return { lock, g: ghost() };
     },
     threads: [user, user],
@@ -200,7 +201,7 @@ type Sem = { sem: Semaphore; g: Int32Array };
 
 /** The semaphore kernel's waiter count of `sem` (`src/kernel/semaphore.ts`). */
 function semaphoreWaiters(sem: Semaphore): number {
-  return new Int32Array(sem.buffer, sem.byteOffset, KSemaphore.BYTES / 4)[KSemaphore.WAITERS]!;
+  return words(sem, KSemaphore.BYTES)[KSemaphore.WAITERS]!;
 }
 
 /** Takes a permit of `sem`, enters (one holder at most, the dead aside) and gives it back. */
@@ -249,7 +250,7 @@ Deno.test("Semaphore: with a waiter count left raised by a terminated thread, tw
   proves<Sem>({
     setup: () => {
       const sem = new Semaphore(1);
-      new Int32Array(sem.buffer, sem.byteOffset, KSemaphore.BYTES / 4)[KSemaphore.WAITERS] = 1;
+      words(sem, KSemaphore.BYTES)[KSemaphore.WAITERS] = 1;
       return { sem, g: ghost() };
     },
     threads: [semaphoreUser, semaphoreUser],
