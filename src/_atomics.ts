@@ -22,7 +22,9 @@
  *
  * Time: a wait takes an absolute `deadline` in `performance.now()` milliseconds of the calling agent
  * (`Infinity`: no deadline), so kernels never read a clock; under the explorer a finite deadline makes
- * "the timeout fires" one more scheduling choice.
+ * "the timeout fires" one more scheduling choice. In production a thread may also cap each single
+ * blocking sleep ({@linkcode setNap}: a robust acquire's patience), which the explorer models as
+ * its own choice (a sleeper's patience running out, `src/explore/_engine.ts`).
  *
  * @module
  */
@@ -205,6 +207,25 @@ export const atomics = Atomics as unknown as {
 };
 const atomicsPause: () => void = atomics.pause?.bind(Atomics) ?? (() => {});
 
+/**
+ * The longest one blocking sleep of this thread may last (ms), whatever its deadline: `Infinity`
+ * unless a robust acquire set its patience (see {@linkcode setNap}).
+ */
+let nap = Infinity;
+
+/**
+ * Caps each blocking sleep (`REAL.wait`) of this thread at `ms` until set back to `Infinity`: a
+ * robust acquire (`src/sync/_robust.ts`) sleeps at most its patience at a time and then probes
+ * the holder. A relative cap, not a deadline, so that a wait with no deadline reads no clock: the
+ * `performance.now()` that turns a deadline into a timeout (~100-130 ns here) falls between the
+ * waiter's announcing CAS and the engine's check of the word, and with more threads than cores
+ * every wait that misses the holder's release costs a round of sleeping and waking
+ * (bench/RESULTS.md, "why the Lock class trails").
+ */
+export function setNap(ms: number): void {
+  nap = ms;
+}
+
 /** Milliseconds left until `deadline`, as `Atomics.wait` wants them. */
 export function remaining(deadline: number): number {
   if (deadline === Infinity) return Infinity;
@@ -281,7 +302,8 @@ export const REAL: Seam = {
   exchange: (a, i, v) => atomics.exchange(a, i, v),
   compareExchange: (a, i, e, r) => atomics.compareExchange(a, i, e, r),
   wait: (a, i, expected, deadline) => {
-    const result = Atomics.wait(a, i, expected, remaining(deadline));
+    const left = deadline === Infinity ? nap : Math.min(remaining(deadline), nap);
+    const result = Atomics.wait(a, i, expected, left);
     // A wait that found the value changed did not sleep: the spin all but paid off.
     if (result !== "not-equal") slept();
     return result;

@@ -10,8 +10,11 @@
  * | 1     | state   | acquire, release, abandon, takeOver | 0: free; else `holder << 1 | c`: the |
  * |       |         | (CAS)                               | holder's presence id (or ABANDONED), |
  * |       |         |                                     | c = 1 if a thread may sleep on it    |
- * | 2     | waiters | acquire's slow path (add, sub)      | threads inside the slow path (a      |
- * |       |         |                                     | hint: see the invariant)             |
+ * | 2     | waiters | acquire's slow path (add, sub);     | bits 0-15: threads inside the slow   |
+ * |       |         | release and abandon (add WOKE), a   | path; bits 16-31 (signed): `woken`,  |
+ * |       |         | woken sleeper (sub WOKE), a timed-  | threads a release or abandon woke    |
+ * |       |         | out sleeper (CAS woken -> 0)        | that have not run yet (both hints:   |
+ * |       |         |                                     | see the invariant)                   |
  * A view of 2 words (the queue's lane lock, `./queue.ts`) has no waiters word: there every waiter
  * may spin. The RLock kernel (`./rlock.ts`) keeps the same three words first.
  *
@@ -24,19 +27,33 @@
  *   the slow path (acquired, timed out, or aborted) waiters - 1. Finding ABANDONED, it returns
  *   OWNER_DIED (unchanged).
  * - release (any thread, as Python's Lock): HELD(me) -> FREE (CAS, fast path) | any other non-FREE
- *   -> FREE (CAS), then notify 1 if c was 1 (ABANDONED too: the release its holder never made).
+ *   -> FREE (CAS), then if c was 1 (ABANDONED too: the release its holder never made) wake one
+ *   sleeper, unless `woken` > 0: a thread woken earlier has not run yet, and it will (*throttled
+ *   wake-ups*, Go's `mutexWoken`). A wake that woke a thread adds 1 to `woken`; a sleeper whose
+ *   wait ended "ok" subtracts 1 before anything else; a sleeper whose wait timed out sets it to 0.
  * - abandon (a waiter whose probe proved h gone; giveUp: a holder that could not repair the data):
- *   HELD(h)/CONTENDED(h) -> ABANDONED (CAS), then notify all: every sleeper wakes to learn it.
+ *   HELD(h)/CONTENDED(h) -> ABANDONED (CAS), then notify all (adding the count to `woken`): every
+ *   sleeper wakes to learn it.
  * - takeOver (an acquirer that will repair the data): ABANDONED -> CONTENDED(me) (CAS).
  * - a timed-out or aborted acquire leaves the state as it found it, or contended (harmless).
  *
  * Invariant: a thread sleeps only while the state equals the CONTENDED(h) it read, and every move
- * away from a contended state (release, abandon) changes the word before it notifies: no lost
- * wake-up. A word names a dead holder only until a waiter probes it: waiters sleep at most their
- * patience at a time (`src/sync/_robust.ts`) and then probe the holder, and a probe never calls a
- * living thread gone (`./presence.ts`). Fast paths read and write `state` only.
- * `waiters` only decides whether a waiter spins before the steps above, never whether it sleeps or
- * is woken. A thread terminated inside the slow path (a worker's `terminate()`, which can stop it
+ * away from a contended state (release, abandon) changes the word before it notifies, or skips the
+ * notify while `woken` > 0: no lost wake-up. `woken` counts the wakes that woke a thread (added
+ * after the notify) minus the woken threads that ran (each subtracts once, before its next CAS),
+ * so while it is positive some woken thread has not run yet; a release that skipped had freed the
+ * word first, so that thread's CAS sees the release: it takes the lock (and its own release wakes
+ * the next) or finds a new holder, whose release wakes. Below the truth (negative for a moment, or
+ * after a reset) it only wakes more. A woken thread terminated before it subtracts leaves `woken`
+ * raised: releases stop waking until a sleeper's nap ends and resets it (every robust acquire
+ * sleeps at most its patience, at most a second, at a time: `src/sync/_robust.ts`). Wakes nobody
+ * counted (an aborted async acquire's notify of every waiter, `src/_async.ts`) leave it below 0
+ * for good: releases then wake at every contended release, as without the throttle. A word names a dead
+ * holder only until a waiter probes it: waiters sleep at most their patience at a time
+ * (`src/sync/_robust.ts`) and then probe the holder, and a probe never calls a living thread gone
+ * (`./presence.ts`). Fast paths read and write `state` only.
+ * The waiter count only decides whether a waiter spins before the steps above, never whether it
+ * sleeps or is woken. A thread terminated inside the slow path (a worker's `terminate()`, which can stop it
  * anywhere) leaves its count behind for good: every later waiter then finds it non-zero and sleeps
  * without spinning, so the lock degrades to a plain futex lock (Drepper's #2), and stays correct
  * (`tests/explore/robust_test.ts` kills a waiter at every point of every interleaving).
@@ -52,6 +69,10 @@ import * as P from "./presence.ts";
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $WAITERS = 2;
+/** One woken thread in the waiters word (`woken` lives in its bits 16-31). */
+const $WOKE = 1 << 16;
+/** The waiter count's bits in the waiters word. */
+const $COUNT_BITS = 0xffff;
 const $UNLOCKED = 0;
 const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
@@ -67,6 +88,10 @@ const $MAX_STEP = 32;
 export const STATE: number = $STATE;
 /** Word index of the waiter count (threads inside acquire's slow path; see the module doc). */
 export const WAITERS: number = $WAITERS;
+/** One woken thread in the waiters word: `woken` is the word's bits 16-31 (signed, `word >> 16`). */
+export const WOKE: number = $WOKE;
+/** The waiter count's bits in the waiters word. */
+export const COUNT_BITS: number = $COUNT_BITS;
 /** Bytes the lock's region needs. */
 export const BYTES = 12;
 /** The name of each word, by index (for traces). */
@@ -120,7 +145,7 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): n
     A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
     return contend(A, s, me, spin(A, s, me, c), deadline);
   }
-  const first = A.add(s, $WAITERS, 1) === 0;
+  const first = (A.add(s, $WAITERS, 1) & $COUNT_BITS) === 0;
   A.loop?.("lock.acquire", 2); // the fast path's CAS and the add: `c` lives on, `first` is spent
   const r = contend(A, s, me, first ? spin(A, s, me, c) : c, deadline);
   A.sub(s, $WAITERS, 1);
@@ -152,8 +177,14 @@ function contend(A: Seam, s: Int32Array, me: number, c: number, deadline: number
       }
     }
     // No lost wake-up: we sleep only while the word is still CONTENDED(h), and every move away
-    // from it changes the word before notifying.
-    if (A.wait(s, $STATE, c | 1, deadline) === "timed-out") return $TIMED_OUT;
+    // from it changes the word before notifying (or leaves the wake to a woken thread yet to run).
+    const r = A.wait(s, $STATE, c | 1, deadline);
+    if (r === "ok") {
+      if (s.length > $WAITERS) A.sub(s, $WAITERS, $WOKE); // we ran: see the module doc
+    } else if (r === "timed-out") {
+      if (s.length > $WAITERS) unstick(A, s);
+      return $TIMED_OUT;
+    }
     // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
     c = $UNLOCKED;
   }
@@ -193,8 +224,38 @@ function releaseSeen(A: Seam, s: Int32Array, c: number): boolean {
     if (seen === c) break;
     c = seen;
   }
-  if ((c & 1) !== 0) A.notify(s, $STATE, 1);
+  if ((c & 1) !== 0) wake(A, s);
   return true;
+}
+
+/**
+ * Wakes one sleeper of a lock just released from a contended state, unless a thread woken before
+ * has not run yet (`woken` > 0: it will see the release); counts the wake if it woke a thread.
+ */
+function wake(A: Seam, s: Int32Array): void {
+  if (s.length <= $WAITERS) {
+    A.notify(s, $STATE, 1);
+    return;
+  }
+  if (A.load(s, $WAITERS) >> 16 > 0) return;
+  if (A.notify(s, $STATE, 1) !== 0) A.add(s, $WAITERS, $WOKE);
+}
+
+/**
+ * A sleeper's stretch ended with nobody waking it: sets a positive `woken` back to 0, in case a
+ * woken thread died before it ran (releases would skip their wakes for good). Safe only while
+ * positive: with `p` woken threads yet to run and `a` wakes yet to be counted (the waker between
+ * its notify and its add), `woken` = p - a, so from a positive value the reset ends at a - p < 0
+ * once all have run and been counted (more wakes, never fewer); from a negative one it would end
+ * positive with nobody left to run.
+ */
+function unstick(A: Seam, s: Int32Array): void {
+  let v = A.load(s, $WAITERS);
+  while (v >> 16 > 0) {
+    const seen = A.compareExchange(s, $WAITERS, v, v & $COUNT_BITS);
+    if (seen === v) return;
+    v = seen;
+  }
 }
 
 /** Whether the lock is held by anyone (abandoned counts as held). */
@@ -218,7 +279,9 @@ export function holder(A: Seam, s: Int32Array): number {
  */
 export function abandon(A: Seam, s: Int32Array, from: number): boolean {
   if (A.compareExchange(s, $STATE, from, $ABANDONED_STATE) !== from) return false;
-  A.notify(s, $STATE, Infinity);
+  const n = A.notify(s, $STATE, Infinity);
+  // Each thread woken subtracts one from `woken` when it runs.
+  if (n !== 0 && s.length > $WAITERS) A.add(s, $WAITERS, n * $WOKE);
   return true;
 }
 

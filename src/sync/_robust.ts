@@ -7,11 +7,13 @@
  * Nothing here runs on a fast path: an acquire that succeeds at once never comes here, and a waiter
  * probes only after it waited {@linkcode FIRST_PATIENCE} ms, then twice as long each time, up to
  * {@linkcode MAX_PATIENCE} ms, so a living holder is probed ~10 times in its first 10 s and once
- * a second after that.
+ * a second after that. The blocking form counts its patience per sleep (`setNap`: a sleep that
+ * nobody ended for that long), so its waits read no clock unless the caller gave a timeout; the
+ * Promise form per stretch of waiting (an absolute deadline).
  *
  * @module
  */
-import type { KernelGen } from "../_atomics.ts";
+import { type KernelGen, setNap } from "../_atomics.ts";
 import { runAsync } from "../_async.ts";
 import { OwnerDiedError } from "../errors.ts";
 import { ACQUIRED, OWNER_DIED } from "../kernel/lock.ts";
@@ -78,8 +80,13 @@ export function acquireRobustSync(
 ): boolean {
   let patience = FIRST_PATIENCE;
   for (;;) {
-    const until = Math.min(deadline, performance.now() + patience);
-    const status = r.acquire(until);
+    setNap(patience);
+    let status: number;
+    try {
+      status = r.acquire(deadline);
+    } finally {
+      setNap(Infinity);
+    }
     if (status === ACQUIRED) return true;
     if (status === OWNER_DIED) {
       if (handler === undefined) throw ownerDiedError(what);
@@ -92,7 +99,8 @@ export function acquireRobustSync(
       }
       return true;
     }
-    if (until === deadline) return false;
+    // TIMED_OUT: the deadline passed, or one sleep lasted the whole patience.
+    if (deadline !== Infinity && performance.now() >= deadline) return false;
     if (!r.probe()) patience = longer(patience);
   }
 }

@@ -150,7 +150,12 @@ Deno.test("RLock: whenever its owner is terminated, even inside a nested hold, a
 
 /** The Lock kernel's waiter count of `lock` (`src/kernel/lock.ts`). */
 function waiterCount(lock: Lock | RLock): number {
-  return words(lock, KLock.BYTES)[KLock.WAITERS]!;
+  return words(lock, KLock.BYTES)[KLock.WAITERS]! & KLock.COUNT_BITS;
+}
+
+/** The Lock kernel's count of woken threads yet to run, of `lock` (`src/kernel/lock.ts`). */
+function woken(lock: Lock | RLock): number {
+  return words(lock, KLock.BYTES)[KLock.WAITERS]! >> 16;
 }
 
 /** Takes `lock` (taking it over from a dead holder), enters and leaves, and gives it back. */
@@ -166,16 +171,23 @@ function* user({ lock, g }: L) {
 
 Deno.test("Lock: a thread terminated anywhere, also inside its acquire, leaves its waiter count raised at most, and the other user always ends", () => {
   const counts = new Set<number>();
+  const wakes = new Set<number>();
   const report = proves<L>({
     setup: () => ({ lock: new Lock(), g: ghost() }),
     threads: [user, killer, user],
-    invariant: ({ lock }, results) => {
+    invariant: ({ lock, g }, results) => {
       assert.equal(results[2], "done");
       counts.add(waiterCount(lock));
+      wakes.add(woken(lock));
+      // Raised only by a woken thread that never ran: the killed one, woken inside its acquire.
+      if (woken(lock) > 0) assert.ok(g[KILLED] === 1 && waiterCount(lock) === 1);
     },
   });
   // 1: the thread was killed inside the acquire's slow path (its count stays), 0: anywhere else.
   assert.deepEqual([...counts].sort(), [0, 1]);
+  // 1: killed after a release woke it, before it ran; -1: killed between its wake-up (which woke
+  // the other user, who ran) and counting it; 0 anywhere else.
+  assert.deepEqual([...wakes].sort(), [-1, 0, 1]);
   assert.ok(report.complete);
 });
 
