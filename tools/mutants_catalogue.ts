@@ -51,7 +51,7 @@ export const MUTANTS: Mutant[] = [
     name: "Lock: release wakes no sleeper",
     edits: [{
       file: "src/kernel/lock.ts",
-      find: "  if ((c & 1) !== 0) A.notify(s, $STATE, 1);\n  return true;\n",
+      find: "  if ((c & 1) !== 0) wake(A, s);\n  return true;\n",
       replace: "  return true;\n",
     }],
     // Since locks are robust, a sleeper re-checks its holder every 10 ms to 1 s, so real workers see a
@@ -61,6 +61,55 @@ export const MUTANTS: Mutant[] = [
       "tests/explore/bank_test.ts",
       "tests/explore/mutants_test.ts",
     ],
+  },
+  {
+    name: "Lock: a woken sleeper never counts itself as run, so releases stop waking sleepers",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "      if (s.length > $WOKEN) A.sub(s, $WOKEN, 1); // we ran: see the module doc\n",
+      replace: "",
+    }],
+    tests: ["tests/explore/bank_test.ts", "tests/explore/mutants_test.ts"],
+  },
+  {
+    name: "Lock: a release counts a wake that woke nobody, so later releases skip their wakes",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "  if (A.notify(s, $STATE, 1) !== 0) A.add(s, $WOKEN, 1);\n",
+      replace: "  A.notify(s, $STATE, 1);\n  A.add(s, $WOKEN, 1);\n",
+    }],
+    tests: ["tests/explore/bank_test.ts", "tests/explore/mutants_test.ts"],
+  },
+  {
+    name: "Lock: a sleeper whose nap ran out also resets a negative count of woken threads",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "  while (v > 0) {\n",
+      replace: "  while (v !== 0) {\n",
+    }],
+    // An abort's uncounted wakes leave the count below 0; a reset then lets a late count raise it
+    // for good (the explorer's abort scenario ends with releases skipping their wakes).
+    tests: ["tests/explore/primitives_test.ts"],
+    filter: "aborted Lock.acquire",
+  },
+  {
+    name: "Lock: a sleeper whose nap ran out leaves a count of woken threads raised by a dead one",
+    edits: [{
+      file: "src/kernel/lock.ts",
+      find: "      if (s.length > $WOKEN) unstick(A, s);\n",
+      replace: "",
+    }],
+    tests: ["tests/sync/lock_test.ts"],
+    filter: "nap ends",
+  },
+  {
+    name: "Lock: a blocking acquire sleeps past its patience, so a dead holder goes unnoticed",
+    edits: [{
+      file: "src/sync/_robust.ts",
+      find: "    setNap(patience);\n",
+      replace: "",
+    }],
+    tests: ["tests/sync/robust_test.ts"],
   },
   {
     name: "Lock: a waiter leaves the slow path without counting itself out (nobody spins again)",

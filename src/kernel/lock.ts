@@ -4,19 +4,20 @@
  * that the holder died, as from a POSIX robust mutex's EOWNERDEAD), written against the atomics
  * seam so that the same code runs in production and under the interleaving explorer.
  *
- * Shared layout: Int32Array `s` over the lock's region, 12 bytes (padded to one cache line).
+ * Shared layout: Int32Array `s` over the lock's region, 16 bytes (padded to one cache line).
  * | index | field   | written by                          | meaning                              |
  * | 0     | tag     | constructor, once                   | TAG.Lock                             |
  * | 1     | state   | acquire, release, abandon, takeOver | 0: free; else `holder << 1 | c`: the |
  * |       |         | (CAS)                               | holder's presence id (or ABANDONED), |
  * |       |         |                                     | c = 1 if a thread may sleep on it    |
- * | 2     | waiters | acquire's slow path (add, sub);     | bits 0-15: threads inside the slow   |
- * |       |         | release and abandon (add WOKE), a   | path; bits 16-31 (signed): `woken`,  |
- * |       |         | woken sleeper (sub WOKE), a timed-  | threads a release or abandon woke    |
- * |       |         | out sleeper (CAS woken -> 0)        | that have not run yet (both hints:   |
- * |       |         |                                     | see the invariant)                   |
- * A view of 2 words (the queue's lane lock, `./queue.ts`) has no waiters word: there every waiter
- * may spin. The RLock kernel (`./rlock.ts`) keeps the same three words first.
+ * | 2     | waiters | acquire's slow path (add, sub)      | threads inside the slow path (a      |
+ * |       |         |                                     | hint: see the invariant)             |
+ * | 3     | woken   | release and abandon (add), a woken  | threads a release or abandon woke    |
+ * |       |         | sleeper (sub), a sleeper whose nap  | that have not run yet (see the       |
+ * |       |         | ran out (CAS to 0)                  | invariant)                           |
+ * A view of 2 words (the queue's lane lock, `./queue.ts`) has neither count: there every waiter
+ * may spin, and every contended release wakes. The RLock kernel (`./rlock.ts`) keeps the same four
+ * words first.
  *
  * States: FREE 0 | HELD(h) h<<1 | CONTENDED(h) h<<1|1 | ABANDONED<<1|1 (its holder died holding it).
  * Transitions (`me`: the caller's presence id, `./presence.ts`):
@@ -69,10 +70,7 @@ import * as P from "./presence.ts";
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $WAITERS = 2;
-/** One woken thread in the waiters word (`woken` lives in its bits 16-31). */
-const $WOKE = 1 << 16;
-/** The waiter count's bits in the waiters word. */
-const $COUNT_BITS = 0xffff;
+const $WOKEN = 3;
 const $UNLOCKED = 0;
 const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
@@ -88,14 +86,12 @@ const $MAX_STEP = 32;
 export const STATE: number = $STATE;
 /** Word index of the waiter count (threads inside acquire's slow path; see the module doc). */
 export const WAITERS: number = $WAITERS;
-/** One woken thread in the waiters word: `woken` is the word's bits 16-31 (signed, `word >> 16`). */
-export const WOKE: number = $WOKE;
-/** The waiter count's bits in the waiters word. */
-export const COUNT_BITS: number = $COUNT_BITS;
+/** Word index of the count of woken threads yet to run (see the module doc). */
+export const WOKEN: number = $WOKEN;
 /** Bytes the lock's region needs. */
-export const BYTES = 12;
+export const BYTES = 16;
 /** The name of each word, by index (for traces). */
-export const FIELDS: readonly string[] = ["tag", "state", "waiters"];
+export const FIELDS: readonly string[] = ["tag", "state", "waiters", "woken"];
 
 /** State: not held. */
 export const UNLOCKED: number = $UNLOCKED;
@@ -145,7 +141,7 @@ export function acquire(A: Seam, s: Int32Array, me: number, deadline: number): n
     A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
     return contend(A, s, me, spin(A, s, me, c), deadline);
   }
-  const first = (A.add(s, $WAITERS, 1) & $COUNT_BITS) === 0;
+  const first = A.add(s, $WAITERS, 1) === 0;
   A.loop?.("lock.acquire", 2); // the fast path's CAS and the add: `c` lives on, `first` is spent
   const r = contend(A, s, me, first ? spin(A, s, me, c) : c, deadline);
   A.sub(s, $WAITERS, 1);
@@ -180,9 +176,9 @@ function contend(A: Seam, s: Int32Array, me: number, c: number, deadline: number
     // from it changes the word before notifying (or leaves the wake to a woken thread yet to run).
     const r = A.wait(s, $STATE, c | 1, deadline);
     if (r === "ok") {
-      if (s.length > $WAITERS) A.sub(s, $WAITERS, $WOKE); // we ran: see the module doc
+      if (s.length > $WOKEN) A.sub(s, $WOKEN, 1); // we ran: see the module doc
     } else if (r === "timed-out") {
-      if (s.length > $WAITERS) unstick(A, s);
+      if (s.length > $WOKEN) unstick(A, s);
       return $TIMED_OUT;
     }
     // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
@@ -233,12 +229,12 @@ function releaseSeen(A: Seam, s: Int32Array, c: number): boolean {
  * has not run yet (`woken` > 0: it will see the release); counts the wake if it woke a thread.
  */
 function wake(A: Seam, s: Int32Array): void {
-  if (s.length <= $WAITERS) {
+  if (s.length <= $WOKEN) {
     A.notify(s, $STATE, 1);
     return;
   }
-  if (A.load(s, $WAITERS) >> 16 > 0) return;
-  if (A.notify(s, $STATE, 1) !== 0) A.add(s, $WAITERS, $WOKE);
+  if (A.load(s, $WOKEN) > 0) return;
+  if (A.notify(s, $STATE, 1) !== 0) A.add(s, $WOKEN, 1);
 }
 
 /**
@@ -250,9 +246,9 @@ function wake(A: Seam, s: Int32Array): void {
  * positive with nobody left to run.
  */
 function unstick(A: Seam, s: Int32Array): void {
-  let v = A.load(s, $WAITERS);
-  while (v >> 16 > 0) {
-    const seen = A.compareExchange(s, $WAITERS, v, v & $COUNT_BITS);
+  let v = A.load(s, $WOKEN);
+  while (v > 0) {
+    const seen = A.compareExchange(s, $WOKEN, v, 0);
     if (seen === v) return;
     v = seen;
   }
@@ -281,7 +277,7 @@ export function abandon(A: Seam, s: Int32Array, from: number): boolean {
   if (A.compareExchange(s, $STATE, from, $ABANDONED_STATE) !== from) return false;
   const n = A.notify(s, $STATE, Infinity);
   // Each thread woken subtracts one from `woken` when it runs.
-  if (n !== 0 && s.length > $WAITERS) A.add(s, $WAITERS, n * $WOKE);
+  if (n !== 0 && s.length > $WOKEN) A.add(s, $WOKEN, n);
   return true;
 }
 

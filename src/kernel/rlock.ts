@@ -3,15 +3,16 @@
  * thread or one worker) at a time. The mutual exclusion itself is the `Lock` kernel (`./lock.ts`)
  * run on the same `state` word; this kernel adds the owner and the recursion count.
  *
- * Shared layout: Int32Array `s` over the lock's region, 20 bytes (padded to one cache line).
+ * Shared layout: Int32Array `s` over the lock's region, 24 bytes (padded to one cache line).
  * | index | field   | written by                      | meaning                                     |
  * | 0     | tag     | constructor, once               | TAG.RLock                                   |
  * | 1     | state   | Lock kernel (CAS)               | FREE, HELD/CONTENDED(holder's presence id)  |
  * |       |         |                                 | or ABANDONED (lock.ts)                      |
  * | 2     | waiters | Lock kernel (add, sub)          | threads in the Lock kernel's slow path, a   |
  * |       |         |                                 | hint for spinning (lock.ts)                 |
- * | 3     | owner   | the holder only                 | agent id of the holder, 0 while unheld      |
- * | 4     | count   | the holder only                 | recursion count, 0 while unheld             |
+ * | 3     | woken   | Lock kernel (add, sub, CAS)     | woken threads yet to run (lock.ts)          |
+ * | 4     | owner   | the holder only                 | agent id of the holder, 0 while unheld      |
+ * | 5     | count   | the holder only                 | recursion count, 0 while unheld             |
  *
  * Transitions (agent `me`, presence id `who`):
  * - acquire/tryAcquire: owner === me -> count+1 (reentry, no other word changes);
@@ -40,8 +41,8 @@ import * as L from "./lock.ts";
 
 // The functions below use module-private twins of the exported constants: V8 reads an exported
 // binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
-const $OWNER = 3;
-const $COUNT = 4;
+const $OWNER = 4;
+const $COUNT = 5;
 const $RELEASED = 0;
 const $NOT_HELD = 1;
 const $NOT_OWNER = 2;
@@ -57,9 +58,9 @@ export const COUNT: number = $COUNT;
 /** Word index of the waiter count (shared with the Lock kernel). */
 export const WAITERS = L.WAITERS;
 /** Bytes the RLock's region needs. */
-export const BYTES = 20;
+export const BYTES = 24;
 /** The name of each word, by index (for traces). */
-export const FIELDS: readonly string[] = ["tag", "state", "waiters", "owner", "count"];
+export const FIELDS: readonly string[] = ["tag", "state", "waiters", "woken", "owner", "count"];
 
 /** {@linkcode release} succeeded. */
 export const RELEASED: number = $RELEASED;

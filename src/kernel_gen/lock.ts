@@ -10,8 +10,7 @@ import * as P from "./presence.ts";
 // acquire/release pair (bench/seam_bench.ts); a private `const` is folded into the compiled code.
 const $STATE = 1;
 const $WAITERS = 2;
-const $WOKE = 1 << 16;
-const $COUNT_BITS = 0xffff;
+const $WOKEN = 3;
 const $UNLOCKED = 0;
 const $ABANDONED = (1 << 30) - 1; // above every presence id (./presence.ts)
 const $ABANDONED_STATE = ($ABANDONED << 1) | 1;
@@ -23,10 +22,9 @@ const $MAX_STEP = 32;
 
 export const STATE: number = $STATE;
 export const WAITERS: number = $WAITERS;
-export const WOKE: number = $WOKE;
-export const COUNT_BITS: number = $COUNT_BITS;
-export const BYTES = 12;
-export const FIELDS: readonly string[] = ["tag", "state", "waiters"];
+export const WOKEN: number = $WOKEN;
+export const BYTES = 16;
+export const FIELDS: readonly string[] = ["tag", "state", "waiters", "woken"];
 
 export const UNLOCKED: number = $UNLOCKED;
 export const ABANDONED: number = $ABANDONED;
@@ -48,7 +46,7 @@ export function* acquire(A: Seam, s: Int32Array, me: number, deadline: number): 
     A.loop?.("lock.acquire", 1); // for the explorer's state caching (Seam.at): `c` lives on
     return (yield* contend(A, s, me, (yield* spin(A, s, me, c)), deadline));
   }
-  const first = ((yield* A.add(s, $WAITERS, 1)) & $COUNT_BITS) === 0;
+  const first = (yield* A.add(s, $WAITERS, 1)) === 0;
   A.loop?.("lock.acquire", 2); // the fast path's CAS and the add: `c` lives on, `first` is spent
   const r = (yield* contend(A, s, me, first ? (yield* spin(A, s, me, c)) : c, deadline));
   (yield* A.sub(s, $WAITERS, 1));
@@ -79,9 +77,9 @@ function* contend(A: Seam, s: Int32Array, me: number, c: number, deadline: numbe
     // from it changes the word before notifying (or leaves the wake to a woken thread yet to run).
     const r = (yield* A.wait(s, $STATE, c | 1, deadline));
     if (r === "ok") {
-      if (s.length > $WAITERS) (yield* A.sub(s, $WAITERS, $WOKE)); // we ran: see the module doc
+      if (s.length > $WOKEN) (yield* A.sub(s, $WOKEN, 1)); // we ran: see the module doc
     } else if (r === "timed-out") {
-      if (s.length > $WAITERS) (yield* unstick(A, s));
+      if (s.length > $WOKEN) (yield* unstick(A, s));
       return $TIMED_OUT;
     }
     // Woken, or the word had changed: try to take it at once (the CAS says what is there if not).
@@ -121,18 +119,18 @@ function* releaseSeen(A: Seam, s: Int32Array, c: number): KernelGen<boolean> {
 }
 
 function* wake(A: Seam, s: Int32Array): KernelGen<void> {
-  if (s.length <= $WAITERS) {
+  if (s.length <= $WOKEN) {
     (yield* A.notify(s, $STATE, 1));
     return;
   }
-  if ((yield* A.load(s, $WAITERS)) >> 16 > 0) return;
-  if ((yield* A.notify(s, $STATE, 1)) !== 0) (yield* A.add(s, $WAITERS, $WOKE));
+  if ((yield* A.load(s, $WOKEN)) > 0) return;
+  if ((yield* A.notify(s, $STATE, 1)) !== 0) (yield* A.add(s, $WOKEN, 1));
 }
 
 function* unstick(A: Seam, s: Int32Array): KernelGen<void> {
-  let v = (yield* A.load(s, $WAITERS));
-  while (v >> 16 > 0) {
-    const seen = (yield* A.compareExchange(s, $WAITERS, v, v & $COUNT_BITS));
+  let v = (yield* A.load(s, $WOKEN));
+  while (v > 0) {
+    const seen = (yield* A.compareExchange(s, $WOKEN, v, 0));
     if (seen === v) return;
     v = seen;
   }
@@ -154,7 +152,7 @@ export function* abandon(A: Seam, s: Int32Array, from: number): KernelGen<boolea
   if ((yield* A.compareExchange(s, $STATE, from, $ABANDONED_STATE)) !== from) return false;
   const n = (yield* A.notify(s, $STATE, Infinity));
   // Each thread woken subtracts one from `woken` when it runs.
-  if (n !== 0 && s.length > $WAITERS) (yield* A.add(s, $WAITERS, n * $WOKE));
+  if (n !== 0 && s.length > $WOKEN) (yield* A.add(s, $WOKEN, n));
   return true;
 }
 

@@ -7,8 +7,8 @@ import * as L from "./lock.ts";
 
 // The functions below use module-private twins of the exported constants: V8 reads an exported
 // binding through its module cell at every use (~7% of an uncontended pair, see src/kernel/lock.ts).
-const $OWNER = 3;
-const $COUNT = 4;
+const $OWNER = 4;
+const $COUNT = 5;
 const $RELEASED = 0;
 const $NOT_HELD = 1;
 const $NOT_OWNER = 2;
@@ -19,8 +19,8 @@ export const STATE = L.STATE;
 export const OWNER: number = $OWNER;
 export const COUNT: number = $COUNT;
 export const WAITERS = L.WAITERS;
-export const BYTES = 20;
-export const FIELDS: readonly string[] = ["tag", "state", "waiters", "owner", "count"];
+export const BYTES = 24;
+export const FIELDS: readonly string[] = ["tag", "state", "waiters", "woken", "owner", "count"];
 
 export const RELEASED: number = $RELEASED;
 export const NOT_HELD: number = $NOT_HELD;

@@ -257,7 +257,8 @@ export const MUTANTS: Mutant[] = [
     scenario: (size, real) =>
       lockBank(
         size,
-        (l) => GLock.acquire(SIM, words(l, 2), HOLDER, Infinity),
+        // The whole lock (its counts too), as the real release sees it.
+        (l) => GLock.acquire(SIM, words(l, GLock.BYTES), HOLDER, Infinity),
         (l) => real ? sim(l).release() : releaseWithoutNotify(SIM, words(l, 2)),
       ),
   },

@@ -150,12 +150,12 @@ Deno.test("RLock: whenever its owner is terminated, even inside a nested hold, a
 
 /** The Lock kernel's waiter count of `lock` (`src/kernel/lock.ts`). */
 function waiterCount(lock: Lock | RLock): number {
-  return words(lock, KLock.BYTES)[KLock.WAITERS]! & KLock.COUNT_BITS;
+  return words(lock, KLock.BYTES)[KLock.WAITERS]!;
 }
 
 /** The Lock kernel's count of woken threads yet to run, of `lock` (`src/kernel/lock.ts`). */
 function woken(lock: Lock | RLock): number {
-  return words(lock, KLock.BYTES)[KLock.WAITERS]! >> 16;
+  return words(lock, KLock.BYTES)[KLock.WOKEN]!;
 }
 
 /** Takes `lock` (taking it over from a dead holder), enters and leaves, and gives it back. */

@@ -4,6 +4,7 @@ import { Lock, revive, RuntimeError } from "../../mod.ts";
 import { assertContended, contend, guarded, probe } from "../_contention.ts";
 import { bounded, inWorkers, sum, times } from "../_helpers.ts";
 import { test } from "../_portable/test.ts";
+import * as K from "../../src/kernel/lock.ts";
 
 const FIXTURES = new URL("../_workers/lock_fixtures.ts", import.meta.url);
 
@@ -173,4 +174,18 @@ test("Lock follows a reference model for any sequence of tryAcquire/release/lock
       }
     }),
   );
+});
+
+test("a blocking acquire's nap ends with nobody waking it and sets back a count of woken threads left raised by one that died before it ran, so releases wake sleepers again", () => {
+  const lock = new Lock();
+  const words = new Int32Array(lock.buffer, lock.byteOffset, K.BYTES >> 2);
+  assert.ok(lock.tryAcquire());
+  // As if a release woke a thread that was terminated before it ran (src/kernel/lock.ts).
+  words[K.WOKEN] = 1;
+  // This thread holds the lock itself: its acquire naps (10 ms), finds the count raised, sets it
+  // back, probes the holder (alive), and times out.
+  assert.throws(() => lock.acquireSync({ timeout: 40 }), { name: "TimeoutError" });
+  assert.equal(words[K.WOKEN], 0);
+  assert.equal(words[K.WAITERS], 0);
+  lock.release();
 });
