@@ -43,7 +43,8 @@ export function releaseError(): RuntimeError {
  * - Not fair: a releasing thread may take it again before a sleeper wakes (like a futex lock, and
  *   for the same reason: throughput). The first waiter spins briefly, then sleeps; while one
  *   waits, later waiters sleep at once (with more threads than cores, spinners would take the
- *   holder's core).
+ *   holder's core); and while a waiter a release woke has not run yet, further releases wake
+ *   nobody (as Go's `sync.Mutex`), so a thread may keep the lock for several turns.
  * - `acquire()` (Promise) works on any thread without blocking it; `acquireSync()` blocks the
  *   calling thread (fine in workers; on the main thread it freezes the event loop while it waits).
  * - Both return a `Disposable`, so `using _ = await lock.acquire();` releases at block end.
