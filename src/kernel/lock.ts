@@ -31,7 +31,8 @@
  *   -> FREE (CAS), then if c was 1 (ABANDONED too: the release its holder never made) wake one
  *   sleeper, unless `woken` > 0: a thread woken earlier has not run yet, and it will (*throttled
  *   wake-ups*, Go's `mutexWoken`). A wake that woke a thread adds 1 to `woken`; a sleeper whose
- *   wait ended "ok" subtracts 1 before anything else; a sleeper whose wait timed out sets it to 0.
+ *   wait ended "ok" subtracts 1 before anything else; a sleeper whose wait timed out sets a
+ *   positive `woken` back to 0.
  * - abandon (a waiter whose probe proved h gone; giveUp: a holder that could not repair the data):
  *   HELD(h)/CONTENDED(h) -> ABANDONED (CAS), then notify all (adding the count to `woken`): every
  *   sleeper wakes to learn it.
@@ -49,15 +50,16 @@
  * raised: releases stop waking until a sleeper's nap ends and resets it (every robust acquire
  * sleeps at most its patience, at most a second, at a time: `src/sync/_robust.ts`). Wakes nobody
  * counted (an aborted async acquire's notify of every waiter, `src/_async.ts`) leave it below 0
- * for good: releases then wake at every contended release, as without the throttle. A word names a dead
- * holder only until a waiter probes it: waiters sleep at most their patience at a time
+ * for good: releases then wake at every contended release, as without the throttle. A word names
+ * a dead holder only until a waiter probes it: waiters sleep at most their patience at a time
  * (`src/sync/_robust.ts`) and then probe the holder, and a probe never calls a living thread gone
  * (`./presence.ts`). Fast paths read and write `state` only.
  * The waiter count only decides whether a waiter spins before the steps above, never whether it
- * sleeps or is woken. A thread terminated inside the slow path (a worker's `terminate()`, which can stop it
- * anywhere) leaves its count behind for good: every later waiter then finds it non-zero and sleeps
- * without spinning, so the lock degrades to a plain futex lock (Drepper's #2), and stays correct
- * (`tests/explore/robust_test.ts` kills a waiter at every point of every interleaving).
+ * sleeps or is woken. A thread terminated inside the slow path (a worker's `terminate()`, which
+ * can stop it anywhere) leaves its count behind for good: every later waiter then finds it
+ * non-zero and sleeps without spinning, so the lock degrades to a plain futex lock (Drepper's #2),
+ * and stays correct (`tests/explore/robust_test.ts` kills a waiter at every point of every
+ * interleaving).
  * Synchronizes-with: release's CAS to FREE is read by the next acquire's CAS.
  *
  * @module
