@@ -134,7 +134,7 @@ Deno.test("state caching reaches every state an always-check can see", () => {
 });
 
 Deno.test("state caching proves the locked bank with fewer executions than it has Mazurkiewicz traces", () => {
-  const scenario = bank(tellers(2, 3), true);
+  const scenario = bank(tellers(2, 2), true);
   const traces = explore(scenario);
   const states = explore(scenario, { reduce: "states" });
   assert.ok(traces.ok && traces.complete && states.ok && states.complete);
