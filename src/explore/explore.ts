@@ -54,8 +54,8 @@ export interface ExploreOptions extends RunOptions {
    *   counts as its return value), except that at a kernel's marked loop head (`Seam.at`: the
    *   `Lock` and `Semaphore` kernels mark their sleep loops) it is where the loop started plus the
    *   loop's live values, so a retry loop that ran more often is the same state: the locked bank
-   *   at 2 threads x 3 transfers takes a few dozen runs instead of ~16,000 traces, and 3 x 2
-   *   completes (see bench/RESULTS.md).
+   *   at 2 threads x 3 transfers takes 52 runs instead of ~180,000 traces, and 3 x 2 completes
+   *   (see bench/RESULTS.md).
    * @default {"traces"}
    *
    * @example Prove the locked bank visiting each state once
@@ -69,7 +69,7 @@ export interface ExploreOptions extends RunOptions {
    *   setup: (): Bank => ({ lock: new Lock(), balance: new Value("i", 100, { lock: false }) }),
    *   threads: [-1, 1].map((delta) =>
    *     function* teller({ lock, balance }: Bank) {
-   *       for (let n = 0; n < 3; n++) {
+   *       for (let n = 0; n < 2; n++) {
    *         yield* sim(lock).acquire();
    *         yield* sim(balance).set((yield* sim(balance).get()) + delta);
    *         yield* sim(lock).release();
