@@ -185,8 +185,9 @@ Deno.test("Lock: a thread terminated anywhere, also inside its acquire, leaves i
   });
   // 1: the thread was killed inside the acquire's slow path (its count stays), 0: anywhere else.
   assert.deepEqual([...counts].sort(), [0, 1]);
-  // 1: killed after a release woke it, before it ran; -1: killed between its wake-up (which woke
-  // the other user, who ran) and counting it; 0 anywhere else.
+  // 1: killed after a release woke it, before it ran; -1: killed in its own release between the
+  // notify that woke the other user (who ran and counted itself out) and counting that wake; 0
+  // anywhere else.
   assert.deepEqual([...wakes].sort(), [-1, 0, 1]);
   assert.ok(report.complete);
 });
