@@ -27,14 +27,17 @@
  * 3. **Scaling** (the chart): the contended loop on 1, 2, 4 and 8 workers, `Lock` and
  *    `Semaphore(1)` against the raw futex lock, rounds interleaved, with each worker's share
  *    (fairness): `bench/charts/lock_workers.svg` (+ `.json`). With 2 vCPUs, 4 and 8 workers
- *    oversubscribe the cores (a holder can be descheduled with the lock held).
+ *    oversubscribe the cores (a holder can be descheduled with the lock held). `--costs` adds
+ *    what each class adds to its kernel, one cost at a time: the Lock kernel with its sleeps timed
+ *    as the class's robust path times them, the Lock kernel plus the class's guard allocated per
+ *    acquire, and the Semaphore kernel without its class.
  *
  * Every contended run is timed (all workers loop until one stop flag), and reports the workers'
  * measured overlap (the share of the run during which all of them were running) and the load
  * average. The last line printed is one JSON object of named ratios (`printRatios`).
  *
  * Run: `deno run --allow-read --allow-run --allow-write bench/lock_bench.ts [--seconds 0.2]
- * [--runs 9] [--chart-only | --handoff-only | --contended-only] [--charts DIR]`
+ * [--runs 9] [--chart-only | --handoff-only | --contended-only] [--costs] [--charts DIR]`
  *
  * @module
  */
@@ -193,6 +196,9 @@ const SHORT: Record<LockKind, string> = {
   "interlock-using": "using",
   "semaphore": "semaphore",
   "multithreading": "multithreading",
+  "semaphore-kernel": "semaphore_kernel",
+  "kernel-nap": "kernel_nap",
+  "kernel-alloc": "kernel_alloc",
 };
 
 /** A run counts as parallel when the lock changed hands at least every 100 µs on average. */
@@ -273,7 +279,7 @@ const COUNTS = [1, 2, 4, 8];
  * Contended throughput of the raw futex lock, `Lock` and `Semaphore(1)` for 1, 2, 4 and 8
  * workers, rounds interleaved: the chart. Fairness: each worker's share of the transactions.
  */
-async function scaling(options: Options, dir: URL): Promise<void> {
+async function scaling(options: Options, dir: URL, costs: boolean): Promise<void> {
   const counts = COUNTS;
   const kinds: { kind: LockKind; label: string; baseline?: boolean }[] = [
     { kind: "raw-futex", label: "raw futex lock, hand-written (baseline)", baseline: true },
@@ -281,6 +287,14 @@ async function scaling(options: Options, dir: URL): Promise<void> {
     { kind: "kernel", label: "Lock kernel through REAL, no class (what the class adds)" },
     { kind: "semaphore", label: "Interlock Semaphore(1): acquireSync() ... release()" },
   ];
+  if (costs) {
+    // What each class adds to its kernel, one cost at a time (bench/RESULTS.md, first section).
+    kinds.push(
+      { kind: "kernel-nap", label: "Lock kernel, sleeps capped at 10 ms as the class's (timed)" },
+      { kind: "kernel-alloc", label: "Lock kernel + the class's guard allocated per acquire" },
+      { kind: "semaphore-kernel", label: "Semaphore kernel through REAL, no class" },
+    );
+  }
   using crew = new Crew(Math.max(...counts));
   for (const { kind } of kinds) await contendedRun(crew, kind, 0.05, 2); // warm-up
   const samples = kinds.map(() => counts.map(() => [] as ContendedSample[]));
@@ -539,6 +553,7 @@ async function main(): Promise<void> {
   const chartOnly = takeFlag(args, "--chart-only");
   const handoffOnly = takeFlag(args, "--handoff-only");
   const contendedOnly = takeFlag(args, "--contended-only");
+  const costs = takeFlag(args, "--costs");
   const options = parseOptions(args);
   console.log(
     `Interlock lock_bench: Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ` +
@@ -558,7 +573,7 @@ async function main(): Promise<void> {
     printRatios("lock", RATIOS);
     return;
   }
-  await scaling(options, dir);
+  await scaling(options, dir, costs);
   if (!chartOnly) {
     {
       using pair = new Crew();

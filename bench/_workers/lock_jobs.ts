@@ -23,7 +23,10 @@ export type LockKind =
   | "interlock"
   | "interlock-using"
   | "multithreading"
-  | "semaphore";
+  | "semaphore"
+  | "semaphore-kernel"
+  | "kernel-nap"
+  | "kernel-alloc";
 /** Which hand-off the ping-pong run uses. */
 export type PingKind =
   | "raw-wait"
@@ -49,7 +52,7 @@ export interface ContendedJob {
   parties: number;
   /** The Interlock lock (a structured clone; revived here). */
   lock: unknown;
-  /** An Interlock `Semaphore(1)` used as the lock by the "semaphore" kind (a clone). */
+  /** An Interlock `Semaphore(1)` used as the lock by the "semaphore" kinds (a clone). */
   sem: unknown;
   /** The `multithreading` Mutex's own buffer (it locks word 0 of a buffer of its own). */
   peer: SharedArrayBuffer;

@@ -17,8 +17,11 @@
 // wrapper, the worker would spin whenever it idles, stealing a core from the measured workers).
 import { Condition, Event, Lock, Semaphore } from "../../mod.ts";
 import { Mutex } from "bench-multithreading";
-import { REAL } from "../../src/_atomics.ts";
+import { REAL, setNap } from "../../src/_atomics.ts";
 import * as K from "../../src/kernel/lock.ts";
+import * as KS from "../../src/kernel/semaphore.ts";
+import { FIRST_PATIENCE } from "../../src/sync/_robust.ts";
+import { HoldGuard } from "../../src/sync/_guard.ts";
 import { futexLock as rawLock, futexUnlock as rawUnlock } from "../_futex_lock.ts";
 import {
   conditionPing,
@@ -265,6 +268,92 @@ function semaphoreLoop(
   return n;
 }
 
+// What the classes add to their kernels, one cost at a time (`lock_bench.ts --costs`).
+
+/**
+ * The Lock kernel as `kernelLoop`, but every sleep capped at the robust path's first patience, as
+ * `Lock.acquireSync` does (`setNap` in `src/_atomics.ts`): what the timed waits that dead-holder
+ * detection needs cost.
+ */
+function kernelNapLoop(ctl: Int32Array, data: Int32Array, me: number, _l: Lock, s: Int32Array) {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      if (!K.tryAcquire(REAL, s, me)) {
+        setNap(FIRST_PATIENCE);
+        try {
+          while (K.acquire(REAL, s, me, Infinity) !== K.ACQUIRED);
+        } finally {
+          setNap(Infinity);
+        }
+      }
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      K.release(REAL, s, me);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+/** Where `kernelAllocLoop` keeps its last guard, so that V8 cannot leave the allocation out. */
+const kept: (HoldGuard | undefined)[] = [undefined];
+
+/**
+ * The Lock kernel as `kernelLoop`, plus the class's guard (`HoldGuard`, one small object) allocated
+ * before every acquire, kept until the next: what the allocation costs when V8 does not remove it.
+ */
+function kernelAllocLoop(ctl: Int32Array, data: Int32Array, me: number, l: Lock, s: Int32Array) {
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      kept[0] = new HoldGuard(l);
+      K.acquire(REAL, s, me, Infinity);
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      K.release(REAL, s, me);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
+/** The Semaphore kernel through the REAL seam, as `Semaphore(1)` uses it, without the class. */
+function semaphoreKernelLoop(
+  ctl: Int32Array,
+  data: Int32Array,
+  me: number,
+  _lock: Lock,
+  _s: Int32Array,
+  peer?: Mutex | Semaphore,
+): number {
+  const sem = peer as Semaphore;
+  const s = new Int32Array(sem.buffer, sem.byteOffset, KS.BYTES >> 2);
+  const take = KS.takeGuess(1);
+  const give = KS.giveGuess(1);
+  const bound = KS.bound(REAL, s);
+  let n = 0;
+  do {
+    for (let k = 0; k < 64; k++) {
+      KS.acquire(REAL, s, take, Infinity);
+      data[0] = data[0]! + 1;
+      if (data[1] !== me) {
+        data[1] = me;
+        data[2] = data[2]! + 1;
+      }
+      KS.release(REAL, s, 1, bound, give);
+    }
+    n += 64;
+  } while (Atomics.load(ctl, STOP) === 0);
+  return n;
+}
+
 const LOOPS: Record<LockKind, Loop> = {
   "raw-futex": rawFutexLoop,
   "raw-spin": rawSpinLoop,
@@ -274,6 +363,9 @@ const LOOPS: Record<LockKind, Loop> = {
   "interlock-using": interlockUsingLoop,
   "multithreading": multithreadingLoop,
   "semaphore": semaphoreLoop,
+  "semaphore-kernel": semaphoreKernelLoop,
+  "kernel-nap": kernelNapLoop,
+  "kernel-alloc": kernelAllocLoop,
 };
 
 function contended(job: ContendedJob): JobResult {
@@ -283,7 +375,7 @@ function contended(job: ContendedJob): JobResult {
   const loop = LOOPS[job.kind];
   const peer = job.kind === "multithreading"
     ? new Mutex(undefined, job.peer)
-    : job.kind === "semaphore"
+    : job.kind === "semaphore" || job.kind === "semaphore-kernel"
     ? Semaphore.from(job.sem)
     : undefined;
   barrier(ctl, job.parties);

@@ -197,19 +197,28 @@ export class Lock {
    * ```
    */
   acquireSync(options?: AcquireSyncOptions): Disposable {
-    const deadline = deadlineOf(ACQUIRE, options);
-    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     // Allocate before taking the lock: a garbage collection that the allocation may trigger then
     // never runs inside the critical section, stalling every other thread that waits for it.
     const guard = new HoldGuard(this);
     // The inlinable fast path first: ~10% of an uncontended acquire/release (bench/seam_bench.ts).
+    // The rest is a method that returns nothing, which keeps this one small enough for V8 to
+    // inline into the caller's loop, where escape analysis can drop a guard the caller never uses
+    // (`acquireSync(); try { ... } finally { release(); }`): a guard allocated per acquire costs
+    // ~10-15% at 8 workers (bench/RESULTS.md, first section; whether V8 drops it varies by run).
+    if (options !== undefined || !K.tryAcquire(REAL, this.#s, ME)) this.#acquireSyncSlow(options);
+    return guard;
+  }
+
+  /** {@linkcode Lock.acquireSync} past its fast path: takes the lock or throws. */
+  #acquireSyncSlow(options: AcquireSyncOptions | undefined): void {
+    const deadline = deadlineOf(ACQUIRE, options);
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     if (
       !K.tryAcquire(REAL, this.#s, ME) &&
       !acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE)
     ) {
       throw waitFailure(ACQUIRE, options);
     }
-    return guard;
   }
 
   /**

@@ -346,25 +346,30 @@ export class Semaphore {
    * ```
    */
   acquireSync(options?: AcquireSyncOptions): Disposable {
-    const deadline = deadlineOf(ACQUIRE, options);
-    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
     // Allocate before taking a permit, as Lock.acquireSync: a garbage collection the allocation
     // may trigger then never runs while we hold it.
     const guard = new HoldGuard(this);
-    // The inlinable fast path first, as Lock.acquireSync.
-    if (K.tryAcquire(REAL, this.#s, this.#take)) {
-      if (this.#presence !== undefined) this.#took(handler, true);
-      return guard;
-    }
+    // The inlinable fast path first, and the rest in a method that returns nothing, as
+    // Lock.acquireSync (so that V8 can drop a guard the caller never uses).
     if (
-      !(this.#presence === undefined
-        ? K.acquire(REAL, this.#s, this.#take, deadline)
-        : acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE))
+      options !== undefined || this.#presence !== undefined ||
+      !K.tryAcquire(REAL, this.#s, this.#take)
     ) {
-      throw waitFailure(ACQUIRE, options);
+      this.#acquireSyncSlow(options);
     }
-    if (this.#presence !== undefined) this.#took(handler, true);
     return guard;
+  }
+
+  /** {@linkcode Semaphore.acquireSync} past its fast path: takes a permit or throws. */
+  #acquireSyncSlow(options: AcquireSyncOptions | undefined): void {
+    const deadline = deadlineOf(ACQUIRE, options);
+    const handler = options === undefined ? undefined : ownerDiedHandler(ACQUIRE, options);
+    const took = K.tryAcquire(REAL, this.#s, this.#take) ||
+      (this.#presence === undefined
+        ? K.acquire(REAL, this.#s, this.#take, deadline)
+        : acquireRobustSync(this.#slow(), deadline, handler, ACQUIRE));
+    if (!took) throw waitFailure(ACQUIRE, options);
+    if (this.#presence !== undefined) this.#took(handler, true);
   }
 
   /**
