@@ -70,6 +70,15 @@ export interface Seam {
    * away, so how often one kind of spin paid off says little about the other.
    */
   readonly lockSpin: number;
+  /**
+   * How many times a `Condition` waiter whose ticket is `seq` (the condition's sequence number when
+   * it registered) may {@linkcode Seam.pause} while it spins for a notify, re-checking after every
+   * pause. Called once per spin phase; accesses no shared memory and never suspends (a derived
+   * kernel calls it plainly). In {@linkcode REAL}: a budget of its own that goes back to the full
+   * budget after every phase that caught its notify, and a long probe for the tickets whose low
+   * bits are 0 or 1 (see `budgets` there): a hand-off whose two sides sleep stays asleep otherwise.
+   */
+  notifySpin(seq: number): number;
   /** `Atomics.load`. */
   load<T extends AtomicArray>(a: T, i: number): ElementOf<T>;
   /** `Atomics.store`; returns the stored value. */
@@ -136,6 +145,8 @@ export interface GenSeam {
   readonly spin: number;
   /** See {@linkcode Seam.lockSpin}. */
   readonly lockSpin: number;
+  /** See {@linkcode Seam.notifySpin} (a plain call: it never suspends). */
+  notifySpin(seq: number): number;
   /** See {@linkcode Seam.load}. */
   load<T extends AtomicArray>(a: T, i: number): Generator<unknown, ElementOf<T>, unknown>;
   /** See {@linkcode Seam.store}. */
@@ -244,14 +255,27 @@ export const SPIN_MAX = 128;
 export const SPIN_MIN = 4;
 /** How much the budget grows each time a spin phase starts. */
 export const SPIN_GROW = 4;
+/**
+ * How many pauses the occasional probe of {@linkcode Seam.notifySpin} spins: ~50 µs, longer than a
+ * halted vCPU takes to wake (~20-40 µs here), so that one side of a sleeping hand-off catches the
+ * other's notify spinning and both spin from then on.
+ */
+export const SPIN_PROBE = 1024;
+/**
+ * Of every this many tickets of a `Condition` (a power of 2), two spin a probe: those whose low bits
+ * are 0 and 1, so that in a hand-off between two threads (each notify bumps the sequence number
+ * once) both sides probe, one after the other.
+ */
+export const PROBE_EVERY = 256;
 
 /**
  * This thread's spin budgets (each worker has its own copy of this module), one per kind of spin:
- * `budgets[SIGNAL]` for {@linkcode Seam.spin}, `budgets[HOLDER]` for {@linkcode Seam.lockSpin}.
- * Each adapts by additive increase, multiplicative decrease, as TCP's congestion window: every
- * spin phase that starts (a kernel reads its budget once per phase) raises that budget by
- * {@linkcode SPIN_GROW}; every sleep (`REAL.wait`, which a kernel calls when its spin did not pay
- * off) halves the budget of the phase that read last; a wait that did not sleep (the value had
+ * `budgets[SIGNAL]` for {@linkcode Seam.spin}, `budgets[HOLDER]` for {@linkcode Seam.lockSpin},
+ * `budgets[NOTIFY]` for {@linkcode Seam.notifySpin}. The first two adapt by additive increase,
+ * multiplicative decrease, as TCP's congestion window: every spin phase that starts (a kernel
+ * reads its budget once per phase) raises that budget by {@linkcode SPIN_GROW}; every sleep
+ * (`REAL.wait`, which a kernel calls when its spin did not pay off) halves the budget of the
+ * phase that read last; a wait that did not sleep (the value had
  * changed since the spin's last check) leaves it alone. When spinning pays (a holder on another
  * core releases within the spin) sleeps are rare and the budget stays at {@linkcode SPIN_MAX};
  * when it does not (more runnable threads than cores, so the holder or the waker is descheduled
@@ -266,12 +290,28 @@ export const SPIN_GROW = 4;
  * (counted in a scratch run: every lock spin phase of a Condition ping-pong ended asleep, at a
  * budget of 4). Now a thread's waits for signals and its waits for lock holders adapt apart
  * (bench/RESULTS.md, "Condition hand-off and Lock oversubscription").
+ *
+ * Why a third, adapting otherwise: a `Condition` hand-off between two threads on two idle cores
+ * is either spinning (each side catches the other's notify: ~3-5 µs per round trip) or sleeping
+ * (each wakes the other from a halted vCPU: ~40 µs), and by additive increase it never left the
+ * sleeping state: a sleeping partner takes longer to answer than a full budget spins, so every
+ * phase slept and the budget stayed at the minimum (bench/RESULTS.md, "Condition hand-off, why
+ * the two benches disagreed"). So `budgets[NOTIFY]` halves after each phase followed by a sleep
+ * and goes back to {@linkcode SPIN_MAX} after each that was not (its notify came while it spun:
+ * the partner runs); and two tickets in {@linkcode PROBE_EVERY} spin {@linkcode SPIN_PROBE} pauses,
+ * long enough to catch a partner that has to wake first, one after the other in a two-thread
+ * hand-off, so that the partner then spins too. Where the two share a core no spin can pay, the
+ * budget stays at the minimum and the probes cost ~0.4 µs per phase on average (a round trip
+ * 1.06x the previous release's there; on two idle cores 0.18x: bench/RESULTS.md, first section).
  */
-const budgets = new Int32Array([SPIN_MAX, SPIN_MAX]);
+const budgets = new Int32Array([SPIN_MAX, SPIN_MAX, SPIN_MAX]);
 const SIGNAL = 0;
 const HOLDER = 1;
+const NOTIFY = 2;
 /** The kind of spin whose phase started last: the one a sleep that follows it counts against. */
 let phase = SIGNAL;
+/** Whether the latest phase of `budgets[NOTIFY]` was followed by a sleep. */
+let notifySlept = false;
 
 /** Reads budget `kind` for one spin phase, raising it for the next (see `budgets`). */
 function spinPhase(kind: number): number {
@@ -281,10 +321,23 @@ function spinPhase(kind: number): number {
   return b;
 }
 
+/**
+ * Reads `budgets[NOTIFY]` for one spin phase of a waiter whose ticket is `seq`: the full budget
+ * again if the phase before was not followed by a sleep, and a probe for two tickets in every
+ * {@linkcode PROBE_EVERY} (see `budgets`).
+ */
+function notifyPhase(seq: number): number {
+  phase = NOTIFY;
+  if (!notifySlept) budgets[NOTIFY] = SPIN_MAX;
+  notifySlept = false;
+  return (seq & (PROBE_EVERY - 1)) < 2 ? SPIN_PROBE : budgets[NOTIFY]!;
+}
+
 /** A sleep: the spin before it did not pay off; halves that phase's budget (see `budgets`). */
 function slept(): void {
   const b = budgets[phase]! >> 1;
   budgets[phase] = b > SPIN_MIN ? b : SPIN_MIN;
+  if (phase === NOTIFY) notifySlept = true;
 }
 
 /** The production seam: direct `Atomics` calls, with adaptive spin budgets per thread. */
@@ -295,6 +348,7 @@ export const REAL: Seam = {
   get lockSpin(): number {
     return spinPhase(HOLDER);
   },
+  notifySpin: (seq) => notifyPhase(seq),
   load: (a, i) => atomics.load(a, i),
   store: (a, i, v) => atomics.store(a, i, v),
   add: (a, i, v) => atomics.add(a, i, v),
@@ -357,6 +411,7 @@ export const ASYNC: GenSeam = {
   // The async forms spin the full budget: their sleeps (waitAsync) do not block the thread.
   spin: SPIN_MAX,
   lockSpin: SPIN_MAX,
+  notifySpin: () => SPIN_MAX,
   // deno-lint-ignore require-yield
   *load(a, i) {
     return REAL.load(a, i);

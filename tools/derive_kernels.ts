@@ -140,15 +140,18 @@ function isKernel(fn: ts.FunctionDeclaration): boolean {
   return first !== undefined && ts.isIdentifier(first.name) && first.name.text === "A";
 }
 
-/** The seam's loop marks (`A.loop?.(…)`, `A.at?.(…)`): plain calls in both forms, never suspended. */
-const MARKS = new Set(["loop", "at"]);
+/**
+ * Seam calls that never suspend, plain calls in both forms: the loop marks (`A.loop?.(…)`,
+ * `A.at?.(…)`) and a Condition waiter's spin budget (`A.notifySpin(seq)`, no shared access).
+ */
+const PLAIN = new Set(["loop", "at", "notifySpin"]);
 
 function isSeamCall(call: ts.CallExpression): boolean {
   const callee = call.expression;
   if (
     ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) &&
     callee.expression.text === "A"
-  ) return !MARKS.has(callee.name.text);
+  ) return !PLAIN.has(callee.name.text);
   const first = call.arguments[0];
   return first !== undefined && ts.isIdentifier(first) && first.text === "A";
 }

@@ -39,6 +39,24 @@ const MAILBOX_SCENARIOS = "/^Mailbox: (2 clients|an end|PCT)/";
 export const MUTANTS: Mutant[] = [
   ...LOCK_MUTANTS,
   {
+    name: "Seam: Condition waiters never probe, so a hand-off whose two sides sleep stays asleep",
+    edits: [{
+      file: "src/_atomics.ts",
+      find: "  return (seq & (PROBE_EVERY - 1)) < 2 ? SPIN_PROBE : budgets[NOTIFY]!;\n",
+      replace: "  return budgets[NOTIFY]!;\n",
+    }],
+    tests: ["tests/sync/notify_spin_test.ts"],
+  },
+  {
+    name: "Seam: a Condition waiter's budget stays low after a spin that caught its notify",
+    edits: [{
+      file: "src/_atomics.ts",
+      find: "  if (!notifySlept) budgets[NOTIFY] = SPIN_MAX;\n",
+      replace: "",
+    }],
+    tests: ["tests/sync/notify_spin_test.ts"],
+  },
+  {
     name: "Manager: releasing a managed object leaves it on the server",
     edits: [{
       file: "src/manager/_host.ts",

@@ -259,6 +259,9 @@ export const SIM: GenSeam = {
   get lockSpin(): number {
     return spinCount;
   },
+  notifySpin(): number {
+    return spinCount;
+  },
   load(a, i) {
     const t = me();
     t.op = LOAD;

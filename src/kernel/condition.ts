@@ -200,8 +200,9 @@ export function sleep(
   deadline: number,
   nap: boolean,
 ): boolean {
-  // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here.
-  for (let n = A.spin; n > 0; n--) {
+  // Spin briefly: a notify usually follows soon in a hand-off, and a wake-up costs ~40 µs here
+  // (the budget adapts in production: Seam.notifySpin).
+  for (let n = A.notifySpin(seq); n > 0; n--) {
     const now = A.load(c, $SEQ);
     if (now !== seq) {
       // Notified while spinning: claim at once (the wait below would return "not-equal").
