@@ -266,7 +266,7 @@ export const SPIN_PROBE = 1024;
  * are 0 and 1, so that in a hand-off between two threads (each notify bumps the sequence number
  * once) both sides probe, one after the other.
  */
-export const PROBE_EVERY = 256;
+export const PROBE_EVERY = 512;
 
 /**
  * This thread's spin budgets (each worker has its own copy of this module), one per kind of spin:
@@ -301,8 +301,9 @@ export const PROBE_EVERY = 256;
  * the partner runs); and two tickets in {@linkcode PROBE_EVERY} spin {@linkcode SPIN_PROBE} pauses,
  * long enough to catch a partner that has to wake first, one after the other in a two-thread
  * hand-off, so that the partner then spins too. Where the two share a core no spin can pay, the
- * budget stays at the minimum and the probes cost ~0.4 µs per phase on average (a round trip
- * 1.06x the previous release's there; on two idle cores 0.18x: bench/RESULTS.md, first section).
+ * budget stays at the minimum and the probes cost ~0.2 µs per phase on average (a round trip
+ * 0.98-0.99x the previous release's there; on two idle cores 0.16x: bench/RESULTS.md, first
+ * section; with 256 in place of 512, 1.06-1.12x and 0.09-0.18x).
  */
 const budgets = new Int32Array([SPIN_MAX, SPIN_MAX, SPIN_MAX]);
 const SIGNAL = 0;
