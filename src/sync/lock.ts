@@ -204,7 +204,7 @@ export class Lock {
     // The rest is a method that returns nothing, which keeps this one small enough for V8 to
     // inline into the caller's loop, where escape analysis can drop a guard the caller never uses
     // (`acquireSync(); try { ... } finally { release(); }`): a guard allocated per acquire costs
-    // ~10-15% at 8 workers (bench/RESULTS.md, first section; whether V8 drops it varies by run).
+    // 10-20% (bench/RESULTS.md, first section; whether V8 drops it varies from run to run).
     if (options !== undefined || !K.tryAcquire(REAL, this.#s, ME)) this.#acquireSyncSlow(options);
     return guard;
   }
