@@ -349,7 +349,7 @@ export const REAL: Seam = {
   get lockSpin(): number {
     return spinPhase(HOLDER);
   },
-  notifySpin: (seq) => notifyPhase(seq),
+  notifySpin: notifyPhase,
   load: (a, i) => atomics.load(a, i),
   store: (a, i, v) => atomics.store(a, i, v),
   add: (a, i, v) => atomics.add(a, i, v),
@@ -357,7 +357,7 @@ export const REAL: Seam = {
   exchange: (a, i, v) => atomics.exchange(a, i, v),
   compareExchange: (a, i, e, r) => atomics.compareExchange(a, i, e, r),
   wait: (a, i, expected, deadline) => {
-    const left = deadline === Infinity ? nap : Math.min(remaining(deadline), nap);
+    const left = Math.min(remaining(deadline), nap); // remaining(Infinity) reads no clock
     const result = Atomics.wait(a, i, expected, left);
     // A wait that found the value changed did not sleep: the spin all but paid off.
     if (result !== "not-equal") slept();
